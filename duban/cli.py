@@ -1,0 +1,372 @@
+"""The `duban` command: parses arguments, calls the service layer, prints the answer.
+
+Heavy modules are imported inside the commands that need them, so `duban due` and the other
+read-only commands start fast and never load Prefect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from duban.settings import Settings
+
+app = typer.Typer(
+    help="duban (督办): supervise work plans: tasks, responsible units, deadlines, escalation.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr and a non-zero exit: how every user error ends."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def emit_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def parse_date(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option}: {text!r} is not a date (YYYY-MM-DD)")
+
+
+def database_url() -> str:
+    return Settings().url
+
+
+# ---------------------------------------------------------------- calendar and deadlines
+
+
+@app.command()
+def due(
+    expression: Annotated[str, typer.Argument(help='A deadline as written, e.g. "2019年9月前".')],
+    year: Annotated[int | None, typer.Option(help="Year for forms without one.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Read a deadline expression (完成时限) and print what it means."""
+    from calendars.deadlines import DeadlineError, parse_deadline
+
+    try:
+        deadline = parse_deadline(expression, year=year)
+    except DeadlineError as exc:
+        fail(str(exc))
+    if as_json:
+        emit_json(deadline.as_json())
+        return
+    for key, value in deadline.as_json().items():
+        if value not in (None, []):
+            typer.echo(f"{key:>6}: {', '.join(value) if isinstance(value, list) else value}")
+
+
+@app.command()
+def calendar(
+    year: Annotated[int, typer.Argument(help="The year to show.")],
+    month: Annotated[int | None, typer.Option(min=1, max=12, help="Only this month.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show the working calendar: holidays (休) and make-up working days (班)."""
+    from calendars.workdays import CalendarError, load_calendar
+    from duban.render import month_grid
+
+    cal = load_calendar()
+    first = dt.date(year, month or 1, 1)
+    last = dt.date(year, month or 12, 1)
+    last = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    try:
+        infos = [cal.day_info(d) for d in days]
+    except CalendarError as exc:
+        fail(str(exc))
+    if as_json:
+        emit_json([{"date": i.date.isoformat(), "workday": i.workday, "holiday": i.holiday,
+                    "makeup": i.makeup} for i in infos])
+        return
+    for m in range(month or 1, (month or 12) + 1):
+        month_grid(year, m, [i for i in infos if i.date.month == m])
+
+
+@app.command()
+def workdays(
+    start: Annotated[str, typer.Argument(help="A date, YYYY-MM-DD.")],
+    end: Annotated[str | None, typer.Argument(help="Count working days from START to END.")] = None,
+    plus: Annotated[int | None, typer.Option(help="The Nth working day after START.")] = None,
+    minus: Annotated[int | None, typer.Option(help="The Nth working day before START.")] = None,
+) -> None:
+    """Working-day arithmetic on the mainland calendar."""
+    from calendars.workdays import CalendarError, load_calendar
+
+    given = [x is not None for x in (end, plus, minus)]
+    if sum(given) != 1:
+        fail("give exactly one of END, --plus N or --minus N")
+    day = parse_date(start, "START")
+    cal = load_calendar()
+    try:
+        if end is not None:
+            typer.echo(cal.workdays_between(day, parse_date(end, "END")))
+        else:
+            n = plus if plus is not None else -(minus or 0)
+            typer.echo(cal.add_workdays(day, n).isoformat())
+    except CalendarError as exc:
+        fail(str(exc))
+
+
+# ---------------------------------------------------------------- plans
+
+
+@app.command()
+def init() -> None:
+    """Create the database (SQLite file by default) and its tables."""
+    from schemas.db import create_schema
+
+    url = database_url()
+    create_schema(url)
+    typer.echo(f"database ready: {url}")
+
+
+@app.command("import")
+def import_(
+    plan_file: Annotated[Path, typer.Argument(help="A plan file (YAML).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and report; write nothing.")]
+    = False,
+) -> None:
+    """Import a plan file, or re-import a revised one in place."""
+    from schemas.db import create_schema, session_scope
+    from tasks.importer import import_plan
+    from tasks.plan_reader import PlanInvalid
+
+    url = database_url()
+    create_schema(url)
+    try:
+        with session_scope(url) as session:
+            report = import_plan(session, plan_file, dry_run=dry_run)
+    except PlanInvalid as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {problem}", err=True)
+        typer.echo(f"{plan_file}: {len(exc.problems)} problem(s); nothing was written", err=True)
+        raise typer.Exit(2) from None
+    verb = "would import" if dry_run else "imported"
+    typer.echo(f"{verb} {report.plan}: {report.tasks} tasks, {report.assignments} assignments"
+               + (" (new plan)" if report.created else ""))
+    for change in report.changes:
+        typer.echo(f"  changed: {change}")
+    for warning in report.warnings:
+        typer.echo(f"  warning: {warning}")
+
+
+@app.command()
+def lint(plan: Annotated[str, typer.Argument(help="A plan file, or the code of an imported plan.")]
+         ) -> None:
+    """List what is allowed in a plan but worth a look (dates on rest days, unassigned items…)."""
+    from tasks.lint import lint_plan
+
+    findings = lint_plan(_resolved(plan))
+    for finding in findings:
+        typer.echo(f"warning: {finding}")
+    typer.echo(f"{len(findings)} warning(s)")
+
+
+@app.command()
+def recalc(
+    plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
+    apply: Annotated[bool, typer.Option("--apply", help="Move the dates; default only shows.")]
+    = False,
+) -> None:
+    """Show which stored due dates the current calendar data would move, and why."""
+    from schemas.db import session_scope
+    from tasks.recalc import apply_recalc, date_moves
+
+    with session_scope(database_url()) as session:
+        moves = date_moves(session, plan)
+        for move in moves:
+            typer.echo(str(move))
+        if not moves:
+            typer.echo(f"{plan}: no due date moves on the current calendar data")
+        elif apply:
+            apply_recalc(session, plan)
+            typer.echo(f"{plan}: {len(moves)} due date(s) moved")
+        else:
+            typer.echo(f"{plan}: {len(moves)} due date(s) would move; --apply moves them")
+
+
+@app.command()
+def who(
+    clause: Annotated[str, typer.Argument(help="A responsibility clause as the plan writes it.")],
+    plan: Annotated[str | None, typer.Option(help="Resolve names against this plan's units.")]
+    = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Read who leads, co-leads, participates and pilots from a responsibility clause."""
+    from tasks.responsibility import ResponsibilityError, read_pilots, read_responsibility
+
+    try:
+        found = read_responsibility(clause).as_json()
+        found["pilots"] = found["pilots"] or list(read_pilots(clause))
+        if plan is not None:
+            found = _resolve_names(plan, clause, found)
+    except ResponsibilityError as exc:
+        fail(str(exc))
+    if as_json:
+        emit_json(found)
+        return
+    for role, names in found.items():
+        typer.echo(f"{role:>12}: {'、'.join(names) if names else '-'}")
+
+
+@app.command()
+def graph(
+    plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
+    format: Annotated[str, typer.Option(help="mermaid, dot or json.")] = "mermaid",
+    impact: Annotated[str | None, typer.Option(help="Show what this task holds up.")] = None,
+) -> None:
+    """Print the plan's dependency graph, or everything downstream of one task."""
+    import networkx as nx
+
+    from schemas.db import session_scope
+    from tasks import graph as plan_graph_ops
+    from tasks.queries import NotFound, plan_graph
+
+    if format not in ("mermaid", "dot", "json"):
+        fail(f"--format: {format!r} is not one of mermaid, dot, json")
+    with session_scope(database_url()) as session:
+        try:
+            g, labels = plan_graph(session, plan)
+        except NotFound as exc:
+            fail(str(exc))
+    if impact is not None:
+        if impact not in g:
+            fail(f'no task "{impact}" in plan {plan}')
+        for code in plan_graph_ops.impact(g, impact):
+            typer.echo(labels.get(code, code))
+        return
+    if format == "json":
+        emit_json({"nodes": [{"id": n, "label": labels.get(n, n)} for n in sorted(g.nodes)],
+                   "edges": [list(e) for e in sorted(g.edges)],
+                   "order": plan_graph_ops.topological_order(g),
+                   "critical_path": plan_graph_ops.critical_path(g),
+                   "acyclic": nx.is_directed_acyclic_graph(g)})
+    elif format == "dot":
+        typer.echo(plan_graph_ops.to_dot(g, labels), nl=False)
+    else:
+        typer.echo(plan_graph_ops.to_mermaid(g, labels), nl=False)
+
+
+@app.command()
+def plans(as_json: JsonFlag = False) -> None:
+    """List the imported plans."""
+    from duban.render import table
+    from schemas.db import create_schema, session_scope
+    from tasks.queries import list_plans
+
+    url = database_url()
+    create_schema(url)
+    with session_scope(url) as session:
+        rows = list_plans(session)
+    if as_json:
+        emit_json(rows)
+    else:
+        table("plans", rows, ["code", "title", "document_number", "tasks", "assignments"])
+
+
+@app.command()
+def show(plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
+         as_json: JsonFlag = False) -> None:
+    """Show a plan: phases, tasks, due dates and who is assigned."""
+    from duban.render import plan_tables
+    from schemas.db import session_scope
+    from tasks.queries import NotFound, plan_overview
+
+    with session_scope(database_url()) as session:
+        try:
+            overview = plan_overview(session, plan)
+        except NotFound as exc:
+            fail(str(exc))
+    if as_json:
+        emit_json(overview)
+    else:
+        plan_tables(overview)
+
+
+@app.command("tasks")
+def tasks_(
+    unit: Annotated[str, typer.Option(help="Unit code, name or alias.")],
+    plan: Annotated[str | None, typer.Option(help="Only this plan.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List a unit's assignments across plans."""
+    from duban.render import table
+    from schemas.db import session_scope
+    from tasks.queries import NotFound, unit_tasks
+
+    with session_scope(database_url()) as session:
+        try:
+            rows = unit_tasks(session, unit, plan)
+        except NotFound as exc:
+            fail(str(exc))
+    if as_json:
+        emit_json(rows)
+    else:
+        table(f"tasks of {unit}", rows, ["plan", "task", "title", "role", "state", "deadline",
+                                          "due"])
+
+
+@app.command()
+def schema(
+    write: Annotated[bool, typer.Option("--write", help="Write schemas/plan.schema.json.")] = False,
+) -> None:
+    """Print (or write) the JSON Schema of plan files, for editors to validate against."""
+    from schemas.plan_schema import SCHEMA_PATH, plan_json_schema
+
+    text = plan_json_schema()
+    if write:
+        SCHEMA_PATH.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {SCHEMA_PATH}")
+    else:
+        typer.echo(text, nl=False)
+
+
+@app.command()
+def demo(
+    plans_dir: Annotated[Path, typer.Option(help="Where the bundled plans are.")] = Path("plans"),
+) -> None:
+    """Import the bundled plans into the embedded database and show what duban made of them."""
+    from duban.demo import run_demo
+
+    run_demo(database_url(), plans_dir)
+
+
+def _resolved(plan: str):  # type: ignore[no-untyped-def]
+    """A plan file path, or the plan stored under that code, resolved afresh."""
+    from schemas.db import session_scope
+    from schemas.plan_file import PlanFile
+    from tasks.importer import load_plan
+    from tasks.plan_reader import Locator, PlanInvalid
+    from tasks.queries import NotFound, find_plan
+    from tasks.resolution import resolve_plan
+
+    try:
+        if Path(plan).is_file():
+            return load_plan(Path(plan))
+        with session_scope(database_url()) as session:
+            stored = find_plan(session, plan)
+        return resolve_plan(PlanFile.model_validate(stored.spec), Locator(plan))
+    except (PlanInvalid, NotFound) as exc:
+        fail(str(exc))
+
+
+def _resolve_names(plan: str, clause: str, found: dict[str, list[str]]) -> dict[str, list[str]]:
+    directory = _resolved(plan).directory
+    return {role: [directory.name_of(code) for name in names
+                   for code in directory.resolve(name, clause=clause)]
+            for role, names in found.items()}

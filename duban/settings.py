@@ -1,0 +1,30 @@
+"""Settings, read once from the environment (DUBAN_*) and an optional duban.toml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
+
+
+class Settings(BaseSettings):
+    """Where duban keeps its data and who is using it.
+
+    The defaults need no setup: a SQLite file and an .eml outbox under `.duban/` in the
+    current directory. A deployment sets DUBAN_DATABASE_URL to PostgreSQL.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DUBAN_", toml_file="duban.toml")
+
+    home: Path = Path(".duban")
+    database_url: str | None = None
+    plans_dir: Path = Path("plans")
+
+    @property
+    def url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'duban.db'}"
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,  # type: ignore[no-untyped-def, override]
+                                   dotenv_settings, file_secret_settings):
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))

@@ -1,0 +1,1 @@
+"""Prefect flows: the orchestration shell around tasks/ (arrives with the deadline sweep)."""

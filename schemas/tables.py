@@ -1,0 +1,170 @@
+"""The one database schema: plans, their units, phases, tasks, assignments and imports.
+
+Everything a plan file says is kept (the deadline text beside the date it was read as, the
+clause beside the units it named), because offices argue from the plan's own words. Rows that a
+revised plan drops are marked inactive, never deleted, so an assignment's history survives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Plan(SQLModel, table=True):
+    """A work plan under supervision (工作方案 / 实施方案)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True)
+    title: str
+    document_number: str | None = None
+    issuer: str | None = None
+    issued: dt.date | None = None
+    timezone: str = "Asia/Shanghai"
+    span_start: dt.date | None = None
+    span_end: dt.date | None = None
+    calendar_version: str
+    spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    source_path: str | None = None
+    source_sha256: str | None = None
+    imported_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Unit(SQLModel, table=True):
+    """A body that can be held responsible: department, district, agency, office (单位)."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    code: str
+    name: str
+    full_name: str | None = None
+    kind: str = "department"
+    parent_code: str | None = None
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    emails: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    contact_role: str | None = None
+    active: bool = True
+
+
+class UnitGroup(SQLModel, table=True):
+    """A named set of units the plan treats as one, e.g. 试点区县, with members expanded."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    code: str
+    name: str
+    unit_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+
+
+class JointMeetingSeat(SQLModel, table=True):
+    """A unit's seat in the joint meeting (联席会议): convener, member, office, leadership."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    role: str  # convener | vice_convener | member | office | leadership
+    liaison_name: str | None = None
+    liaison_email: str | None = None
+    liaison_phone: str | None = None
+
+
+class Phase(SQLModel, table=True):
+    """A stage of the plan: 启动, 实施, 中期评估, 全面总结评估, or a custom one mapped to them."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    code: str
+    kind: str
+    name: str
+    window_text: str
+    start: dt.date | None = None
+    due: dt.date | None = None
+    position: int = 0
+
+
+class Task(SQLModel, table=True):
+    """One line of the decomposition table, a measure, a goal or a recurring report."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    code: str
+    title: str
+    text: str | None = None
+    kind: str = "task"
+    phase_code: str | None = None
+    responsibility_text: str | None = None
+    deadline_text: str | None = None
+    deadline_kind: str | None = None  # date | window | dates | recurring | ongoing
+    start: dt.date | None = None
+    due: dt.date | None = None
+    rule: str | None = None
+    deadline_note: str | None = None
+    calendar_version: str | None = None
+    remarks: str | None = None
+    position: int = 0
+    active: bool = True
+
+
+class Dependency(SQLModel, table=True):
+    """An explicit depends_on edge between two tasks of one plan."""
+
+    __table_args__ = (UniqueConstraint("task_id", "depends_on_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    task_id: int = Field(foreign_key="task.id")
+    depends_on_id: int = Field(foreign_key="task.id")
+
+
+class Assignment(SQLModel, table=True):
+    """A task given to one unit in one role (牵头 lead, 配合 co, 参与 participant).
+
+    `original_due` is what the plan said; `due` moves only by an approved extension.
+    """
+
+    __table_args__ = (UniqueConstraint("task_id", "unit_id", "role"),)
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    role: str  # lead | co | participant
+    state: str = "not_started"
+    original_due: dt.date | None = None
+    due: dt.date | None = None
+    active: bool = True
+    version: int = 1
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Occurrence(SQLModel, table=True):
+    """One dated submission of a multi-date or recurring assignment (a quarterly summary, say)."""
+
+    __table_args__ = (UniqueConstraint("assignment_id", "due"),)
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    due: dt.date
+    state: str = "not_started"
+    active: bool = True
+
+
+class ImportRecord(SQLModel, table=True):
+    """One import of a plan file: what it changed, from which file, on which calendar data."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    imported_at: dt.datetime = Field(default_factory=utcnow)
+    source_path: str | None = None
+    source_sha256: str | None = None
+    calendar_version: str
+    changes: list[str] = Field(default_factory=list, sa_column=Column(JSON))

@@ -1,0 +1,284 @@
+"""Writing a resolved plan into the database, in one transaction, and saying what changed.
+
+Re-importing a revised plan updates rows in place: an assignment keeps its id, state and
+history; what the revision drops is marked inactive, not deleted. A change of calendar data
+alone never moves a stored date here: that is `recalc`'s job, done only when asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from sqlmodel import Session, select
+
+from schemas.tables import (
+    Assignment,
+    Dependency,
+    ImportRecord,
+    JointMeetingSeat,
+    Occurrence,
+    Phase,
+    Plan,
+    Task,
+    Unit,
+    UnitGroup,
+    utcnow,
+)
+from tasks.lint import lint_plan
+from tasks.plan_reader import read_plan_file
+from tasks.resolution import ResolvedAssignment, ResolvedPlan, ResolvedTask, resolve_plan
+
+Coded = TypeVar("Coded", Unit, UnitGroup, Phase, Task)
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, dry, would do)."""
+
+    plan: str
+    created: bool
+    dry_run: bool
+    changes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    tasks: int = 0
+    assignments: int = 0
+
+
+def load_plan(path: Path) -> ResolvedPlan:
+    """Read, validate and resolve a plan file without touching any database."""
+    spec, locator = read_plan_file(path)
+    return resolve_plan(spec, locator)
+
+
+def import_plan(session: Session, path: Path, *, dry_run: bool = False) -> ImportReport:
+    """Import or re-import the plan at `path`; on a dry run, roll everything back."""
+    plan = load_plan(path)
+    source = path.read_bytes()
+    report = write_plan(session, plan, source_path=str(path),
+                        source_sha256=hashlib.sha256(source).hexdigest())
+    report.warnings = [str(w) for w in lint_plan(plan)]
+    report.dry_run = dry_run
+    if dry_run:
+        session.rollback()
+    return report
+
+
+def write_plan(session: Session, plan: ResolvedPlan, *, source_path: str | None = None,
+               source_sha256: str | None = None, recalculate: bool = False) -> ImportReport:
+    meta = plan.spec.plan
+    row = session.exec(select(Plan).where(Plan.code == meta.code)).first()
+    report = ImportReport(plan=meta.code, created=row is None, dry_run=False)
+    if row is None:
+        row = Plan(code=meta.code, title=meta.title, calendar_version=plan.calendar.version)
+        session.add(row)
+    row.title, row.document_number, row.issuer = meta.title, meta.document_number, meta.issuer
+    row.issued, row.timezone = meta.issued, meta.timezone
+    row.span_start, row.span_end = plan.span or (None, None)
+    row.spec = plan.spec.model_dump(mode="json")
+    row.source_path, row.source_sha256 = source_path, source_sha256
+    row.imported_at = utcnow()
+    session.flush()
+    assert row.id is not None
+    units = _write_units(session, row.id, plan, report)
+    _write_groups(session, row.id, plan)
+    _write_seats(session, row.id, plan, units)
+    _write_phases(session, row.id, plan)
+    tasks = _write_tasks(session, row.id, plan, units, report, recalculate)
+    _write_dependencies(session, row.id, plan, tasks)
+    row.calendar_version = plan.calendar.version
+    session.add(ImportRecord(plan_id=row.id, source_path=source_path, source_sha256=source_sha256,
+                             calendar_version=plan.calendar.version, changes=report.changes))
+    session.flush()
+    report.tasks = len(plan.tasks)
+    report.assignments = sum(len(t.assignments) for t in plan.tasks)
+    return report
+
+
+def _by_code(rows: Iterable[Coded]) -> dict[str, Coded]:
+    return {r.code: r for r in rows}
+
+
+def _write_units(session: Session, plan_id: int, plan: ResolvedPlan,
+                 report: ImportReport) -> dict[str, Unit]:
+    existing = _by_code(session.exec(select(Unit).where(Unit.plan_id == plan_id)))
+    wanted = {u.code for u in plan.spec.units}
+    for spec in plan.spec.units:
+        unit = existing.get(spec.code)
+        if unit is None:
+            unit = existing[spec.code] = Unit(plan_id=plan_id, code=spec.code, name=spec.name)
+            if not report.created:
+                report.changes.append(f"unit {spec.code} ({spec.name}) added")
+        unit.name, unit.full_name, unit.kind = spec.name, spec.full_name, spec.kind
+        unit.parent_code, unit.aliases = spec.parent, list(spec.aliases)
+        unit.emails, unit.contact_role, unit.active = [str(e) for e in spec.emails], \
+            spec.contact_role, True
+        session.add(unit)
+    for code, unit in existing.items():
+        if code not in wanted and unit.active:
+            unit.active = False
+            report.changes.append(f"unit {code} ({unit.name}) removed")
+    session.flush()
+    return existing
+
+
+def _write_groups(session: Session, plan_id: int, plan: ResolvedPlan) -> None:
+    existing = _by_code(session.exec(select(UnitGroup).where(UnitGroup.plan_id == plan_id)))
+    for spec in plan.spec.groups:
+        group = existing.pop(spec.code, None) or UnitGroup(plan_id=plan_id, code=spec.code,
+                                                            name=spec.name)
+        group.name, group.unit_codes = spec.name, list(plan.groups[spec.code])
+        session.add(group)
+    for stale in existing.values():
+        session.delete(stale)
+
+
+def _write_seats(session: Session, plan_id: int, plan: ResolvedPlan,
+                 units: dict[str, Unit]) -> None:
+    for seat in session.exec(select(JointMeetingSeat).where(JointMeetingSeat.plan_id == plan_id)):
+        session.delete(seat)
+    for seat in plan.seats:
+        session.add(JointMeetingSeat(
+            plan_id=plan_id, unit_id=units[seat.unit].id, role=seat.role,
+            liaison_name=seat.liaison_name, liaison_email=seat.liaison_email,
+            liaison_phone=seat.liaison_phone))
+
+
+def _write_phases(session: Session, plan_id: int, plan: ResolvedPlan) -> None:
+    existing = _by_code(session.exec(select(Phase).where(Phase.plan_id == plan_id)))
+    for spec in plan.phases:
+        phase = existing.pop(spec.code, None) or Phase(
+            plan_id=plan_id, code=spec.code, kind=spec.kind, name=spec.name,
+            window_text=spec.window_text)
+        phase.kind, phase.name, phase.window_text = spec.kind, spec.name, spec.window_text
+        phase.start, phase.due, phase.position = spec.start, spec.due, spec.position
+        session.add(phase)
+    for stale in existing.values():
+        session.delete(stale)
+
+
+def _write_tasks(session: Session, plan_id: int, plan: ResolvedPlan, units: dict[str, Unit],
+                 report: ImportReport, recalculate: bool) -> dict[str, Task]:
+    existing = _by_code(session.exec(select(Task).where(Task.plan_id == plan_id)))
+    unit_code = {u.id: code for code, u in units.items()}
+    for spec in plan.tasks:
+        task = existing.get(spec.code)
+        if task is None:
+            task = existing[spec.code] = Task(plan_id=plan_id, code=spec.code, title=spec.title)
+            if not report.created:
+                report.changes.append(f"task {spec.code} added")
+        elif not report.created:
+            report.changes.extend(_task_changes(task, spec))
+        keep_dates = (not recalculate and task.id is not None
+                      and task.deadline_text == _text(spec)
+                      and task.calendar_version not in (None, plan.calendar.version))
+        if keep_dates:
+            report.changes.append(
+                f"task {spec.code}: dates kept on calendar {task.calendar_version}; "
+                f"`duban recalc {plan.code}` shows what the new calendar data would move")
+        _fill_task(task, spec, plan, keep_calendar=keep_dates)
+        session.add(task)
+        session.flush()
+        _write_assignments(session, plan_id, task, spec, units, unit_code, report, keep_dates)
+    for code, task in existing.items():
+        if code not in {t.code for t in plan.tasks} and task.active:
+            task.active = False
+            report.changes.append(f"task {code} removed")
+            for assignment in session.exec(select(Assignment).where(Assignment.task_id == task.id)):
+                assignment.active = False
+    return existing
+
+
+def _text(spec: ResolvedTask) -> str | None:
+    return spec.deadline.text if spec.deadline else None
+
+
+def _task_changes(task: Task, spec: ResolvedTask) -> list[str]:
+    changes = []
+    if not task.active:
+        changes.append(f"task {spec.code} restored")
+    if (task.title, task.text) != (spec.title, spec.text):
+        changes.append(f"task {spec.code} re-worded")
+    if task.deadline_text != _text(spec):
+        changes.append(f"task {spec.code} re-dated: {task.deadline_text!r} → {_text(spec)!r}")
+    return changes
+
+
+def _fill_task(task: Task, spec: ResolvedTask, plan: ResolvedPlan, *, keep_calendar: bool) -> None:
+    deadline = spec.deadline
+    task.title, task.text, task.kind, task.phase_code = spec.title, spec.text, spec.kind, spec.phase
+    task.responsibility_text, task.remarks = spec.responsibility_text, spec.remarks
+    task.position, task.active = spec.position, True
+    task.deadline_text = deadline.text if deadline else None
+    task.deadline_kind = deadline.kind if deadline else None
+    task.start, task.due = (deadline.start, deadline.due) if deadline else (None, None)
+    task.rule, task.deadline_note = (deadline.rule, deadline.note) if deadline else (None, None)
+    if not keep_calendar:
+        task.calendar_version = plan.calendar.version if deadline else None
+
+
+def _write_assignments(session: Session, plan_id: int, task: Task, spec: ResolvedTask,
+                       units: dict[str, Unit], unit_code: dict[int | None, str],
+                       report: ImportReport, keep_dates: bool) -> None:
+    rows = session.exec(select(Assignment).where(Assignment.task_id == task.id)).all()
+    existing = {(unit_code[a.unit_id], a.role): a for a in rows}
+    wanted = {(a.unit, a.role): a for a in spec.assignments}
+    added = [k for k in wanted if k not in existing or not existing[k].active]
+    dropped = [k for k, a in existing.items() if k not in wanted and a.active]
+    if rows and (added or dropped):
+        report.changes.append(f"task {spec.code} re-assigned: " + ", ".join(
+            [f"+{units[u].name}({r})" for u, r in added]
+            + [f"-{units[u].name}({r})" for u, r in dropped]))
+    for key, resolved in wanted.items():
+        assignment = existing.get(key)
+        if assignment is None:
+            assignment = Assignment(plan_id=plan_id, task_id=task.id, unit_id=units[key[0]].id,
+                                    role=key[1], original_due=resolved.due, due=resolved.due)
+            session.add(assignment)
+            session.flush()
+        else:
+            assignment.active = True
+            if not keep_dates:
+                _move_due(assignment, resolved)
+        if not keep_dates:
+            _write_occurrences(session, assignment, resolved)
+    for key in dropped:
+        existing[key].active = False
+
+
+def _move_due(assignment: Assignment, resolved: ResolvedAssignment) -> None:
+    """Follow the plan's new date, but keep an approved extension that runs later."""
+    extended = assignment.due != assignment.original_due
+    assignment.original_due = resolved.due
+    if not extended or assignment.due is None or resolved.due is None:
+        assignment.due = resolved.due
+    else:
+        assignment.due = max(assignment.due, resolved.due)
+    assignment.updated_at = utcnow()
+
+
+def _write_occurrences(session: Session, assignment: Assignment,
+                       resolved: ResolvedAssignment) -> None:
+    rows = session.exec(select(Occurrence).where(Occurrence.assignment_id == assignment.id)).all()
+    existing: dict[dt.date, Occurrence] = {o.due: o for o in rows}
+    for day in resolved.occurrences:
+        occurrence = existing.pop(day, None) or Occurrence(assignment_id=assignment.id, due=day)
+        occurrence.active = True
+        session.add(occurrence)
+    for stale in existing.values():
+        stale.active = False
+
+
+def _write_dependencies(session: Session, plan_id: int, plan: ResolvedPlan,
+                        tasks: dict[str, Task]) -> None:
+    for edge in session.exec(select(Dependency).where(Dependency.plan_id == plan_id)):
+        session.delete(edge)
+    session.flush()
+    for spec in plan.tasks:
+        for before in spec.depends_on:
+            session.add(Dependency(plan_id=plan_id, task_id=tasks[spec.code].id,
+                                   depends_on_id=tasks[before].id))

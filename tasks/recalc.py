@@ -1,0 +1,82 @@
+"""Recalculating stored due dates after the calendar data changed (a new State Council notice,
+a correction): shown first, applied only when asked, each move with its reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from schemas.plan_file import PlanFile
+from schemas.tables import Assignment, Occurrence, Task, Unit
+from tasks.importer import write_plan
+from tasks.plan_reader import Locator
+from tasks.queries import find_plan
+from tasks.resolution import ResolvedPlan, resolve_plan
+
+
+@dataclass(frozen=True)
+class DateMove:
+    plan: str
+    task: str
+    unit: str
+    old: dt.date | None
+    new: dt.date | None
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.task} {self.unit}: {self.old} → {self.new} ({self.reason})"
+
+
+def date_moves(session: Session, plan_code: str) -> list[DateMove]:
+    """Every stored date the current calendar data would put elsewhere."""
+    plan = find_plan(session, plan_code)
+    resolved = _resolve_stored(plan.spec, plan_code)
+    tasks = {t.code: t for t in session.exec(select(Task).where(Task.plan_id == plan.id))}
+    units = {u.id: u for u in session.exec(select(Unit).where(Unit.plan_id == plan.id))}
+    stored = {}
+    query = select(Assignment).where(Assignment.plan_id == plan.id, Assignment.active)
+    for a in session.exec(query):
+        stored[(a.task_id, units[a.unit_id].code, a.role)] = a
+    moves = []
+    for task in resolved.tasks:
+        row = tasks.get(task.code)
+        if row is None:
+            continue
+        for wanted in task.assignments:
+            have = stored.get((row.id, wanted.unit, wanted.role))
+            if have is None:
+                continue
+            name = units[have.unit_id].name
+            pairs = [(have.original_due, wanted.due)]
+            old_occurrences = sorted(session.exec(select(Occurrence.due).where(
+                Occurrence.assignment_id == have.id, Occurrence.active)))
+            if old_occurrences != list(wanted.occurrences):
+                pairs += list(zip(old_occurrences, wanted.occurrences, strict=False))
+            for old, new in dict.fromkeys(pairs):
+                if old != new:
+                    moves.append(DateMove(plan_code, task.code, name, old, new,
+                                          _why(resolved, old, new, row.calendar_version)))
+    return moves
+
+
+def apply_recalc(session: Session, plan_code: str) -> None:
+    plan = find_plan(session, plan_code)
+    write_plan(session, _resolve_stored(plan.spec, plan_code), source_path=plan.source_path,
+               source_sha256=plan.source_sha256, recalculate=True)
+
+
+def _resolve_stored(spec: dict, plan_code: str) -> ResolvedPlan:  # type: ignore[type-arg]
+    return resolve_plan(PlanFile.model_validate(spec), Locator(f"stored plan {plan_code}"))
+
+
+def _why(plan: ResolvedPlan, old: dt.date | None, new: dt.date | None,
+         version: str | None) -> str:
+    calendar = plan.calendar
+    if old is not None and calendar.covers(old) and not calendar.is_workday(old):
+        holiday = calendar.holiday_name(old)
+        return f"{old} is now a rest day" + (f" ({holiday})" if holiday else "")
+    if new is not None and old is not None and new < old:
+        return f"{new} is now a working day"
+    return f"calendar data {version} → {calendar.version}"
