@@ -13,8 +13,6 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from duban.settings import Settings
-
 app = typer.Typer(
     help="duban (督办): supervise work plans: tasks, responsible units, deadlines, escalation.",
     no_args_is_help=True,
@@ -43,7 +41,16 @@ def parse_date(text: str, option: str) -> dt.date:
 
 
 def database_url() -> str:
+    from duban.settings import Settings
+
     return Settings().url
+
+
+def calendar_dir() -> Path | None:
+    """An office's own calendar data files, replacing the bundled ones when set."""
+    from duban.settings import Settings
+
+    return Settings().calendar_dir
 
 
 # ---------------------------------------------------------------- calendar and deadlines
@@ -150,7 +157,8 @@ def import_(
     create_schema(url)
     try:
         with session_scope(url) as session:
-            report = import_plan(session, plan_file, dry_run=dry_run)
+            report = import_plan(session, plan_file, dry_run=dry_run,
+                                 calendar_dir=calendar_dir())
     except PlanInvalid as exc:
         for problem in exc.problems:
             typer.echo(f"error: {problem}", err=True)
@@ -185,16 +193,20 @@ def recalc(
 ) -> None:
     """Show which stored due dates the current calendar data would move, and why."""
     from schemas.db import session_scope
+    from tasks.queries import NotFound
     from tasks.recalc import apply_recalc, date_moves
 
     with session_scope(database_url()) as session:
-        moves = date_moves(session, plan)
+        try:
+            moves = date_moves(session, plan, calendar_dir=calendar_dir())
+        except NotFound as exc:
+            fail(str(exc))
         for move in moves:
             typer.echo(str(move))
         if not moves:
             typer.echo(f"{plan}: no due date moves on the current calendar data")
         elif apply:
-            apply_recalc(session, plan)
+            apply_recalc(session, plan, calendar_dir=calendar_dir())
             typer.echo(f"{plan}: {len(moves)} due date(s) moved")
         else:
             typer.echo(f"{plan}: {len(moves)} due date(s) would move; --apply moves them")
@@ -235,7 +247,8 @@ def graph(
 
     from schemas.db import session_scope
     from tasks import graph as plan_graph_ops
-    from tasks.queries import NotFound, plan_graph
+    from tasks.plan_graph import plan_graph
+    from tasks.queries import NotFound
 
     if format not in ("mermaid", "dot", "json"):
         fail(f"--format: {format!r} is not one of mermaid, dot, json")
@@ -349,18 +362,17 @@ def demo(
 def _resolved(plan: str):  # type: ignore[no-untyped-def]
     """A plan file path, or the plan stored under that code, resolved afresh."""
     from schemas.db import session_scope
-    from schemas.plan_file import PlanFile
     from tasks.importer import load_plan
-    from tasks.plan_reader import Locator, PlanInvalid
+    from tasks.plan_reader import PlanInvalid
     from tasks.queries import NotFound, find_plan
-    from tasks.resolution import resolve_plan
+    from tasks.recalc import resolve_stored
 
     try:
         if Path(plan).is_file():
-            return load_plan(Path(plan))
+            return load_plan(Path(plan), calendar_dir=calendar_dir())
         with session_scope(database_url()) as session:
             stored = find_plan(session, plan)
-        return resolve_plan(PlanFile.model_validate(stored.spec), Locator(plan))
+        return resolve_stored(stored.spec, plan, calendar_dir=calendar_dir())
     except (PlanInvalid, NotFound) as exc:
         fail(str(exc))
 

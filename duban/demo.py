@@ -12,7 +12,8 @@ from duban.render import plan_tables
 from schemas.db import create_schema, session_scope
 from tasks.graph import critical_path
 from tasks.importer import import_plan
-from tasks.queries import plan_graph, plan_overview
+from tasks.plan_graph import plan_graph
+from tasks.queries import plan_overview
 
 console = Console()
 

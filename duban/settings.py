@@ -18,7 +18,7 @@ class Settings(BaseSettings):
 
     home: Path = Path(".duban")
     database_url: str | None = None
-    plans_dir: Path = Path("plans")
+    calendar_dir: Path | None = None
 
     @property
     def url(self) -> str:

@@ -49,15 +49,16 @@ class ImportReport:
     assignments: int = 0
 
 
-def load_plan(path: Path) -> ResolvedPlan:
+def load_plan(path: Path, *, calendar_dir: Path | None = None) -> ResolvedPlan:
     """Read, validate and resolve a plan file without touching any database."""
     spec, locator = read_plan_file(path)
-    return resolve_plan(spec, locator)
+    return resolve_plan(spec, locator, calendar_dir=calendar_dir)
 
 
-def import_plan(session: Session, path: Path, *, dry_run: bool = False) -> ImportReport:
+def import_plan(session: Session, path: Path, *, dry_run: bool = False,
+                calendar_dir: Path | None = None) -> ImportReport:
     """Import or re-import the plan at `path`; on a dry run, roll everything back."""
-    plan = load_plan(path)
+    plan = load_plan(path, calendar_dir=calendar_dir)
     source = path.read_bytes()
     report = write_plan(session, plan, source_path=str(path),
                         source_sha256=hashlib.sha256(source).hexdigest())

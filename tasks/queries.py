@@ -1,4 +1,4 @@
-"""Read-only views of what is stored: the answers behind `plans`, `show`, `tasks` and `graph`.
+"""Read-only views of what is stored: the answers behind `plans`, `show` and `tasks`.
 
 They return plain dicts ready for JSON or a table, so the CLI and a later web page show the
 same thing. A handful of queries per call, never one per row: these must feel instant.
@@ -9,13 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import networkx as nx
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from schemas.tables import (
     Assignment,
-    Dependency,
     JointMeetingSeat,
     Occurrence,
     Phase,
@@ -23,7 +21,6 @@ from schemas.tables import (
     Task,
     Unit,
 )
-from tasks.graph import PhaseNode, TaskNode, build_graph, phase_node
 
 
 class NotFound(LookupError):
@@ -94,24 +91,6 @@ def unit_tasks(session: Session, unit: str, plan_code: str | None = None) -> lis
                          "deadline": task.deadline_text, "due": _iso(assignment.due),
                          "unit": found.name})
     return rows
-
-
-def plan_graph(session: Session, code: str) -> tuple[nx.DiGraph, dict[str, str]]:
-    """The stored plan's dependency graph and a label for every node."""
-    plan = find_plan(session, code)
-    tasks = session.exec(select(Task).where(Task.plan_id == plan.id, Task.active)).all()
-    by_id = {t.id: t.code for t in tasks}
-    needs: dict[str, list[str]] = defaultdict(list)
-    for edge in session.exec(select(Dependency).where(Dependency.plan_id == plan.id)):
-        if edge.task_id in by_id and edge.depends_on_id in by_id:
-            needs[by_id[edge.task_id]].append(by_id[edge.depends_on_id])
-    phases = session.exec(select(Phase).where(Phase.plan_id == plan.id)).all()
-    graph = build_graph(
-        [TaskNode(t.code, t.phase_code, t.due, tuple(needs[t.code])) for t in tasks],
-        [PhaseNode(p.code, p.kind) for p in phases])
-    labels = {t.code: f"{t.code} {t.title}" for t in tasks}
-    labels.update({phase_node(p.code): p.name for p in phases})
-    return graph, labels
 
 
 def _assignees(session: Session, plan_id: int | None,

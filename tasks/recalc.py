@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -29,10 +30,11 @@ class DateMove:
         return f"{self.plan} {self.task} {self.unit}: {self.old} → {self.new} ({self.reason})"
 
 
-def date_moves(session: Session, plan_code: str) -> list[DateMove]:
+def date_moves(session: Session, plan_code: str, *,
+               calendar_dir: Path | None = None) -> list[DateMove]:
     """Every stored date the current calendar data would put elsewhere."""
     plan = find_plan(session, plan_code)
-    resolved = _resolve_stored(plan.spec, plan_code)
+    resolved = resolve_stored(plan.spec, plan_code, calendar_dir=calendar_dir)
     tasks = {t.code: t for t in session.exec(select(Task).where(Task.plan_id == plan.id))}
     units = {u.id: u for u in session.exec(select(Unit).where(Unit.plan_id == plan.id))}
     stored = {}
@@ -61,14 +63,17 @@ def date_moves(session: Session, plan_code: str) -> list[DateMove]:
     return moves
 
 
-def apply_recalc(session: Session, plan_code: str) -> None:
+def apply_recalc(session: Session, plan_code: str, *, calendar_dir: Path | None = None) -> None:
     plan = find_plan(session, plan_code)
-    write_plan(session, _resolve_stored(plan.spec, plan_code), source_path=plan.source_path,
-               source_sha256=plan.source_sha256, recalculate=True)
+    write_plan(session, resolve_stored(plan.spec, plan_code, calendar_dir=calendar_dir),
+               source_path=plan.source_path, source_sha256=plan.source_sha256, recalculate=True)
 
 
-def _resolve_stored(spec: dict, plan_code: str) -> ResolvedPlan:  # type: ignore[type-arg]
-    return resolve_plan(PlanFile.model_validate(spec), Locator(f"stored plan {plan_code}"))
+def resolve_stored(spec: dict, plan_code: str, *,  # type: ignore[type-arg]
+                   calendar_dir: Path | None = None) -> ResolvedPlan:
+    """The plan as stored at its last import, resolved again on the current calendar data."""
+    return resolve_plan(PlanFile.model_validate(spec), Locator(f"stored plan {plan_code}"),
+                        calendar_dir=calendar_dir)
 
 
 def _why(plan: ResolvedPlan, old: dt.date | None, new: dt.date | None,

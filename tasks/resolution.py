@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from calendars.deadlines import Deadline, DeadlineConventions, DeadlineError, parse_deadline
 from calendars.workdays import CalendarError, WorkCalendar, load_calendar
@@ -99,10 +100,14 @@ class ResolvedPlan:
         return self.spec.plan.code
 
 
-def resolve_plan(spec: PlanFile, locator: Locator) -> ResolvedPlan:
-    """Resolve a validated plan file; raise PlanInvalid listing every problem found."""
+def resolve_plan(spec: PlanFile, locator: Locator, *,
+                 calendar_dir: Path | None = None) -> ResolvedPlan:
+    """Resolve a validated plan file; raise PlanInvalid listing every problem found.
+
+    `calendar_dir` replaces the bundled calendar data (an office's own, newer files).
+    """
     problems: list[Problem] = []
-    calendar = _calendar_for(spec, locator, problems)
+    calendar = _calendar_for(spec, locator, problems, calendar_dir)
     directory = _directory_for(spec, locator, problems)
     if directory is None or calendar is None:
         raise PlanInvalid(problems)
@@ -133,12 +138,12 @@ def effective_due(day: dt.date, calendar: WorkCalendar, rule: str) -> dt.date:
     return day
 
 
-def _calendar_for(spec: PlanFile, locator: Locator, problems: list[Problem]) -> WorkCalendar | None:
+def _calendar_for(spec: PlanFile, locator: Locator, problems: list[Problem],
+                  calendar_dir: Path | None) -> WorkCalendar | None:
     choice = spec.plan.calendar
     try:
-        return load_calendar(
-            choice.region, overlays=tuple(choice.overlays), weekend_fallback=choice.weekend_fallback
-        )
+        return load_calendar(choice.region, overlays=tuple(choice.overlays),
+                             weekend_fallback=choice.weekend_fallback, data_dir=calendar_dir)
     except CalendarError as exc:
         problems.append(locator.problem(("plan", "calendar"), str(exc)))
         return None
