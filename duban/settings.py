@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     home: Path = Path(".duban")
     database_url: str | None = None
     calendar_dir: Path | None = None
+    actor: str | None = None  # who `--as` defaults to: office, leadership or a unit
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.home / "evidence"
 
     @property
     def url(self) -> str:

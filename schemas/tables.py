@@ -11,7 +11,13 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
+
+
+def versioned() -> declared_attr:  # type: ignore[type-arg]
+    """Optimistic locking: an UPDATE names the version it read, so a lost update is an error."""
+    return declared_attr(lambda cls: {"version_id_col": cls.__table__.c.version})
 
 
 def utcnow() -> dt.datetime:
@@ -142,9 +148,12 @@ class Assignment(SQLModel, table=True):
     original_due: dt.date | None = None
     due: dt.date | None = None
     active: bool = True
+    closed_reason: str | None = None
     version: int = 1
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
+
+    __mapper_args__ = versioned()
 
 
 class Occurrence(SQLModel, table=True):
@@ -156,6 +165,9 @@ class Occurrence(SQLModel, table=True):
     due: dt.date
     state: str = "not_started"
     active: bool = True
+    version: int = 1
+
+    __mapper_args__ = versioned()
 
 
 class ImportRecord(SQLModel, table=True):
@@ -168,3 +180,82 @@ class ImportRecord(SQLModel, table=True):
     source_sha256: str | None = None
     calendar_version: str
     changes: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+
+
+class ProgressReport(SQLModel, table=True):
+    """进展反馈: what a unit reports on its assignment (or, as lead, on the whole task)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    task_wide: bool = False
+    note: str
+    reported_by: str
+    reported_at: dt.datetime
+
+
+class Submission(SQLModel, table=True):
+    """A unit saying "done" (for the assignment, or one dated occurrence), and the decision."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    occurrence_id: int | None = Field(default=None, foreign_key="occurrence.id")
+    note: str
+    submitted_by: str
+    submitted_at: dt.datetime
+    decision: str | None = None  # accepted | returned
+    decision_reason: str | None = None
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
+
+
+class Evidence(SQLModel, table=True):
+    """A file attached to a progress report or submission, stored once by its SHA-256."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    progress_id: int | None = Field(default=None, foreign_key="progressreport.id")
+    submission_id: int | None = Field(default=None, foreign_key="submission.id")
+    name: str
+    size: int
+    sha256: str = Field(index=True)
+
+
+class ExtensionRequest(SQLModel, table=True):
+    """延期申请: a unit asks for a later due date; the office approves or denies it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    current_due: dt.date | None = None
+    requested_due: dt.date
+    reason: str
+    state: str = "requested"  # requested | approved | denied
+    requested_by: str
+    requested_at: dt.datetime
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
+    decision_reason: str | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    """One change, hash-chained to the one before it so an edited or deleted row shows."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: str  # ISO 8601, UTC: hashed as text so every database gives back the same bytes
+    actor: str
+    action: str
+    entity: str
+    entity_id: int | None = None
+    plan_code: str | None = Field(default=None, index=True)
+    task_code: str | None = None
+    unit_code: str | None = None
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    prev_hash: str
+    hash: str
+
+
+class AuditHead(SQLModel, table=True):
+    """The chain's newest link, one row, locked while an event is appended."""
+
+    id: int = Field(default=1, primary_key=True)
+    last_id: int = 0
+    last_hash: str = ""

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from schemas.tables import (
     Assignment,
+    ExtensionRequest,
     JointMeetingSeat,
     Occurrence,
     Phase,
@@ -91,6 +92,20 @@ def unit_tasks(session: Session, unit: str, plan_code: str | None = None) -> lis
                          "deadline": task.deadline_text, "due": _iso(assignment.due),
                          "unit": found.name})
     return rows
+
+
+def extension_requests(session: Session, plan_code: str, *,
+                       pending_only: bool = False) -> list[dict[str, Any]]:
+    plan = find_plan(session, plan_code)
+    query = (select(ExtensionRequest, Task, Unit)
+             .join(Assignment, ExtensionRequest.assignment_id == Assignment.id)
+             .join(Task, Assignment.task_id == Task.id).join(Unit, Assignment.unit_id == Unit.id)
+             .where(Assignment.plan_id == plan.id).order_by(ExtensionRequest.id))
+    if pending_only:
+        query = query.where(ExtensionRequest.state == "requested")
+    return [{"id": r.id, "task": t.code, "unit": u.name, "current_due": _iso(r.current_due),
+             "requested_due": _iso(r.requested_due), "state": r.state, "reason": r.reason,
+             "decision_reason": r.decision_reason} for r, t, u in session.exec(query)]
 
 
 def _assignees(session: Session, plan_id: int | None,

@@ -1,0 +1,68 @@
+"""What every command shares: the typer app, one-line errors, JSON output, settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+app = typer.Typer(
+    help="duban (督办): supervise work plans: tasks, responsible units, deadlines, escalation.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr and a non-zero exit: how every user error ends."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def emit_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def parse_date(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option}: {text!r} is not a date (YYYY-MM-DD)")
+
+
+def database_url() -> str:
+    return settings().url
+
+
+def calendar_dir() -> Path | None:
+    """An office's own calendar data files, replacing the bundled ones when set."""
+    return settings().calendar_dir
+
+
+def settings():  # type: ignore[no-untyped-def]
+    from duban.settings import Settings
+
+    return Settings()
+
+
+def parse_moment(text: str | None, option: str = "--as-of") -> dt.datetime:
+    """When an action happens: now, or the date (noon, Asia/Shanghai) or time given."""
+    import pendulum
+
+    if text is None:
+        return pendulum.now("Asia/Shanghai")
+    try:
+        parsed = pendulum.parse(text, tz="Asia/Shanghai", exact=True)
+    except (ValueError, pendulum.parsing.ParserError):
+        fail(f"{option}: {text!r} is not a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM)")
+    if isinstance(parsed, dt.datetime):
+        return parsed
+    if isinstance(parsed, dt.date):
+        return pendulum.datetime(parsed.year, parsed.month, parsed.day, 12, tz="Asia/Shanghai")
+    fail(f"{option}: {text!r} is not a date or time")

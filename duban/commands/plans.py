@@ -1,0 +1,262 @@
+"""Commands about plans: import, lint, recalc, responsibility, the graph, read-only views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from duban.app import JsonFlag, app, calendar_dir, database_url, emit_json, fail
+
+
+@app.command()
+def init() -> None:
+    """Create the database (SQLite file by default) and its tables."""
+    from schemas.db import create_schema
+
+    url = database_url()
+    create_schema(url)
+    typer.echo(f"database ready: {url}")
+
+
+@app.command("import")
+def import_(
+    plan_file: Annotated[Path, typer.Argument(help="A plan file (YAML).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and report; write nothing.")]
+    = False,
+) -> None:
+    """Import a plan file, or re-import a revised one in place."""
+    from schemas.db import create_schema, session_scope
+    from tasks.importer import import_plan
+    from tasks.plan_reader import PlanInvalid
+
+    url = database_url()
+    create_schema(url)
+    try:
+        with session_scope(url) as session:
+            report = import_plan(session, plan_file, dry_run=dry_run,
+                                 calendar_dir=calendar_dir())
+    except PlanInvalid as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {problem}", err=True)
+        typer.echo(f"{plan_file}: {len(exc.problems)} problem(s); nothing was written", err=True)
+        raise typer.Exit(2) from None
+    verb = "would import" if dry_run else "imported"
+    typer.echo(f"{verb} {report.plan}: {report.tasks} tasks, {report.assignments} assignments"
+               + (" (new plan)" if report.created else ""))
+    for change in report.changes:
+        typer.echo(f"  changed: {change}")
+    for warning in report.warnings:
+        typer.echo(f"  warning: {warning}")
+
+
+@app.command()
+def lint(plan: Annotated[str, typer.Argument(help="A plan file, or the code of an imported plan.")]
+         ) -> None:
+    """List what is allowed in a plan but worth a look (dates on rest days, unassigned items…)."""
+    from tasks.lint import lint_plan
+
+    findings = lint_plan(_resolved(plan))
+    for finding in findings:
+        typer.echo(f"warning: {finding}")
+    typer.echo(f"{len(findings)} warning(s)")
+
+
+@app.command()
+def recalc(
+    plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
+    apply: Annotated[bool, typer.Option("--apply", help="Move the dates; default only shows.")]
+    = False,
+) -> None:
+    """Show which stored due dates the current calendar data would move, and why."""
+    from schemas.db import session_scope
+    from tasks.queries import NotFound
+    from tasks.recalc import apply_recalc, date_moves
+
+    with session_scope(database_url()) as session:
+        try:
+            moves = date_moves(session, plan, calendar_dir=calendar_dir())
+        except NotFound as exc:
+            fail(str(exc))
+        for move in moves:
+            typer.echo(str(move))
+        if not moves:
+            typer.echo(f"{plan}: no due date moves on the current calendar data")
+        elif apply:
+            apply_recalc(session, plan, calendar_dir=calendar_dir())
+            typer.echo(f"{plan}: {len(moves)} due date(s) moved")
+        else:
+            typer.echo(f"{plan}: {len(moves)} due date(s) would move; --apply moves them")
+
+
+@app.command()
+def who(
+    clause: Annotated[str, typer.Argument(help="A responsibility clause as the plan writes it.")],
+    plan: Annotated[str | None, typer.Option(help="Resolve names against this plan's units.")]
+    = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Read who leads, co-leads, participates and pilots from a responsibility clause."""
+    from tasks.responsibility import ResponsibilityError, read_pilots, read_responsibility
+
+    try:
+        found = read_responsibility(clause).as_json()
+        found["pilots"] = found["pilots"] or list(read_pilots(clause))
+        if plan is not None:
+            found = _resolve_names(plan, clause, found)
+    except ResponsibilityError as exc:
+        fail(str(exc))
+    if as_json:
+        emit_json(found)
+        return
+    for role, names in found.items():
+        typer.echo(f"{role:>12}: {'、'.join(names) if names else '-'}")
+
+
+@app.command()
+def graph(
+    plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
+    format: Annotated[str, typer.Option(help="mermaid, dot or json.")] = "mermaid",
+    impact: Annotated[str | None, typer.Option(help="Show what this task holds up.")] = None,
+) -> None:
+    """Print the plan's dependency graph, or everything downstream of one task."""
+    import networkx as nx
+
+    from schemas.db import session_scope
+    from tasks import graph as plan_graph_ops
+    from tasks.plan_graph import plan_graph
+    from tasks.queries import NotFound
+
+    if format not in ("mermaid", "dot", "json"):
+        fail(f"--format: {format!r} is not one of mermaid, dot, json")
+    with session_scope(database_url()) as session:
+        try:
+            g, labels = plan_graph(session, plan)
+        except NotFound as exc:
+            fail(str(exc))
+    if impact is not None:
+        if impact not in g:
+            fail(f'no task "{impact}" in plan {plan}')
+        for code in plan_graph_ops.impact(g, impact):
+            typer.echo(labels.get(code, code))
+        return
+    if format == "json":
+        emit_json({"nodes": [{"id": n, "label": labels.get(n, n)} for n in sorted(g.nodes)],
+                   "edges": [list(e) for e in sorted(g.edges)],
+                   "order": plan_graph_ops.topological_order(g),
+                   "critical_path": plan_graph_ops.critical_path(g),
+                   "acyclic": nx.is_directed_acyclic_graph(g)})
+    elif format == "dot":
+        typer.echo(plan_graph_ops.to_dot(g, labels), nl=False)
+    else:
+        typer.echo(plan_graph_ops.to_mermaid(g, labels), nl=False)
+
+
+@app.command()
+def plans(as_json: JsonFlag = False) -> None:
+    """List the imported plans."""
+    from duban.render import table
+    from schemas.db import create_schema, session_scope
+    from tasks.queries import list_plans
+
+    url = database_url()
+    create_schema(url)
+    with session_scope(url) as session:
+        rows = list_plans(session)
+    if as_json:
+        emit_json(rows)
+    else:
+        table("plans", rows, ["code", "title", "document_number", "tasks", "assignments"])
+
+
+@app.command()
+def show(plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
+         as_json: JsonFlag = False) -> None:
+    """Show a plan: phases, tasks, due dates and who is assigned."""
+    from duban.render import plan_tables
+    from schemas.db import session_scope
+    from tasks.queries import NotFound, plan_overview
+
+    with session_scope(database_url()) as session:
+        try:
+            overview = plan_overview(session, plan)
+        except NotFound as exc:
+            fail(str(exc))
+    if as_json:
+        emit_json(overview)
+    else:
+        plan_tables(overview)
+
+
+@app.command("tasks")
+def tasks_(
+    unit: Annotated[str, typer.Option(help="Unit code, name or alias.")],
+    plan: Annotated[str | None, typer.Option(help="Only this plan.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List a unit's assignments across plans."""
+    from duban.render import table
+    from schemas.db import session_scope
+    from tasks.queries import NotFound, unit_tasks
+
+    with session_scope(database_url()) as session:
+        try:
+            rows = unit_tasks(session, unit, plan)
+        except NotFound as exc:
+            fail(str(exc))
+    if as_json:
+        emit_json(rows)
+    else:
+        table(f"tasks of {unit}", rows, ["plan", "task", "title", "role", "state", "deadline",
+                                          "due"])
+
+
+@app.command()
+def schema(
+    write: Annotated[bool, typer.Option("--write", help="Write schemas/plan.schema.json.")] = False,
+) -> None:
+    """Print (or write) the JSON Schema of plan files, for editors to validate against."""
+    from schemas.plan_schema import SCHEMA_PATH, plan_json_schema
+
+    text = plan_json_schema()
+    if write:
+        SCHEMA_PATH.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {SCHEMA_PATH}")
+    else:
+        typer.echo(text, nl=False)
+
+
+@app.command()
+def demo(
+    plans_dir: Annotated[Path, typer.Option(help="Where the bundled plans are.")] = Path("plans"),
+) -> None:
+    """Import the bundled plans into the embedded database and show what duban made of them."""
+    from duban.demo import run_demo
+
+    run_demo(database_url(), plans_dir)
+
+
+def _resolved(plan: str):  # type: ignore[no-untyped-def]
+    """A plan file path, or the plan stored under that code, resolved afresh."""
+    from schemas.db import session_scope
+    from tasks.importer import load_plan
+    from tasks.plan_reader import PlanInvalid
+    from tasks.queries import NotFound, find_plan
+    from tasks.recalc import resolve_stored
+
+    try:
+        if Path(plan).is_file():
+            return load_plan(Path(plan), calendar_dir=calendar_dir())
+        with session_scope(database_url()) as session:
+            stored = find_plan(session, plan)
+        return resolve_stored(stored.spec, plan, calendar_dir=calendar_dir())
+    except (PlanInvalid, NotFound) as exc:
+        fail(str(exc))
+
+
+def _resolve_names(plan: str, clause: str, found: dict[str, list[str]]) -> dict[str, list[str]]:
+    directory = _resolved(plan).directory
+    return {role: [directory.name_of(code) for name in names
+                   for code in directory.resolve(name, clause=clause)]
+            for role, names in found.items()}
