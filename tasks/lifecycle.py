@@ -281,6 +281,8 @@ def _decide(session: Session, actor: Actor, plan: str, task: str, unit: str | No
     check_allowed(actor, move, unit=work.unit.code)
     _expect(work.assignment, expected_version)
     dated = _occurrence(session, work, occurrence, want=("submitted",))
+    if dated is None:
+        next_state(work.assignment.state, move)  # refuse a wrong move before anything else
     submission = session.exec(
         select(Submission).where(Submission.assignment_id == work.assignment.id,
                                  Submission.occurrence_id == (dated.id if dated else None),
@@ -394,20 +396,20 @@ def _changing(session: Session, work: Work, actor: Actor, action: str, at: dt.da
               occurrence: Occurrence | None = None) -> Iterator[None]:
     """Apply a change, write it, and record it; a concurrent writer's win becomes a conflict."""
     before = _snapshot(work.assignment, occurrence)
-    yield
+    what = f"task {work.task.code} of {work.unit.name}"  # read now: a failed flush expires rows
     try:
+        yield
         session.add(work.assignment)
         if occurrence is not None:
             session.add(occurrence)
         session.flush()
     except StaleDataError:
-        raise ConflictError(f"task {work.task.code} of {work.unit.name} was changed by someone "
-                            "else at the same time: reload and retry") from None
+        raise ConflictError(f"{what} was changed by someone else at the same time: reload "
+                            "and retry") from None
     except OperationalError as exc:
         if "locked" not in str(exc):
             raise
-        raise ConflictError(f"task {work.task.code} of {work.unit.name} is being changed by "
-                            "someone else: retry") from None
+        raise ConflictError(f"{what} is being changed by someone else: retry") from None
     audit.record(session, actor=str(actor), action=action, subject=work.subject(), at=at,
                  before=before, after=_snapshot(work.assignment, occurrence))
 
