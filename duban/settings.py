@@ -20,6 +20,17 @@ class Settings(BaseSettings):
     database_url: str | None = None
     calendar_dir: Path | None = None
     actor: str | None = None  # who `--as` defaults to: office, leadership or a unit
+    smtp_host: str | None = None  # unset: mail goes to .eml files in the outbox folder
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None  # from the environment only, never a file in git
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    mail_from: str | None = None  # overrides the plan office's own address as sender
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
 
     @property
     def evidence_dir(self) -> Path:

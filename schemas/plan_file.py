@@ -180,6 +180,26 @@ class ReportSpec(Strict):
     remarks: str | None = None
 
 
+class EscalationPolicy(Strict):
+    """The escalation ladder (see docs/sweep.md); every number is in working days."""
+
+    remind_before: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: [5, 1], description="Reminders this many working days before due")
+    remind_on_due: bool = Field(True, description="A reminder on the due date itself")
+    urge_after: int = Field(1, ge=1, description="催办 to the lead unit, office in copy")
+    supervise_after: int = Field(5, ge=1, description="督办: an escalation opened at the office")
+    report_after: int = Field(15, ge=1, description="通报 to leadership")
+    report_after_critical: int = Field(5, ge=1, description="通报 for items on the critical path")
+    co_lead_time: int = Field(
+        0, ge=0, description="Co-responsible units' internal deadline, this many working days "
+        "before the lead's, so the lead can consolidate their input")
+    acknowledge_within: int = Field(2, ge=1, description="A 督办单 not acknowledged (签收) "
+                                    "within this many working days is flagged to the office")
+    yellow_within: int = Field(5, ge=0, description="Traffic light: yellow when due within this "
+                               "many working days with nothing submitted")
+    language: Literal["zh", "en"] = "zh"
+
+
 class PlanFile(Strict):
     """A whole plan file."""
 
@@ -190,6 +210,4 @@ class PlanFile(Strict):
     phases: list[PhaseSpec] = Field(default_factory=list)
     tasks: list[TaskSpec] = Field(default_factory=list)
     reports: list[ReportSpec] = Field(default_factory=list)
-    escalation: dict[str, object] = Field(
-        default_factory=dict, description="Escalation policy; reserved for the deadline sweep"
-    )
+    escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)

@@ -259,3 +259,93 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     last_id: int = 0
     last_hash: str = ""
+
+
+class SweepRun(SQLModel, table=True):
+    """One deadline sweep: when it looked, at which plans, and what it did."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    as_of: dt.date = Field(index=True)
+    plan_code: str | None = None  # None: every plan
+    dry_run: bool = False
+    started_at: dt.datetime = Field(default_factory=utcnow)
+    finished_at: dt.datetime | None = None
+    notices: int = 0
+    messages: int = 0
+    escalations_opened: int = 0
+    escalations_closed: int = 0
+
+
+class Notice(SQLModel, table=True):
+    """One rung of the ladder reached by one item for one recipient: written once, ever.
+
+    The dedupe key (item, due date, rung, recipient) is unique, so a sweep run twice, or two
+    sweeps at once, cannot write the same notice twice.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(unique=True)
+    sweep_id: int = Field(foreign_key="sweeprun.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="outboxmessage.id", index=True)
+    plan_code: str = Field(index=True)
+    task_code: str
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    occurrence_id: int | None = Field(default=None, foreign_key="occurrence.id")
+    unit_code: str  # whose item it is
+    recipient_code: str  # who is told (the unit itself, the office, leadership)
+    in_copy: bool = False  # the recipient is told for information (抄送)
+    level: str  # reminder | due | urge | supervise | report | unacknowledged
+    rung: str  # e.g. "5wd-before", "1wd-overdue"
+    due: dt.date
+    overdue_workdays: int = 0
+    receipt_code: str | None = Field(default=None, unique=True)
+    acknowledged_by: str | None = None
+    acknowledged_at: dt.datetime | None = None
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One mail to one recipient from one sweep, bundling that recipient's notices.
+
+    Written before any delivery is tried; delivery claims it, sends it, and records the result,
+    so a notice is never lost and, with the claim, never sent twice by two workers.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    sweep_id: int | None = Field(default=None, foreign_key="sweeprun.id", index=True)
+    kind: str = "notice"  # notice | digest | review
+    plan_code: str | None = None
+    recipient_code: str
+    sender: str
+    sender_name: str | None = None
+    to_addrs: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    cc_addrs: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    subject: str
+    text: str
+    html: str
+    message_id_header: str = Field(unique=True)
+    status: str = Field(default="pending", index=True)  # pending | sending | sent | failed
+    attempts: int = 0
+    next_attempt_at: dt.datetime = Field(default_factory=utcnow)
+    claimed_at: dt.datetime | None = None
+    sent_at: dt.datetime | None = None
+    last_error: str | None = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Escalation(SQLModel, table=True):
+    """督办: an overdue item opened at the joint meeting office, until it is resolved."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_code: str = Field(index=True)
+    task_code: str
+    unit_code: str
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    occurrence_id: int | None = Field(default=None, foreign_key="occurrence.id")
+    due: dt.date
+    original_due: dt.date | None = None
+    opened_on: dt.date
+    overdue_workdays: int
+    blocks: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    reported: bool = False  # raised to leadership (通报)
+    closed_on: dt.date | None = None
+    resolution: str | None = None

@@ -1,0 +1,184 @@
+"""Commands about the deadline sweep: run one now, look at the outbox, acknowledge receipts,
+and run the embedded scheduler."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Annotated, Any
+
+import typer
+
+from duban.app import (
+    JsonFlag,
+    app,
+    database_url,
+    emit_json,
+    fail,
+    parse_date,
+    parse_moment,
+    settings,
+)
+
+
+def sweep_summary(as_of: dt.date, outcome: Any, report: Any) -> dict[str, Any]:
+    """The result every sweep reports, the same from the CLI and from the flow."""
+    return {"as_of": as_of.isoformat(),
+            "notices": [n.as_json() for n in outcome.written],
+            "escalations_opened": outcome.escalations_opened,
+            "escalations_closed": outcome.escalations_closed,
+            "delivered": len(report.delivered) if report else 0,
+            "failed": len(report.failed) if report else 0}
+
+
+@app.command()
+def sweep(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="The day to sweep, YYYY-MM-DD "
+                                              "(default: today, Asia/Shanghai).")] = None,
+    plan: Annotated[str | None, typer.Option(help="Only this plan.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; write "
+                                          "and send nothing.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run the deadline sweep once: notices, escalations, delivery.
+
+    With PREFECT_API_URL set it runs as the `deadline_sweep` flow on that server (run history
+    kept there); otherwise it runs the same steps directly and keeps its record in duban's
+    own database (the sweep run, the notices, the outbox).
+    """
+    day = parse_date(as_of, "--as-of") if as_of else parse_moment(None).date()
+    if os.environ.get("PREFECT_API_URL"):
+        from flows.sweep import deadline_sweep
+
+        summary = deadline_sweep(as_of=day, plan=plan, dry_run=dry_run)
+    else:
+        summary = _sweep_directly(day, plan, dry_run)
+    if as_json:
+        emit_json(summary)
+        return
+    _print_summary(summary, dry_run)
+
+
+def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, Any]:
+    from duban.mail import transport_from
+    from schemas.db import create_schema
+    from tasks.outbox import deliver_pending
+    from tasks.sweep import sweep_once
+
+    config = settings()
+    create_schema(config.url)
+    try:
+        outcome = sweep_once(config.url, as_of=day, plan=plan, dry_run=dry_run,
+                             calendar_dir=config.calendar_dir)
+    except LookupError as exc:
+        fail(str(exc))
+    report = None if dry_run else deliver_pending(config.url, transport_from(config),
+                                                  now=parse_moment(None))
+    return sweep_summary(day, outcome, report)
+
+
+def _print_summary(summary: dict[str, Any], dry_run: bool) -> None:
+    from collections import Counter
+
+    levels = Counter(n["level"] for n in summary["notices"])
+    verb = "would send" if dry_run else "wrote"
+    typer.echo(f"{summary['as_of']}: {verb} {len(summary['notices'])} notice(s)"
+               + (f" ({', '.join(f'{k} {v}' for k, v in sorted(levels.items()))})"
+                  if levels else ""))
+    typer.echo(f"escalations opened {summary['escalations_opened']}, closed "
+               f"{summary['escalations_closed']}; delivered {summary['delivered']}, "
+               f"failed {summary['failed']}")
+
+
+@app.command()
+def outbox(
+    pending: Annotated[bool, typer.Option("--pending", help="Only messages not yet sent.")]
+    = False,
+    failed: Annotated[bool, typer.Option("--failed", help="Only messages given up on.")]
+    = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """List the outbox: every message, its recipients and whether it was delivered."""
+    from duban.render import table
+    from schemas.db import create_schema, session_scope
+    from tasks.outbox import list_outbox
+
+    if pending and failed:
+        fail("give --pending or --failed, not both")
+    url = database_url()
+    create_schema(url)
+    with session_scope(url) as session:
+        rows = list_outbox(session, status="pending" if pending else "failed" if failed
+                           else None)
+    if as_json:
+        emit_json(rows)
+    else:
+        table("outbox", rows, ["id", "plan", "recipient", "subject", "status", "attempts",
+                               "last_error"])
+
+
+@app.command()
+def deliver() -> None:
+    """Deliver what is waiting in the outbox (the retry the scheduler also runs)."""
+    from duban.mail import transport_from, where_mail_goes
+    from schemas.db import create_schema
+    from tasks.outbox import deliver_pending
+
+    config = settings()
+    create_schema(config.url)
+    report = deliver_pending(config.url, transport_from(config), now=parse_moment(None))
+    typer.echo(f"delivered {len(report.delivered)}, failed {len(report.failed)} "
+               f"(mail goes to {where_mail_goes(config)})")
+
+
+@app.command()
+def ack(code: Annotated[str, typer.Argument(help="The receipt code (签收编码) on the notice.")],
+        who: Annotated[str | None, typer.Option("--as", help="Who acknowledges.")] = None,
+        as_of: Annotated[str | None, typer.Option("--as-of", help="When (default now).")]
+        = None) -> None:
+    """Acknowledge (签收) a 督办单 or 通报 by its receipt code."""
+    from schemas.db import create_schema, session_scope
+    from tasks.outbox import UnknownReceipt, acknowledge
+
+    who = who or settings().actor
+    if who is None:
+        fail("say who acknowledges: --as UNIT, or set actor in the settings")
+    at = parse_moment(as_of)
+    url = database_url()
+    create_schema(url)
+    try:
+        with session_scope(url) as session:
+            notice, first = acknowledge(session, code=code, who=who, at=at)
+            summary = (f"{notice.receipt_code}: {notice.level} on {notice.plan_code} "
+                       f"{notice.task_code}")
+            earlier = f"{notice.acknowledged_by} at {notice.acknowledged_at}"
+    except UnknownReceipt as exc:
+        fail(str(exc))
+    typer.echo(f"acknowledged {summary}" if first else f"{summary} was already acknowledged "
+               f"by {earlier}")
+
+
+@app.command()
+def receipts(as_json: JsonFlag = False) -> None:
+    """督办单 and 通报 not yet acknowledged, for the office."""
+    from duban.render import table
+    from schemas.db import create_schema, session_scope
+    from tasks.outbox import unacknowledged
+
+    url = database_url()
+    create_schema(url)
+    with session_scope(url) as session:
+        rows = unacknowledged(session)
+    if as_json:
+        emit_json(rows)
+    else:
+        table("unacknowledged", rows, ["receipt", "plan", "task", "unit", "level", "sent_on"])
+
+
+@app.command()
+def serve() -> None:
+    """Run the embedded scheduler: the daily sweep at 08:30 and the outbox retry, on a local
+    Prefect server (started here unless PREFECT_API_URL names one). Ctrl-C stops it."""
+    from duban.serve import serve as run_scheduler
+
+    run_scheduler(settings())

@@ -1,0 +1,152 @@
+"""Delivering the outbox, safely with several workers; listing it; acknowledging receipts.
+
+A worker claims a message (one UPDATE that only one claimant can win) and commits the claim
+before sending, so two workers never send the same message. A claim that is never settled
+(the worker died mid-send) lapses after a lease and the message is tried again; a failed send
+is retried with growing pauses, and after the last try the message is marked failed, not lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, select
+
+from schemas.db import session_scope
+from schemas.tables import Notice, OutboxMessage, SweepRun
+from tasks.delivery import DeliveryError, OutgoingMail, Transport
+
+LEASE = dt.timedelta(minutes=10)
+MAX_ATTEMPTS = 8
+
+
+@dataclass
+class DeliveryReport:
+    delivered: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)  # failed this time (retried later or given up)
+    given_up: list[int] = field(default_factory=list)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """2, 4, 8 … minutes, at most six hours: an SMTP outage is waited out, not hammered."""
+    return min(dt.timedelta(minutes=2 ** attempts), dt.timedelta(hours=6))
+
+
+def deliver_pending(url: str, transport: Transport, *, now: dt.datetime,
+                    limit: int = 500) -> DeliveryReport:
+    report = DeliveryReport()
+    for message_id in _due_messages(url, now, limit):
+        mail = _claim(url, message_id, now)
+        if mail is None:
+            continue  # another worker has it
+        try:
+            transport.send(mail)
+        except DeliveryError as exc:
+            gave_up = _settle(url, message_id, now, error=str(exc))
+            report.failed.append(message_id)
+            if gave_up:
+                report.given_up.append(message_id)
+        else:
+            _settle(url, message_id, now, error=None)
+            report.delivered.append(message_id)
+    return report
+
+
+def _due_messages(url: str, now: dt.datetime, limit: int) -> list[int]:
+    with session_scope(url) as session:
+        return list(session.exec(
+            select(OutboxMessage.id).where(_claimable(now)).order_by(OutboxMessage.id)
+            .limit(limit)))
+
+
+def _claimable(now: dt.datetime):  # type: ignore[no-untyped-def]
+    return or_(and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+               and_(OutboxMessage.status == "sending",
+                    OutboxMessage.claimed_at < now - LEASE))  # type: ignore[operator]
+
+
+def _claim(url: str, message_id: int, now: dt.datetime) -> OutgoingMail | None:
+    with session_scope(url) as session:
+        won = session.exec(  # type: ignore[call-overload]
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, _claimable(now))
+            .values(status="sending", claimed_at=now,
+                    attempts=OutboxMessage.attempts + 1)).rowcount
+        if won != 1:
+            return None
+        message = session.get(OutboxMessage, message_id)
+        assert message is not None
+        return OutgoingMail(sender=message.sender, sender_name=message.sender_name,
+                            to=tuple(message.to_addrs), cc=tuple(message.cc_addrs),
+                            subject=message.subject, text=message.text, html=message.html,
+                            message_id=message.message_id_header)
+
+
+def _settle(url: str, message_id: int, now: dt.datetime, *, error: str | None) -> bool:
+    """Record the outcome of a send; True when the message has been given up on."""
+    with session_scope(url) as session:
+        message = session.get(OutboxMessage, message_id)
+        assert message is not None
+        if error is None:
+            message.status, message.sent_at, message.last_error = "sent", now, None
+            session.add(message)
+            return False
+        message.last_error = error[:2000]
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = "failed"
+        else:
+            message.status = "pending"
+            message.next_attempt_at = now + backoff(message.attempts)
+        session.add(message)
+        return message.status == "failed"
+
+
+def retry_failed(url: str, *, now: dt.datetime) -> int:
+    """Put messages that were given up on back in the queue (after the cause was fixed)."""
+    with session_scope(url) as session:
+        return session.exec(  # type: ignore[call-overload]
+            update(OutboxMessage).where(OutboxMessage.status == "failed")
+            .values(status="pending", attempts=0, next_attempt_at=now)).rowcount
+
+
+def list_outbox(session: Session, *, status: str | None = None) -> list[dict[str, Any]]:
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    return [{"id": m.id, "plan": m.plan_code, "recipient": m.recipient_code,
+             "to": m.to_addrs, "cc": m.cc_addrs, "subject": m.subject, "status": m.status,
+             "attempts": m.attempts, "last_error": m.last_error,
+             "sent_at": m.sent_at.isoformat() if m.sent_at else None}
+            for m in session.exec(query)]
+
+
+class UnknownReceipt(LookupError):
+    """No notice carries that receipt code."""
+
+
+def acknowledge(session: Session, *, code: str, who: str, at: dt.datetime
+                ) -> tuple[Notice, bool]:
+    """签收: record who acknowledged a 督办单 or 通报, and when; True if this was the first."""
+    notice = session.exec(select(Notice).where(Notice.receipt_code == code.strip().upper())
+                          ).first()
+    if notice is None:
+        raise UnknownReceipt(f'no notice has the receipt code "{code}"')
+    if notice.acknowledged_at is not None:
+        return notice, False
+    notice.acknowledged_by, notice.acknowledged_at = who, at
+    session.add(notice)
+    return notice, True
+
+
+def unacknowledged(session: Session) -> list[dict[str, Any]]:
+    """What the office is still waiting to have acknowledged."""
+    query = (select(Notice, SweepRun.as_of).join(SweepRun)
+             .where(Notice.receipt_code.is_not(None),  # type: ignore[union-attr]
+                    Notice.acknowledged_at.is_(None))  # type: ignore[union-attr]
+             .order_by(Notice.id))
+    return [{"receipt": n.receipt_code, "plan": n.plan_code, "task": n.task_code,
+             "unit": n.unit_code, "recipient": n.recipient_code, "level": n.level,
+             "sent_on": sent.isoformat()} for n, sent in session.exec(query)]

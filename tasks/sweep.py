@@ -1,0 +1,483 @@
+"""The deadline sweep: look at every open item as of a day, decide which rung of the ladder
+each has reached, and write one outbox message per recipient bundling what it must be told.
+
+The steps are separate functions so the Prefect flow can run each as a task (load, evaluate,
+plan, write) while the CLI and tests call them directly. Only `load_open_work` and
+`write_outbox` touch the database; evaluating and planning are pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from calendars.workdays import WorkCalendar, load_calendar
+from schemas.db import session_scope
+from schemas.plan_file import EscalationPolicy, PlanFile
+from schemas.tables import (
+    Assignment,
+    Escalation,
+    JointMeetingSeat,
+    Notice,
+    Occurrence,
+    OutboxMessage,
+    Plan,
+    SweepRun,
+    Task,
+    Unit,
+    utcnow,
+)
+from tasks.escalation import SEVERITY, Rung, rung_reached, why
+from tasks.graph import critical_path, impact
+from tasks.notices import Letter, NoticeItem, render_letter
+from tasks.plan_graph import plan_graph
+
+OPEN_STATES = ("not_started", "in_progress", "returned")
+SINGLE_DATE = ("date", "window")
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """One open obligation with a date: an assignment, or one dated occurrence of it."""
+
+    assignment_id: int
+    occurrence_id: int | None
+    plan_code: str
+    task_code: str
+    unit_code: str
+    role: str
+    due: dt.date
+    original_due: dt.date | None
+
+
+@dataclass
+class PlanContext:
+    """What the sweep needs to know about one plan, read once per sweep."""
+
+    plan: Plan
+    spec: PlanFile
+    calendar: WorkCalendar
+    policy: EscalationPolicy
+    units: dict[str, Unit]
+    tasks: dict[str, Task]
+    office: Unit | None
+    leadership: Unit | None
+    critical: frozenset[str]
+    downstream: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    graph: Any = None
+
+    def blocks(self, task: str) -> tuple[str, ...]:
+        """What a late task holds up downstream (computed only for items that need it)."""
+        if task not in self.downstream:
+            labels = {t.code: f"{t.code} {t.title}" for t in self.tasks.values()}
+            self.downstream[task] = tuple(labels[n] for n in impact(self.graph, task)
+                                          if n in labels)
+        return self.downstream[task]
+
+
+@dataclass(frozen=True)
+class Finding:
+    item: OpenItem
+    rung: Rung
+    critical: bool
+
+
+@dataclass(frozen=True)
+class PlannedNotice:
+    dedupe_key: str
+    item: OpenItem
+    recipient_code: str
+    in_copy: bool
+    level: str
+    rung: str
+    due: dt.date
+    overdue_workdays: int
+    receipt_code: str | None
+    letter_to: str  # the recipient whose message carries this notice
+    content: NoticeItem
+
+    def as_json(self) -> dict[str, Any]:
+        return {"recipient": self.recipient_code, "level": self.level,
+                "plan": self.item.plan_code, "task": self.item.task_code,
+                "unit": self.item.unit_code, "due": self.due.isoformat()}
+
+
+@dataclass
+class SweepOutcome:
+    as_of: dt.date
+    planned: list[PlannedNotice]
+    written: list[PlannedNotice] = field(default_factory=list)
+    messages: int = 0
+    escalations_opened: int = 0
+    escalations_closed: int = 0
+    sweep_id: int | None = None
+
+
+def load_contexts(session: Session, *, plan: str | None = None,
+                  calendar_dir: Path | None = None) -> dict[str, PlanContext]:
+    query = select(Plan) if plan is None else select(Plan).where(Plan.code == plan)
+    contexts = {}
+    for row in session.exec(query.order_by(Plan.code)):
+        spec = PlanFile.model_validate(row.spec)
+        choice = spec.plan.calendar
+        calendar = load_calendar(choice.region, overlays=tuple(choice.overlays),
+                                 weekend_fallback=choice.weekend_fallback, data_dir=calendar_dir)
+        units = {u.code: u for u in session.exec(select(Unit).where(Unit.plan_id == row.id))}
+        by_id = {u.id: u for u in units.values()}
+        seats = {s.role: by_id[s.unit_id] for s in session.exec(
+            select(JointMeetingSeat).where(JointMeetingSeat.plan_id == row.id))}
+        graph, _ = plan_graph(session, row.code)
+        contexts[row.code] = PlanContext(
+            plan=row, spec=spec, calendar=calendar, policy=spec.escalation, units=units,
+            tasks={t.code: t for t in session.exec(select(Task).where(Task.plan_id == row.id))},
+            office=seats.get("office"), leadership=seats.get("leadership") or seats.get(
+                "convener"), critical=frozenset(critical_path(graph)), graph=graph)
+    return contexts
+
+
+def load_open_work(session: Session, *, plan: str | None = None) -> list[OpenItem]:
+    """Every open dated item, in two queries: single-date assignments and dated occurrences."""
+    common = [Assignment.active, Task.active, Assignment.state.in_(OPEN_STATES)]  # type: ignore[attr-defined]
+    if plan is not None:
+        common.append(Plan.code == plan)
+    single = (select(Assignment.id, Plan.code, Task.code, Unit.code, Assignment.role,
+                     Assignment.due, Assignment.original_due)
+              .join(Task, Assignment.task_id == Task.id).join(Unit, Assignment.unit_id == Unit.id)
+              .join(Plan, Assignment.plan_id == Plan.id)
+              .where(*common, Task.deadline_kind.in_(SINGLE_DATE),  # type: ignore[union-attr]
+                     Assignment.due.is_not(None)))  # type: ignore[union-attr]
+    items = [OpenItem(a, None, p, t, u, r, due, orig) for a, p, t, u, r, due, orig
+             in session.exec(single)]
+    dated = (select(Assignment.id, Occurrence.id, Plan.code, Task.code, Unit.code,
+                    Assignment.role, Occurrence.due)
+             .join(Assignment, Occurrence.assignment_id == Assignment.id)
+             .join(Task, Assignment.task_id == Task.id).join(Unit, Assignment.unit_id == Unit.id)
+             .join(Plan, Assignment.plan_id == Plan.id)
+             .where(*common, Occurrence.active,
+                    Occurrence.state.in_(("not_started", "returned"))))  # type: ignore[attr-defined]
+    items += [OpenItem(a, o, p, t, u, r, due, due) for a, o, p, t, u, r, due
+              in session.exec(dated)]
+    return items
+
+
+def evaluate(items: Iterable[OpenItem], contexts: dict[str, PlanContext],
+             as_of: dt.date) -> list[Finding]:
+    """The rung each item has reached on `as_of` (items on no rung are left out).
+
+    A plan is swept only on its own working days: cron cannot express the mainland calendar
+    (a make-up Saturday is a working day, a Tuesday in the Spring Festival is not).
+    """
+    working = working_plans(contexts, as_of)
+    found = []
+    for item in items:
+        if item.plan_code not in working:
+            continue
+        context = contexts[item.plan_code]
+        critical = item.task_code in context.critical
+        rung = rung_reached(due=item.due, as_of=as_of, role=item.role, critical=critical,
+                            policy=context.policy, calendar=context.calendar)
+        if rung is not None:
+            found.append(Finding(item, rung, critical))
+    return found
+
+
+def working_plans(contexts: dict[str, PlanContext], as_of: dt.date) -> set[str]:
+    return {code for code, c in contexts.items() if c.calendar.is_workday(as_of)}
+
+
+def plan_notices(findings: Sequence[Finding], contexts: dict[str, PlanContext],
+                 as_of: dt.date, unacknowledged: Sequence[Notice] = ()) -> list[PlannedNotice]:
+    """Who is told what: the unit, the office in copy, leadership for 通报."""
+    planned: list[PlannedNotice] = []
+    for finding in findings:
+        item, rung = finding.item, finding.rung
+        context = contexts[item.plan_code]
+        office = context.office.code if context.office else None
+        if rung.level in ("reminder", "due", "urge", "supervise"):
+            primary = item.unit_code
+        else:  # report: 通报 goes to leadership
+            primary = context.leadership.code if context.leadership else office or item.unit_code
+        recipients = [(primary, False)]
+        if rung.level in ("urge", "supervise", "report") and office and office != primary:
+            recipients.append((office, True))
+        for recipient, in_copy in recipients:
+            planned.append(_planned(context, finding, recipient, in_copy, primary))
+    for notice in unacknowledged:
+        context = contexts[notice.plan_code]
+        if context.office is not None:
+            planned.append(_unacknowledged(context, notice, as_of))
+    return planned
+
+
+def _planned(context: PlanContext, finding: Finding, recipient: str, in_copy: bool,
+             letter_to: str) -> PlannedNotice:
+    item, rung = finding.item, finding.rung
+    key = (f"{item.assignment_id}:{item.occurrence_id or '-'}:{rung.due}:{rung.name}:"
+           f"{recipient}")
+    receipt = (_receipt(key) if rung.level in ("supervise", "report") and not in_copy
+               else None)
+    language = context.policy.language
+    task = context.tasks[item.task_code]
+    role = ("office" if recipient == (context.office.code if context.office else None)
+            else "leadership" if rung.level == "report" else "responsible")
+    content = NoticeItem(
+        plan_code=item.plan_code, plan_title=context.plan.title,
+        document_number=context.plan.document_number, task_code=task.code,
+        task_title=task.title, unit_name=context.units[item.unit_code].name, role=item.role,
+        level=rung.level, rung=rung.name,  # type: ignore[arg-type]
+        why=why(rung, item.role, context.policy, critical=finding.critical, language=language),
+        due=item.due, original_due=item.original_due if item.original_due != item.due else None,
+        deadline_text=task.deadline_text, deadline_reading=task.deadline_note,
+        workdays_left=rung.workdays_left, overdue_workdays=rung.overdue_workdays,
+        in_copy=in_copy, recipient_role=role, receipt_code=receipt,
+        blocks=context.blocks(task.code) if rung.level in ("supervise", "report") else (),
+        occurrence=item.due if item.occurrence_id else None)
+    return PlannedNotice(key, item, recipient, in_copy, rung.level, rung.name, item.due,
+                         rung.overdue_workdays, receipt, letter_to, content)
+
+
+def _unacknowledged(context: PlanContext, notice: Notice, as_of: dt.date) -> PlannedNotice:
+    assert context.office is not None and notice.receipt_code is not None
+    zh = context.policy.language == "zh"
+    waited = context.calendar.workdays_between(notice.due, as_of)
+    item = OpenItem(notice.assignment_id, notice.occurrence_id, notice.plan_code,
+                    notice.task_code, notice.unit_code, "lead", notice.due, notice.due)
+    task = context.tasks[notice.task_code]
+    label = "督办单" if notice.level == "supervise" else "通报"
+    reason = (f"{label}（签收编码 {notice.receipt_code}）发出后{context.policy.acknowledge_within}"
+              f"个工作日内未签收" if zh else
+              f"{label} (receipt {notice.receipt_code}) not acknowledged within "
+              f"{context.policy.acknowledge_within} working days")
+    content = NoticeItem(
+        plan_code=notice.plan_code, plan_title=context.plan.title,
+        document_number=context.plan.document_number, task_code=task.code,
+        task_title=task.title, unit_name=context.units[notice.unit_code].name, role="lead",
+        level="unacknowledged", rung=f"ack-{context.policy.acknowledge_within}wd", why=reason,
+        due=notice.due, original_due=None, deadline_text=task.deadline_text,
+        deadline_reading=task.deadline_note, workdays_left=0, overdue_workdays=waited,
+        in_copy=False, recipient_role="office", receipt_code=notice.receipt_code)
+    office = context.office.code
+    return PlannedNotice(f"ack:{notice.id}:{office}", item, office, False, "unacknowledged",
+                         content.rung, notice.due, waited, None, office, content)
+
+
+def _receipt(key: str) -> str:
+    """A receipt code (签收编码) derived from the notice's key: stable, short, unguessable
+    enough for an office, and the same in a rerun that finds the notice already written."""
+    return "DB" + hashlib.sha256(key.encode()).hexdigest()[:10].upper()
+
+
+def waiting_for_receipt(session: Session, contexts: dict[str, PlanContext],
+                        as_of: dt.date) -> list[Notice]:
+    """督办单 and 通报 sent but not acknowledged within the policy's working days."""
+    rows = session.exec(select(Notice, SweepRun.as_of).join(SweepRun)
+                        .where(Notice.receipt_code.is_not(None),  # type: ignore[union-attr]
+                               Notice.acknowledged_at.is_(None),  # type: ignore[union-attr]
+                               Notice.plan_code.in_(list(contexts)))).all()  # type: ignore[attr-defined]
+    late = []
+    working = working_plans(contexts, as_of)
+    for notice, sent_on in rows:
+        if notice.plan_code not in working:
+            continue
+        context = contexts[notice.plan_code]
+        if context.calendar.workdays_between(sent_on, as_of) >= context.policy.acknowledge_within:
+            late.append(notice)
+    return late
+
+
+def write_outbox(session: Session, planned: Sequence[PlannedNotice],
+                 contexts: dict[str, PlanContext], sweep: SweepRun) -> SweepOutcome:
+    """Write each new notice once (its key is unique) and one message per recipient.
+
+    Notices already written by an earlier or a concurrent sweep are skipped by the database,
+    not by a prior read, so two sweeps at once cannot both write one.
+    """
+    outcome = SweepOutcome(as_of=sweep.as_of, planned=list(planned), sweep_id=sweep.id)
+    existing = _existing_keys(session, [p.dedupe_key for p in planned])
+    fresh = [p for p in planned if p.dedupe_key not in existing]
+    letters: dict[tuple[str, str], list[PlannedNotice]] = defaultdict(list)
+    for notice in fresh:
+        letters[(notice.item.plan_code, notice.letter_to)].append(notice)
+    for (plan_code, recipient), notices in sorted(letters.items()):
+        message = _message(contexts[plan_code], recipient, notices, sweep)
+        session.add(message)
+        session.flush()
+        rows = [_notice_row(n, sweep, message.id) for n in notices]
+        session.add_all(rows)
+        session.flush()  # a duplicate key from a concurrent sweep fails here, rolling back
+        outcome.written.extend(notices)
+        outcome.messages += 1
+    return outcome
+
+
+def _existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        found.update(session.exec(select(Notice.dedupe_key).where(
+            Notice.dedupe_key.in_(chunk))))  # type: ignore[attr-defined]
+    return found
+
+
+def _notice_row(notice: PlannedNotice, sweep: SweepRun, message_id: int | None) -> Notice:
+    return Notice(dedupe_key=notice.dedupe_key, sweep_id=sweep.id, message_id=message_id,
+                  plan_code=notice.item.plan_code, task_code=notice.item.task_code,
+                  assignment_id=notice.item.assignment_id,
+                  occurrence_id=notice.item.occurrence_id, unit_code=notice.item.unit_code,
+                  recipient_code=notice.recipient_code, in_copy=notice.in_copy,
+                  level=notice.level, rung=notice.rung, due=notice.due,
+                  overdue_workdays=notice.overdue_workdays, receipt_code=notice.receipt_code)
+
+
+def _message(context: PlanContext, recipient: str, notices: Sequence[PlannedNotice],
+             sweep: SweepRun) -> OutboxMessage:
+    unit = context.units[recipient]
+    primary = sorted((n for n in notices if not n.in_copy),
+                     key=lambda n: (-SEVERITY[n.level], n.item.task_code, n.due))
+    cc_units = sorted({n.recipient_code for n in notices if n.in_copy} - {recipient})
+    office = context.office
+    sender_name = office.full_name or office.name if office else context.plan.title
+    letter = Letter(recipient_name=unit.name, to=tuple(unit.emails),
+                    cc=tuple(e for code in cc_units for e in context.units[code].emails),
+                    sender_name=sender_name, as_of=sweep.as_of,
+                    items=tuple(n.content for n in primary), language=context.policy.language)
+    mail = render_letter(letter)
+    sender = office.emails[0] if office and office.emails else "duban@localhost"
+    digest = hashlib.sha256(f"{sweep.id}:{context.plan.code}:{recipient}".encode()).hexdigest()
+    return OutboxMessage(
+        sweep_id=sweep.id, plan_code=context.plan.code, recipient_code=recipient,
+        sender=sender, sender_name=sender_name, to_addrs=list(letter.to),
+        cc_addrs=list(letter.cc), subject=mail.subject, text=mail.text, html=mail.html,
+        message_id_header=f"<duban.{sweep.id}.{digest[:16]}@{sender.rsplit('@', 1)[-1]}>",
+        next_attempt_at=utcnow())
+
+
+def close_resolved_escalations(session: Session, contexts: dict[str, PlanContext],
+                               as_of: dt.date) -> int:
+    """Close open escalations whose item was accepted, waived, cancelled or extended."""
+    closed = 0
+    query = (select(Escalation, Assignment).join(Assignment)
+             .where(Escalation.closed_on.is_(None),  # type: ignore[union-attr]
+                    Escalation.plan_code.in_(list(contexts))))  # type: ignore[attr-defined]
+    for escalation, assignment in session.exec(query):
+        occurrence = (session.get(Occurrence, escalation.occurrence_id)
+                      if escalation.occurrence_id else None)
+        resolution = _resolution(escalation, assignment, occurrence)
+        if resolution is not None:
+            escalation.closed_on, escalation.resolution = as_of, resolution
+            session.add(escalation)
+            closed += 1
+    return closed
+
+
+def _resolution(escalation: Escalation, assignment: Assignment,
+                occurrence: Occurrence | None) -> str | None:
+    state = occurrence.state if occurrence is not None else assignment.state
+    if state in ("accepted", "waived", "cancelled"):
+        return f"{state}: {assignment.closed_reason}" if assignment.closed_reason else state
+    if state == "submitted":
+        return None
+    if occurrence is None and assignment.due != escalation.due:
+        return f"extended to {assignment.due}"
+    if not assignment.active:
+        return "removed from the plan"
+    return None
+
+
+def open_escalations(session: Session, findings: Sequence[Finding],
+                     contexts: dict[str, PlanContext], as_of: dt.date) -> int:
+    """Open a 督办 escalation for each lead item at supervise or report, once per due date."""
+    wanted = [f for f in findings if f.rung.level in ("supervise", "report")]
+    if not wanted:
+        return 0
+    open_rows = session.exec(select(Escalation).where(
+        Escalation.closed_on.is_(None),  # type: ignore[union-attr]
+        or_(*[and_(Escalation.assignment_id == f.item.assignment_id,
+                   Escalation.due == f.item.due) for f in wanted]))).all()
+    have = {(e.assignment_id, e.occurrence_id, e.due): e for e in open_rows}
+    opened = 0
+    for finding in wanted:
+        item = finding.item
+        key = (item.assignment_id, item.occurrence_id, item.due)
+        escalation = have.get(key)
+        if escalation is None:
+            context = contexts[item.plan_code]
+            escalation = Escalation(
+                plan_code=item.plan_code, task_code=item.task_code, unit_code=item.unit_code,
+                assignment_id=item.assignment_id, occurrence_id=item.occurrence_id,
+                due=item.due, original_due=item.original_due, opened_on=as_of,
+                overdue_workdays=finding.rung.overdue_workdays,
+                blocks=list(context.blocks(item.task_code)))
+            have[key] = escalation
+            opened += 1
+        escalation.overdue_workdays = finding.rung.overdue_workdays
+        escalation.reported = escalation.reported or finding.rung.level == "report"
+        session.add(escalation)
+    return opened
+
+
+def read_open_work(url: str, *, plan: str | None = None, calendar_dir: Path | None = None
+                   ) -> tuple[dict[str, PlanContext], list[OpenItem]]:
+    """Step 1: the plans' contexts and every open dated item."""
+    with session_scope(url) as session:
+        contexts = load_contexts(session, plan=plan, calendar_dir=calendar_dir)
+        if plan is not None and plan not in contexts:
+            raise LookupError(f'no plan "{plan}"')
+        return contexts, load_open_work(session, plan=plan)
+
+
+def unacknowledged_receipts(url: str, contexts: dict[str, PlanContext],
+                            as_of: dt.date) -> list[Notice]:
+    with session_scope(url) as session:
+        return waiting_for_receipt(session, contexts, as_of)
+
+
+def record_sweep(url: str, *, as_of: dt.date, plan: str | None, findings: Sequence[Finding],
+                 planned: Sequence[PlannedNotice], contexts: dict[str, PlanContext],
+                 dry_run: bool = False) -> SweepOutcome:
+    """Step 4: write the outbox and the escalations in one transaction, or say what would be
+    written. A concurrent sweep that wrote first makes this one retry and skip its notices."""
+    for attempt in range(3):
+        try:
+            with session_scope(url) as session:
+                if dry_run:
+                    existing = _existing_keys(session, [p.dedupe_key for p in planned])
+                    fresh = [p for p in planned if p.dedupe_key not in existing]
+                    return SweepOutcome(as_of, list(planned), written=fresh)
+                sweep = SweepRun(as_of=as_of, plan_code=plan)
+                session.add(sweep)
+                session.flush()
+                outcome = write_outbox(session, planned, contexts, sweep)
+                outcome.escalations_opened = open_escalations(session, findings, contexts,
+                                                              as_of)
+                outcome.escalations_closed = close_resolved_escalations(session, contexts,
+                                                                        as_of)
+                sweep.notices, sweep.messages = len(outcome.written), outcome.messages
+                sweep.escalations_opened = outcome.escalations_opened
+                sweep.escalations_closed = outcome.escalations_closed
+                sweep.finished_at = utcnow()
+                return outcome
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def sweep_once(url: str, *, as_of: dt.date, plan: str | None = None, dry_run: bool = False,
+               calendar_dir: Path | None = None) -> SweepOutcome:
+    """The whole sweep without delivery, step by step, as the flow runs it."""
+    contexts, items = read_open_work(url, plan=plan, calendar_dir=calendar_dir)
+    findings = evaluate(items, contexts, as_of)
+    waiting = unacknowledged_receipts(url, contexts, as_of)
+    planned = plan_notices(findings, contexts, as_of, waiting)
+    return record_sweep(url, as_of=as_of, plan=plan, findings=findings, planned=planned,
+                        contexts=contexts, dry_run=dry_run)
