@@ -1,36 +1,71 @@
-"""The main job, for now: load the bundled plans into the embedded database and show what
-duban read from them: deadlines on the working calendar, who is responsible, the graph."""
+"""The main job on the embedded default: import the bundled plans, replay the Chongqing pilot
+plan's timeline (2019-07-01 to 2020-09-30) through the daily sweep with a scripted story of
+work done on time, late and never, and say what was sent to whom and where the mail went."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.table import Table
+from sqlmodel import func, select
 
-from duban.render import plan_tables
+from duban.replay import replay_story
+from duban.settings import Settings
 from schemas.db import create_schema, session_scope
-from tasks.graph import critical_path
+from schemas.tables import Escalation, Notice, OutboxMessage
+from tasks.delivery import EmlOutbox
 from tasks.importer import import_plan
-from tasks.plan_graph import plan_graph
-from tasks.queries import plan_overview
 
 console = Console()
+LEVELS = {"reminder": "提醒", "due": "到期提醒", "urge": "催办", "supervise": "督办",
+          "report": "通报", "unacknowledged": "未签收"}
 
 
-def run_demo(url: str, plans_dir: Path, *, featured: str = "cq-2019-pilot") -> None:
+def run_demo(settings: Settings, plans_dir: Path) -> None:
     started = time.perf_counter()
+    home = settings.home / "demo"
+    shutil.rmtree(home, ignore_errors=True)  # the story starts from a clean slate every run
+    url = f"sqlite:///{home / 'duban.db'}"
+    outbox = home / "outbox"
     create_schema(url)
     with session_scope(url) as session:
-        codes = []
         for path in sorted(plans_dir.glob("*.yaml")):
             report = import_plan(session, path)
-            codes.append(report.plan)
-            console.print(f"imported [bold]{report.plan}[/bold] from {path}: {report.tasks} "
-                          f"tasks, {report.assignments} assignments, "
-                          f"{len(report.warnings)} lint warning(s)")
-        if featured in codes:
-            plan_tables(plan_overview(session, featured))
-            graph, labels = plan_graph(session, featured)
-            console.print("critical path: " + " → ".join(labels[n] for n in critical_path(graph)))
-    console.print(f"database: {url}  ({time.perf_counter() - started:.1f} s)")
+            console.print(f"imported [bold]{report.plan}[/bold] ({path.name}): {report.tasks} "
+                          f"tasks, {report.assignments} assignments")
+    for story in sorted((plans_dir / "stories").glob("*.yaml")):
+        console.print(f"replaying {story.name}: a sweep every working morning …")
+        replay = replay_story(url, story, EmlOutbox(outbox))
+        console.print(f"{replay.days} days, {replay.events} story events, "
+                      f"{replay.delivered} mails delivered, {replay.failed} failed")
+    _summary(url, outbox, time.perf_counter() - started)
+
+
+def _summary(url: str, outbox: Path, seconds: float) -> None:
+    with session_scope(url) as session:
+        levels = dict(session.exec(select(Notice.level, func.count()).group_by(Notice.level)))
+        copies = session.exec(select(func.count()).where(Notice.in_copy)).one()
+        opened = session.exec(select(func.count()).select_from(Escalation)).one()
+        closed = session.exec(select(func.count()).where(Escalation.closed_on.is_not(None))  # type: ignore[union-attr]
+                              ).one()
+        still_open = session.exec(select(Escalation).where(Escalation.closed_on.is_(None))  # type: ignore[union-attr]
+                                  ).all()
+        unacked = session.exec(select(func.count()).where(
+            Notice.receipt_code.is_not(None), Notice.acknowledged_at.is_(None))).one()  # type: ignore[union-attr]
+        sent = session.exec(select(func.count()).where(OutboxMessage.status == "sent")).one()
+    grid = Table(title="notices by level")
+    for column in ("level", "级别", "notices"):
+        grid.add_column(column)
+    for level, name in LEVELS.items():
+        grid.add_row(level, name, str(levels.get(level, 0)))
+    console.print(grid)
+    console.print(f"of which copies to the joint meeting office: {copies}")
+    console.print(f"escalations (督办) opened {opened}, closed {closed}, still open "
+                  f"{len(still_open)}: " + ", ".join(f"{e.task_code} {e.unit_code}"
+                                                     for e in still_open))
+    console.print(f"督办单/通报 not acknowledged: {unacked}")
+    console.print(f"{sent} mails delivered as .eml files in {outbox}")
+    console.print(f"database: {url}  ({seconds:.1f} s)")

@@ -234,21 +234,22 @@ def _write_assignments(session: Session, plan_id: int, task: Task, spec: Resolve
         report.changes.append(f"task {spec.code} re-assigned: " + ", ".join(
             [f"+{units[u].name}({r})" for u, r in added]
             + [f"-{units[u].name}({r})" for u, r in dropped]))
-    for key, resolved in wanted.items():
-        assignment = existing.get(key)
-        if assignment is None:
-            assignment = Assignment(plan_id=plan_id, task_id=task.id, unit_id=units[key[0]].id,
-                                    role=key[1], original_due=resolved.due, due=resolved.due)
-            session.add(assignment)
-            session.flush()
-        else:
-            assignment.active = True
-            if not keep_dates:
-                _move_due(assignment, resolved)
-        if not keep_dates:
-            _write_occurrences(session, assignment, resolved)
     for key in dropped:
         existing[key].active = False
+    fresh = {key: Assignment(plan_id=plan_id, task_id=task.id, unit_id=units[key[0]].id,
+                             role=key[1], original_due=resolved.due, due=resolved.due)
+             for key, resolved in wanted.items() if key not in existing}
+    session.add_all(fresh.values())
+    for key, assignment in existing.items():
+        if key in wanted:
+            assignment.active = True
+            if not keep_dates:
+                _move_due(assignment, wanted[key])
+    if keep_dates:
+        return
+    if any(resolved.occurrences for resolved in wanted.values()) or rows:
+        session.flush()
+        _write_occurrences(session, {**existing, **fresh}, wanted)
 
 
 def _move_due(assignment: Assignment, resolved: ResolvedAssignment) -> None:
@@ -262,16 +263,26 @@ def _move_due(assignment: Assignment, resolved: ResolvedAssignment) -> None:
     assignment.updated_at = utcnow()
 
 
-def _write_occurrences(session: Session, assignment: Assignment,
-                       resolved: ResolvedAssignment) -> None:
-    rows = session.exec(select(Occurrence).where(Occurrence.assignment_id == assignment.id)).all()
-    existing: dict[dt.date, Occurrence] = {o.due: o for o in rows}
-    for day in resolved.occurrences:
-        occurrence = existing.pop(day, None) or Occurrence(assignment_id=assignment.id, due=day)
-        occurrence.active = True
-        session.add(occurrence)
-    for stale in existing.values():
-        stale.active = False
+def _write_occurrences(session: Session, assignments: dict[tuple[str, str], Assignment],
+                       wanted: dict[tuple[str, str], ResolvedAssignment]) -> None:
+    """Bring each assignment's dated occurrences in line with the plan, in one query."""
+    ids = [a.id for a in assignments.values()]
+    stored: dict[int | None, dict[dt.date, Occurrence]] = {i: {} for i in ids}
+    for row in session.exec(select(Occurrence).where(
+            Occurrence.assignment_id.in_(ids))):  # type: ignore[attr-defined]
+        stored[row.assignment_id][row.due] = row
+    for key, assignment in assignments.items():
+        existing = stored[assignment.id]
+        for day in wanted[key].occurrences if key in wanted else ():
+            occurrence = existing.pop(day, None) or Occurrence(assignment_id=assignment.id,
+                                                               due=day)
+            if not occurrence.active or occurrence.id is None:
+                occurrence.active = True
+                session.add(occurrence)
+        for stale in existing.values():
+            if stale.active:
+                stale.active = False
+                session.add(stale)
 
 
 def _write_dependencies(session: Session, plan_id: int, plan: ResolvedPlan,

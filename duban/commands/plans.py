@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from duban.app import JsonFlag, app, calendar_dir, database_url, emit_json, fail
+from duban.app import (
+    JsonFlag,
+    app,
+    calendar_dir,
+    database_url,
+    emit_json,
+    fail,
+    parse_date,
+    parse_moment,
+    settings,
+)
 
 
 @app.command()
@@ -193,23 +203,29 @@ def show(plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
 def tasks_(
     unit: Annotated[str, typer.Option(help="Unit code, name or alias.")],
     plan: Annotated[str | None, typer.Option(help="Only this plan.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Overdue as of this day "
+                                              "(default today, Asia/Shanghai).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List a unit's assignments across plans."""
+    """List a unit's assignments across plans: state, due date, overdue, blocked."""
     from duban.render import table
     from schemas.db import session_scope
     from tasks.queries import NotFound, unit_tasks
+    from tasks.status import with_derived
 
+    day = parse_date(as_of, "--as-of") if as_of else parse_moment(None).date()
     with session_scope(database_url()) as session:
         try:
-            rows = unit_tasks(session, unit, plan)
+            rows = with_derived(session, unit_tasks(session, unit, plan), day)
         except NotFound as exc:
             fail(str(exc))
     if as_json:
         emit_json(rows)
     else:
-        table(f"tasks of {unit}", rows, ["plan", "task", "title", "role", "state", "deadline",
-                                          "due"])
+        table(f"tasks of {unit} as of {day}", [
+            {**r, "blocked_by": "、".join(r["blocked_by"])} for r in rows],
+            ["plan", "task", "title", "role", "state", "deadline", "due", "overdue_workdays",
+             "blocked_by"])
 
 
 @app.command()
@@ -231,10 +247,11 @@ def schema(
 def demo(
     plans_dir: Annotated[Path, typer.Option(help="Where the bundled plans are.")] = Path("plans"),
 ) -> None:
-    """Import the bundled plans into the embedded database and show what duban made of them."""
+    """The main job on the embedded default: import the bundled plans and replay the Chongqing
+    plan's whole timeline through the daily sweep; mail goes to .eml files."""
     from duban.demo import run_demo
 
-    run_demo(database_url(), plans_dir)
+    run_demo(settings(), plans_dir)
 
 
 def _resolved(plan: str):  # type: ignore[no-untyped-def]

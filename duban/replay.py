@@ -1,0 +1,101 @@
+"""Replaying a plan's timeline: a daily sweep each working morning, the story's events in the
+afternoon. The main job uses it to show a whole plan run end to end in under a minute."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlmodel import Session, select
+
+from schemas.db import session_scope
+from schemas.tables import ExtensionRequest, Notice
+from tasks import lifecycle
+from tasks.delivery import Transport
+from tasks.outbox import acknowledge, deliver_pending
+from tasks.sweep import sweep_once
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+
+@dataclass
+class Replay:
+    """What happened over the replayed days."""
+
+    days: int = 0
+    notices: dict[str, int] = field(default_factory=dict)
+    escalations_opened: int = 0
+    escalations_closed: int = 0
+    delivered: int = 0
+    failed: int = 0
+    events: int = 0
+
+
+def replay_story(url: str, story_path: Path, transport: Transport,
+                 on_day: Callable[[dt.date, Any], None] | None = None) -> Replay:
+    story = yaml.safe_load(story_path.read_text(encoding="utf-8"))
+    plan = story["plan"]
+    events: dict[dt.date, list[dict[str, Any]]] = {}
+    for event in story["events"]:
+        events.setdefault(event["on"], []).append(event)
+    result = Replay()
+    day: dt.date = story["start"]
+    while day <= story["end"]:
+        morning = dt.datetime.combine(day, dt.time(8, 30), SHANGHAI)
+        outcome = sweep_once(url, as_of=day, plan=plan)
+        for notice in outcome.written:
+            result.notices[notice.level] = result.notices.get(notice.level, 0) + 1
+        result.escalations_opened += outcome.escalations_opened
+        result.escalations_closed += outcome.escalations_closed
+        delivery = deliver_pending(url, transport, now=morning)
+        result.delivered += len(delivery.delivered)
+        result.failed += len(delivery.failed)
+        afternoon = dt.datetime.combine(day, dt.time(15, 0), SHANGHAI)
+        with session_scope(url) as session:
+            for event in events.get(day, []):
+                perform(session, plan, event, afternoon)
+                result.events += 1
+        if on_day is not None:
+            on_day(day, outcome)
+        result.days += 1
+        day += dt.timedelta(days=1)
+    return result
+
+
+def perform(session: Session, plan: str, event: dict[str, Any], at: dt.datetime) -> None:
+    """Carry out one story event through the same service layer the CLI uses."""
+    actor = lifecycle.resolve_actor(session, plan, event["as"])
+    task, unit, action = event["task"], event.get("unit"), event["do"]
+    common = {"actor": actor, "plan": plan, "task": task, "at": at}
+    if action == "progress":
+        lifecycle.report_progress(session, note=event["note"], unit=unit, **common)
+    elif action == "submit":
+        lifecycle.submit(session, note=event["note"], unit=unit, **common)
+    elif action == "accept":
+        lifecycle.accept(session, unit=unit, occurrence=event.get("occurrence"), **common)
+    elif action == "return":
+        lifecycle.return_submission(session, unit=unit, reason=event["reason"], **common)
+    elif action == "extend":
+        lifecycle.request_extension(session, new_due=event["to"], reason=event["reason"],
+                                    unit=unit, **common)
+    elif action == "decide":
+        work = lifecycle.find_work(session, plan, task, unit)
+        request = session.exec(select(ExtensionRequest).where(
+            ExtensionRequest.assignment_id == work.assignment.id,
+            ExtensionRequest.state == "requested")).one()
+        lifecycle.decide_extension(session, actor=actor, request_id=request.id or 0,
+                                   approve=event["approve"], reason=event["reason"], at=at)
+    elif action == "ack":
+        work = lifecycle.find_work(session, plan, task, unit)
+        notice = session.exec(select(Notice).where(
+            Notice.assignment_id == work.assignment.id, Notice.level == event["level"],
+            Notice.receipt_code.is_not(None))).first()  # type: ignore[union-attr]
+        if notice is None:
+            raise ValueError(f"story: no {event['level']} notice on {task} for {unit} yet")
+        acknowledge(session, code=notice.receipt_code or "", who=str(actor), at=at)
+    else:
+        raise ValueError(f"story: unknown action {action!r}")

@@ -1,0 +1,257 @@
+"""The deadline sweep on the bundled Chongqing plan: who is told what at which level on fixed
+days, exactly once, and what happens when delivery fails or a sweep runs twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import multiprocessing
+from collections import Counter
+from email import policy
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from schemas.db import create_schema, session_scope
+from schemas.tables import Escalation, Notice, OutboxMessage
+from tasks import lifecycle
+from tasks.actors import Actor
+from tasks.delivery import DeliveryError, EmlOutbox, OutgoingMail
+from tasks.importer import import_plan
+from tasks.outbox import acknowledge, deliver_pending
+from tasks.sweep import sweep_once
+
+from .conftest import PLANS
+
+D = dt.date
+PLAN = "cq-2019-pilot"
+NOW = dt.datetime(2019, 8, 1, 9, tzinfo=dt.UTC)
+OFFICE = Actor("office", "cqwjw-zhjdc", "综合监督处")
+
+
+@pytest.fixture
+def url(database_url: str) -> str:
+    create_schema(database_url)
+    with session_scope(database_url) as session:
+        import_plan(session, PLANS / "chongqing-2019-pilot.yaml")
+    return database_url
+
+
+def told(outcome) -> Counter:  # type: ignore[no-untyped-def]
+    return Counter((n.recipient_code, n.level, n.item.task_code) for n in outcome.written)
+
+
+def test_five_working_days_before_the_launch_deadline_units_are_reminded(url):
+    outcome = sweep_once(url, as_of=D(2019, 7, 24))
+    assert told(outcome) == Counter({
+        ("cqwjw", "reminder", "t01"): 1, ("cqwjw", "reminder", "t02"): 1,
+        **{(d, "reminder", "t06"): 1 for d in ("spb", "na", "yc", "wl", "zx")}})
+    assert outcome.messages == 6  # the commission's two items share one mail
+
+
+def test_the_day_after_the_deadline_leads_are_urged_with_the_office_in_copy(url):
+    outcome = sweep_once(url, as_of=D(2019, 8, 1))
+    levels = Counter((n.level, n.in_copy) for n in outcome.written)
+    assert levels == {("urge", False): 7, ("urge", True): 7}
+    assert {n.recipient_code for n in outcome.written if n.in_copy} == {"cqwjw-zhjdc"}
+    with session_scope(url) as session:
+        mail = session.exec(select(OutboxMessage).where(OutboxMessage.recipient_code == "na")
+                            ).one()
+        assert mail.cc_addrs and "催办" in mail.subject
+
+
+def test_five_days_late_is_supervised_and_on_the_critical_path_reported(url):
+    outcome = sweep_once(url, as_of=D(2019, 8, 7))
+    primary = Counter((n.recipient_code, n.level, n.item.task_code, n.item.unit_code)
+                      for n in outcome.written if not n.in_copy)
+    # t01 and t06 are on the critical path (t01 → t06 → t11 → final summary): 通报 after 5
+    # working days, to leadership; t02 is not: 督办 to the commission itself.
+    assert primary == Counter({
+        ("cq-zhjg-ldxz", "report", "t01", "cqwjw"): 1,
+        **{("cq-zhjg-ldxz", "report", "t06", d): 1 for d in ("spb", "na", "yc", "wl", "zx")},
+        ("cqwjw", "supervise", "t02", "cqwjw"): 1})
+    assert outcome.escalations_opened == 7
+    assert all(n.receipt_code for n in outcome.written if not n.in_copy)
+    with session_scope(url) as session:
+        escalation = session.exec(select(Escalation).where(Escalation.task_code == "t02")).one()
+        assert escalation.overdue_workdays == 5 and escalation.original_due == D(2019, 7, 31)
+
+
+def test_a_sweep_that_missed_days_sends_only_the_highest_rung_now_due(url):
+    outcome = sweep_once(url, as_of=D(2019, 8, 2))
+    assert {n.level for n in outcome.written} == {"urge"}
+    assert not any(n.level == "reminder" for n in outcome.written)
+
+
+def test_running_the_same_sweep_twice_sends_nothing_new(url):
+    first = sweep_once(url, as_of=D(2019, 8, 1))
+    second = sweep_once(url, as_of=D(2019, 8, 1))
+    assert first.written and second.written == [] and second.messages == 0
+
+
+def test_no_sweep_on_a_holiday_and_one_on_a_makeup_sunday(url):
+    assert sweep_once(url, as_of=D(2019, 10, 1)).written == []
+    makeup = sweep_once(url, as_of=D(2019, 9, 29))  # Sunday, worked for National Day
+    assert {(n.level, n.item.task_code) for n in makeup.written} >= {("reminder", "t03")}
+
+
+def test_acceptance_stops_the_ladder_and_closes_the_escalation(url):
+    sweep_once(url, as_of=D(2019, 8, 7))
+    at = dt.datetime(2019, 8, 7, 15, tzinfo=dt.UTC)
+    with session_scope(url) as session:
+        who = lifecycle.resolve_actor(session, PLAN, "市卫生健康委")
+        lifecycle.submit(session, actor=who, plan=PLAN, task="t02", note="done", at=at)
+        lifecycle.accept(session, actor=OFFICE, plan=PLAN, task="t02", unit="cqwjw", at=at)
+    later = sweep_once(url, as_of=D(2019, 8, 8))
+    assert later.escalations_closed == 1
+    assert not any(n.item.task_code == "t02" for n in later.written)
+    with session_scope(url) as session:
+        closed = session.exec(select(Escalation).where(Escalation.task_code == "t02")).one()
+        assert (closed.closed_on, closed.resolution) == (D(2019, 8, 8), "accepted")
+
+
+def test_an_approved_extension_starts_a_new_ladder_for_the_new_date(url):
+    sweep_once(url, as_of=D(2019, 8, 7))
+    at = dt.datetime(2019, 8, 7, 15, tzinfo=dt.UTC)
+    with session_scope(url) as session:
+        who = lifecycle.resolve_actor(session, PLAN, "忠县")
+        request = lifecycle.request_extension(session, actor=who, plan=PLAN, task="t06",
+                                              new_due=D(2019, 8, 30), reason="换届", at=at)
+        lifecycle.decide_extension(session, actor=OFFICE, request_id=request.id, approve=True,
+                                   reason="同意", at=at)
+    after = sweep_once(url, as_of=D(2019, 8, 8))
+    assert after.escalations_closed == 1
+    assert not any(n.item.unit_code == "zx" for n in after.written)
+    reminded = sweep_once(url, as_of=D(2019, 8, 23))
+    assert ("zx", "reminder", "t06") in told(reminded)
+
+
+def test_an_unacknowledged_supervision_notice_is_flagged_to_the_office(url):
+    sweep_once(url, as_of=D(2019, 8, 7))
+    with session_scope(url) as session:
+        code = session.exec(select(Notice.receipt_code).where(
+            Notice.task_code == "t02", Notice.level == "supervise", ~Notice.in_copy)).one()
+        acknowledged = session.exec(select(Notice).where(Notice.task_code == "t01",
+                                                         Notice.level == "report")).one()
+        acknowledge(session, code=acknowledged.receipt_code or "", who="领导小组",
+                    at=dt.datetime(2019, 8, 8, tzinfo=dt.UTC))
+    assert code
+    flagged = sweep_once(url, as_of=D(2019, 8, 9))
+    unacked = {(n.recipient_code, n.item.task_code, n.item.unit_code) for n in flagged.written
+               if n.level == "unacknowledged"}
+    assert ("cqwjw-zhjdc", "t02", "cqwjw") in unacked
+    assert ("cqwjw-zhjdc", "t01", "cqwjw") not in unacked
+    assert len(unacked) == 6  # t02 and the five t06 reports; t01's report was acknowledged
+
+
+def test_dry_run_shows_what_would_be_sent_and_writes_nothing(url):
+    dry = sweep_once(url, as_of=D(2019, 8, 1), dry_run=True)
+    assert len(dry.written) == 14
+    with session_scope(url) as session:
+        assert session.exec(select(Notice)).all() == []
+        assert session.exec(select(OutboxMessage)).all() == []
+
+
+def test_delivery_writes_readable_eml_files(url, tmp_path):
+    sweep_once(url, as_of=D(2019, 8, 1))
+    report = deliver_pending(url, EmlOutbox(tmp_path), now=NOW)
+    files = sorted(tmp_path.glob("*.eml"))
+    assert len(report.delivered) == len(files) == 7
+    messages = [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
+    to_na = next(m for m in messages if "na@" in str(m["To"]))
+    assert "催办" in str(to_na["Subject"]) and to_na["Cc"]
+    assert "辖区试点方案与推进" in to_na.get_body(("plain",)).get_content()
+
+
+class FlakySmtp:
+    """A transport that is down for the first `down` sends, like an SMTP outage."""
+
+    def __init__(self, folder: Path, down: int) -> None:
+        self.inner, self.down, self.sent = EmlOutbox(folder), down, []
+
+    def send(self, mail: OutgoingMail) -> None:
+        if self.down > 0:
+            self.down -= 1
+            raise DeliveryError("connection refused")
+        self.inner.send(mail)
+        self.sent.append(mail.message_id)
+
+
+def test_smtp_down_then_back_loses_nothing_and_doubles_nothing(url, tmp_path):
+    sweep_once(url, as_of=D(2019, 8, 1))
+    flaky = FlakySmtp(tmp_path, down=7)
+    first = deliver_pending(url, flaky, now=NOW)
+    assert first.delivered == [] and len(first.failed) == 7
+    too_soon = deliver_pending(url, flaky, now=NOW + dt.timedelta(minutes=1))
+    assert too_soon.delivered == [] and too_soon.failed == []  # backing off
+    back = deliver_pending(url, flaky, now=NOW + dt.timedelta(minutes=3))
+    assert len(back.delivered) == 7 and len(set(flaky.sent)) == len(flaky.sent) == 7
+    assert deliver_pending(url, flaky, now=NOW + dt.timedelta(hours=1)).delivered == []
+
+
+def test_a_crash_between_outbox_and_delivery_delivers_once_on_the_next_run(url, tmp_path):
+    sweep_once(url, as_of=D(2019, 8, 1))  # written; the process "dies" before delivering
+    outbox = EmlOutbox(tmp_path)
+    assert len(deliver_pending(url, outbox, now=NOW).delivered) == 7
+    assert deliver_pending(url, outbox, now=NOW).delivered == []
+    assert len(list(tmp_path.glob("*.eml"))) == 7
+
+
+def test_a_claim_abandoned_mid_send_is_taken_again_after_the_lease(url, tmp_path):
+    from tasks.outbox import _claim  # the first half of a delivery, as a dying worker leaves it
+
+    sweep_once(url, as_of=D(2019, 8, 1))
+    with session_scope(url) as session:
+        first = session.exec(select(OutboxMessage.id).order_by(OutboxMessage.id)).first()
+    assert _claim(url, first, NOW) is not None
+    assert len(deliver_pending(url, EmlOutbox(tmp_path), now=NOW).delivered) == 6
+    later = deliver_pending(url, EmlOutbox(tmp_path), now=NOW + dt.timedelta(minutes=11))
+    assert later.delivered == [first]
+
+
+def sweep_in_process(url: str, barrier, results) -> None:  # type: ignore[no-untyped-def]
+    barrier.wait(timeout=60)
+    outcome = sweep_once(url, as_of=D(2019, 8, 7))
+    results.put(len(outcome.written))
+
+
+def test_two_sweeps_at_once_write_each_notice_once(url):
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=sweep_in_process, args=(url, barrier, results))
+               for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    counts = sorted(results.get(timeout=5) for _ in workers)
+    with session_scope(url) as session:
+        notices = session.exec(select(Notice)).all()
+        messages = session.exec(select(OutboxMessage)).all()
+    assert counts[0] == 0 and counts[1] == len(notices) == 14
+    assert len({n.dedupe_key for n in notices}) == len(notices)
+    assert len(messages) == 2  # leadership's 通报 and the commission's 督办单; the office in copy
+
+
+def deliver_in_process(url: str, folder: str, barrier, results) -> None:  # type: ignore[no-untyped-def]
+    barrier.wait(timeout=60)
+    report = deliver_pending(url, EmlOutbox(Path(folder)), now=NOW)
+    results.put(report.delivered)
+
+
+def test_two_workers_delivering_at_once_send_each_message_once(url, tmp_path):
+    sweep_once(url, as_of=D(2019, 8, 1))
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=deliver_in_process,
+                               args=(url, str(tmp_path / f"w{i}"), barrier, results))
+               for i in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    delivered = [results.get(timeout=5) for _ in workers]
+    both = delivered[0] + delivered[1]
+    assert len(both) == len(set(both)) == 7
+    assert len(list(tmp_path.rglob("*.eml"))) == 7
