@@ -46,7 +46,8 @@ def run_demo(settings: Settings, plans_dir: Path) -> None:
 
 def _summary(url: str, outbox: Path, seconds: float) -> None:
     with session_scope(url) as session:
-        levels = dict(session.exec(select(Notice.level, func.count()).group_by(Notice.level)))
+        levels = dict(session.exec(select(Notice.level, func.count()).group_by(Notice.level)
+                                   ).all())
         copies = session.exec(select(func.count()).where(Notice.in_copy)).one()
         opened = session.exec(select(func.count()).select_from(Escalation)).one()
         closed = session.exec(select(func.count()).where(Escalation.closed_on.is_not(None))  # type: ignore[union-attr]

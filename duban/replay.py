@@ -41,7 +41,7 @@ def replay_story(url: str, story_path: Path, transport: Transport,
     plan = story["plan"]
     events: dict[dt.date, list[dict[str, Any]]] = {}
     for event in story["events"]:
-        events.setdefault(event["on"], []).append(event)
+        events.setdefault(event["day"], []).append(event)
     result = Replay()
     day: dt.date = story["start"]
     while day <= story["end"]:

@@ -325,7 +325,7 @@ class OutboxMessage(SQLModel, table=True):
     message_id_header: str = Field(unique=True)
     status: str = Field(default="pending", index=True)  # pending | sending | sent | failed
     attempts: int = 0
-    next_attempt_at: dt.datetime = Field(default_factory=utcnow)
+    next_attempt_at: dt.datetime | None = None  # None: as soon as a worker comes by
     claimed_at: dt.datetime | None = None
     sent_at: dt.datetime | None = None
     last_error: str | None = None

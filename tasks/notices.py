@@ -22,6 +22,7 @@ Level = Literal["reminder", "due", "urge", "supervise", "report", "unacknowledge
 
 # The order of the sections in a letter: most severe first, receipts still awaited last.
 ORDER: tuple[Level, ...] = ("report", "supervise", "urge", "due", "reminder", "unacknowledged")
+BLOCKS_SHOWN = 5  # downstream tasks named in an item; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ ZH: dict[str, str] = {
     "level.unacknowledged": "未签收提醒",
     "count.report": "{n}项通报",
     "count.supervise": "{n}项督办",
-    "count.urge": "{n}项逾期",
+    "count.urge": "{n}项逾期催办",
     "count.due": "{n}项今日到期",
     "count.reminder": "{n}项即将到期",
     "count.unacknowledged": "{n}项未签收",
@@ -138,7 +139,10 @@ ZH: dict[str, str] = {
     "recipient.office": "联席会议办公室跟踪督办单、通报的签收",
     "recipient.copy_office": "抄送联席会议办公室，供掌握情况",
     "recipient.copy": "抄送你单位，供掌握情况",
+    "blocks_more": "{shown}等{n}项",
     "closing_action": "请你单位高度重视，对照完成时限抓紧推进，按要求报送办理情况。",
+    "closing_leadership": "以上事项逾期未完成，现予通报，请督促责任单位限期办结。",
+    "closing_office": "请及时跟进上述督办单、通报的签收。",
     "closing_receipt": "督办单、通报须签收：收到后请执行 duban ack 签收编码。",
     "closing_copy": "以上事项抄送你单位，供掌握情况。",
     "closing": "特此通知。",
@@ -149,7 +153,7 @@ EN: dict[str, str] = {
     "html_lang": "en",
     "subject": "[Supervision notice] {plan}: {counts} ({date})",
     "subject_copy": "[Supervision notice, copy] {plan}: {counts} ({date})",
-    "subject_plan_limit": "60",
+    "subject_plan_limit": "50",
     "several_plans": "several work plans",
     "list_sep": ", ",
     "date": "{day} {month_name} {year}",
@@ -211,8 +215,13 @@ EN: dict[str, str] = {
     "recipient.office": "the joint meeting office follows up unacknowledged receipts",
     "recipient.copy_office": "copied to the joint meeting office for information",
     "recipient.copy": "copied to your unit for information",
+    "blocks_more": "{shown} and {more} more",
     "closing_action": "Please give these tasks priority, keep to the due dates and report "
                       "progress as required.",
+    "closing_leadership": "The items above are overdue and are hereby reported; please see "
+                          "that the responsible units complete them without further delay.",
+    "closing_office": "Please follow up the acknowledgement of these supervision orders and "
+                      "reports.",
     "closing_receipt": "Supervision orders and reports must be acknowledged: run duban ack "
                        "with the receipt code.",
     "closing_copy": "The items above are copied to you for information.",
@@ -435,7 +444,12 @@ def _progress(item: NoticeItem, w: dict[str, str]) -> str:
 
 
 def _blocks(item: NoticeItem, w: dict[str, str]) -> str:
-    return w["list_sep"].join(one_line(b) for b in item.blocks)
+    """The tasks held up, the first few by name: a late early task can hold up the whole plan."""
+    shown = w["list_sep"].join(one_line(b) for b in item.blocks[:BLOCKS_SHOWN])
+    if len(item.blocks) <= BLOCKS_SHOWN:
+        return shown
+    return w["blocks_more"].format(shown=shown, n=len(item.blocks),
+                                   more=len(item.blocks) - BLOCKS_SHOWN)
 
 
 def _receipt(item: NoticeItem, w: dict[str, str]) -> str:
@@ -460,14 +474,15 @@ def _opening(letter: Letter, w: dict[str, str]) -> str:
 
 
 def _closing(letter: Letter, w: dict[str, str]) -> list[str]:
-    lines = []
-    if any(not i.in_copy and i.level != "unacknowledged" for i in letter.items):
-        lines.append(w["closing_action"])
+    """What the recipient is asked to do, for each kind of item the letter holds."""
+    asks = {"closing_office" if i.level == "unacknowledged" else "closing_leadership"
+            if i.recipient_role == "leadership" else "closing_action"
+            for i in letter.items if not i.in_copy} or {"closing_copy"}
     if any(i.receipt_code and i.level in ("supervise", "report") for i in letter.items):
-        lines.append(w["closing_receipt"])
-    if all(i.in_copy for i in letter.items):
-        lines.append(w["closing_copy"])
-    return [*lines, w["closing"]] if w["closing"] else lines
+        asks.add("closing_receipt")
+    order = ("closing_action", "closing_leadership", "closing_receipt", "closing_office",
+             "closing_copy", "closing")
+    return [w[key] for key in order if key in asks or (key == "closing" and w[key])]
 
 
 # -- the two parts

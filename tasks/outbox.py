@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from schemas.db import session_scope
 from schemas.tables import Notice, OutboxMessage, SweepRun
-from tasks.delivery import DeliveryError, OutgoingMail, Transport
+from tasks.delivery import DeliveryError, InvalidMail, OutgoingMail, Transport
 
 LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
@@ -45,7 +45,8 @@ def deliver_pending(url: str, transport: Transport, *, now: dt.datetime,
         try:
             transport.send(mail)
         except DeliveryError as exc:
-            gave_up = _settle(url, message_id, now, error=str(exc))
+            gave_up = _settle(url, message_id, now, error=str(exc),
+                              hopeless=isinstance(exc, InvalidMail))
             report.failed.append(message_id)
             if gave_up:
                 report.given_up.append(message_id)
@@ -63,7 +64,9 @@ def _due_messages(url: str, now: dt.datetime, limit: int) -> list[int]:
 
 
 def _claimable(now: dt.datetime):  # type: ignore[no-untyped-def]
-    return or_(and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
+    return or_(and_(OutboxMessage.status == "pending",
+                    or_(OutboxMessage.next_attempt_at.is_(None),  # type: ignore[union-attr]
+                        OutboxMessage.next_attempt_at <= now)),  # type: ignore[operator]
                and_(OutboxMessage.status == "sending",
                     OutboxMessage.claimed_at < now - LEASE))  # type: ignore[operator]
 
@@ -82,11 +85,15 @@ def _claim(url: str, message_id: int, now: dt.datetime) -> OutgoingMail | None:
         return OutgoingMail(sender=message.sender, sender_name=message.sender_name,
                             to=tuple(message.to_addrs), cc=tuple(message.cc_addrs),
                             subject=message.subject, text=message.text, html=message.html,
-                            message_id=message.message_id_header)
+                            message_id=message.message_id_header, date=now)
 
 
-def _settle(url: str, message_id: int, now: dt.datetime, *, error: str | None) -> bool:
-    """Record the outcome of a send; True when the message has been given up on."""
+def _settle(url: str, message_id: int, now: dt.datetime, *, error: str | None,
+            hopeless: bool = False) -> bool:
+    """Record the outcome of a send; True when the message has been given up on.
+
+    A mail that can never go (no address, a malformed one) is failed at once, not retried.
+    """
     with session_scope(url) as session:
         message = session.get(OutboxMessage, message_id)
         assert message is not None
@@ -95,7 +102,7 @@ def _settle(url: str, message_id: int, now: dt.datetime, *, error: str | None) -
             session.add(message)
             return False
         message.last_error = error[:2000]
-        if message.attempts >= MAX_ATTEMPTS:
+        if hopeless or message.attempts >= MAX_ATTEMPTS:
             message.status = "failed"
         else:
             message.status = "pending"

@@ -357,8 +357,7 @@ def _message(context: PlanContext, recipient: str, notices: Sequence[PlannedNoti
         sweep_id=sweep.id, plan_code=context.plan.code, recipient_code=recipient,
         sender=sender, sender_name=sender_name, to_addrs=list(letter.to),
         cc_addrs=list(letter.cc), subject=mail.subject, text=mail.text, html=mail.html,
-        message_id_header=f"<duban.{sweep.id}.{digest[:16]}@{sender.rsplit('@', 1)[-1]}>",
-        next_attempt_at=utcnow())
+        message_id_header=f"<duban.{sweep.id}.{digest[:16]}@{sender.rsplit('@', 1)[-1]}>")
 
 
 def close_resolved_escalations(session: Session, contexts: dict[str, PlanContext],

@@ -1,0 +1,297 @@
+"""`duban serve`: the embedded scheduler for a single machine.
+
+One long-lived process runs the two jobs a Prefect deployment would run (see
+docs/deployment.md), as Prefect flows, so each run is recorded on a real Prefect server:
+
+    deadline sweep   every day at 08:30 Asia/Shanghai (the flow itself skips non-working days)
+    outbox retry     every 15 minutes (quarter past, half past, …)
+
+The schedule is APScheduler's (3.x): a background scheduler whose jobs are kept in duban's own
+database (table `apscheduler_jobs`), coalescing missed runs into one and running a missed run
+late within a grace time: a sweep missed while the machine was down runs when `duban serve`
+comes back, until 14:30. The Prefect server is the one PREFECT_API_URL names, or else one
+started here (`prefect server start` on a free local port, its data under DUBAN_HOME/prefect)
+and stopped on exit. Ctrl-C or SIGTERM lets a running flow finish, then stops everything; a
+second Ctrl-C stops without waiting.
+
+Prefect is imported only once PREFECT_API_URL is set, inside the jobs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from duban.settings import Settings
+from schemas.db import engine_for
+
+log = logging.getLogger("duban.serve")
+
+TIMEZONE = ZoneInfo("Asia/Shanghai")
+JOB_TABLE = "apscheduler_jobs"
+OUTBOX_GRACE = 15 * 60  # seconds a missed outbox retry may still run late
+SWEEP_GRACE = 6 * 3600  # a missed 08:30 sweep still runs until 14:30
+SERVER_STARTUP = 120  # seconds to wait for a Prefect server to answer /api/health
+
+
+class ServeError(RuntimeError):
+    """The Prefect server could not be started or reached; the message says where to look."""
+
+
+def run_deadline_sweep() -> None:
+    """APScheduler job (stored by reference): the `deadline_sweep` flow as of today."""
+    from flows.sweep import deadline_sweep
+
+    deadline_sweep()
+
+
+def run_outbox_retry() -> None:
+    """APScheduler job (stored by reference): the `deliver_outbox` flow."""
+    from flows.deliver import deliver_outbox
+
+    deliver_outbox()
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    id: str
+    name: str
+    func: str  # "module:function", so the job store keeps a reference, not code
+    trigger: BaseTrigger
+    misfire_grace_time: int
+
+
+def job_specs() -> list[JobSpec]:
+    """The jobs of `duban serve`, with the fixed ids they keep in the job store."""
+    quarter_hours = dt.datetime(2019, 1, 1, tzinfo=TIMEZONE)
+    return [
+        JobSpec("duban-deadline-sweep", "deadline sweep (daily 08:30)",
+                f"{__name__}:{run_deadline_sweep.__name__}",
+                CronTrigger(hour=8, minute=30, timezone=TIMEZONE), SWEEP_GRACE),
+        JobSpec("duban-outbox-retry", "outbox retry (every 15 minutes)",
+                f"{__name__}:{run_outbox_retry.__name__}",
+                IntervalTrigger(minutes=15, start_date=quarter_hours, timezone=TIMEZONE),
+                OUTBOX_GRACE),
+    ]
+
+
+class Scheduler(BackgroundScheduler):
+    """APScheduler's background scheduler, minus one flaw of 3.x: its loop looks for due jobs
+    once more after `shutdown()`, submits them to the stopped executor ("cannot schedule new
+    futures after shutdown", agronholm/apscheduler#285, #985) and moves their next run time
+    on, so a run due at that moment is lost instead of caught up at the next start."""
+
+    def _process_jobs(self) -> float | None:
+        if self.state == STATE_STOPPED:
+            return None
+        return super()._process_jobs()  # type: ignore[no-any-return]
+
+
+def build_scheduler(settings: Settings) -> Scheduler:
+    """The scheduler, not started and without jobs (`schedule_jobs` adds them once it is
+    started, so that a run missed while it was down is kept). Jobs are stored in the same
+    database as everything else; one job of each kind runs at a time."""
+    store = SQLAlchemyJobStore(engine=engine_for(settings.url), tablename=JOB_TABLE)
+    return Scheduler(
+        jobstores={"default": store},
+        executors={"default": ThreadPoolExecutor(max_workers=2)},
+        job_defaults={"coalesce": True, "misfire_grace_time": OUTBOX_GRACE,
+                      "max_instances": 1},
+        timezone=TIMEZONE,
+        daemon=True,
+    )
+
+
+def schedule_jobs(scheduler: Scheduler) -> None:
+    """Add (or replace) the jobs by their fixed ids on a started scheduler.
+
+    A stored job whose schedule is unchanged keeps its stored next run time, even one in the
+    past: that is how a run missed while `duban serve` was down is noticed and run (once,
+    within its grace time) instead of being silently replaced by the next one.
+    """
+    for spec in job_specs():
+        stored = scheduler.get_job(spec.id)
+        keep: dict[str, Any] = {}
+        if (stored is not None and stored.func_ref == spec.func
+                and str(stored.trigger) == str(spec.trigger)
+                and getattr(stored.trigger, "timezone", None) == TIMEZONE
+                and stored.next_run_time is not None):
+            keep["next_run_time"] = stored.next_run_time
+        scheduler.add_job(spec.func, spec.trigger, id=spec.id, name=spec.name,
+                          misfire_grace_time=spec.misfire_grace_time, coalesce=True,
+                          max_instances=1, replace_existing=True, **keep)
+
+
+def serve(settings: Settings) -> None:
+    """Run the embedded scheduler until Ctrl-C or SIGTERM (what `duban serve` does).
+
+    Uses the Prefect server PREFECT_API_URL names, or starts one (`prefect server start` on a
+    free port of 127.0.0.1, PREFECT_HOME under `settings.home / "prefect"`) and stops it on
+    exit. Must be called from the main thread (it installs signal handlers). Raises ServeError
+    when the server does not come up.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s | %(levelname)-7s | %(name)s"
+                        " - %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Prefect API call
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        log.info("%s: stopping after the running jobs finish (Ctrl-C again to stop now)",
+                 signal.Signals(signum).name)
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with prefect_server(settings) as server:
+            scheduler = build_scheduler(settings)
+            scheduler.start(paused=True)
+            try:
+                schedule_jobs(scheduler)
+                scheduler.resume()
+                for job in scheduler.get_jobs():
+                    log.info("scheduled %s: next run %s", job.name, job.next_run_time)
+                log.info("duban serve: runs recorded at %s; Ctrl-C stops", server.ui_url)
+                while not stop.wait(1.0):
+                    if not server.alive():
+                        raise ServeError(f"the Prefect server stopped; see {server.log_path}")
+            finally:
+                try:
+                    scheduler.shutdown(wait=True)
+                except KeyboardInterrupt:
+                    scheduler.shutdown(wait=False)
+                _flush_prefect()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    log.info("duban serve stopped")
+
+
+@dataclass
+class PrefectServer:
+    api_url: str
+    process: subprocess.Popen[bytes] | None = None  # None: a server someone else runs
+    log_path: Path | None = None
+
+    @property
+    def ui_url(self) -> str:
+        return self.api_url.removesuffix("/api")
+
+    def alive(self) -> bool:
+        return self.process is None or self.process.poll() is None
+
+
+@contextmanager
+def prefect_server(settings: Settings) -> Iterator[PrefectServer]:
+    """The Prefect server flows report to, with PREFECT_API_URL set in this process."""
+    given = os.environ.get("PREFECT_API_URL")
+    if given:
+        server = PrefectServer(given)
+        wait_healthy(server, timeout=30)
+        yield server
+        return
+    home = (settings.home / "prefect").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server = PrefectServer(f"http://127.0.0.1:{port}/api", log_path=home / "server.log")
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    log.info("starting a Prefect server on port %d (log: %s)", port, server.log_path)
+    with open(server.log_path, "ab") as output:
+        # Its own session: Ctrl-C reaches this process only, which stops the server last.
+        server.process = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+             "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+    saved = {k: os.environ.get(k) for k in ("PREFECT_HOME", "PREFECT_API_URL")}
+    try:
+        wait_healthy(server, timeout=SERVER_STARTUP)
+        os.environ.update(PREFECT_HOME=str(home), PREFECT_API_URL=server.api_url)
+        _refresh_prefect_settings()
+        yield server
+    finally:
+        stop_process_group(server.process)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        _refresh_prefect_settings()
+        log.info("Prefect server stopped")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_healthy(server: PrefectServer, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not server.alive():
+            raise ServeError(f"the Prefect server exited at start; see {server.log_path}")
+        try:
+            if httpx.get(f"{server.api_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    where = f"see {server.log_path}" if server.log_path else "is PREFECT_API_URL right?"
+    raise ServeError(f"no Prefect server answered at {server.api_url} within {timeout:.0f} s; "
+                     f"{where}")
+
+
+def stop_process_group(process: subprocess.Popen[bytes] | None, timeout: float = 20) -> None:
+    """SIGTERM the process group this process started (the server and its children), then
+    SIGKILL what is left after `timeout` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _refresh_prefect_settings() -> None:
+    """Prefect reads its settings when imported; if it already is, read them again."""
+    if "prefect.context" in sys.modules:
+        sys.modules["prefect.context"].refresh_global_settings_context()
+
+
+def _flush_prefect() -> None:
+    """Send the last logs and events of the flows to the server before it is stopped."""
+    if "prefect" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=10)
+    EventsWorker.drain_all(timeout=10)
