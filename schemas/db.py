@@ -11,9 +11,10 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlmodel import Session, create_engine
 
 from schemas import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
@@ -37,8 +38,36 @@ def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-
     cursor.close()
 
 
+MIGRATIONS = Path(__file__).with_name("migrations")
+HEAD = "0001"  # the newest migration; a test checks it against schemas/migrations/versions
+
+
 def create_schema(url: str) -> None:
-    SQLModel.metadata.create_all(engine_for(url))
+    """Bring the database to the current schema through the migrations (a no-op when it is)."""
+    if schema_version(url) == HEAD:
+        return
+    from alembic import command
+
+    command.upgrade(migration_config(url), "head")
+
+
+def schema_version(url: str) -> str | None:
+    try:
+        with engine_for(url).connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except OperationalError:
+        return None
+    except ProgrammingError:  # PostgreSQL: no such table
+        return None
+
+
+def migration_config(url: str):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["url"] = url  # not a main option: those are %-interpolated
+    return config
 
 
 @contextmanager

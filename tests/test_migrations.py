@@ -1,0 +1,29 @@
+"""Schema changes go through migrations: the migrated database matches the models exactly."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlmodel import SQLModel
+
+from schemas.db import HEAD, create_schema, engine_for, migration_config, schema_version
+
+
+def test_the_migrations_build_exactly_the_models_schema(database_url):
+    create_schema(database_url)
+    with engine_for(database_url).connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == [], (
+            "the models changed without a migration: add one under schemas/migrations/versions")
+
+
+def test_head_names_the_newest_migration(sqlite_url):
+    scripts = ScriptDirectory.from_config(migration_config(sqlite_url))
+    assert scripts.get_current_head() == HEAD
+
+
+def test_creating_the_schema_twice_is_a_no_op(database_url):
+    create_schema(database_url)
+    create_schema(database_url)
+    assert schema_version(database_url) == HEAD
