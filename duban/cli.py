@@ -5,6 +5,12 @@ read-only commands start fast and never load Prefect.
 """
 
 from duban.app import app
-from duban.commands import plans, sweep, time, work  # noqa: F401  (each registers its commands)
+from duban.commands import (  # noqa: F401  (each registers its commands)
+    plans,
+    review,
+    sweep,
+    time,
+    work,
+)
 
 __all__ = ["app"]

@@ -59,3 +59,34 @@ def plan_tables(overview: dict[str, Any]) -> None:
         for task in overview["tasks"]
     ]
     table("tasks", rows, ["code", "title", "phase", "deadline", "due", "assignees"])
+
+
+LIGHTS = {"green": "[green]●[/green]", "yellow": "[yellow]●[/yellow]", "red": "[red]●[/red]"}
+
+
+def review_tables(review: Any) -> None:
+    """The review in the terminal: summary, phases, red and yellow items, the ranking."""
+    counts = review.counts
+    console.print(f"[bold]{review.title}[/bold] {review.document_number or ''} — as of "
+                  f"{review.as_of}" + (f", phase {review.phase}" if review.phase else ""))
+    console.print(f"completion {counts.completion_pct}%, on time {counts.on_time_pct}%: "
+                  f"{counts.accepted} accepted ({counts.accepted_on_time} on time), "
+                  f"{counts.submitted} awaiting acceptance, {counts.in_progress} in progress, "
+                  f"{counts.not_started} not started, {counts.overdue} overdue, "
+                  f"{counts.extended} extended, {counts.waived} waived")
+    table("phases", [{"phase": p.name, "due": p.due, "done %": p.counts.completion_pct,
+                      "ready": "yes" if p.ready else f"no ({len(p.missing)} missing)"}
+                     for p in review.phases], ["phase", "due", "done %", "ready"])
+    flagged = [i for i in review.items if i.light != "green"]
+    table("red and yellow", [
+        {"": LIGHTS[i.light], "task": i.task, "unit": i.unit_name, "state": i.state,
+         "original": i.original_due, "approved": i.approved_due, "forecast": i.forecast_due,
+         "late": i.overdue_workdays or i.late_workdays or "", "cause": i.cause}
+        for i in sorted(flagged, key=lambda i: (i.light != "red", i.task))],
+        ["", "task", "unit", "state", "original", "approved", "forecast", "late", "cause"])
+    table("ranking", [{"#": u.rank, "unit": u.name, "own delays": u.own_delays,
+                       "avg late": u.avg_workdays_late, "on time": u.accepted_on_time,
+                       "overdue": u.overdue_now, "upstream": u.upstream_delays}
+                      for u in review.units],
+          ["#", "unit", "own delays", "avg late", "on time", "overdue", "upstream"])
+    console.print(review.ranking_rule)

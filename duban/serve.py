@@ -12,7 +12,7 @@ late within a grace time: a sweep missed while the machine was down runs when `d
 comes back, until 14:30. The Prefect server is the one PREFECT_API_URL names, or else one
 started here (`prefect server start` on a free local port, its data under DUBAN_HOME/prefect)
 and stopped on exit. Ctrl-C or SIGTERM lets a running flow finish, then stops everything; a
-second Ctrl-C stops without waiting.
+second one abandons running flows and stops at once.
 
 Prefect is imported only once PREFECT_API_URL is set, inside the jobs.
 """
@@ -149,8 +149,10 @@ def serve(settings: Settings) -> None:
 
     Uses the Prefect server PREFECT_API_URL names, or starts one (`prefect server start` on a
     free port of 127.0.0.1, PREFECT_HOME under `settings.home / "prefect"`) and stops it on
-    exit. Must be called from the main thread (it installs signal handlers). Raises ServeError
-    when the server does not come up.
+    exit. The first Ctrl-C or SIGTERM lets running flows finish; a second one abandons them
+    (their database transactions roll back), stops the server and exits the process at once
+    (status 130). Must be called from the main thread (it installs signal handlers). Raises
+    ServeError when the server does not come up or dies.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s | %(levelname)-7s | %(name)s"
                         " - %(message)s", datefmt="%H:%M:%S")
@@ -158,35 +160,45 @@ def serve(settings: Settings) -> None:
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
+        if stop.is_set():  # the second: stop now, and let nothing interrupt stopping the server
+            for s in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(s, signal.SIG_IGN)
+            raise KeyboardInterrupt
         log.info("%s: stopping after the running jobs finish (Ctrl-C again to stop now)",
                  signal.Signals(signum).name)
         stop.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with prefect_server(settings) as server:
-            scheduler = build_scheduler(settings)
-            scheduler.start(paused=True)
-            try:
-                schedule_jobs(scheduler)
-                scheduler.resume()
-                for job in scheduler.get_jobs():
-                    log.info("scheduled %s: next run %s", job.name, job.next_run_time)
-                log.info("duban serve: runs recorded at %s; Ctrl-C stops", server.ui_url)
-                while not stop.wait(1.0):
-                    if not server.alive():
-                        raise ServeError(f"the Prefect server stopped; see {server.log_path}")
-            finally:
-                try:
-                    scheduler.shutdown(wait=True)
-                except KeyboardInterrupt:
-                    scheduler.shutdown(wait=False)
-                _flush_prefect()
+        with prefect_server(settings, stop=stop) as server:
+            if not stop.is_set():
+                run_scheduler(settings, server, stop)
+    except KeyboardInterrupt:
+        log.warning("stopped without waiting: running flows were abandoned")
+        logging.shutdown()
+        os._exit(130)  # the executor's threads would otherwise still be joined at exit
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     log.info("duban serve stopped")
+
+
+def run_scheduler(settings: Settings, server: PrefectServer, stop: threading.Event) -> None:
+    """Schedule the jobs and run them until `stop` is set; then wait for running jobs."""
+    scheduler = build_scheduler(settings)
+    scheduler.start(paused=True)
+    try:
+        schedule_jobs(scheduler)
+        scheduler.resume()
+        for job in scheduler.get_jobs():
+            log.info("scheduled %s: next run %s", job.name, job.next_run_time)
+        log.info("duban serve: runs recorded at %s; Ctrl-C stops", server.ui_url)
+        while not stop.wait(1.0):
+            if not server.alive():
+                raise ServeError(f"the Prefect server stopped; see {server.log_path}")
+    finally:
+        scheduler.shutdown(wait=True)
+        _flush_prefect()
 
 
 @dataclass
@@ -204,12 +216,14 @@ class PrefectServer:
 
 
 @contextmanager
-def prefect_server(settings: Settings) -> Iterator[PrefectServer]:
-    """The Prefect server flows report to, with PREFECT_API_URL set in this process."""
+def prefect_server(settings: Settings, *, stop: threading.Event | None = None
+                   ) -> Iterator[PrefectServer]:
+    """The Prefect server flows report to, with PREFECT_API_URL set in this process (waiting
+    for it stops early when `stop` is set)."""
     given = os.environ.get("PREFECT_API_URL")
     if given:
         server = PrefectServer(given)
-        wait_healthy(server, timeout=30)
+        wait_healthy(server, timeout=30, stop=stop)
         yield server
         return
     home = (settings.home / "prefect").resolve()
@@ -226,7 +240,7 @@ def prefect_server(settings: Settings) -> Iterator[PrefectServer]:
             stdin=subprocess.DEVNULL, start_new_session=True)
     saved = {k: os.environ.get(k) for k in ("PREFECT_HOME", "PREFECT_API_URL")}
     try:
-        wait_healthy(server, timeout=SERVER_STARTUP)
+        wait_healthy(server, timeout=SERVER_STARTUP, stop=stop)
         os.environ.update(PREFECT_HOME=str(home), PREFECT_API_URL=server.api_url)
         _refresh_prefect_settings()
         yield server
@@ -247,9 +261,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_healthy(server: PrefectServer, *, timeout: float) -> None:
+def wait_healthy(server: PrefectServer, *, timeout: float,
+                 stop: threading.Event | None = None) -> None:
+    """Wait until the server answers /api/health (or `stop` is set)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if stop is not None and stop.is_set():
+            return
         if not server.alive():
             raise ServeError(f"the Prefect server exited at start; see {server.log_path}")
         try:

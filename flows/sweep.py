@@ -56,7 +56,13 @@ TIMEZONE = "Asia/Shanghai"
 OpenWork = tuple[dict[str, PlanContext], list[OpenItem], list[Notice]]
 
 
-@task(name="load open work", cache_policy=NONE, retries=2, retry_delay_seconds=10)
+def worth_retrying(_task: Any, _task_run: Any, state: Any) -> bool:
+    """Retry what may pass (the database away for a moment), not an unknown plan."""
+    return not isinstance(state.result(raise_on_failure=False), LookupError)
+
+
+@task(name="load open work", cache_policy=NONE, retries=2, retry_delay_seconds=10,
+      retry_condition_fn=worth_retrying)
 def load_open_work(settings: Settings, as_of: dt.date, plan: str | None) -> OpenWork:
     create_schema(settings.url)
     contexts, items = read_open_work(settings.url, plan=plan, calendar_dir=settings.calendar_dir)
@@ -141,7 +147,9 @@ def deadline_sweep(as_of: dt.date | None = None, plan: str | None = None,
     contexts, items, waiting = load_open_work(settings, day, plan)
     working = working_plans(contexts, day)
     if not working:
-        reason = (f"{day} is not a working day for {', '.join(sorted(contexts))}" if contexts
+        plans = (", ".join(sorted(contexts)) if len(contexts) <= 5
+                 else f"any of the {len(contexts)} plans")
+        reason = (f"{day} is not a working day for {plans}" if contexts
                   else "no plan has been imported")
         logger.info("skipping the sweep: %s", reason)
         summary = {**summary_of(day, None, None), "skipped": reason}

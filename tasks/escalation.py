@@ -46,9 +46,9 @@ def rung_reached(*, due: dt.date, as_of: dt.date, role: str, critical: bool,
         return None
     if due == as_of:
         return Rung("due", "due-day", due) if policy.remind_on_due else None
-    late = calendar.workdays_between(due, as_of)
     if role != "lead":
         return None
+    late = calendar.workdays_between(due, as_of)
     report_after = policy.report_after_critical if critical else policy.report_after
     for level, after in (("report", report_after), ("supervise", policy.supervise_after),
                          ("urge", policy.urge_after)):

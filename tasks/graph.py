@@ -47,8 +47,12 @@ def is_task(node: str) -> bool:
     return not node.startswith("phase:")
 
 
-def build_graph(tasks: Iterable[TaskNode], phases: Iterable[PhaseNode] = ()) -> nx.DiGraph:
-    """Build the graph; raise CycleError naming the cycle if there is one."""
+def build_graph(tasks: Iterable[TaskNode], phases: Iterable[PhaseNode] = (), *,
+                check_cycles: bool = True) -> nx.DiGraph:
+    """Build the graph; raise CycleError naming the cycle if there is one.
+
+    A stored plan was checked when it was imported, so its sweep may skip the check.
+    """
     graph = nx.DiGraph()
     tasks = list(tasks)
     phases = list(phases)
@@ -68,7 +72,7 @@ def build_graph(tasks: Iterable[TaskNode], phases: Iterable[PhaseNode] = ()) -> 
         for earlier in phases:
             if rank[earlier.code] < rank[task.phase]:
                 graph.add_edge(phase_node(earlier.code), task.code)
-    cycle = _first_cycle(graph)
+    cycle = _first_cycle(graph) if check_cycles else None
     if cycle:
         raise CycleError(cycle)
     return graph

@@ -1,0 +1,147 @@
+"""Commands for leadership and the office: the phase review, the ranking, the digest mails."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from duban.app import app, database_url, emit_json, fail, parse_date, parse_moment
+
+FORMATS = ("terminal", "md", "html", "xlsx", "json")
+
+
+def _day(as_of: str | None) -> dt.date:
+    return parse_date(as_of, "--as-of") if as_of else parse_moment(None).date()
+
+
+def load_review(plan: str, day: dt.date, phase: str | None) -> Any:
+    from schemas.db import create_schema, session_scope
+    from tasks.queries import NotFound
+    from tasks.review import review_plan
+
+    url = database_url()
+    create_schema(url)
+    try:
+        with session_scope(url) as session:
+            return review_plan(session, plan, day, phase=phase)
+    except NotFound as exc:
+        fail(str(exc))
+
+
+def write_review(review: Any, format: str, out: Path | None) -> None:
+    """Render in the asked format to the terminal or to a file (xlsx needs a file)."""
+    from tasks.render_review import render_html, render_markdown
+
+    if format == "terminal":
+        from duban.render import review_tables
+
+        review_tables(review)
+        return
+    if format == "xlsx":
+        from tasks.render_xlsx import write_xlsx
+
+        if out is None:
+            fail("--format xlsx needs --out FILE")
+        write_xlsx(review, out)
+        typer.echo(f"wrote {out}")
+        return
+    if format == "json":
+        import json
+
+        text = json.dumps(review.as_json(), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = render_markdown(review) if format == "md" else render_html(review)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}")
+
+
+@app.command()
+def review(
+    plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
+    phase: Annotated[str | None, typer.Option(help="One phase, by kind or code.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Review as of this day "
+                                              "(default today, Asia/Shanghai).")] = None,
+    format: Annotated[str, typer.Option(help="terminal, md, html, xlsx or json.")] = "terminal",
+    out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
+) -> None:
+    """The leadership review: completion, traffic lights, lateness and its causes, ranking."""
+    if format not in FORMATS:
+        fail(f"--format: {format!r} is not one of {', '.join(FORMATS)}")
+    write_review(load_review(plan, _day(as_of), phase), format, out)
+
+
+@app.command()
+def ranking(
+    plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="As of this day.")] = None,
+    circular: Annotated[Path | None, typer.Option(help="Also write the ranking circular "
+                                                  "(通报) as printable HTML here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The unit ranking (排名) with its rule; optionally the circular that announces it."""
+    from duban.render import table
+    from tasks.render_documents import ranking_circular_html
+
+    found = load_review(plan, _day(as_of), None)
+    rows = [dict(u.__dict__) for u in found.units]
+    if as_json:
+        emit_json({"rule": found.ranking_rule, "units": rows})
+    else:
+        table(f"ranking of {plan} as of {found.as_of}", rows,
+              ["rank", "name", "own_delays", "avg_workdays_late", "accepted_on_time",
+               "accepted_late", "overdue_now", "upstream_delays", "open_escalations"])
+        typer.echo(found.ranking_rule)
+    if circular is not None:
+        issuer = _office_name(plan)
+        circular.write_text(ranking_circular_html(found, issuer=issuer), encoding="utf-8")
+        typer.echo(f"wrote {circular}")
+
+
+def _office_name(plan: str) -> str:
+    from schemas.db import session_scope
+    from tasks.digest import office_of
+
+    with session_scope(database_url()) as session:
+        office = office_of(session, plan)
+        return (office.full_name or office.name) if office else plan
+
+
+@app.command()
+def digest(
+    plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="As of this day.")] = None,
+    review_phase: Annotated[str | None, typer.Option(
+        "--review", help="Instead, mail leadership the review of this phase (kind or code), "
+        "or 'plan' for the whole plan.")] = None,
+) -> None:
+    """Queue the office's digest of red and yellow items (or a review for leadership) in the
+    outbox, then deliver it; asking twice queues it once."""
+    from duban.app import settings
+    from duban.mail import transport_from
+    from schemas.db import create_schema, session_scope
+    from tasks.digest import queue_office_digest, queue_phase_review
+    from tasks.outbox import deliver_pending
+    from tasks.queries import NotFound
+
+    day = _day(as_of)
+    config = settings()
+    create_schema(config.url)
+    try:
+        with session_scope(config.url) as session:
+            if review_phase is None:
+                message = queue_office_digest(session, plan, day)
+            else:
+                phase = None if review_phase == "plan" else review_phase
+                message = queue_phase_review(session, plan, day, phase=phase, on_demand=True)
+            queued = message.subject if message else None
+    except NotFound as exc:
+        fail(str(exc))
+    typer.echo(f"queued: {queued}" if queued else "already queued before: nothing new")
+    report = deliver_pending(config.url, transport_from(config), now=parse_moment(None))
+    typer.echo(f"delivered {len(report.delivered)}, failed {len(report.failed)}")
