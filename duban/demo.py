@@ -4,6 +4,7 @@ work done on time, late and never, and say what was sent to whom and where the m
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import time
 from pathlib import Path
@@ -18,6 +19,8 @@ from schemas.db import create_schema, session_scope
 from schemas.tables import Escalation, Notice, OutboxMessage
 from tasks.delivery import EmlOutbox
 from tasks.importer import import_plan
+from tasks.render_review import render_html
+from tasks.review import review_plan
 
 console = Console()
 LEVELS = {"reminder": "提醒", "due": "到期提醒", "urge": "催办", "supervise": "督办",
@@ -41,10 +44,24 @@ def run_demo(settings: Settings, plans_dir: Path) -> None:
         replay = replay_story(url, story, EmlOutbox(outbox))
         console.print(f"{replay.days} days, {replay.events} story events, "
                       f"{replay.delivered} mails delivered, {replay.failed} failed")
-    _summary(url, outbox, time.perf_counter() - started)
+        _summary(url, outbox)
+        _final_review(url, replay.plan, replay.last_day, home)
+    console.print(f"database: {url}  ({time.perf_counter() - started:.1f} s)")
 
 
-def _summary(url: str, outbox: Path, seconds: float) -> None:
+def _final_review(url: str, plan: str, day: dt.date, home: Path) -> None:
+    """Leadership's final evaluation review, as the plan's last day saw it."""
+    with session_scope(url) as session:
+        review = review_plan(session, plan, day, phase="final_evaluation")
+        whole = review_plan(session, plan, day)
+    path = home / f"{plan}-final-evaluation.html"
+    path.write_text(render_html(review), encoding="utf-8")
+    console.print(f"final evaluation review ({whole.counts.completion_pct}% complete, "
+                  f"{whole.counts.on_time_pct}% on time, first in the ranking: "
+                  f"{whole.units[0].name}): {path}")
+
+
+def _summary(url: str, outbox: Path) -> None:
     with session_scope(url) as session:
         levels = dict(session.exec(select(Notice.level, func.count()).group_by(Notice.level)
                                    ).all())
@@ -69,4 +86,3 @@ def _summary(url: str, outbox: Path, seconds: float) -> None:
                                                      for e in still_open))
     console.print(f"督办单/通报 not acknowledged: {unacked}")
     console.print(f"{sent} mails delivered as .eml files in {outbox}")
-    console.print(f"database: {url}  ({seconds:.1f} s)")

@@ -26,6 +26,8 @@ SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 class Replay:
     """What happened over the replayed days."""
 
+    plan: str
+    last_day: dt.date
     days: int = 0
     notices: dict[str, int] = field(default_factory=dict)
     escalations_opened: int = 0
@@ -42,7 +44,7 @@ def replay_story(url: str, story_path: Path, transport: Transport,
     events: dict[dt.date, list[dict[str, Any]]] = {}
     for event in story["events"]:
         events.setdefault(event["day"], []).append(event)
-    result = Replay()
+    result = Replay(plan=plan, last_day=story["end"])
     day: dt.date = story["start"]
     while day <= story["end"]:
         morning = dt.datetime.combine(day, dt.time(8, 30), SHANGHAI)

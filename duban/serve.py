@@ -132,7 +132,11 @@ def schedule_jobs(scheduler: Scheduler) -> None:
     within its grace time) instead of being silently replaced by the next one.
     """
     for spec in job_specs():
-        stored = scheduler.get_job(spec.id)
+        try:
+            stored = scheduler.get_job(spec.id)
+        except Exception as exc:  # stored by an older duban: unreadable, so replaced
+            log.warning("replacing the stored job %s, which cannot be read: %s", spec.id, exc)
+            stored = None
         keep: dict[str, Any] = {}
         if (stored is not None and stored.func_ref == spec.func
                 and str(stored.trigger) == str(spec.trigger)

@@ -35,7 +35,6 @@ from duban.settings import Settings
 from flows.deliver import deliver_all
 from schemas.db import create_schema
 from schemas.tables import Notice
-from tasks.outbox import DeliveryReport
 from tasks.sweep import (
     Finding,
     OpenItem,
@@ -46,6 +45,7 @@ from tasks.sweep import (
     plan_notices,
     read_open_work,
     record_sweep,
+    sweep_summary,
     unacknowledged_receipts,
     working_plans,
 )
@@ -111,17 +111,6 @@ def publish_summary(summary: dict[str, Any], *, plan: str | None, dry_run: bool,
         description=f"Deadline sweep of {summary['as_of']} ({scope}): {state}"))
 
 
-def summary_of(as_of: dt.date, outcome: SweepOutcome | None,
-               report: DeliveryReport | None) -> dict[str, Any]:
-    """The result every sweep reports, the same as `duban sweep --json`."""
-    return {"as_of": as_of.isoformat(),
-            "notices": [n.as_json() for n in outcome.written] if outcome else [],
-            "escalations_opened": outcome.escalations_opened if outcome else 0,
-            "escalations_closed": outcome.escalations_closed if outcome else 0,
-            "delivered": len(report.delivered) if report else 0,
-            "failed": len(report.failed) if report else 0}
-
-
 def today() -> dt.date:
     """Today on the office's clock (Asia/Shanghai), whatever the worker's zone."""
     now = pendulum.now(TIMEZONE)
@@ -152,7 +141,7 @@ def deadline_sweep(as_of: dt.date | None = None, plan: str | None = None,
         reason = (f"{day} is not a working day for {plans}" if contexts
                   else "no plan has been imported")
         logger.info("skipping the sweep: %s", reason)
-        summary = {**summary_of(day, None, None), "skipped": reason}
+        summary = {**sweep_summary(day, None, None), "skipped": reason}
         publish_summary(quote(summary), plan=plan, dry_run=dry_run, messages=0)
         return summary
     if resting := sorted(set(contexts) - working):
@@ -162,7 +151,7 @@ def deadline_sweep(as_of: dt.date | None = None, plan: str | None = None,
     outcome = write_outbox(settings, day, plan, quote(findings), quote(planned), quote(contexts),
                            dry_run)
     report = None if dry_run else deliver_all(settings)
-    summary = summary_of(day, outcome, report)
+    summary = sweep_summary(day, outcome, report)
     logger.info("%s: %s %d notice(s) in %d message(s); escalations opened %d, closed %d; "
                 "delivered %d, failed %d", day, "would write" if dry_run else "wrote",
                 len(summary["notices"]), outcome.messages, outcome.escalations_opened,

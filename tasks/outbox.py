@@ -38,6 +38,7 @@ def backoff(attempts: int) -> dt.timedelta:
 def deliver_pending(url: str, transport: Transport, *, now: dt.datetime,
                     limit: int = 500) -> DeliveryReport:
     report = DeliveryReport()
+    now = now.astimezone(dt.UTC)  # stored times are UTC; SQLite keeps no zone to convert
     for message_id in _due_messages(url, now, limit):
         mail = _claim(url, message_id, now)
         if mail is None:

@@ -18,7 +18,17 @@ from sqlmodel import Session, select
 
 from calendars.workdays import WorkCalendar
 from schemas.plan_file import PlanFile
-from schemas.tables import Assignment, Escalation, Occurrence, Phase, Submission, Task, Unit
+from schemas.tables import (
+    Assignment,
+    AuditEvent,
+    Escalation,
+    Occurrence,
+    Phase,
+    Plan,
+    Submission,
+    Task,
+    Unit,
+)
 from tasks.graph import PHASE_RANK, critical_path, impact, task_predecessors
 from tasks.plan_graph import plan_graph
 from tasks.queries import NotFound, find_plan
@@ -133,29 +143,80 @@ def _items(session: Session, plan_id: int | None, as_of: dt.date) -> list[_Item]
             occurrences[row.assignment_id].append(row)
         for sub in session.exec(select(Submission).where(
                 Submission.assignment_id.in_(chunk)).order_by(Submission.id)):  # type: ignore[attr-defined]
-            if sub.submitted_at.astimezone(SHANGHAI).date() <= as_of:
+            if _local_day(sub.submitted_at) <= as_of:
                 submitted[(sub.assignment_id, sub.occurrence_id)] = _local_day(sub.submitted_at)
         for esc in session.exec(select(Escalation).where(
                 Escalation.assignment_id.in_(chunk),  # type: ignore[attr-defined]
                 Escalation.opened_on <= as_of)):
             if esc.closed_on is None or esc.closed_on > as_of:
                 escalated.add((esc.assignment_id, esc.occurrence_id))
+    history = _history_until(session, plan_id, as_of)
     items = []
     for assignment, task, unit in rows:
         assert assignment.id is not None
+        then = _Then(history[assignment.id]) if assignment.id in history else None
+        state = then.state() if then else assignment.state
         dated = occurrences.get(assignment.id, [])
         if not dated:
-            items.append(_Item(task, unit, assignment, assignment.state,
-                               assignment.original_due, assignment.due,
+            due = then.due(assignment.original_due) if then else assignment.due
+            items.append(_Item(task, unit, assignment, state, assignment.original_due, due,
                                submitted.get((assignment.id, None)), None,
                                (assignment.id, None) in escalated))
         for occurrence in dated:
             key = (assignment.id, occurrence.id)
-            state = occurrence.state if assignment.state not in ("waived", "cancelled") \
-                else assignment.state
-            items.append(_Item(task, unit, assignment, state, occurrence.due, occurrence.due,
+            if state in ("waived", "cancelled"):
+                done = state
+            else:
+                done = then.occurrence_state(occurrence.due) if then else occurrence.state
+            items.append(_Item(task, unit, assignment, done, occurrence.due, occurrence.due,
                                submitted.get(key), occurrence.due, key in escalated))
     return items
+
+
+def _history_until(session: Session, plan_id: int | None,
+                   as_of: dt.date) -> dict[int, list[AuditEvent]]:
+    """For assignments changed after `as_of`: their events up to the end of that day.
+
+    A review of a past day must not see what happened later; the audit trail says what each
+    assignment looked like then. Assignments untouched since are read as they are.
+    """
+    cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), SHANGHAI)
+    cutoff_text = cutoff.astimezone(dt.UTC).isoformat()
+    code = session.exec(select(Plan.code).where(Plan.id == plan_id)).one()
+    changed = set(session.exec(select(AuditEvent.entity_id).where(
+        AuditEvent.plan_code == code, AuditEvent.entity == "assignment",
+        AuditEvent.at >= cutoff_text)))
+    history: dict[int, list[AuditEvent]] = {i: [] for i in changed if i is not None}
+    if not history:
+        return history
+    for event in session.exec(select(AuditEvent).where(
+            AuditEvent.plan_code == code, AuditEvent.entity == "assignment",
+            AuditEvent.at < cutoff_text).order_by(AuditEvent.id)):
+        if event.entity_id in history:
+            history[event.entity_id].append(event)
+    return history
+
+
+@dataclass(frozen=True)
+class _Then:
+    """An assignment as its audit events up to a day describe it."""
+
+    events: list[AuditEvent]
+
+    def state(self) -> str:
+        return str(self.events[-1].after["state"]) if self.events and self.events[-1].after \
+            else "not_started"
+
+    def due(self, original: dt.date | None) -> dt.date | None:
+        last = self.events[-1].after if self.events else None
+        return dt.date.fromisoformat(last["due"]) if last and last.get("due") else original
+
+    def occurrence_state(self, due: dt.date) -> str:
+        for event in reversed(self.events):
+            occurrence = (event.after or {}).get("occurrence") or {}
+            if occurrence.get("due") == due.isoformat():
+                return str(occurrence["state"])
+        return "not_started"
 
 
 def _local_day(moment: dt.datetime) -> dt.date:

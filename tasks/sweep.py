@@ -42,6 +42,7 @@ from schemas.tables import (
 from tasks.escalation import SEVERITY, Rung, rung_reached, why
 from tasks.graph import PhaseNode, TaskNode, build_graph, critical_path, topological_order
 from tasks.notices import Letter, NoticeItem, render_letter
+from tasks.outbox import DeliveryReport
 
 OPEN_STATES = ("not_started", "in_progress", "returned")
 SINGLE_DATE = ("date", "window")
@@ -553,3 +554,14 @@ def sweep_once(url: str, *, as_of: dt.date, plan: str | None = None, dry_run: bo
     planned = plan_notices(findings, contexts, as_of, waiting)
     return record_sweep(url, as_of=as_of, plan=plan, findings=findings, planned=planned,
                         contexts=contexts, dry_run=dry_run)
+
+
+def sweep_summary(as_of: dt.date, outcome: SweepOutcome | None,
+               report: DeliveryReport | None) -> dict[str, Any]:
+    """The result every sweep reports: `duban sweep --json` and the flow return this."""
+    return {"as_of": as_of.isoformat(),
+            "notices": [n.as_json() for n in outcome.written] if outcome else [],
+            "escalations_opened": outcome.escalations_opened if outcome else 0,
+            "escalations_closed": outcome.escalations_closed if outcome else 0,
+            "delivered": len(report.delivered) if report else 0,
+            "failed": len(report.failed) if report else 0}

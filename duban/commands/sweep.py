@@ -21,16 +21,6 @@ from duban.app import (
 )
 
 
-def sweep_summary(as_of: dt.date, outcome: Any, report: Any) -> dict[str, Any]:
-    """The result every sweep reports, the same from the CLI and from the flow."""
-    return {"as_of": as_of.isoformat(),
-            "notices": [n.as_json() for n in outcome.written],
-            "escalations_opened": outcome.escalations_opened,
-            "escalations_closed": outcome.escalations_closed,
-            "delivered": len(report.delivered) if report else 0,
-            "failed": len(report.failed) if report else 0}
-
-
 @app.command()
 def sweep(
     as_of: Annotated[str | None, typer.Option("--as-of", help="The day to sweep, YYYY-MM-DD "
@@ -63,7 +53,7 @@ def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, 
     from duban.mail import transport_from
     from schemas.db import create_schema
     from tasks.outbox import deliver_pending
-    from tasks.sweep import sweep_once
+    from tasks.sweep import sweep_once, sweep_summary
 
     config = settings()
     create_schema(config.url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -92,6 +93,22 @@ def test_a_sweep_missed_while_serve_was_down_is_kept_for_the_next_start(tmp_path
         scheduler.shutdown()
 
 
+def test_a_stored_job_that_cannot_be_read_any_more_is_replaced(tmp_path):
+    settings = Settings(home=tmp_path / "home")
+    started(settings).shutdown()
+    with engine_for(settings.url).begin() as connection:  # as if stored by an older duban
+        state = pickle.loads(connection.execute(text(
+            f"SELECT job_state FROM {JOB_TABLE} WHERE id = :id"), {"id": SWEEP}).scalar_one())
+        state["func"] = "duban.serve:a_function_since_renamed"
+        connection.execute(text(f"UPDATE {JOB_TABLE} SET job_state = :state WHERE id = :id"),
+                           {"state": pickle.dumps(state), "id": SWEEP})
+    scheduler = started(settings)
+    try:
+        assert scheduler.get_job(SWEEP).func_ref == "duban.serve:run_deadline_sweep"
+    finally:
+        scheduler.shutdown()
+
+
 def test_serve_starts_its_own_prefect_server_runs_the_missed_sweep_and_stops_on_ctrl_c(
         tmp_path):
     home = tmp_path / "home"
@@ -120,7 +137,7 @@ def test_serve_starts_its_own_prefect_server_runs_the_missed_sweep_and_stops_on_
     assert 'Running job "deadline sweep' in out
     assert "skipping the sweep: no plan has been imported" in out  # an empty database
     assert "Prefect server stopped" in out and "duban serve stopped" in out
-    assert "Traceback" not in out and "Error" not in out, out
+    assert "Traceback" not in out and "ERROR" not in out, out
 
     api = out.split("runs recorded at ")[1].split(";")[0]
     assert (home / "prefect" / "server.log").exists()  # PREFECT_HOME under DUBAN_HOME

@@ -21,7 +21,6 @@ from prefect.client.schemas.filters import (
 )
 from sqlmodel import select
 
-from duban.commands.sweep import sweep_summary
 from flows.deliver import deliver_outbox
 from flows.sweep import ARTIFACT_KEY, deadline_sweep
 from schemas.db import create_schema, session_scope
@@ -29,7 +28,7 @@ from schemas.tables import OutboxMessage, SweepRun
 from tasks.delivery import EmlOutbox
 from tasks.importer import import_plan
 from tasks.outbox import deliver_pending
-from tasks.sweep import sweep_once
+from tasks.sweep import sweep_once, sweep_summary
 
 from .conftest import CHONGQING
 
