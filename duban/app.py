@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -43,6 +44,26 @@ def database_url() -> str:
 def calendar_dir() -> Path | None:
     """An office's own calendar data files, replacing the bundled ones when set."""
     return settings().calendar_dir
+
+
+def show_rows(title: str, rows_of: Callable[[Any], list[dict[str, Any]]],
+              columns: Sequence[str], *, as_json: bool) -> None:
+    """Run one read-only query in a fresh session; print its rows as JSON or a table."""
+    from duban.render import table
+    from schemas.db import create_schema, session_scope
+    from tasks.queries import NotFound
+
+    url = database_url()
+    create_schema(url)
+    with session_scope(url) as session:
+        try:
+            rows = rows_of(session)
+        except NotFound as exc:
+            fail(str(exc))
+    if as_json:
+        emit_json(rows)
+    else:
+        table(title, rows, columns)
 
 
 def settings():  # type: ignore[no-untyped-def]

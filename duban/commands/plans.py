@@ -17,6 +17,7 @@ from duban.app import (
     parse_date,
     parse_moment,
     settings,
+    show_rows,
 )
 
 
@@ -166,18 +167,10 @@ def graph(
 @app.command()
 def plans(as_json: JsonFlag = False) -> None:
     """List the imported plans."""
-    from duban.render import table
-    from schemas.db import create_schema, session_scope
     from tasks.queries import list_plans
 
-    url = database_url()
-    create_schema(url)
-    with session_scope(url) as session:
-        rows = list_plans(session)
-    if as_json:
-        emit_json(rows)
-    else:
-        table("plans", rows, ["code", "title", "document_number", "tasks", "assignments"])
+    show_rows("plans", list_plans, ["code", "title", "document_number", "tasks", "assignments"],
+              as_json=as_json)
 
 
 @app.command()

@@ -18,6 +18,7 @@ from duban.app import (
     parse_date,
     parse_moment,
     settings,
+    show_rows,
 )
 
 
@@ -89,22 +90,14 @@ def outbox(
     as_json: JsonFlag = False,
 ) -> None:
     """List the outbox: every message, its recipients and whether it was delivered."""
-    from duban.render import table
-    from schemas.db import create_schema, session_scope
     from tasks.outbox import list_outbox
 
     if pending and failed:
         fail("give --pending or --failed, not both")
-    url = database_url()
-    create_schema(url)
-    with session_scope(url) as session:
-        rows = list_outbox(session, status="pending" if pending else "failed" if failed
-                           else None)
-    if as_json:
-        emit_json(rows)
-    else:
-        table("outbox", rows, ["id", "plan", "recipient", "subject", "status", "attempts",
-                               "last_error"])
+    status = "pending" if pending else "failed" if failed else None
+    show_rows("outbox", lambda session: list_outbox(session, status=status),
+              ["id", "plan", "recipient", "subject", "status", "attempts", "last_error"],
+              as_json=as_json)
 
 
 @app.command()
@@ -151,18 +144,10 @@ def ack(code: Annotated[str, typer.Argument(help="The receipt code (签收编码
 @app.command()
 def receipts(as_json: JsonFlag = False) -> None:
     """督办单 and 通报 not yet acknowledged, for the office."""
-    from duban.render import table
-    from schemas.db import create_schema, session_scope
     from tasks.outbox import unacknowledged
 
-    url = database_url()
-    create_schema(url)
-    with session_scope(url) as session:
-        rows = unacknowledged(session)
-    if as_json:
-        emit_json(rows)
-    else:
-        table("unacknowledged", rows, ["receipt", "plan", "task", "unit", "level", "sent_on"])
+    show_rows("unacknowledged", unacknowledged,
+              ["receipt", "plan", "task", "unit", "level", "sent_on"], as_json=as_json)
 
 
 @app.command()

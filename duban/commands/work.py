@@ -20,6 +20,7 @@ from duban.app import (
     parse_date,
     parse_moment,
     settings,
+    show_rows,
 )
 
 Plan = Annotated[str, typer.Argument(help="Code of an imported plan.")]
@@ -198,22 +199,12 @@ def extensions(plan: Plan,
                pending: Annotated[bool, typer.Option("--pending", help="Only undecided ones.")]
                = False, as_json: JsonFlag = False) -> None:
     """List extension requests, for the office to decide."""
-    from duban.render import table
-    from schemas.db import create_schema, session_scope
-    from tasks.queries import NotFound, extension_requests
+    from tasks.queries import extension_requests
 
-    url = database_url()
-    create_schema(url)
-    with session_scope(url) as session:
-        try:
-            rows = extension_requests(session, plan, pending_only=pending)
-        except NotFound as exc:
-            fail(str(exc))
-    if as_json:
-        emit_json(rows)
-    else:
-        table("extension requests", rows, ["id", "task", "unit", "current_due", "requested_due",
-                                           "state", "reason"])
+    show_rows("extension requests",
+              lambda session: extension_requests(session, plan, pending_only=pending),
+              ["id", "task", "unit", "current_due", "requested_due", "state", "reason"],
+              as_json=as_json)
 
 
 @app.command()

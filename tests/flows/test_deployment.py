@@ -47,9 +47,13 @@ def test_prefect_yaml_deploys_both_flows_and_a_worker_runs_them(prefect_cli, pre
     with get_client(sync_client=True) as client:
         deployments = {d.name: d for d in client.read_deployments()}
     daily, retry = deployments["daily"], deployments["outbox-retry"]
+    review, digest = deployments["phase-review"], deployments["weekly-digest"]
     assert daily.entrypoint == "flows/sweep.py:deadline_sweep"
     assert retry.entrypoint == "flows/deliver.py:deliver_outbox"
-    for deployment in (daily, retry):
+    assert review.entrypoint == "flows/review.py:phase_review"
+    assert digest.entrypoint == "flows/review.py:office_digest"
+    assert digest.schedules[0].schedule.cron == "0 9 * * 1"
+    for deployment in (daily, retry, review, digest):
         assert deployment.work_pool_name == "duban-process"
         assert deployment.pull_steps == [{"prefect.deployments.steps.set_working_directory": {
             "directory": str(ROOT)}}]

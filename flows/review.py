@@ -1,0 +1,92 @@
+"""Reviews as Prefect flows: the phase review mailed to leadership when a phase ends (or on
+demand), and the office's weekly digest of red and yellow items. Both queue their mail in the
+same outbox as the sweep (so it is never lost or doubled), deliver it, and publish the review's
+Markdown as an artifact. Three task runs each: queue, deliver, publish.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NONE
+from sqlmodel import select
+
+from duban.settings import Settings
+from flows.deliver import deliver_all
+from flows.sweep import today
+from schemas.db import create_schema, session_scope
+from schemas.tables import Plan
+from tasks.digest import phases_ended, queue_office_digest, queue_phase_review
+from tasks.render_review import render_markdown
+from tasks.review import review_plan
+
+
+@task(name="queue reviews", cache_policy=NONE, retries=2, retry_delay_seconds=10)
+def queue_reviews(settings: Settings, day: dt.date, plan: str | None, phase: str | None,
+                  on_demand: bool, digest: bool) -> list[str]:
+    """Queue the mails due today; returns their subjects (empty when all were sent before)."""
+    create_schema(settings.url)
+    queued = []
+    with session_scope(settings.url) as session:
+        codes = [plan] if plan else list(session.exec(select(Plan.code)))
+        for code in codes:
+            if digest:
+                messages = [queue_office_digest(session, code, day)]
+            elif on_demand:
+                messages = [queue_phase_review(session, code, day, phase=phase, on_demand=True)]
+            else:
+                messages = [queue_phase_review(session, code, day, phase=p.code)
+                            for p in phases_ended(session, code, day)]
+            queued += [m.subject for m in messages if m is not None]
+    return queued
+
+
+@task(name="publish review", cache_policy=NONE)
+def publish_review(settings: Settings, day: dt.date, plan: str, phase: str | None) -> str:
+    with session_scope(settings.url) as session:
+        review = review_plan(session, plan, day, phase=phase)
+    return str(create_markdown_artifact(key=f"review-{plan}".lower(),
+                                        markdown=render_markdown(review),
+                                        description=f"Review of {plan} as of {day}"))
+
+
+def _run(day: dt.date, plan: str | None, phase: str | None, on_demand: bool,
+         digest: bool) -> dict[str, Any]:
+    settings = Settings()
+    queued = queue_reviews(settings, day, plan, phase, on_demand, digest)
+    report = deliver_all(settings)
+    if plan is not None:
+        publish_review(settings, day, plan, phase)
+    get_run_logger().info("%s: queued %d mail(s), delivered %d", day, len(queued),
+                          len(report.delivered))
+    return {"as_of": day.isoformat(), "queued": queued, "delivered": len(report.delivered),
+            "failed": len(report.failed)}
+
+
+@flow(name="phase-review", log_prints=False)
+def phase_review(as_of: dt.date | None = None, plan: str | None = None,
+                 phase: str | None = None, on_demand: bool = False) -> dict[str, Any]:
+    """Mail leadership the review of each phase that has ended (once per phase), or, on
+    demand, the review of one phase (kind or code) or of the whole plan.
+
+    Args:
+        as_of: The day of the review (default: today in Asia/Shanghai).
+        plan: Only this plan; default all plans.
+        phase: With on_demand: the phase to review; default the whole plan.
+        on_demand: Send now, whether or not a phase ended.
+    """
+    return _run(as_of or today(), plan, phase, on_demand, digest=False)
+
+
+@flow(name="office-digest", log_prints=False)
+def office_digest(as_of: dt.date | None = None, plan: str | None = None) -> dict[str, Any]:
+    """Mail the joint meeting office everything red and yellow (once per ISO week and plan).
+
+    Args:
+        as_of: The day of the digest (default: today in Asia/Shanghai).
+        plan: Only this plan; default all plans.
+    """
+    return _run(as_of or today(), plan, None, on_demand=False, digest=True)
