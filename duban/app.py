@@ -73,17 +73,23 @@ def settings():  # type: ignore[no-untyped-def]
 
 
 def parse_moment(text: str | None, option: str = "--as-of") -> dt.datetime:
-    """When an action happens: now, or the date (noon, Asia/Shanghai) or time given."""
+    """When an action happens: now, or the date (noon, Asia/Shanghai) or time given, as a
+    plain aware datetime (pendulum's lose their zone in arithmetic)."""
     import pendulum
 
     if text is None:
-        return pendulum.now("Asia/Shanghai")
+        return _plain(pendulum.now("Asia/Shanghai"))
     try:
         parsed = pendulum.parse(text, tz="Asia/Shanghai", exact=True)
     except (ValueError, pendulum.parsing.ParserError):
         fail(f"{option}: {text!r} is not a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM)")
     if isinstance(parsed, dt.datetime):
-        return parsed
+        return _plain(parsed)
     if isinstance(parsed, dt.date):
-        return pendulum.datetime(parsed.year, parsed.month, parsed.day, 12, tz="Asia/Shanghai")
+        return _plain(pendulum.datetime(parsed.year, parsed.month, parsed.day, 12,
+                                        tz="Asia/Shanghai"))
     fail(f"{option}: {text!r} is not a date or time")
+
+
+def _plain(moment: dt.datetime) -> dt.datetime:
+    return dt.datetime.fromisoformat(moment.isoformat())

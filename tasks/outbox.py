@@ -38,7 +38,9 @@ def backoff(attempts: int) -> dt.timedelta:
 def deliver_pending(url: str, transport: Transport, *, now: dt.datetime,
                     limit: int = 500) -> DeliveryReport:
     report = DeliveryReport()
-    now = now.astimezone(dt.UTC)  # stored times are UTC; SQLite keeps no zone to convert
+    # Stored times are UTC (SQLite keeps no zone to convert), and a plain datetime: pendulum's
+    # loses its zone in arithmetic.
+    now = dt.datetime.fromtimestamp(now.timestamp(), dt.UTC)
     for message_id in _due_messages(url, now, limit):
         mail = _claim(url, message_id, now)
         if mail is None:

@@ -1,0 +1,68 @@
+"""The sweep's commands as a user runs them: sweep, outbox, deliver, ack, receipts."""
+
+from __future__ import annotations
+
+import json
+
+from .conftest import PLANS
+
+
+def imported(duban) -> None:  # type: ignore[no-untyped-def]
+    assert duban("import", str(PLANS / "chongqing-2019-pilot.yaml")).exit_code == 0
+
+
+def test_sweep_json_has_the_promised_shape_and_delivers_to_eml_files(duban, tmp_path):
+    imported(duban)
+    result = duban("sweep", "--as-of", "2019-08-01", "--json")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert set(summary) == {"as_of", "notices", "escalations_opened", "escalations_closed",
+                            "delivered", "failed"}
+    assert summary["as_of"] == "2019-08-01" and (summary["delivered"], summary["failed"]) == (
+        6, 0)
+    first = summary["notices"][0]
+    assert set(first) == {"recipient", "level", "plan", "task", "unit", "due"}
+    assert {n["level"] for n in summary["notices"]} == {"urge"}
+    assert len(list((tmp_path / "home" / "outbox").glob("*.eml"))) == 6
+    again = json.loads(duban("sweep", "--as-of", "2019-08-01", "--json").stdout)
+    assert again["notices"] == [] and again["delivered"] == 0
+
+
+def test_dry_run_writes_nothing(duban):
+    imported(duban)
+    dry = json.loads(duban("sweep", "--as-of", "2019-08-01", "--dry-run", "--json").stdout)
+    assert len(dry["notices"]) == 14
+    assert json.loads(duban("outbox", "--json").stdout) == []
+    assert "would send 14 notice(s)" in duban("sweep", "--as-of", "2019-08-01",
+                                              "--dry-run").stdout
+
+
+def test_receipts_are_listed_until_acknowledged(duban):
+    imported(duban)
+    duban("sweep", "--as-of", "2019-08-07")
+    waiting = json.loads(duban("receipts", "--json").stdout)
+    assert len(waiting) == 7 and {r["level"] for r in waiting} == {"report", "supervise"}
+    code = next(r["receipt"] for r in waiting if r["task"] == "t02")
+    acked = duban("ack", code.lower(), "--as", "市卫生健康委", "--as-of", "2019-08-08")
+    assert acked.exit_code == 0 and f"acknowledged {code}" in acked.stdout
+    assert "already acknowledged" in duban("ack", code, "--as", "市卫生健康委").stdout
+    assert len(json.loads(duban("receipts", "--json").stdout)) == 6
+    unknown = duban("ack", "DB0000000000", "--as", "x")
+    assert unknown.exit_code == 2 and "DB0000000000" in unknown.stderr
+
+
+def test_outbox_lists_messages_by_status_and_deliver_retries(duban):
+    imported(duban)
+    duban("sweep", "--as-of", "2019-08-01", "--dry-run")
+    assert duban("outbox", "--pending", "--failed").exit_code == 2
+    duban("sweep", "--as-of", "2019-08-01")
+    sent = json.loads(duban("outbox", "--json").stdout)
+    assert len(sent) == 6 and {m["status"] for m in sent} == {"sent"}
+    assert json.loads(duban("outbox", "--pending", "--json").stdout) == []
+    assert "delivered 0, failed 0" in duban("deliver").stdout
+
+
+def test_an_unknown_plan_is_one_line(duban):
+    imported(duban)
+    result = duban("sweep", "--plan", "nope", "--as-of", "2019-08-01")
+    assert result.exit_code == 2 and 'no plan "nope"' in result.stderr
