@@ -14,8 +14,10 @@ from sqlmodel import Session, select
 
 from schemas.tables import (
     Assignment,
+    Escalation,
     ExtensionRequest,
     JointMeetingSeat,
+    Notice,
     Occurrence,
     Phase,
     Plan,
@@ -106,6 +108,26 @@ def extension_requests(session: Session, plan_code: str, *,
     return [{"id": r.id, "task": t.code, "unit": u.name, "current_due": _iso(r.current_due),
              "requested_due": _iso(r.requested_due), "state": r.state, "reason": r.reason,
              "decision_reason": r.decision_reason} for r, t, u in session.exec(query)]
+
+
+def escalations(session: Session, plan_code: str, *,
+                open_only: bool = False) -> list[dict[str, Any]]:
+    """The plan's 督办 escalations, with the receipt code of the notice that opened each."""
+    find_plan(session, plan_code)
+    query = select(Escalation).where(Escalation.plan_code == plan_code).order_by(Escalation.id)
+    if open_only:
+        query = query.where(Escalation.closed_on.is_(None))  # type: ignore[union-attr]
+    rows = []
+    for esc in session.exec(query):
+        receipt = session.exec(select(Notice.receipt_code).where(
+            Notice.assignment_id == esc.assignment_id, Notice.due == esc.due,
+            Notice.receipt_code.is_not(None)).order_by(Notice.id)).first()  # type: ignore[union-attr]
+        rows.append({"id": esc.id, "task": esc.task_code, "unit": esc.unit_code,
+                     "due": _iso(esc.due), "original_due": _iso(esc.original_due),
+                     "opened_on": _iso(esc.opened_on), "overdue_workdays": esc.overdue_workdays,
+                     "reported": esc.reported, "blocks": esc.blocks, "receipt": receipt,
+                     "closed_on": _iso(esc.closed_on), "resolution": esc.resolution})
+    return rows
 
 
 def _assignees(session: Session, plan_id: int | None,

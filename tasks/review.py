@@ -58,6 +58,18 @@ RULE = {
 }
 
 
+MISSING = {
+    "zh": {"item": "{task} {unit}：{state}", "due": "，完成时限{due}",
+           "phase": "{name}尚有{count}项未办结",
+           "states": {"not_started": "未启动", "in_progress": "推进中", "returned": "已退回",
+                      "submitted": "已报送待审核"}},
+    "en": {"item": "{task} {unit}: {state}", "due": ", due {due}",
+           "phase": "{name} has {count} item(s) not finished",
+           "states": {"not_started": "not started", "in_progress": "in progress",
+                      "returned": "returned", "submitted": "awaiting acceptance"}},
+}
+
+
 @dataclass
 class _Item:
     """An item being reviewed, before it is frozen into an ItemReview."""
@@ -95,7 +107,8 @@ def review_plan(session: Session, plan_code: str, as_of: dt.date, *,
         by_task[review.task].append(review)
     task_reviews = [_review_task(t, by_task[t.code], graph, labels, critical)
                     for t in sorted(tasks.values(), key=lambda t: t.position)]
-    phase_reviews = tuple(_review_phase(p, phases, task_reviews, reviewed) for p in phases)
+    phase_reviews = tuple(_review_phase(p, phases, task_reviews, reviewed,
+                                        spec.escalation.language) for p in phases)
     in_scope = {t.code for t in tasks.values() if chosen is None or t.phase_code == chosen.code}
     scoped_items = [r for r in reviewed if r.task in in_scope]
     scoped_tasks = [t for t in task_reviews if t.code in in_scope]
@@ -356,18 +369,19 @@ def _counts(tasks: list[TaskReview], items: list[ItemReview]) -> Counts:
 
 
 def _review_phase(phase: Phase, phases: list[Phase], tasks: list[TaskReview],
-                  items: list[ItemReview]) -> PhaseReview:
+                  items: list[ItemReview], language: str) -> PhaseReview:
     mine = [t for t in tasks if t.phase == phase.code]
     my_items = [i for i in items if i.phase == phase.code]
-    missing = [f"{i.task} {i.unit_name}: {i.state}" + (f", due {i.approved_due}"
-                                                        if i.approved_due else "")
+    words = MISSING[language]
+    missing = [words["item"].format(task=i.task, unit=i.unit_name,
+                                    state=words["states"].get(i.state, i.state))
+               + (words["due"].format(due=i.approved_due) if i.approved_due else "")
                for i in my_items if i.state not in CLOSED]
     for earlier in phases:
         if PHASE_RANK[earlier.kind] < PHASE_RANK[phase.kind]:
             open_items = [i for i in items if i.phase == earlier.code and i.state not in CLOSED]
             if open_items:
-                missing.append(f"phase {earlier.code} ({earlier.name}) has {len(open_items)} "
-                               "item(s) not finished")
+                missing.append(words["phase"].format(name=earlier.name, count=len(open_items)))
     return PhaseReview(code=phase.code, kind=phase.kind, name=phase.name, start=phase.start,
                        due=phase.due, counts=_counts(mine, my_items), ready=not missing,
                        missing=tuple(missing))

@@ -86,7 +86,7 @@ def test_phase_readiness_says_what_is_missing(story_url):
     found = review(story_url, D(2020, 9, 30), phase="final_evaluation")
     (final,) = found.phases
     assert not final.ready
-    assert "final-summary 武隆区: not_started, due 2020-09-15" in final.missing
+    assert "final-summary 武隆区：未启动，完成时限2020-09-15" in final.missing
     launch = review(story_url, D(2020, 9, 30), phase="launch").phases[0]
     assert launch.ready and launch.missing == ()
 

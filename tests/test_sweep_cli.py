@@ -66,3 +66,17 @@ def test_an_unknown_plan_is_one_line(duban):
     imported(duban)
     result = duban("sweep", "--plan", "nope", "--as-of", "2019-08-01")
     assert result.exit_code == 2 and 'no plan "nope"' in result.stderr
+
+
+def test_escalations_are_listed_and_each_prints_as_a_supervision_sheet(duban, tmp_path):
+    imported(duban)
+    duban("sweep", "--as-of", "2019-08-07")
+    rows = json.loads(duban("escalations", "cq-2019-pilot", "--open", "--json").stdout)
+    assert len(rows) == 7 and all(r["receipt"] for r in rows)
+    t02 = next(r for r in rows if r["task"] == "t02")
+    page = tmp_path / "sheet.html"
+    result = duban("sheet", "cq-2019-pilot", str(t02["id"]), "--out", str(page))
+    assert result.exit_code == 0
+    html = page.read_text(encoding="utf-8")
+    assert "督办" in html and t02["receipt"] in html and "理顺内部监管职责" in html
+    assert duban("sheet", "cq-2019-pilot", "999", "--out", str(page)).exit_code == 2

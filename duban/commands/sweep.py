@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -157,3 +158,63 @@ def serve() -> None:
     from duban.serve import serve as run_scheduler
 
     run_scheduler(settings())
+
+
+@app.command()
+def escalations(
+    plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
+    open_only: Annotated[bool, typer.Option("--open", help="Only those not yet resolved.")]
+    = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """The plan's 督办 escalations: opened when, how late, resolved how."""
+    from tasks.queries import escalations as plan_escalations
+
+    show_rows("escalations", lambda session: plan_escalations(session, plan,
+                                                              open_only=open_only),
+              ["id", "task", "unit", "due", "opened_on", "overdue_workdays", "reported",
+               "receipt", "closed_on", "resolution"], as_json=as_json)
+
+
+@app.command()
+def sheet(
+    plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
+    escalation: Annotated[int, typer.Argument(help="Escalation id (see `duban escalations`).")],
+    out: Annotated[Path, typer.Option(help="Write the printable 督办单 (HTML) here.")],
+) -> None:
+    """The 督办单 of one escalation, as a printable page in the layout offices use."""
+    from sqlmodel import select
+
+    from schemas.db import create_schema, session_scope
+    from schemas.tables import Escalation, Task
+    from tasks.digest import office_of
+    from tasks.lifecycle import find_unit
+    from tasks.queries import NotFound, find_plan
+    from tasks.queries import escalations as plan_escalations
+    from tasks.render_documents import supervision_sheet_html
+
+    url = database_url()
+    create_schema(url)
+    with session_scope(url) as session:
+        try:
+            found = find_plan(session, plan)
+        except NotFound as exc:
+            fail(str(exc))
+        row = session.get(Escalation, escalation)
+        if row is None or row.plan_code != plan:
+            fail(f"no escalation {escalation} in plan {plan}")
+        task = session.exec(select(Task).where(Task.plan_id == found.id,
+                                               Task.code == row.task_code)).one()
+        unit = find_unit(session, found, row.unit_code).name
+        receipt = next(e["receipt"] for e in plan_escalations(session, plan)
+                       if e["id"] == escalation)
+        office = office_of(session, plan)
+        page = supervision_sheet_html(
+            plan_title=found.title, document_number=found.document_number,
+            task_code=task.code, task_title=task.title, unit_name=unit,
+            original_due=row.original_due, current_due=row.due,
+            overdue_workdays=row.overdue_workdays, blocks=row.blocks,
+            receipt_code=receipt or "—", issuer=(office.full_name or office.name) if office
+            else found.title, issue_date=row.opened_on, sheet_number=escalation)
+    out.write_text(page, encoding="utf-8")
+    typer.echo(f"wrote {out}")

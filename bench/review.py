@@ -1,0 +1,74 @@
+"""Review benchmark: the full review of the sweep benchmark's 100k assignments (40 plans ×
+250 tasks × 10 units), computed and rendered to HTML and XLSX, against the floor of one SQL
+query reading the same rows. Prints ratios measured in one run on one file.
+Usage: python bench/review.py [--plans 40] [--tasks 250] [--units 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).parent))
+from sweep import FLOOR, build  # noqa: E402  (the same synthetic load)
+
+from schemas.db import engine_for, session_scope  # noqa: E402
+from tasks.render_review import render_html  # noqa: E402
+from tasks.render_xlsx import write_xlsx  # noqa: E402
+from tasks.review import review_plan  # noqa: E402
+
+
+def timed(work):  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    result = work()
+    return time.perf_counter() - started, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plans", type=int, default=40)
+    parser.add_argument("--tasks", type=int, default=250)
+    parser.add_argument("--units", type=int, default=10)
+    args = parser.parse_args()
+    as_of = dt.date(2020, 6, 15)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        url = f"sqlite:///{folder / 'bench.db'}"
+        build(url, folder, args.plans, args.tasks, args.units)
+        codes = [f"bench-{i}" for i in range(args.plans)]
+
+        def floor() -> int:
+            with engine_for(url).connect() as conn:
+                return len(conn.execute(text(FLOOR)).all())
+
+        def compute() -> list:  # type: ignore[type-arg]
+            with session_scope(url) as session:
+                return [review_plan(session, code, as_of) for code in codes]
+
+        floor_time, rows = min(timed(floor) for _ in range(3))
+        compute_time, reviews = timed(compute)
+        html_time, pages = timed(lambda: [render_html(r) for r in reviews])
+        xlsx_time, _ = timed(lambda: [write_xlsx(r, folder / f"{r.plan}.xlsx")
+                                      for r in reviews])
+    items = sum(len(r.items) for r in reviews)
+    size = sum(len(p) for p in pages) / len(pages) / 1024
+    print(f"data: {rows} assignments in {args.plans} plans; {items} items reviewed")
+    print(f"floor (one query reading them): {floor_time:.3f} s")
+    print(f"review (compute, all plans):    {compute_time:.3f} s = "
+          f"{compute_time / floor_time:.1f}× the floor")
+    print(f"HTML (all plans):               {html_time:.3f} s = "
+          f"{html_time / floor_time:.1f}× the floor, {size:.0f} KiB a page")
+    print(f"XLSX (all plans):               {xlsx_time:.3f} s = "
+          f"{xlsx_time / floor_time:.1f}× the floor")
+    total = compute_time + html_time + xlsx_time
+    print(f"total review to HTML and XLSX:  {total:.3f} s = {total / floor_time:.1f}× the floor")
+
+
+if __name__ == "__main__":
+    main()
