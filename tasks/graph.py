@@ -9,7 +9,7 @@ review runs beside implementation, reviewing it as it goes, so it waits only on 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
@@ -97,8 +97,21 @@ def waits_on(graph: nx.DiGraph, task: str) -> list[str]:
 
 
 def impact(graph: nx.DiGraph, task: str) -> list[str]:
-    """Everything downstream of `task`: what a delay in it holds up."""
-    return topological_order(graph.subgraph(nx.descendants(graph, task)))
+    """Everything downstream of `task`, in plan order: what a delay in it holds up."""
+    return downstream_of(graph)(task)
+
+
+def downstream_of(graph: nx.DiGraph) -> Callable[[str], list[str]]:
+    """`impact` for many tasks of one graph: the order is worked out once, not per task."""
+    order = {node: i for i, node in enumerate(topological_order(graph))}
+
+    def below(task: str) -> list[str]:
+        if task not in graph:
+            return []
+        return sorted((n for n in nx.descendants(graph, task) if n in order),
+                      key=order.__getitem__)
+
+    return below
 
 
 def task_predecessors(graph: nx.DiGraph, task: str) -> list[str]:

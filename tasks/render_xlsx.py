@@ -43,6 +43,7 @@ WORDS = {
            "flag_yes": "yes", "flag_no": "no"},
 }
 HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+FILLS = {light: PatternFill("solid", fgColor=tint) for light, tint in TINTS.items()}
 BOLD = Font(bold=True)
 DATE = "yyyy-mm-dd"
 WRAP = Alignment(wrap_text=True, vertical="top")
@@ -116,10 +117,11 @@ def _summary(ws: Worksheet, review: Review) -> None:
 
 def _items(ws: Worksheet, review: Review) -> None:
     w = _words(review)
-    _header(ws, 1, (w["light"], w["code"], w["title"], w["phase"], w["unit"], w["role"],
-                    w["state"], w["occurrence"], w["original_due"], w["approved_due"],
-                    w["forecast_due"], w["actual"], w["overdue_days"], w["late_accepted"],
-                    w["cause"], w["critical"], w["escalated"]))
+    columns = (w["light"], w["code"], w["title"], w["phase"], w["unit"], w["role"],
+               w["state"], w["occurrence"], w["original_due"], w["approved_due"],
+               w["forecast_due"], w["actual"], w["overdue_days"], w["late_accepted"],
+               w["cause"], w["critical"], w["escalated"])
+    _header(ws, 1, columns)
     phases = {p.code: p.name for p in review.phases}
     for row, item in enumerate(review.items, 2):
         _put(ws, row, (
@@ -130,9 +132,9 @@ def _items(ws: Worksheet, review: Review) -> None:
             item.late_workdays or None, cause_text(item, w),
             w["flag_yes" if item.critical else "flag_no"],
             w["flag_yes" if item.escalated else "flag_no"]))
-        tint = PatternFill("solid", fgColor=TINTS[item.light])
-        for cell in ws[row] if item.light != "green" else (ws.cell(row, 1),):
-            cell.fill = tint
+        tint = FILLS[item.light]
+        for column in range(1, len(columns) + 1 if item.light != "green" else 2):
+            ws.cell(row, column).fill = tint
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(ws.max_column)}{ws.max_row}"
     _finish(ws)
@@ -169,8 +171,7 @@ def _width(value: object) -> int:
 
 def _finish(ws: Worksheet, *, widths: dict[int, int] | None = None, skip_rows: int = 0) -> None:
     """Column widths from the content (header included, capped), A4 landscape printing."""
-    for column in range(1, ws.max_column + 1):
-        cells = [ws.cell(r, column).value for r in range(1 + skip_rows, ws.max_row + 1)]
+    for column, cells in enumerate(ws.iter_cols(min_row=1 + skip_rows, values_only=True), 1):
         found = max((_width(v) for v in cells if v is not None), default=6)
         wanted = (widths or {}).get(column, 50)
         ws.column_dimensions[get_column_letter(column)].width = min(max(found + 2, 6), wanted)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import mean
 
@@ -29,7 +30,7 @@ from schemas.tables import (
     Task,
     Unit,
 )
-from tasks.graph import PHASE_RANK, critical_path, impact, task_predecessors
+from tasks.graph import PHASE_RANK, critical_path, downstream_of, task_predecessors
 from tasks.plan_graph import plan_graph
 from tasks.queries import NotFound, find_plan
 from tasks.review_model import (
@@ -105,7 +106,8 @@ def review_plan(session: Session, plan_code: str, as_of: dt.date, *,
     by_task: dict[str, list[ItemReview]] = defaultdict(list)
     for review in reviewed:
         by_task[review.task].append(review)
-    task_reviews = [_review_task(t, by_task[t.code], graph, labels, critical)
+    below = downstream_of(graph)
+    task_reviews = [_review_task(t, by_task[t.code], below, labels, critical)
                     for t in sorted(tasks.values(), key=lambda t: t.position)]
     phase_reviews = tuple(_review_phase(p, phases, task_reviews, reviewed,
                                         spec.escalation.language) for p in phases)
@@ -340,7 +342,7 @@ def _light(item: _Item, late: int, as_of: dt.date, calendar: WorkCalendar,
     return "green"
 
 
-def _review_task(task: Task, items: list[ItemReview], graph: nx.DiGraph,
+def _review_task(task: Task, items: list[ItemReview], below: Callable[[str], list[str]],
                  labels: dict[str, str], critical: tuple[str, ...]) -> TaskReview:
     light: Light = max((i.light for i in items), key=SEVERITY.__getitem__, default="green")
     dues = [i.approved_due for i in items if i.approved_due]
@@ -350,8 +352,7 @@ def _review_task(task: Task, items: list[ItemReview], graph: nx.DiGraph,
         start=task.start, due=max(dues, default=None), forecast_due=max(forecasts, default=None),
         done=bool(items) and all(i.state in CLOSED for i in items),
         critical=task.code in critical,
-        blocks=tuple(labels.get(n, n) for n in impact(graph, task.code)) if task.code in graph
-        else (),
+        blocks=tuple(labels.get(n, n) for n in below(task.code)),
         units=tuple(dict.fromkeys(i.unit_name for i in items)))
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import networkx as nx
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -40,7 +39,7 @@ from schemas.tables import (
     utcnow,
 )
 from tasks.escalation import SEVERITY, Rung, rung_reached, why
-from tasks.graph import PhaseNode, TaskNode, build_graph, critical_path, topological_order
+from tasks.graph import PhaseNode, TaskNode, build_graph, critical_path, downstream_of
 from tasks.notices import Letter, NoticeItem, render_letter
 from tasks.outbox import DeliveryReport
 
@@ -79,16 +78,14 @@ class PlanContext:
     critical: frozenset[str]
     graph: Any = None
     downstream: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    order: dict[str, int] = field(default_factory=dict)
+    below: Callable[[str], list[str]] | None = None
 
     def blocks(self, task: str) -> tuple[str, ...]:
         """What a late task holds up downstream (computed only for items that need it)."""
         if task not in self.downstream:
-            if not self.order:
-                self.order = {n: i for i, n in enumerate(topological_order(self.graph))}
-            below = sorted((n for n in nx.descendants(self.graph, task) if n in self.order),
-                           key=self.order.__getitem__)
-            self.downstream[task] = tuple(f"{n} {self.tasks[n].title}" for n in below
+            if self.below is None:
+                self.below = downstream_of(self.graph)
+            self.downstream[task] = tuple(f"{n} {self.tasks[n].title}" for n in self.below(task)
                                           if n in self.tasks)
         return self.downstream[task]
 
