@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from html import escape
 
-from tasks.render_review import labels, late_days, long_date
+from tasks.render_review import PAGE, labels, late_days, long_date
 from tasks.review_model import Review
 
 SERIF = ('"FangSong", "仿宋", "STFangsong", "FangSong_GB2312", "Noto Serif CJK SC", '
@@ -55,18 +55,6 @@ SHEET_CSS = """
 @page { size: A4; margin: 22mm 20mm 20mm; }
 body { max-width: 170mm; font-size: 14pt; }
 p.sign { margin-top: 16pt; }
-"""
-PAGE = """<!DOCTYPE html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<title>{title}</title>
-<style>{css}</style>
-</head>
-<body>
-{body}
-</body>
-</html>
 """
 SHEET_WORDS = {
     "zh": {"title": "督 办 单", "number": "督办〔{year}〕第{n}号", "issued": "签发日期：{date}",
