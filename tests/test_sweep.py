@@ -256,3 +256,29 @@ def test_two_workers_delivering_at_once_send_each_message_once(url, tmp_path):
     both = delivered[0] + delivered[1]
     assert len(both) == len(set(both)) == 6
     assert len(list(tmp_path.rglob("*.eml"))) == 6
+
+
+def test_a_real_smtp_server_down_then_back_gets_each_notice_once(url):
+    from aiosmtpd.controller import Controller
+
+    from tasks.delivery import SmtpTransport
+
+    from .test_delivery import Inbox, free_port
+
+    sweep_once(url, as_of=D(2019, 8, 1))
+    port = free_port()
+    relay = SmtpTransport(host="127.0.0.1", port=port, user=None, password=None)
+    down = deliver_pending(url, relay, now=NOW)
+    assert down.delivered == [] and len(down.failed) == 6
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        back = deliver_pending(url, relay, now=NOW + dt.timedelta(minutes=3))
+        again = deliver_pending(url, relay, now=NOW + dt.timedelta(hours=1))
+    finally:
+        server.stop()
+    assert len(back.delivered) == 6 and again.delivered == []
+    received = inbox.messages()
+    assert len(received) == 6 == len({m["Message-ID"] for m in received})
+    assert all("催办" in str(m["Subject"]) for m in received)
