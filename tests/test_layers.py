@@ -13,7 +13,10 @@ from .conftest import ROOT
 
 PURE = ["calendars", "calendars.workdays", "calendars.deadlines", "schemas", "schemas.tables",
         "schemas.db", "schemas.plan_file", "tasks", "tasks.graph", "tasks.importer",
-        "tasks.queries", "tasks.recalc", "tasks.responsibility", "tasks.lint"]
+        "tasks.queries", "tasks.recalc", "tasks.responsibility", "tasks.lint", "tasks.lifecycle",
+        "tasks.audit", "tasks.status", "tasks.escalation", "tasks.sweep", "tasks.outbox",
+        "tasks.notices", "tasks.delivery", "tasks.review", "tasks.digest", "tasks.render_review",
+        "tasks.render_xlsx", "tasks.render_documents"]
 
 
 def loads_prefect(code: str) -> bool:
@@ -34,6 +37,8 @@ def test_the_domain_layers_do_not_load_prefect(module):
     ["workdays", "2020-01-02", "--plus", "3"],
     ["who", "区卫生健康委牵头"],
     ["plans"],
+    ["outbox"],
+    ["review", "none", "--format", "json"],
 ])
 def test_read_only_commands_do_not_load_prefect(command, tmp_path):
     code = (f"import os; os.environ['DUBAN_DATABASE_URL'] = 'sqlite:///{tmp_path}/d.db'\n"
