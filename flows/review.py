@@ -45,12 +45,18 @@ def queue_reviews(settings: Settings, day: dt.date, plan: str | None, phase: str
 
 
 @task(name="publish review", cache_policy=NONE)
-def publish_review(settings: Settings, day: dt.date, plan: str, phase: str | None) -> str:
-    with session_scope(settings.url) as session:
-        review = review_plan(session, plan, day, phase=phase)
-    return str(create_markdown_artifact(key=f"review-{plan}".lower(),
-                                        markdown=render_markdown(review),
-                                        description=f"Review of {plan} as of {day}"))
+def publish_review(settings: Settings, day: dt.date, plan: str | None, phase: str | None,
+                   queued: list[str]) -> str:
+    """One Markdown artifact: the review itself for one plan, else the list of mails queued."""
+    if plan is not None:
+        with session_scope(settings.url) as session:
+            markdown = render_markdown(review_plan(session, plan, day, phase=phase))
+    else:
+        markdown = f"# Reviews of {day}\n\n" + ("\n".join(f"- {s}" for s in queued)
+                                                 or "Nothing due today.") + "\n"
+    return str(create_markdown_artifact(key=f"review-{plan or 'all'}".lower(),
+                                        markdown=markdown,
+                                        description=f"Reviews as of {day}"))
 
 
 def _run(day: dt.date, plan: str | None, phase: str | None, on_demand: bool,
@@ -58,8 +64,7 @@ def _run(day: dt.date, plan: str | None, phase: str | None, on_demand: bool,
     settings = Settings()
     queued = queue_reviews(settings, day, plan, phase, on_demand, digest)
     report = deliver_all(settings)
-    if plan is not None:
-        publish_review(settings, day, plan, phase)
+    publish_review(settings, day, plan, phase, queued)
     get_run_logger().info("%s: queued %d mail(s), delivered %d", day, len(queued),
                           len(report.delivered))
     return {"as_of": day.isoformat(), "queued": queued, "delivered": len(report.delivered),
