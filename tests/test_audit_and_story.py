@@ -116,3 +116,9 @@ def test_audit_verify_names_a_removed_row(duban, database_url):
         conn.execute(text("DELETE FROM auditevent WHERE id = 5"))
     result = duban("audit", "verify")
     assert result.exit_code == 1 and "audit event 6: events 5..5 are missing" in result.stderr
+
+
+def test_history_of_an_unknown_task_is_an_error(duban):
+    story(duban)
+    result = duban("history", PLAN, "t99")
+    assert result.exit_code == 2 and 'no task "t99"' in result.stderr

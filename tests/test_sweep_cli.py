@@ -80,3 +80,9 @@ def test_escalations_are_listed_and_each_prints_as_a_supervision_sheet(duban, tm
     html = page.read_text(encoding="utf-8")
     assert "督办" in html and t02["receipt"] in html and "理顺内部监管职责" in html
     assert duban("sheet", "cq-2019-pilot", "999", "--out", str(page)).exit_code == 2
+
+
+def test_a_day_beyond_the_calendar_data_is_one_line_naming_the_year(duban):
+    imported(duban)
+    result = duban("sweep", "--as-of", "2031-01-06")
+    assert result.exit_code == 2 and "2031" in result.stderr

@@ -52,6 +52,7 @@ def sweep(
 
 
 def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, Any]:
+    from calendars.workdays import CalendarError
     from duban.mail import transport_from
     from schemas.db import create_schema
     from tasks.outbox import deliver_pending
@@ -62,7 +63,7 @@ def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, 
     try:
         outcome = sweep_once(config.url, as_of=day, plan=plan, dry_run=dry_run,
                              calendar_dir=config.calendar_dir)
-    except LookupError as exc:
+    except (LookupError, CalendarError) as exc:
         fail(str(exc))
     report = None if dry_run else deliver_pending(config.url, transport_from(config),
                                                   now=parse_moment(None))
