@@ -89,7 +89,7 @@ def perform(session: Session, plan: str, event: dict[str, Any], at: dt.datetime)
         request = session.exec(select(ExtensionRequest).where(
             ExtensionRequest.assignment_id == work.assignment.id,
             ExtensionRequest.state == "requested")).one()
-        lifecycle.decide_extension(session, actor=actor, request_id=request.id or 0,
+        lifecycle.decide_extension(session, actor=actor, plan=plan, request_id=request.id or 0,
                                    approve=event["approve"], reason=event["reason"], at=at)
     elif action == "ack":
         work = lifecycle.find_work(session, plan, task, unit)
@@ -98,6 +98,6 @@ def perform(session: Session, plan: str, event: dict[str, Any], at: dt.datetime)
             Notice.receipt_code.is_not(None))).first()  # type: ignore[union-attr]
         if notice is None:
             raise ValueError(f"story: no {event['level']} notice on {task} for {unit} yet")
-        acknowledge(session, code=notice.receipt_code or "", who=str(actor), at=at)
+        acknowledge(session, code=notice.receipt_code or "", actor=actor, at=at)
     else:
         raise ValueError(f"story: unknown action {action!r}")

@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
+from calendars.workdays import CalendarError
 from schemas.tables import (
     Assignment,
     Evidence,
@@ -37,7 +38,8 @@ from schemas.tables import (
 from tasks import audit
 from tasks.actors import Actor, Forbidden, check_allowed
 from tasks.queries import NotFound, find_plan
-from tasks.states import OCCURRENCE_MOVES, next_state
+from tasks.states import OCCURRENCE_MOVES, OPEN, next_state
+from tasks.status import plan_calendar
 
 
 class ConflictError(RuntimeError):
@@ -187,6 +189,10 @@ def request_extension(session: Session, *, actor: Actor, plan: str, task: str,
     if assignment.state not in ("not_started", "in_progress", "returned", "submitted"):
         raise InvalidRequest(f"task {task} is {assignment.state} for {work.unit.name}: "
                              "nothing to extend")
+    try:
+        plan_calendar(work.plan).is_workday(new_due)
+    except CalendarError as exc:
+        raise InvalidRequest(str(exc)) from None
     if assignment.due is not None and new_due <= assignment.due:
         raise InvalidRequest(f"the new due date {new_due} must be later than the current "
                              f"{assignment.due}")
@@ -206,18 +212,20 @@ def request_extension(session: Session, *, actor: Actor, plan: str, task: str,
     return request
 
 
-def decide_extension(session: Session, *, actor: Actor, request_id: int, approve: bool,
-                     reason: str, at: dt.datetime) -> ExtensionRequest:
+def decide_extension(session: Session, *, actor: Actor, plan: str, request_id: int,
+                     approve: bool, reason: str, at: dt.datetime) -> ExtensionRequest:
     """Approve (the due date moves; the original is kept) or deny (with a reason)."""
     request = session.get(ExtensionRequest, request_id)
-    if request is None:
-        raise NotFound(f"no extension request {request_id}")
-    assignment = session.get(Assignment, request.assignment_id)
-    assert assignment is not None
-    work = _work_of(session, assignment)
+    assignment = session.get(Assignment, request.assignment_id) if request else None
+    work = _work_of(session, assignment) if assignment else None
+    if request is None or work is None or work.plan.code != plan:
+        raise NotFound(f"no extension request {request_id} in plan {plan}")
     check_allowed(actor, "decide_extension", unit=work.unit.code)
     if request.state != "requested":
         raise InvalidRequest(f"extension request {request_id} was already {request.state}")
+    if approve and work.assignment.state not in OPEN:
+        raise InvalidRequest(f"task {work.task.code} is already {work.assignment.state} for "
+                             f"{work.unit.name}: deny the request instead")
     if not approve:
         _required(reason, "reason")
     with _changing(session, work, actor, "approve_extension" if approve else "deny_extension",
@@ -419,9 +427,10 @@ def _attach(session: Session, files: Sequence[Path], folder: Path | None, **owne
     """Copy evidence into the managed folder under its SHA-256; keep name, size and hash."""
     if files and folder is None:
         raise InvalidRequest("evidence needs an evidence folder (settings: home)")
+    missing = [str(path) for path in files if not path.is_file()]
+    if missing:  # checked before any file is copied, so a refusal leaves nothing behind
+        raise InvalidRequest(f"evidence file(s) not found: {', '.join(missing)}")
     for path in files:
-        if not path.is_file():
-            raise InvalidRequest(f"evidence file {path} does not exist")
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         assert folder is not None
         stored = folder / digest[:2] / digest

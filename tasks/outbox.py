@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from schemas.db import session_scope
 from schemas.tables import Notice, OutboxMessage, SweepRun
+from tasks.actors import Actor, Forbidden
 from tasks.delivery import DeliveryError, InvalidMail, OutgoingMail, Transport
 
 LEASE = dt.timedelta(minutes=10)
@@ -137,16 +138,28 @@ class UnknownReceipt(LookupError):
     """No notice carries that receipt code."""
 
 
-def acknowledge(session: Session, *, code: str, who: str, at: dt.datetime
-                ) -> tuple[Notice, bool]:
-    """签收: record who acknowledged a 督办单 or 通报, and when; True if this was the first."""
+def find_receipt(session: Session, code: str) -> Notice:
     notice = session.exec(select(Notice).where(Notice.receipt_code == code.strip().upper())
                           ).first()
     if notice is None:
         raise UnknownReceipt(f'no notice has the receipt code "{code}"')
+    return notice
+
+
+def acknowledge(session: Session, *, code: str, actor: Actor, at: dt.datetime
+                ) -> tuple[Notice, bool]:
+    """签收: record who acknowledged a 督办单 or 通报, and when; True if this was the first.
+
+    Only the notice's recipient (or the office, on its behalf) may acknowledge it.
+    """
+    notice = find_receipt(session, code)
+    if actor.kind != "office" and actor.unit != notice.recipient_code and not (
+            actor.kind == "leadership" and actor.unit is None and notice.level == "report"):
+        raise Forbidden(f"{actor} may not acknowledge {notice.receipt_code}: only its recipient "
+                        "or the joint meeting office may")
     if notice.acknowledged_at is not None:
         return notice, False
-    notice.acknowledged_by, notice.acknowledged_at = who, at
+    notice.acknowledged_by, notice.acknowledged_at = str(actor), at
     session.add(notice)
     return notice, True
 

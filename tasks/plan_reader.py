@@ -84,6 +84,8 @@ def read_plan_file(path: Path) -> tuple[PlanFile, Locator]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PlanInvalid([Problem(name, None, "", "no such file")]) from None
+    except OSError as exc:
+        raise PlanInvalid([Problem(name, None, "", f"cannot be read ({exc.strerror})")]) from None
     except UnicodeDecodeError as exc:
         raise PlanInvalid([Problem(name, None, "", f"not UTF-8 text ({exc.reason})")]) from None
     locator = Locator(name)

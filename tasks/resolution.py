@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from calendars.deadlines import Deadline, DeadlineConventions, DeadlineError, parse_deadline
-from calendars.workdays import CalendarError, WorkCalendar, load_calendar
+from calendars.workdays import CalendarError, WorkCalendar
 from schemas.plan_file import ExplicitResponsibility, PlanFile
 from tasks.graph import CycleError, PhaseNode, TaskNode, build_graph
 from tasks.plan_reader import Locator, PlanInvalid, Problem
@@ -26,6 +26,7 @@ from tasks.responsibility import (
     read_pilots,
     read_responsibility,
 )
+from tasks.status import calendar_of
 
 ROLES = ("lead", "co", "participant")
 EVERY = {"monthly": "每月", "quarterly": "每季度", "half-yearly": "每半年", "yearly": "每年"}
@@ -142,8 +143,7 @@ def _calendar_for(spec: PlanFile, locator: Locator, problems: list[Problem],
                   calendar_dir: Path | None) -> WorkCalendar | None:
     choice = spec.plan.calendar
     try:
-        return load_calendar(choice.region, overlays=tuple(choice.overlays),
-                             weekend_fallback=choice.weekend_fallback, data_dir=calendar_dir)
+        return calendar_of(choice, calendar_dir)
     except CalendarError as exc:
         problems.append(locator.problem(("plan", "calendar"), str(exc)))
         return None

@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from statistics import mean
 
 import networkx as nx
@@ -87,11 +88,11 @@ class _Item:
 
 
 def review_plan(session: Session, plan_code: str, as_of: dt.date, *,
-                phase: str | None = None) -> Review:
+                phase: str | None = None, calendar_dir: Path | None = None) -> Review:
     """The review of a plan (or of one phase, by kind or code) as of a day."""
     plan = find_plan(session, plan_code)
     spec = PlanFile.model_validate(plan.spec)
-    calendar = plan_calendar(plan)
+    calendar = plan_calendar(plan, calendar_dir)
     graph, labels = plan_graph(session, plan.code)
     phases = session.exec(select(Phase).where(Phase.plan_id == plan.id)
                           .order_by(Phase.position)).all()

@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 import networkx as nx
 from sqlmodel import Session, select
 
 from calendars.workdays import WorkCalendar, load_calendar
-from schemas.plan_file import PlanFile
+from schemas.plan_file import CalendarChoice, PlanFile
 from schemas.tables import Assignment, Plan, Task
 from tasks.graph import task_predecessors
 from tasks.states import CLOSED, OPEN
@@ -27,10 +28,14 @@ class Derived:
         return self.overdue_workdays > 0
 
 
-def plan_calendar(plan: Plan) -> WorkCalendar:
-    choice = PlanFile.model_validate(plan.spec).plan.calendar
+def calendar_of(choice: CalendarChoice, data_dir: Path | None = None) -> WorkCalendar:
+    """The working calendar a plan chose, from the bundled data or an office's own folder."""
     return load_calendar(choice.region, overlays=tuple(choice.overlays),
-                         weekend_fallback=choice.weekend_fallback)
+                         weekend_fallback=choice.weekend_fallback, data_dir=data_dir)
+
+
+def plan_calendar(plan: Plan, data_dir: Path | None = None) -> WorkCalendar:
+    return calendar_of(PlanFile.model_validate(plan.spec).plan.calendar, data_dir)
 
 
 def overdue_workdays(due: dt.date | None, state: str, as_of: dt.date,
@@ -58,7 +63,8 @@ def blocked_by(graph: nx.DiGraph, task: str, finished: set[str]) -> tuple[str, .
     return tuple(t for t in task_predecessors(graph, task) if t not in finished)
 
 
-def with_derived(session: Session, rows: list[dict], as_of: dt.date) -> list[dict]:  # type: ignore[type-arg]
+def with_derived(session: Session, rows: list[dict], as_of: dt.date,  # type: ignore[type-arg]
+                 calendar_dir: Path | None = None) -> list[dict]:  # type: ignore[type-arg]
     """Add `overdue_workdays` and `blocked_by` to rows from tasks.queries.unit_tasks."""
     from tasks.plan_graph import plan_graph
     from tasks.queries import find_plan
@@ -68,7 +74,8 @@ def with_derived(session: Session, rows: list[dict], as_of: dt.date) -> list[dic
         if row["plan"] not in plans:
             plan = find_plan(session, row["plan"])
             graph, _ = plan_graph(session, plan.code)
-            plans[row["plan"]] = (plan_calendar(plan), graph, finished_tasks(session, plan.id))
+            plans[row["plan"]] = (plan_calendar(plan, calendar_dir), graph,
+                                  finished_tasks(session, plan.id))
         calendar, graph, finished = plans[row["plan"]]
         due = dt.date.fromisoformat(row["due"]) if row["due"] else None
         row["overdue_workdays"] = overdue_workdays(due, row["state"], as_of, calendar)

@@ -20,7 +20,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from calendars.workdays import WorkCalendar, load_calendar
+from calendars.workdays import WorkCalendar
 from schemas.db import session_scope
 from schemas.plan_file import CalendarChoice, EscalationPolicy
 from schemas.tables import (
@@ -42,6 +42,7 @@ from tasks.escalation import SEVERITY, Rung, rung_reached, why
 from tasks.graph import PhaseNode, TaskNode, build_graph, critical_path, downstream_of
 from tasks.notices import Letter, NoticeItem, render_letter
 from tasks.outbox import DeliveryReport
+from tasks.status import calendar_of
 
 OPEN_STATES = ("not_started", "in_progress", "returned")
 SINGLE_DATE = ("date", "window")
@@ -191,8 +192,7 @@ def load_contexts(session: Session, *, plan: str | None = None,
         seats[seat.plan_id][seat.role] = by_id[seat.unit_id]
     contexts = {}
     for plan_id, (row, policy, choice) in plans.items():
-        calendar = load_calendar(choice.region, overlays=tuple(choice.overlays),
-                                 weekend_fallback=choice.weekend_fallback, data_dir=calendar_dir)
+        calendar = calendar_of(choice, calendar_dir)
         graph = build_graph(
             [TaskNode(t.code, t.phase, t.due, tuple(needs[plan_id][t.code]))
              for t in tasks[plan_id].values()], phases[plan_id], check_cycles=False)
@@ -449,14 +449,16 @@ def close_resolved_escalations(session: Session, contexts: dict[str, PlanContext
 
 def _resolution(escalation: Escalation, assignment: Assignment,
                 occurrence: Occurrence | None) -> str | None:
-    state = occurrence.state if occurrence is not None else assignment.state
+    state = assignment.state
+    if occurrence is not None and state not in ("waived", "cancelled"):
+        state = occurrence.state
     if state in ("accepted", "waived", "cancelled"):
         return f"{state}: {assignment.closed_reason}" if assignment.closed_reason else state
     if state == "submitted":
         return None
     if occurrence is None and assignment.due != escalation.due:
         return f"extended to {assignment.due}"
-    if not assignment.active:
+    if not assignment.active or (occurrence is not None and not occurrence.active):
         return "removed from the plan"
     return None
 

@@ -156,3 +156,12 @@ def test_import_dry_run_says_would(duban):
     result = duban("import", EXAMPLE, "--dry-run")
     assert "would import example-2019" in result.stdout
     assert json.loads(duban("plans", "--json").stdout) == []
+
+
+def test_the_main_job_replays_the_bundled_plan_from_any_folder(cli, tmp_path):
+    result = cli("demo")
+    assert result.exit_code == 0, result.stdout
+    assert "replaying chongqing-2019-pilot.yaml" in result.stdout
+    assert "final evaluation review" in result.stdout
+    assert (tmp_path / ".duban" / "demo" / "cq-2019-pilot-final-evaluation.html").exists()
+    assert cli("demo", "--plans-dir", str(tmp_path)).exit_code == 2

@@ -149,7 +149,8 @@ def test_an_approved_extension_moves_the_due_date_and_keeps_the_original(url):
         lifecycle.request_extension(session, actor=NA, plan=PLAN, task="t3",
                                     new_due=dt.date(2020, 9, 30), reason="again", at=AT)
     with session_scope(url) as session:
-        lifecycle.decide_extension(session, actor=OFFICE, request_id=request.id, approve=True,
+        lifecycle.decide_extension(
+            session, plan=PLAN, actor=OFFICE, request_id=request.id, approve=True,
                                    reason="同意", at=AT)
         row = session.exec(select(Assignment).join(Task).where(Task.code == "t3")).one()
         assert (row.original_due, row.due) == (dt.date(2020, 6, 30), dt.date(2020, 8, 31))
@@ -161,13 +162,15 @@ def test_a_denied_extension_needs_a_reason_and_changes_no_date(url):
                                               new_due=dt.date(2020, 8, 31), reason="人手不足",
                                               at=AT)
     with pytest.raises(lifecycle.InvalidRequest, match="reason"), session_scope(url) as session:
-        lifecycle.decide_extension(session, actor=OFFICE, request_id=request.id, approve=False,
+        lifecycle.decide_extension(
+            session, plan=PLAN, actor=OFFICE, request_id=request.id, approve=False,
                                    reason="", at=AT)
     with pytest.raises(Forbidden), session_scope(url) as session:
-        lifecycle.decide_extension(session, actor=NA, request_id=request.id, approve=True,
+        lifecycle.decide_extension(
+            session, plan=PLAN, actor=NA, request_id=request.id, approve=True,
                                    reason="", at=AT)
     with session_scope(url) as session:
-        denied = lifecycle.decide_extension(session, actor=OFFICE, request_id=request.id,
+        denied = lifecycle.decide_extension(session, plan=PLAN, actor=OFFICE, request_id=request.id,
                                             approve=False, reason="理由不充分", at=AT)
         assert denied.state == "denied"
         row = session.exec(select(Assignment).join(Task).where(Task.code == "t3")).one()
@@ -257,3 +260,37 @@ def test_a_stale_version_is_a_conflict_and_changes_nothing(url):
         lifecycle.submit(session, actor=NA, plan=PLAN, task="t3", note="x", at=AT,
                          expected_version=version)
     assert state_of(url, "t3", "na") == "in_progress"
+
+
+def test_an_extension_cannot_be_approved_once_the_work_is_closed_or_in_another_plan(url):
+    with session_scope(url) as session:
+        request = lifecycle.request_extension(session, actor=NA, plan=PLAN, task="t3",
+                                              new_due=dt.date(2020, 8, 31), reason="x", at=AT)
+    act(url, "submit")
+    act(url, "accept", OFFICE)
+    with pytest.raises(lifecycle.InvalidRequest, match="already accepted"), \
+            session_scope(url) as session:
+        lifecycle.decide_extension(session, plan=PLAN, actor=OFFICE, request_id=request.id,
+                                   approve=True, reason="", at=AT)
+    with pytest.raises(lifecycle.NotFound, match="in plan other"), \
+            session_scope(url) as session:
+        lifecycle.decide_extension(session, plan="other", actor=OFFICE, request_id=request.id,
+                                   approve=False, reason="no", at=AT)
+
+
+def test_an_extension_beyond_the_calendar_data_is_refused(url):
+    with pytest.raises(lifecycle.InvalidRequest, match="2031"), session_scope(url) as session:
+        lifecycle.request_extension(session, actor=NA, plan=PLAN, task="t3",
+                                    new_due=dt.date(2031, 1, 6), reason="x", at=AT)
+
+
+def test_refused_evidence_copies_nothing(url, tmp_path: Path):
+    proof = tmp_path / "a.pdf"
+    proof.write_bytes(b"a")
+    folder = tmp_path / "evidence"
+    with pytest.raises(lifecycle.InvalidRequest, match="missing.pdf"), \
+            session_scope(url) as session:
+        lifecycle.report_progress(session, actor=NA, plan=PLAN, task="t3", note="x", at=AT,
+                                  evidence=[proof, tmp_path / "missing.pdf"],
+                                  evidence_dir=folder)
+    assert not folder.exists()

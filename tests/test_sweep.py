@@ -118,7 +118,8 @@ def test_an_approved_extension_starts_a_new_ladder_for_the_new_date(url):
         who = lifecycle.resolve_actor(session, PLAN, "忠县")
         request = lifecycle.request_extension(session, actor=who, plan=PLAN, task="t06",
                                               new_due=D(2019, 8, 30), reason="换届", at=at)
-        lifecycle.decide_extension(session, actor=OFFICE, request_id=request.id, approve=True,
+        lifecycle.decide_extension(
+            session, plan=PLAN, actor=OFFICE, request_id=request.id, approve=True,
                                    reason="同意", at=at)
     after = sweep_once(url, as_of=D(2019, 8, 8))
     assert after.escalations_closed == 1
@@ -135,7 +136,8 @@ def test_an_unacknowledged_supervision_notice_is_flagged_to_the_office(url):
         acknowledged = session.exec(select(Notice).where(Notice.task_code == "t01",
                                                          Notice.level == "report",
                                                          ~Notice.in_copy)).one()
-        acknowledge(session, code=acknowledged.receipt_code or "", who="领导小组",
+        acknowledge(session, code=acknowledged.receipt_code or "",
+                    actor=Actor("leadership", "cq-zhjg-ldxz", "领导小组"),
                     at=dt.datetime(2019, 8, 8, tzinfo=dt.UTC))
     assert code
     flagged = sweep_once(url, as_of=D(2019, 8, 9))
@@ -282,3 +284,20 @@ def test_a_real_smtp_server_down_then_back_gets_each_notice_once(url):
     received = inbox.messages()
     assert len(received) == 6 == len({m["Message-ID"] for m in received})
     assert all("催办" in str(m["Subject"]) for m in received)
+
+
+def test_waiving_a_recurring_item_closes_its_occurrence_escalations(url):
+    stage = D(2019, 9, 27)  # the first stage summaries (9月20日) are 5 working days late
+    sweep_once(url, as_of=stage)
+    with session_scope(url) as session:
+        opened = session.exec(select(Escalation).where(Escalation.task_code == "stage-summary",
+                                                       Escalation.unit_code == "na")).all()
+        assert len(opened) == 1 and opened[0].occurrence_id is not None
+        lifecycle.close(session, actor=OFFICE, plan=PLAN, task="stage-summary", unit="南岸区",
+                        how="waive", reason="并入区总结",
+                        at=dt.datetime(2019, 9, 27, 15, tzinfo=dt.UTC))
+    later = sweep_once(url, as_of=D(2019, 9, 29))
+    assert later.escalations_closed == 1
+    with session_scope(url) as session:
+        closed = session.exec(select(Escalation).where(Escalation.id == opened[0].id)).one()
+        assert closed.resolution == "waived: 并入区总结"

@@ -49,6 +49,9 @@ def test_receipts_are_listed_until_acknowledged(duban):
     assert len(json.loads(duban("receipts", "--json").stdout)) == 6
     unknown = duban("ack", "DB0000000000", "--as", "x")
     assert unknown.exit_code == 2 and "DB0000000000" in unknown.stderr
+    other = next(r["receipt"] for r in waiting if r["task"] == "t06")
+    stranger = duban("ack", other, "--as", "南岸区")
+    assert stranger.exit_code == 2 and "only its recipient" in stranger.stderr
 
 
 def test_outbox_lists_messages_by_status_and_deliver_retries(duban):

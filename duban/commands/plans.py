@@ -20,6 +20,8 @@ from duban.app import (
     show_rows,
 )
 
+BUNDLED_PLANS = Path(__file__).resolve().parents[2] / "plans"
+
 
 @app.command()
 def init() -> None:
@@ -201,6 +203,7 @@ def tasks_(
     as_json: JsonFlag = False,
 ) -> None:
     """List a unit's assignments across plans: state, due date, overdue, blocked."""
+    from calendars.workdays import CalendarError
     from duban.render import table
     from schemas.db import session_scope
     from tasks.queries import NotFound, unit_tasks
@@ -209,8 +212,8 @@ def tasks_(
     day = parse_date(as_of, "--as-of") if as_of else parse_moment(None).date()
     with session_scope(database_url()) as session:
         try:
-            rows = with_derived(session, unit_tasks(session, unit, plan), day)
-        except NotFound as exc:
+            rows = with_derived(session, unit_tasks(session, unit, plan), day, calendar_dir())
+        except (NotFound, CalendarError) as exc:
             fail(str(exc))
     if as_json:
         emit_json(rows)
@@ -238,12 +241,15 @@ def schema(
 
 @app.command()
 def demo(
-    plans_dir: Annotated[Path, typer.Option(help="Where the bundled plans are.")] = Path("plans"),
+    plans_dir: Annotated[Path, typer.Option(help="Where the plans are (default: the bundled "
+                                            "plans/ of this checkout).")] = BUNDLED_PLANS,
 ) -> None:
     """The main job on the embedded default: import the bundled plans and replay the Chongqing
     plan's whole timeline through the daily sweep; mail goes to .eml files."""
     from duban.demo import run_demo
 
+    if not any(plans_dir.glob("*.yaml")):
+        fail(f"{plans_dir}: no plan files (*.yaml) here")
     run_demo(settings(), plans_dir)
 
 

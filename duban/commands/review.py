@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from duban.app import app, database_url, emit_json, fail, parse_date, parse_moment
+from duban.app import app, calendar_dir, database_url, emit_json, fail, parse_date, parse_moment
 
 FORMATS = ("terminal", "md", "html", "xlsx", "json")
 
@@ -18,6 +18,7 @@ def _day(as_of: str | None) -> dt.date:
 
 
 def load_review(plan: str, day: dt.date, phase: str | None) -> Any:
+    from calendars.workdays import CalendarError
     from schemas.db import create_schema, session_scope
     from tasks.queries import NotFound
     from tasks.review import review_plan
@@ -26,8 +27,8 @@ def load_review(plan: str, day: dt.date, phase: str | None) -> Any:
     create_schema(url)
     try:
         with session_scope(url) as session:
-            return review_plan(session, plan, day, phase=phase)
-    except NotFound as exc:
+            return review_plan(session, plan, day, phase=phase, calendar_dir=calendar_dir())
+    except (NotFound, CalendarError) as exc:
         fail(str(exc))
 
 
@@ -40,25 +41,27 @@ def write_review(review: Any, format: str, out: Path | None) -> None:
 
         review_tables(review)
         return
-    if format == "xlsx":
-        from tasks.render_xlsx import write_xlsx
-
-        if out is None:
-            fail("--format xlsx needs --out FILE")
-        write_xlsx(review, out)
-        typer.echo(f"wrote {out}")
-        return
+    if format == "xlsx" and out is None:
+        fail("--format xlsx needs --out FILE")
     if format == "json":
         import json
 
         text = json.dumps(review.as_json(), ensure_ascii=False, indent=2) + "\n"
-    else:
+    elif format != "xlsx":
         text = render_markdown(review) if format == "md" else render_html(review)
     if out is None:
         typer.echo(text, nl=False)
-    else:
-        out.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {out}")
+        return
+    try:
+        if format == "xlsx":
+            from tasks.render_xlsx import write_xlsx
+
+            write_xlsx(review, out)
+        else:
+            out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"{out}: {exc.strerror}")
+    typer.echo(f"wrote {out}")
 
 
 @app.command()

@@ -123,7 +123,10 @@ def ack(code: Annotated[str, typer.Argument(help="The receipt code (签收编码
         = None) -> None:
     """Acknowledge (签收) a 督办单 or 通报 by its receipt code."""
     from schemas.db import create_schema, session_scope
-    from tasks.outbox import UnknownReceipt, acknowledge
+    from tasks.actors import Forbidden
+    from tasks.lifecycle import resolve_actor
+    from tasks.outbox import UnknownReceipt, acknowledge, find_receipt
+    from tasks.queries import NotFound
 
     who = who or settings().actor
     if who is None:
@@ -133,11 +136,12 @@ def ack(code: Annotated[str, typer.Argument(help="The receipt code (签收编码
     create_schema(url)
     try:
         with session_scope(url) as session:
-            notice, first = acknowledge(session, code=code, who=who, at=at)
+            actor = resolve_actor(session, find_receipt(session, code).plan_code, who)
+            notice, first = acknowledge(session, code=code, actor=actor, at=at)
             summary = (f"{notice.receipt_code}: {notice.level} on {notice.plan_code} "
                        f"{notice.task_code}")
             earlier = f"{notice.acknowledged_by} at {notice.acknowledged_at}"
-    except UnknownReceipt as exc:
+    except (UnknownReceipt, NotFound, Forbidden) as exc:
         fail(str(exc))
     typer.echo(f"acknowledged {summary}" if first else f"{summary} was already acknowledged "
                f"by {earlier}")
@@ -217,5 +221,8 @@ def sheet(
             overdue_workdays=row.overdue_workdays, blocks=row.blocks,
             receipt_code=receipt or "—", issuer=(office.full_name or office.name) if office
             else found.title, issue_date=row.opened_on, sheet_number=escalation)
-    out.write_text(page, encoding="utf-8")
+    try:
+        out.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        fail(f"{out}: {exc.strerror}")
     typer.echo(f"wrote {out}")

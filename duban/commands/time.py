@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from duban.app import JsonFlag, app, emit_json, fail, parse_date
+from duban.app import JsonFlag, app, calendar_dir, emit_json, fail, parse_date
 
 
 @app.command()
@@ -41,7 +41,7 @@ def calendar(
     from calendars.workdays import CalendarError, load_calendar
     from duban.render import month_grid
 
-    cal = load_calendar()
+    cal = load_calendar(data_dir=calendar_dir())
     first = dt.date(year, month or 1, 1)
     last = dt.date(year, month or 12, 1)
     last = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
@@ -72,7 +72,7 @@ def workdays(
     if sum(given) != 1:
         fail("give exactly one of END, --plus N or --minus N")
     day = parse_date(start, "START")
-    cal = load_calendar()
+    cal = load_calendar(data_dir=calendar_dir())
     try:
         if end is not None:
             typer.echo(cal.workdays_between(day, parse_date(end, "END")))

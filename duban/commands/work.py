@@ -155,8 +155,8 @@ def decide(plan: Plan, request: Annotated[int, typer.Argument(help="Extension re
 
     at = parse_moment(as_of)
     with acting(plan, who) as (session, actor):
-        decided = decide_extension(session, actor=actor, request_id=request, approve=approve,
-                                   reason=reason, at=at)
+        decided = decide_extension(session, actor=actor, plan=plan, request_id=request,
+                                   approve=approve, reason=reason, at=at)
     typer.echo(f"extension request {request} {decided.state}")
 
 
@@ -233,7 +233,7 @@ def history(plan: Plan, task: TaskCode,
         except NotFound as exc:
             fail(str(exc))
         events = task_history(session, plan, task, unit_code)
-    rows = [{"id": e.id, "at": e.at, "actor": e.actor, "action": e.action, "unit": e.unit_code,
+    rows = [{"id": e.id, "at": _shanghai(e.at), "actor": e.actor, "action": e.action, "unit": e.unit_code,
              "before": e.before, "after": e.after} for e in events]
     if as_json:
         emit_json(rows)
@@ -244,6 +244,12 @@ def history(plan: Plan, task: TaskCode,
     table(f"history of {plan} {task}", [
         {**r, "change": _change(r["before"], r["after"])} for r in rows],
         ["id", "at", "actor", "action", "unit", "change"])
+
+
+def _shanghai(moment: str) -> str:
+    """Audit times are hashed as UTC text; people read them on the office's clock."""
+    local = dt.datetime.fromisoformat(moment).astimezone(dt.timezone(dt.timedelta(hours=8)))
+    return local.isoformat(timespec="minutes")
 
 
 def _change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
