@@ -233,8 +233,8 @@ def history(plan: Plan, task: TaskCode,
         except NotFound as exc:
             fail(str(exc))
         events = task_history(session, plan, task, unit_code)
-    rows = [{"id": e.id, "at": _shanghai(e.at), "actor": e.actor, "action": e.action, "unit": e.unit_code,
-             "before": e.before, "after": e.after} for e in events]
+    rows = [{"id": e.id, "at": _shanghai(e.at), "actor": e.actor, "action": e.action,
+             "unit": e.unit_code, "before": e.before, "after": e.after} for e in events]
     if as_json:
         emit_json(rows)
         return
