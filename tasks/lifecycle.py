@@ -37,7 +37,7 @@ from schemas.tables import (
 )
 from tasks import audit
 from tasks.actors import Actor, Forbidden, check_allowed
-from tasks.queries import NotFound, find_plan
+from tasks.queries import NotFound, find_plan, find_task
 from tasks.states import OCCURRENCE_MOVES, OPEN, next_state
 from tasks.status import plan_calendar
 
@@ -96,10 +96,7 @@ def find_work(session: Session, plan_code: str, task_code: str, unit_ref: str | 
               actor: Actor | None = None) -> Work:
     """The active assignment of a unit on a task; the acting unit's own when none is named."""
     plan = find_plan(session, plan_code)
-    task = session.exec(select(Task).where(Task.plan_id == plan.id, Task.code == task_code,
-                                           Task.active)).first()
-    if task is None:
-        raise NotFound(f'no task "{task_code}" in plan {plan_code}')
+    task = find_task(session, plan, task_code)
     rows = session.exec(select(Assignment, Unit).join(Unit, Assignment.unit_id == Unit.id)
                         .where(Assignment.task_id == task.id, Assignment.active)).all()
     if unit_ref is None and actor is not None and actor.kind == "unit":
@@ -263,19 +260,27 @@ def reassign(session: Session, *, actor: Actor, plan: str, task: str, from_unit:
     work = find_work(session, plan, task, from_unit)
     receiver = find_unit(session, work.plan, to_unit)
     _required(reason, "reason")
-    if session.exec(select(Assignment).where(Assignment.task_id == work.task.id,
-                                             Assignment.unit_id == receiver.id,
-                                             Assignment.role == work.assignment.role)).first():
+    held = session.exec(select(Assignment).where(Assignment.task_id == work.task.id,
+                                                 Assignment.unit_id == receiver.id,
+                                                 Assignment.role == work.assignment.role)).first()
+    if held is not None and held.active and held.state in OPEN:
         raise InvalidRequest(f"{receiver.name} already holds a {work.assignment.role} "
                              f"assignment on task {task}")
     with _changing(session, work, actor, "cancel", at):
         _move(work.assignment, "cancel", at)
         work.assignment.closed_reason = f"re-assigned to {receiver.name}: {reason}"
     old = work.assignment
-    new = Assignment(plan_id=old.plan_id, task_id=old.task_id, unit_id=receiver.id,
-                     role=old.role, original_due=old.original_due, due=old.due)
+    new = held or Assignment(plan_id=old.plan_id, task_id=old.task_id, unit_id=receiver.id,
+                             role=old.role)
+    new.state, new.active, new.closed_reason = "not_started", True, None  # handed back: reopened
+    new.original_due, new.due = old.original_due, old.due
     session.add(new)
     session.flush()
+    have = set(session.exec(select(Occurrence.due).where(Occurrence.assignment_id == new.id)))
+    for dated in session.exec(select(Occurrence).where(Occurrence.assignment_id == old.id,
+                                                      Occurrence.active)).all():
+        if dated.due not in have:  # the receiver owes the same dated reports
+            session.add(Occurrence(assignment_id=new.id, due=dated.due, state=dated.state))
     audit.record(session, actor=str(actor), action="reassign", at=at,
                  subject=Work(work.plan, work.task, receiver, new).subject(),
                  before={"unit": work.unit.code}, after=_snapshot(new))
@@ -349,10 +354,7 @@ def _occurrence(session: Session, work: Work, day: dt.date | None,
 
 
 def _open_work(session: Session, plan: str, task: str) -> list[Work]:
-    found = find_plan(session, plan)
-    row = session.exec(select(Task).where(Task.plan_id == found.id, Task.code == task)).first()
-    if row is None:
-        raise NotFound(f'no task "{task}" in plan {plan}')
+    row = find_task(session, find_plan(session, plan), task)
     return [_work_of(session, a) for a in session.exec(
         select(Assignment).where(Assignment.task_id == row.id, Assignment.active,
                                  Assignment.state.in_(("not_started", "in_progress",  # type: ignore[attr-defined]

@@ -38,6 +38,15 @@ def find_plan(session: Session, code: str) -> Plan:
     return plan
 
 
+def find_task(session: Session, plan: Plan, code: str) -> Task:
+    """An active task of the plan, or NotFound naming it."""
+    task = session.exec(select(Task).where(Task.plan_id == plan.id, Task.code == code,
+                                           Task.active)).first()
+    if task is None:
+        raise NotFound(f'no task "{code}" in plan {plan.code}')
+    return task
+
+
 def list_plans(session: Session) -> list[dict[str, Any]]:
     counts = dict(session.exec(
         select(Task.plan_id, func.count()).where(Task.active).group_by(Task.plan_id)).all())

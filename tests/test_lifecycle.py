@@ -294,3 +294,16 @@ def test_refused_evidence_copies_nothing(url, tmp_path: Path):
                                   evidence=[proof, tmp_path / "missing.pdf"],
                                   evidence_dir=folder)
     assert not folder.exists()
+
+
+def test_a_task_can_be_handed_back_and_dated_reports_follow_it(url):
+    with session_scope(url) as session:
+        lifecycle.reassign(session, actor=OFFICE, plan=PLAN, task="r1", from_unit="南岸区",
+                           to_unit="区财政局", reason="试点调整", at=AT)
+        dues = session.exec(select(Occurrence.due).join(Assignment).join(Unit).where(
+            Unit.code == "fin")).all()
+        assert len(dues) == 4
+        back = lifecycle.reassign(session, actor=OFFICE, plan=PLAN, task="r1",
+                                  from_unit="区财政局", to_unit="南岸区", reason="恢复", at=AT)
+        assert back.state == "not_started" and back.active
+    assert state_of(url, "r1", "na") == "not_started"

@@ -188,29 +188,26 @@ def sheet(
     out: Annotated[Path, typer.Option(help="Write the printable 督办单 (HTML) here.")],
 ) -> None:
     """The 督办单 of one escalation, as a printable page in the layout offices use."""
-    from sqlmodel import select
-
     from schemas.db import create_schema, session_scope
-    from schemas.tables import Escalation, Task
+    from schemas.tables import Escalation
     from tasks.digest import office_of
     from tasks.lifecycle import find_unit
-    from tasks.queries import NotFound, find_plan
+    from tasks.queries import NotFound, find_plan, find_task
     from tasks.queries import escalations as plan_escalations
     from tasks.render_documents import supervision_sheet_html
 
     url = database_url()
     create_schema(url)
     with session_scope(url) as session:
+        row = session.get(Escalation, escalation)
         try:
             found = find_plan(session, plan)
+            if row is None or row.plan_code != plan:
+                raise NotFound(f"no escalation {escalation} in plan {plan}")
+            task = find_task(session, found, row.task_code)
+            unit = find_unit(session, found, row.unit_code).name
         except NotFound as exc:
             fail(str(exc))
-        row = session.get(Escalation, escalation)
-        if row is None or row.plan_code != plan:
-            fail(f"no escalation {escalation} in plan {plan}")
-        task = session.exec(select(Task).where(Task.plan_id == found.id,
-                                               Task.code == row.task_code)).one()
-        unit = find_unit(session, found, row.unit_code).name
         receipt = next(e["receipt"] for e in plan_escalations(session, plan)
                        if e["id"] == escalation)
         office = office_of(session, plan)

@@ -212,23 +212,19 @@ def history(plan: Plan, task: TaskCode,
             unit: Annotated[str | None, typer.Option(help="Only this unit's part.")] = None,
             as_json: JsonFlag = False) -> None:
     """The story of a task, in order: every change, who made it, before and after."""
-    from sqlmodel import select
 
     from duban.render import table
     from schemas.db import create_schema, session_scope
-    from schemas.tables import Task
     from tasks.audit import history as task_history
     from tasks.lifecycle import find_unit
-    from tasks.queries import NotFound, find_plan
+    from tasks.queries import NotFound, find_plan, find_task
 
     url = database_url()
     create_schema(url)
     with session_scope(url) as session:
         try:
             found = find_plan(session, plan)
-            if session.exec(select(Task).where(Task.plan_id == found.id,
-                                               Task.code == task)).first() is None:
-                raise NotFound(f'no task "{task}" in plan {plan}')
+            find_task(session, found, task)
             unit_code = find_unit(session, found, unit).code if unit else None
         except NotFound as exc:
             fail(str(exc))
