@@ -38,7 +38,12 @@ def parse_date(text: str, option: str) -> dt.date:
 
 
 def database_url() -> str:
-    return settings().url
+    """The configured database, brought to the current schema (a no-op when it is)."""
+    from schemas.db import create_schema
+
+    url = settings().url
+    create_schema(url)
+    return url
 
 
 def calendar_dir() -> Path | None:

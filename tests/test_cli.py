@@ -165,3 +165,9 @@ def test_the_main_job_replays_the_bundled_plan_from_any_folder(cli, tmp_path):
     assert "final evaluation review" in result.stdout
     assert (tmp_path / ".duban" / "demo" / "cq-2019-pilot-final-evaluation.html").exists()
     assert cli("demo", "--plans-dir", str(tmp_path)).exit_code == 2
+
+
+def test_read_commands_on_a_new_database_answer_instead_of_failing(duban):
+    for args in (("show", "x"), ("graph", "x"), ("recalc", "x"), ("tasks", "--unit", "x")):
+        result = duban(*args)
+        assert result.exit_code == 2 and result.stderr.startswith("error: no "), args
