@@ -55,11 +55,10 @@ def show_rows(title: str, rows_of: Callable[[Any], list[dict[str, Any]]],
               columns: Sequence[str], *, as_json: bool) -> None:
     """Run one read-only query in a fresh session; print its rows as JSON or a table."""
     from duban.render import table
-    from schemas.db import create_schema, session_scope
+    from schemas.db import session_scope
     from tasks.queries import NotFound
 
     url = database_url()
-    create_schema(url)
     with session_scope(url) as session:
         try:
             rows = rows_of(session)

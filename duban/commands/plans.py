@@ -26,10 +26,7 @@ BUNDLED_PLANS = Path(__file__).resolve().parents[2] / "plans"
 @app.command()
 def init() -> None:
     """Create the database (SQLite file by default) and its tables."""
-    from schemas.db import create_schema
-
     url = database_url()
-    create_schema(url)
     typer.echo(f"database ready: {url}")
 
 
@@ -40,12 +37,11 @@ def import_(
     = False,
 ) -> None:
     """Import a plan file, or re-import a revised one in place."""
-    from schemas.db import create_schema, session_scope
+    from schemas.db import session_scope
     from tasks.importer import import_plan
     from tasks.plan_reader import PlanInvalid
 
     url = database_url()
-    create_schema(url)
     try:
         with session_scope(url) as session:
             report = import_plan(session, plan_file, dry_run=dry_run,

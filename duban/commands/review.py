@@ -19,12 +19,11 @@ def _day(as_of: str | None) -> dt.date:
 
 def load_review(plan: str, day: dt.date, phase: str | None) -> Any:
     from calendars.workdays import CalendarError
-    from schemas.db import create_schema, session_scope
+    from schemas.db import session_scope
     from tasks.queries import NotFound
     from tasks.review import review_plan
 
     url = database_url()
-    create_schema(url)
     try:
         with session_scope(url) as session:
             return review_plan(session, plan, day, phase=phase, calendar_dir=calendar_dir())

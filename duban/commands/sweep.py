@@ -122,7 +122,7 @@ def ack(code: Annotated[str, typer.Argument(help="The receipt code (签收编码
         as_of: Annotated[str | None, typer.Option("--as-of", help="When (default now).")]
         = None) -> None:
     """Acknowledge (签收) a 督办单 or 通报 by its receipt code."""
-    from schemas.db import create_schema, session_scope
+    from schemas.db import session_scope
     from tasks.actors import Forbidden
     from tasks.lifecycle import resolve_actor
     from tasks.outbox import UnknownReceipt, acknowledge, find_receipt
@@ -133,7 +133,6 @@ def ack(code: Annotated[str, typer.Argument(help="The receipt code (签收编码
         fail("say who acknowledges: --as UNIT, or set actor in the settings")
     at = parse_moment(as_of)
     url = database_url()
-    create_schema(url)
     try:
         with session_scope(url) as session:
             actor = resolve_actor(session, find_receipt(session, code).plan_code, who)
@@ -188,7 +187,7 @@ def sheet(
     out: Annotated[Path, typer.Option(help="Write the printable 督办单 (HTML) here.")],
 ) -> None:
     """The 督办单 of one escalation, as a printable page in the layout offices use."""
-    from schemas.db import create_schema, session_scope
+    from schemas.db import session_scope
     from schemas.tables import Escalation
     from tasks.digest import office_of
     from tasks.lifecycle import find_unit
@@ -197,7 +196,6 @@ def sheet(
     from tasks.render_documents import supervision_sheet_html
 
     url = database_url()
-    create_schema(url)
     with session_scope(url) as session:
         row = session.get(Escalation, escalation)
         try:

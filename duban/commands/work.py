@@ -42,7 +42,7 @@ app.add_typer(audit_app, name="audit")
 @contextmanager
 def acting(plan: str, who: str | None) -> Iterator[tuple[Any, Any]]:
     """A write session and the resolved actor; every refusal becomes one line and exit 2."""
-    from schemas.db import create_schema, session_scope
+    from schemas.db import session_scope
     from tasks.actors import Forbidden
     from tasks.lifecycle import ConflictError, InvalidRequest, resolve_actor
     from tasks.queries import NotFound
@@ -52,7 +52,6 @@ def acting(plan: str, who: str | None) -> Iterator[tuple[Any, Any]]:
     if who is None:
         fail("say who acts: --as office|leadership|UNIT, or set actor in the settings")
     url = database_url()
-    create_schema(url)
     try:
         with session_scope(url) as session:
             yield session, resolve_actor(session, plan, who)
@@ -214,13 +213,12 @@ def history(plan: Plan, task: TaskCode,
     """The story of a task, in order: every change, who made it, before and after."""
 
     from duban.render import table
-    from schemas.db import create_schema, session_scope
+    from schemas.db import session_scope
     from tasks.audit import history as task_history
     from tasks.lifecycle import find_unit
     from tasks.queries import NotFound, find_plan, find_task
 
     url = database_url()
-    create_schema(url)
     with session_scope(url) as session:
         try:
             found = find_plan(session, plan)
@@ -257,11 +255,10 @@ def _change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit chain; name the first event that was edited or removed."""
-    from schemas.db import create_schema, session_scope
+    from schemas.db import session_scope
     from tasks.audit import verify_chain
 
     url = database_url()
-    create_schema(url)
     with session_scope(url) as session:
         checked, broken = verify_chain(session)
     if broken is not None:
