@@ -237,13 +237,14 @@ def schema(
 
 @app.command()
 def demo(
-    plans_dir: Annotated[Path, typer.Option(help="Where the plans are (default: the bundled "
-                                            "plans/ of this checkout).")] = BUNDLED_PLANS,
+    plans_dir: Annotated[Path | None, typer.Option(help="Where the plans are (default: the "
+                                                   "bundled plans/ of this checkout).")] = None,
 ) -> None:
     """The main job on the embedded default: import the bundled plans and replay the Chongqing
     plan's whole timeline through the daily sweep; mail goes to .eml files."""
     from duban.demo import run_demo
 
+    plans_dir = plans_dir or BUNDLED_PLANS
     if not any(plans_dir.glob("*.yaml")):
         fail(f"{plans_dir}: no plan files (*.yaml) here")
     run_demo(settings(), plans_dir)
