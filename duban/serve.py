@@ -242,21 +242,30 @@ def prefect_server(settings: Settings, *, stop: threading.Event | None = None
             [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
              "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True)
-    saved = {k: os.environ.get(k) for k in ("PREFECT_HOME", "PREFECT_API_URL")}
     try:
         wait_healthy(server, timeout=SERVER_STARTUP, stop=stop)
-        os.environ.update(PREFECT_HOME=str(home), PREFECT_API_URL=server.api_url)
-        _refresh_prefect_settings()
-        yield server
+        with prefect_environment(PREFECT_HOME=str(home), PREFECT_API_URL=server.api_url):
+            yield server
     finally:
         stop_process_group(server.process)
+        log.info("Prefect server stopped")
+
+
+@contextmanager
+def prefect_environment(**updates: str) -> Iterator[None]:
+    """Point this process's Prefect settings elsewhere for a while, then put them back."""
+    saved = {key: os.environ.get(key) for key in updates}
+    os.environ.update(updates)
+    _refresh_prefect_settings()
+    try:
+        yield
+    finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
         _refresh_prefect_settings()
-        log.info("Prefect server stopped")
 
 
 def free_port() -> int:

@@ -18,7 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from duban.serve import PrefectServer, free_port, stop_process_group, wait_healthy
+from duban.serve import (
+    PrefectServer,
+    free_port,
+    prefect_environment,
+    stop_process_group,
+    wait_healthy,
+)
 from schemas.db import create_schema, session_scope
 from tasks.importer import import_plan
 
@@ -70,21 +76,12 @@ def server_env(server: PrefectServer, home: Path) -> dict[str, str]:
 def prefect_api(prefect_server: PrefectServer) -> Iterator[PrefectServer]:
     """Flows called in this test run against the session's server."""
     assert prefect_server.log_path is not None
-    updates = {"PREFECT_API_URL": prefect_server.api_url,
-               "PREFECT_HOME": str(prefect_server.log_path.parent)}
-    saved = {key: os.environ.get(key) for key in updates}
-    os.environ.update(updates)
-    _refresh_prefect_settings()
-    try:
-        yield prefect_server
-    finally:
-        _drain_prefect_workers()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        _refresh_prefect_settings()
+    with prefect_environment(PREFECT_API_URL=prefect_server.api_url,
+                             PREFECT_HOME=str(prefect_server.log_path.parent)):
+        try:
+            yield prefect_server
+        finally:
+            _drain_prefect_workers()
 
 
 @pytest.fixture
@@ -99,12 +96,6 @@ def duban_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DUBAN_HOME", str(home))
     monkeypatch.setenv("DUBAN_DATABASE_URL", url)
     return home
-
-
-def _refresh_prefect_settings() -> None:
-    from prefect.context import refresh_global_settings_context
-
-    refresh_global_settings_context()
 
 
 def _drain_prefect_workers() -> None:
