@@ -13,7 +13,7 @@ from tasks.resolution import ResolvedPlan, phase_nodes, task_nodes
 
 
 @dataclass(frozen=True)
-class Warning_:
+class LintWarning:
     """One finding, with the plan element it concerns."""
 
     where: str
@@ -23,31 +23,31 @@ class Warning_:
         return f"{self.where}: {self.message}"
 
 
-def lint_plan(plan: ResolvedPlan) -> list[Warning_]:
-    findings: list[Warning_] = []
+def lint_plan(plan: ResolvedPlan) -> list[LintWarning]:
+    findings: list[LintWarning] = []
     phases = {p.code: p for p in plan.phases}
     calendar = plan.calendar
     for task in plan.tasks:
         where = f"{plan.code} {task.code}"
         phase = phases.get(task.phase or "")
         if phase and phase.due and task.due and task.due > phase.due:
-            findings.append(Warning_(where, f"due {task.due} after its phase {phase.code} "
+            findings.append(LintWarning(where, f"due {task.due} after its phase {phase.code} "
                                             f"ends {phase.due}"))
         if task.kind == "report" and task.deadline:
             for day in task.deadline.dates or ((task.due,) if task.due else ()):
                 if calendar.covers(day) and not calendar.is_workday(day):
-                    findings.append(Warning_(where, f"report date {day} is not a working day"
+                    findings.append(LintWarning(where, f"report date {day} is not a working day"
                                                     f" ({calendar.holiday_name(day) or '周末'})"))
         if not task.assignments and task.kind != "goal":
-            findings.append(Warning_(where, "no responsible unit: held as unassigned"))
+            findings.append(LintWarning(where, "no responsible unit: held as unassigned"))
         if task.deadline is None and task.kind in ("task", "report"):
-            findings.append(Warning_(where, "no deadline"))
+            findings.append(LintWarning(where, "no deadline"))
     graph = build_graph(task_nodes(plan.tasks), phase_nodes(plan.phases))
     for task, before in schedule_conflicts(graph):
-        findings.append(Warning_(f"{plan.code} {task}", f"due before its predecessor {before}"))
+        findings.append(LintWarning(f"{plan.code} {task}", f"due before its predecessor {before}"))
     used = {t.phase for t in plan.tasks}
-    findings.extend(Warning_(f"{plan.code} phase {p.code}", "has no tasks")
+    findings.extend(LintWarning(f"{plan.code} phase {p.code}", "has no tasks")
                     for p in plan.phases if p.code not in used)
-    findings.extend(Warning_(f"{plan.code} unit {u.code}", f"{u.name} has no mail address")
+    findings.extend(LintWarning(f"{plan.code} unit {u.code}", f"{u.name} has no mail address")
                     for u in plan.spec.units if not u.emails)
     return findings

@@ -126,11 +126,16 @@ def escalations(session: Session, plan_code: str, *,
     query = select(Escalation).where(Escalation.plan_code == plan_code).order_by(Escalation.id)
     if open_only:
         query = query.where(Escalation.closed_on.is_(None))  # type: ignore[union-attr]
+    receipts: dict[tuple[int, object], str] = {}
+    for assignment_id, due, code in session.exec(
+            select(Notice.assignment_id, Notice.due, Notice.receipt_code)
+            .where(Notice.plan_code == plan_code,
+                   Notice.receipt_code.is_not(None))  # type: ignore[union-attr]
+            .order_by(Notice.id)):
+        receipts.setdefault((assignment_id, due), code or "")
     rows = []
     for esc in session.exec(query):
-        receipt = session.exec(select(Notice.receipt_code).where(
-            Notice.assignment_id == esc.assignment_id, Notice.due == esc.due,
-            Notice.receipt_code.is_not(None)).order_by(Notice.id)).first()  # type: ignore[union-attr]
+        receipt = receipts.get((esc.assignment_id, esc.due))
         rows.append({"id": esc.id, "task": esc.task_code, "unit": esc.unit_code,
                      "due": _iso(esc.due), "original_due": _iso(esc.original_due),
                      "opened_on": _iso(esc.opened_on), "overdue_workdays": esc.overdue_workdays,
