@@ -2,6 +2,7 @@
 
     sweep.py     deadline_sweep: the daily deadline sweep (notices, escalations, delivery)
     deliver.py   deliver_outbox: the outbox retry
+    review.py    phase_review and office_digest: review mails to leadership and the office
 
-prefect.yaml deploys both; `duban serve` (duban/serve.py) runs them on one machine.
+prefect.yaml deploys all four; `duban serve` (duban/serve.py) runs them on one machine.
 """
