@@ -18,10 +18,10 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).parent))
 from sweep import FLOOR, build  # noqa: E402  (the same synthetic load)
 
+from render.review import render_html  # noqa: E402
+from render.xlsx import write_xlsx  # noqa: E402
 from schemas.db import engine_for, session_scope  # noqa: E402
-from tasks.render_review import render_html  # noqa: E402
-from tasks.render_xlsx import write_xlsx  # noqa: E402
-from tasks.review import review_plan  # noqa: E402
+from tasks.review.compute import review_plan  # noqa: E402
 
 
 def timed(work):  # type: ignore[no-untyped-def]
@@ -54,18 +54,23 @@ def main() -> None:
         floor_time, rows = min(timed(floor) for _ in range(3))
         compute_time, reviews = timed(compute)
         html_time, pages = timed(lambda: [render_html(r) for r in reviews])
-        xlsx_time, _ = timed(lambda: [write_xlsx(r, folder / f"{r.plan}.xlsx")
-                                      for r in reviews])
+        xlsx_time, _ = timed(lambda: [write_xlsx(r, folder / f"{r.plan}.xlsx") for r in reviews])
     items = sum(len(r.items) for r in reviews)
     size = sum(len(p) for p in pages) / len(pages) / 1024
     print(f"data: {rows} assignments in {args.plans} plans; {items} items reviewed")
     print(f"floor (one query reading them): {floor_time:.3f} s")
-    print(f"review (compute, all plans):    {compute_time:.3f} s = "
-          f"{compute_time / floor_time:.1f}× the floor")
-    print(f"HTML (all plans):               {html_time:.3f} s = "
-          f"{html_time / floor_time:.1f}× the floor, {size:.0f} KiB a page")
-    print(f"XLSX (all plans):               {xlsx_time:.3f} s = "
-          f"{xlsx_time / floor_time:.1f}× the floor")
+    print(
+        f"review (compute, all plans):    {compute_time:.3f} s = "
+        f"{compute_time / floor_time:.1f}× the floor"
+    )
+    print(
+        f"HTML (all plans):               {html_time:.3f} s = "
+        f"{html_time / floor_time:.1f}× the floor, {size:.0f} KiB a page"
+    )
+    print(
+        f"XLSX (all plans):               {xlsx_time:.3f} s = "
+        f"{xlsx_time / floor_time:.1f}× the floor"
+    )
     total = compute_time + html_time + xlsx_time
     print(f"total review to HTML and XLSX:  {total:.3f} s = {total / floor_time:.1f}× the floor")
 

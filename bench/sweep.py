@@ -19,8 +19,8 @@ import yaml
 from sqlalchemy import text
 
 from schemas.db import create_schema, engine_for, session_scope
-from tasks.importer import import_plan
-from tasks.sweep import evaluate, plan_notices, read_open_work, record_sweep
+from tasks.plans.importer import import_plan
+from tasks.sweep.pipeline import evaluate, plan_notices, read_open_work, record_sweep
 
 FLOOR = """
 SELECT a.id, p.code, t.code, u.code, a.role, a.due, a.original_due
@@ -36,19 +36,42 @@ def synthetic_plan(index: int, tasks: int, units: int) -> dict:  # type: ignore[
     start = dt.date(2020, 1, 31)
     return {
         "plan": {"code": f"bench-{index}", "title": f"基准计划{index}", "issued": "2020-01-01"},
-        "units": [{"code": f"u{u}", "name": name, "emails": [f"u{u}@p{index}.example.org"]}
-                  for u, name in enumerate(names)] + [
-            {"code": "office", "name": "办公室", "kind": "office",
-             "emails": [f"office@p{index}.example.org"]}],
+        "units": [
+            {"code": f"u{u}", "name": name, "emails": [f"u{u}@p{index}.example.org"]}
+            for u, name in enumerate(names)
+        ]
+        + [
+            {
+                "code": "office",
+                "name": "办公室",
+                "kind": "office",
+                "emails": [f"office@p{index}.example.org"],
+            }
+        ],
         "joint_meeting": {"name": "联席会议", "convener": names[0], "office": "办公室"},
-        "phases": [{"code": "work", "kind": "implementation", "name": "实施阶段",
-                    "window": "2020年1月至2020年12月"}],
-        "tasks": [{"id": f"t{t}", "title": f"任务{t}", "phase": "work",
-                   "responsibility": {"lead": [names[t % units]],
-                                      "co": [n for n in names if n != names[t % units]]},
-                   "deadline": (start + dt.timedelta(days=t * 335 // tasks)).strftime(
-                       "%Y年%-m月%-d日")}
-                  for t in range(tasks)],
+        "phases": [
+            {
+                "code": "work",
+                "kind": "implementation",
+                "name": "实施阶段",
+                "window": "2020年1月至2020年12月",
+            }
+        ],
+        "tasks": [
+            {
+                "id": f"t{t}",
+                "title": f"任务{t}",
+                "phase": "work",
+                "responsibility": {
+                    "lead": [names[t % units]],
+                    "co": [n for n in names if n != names[t % units]],
+                },
+                "deadline": (start + dt.timedelta(days=t * 335 // tasks)).strftime(
+                    "%Y年%-m月%-d日"
+                ),
+            }
+            for t in range(tasks)
+        ],
     }
 
 
@@ -57,8 +80,10 @@ def build(url: str, folder: Path, plans: int, tasks: int, units: int) -> float:
     started = time.perf_counter()
     for index in range(plans):
         path = folder / f"bench-{index}.yaml"
-        path.write_text(yaml.safe_dump(synthetic_plan(index, tasks, units), allow_unicode=True),
-                        encoding="utf-8")
+        path.write_text(
+            yaml.safe_dump(synthetic_plan(index, tasks, units), allow_unicode=True),
+            encoding="utf-8",
+        )
         with session_scope(url) as session:
             import_plan(session, path)
     return time.perf_counter() - started
@@ -101,18 +126,27 @@ def main() -> None:
         findings = evaluate(open_items, contexts, as_of)
         planned = plan_notices(findings, contexts, as_of)
         started = time.perf_counter()
-        outcome = record_sweep(url, as_of=as_of, plan=None, findings=findings, planned=planned,
-                               contexts=contexts)
+        outcome = record_sweep(
+            url, as_of=as_of, plan=None, findings=findings, planned=planned, contexts=contexts
+        )
         written = time.perf_counter() - started
-    print(f"data: {args.plans} plans × {args.tasks} tasks × {args.units} units = {rows} open "
-          f"assignments (imported in {built:.1f} s)")
+    print(
+        f"data: {args.plans} plans × {args.tasks} tasks × {args.units} units = {rows} open "
+        f"assignments (imported in {built:.1f} s)"
+    )
     print(f"floor (one query reading them):  best {floor_best:.3f} s, median {floor_median:.3f} s")
-    print(f"sweep compute (load+evaluate+plan): best {sweep_best:.3f} s, median "
-          f"{sweep_median:.3f} s, {items} items, {notices} notices")
-    print(f"ratio sweep/floor: {sweep_best / floor_best:.2f}× (best), "
-          f"{sweep_median / floor_median:.2f}× (median)")
-    print(f"writing the outbox: {written:.3f} s for {len(outcome.written)} notices in "
-          f"{outcome.messages} messages ({written / floor_best:.1f}× the floor)")
+    print(
+        f"sweep compute (load+evaluate+plan): best {sweep_best:.3f} s, median "
+        f"{sweep_median:.3f} s, {items} items, {notices} notices"
+    )
+    print(
+        f"ratio sweep/floor: {sweep_best / floor_best:.2f}× (best), "
+        f"{sweep_median / floor_median:.2f}× (median)"
+    )
+    print(
+        f"writing the outbox: {written:.3f} s for {len(outcome.written)} notices in "
+        f"{outcome.messages} messages ({written / floor_best:.1f}× the floor)"
+    )
 
 
 if __name__ == "__main__":

@@ -57,8 +57,12 @@ class DayInfo:
     makeup: bool
 
     def as_json(self) -> dict[str, str | bool | None]:
-        return {"date": self.date.isoformat(), "workday": self.workday,
-                "holiday": self.holiday, "makeup": self.makeup}
+        return {
+            "date": self.date.isoformat(),
+            "workday": self.workday,
+            "holiday": self.holiday,
+            "makeup": self.makeup,
+        }
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -147,13 +151,17 @@ class WorkCalendar:
 
     # ------------------------------------------------------------------ internals
 
-    def _count(self, low: dt.date, high: dt.date,
-               rank: Callable[[tuple[int, ...], int], int]) -> int:
+    def _count(
+        self, low: dt.date, high: dt.date, rank: Callable[[tuple[int, ...], int], int]
+    ) -> int:
         """rank() counts a year's workdays before a day (bisect_left) or up to it (bisect_right);
         the difference of two ranks, plus the whole years between, is the count."""
         whole_years = sum(len(self._workdays_in(y)) for y in range(low.year, high.year))
-        return (whole_years + rank(self._workdays_in(high.year), high.toordinal())
-                - rank(self._workdays_in(low.year), low.toordinal()))
+        return (
+            whole_years
+            + rank(self._workdays_in(high.year), high.toordinal())
+            - rank(self._workdays_in(low.year), low.toordinal())
+        )
 
     def _works_on(self, day: dt.date) -> bool:
         if day in self._holidays:
@@ -177,8 +185,9 @@ class WorkCalendar:
         if known is None:
             self._require(year)
             first, last = dt.date(year, 1, 1).toordinal(), dt.date(year, 12, 31).toordinal()
-            known = tuple(o for o in range(first, last + 1)
-                          if self._works_on(dt.date.fromordinal(o)))
+            known = tuple(
+                o for o in range(first, last + 1) if self._works_on(dt.date.fromordinal(o))
+            )
             self._workdays[year] = known
         return known
 
@@ -187,16 +196,23 @@ def _checked(day: dt.date) -> dt.date:
     """Refuse datetimes: which calendar day an instant falls on depends on its time zone, and
     a datetime never equals a date, so holiday look-ups would silently miss."""
     if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
-        raise TypeError(f"expected a datetime.date, got {type(day).__name__} {day!r}; "
-                        "convert instants to a date in Asia/Shanghai first")
+        raise TypeError(
+            f"expected a datetime.date, got {type(day).__name__} {day!r}; "
+            "convert instants to a date in Asia/Shanghai first"
+        )
     return day
 
 
 # ---------------------------------------------------------------------- loading
 
 
-def load_calendar(region: str = "cn", *, overlays: Sequence[str] = (),
-                  weekend_fallback: bool = False, data_dir: Path | None = None) -> WorkCalendar:
+def load_calendar(
+    region: str = "cn",
+    *,
+    overlays: Sequence[str] = (),
+    weekend_fallback: bool = False,
+    data_dir: Path | None = None,
+) -> WorkCalendar:
     """The national calendar of `region` with the regional `overlays` laid over it, in order.
 
     Loads from the package data are cached, so calling this per request is cheap; a `data_dir`
@@ -224,8 +240,9 @@ class _Layer:
     raw: bytes
 
 
-def _build(region: str, overlays: tuple[str, ...], weekend_fallback: bool,
-           data_dir: Path) -> WorkCalendar:
+def _build(
+    region: str, overlays: tuple[str, ...], weekend_fallback: bool, data_dir: Path
+) -> WorkCalendar:
     national = _national_layers(region, data_dir)
     regional = [_overlay_layer(name, region, data_dir) for name in overlays]
     holidays, makeups = _merged(national, regional)
@@ -242,9 +259,13 @@ def _build(region: str, overlays: tuple[str, ...], weekend_fallback: bool,
     name = "+".join((region, *overlays))
     fallback = "+weekend-fallback" if weekend_fallback else ""
     calendar = WorkCalendar(
-        name=name, regions=(region, *overlays), years=tuple(sorted(years)),
+        name=name,
+        regions=(region, *overlays),
+        years=tuple(sorted(years)),
         version=f"{name}:{_year_ranges(sorted(years))}{fallback}@{digest.hexdigest()[:12]}",
-        weekend_fallback=weekend_fallback, _holidays=MappingProxyType(holidays), _makeups=makeups,
+        weekend_fallback=weekend_fallback,
+        _holidays=MappingProxyType(holidays),
+        _makeups=makeups,
         _fixes=tuple(fixes),
     )
     for year in calendar.years:
@@ -255,8 +276,10 @@ def _build(region: str, overlays: tuple[str, ...], weekend_fallback: bool,
 def _national_layers(region: str, data_dir: Path) -> list[_Layer]:
     folder = data_dir / region
     if region == OVERLAY_DIR_NAME or not _REGION_ID.fullmatch(region) or not folder.is_dir():
-        raise UnknownRegion(f"unknown calendar region {region!r}; national regions in "
-                            f"{_shown(data_dir)}: {', '.join(_national_regions(data_dir)) or '-'}")
+        raise UnknownRegion(
+            f"unknown calendar region {region!r}; national regions in "
+            f"{_shown(data_dir)}: {', '.join(_national_regions(data_dir)) or '-'}"
+        )
     files = sorted(folder.glob("*.toml"))
     if not files:
         raise CalendarError(f"{_shown(folder)}: no YYYY.toml data files")
@@ -267,8 +290,10 @@ def _overlay_layer(name: str, region: str, data_dir: Path) -> _Layer:
     path = data_dir / OVERLAY_DIR_NAME / f"{name}.toml"
     if not _REGION_ID.fullmatch(name) or not path.is_file():
         known = sorted(p.stem for p in (data_dir / OVERLAY_DIR_NAME).glob("*.toml"))
-        raise UnknownRegion(f"unknown regional overlay {name!r}; overlays in "
-                            f"{_shown(data_dir / OVERLAY_DIR_NAME)}: {', '.join(known) or '-'}")
+        raise UnknownRegion(
+            f"unknown regional overlay {name!r}; overlays in "
+            f"{_shown(data_dir / OVERLAY_DIR_NAME)}: {', '.join(known) or '-'}"
+        )
     return _DataFile(path).overlay_layer(region)
 
 
@@ -278,8 +303,9 @@ def _national_regions(data_dir: Path) -> list[str]:
     return sorted(p.name for p in data_dir.iterdir() if p.is_dir() and p.name != OVERLAY_DIR_NAME)
 
 
-def _merged(national: list[_Layer], regional: list[_Layer]
-            ) -> tuple[dict[dt.date, str], frozenset[dt.date]]:
+def _merged(
+    national: list[_Layer], regional: list[_Layer]
+) -> tuple[dict[dt.date, str], frozenset[dt.date]]:
     """Lay the files over each other. National files must not contradict one another; an
     overlay may add holidays (one on a national make-up day wins: the region rests) and
     make-up days, but can never turn a national holiday into a working day."""
@@ -300,14 +326,17 @@ def _merged(national: list[_Layer], regional: list[_Layer]
             makeups.pop(day, None)
         for day in layer.makeups:
             if day in holidays:
-                raise CalendarError(f"{_shown(layer.path)}: [[makeup_workdays]] {day}: is the "
-                                    f"holiday {holidays[day]}; an overlay cannot remove holidays")
+                raise CalendarError(
+                    f"{_shown(layer.path)}: [[makeup_workdays]] {day}: is the "
+                    f"holiday {holidays[day]}; an overlay cannot remove holidays"
+                )
             makeups[day] = layer.makeups[day]
     return holidays, frozenset(makeups)
 
 
-def _clash(layer: _Layer, day: dt.date, holidays: Mapping[dt.date, str],
-           makeups: Mapping[dt.date, str]) -> NoReturn:
+def _clash(
+    layer: _Layer, day: dt.date, holidays: Mapping[dt.date, str], makeups: Mapping[dt.date, str]
+) -> NoReturn:
     was = f"holiday {holidays[day]}" if day in holidays else f"make-up day for {makeups[day]}"
     raise CalendarError(f"{_shown(layer.path)}: {day} is already the {was} in another file")
 
@@ -351,38 +380,47 @@ class _DataFile:
     def national_layer(self, region: str) -> _Layer:
         """A YYYY.toml may also list the end of December of YYYY-1: a notice's 元旦 can start
         there (2019's begins 2018-12-30), and the dates belong to the notice announcing them."""
-        self.only(self.doc, "", "year", "region", "notice", "amendments", "holidays",
-                  "makeup_workdays")
+        self.only(
+            self.doc, "", "year", "region", "notice", "amendments", "holidays", "makeup_workdays"
+        )
         year = self.doc.get("year")
         if not isinstance(year, int) or isinstance(year, bool) or f"{year}.toml" != self.path.name:
-            self.fail("year", f"is {year!r}, but a data file holds the year it is named after "
-                              f"({self.path.name})")
+            self.fail(
+                "year",
+                f"is {year!r}, but a data file holds the year it is named after ({self.path.name})",
+            )
         self.text(self.doc, "region", "", equal_to=region)
         self.text(self.doc, "notice", "")
         amendments = self.doc.get("amendments", [])
         if not isinstance(amendments, list) or not all(isinstance(a, str) for a in amendments):
             self.fail("amendments", "must be a list of notice titles")
         first, last = dt.date(year - 1, 12, 1), dt.date(year, 12, 31)
-        return self.layer(frozenset({year}), lambda d: first <= d <= last,
-                          f"outside {first}..{last} (this file's year and the December before)")
+        return self.layer(
+            frozenset({year}),
+            lambda d: first <= d <= last,
+            f"outside {first}..{last} (this file's year and the December before)",
+        )
 
     def overlay_layer(self, region: str) -> _Layer:
-        self.only(self.doc, "", "region", "base", "name", "years", "holidays",
-                  "makeup_workdays")
+        self.only(self.doc, "", "region", "base", "name", "years", "holidays", "makeup_workdays")
         self.text(self.doc, "region", "", equal_to=self.path.stem)
         self.text(self.doc, "name", "")
         base = self.text(self.doc, "base", "")
         if base != region:
             self.fail("base", f"this overlay is laid over {base!r}, not over {region!r}")
         years = self.doc.get("years")
-        if (not isinstance(years, list) or not years
-                or not all(isinstance(y, int) and not isinstance(y, bool) for y in years)):
+        if (
+            not isinstance(years, list)
+            or not years
+            or not all(isinstance(y, int) and not isinstance(y, bool) for y in years)
+        ):
             self.fail("years", "must be a non-empty list of the years this overlay has data for")
         covered = frozenset(years)
         return self.layer(covered, lambda d: d.year in covered, "in a year not listed in `years`")
 
-    def layer(self, years: frozenset[int], allowed: Callable[[dt.date], bool],
-              not_allowed: str) -> _Layer:
+    def layer(
+        self, years: frozenset[int], allowed: Callable[[dt.date], bool], not_allowed: str
+    ) -> _Layer:
         holidays: dict[dt.date, str] = {}
         for i, entry in enumerate(self.tables("holidays"), start=1):
             where = f"[[holidays]] #{i}"
@@ -406,8 +444,10 @@ class _DataFile:
             day = self.day(entry, "date", where)
             reason = self.text(entry, "for", where)
             if day.weekday() < 5:
-                self.fail(f"{where} date", f"{day} is a {day:%A}; make-up working days "
-                                           "are Saturdays or Sundays")
+                self.fail(
+                    f"{where} date",
+                    f"{day} is a {day:%A}; make-up working days are Saturdays or Sundays",
+                )
             if not allowed(day):
                 self.fail(f"{where} date", f"{day} is {not_allowed}")
             if day in holidays or day in makeups:
@@ -428,8 +468,9 @@ class _DataFile:
             if key not in allowed:
                 self.fail(f"{where} {key}", f"unknown field (expected {', '.join(allowed)})")
 
-    def text(self, table: Mapping[str, Any], key: str, where: str,
-             equal_to: str | None = None) -> str:
+    def text(
+        self, table: Mapping[str, Any], key: str, where: str, equal_to: str | None = None
+    ) -> str:
         value = table.get(key)
         if not isinstance(value, str) or not value.strip():
             self.fail(f"{where} {key}", "must be a non-empty string")

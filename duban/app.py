@@ -51,12 +51,17 @@ def calendar_dir() -> Path | None:
     return settings().calendar_dir
 
 
-def show_rows(title: str, rows_of: Callable[[Any], list[dict[str, Any]]],
-              columns: Sequence[str], *, as_json: bool) -> None:
+def show_rows(
+    title: str,
+    rows_of: Callable[[Any], list[dict[str, Any]]],
+    columns: Sequence[str],
+    *,
+    as_json: bool,
+) -> None:
     """Run one read-only query in a fresh session; print its rows as JSON or a table."""
-    from duban.render import table
+    from duban.terminal import table
     from schemas.db import session_scope
-    from tasks.queries import NotFound
+    from tasks.plans.queries import NotFound
 
     url = database_url()
     with session_scope(url) as session:
@@ -90,8 +95,9 @@ def parse_moment(text: str | None, option: str = "--as-of") -> dt.datetime:
     if isinstance(parsed, dt.datetime):
         return _plain(parsed)
     if isinstance(parsed, dt.date):
-        return _plain(pendulum.datetime(parsed.year, parsed.month, parsed.day, 12,
-                                        tz="Asia/Shanghai"))
+        return _plain(
+            pendulum.datetime(parsed.year, parsed.month, parsed.day, 12, tz="Asia/Shanghai")
+        )
     fail(f"{option}: {text!r} is not a date or time")
 
 

@@ -15,16 +15,22 @@ from sqlmodel import func, select
 
 from duban.replay import replay_story
 from duban.settings import Settings
+from render.review import render_html
 from schemas.db import create_schema, session_scope
 from schemas.tables import Escalation, Notice, OutboxMessage
-from tasks.delivery import EmlOutbox
-from tasks.importer import import_plan
-from tasks.render_review import render_html
-from tasks.review import review_plan
+from tasks.plans.importer import import_plan
+from tasks.review.compute import review_plan
+from tasks.sweep.delivery import EmlOutbox
 
 console = Console()
-LEVELS = {"reminder": "提醒", "due": "到期提醒", "urge": "催办", "supervise": "督办",
-          "report": "通报", "unacknowledged": "未签收"}
+LEVELS = {
+    "reminder": "提醒",
+    "due": "到期提醒",
+    "urge": "催办",
+    "supervise": "督办",
+    "report": "通报",
+    "unacknowledged": "未签收",
+}
 
 
 def run_demo(settings: Settings, plans_dir: Path) -> None:
@@ -37,13 +43,17 @@ def run_demo(settings: Settings, plans_dir: Path) -> None:
     with session_scope(url) as session:
         for path in sorted(plans_dir.glob("*.yaml")):
             report = import_plan(session, path)
-            console.print(f"imported [bold]{report.plan}[/bold] ({path.name}): {report.tasks} "
-                          f"tasks, {report.assignments} assignments")
+            console.print(
+                f"imported [bold]{report.plan}[/bold] ({path.name}): {report.tasks} "
+                f"tasks, {report.assignments} assignments"
+            )
     for story in sorted((plans_dir / "stories").glob("*.yaml")):
         console.print(f"replaying {story.name}: a sweep every working morning …")
         replay = replay_story(url, story, EmlOutbox(outbox))
-        console.print(f"{replay.days} days, {replay.events} story events, "
-                      f"{replay.delivered} mails delivered, {replay.failed} failed")
+        console.print(
+            f"{replay.days} days, {replay.events} story events, "
+            f"{replay.delivered} mails delivered, {replay.failed} failed"
+        )
         _summary(url, outbox)
         _final_review(url, replay.plan, replay.last_day, home)
     console.print(f"database: {url}  ({time.perf_counter() - started:.1f} s)")
@@ -56,23 +66,29 @@ def _final_review(url: str, plan: str, day: dt.date, home: Path) -> None:
         whole = review_plan(session, plan, day)
     path = home / f"{plan}-final-evaluation.html"
     path.write_text(render_html(review), encoding="utf-8")
-    console.print(f"final evaluation review ({whole.counts.completion_pct}% complete, "
-                  f"{whole.counts.on_time_pct}% on time, first in the ranking: "
-                  f"{whole.units[0].name}): {path}")
+    console.print(
+        f"final evaluation review ({whole.counts.completion_pct}% complete, "
+        f"{whole.counts.on_time_pct}% on time, first in the ranking: "
+        f"{whole.units[0].name}): {path}"
+    )
 
 
 def _summary(url: str, outbox: Path) -> None:
     with session_scope(url) as session:
-        levels = dict(session.exec(select(Notice.level, func.count()).group_by(Notice.level)
-                                   ).all())
+        levels = dict(session.exec(select(Notice.level, func.count()).group_by(Notice.level)).all())
         copies = session.exec(select(func.count()).where(Notice.in_copy)).one()
         opened = session.exec(select(func.count()).select_from(Escalation)).one()
-        closed = session.exec(select(func.count()).where(Escalation.closed_on.is_not(None))  # type: ignore[union-attr]
-                              ).one()
-        still_open = session.exec(select(Escalation).where(Escalation.closed_on.is_(None))  # type: ignore[union-attr]
-                                  ).all()
-        unacked = session.exec(select(func.count()).where(
-            Notice.receipt_code.is_not(None), Notice.acknowledged_at.is_(None))).one()  # type: ignore[union-attr]
+        closed = session.exec(
+            select(func.count()).where(Escalation.closed_on.is_not(None))  # type: ignore[union-attr]
+        ).one()
+        still_open = session.exec(
+            select(Escalation).where(Escalation.closed_on.is_(None))  # type: ignore[union-attr]
+        ).all()
+        unacked = session.exec(
+            select(func.count()).where(
+                Notice.receipt_code.is_not(None), Notice.acknowledged_at.is_(None)
+            )
+        ).one()  # type: ignore[union-attr]
         sent = session.exec(select(func.count()).where(OutboxMessage.status == "sent")).one()
     grid = Table(title="notices by level")
     for column in ("level", "级别", "notices"):
@@ -81,8 +97,9 @@ def _summary(url: str, outbox: Path) -> None:
         grid.add_row(level, name, str(levels.get(level, 0)))
     console.print(grid)
     console.print(f"of which copies to the joint meeting office: {copies}")
-    console.print(f"escalations (督办) opened {opened}, closed {closed}, still open "
-                  f"{len(still_open)}: " + ", ".join(f"{e.task_code} {e.unit_code}"
-                                                     for e in still_open))
+    console.print(
+        f"escalations (督办) opened {opened}, closed {closed}, still open "
+        f"{len(still_open)}: " + ", ".join(f"{e.task_code} {e.unit_code}" for e in still_open)
+    )
     console.print(f"督办单/通报 not acknowledged: {unacked}")
     console.print(f"{sent} mails delivered as .eml files in {outbox}")

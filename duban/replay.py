@@ -14,10 +14,10 @@ from sqlmodel import Session, select
 
 from schemas.db import session_scope
 from schemas.tables import ExtensionRequest, Notice
-from tasks import lifecycle
-from tasks.delivery import Transport
-from tasks.outbox import acknowledge, deliver_pending
-from tasks.sweep import sweep_once
+from tasks.sweep.delivery import Transport
+from tasks.sweep.outbox import acknowledge, deliver_pending
+from tasks.sweep.pipeline import sweep_once
+from tasks.work import lifecycle
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 
@@ -37,8 +37,12 @@ class Replay:
     events: int = 0
 
 
-def replay_story(url: str, story_path: Path, transport: Transport,
-                 on_day: Callable[[dt.date, Any], None] | None = None) -> Replay:
+def replay_story(
+    url: str,
+    story_path: Path,
+    transport: Transport,
+    on_day: Callable[[dt.date, Any], None] | None = None,
+) -> Replay:
     story = yaml.safe_load(story_path.read_text(encoding="utf-8"))
     plan = story["plan"]
     events: dict[dt.date, list[dict[str, Any]]] = {}
@@ -82,20 +86,35 @@ def perform(session: Session, plan: str, event: dict[str, Any], at: dt.datetime)
     elif action == "return":
         lifecycle.return_submission(session, unit=unit, reason=event["reason"], **common)
     elif action == "extend":
-        lifecycle.request_extension(session, new_due=event["to"], reason=event["reason"],
-                                    unit=unit, **common)
+        lifecycle.request_extension(
+            session, new_due=event["to"], reason=event["reason"], unit=unit, **common
+        )
     elif action == "decide":
         work = lifecycle.find_work(session, plan, task, unit)
-        request = session.exec(select(ExtensionRequest).where(
-            ExtensionRequest.assignment_id == work.assignment.id,
-            ExtensionRequest.state == "requested")).one()
-        lifecycle.decide_extension(session, actor=actor, plan=plan, request_id=request.id or 0,
-                                   approve=event["approve"], reason=event["reason"], at=at)
+        request = session.exec(
+            select(ExtensionRequest).where(
+                ExtensionRequest.assignment_id == work.assignment.id,
+                ExtensionRequest.state == "requested",
+            )
+        ).one()
+        lifecycle.decide_extension(
+            session,
+            actor=actor,
+            plan=plan,
+            request_id=request.id or 0,
+            approve=event["approve"],
+            reason=event["reason"],
+            at=at,
+        )
     elif action == "ack":
         work = lifecycle.find_work(session, plan, task, unit)
-        notice = session.exec(select(Notice).where(
-            Notice.assignment_id == work.assignment.id, Notice.level == event["level"],
-            Notice.receipt_code.is_not(None))).first()  # type: ignore[union-attr]
+        notice = session.exec(
+            select(Notice).where(
+                Notice.assignment_id == work.assignment.id,
+                Notice.level == event["level"],
+                Notice.receipt_code.is_not(None),
+            )
+        ).first()  # type: ignore[union-attr]
         if notice is None:
             raise ValueError(f"story: no {event['level']} notice on {task} for {unit} yet")
         acknowledge(session, code=notice.receipt_code or "", actor=actor, at=at)

@@ -87,13 +87,20 @@ def job_specs() -> list[JobSpec]:
     """The jobs of `duban serve`, with the fixed ids they keep in the job store."""
     quarter_hours = dt.datetime(2019, 1, 1, tzinfo=TIMEZONE)
     return [
-        JobSpec("duban-deadline-sweep", "deadline sweep (daily 08:30)",
-                f"{__name__}:{run_deadline_sweep.__name__}",
-                CronTrigger(hour=8, minute=30, timezone=TIMEZONE), SWEEP_GRACE),
-        JobSpec("duban-outbox-retry", "outbox retry (every 15 minutes)",
-                f"{__name__}:{run_outbox_retry.__name__}",
-                IntervalTrigger(minutes=15, start_date=quarter_hours, timezone=TIMEZONE),
-                OUTBOX_GRACE),
+        JobSpec(
+            "duban-deadline-sweep",
+            "deadline sweep (daily 08:30)",
+            f"{__name__}:{run_deadline_sweep.__name__}",
+            CronTrigger(hour=8, minute=30, timezone=TIMEZONE),
+            SWEEP_GRACE,
+        ),
+        JobSpec(
+            "duban-outbox-retry",
+            "outbox retry (every 15 minutes)",
+            f"{__name__}:{run_outbox_retry.__name__}",
+            IntervalTrigger(minutes=15, start_date=quarter_hours, timezone=TIMEZONE),
+            OUTBOX_GRACE,
+        ),
     ]
 
 
@@ -117,8 +124,7 @@ def build_scheduler(settings: Settings) -> Scheduler:
     return Scheduler(
         jobstores={"default": store},
         executors={"default": ThreadPoolExecutor(max_workers=2)},
-        job_defaults={"coalesce": True, "misfire_grace_time": OUTBOX_GRACE,
-                      "max_instances": 1},
+        job_defaults={"coalesce": True, "misfire_grace_time": OUTBOX_GRACE, "max_instances": 1},
         timezone=TIMEZONE,
         daemon=True,
     )
@@ -138,14 +144,25 @@ def schedule_jobs(scheduler: Scheduler) -> None:
             log.warning("replacing the stored job %s, which cannot be read: %s", spec.id, exc)
             stored = None
         keep: dict[str, Any] = {}
-        if (stored is not None and stored.func_ref == spec.func
-                and str(stored.trigger) == str(spec.trigger)
-                and getattr(stored.trigger, "timezone", None) == TIMEZONE
-                and stored.next_run_time is not None):
+        if (
+            stored is not None
+            and stored.func_ref == spec.func
+            and str(stored.trigger) == str(spec.trigger)
+            and getattr(stored.trigger, "timezone", None) == TIMEZONE
+            and stored.next_run_time is not None
+        ):
             keep["next_run_time"] = stored.next_run_time
-        scheduler.add_job(spec.func, spec.trigger, id=spec.id, name=spec.name,
-                          misfire_grace_time=spec.misfire_grace_time, coalesce=True,
-                          max_instances=1, replace_existing=True, **keep)
+        scheduler.add_job(
+            spec.func,
+            spec.trigger,
+            id=spec.id,
+            name=spec.name,
+            misfire_grace_time=spec.misfire_grace_time,
+            coalesce=True,
+            max_instances=1,
+            replace_existing=True,
+            **keep,
+        )
 
 
 def serve(settings: Settings) -> None:
@@ -158,8 +175,11 @@ def serve(settings: Settings) -> None:
     (status 130). Must be called from the main thread (it installs signal handlers). Raises
     ServeError when the server does not come up or dies.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s | %(levelname)-7s | %(name)s"
-                        " - %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s | %(levelname)-7s | %(name)s - %(message)s",
+        datefmt="%H:%M:%S",
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Prefect API call
     stop = threading.Event()
 
@@ -168,8 +188,10 @@ def serve(settings: Settings) -> None:
             for s in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(s, signal.SIG_IGN)
             raise KeyboardInterrupt
-        log.info("%s: stopping after the running jobs finish (Ctrl-C again to stop now)",
-                 signal.Signals(signum).name)
+        log.info(
+            "%s: stopping after the running jobs finish (Ctrl-C again to stop now)",
+            signal.Signals(signum).name,
+        )
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -220,8 +242,9 @@ class PrefectServer:
 
 
 @contextmanager
-def prefect_server(settings: Settings, *, stop: threading.Event | None = None
-                   ) -> Iterator[PrefectServer]:
+def prefect_server(
+    settings: Settings, *, stop: threading.Event | None = None
+) -> Iterator[PrefectServer]:
     """The Prefect server flows report to, with PREFECT_API_URL set in this process (waiting
     for it stops early when `stop` is set)."""
     given = os.environ.get("PREFECT_API_URL")
@@ -239,9 +262,23 @@ def prefect_server(settings: Settings, *, stop: threading.Event | None = None
     with open(server.log_path, "ab") as output:
         # Its own session: Ctrl-C reaches this process only, which stops the server last.
         server.process = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-             "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     try:
         wait_healthy(server, timeout=SERVER_STARTUP, stop=stop)
         with prefect_environment(PREFECT_HOME=str(home), PREFECT_API_URL=server.api_url):
@@ -274,8 +311,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_healthy(server: PrefectServer, *, timeout: float,
-                 stop: threading.Event | None = None) -> None:
+def wait_healthy(
+    server: PrefectServer, *, timeout: float, stop: threading.Event | None = None
+) -> None:
     """Wait until the server answers /api/health (or `stop` is set)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -290,8 +328,9 @@ def wait_healthy(server: PrefectServer, *, timeout: float,
             pass
         time.sleep(0.25)
     where = f"see {server.log_path}" if server.log_path else "is PREFECT_API_URL right?"
-    raise ServeError(f"no Prefect server answered at {server.api_url} within {timeout:.0f} s; "
-                     f"{where}")
+    raise ServeError(
+        f"no Prefect server answered at {server.api_url} within {timeout:.0f} s; {where}"
+    )
 
 
 def stop_process_group(process: subprocess.Popen[bytes] | None, timeout: float = 20) -> None:

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.home / 'duban.db'}"
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,  # type: ignore[no-untyped-def, override]
-                                   dotenv_settings, file_secret_settings):
+    def settings_customise_sources(
+        cls,
+        settings_cls,
+        init_settings,
+        env_settings,  # type: ignore[no-untyped-def, override]
+        dotenv_settings,
+        file_secret_settings,
+    ):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))

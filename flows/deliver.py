@@ -1,7 +1,7 @@
 """The outbox retry as a Prefect flow: deliver what is waiting, in batches.
 
 `deliver_outbox` hands every message that is due (new, or failed earlier and past its backoff)
-to the configured transport, through `tasks.outbox.deliver_pending`: one task run per batch of
+to the configured transport, through `tasks.sweep.outbox.deliver_pending`: one task run per batch of
 up to 500 messages, never one per mail. The claim in the outbox makes several workers (or this
 flow and a sweep delivering at once) safe: a message is sent by one of them only.
 
@@ -21,24 +21,25 @@ from pydantic import Field
 from duban.mail import transport_from
 from duban.settings import Settings
 from schemas.db import create_schema
-from tasks.outbox import DeliveryReport, deliver_pending
+from tasks.sweep.outbox import DeliveryReport, deliver_pending
 
 BATCH = 500
 MAX_BATCHES = 20  # 10,000 messages a run; the rest waits for the next run
 
 
-@task(name="deliver outbox batch", cache_policy=NONE, retries=3,
-      retry_delay_seconds=[10, 60, 180])
+@task(name="deliver outbox batch", cache_policy=NONE, retries=3, retry_delay_seconds=[10, 60, 180])
 def deliver_batch(settings: Settings, limit: int = BATCH) -> DeliveryReport:
     """Deliver up to `limit` due messages. A failed send is not an error here (the outbox
     backs it off); the retries cover the database or the transport being unreachable."""
     # UTC, like the outbox's own timestamps: SQLite keeps datetimes without their zone.
-    return deliver_pending(settings.url, transport_from(settings), now=dt.datetime.now(dt.UTC),
-                           limit=limit)
+    return deliver_pending(
+        settings.url, transport_from(settings), now=dt.datetime.now(dt.UTC), limit=limit
+    )
 
 
-def deliver_all(settings: Settings, *, limit: int = BATCH,
-                max_batches: int = MAX_BATCHES) -> DeliveryReport:
+def deliver_all(
+    settings: Settings, *, limit: int = BATCH, max_batches: int = MAX_BATCHES
+) -> DeliveryReport:
     """Batches until the outbox has nothing due (a short batch), inside a running flow."""
     total = DeliveryReport()
     for _ in range(max_batches):
@@ -52,9 +53,10 @@ def deliver_all(settings: Settings, *, limit: int = BATCH,
 
 
 @flow(name="deliver-outbox", log_prints=False)
-def deliver_outbox(limit: Annotated[int, Field(ge=1, le=5000)] = BATCH,
-                   max_batches: Annotated[int, Field(ge=1, le=200)] = MAX_BATCHES
-                   ) -> dict[str, Any]:
+def deliver_outbox(
+    limit: Annotated[int, Field(ge=1, le=5000)] = BATCH,
+    max_batches: Annotated[int, Field(ge=1, le=200)] = MAX_BATCHES,
+) -> dict[str, Any]:
     """Retry the outbox: deliver every message that is due, in batches.
 
     Args:
@@ -65,7 +67,14 @@ def deliver_outbox(limit: Annotated[int, Field(ge=1, le=5000)] = BATCH,
     create_schema(settings.url)
     report = deliver_all(settings, limit=limit, max_batches=max_batches)
     logger = get_run_logger()
-    logger.info("delivered %d, failed %d (given up %d)", len(report.delivered),
-                len(report.failed), len(report.given_up))
-    return {"delivered": len(report.delivered), "failed": len(report.failed),
-            "given_up": len(report.given_up)}
+    logger.info(
+        "delivered %d, failed %d (given up %d)",
+        len(report.delivered),
+        len(report.failed),
+        len(report.given_up),
+    )
+    return {
+        "delivered": len(report.delivered),
+        "failed": len(report.failed),
+        "given_up": len(report.given_up),
+    }

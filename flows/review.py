@@ -17,16 +17,22 @@ from sqlmodel import select
 from duban.settings import Settings
 from flows.deliver import deliver_all
 from flows.sweep import today
+from render.review import render_markdown
 from schemas.db import create_schema, session_scope
 from schemas.tables import Plan
-from tasks.digest import phases_ended, queue_office_digest, queue_phase_review
-from tasks.render_review import render_markdown
-from tasks.review import review_plan
+from tasks.review.compute import review_plan
+from tasks.sweep.digest import phases_ended, queue_office_digest, queue_phase_review
 
 
 @task(name="queue reviews", cache_policy=NONE, retries=2, retry_delay_seconds=10)
-def queue_reviews(settings: Settings, day: dt.date, plan: str | None, phase: str | None,
-                  on_demand: bool, digest: bool) -> list[str]:
+def queue_reviews(
+    settings: Settings,
+    day: dt.date,
+    plan: str | None,
+    phase: str | None,
+    on_demand: bool,
+    digest: bool,
+) -> list[str]:
     """Queue the mails due today; returns their subjects (empty when all were sent before)."""
     create_schema(settings.url)
     queued = []
@@ -38,42 +44,62 @@ def queue_reviews(settings: Settings, day: dt.date, plan: str | None, phase: str
             elif on_demand:
                 messages = [queue_phase_review(session, code, day, phase=phase, on_demand=True)]
             else:
-                messages = [queue_phase_review(session, code, day, phase=p.code)
-                            for p in phases_ended(session, code, day)]
+                messages = [
+                    queue_phase_review(session, code, day, phase=p.code)
+                    for p in phases_ended(session, code, day)
+                ]
             queued += [m.subject for m in messages if m is not None]
     return queued
 
 
 @task(name="publish review", cache_policy=NONE)
-def publish_review(settings: Settings, day: dt.date, plan: str | None, phase: str | None,
-                   queued: list[str]) -> str:
+def publish_review(
+    settings: Settings, day: dt.date, plan: str | None, phase: str | None, queued: list[str]
+) -> str:
     """One Markdown artifact: the review itself for one plan, else the list of mails queued."""
     if plan is not None:
         with session_scope(settings.url) as session:
             markdown = render_markdown(review_plan(session, plan, day, phase=phase))
     else:
-        markdown = f"# Reviews of {day}\n\n" + ("\n".join(f"- {s}" for s in queued)
-                                                 or "Nothing due today.") + "\n"
-    return str(create_markdown_artifact(key=f"review-{plan or 'all'}".lower(),
-                                        markdown=markdown,
-                                        description=f"Reviews as of {day}"))
+        markdown = (
+            f"# Reviews of {day}\n\n"
+            + ("\n".join(f"- {s}" for s in queued) or "Nothing due today.")
+            + "\n"
+        )
+    return str(
+        create_markdown_artifact(
+            key=f"review-{plan or 'all'}".lower(),
+            markdown=markdown,
+            description=f"Reviews as of {day}",
+        )
+    )
 
 
-def _run(day: dt.date, plan: str | None, phase: str | None, on_demand: bool,
-         digest: bool) -> dict[str, Any]:
+def _run(
+    day: dt.date, plan: str | None, phase: str | None, on_demand: bool, digest: bool
+) -> dict[str, Any]:
     settings = Settings()
     queued = queue_reviews(settings, day, plan, phase, on_demand, digest)
     report = deliver_all(settings)
     publish_review(settings, day, plan, phase, queued)
-    get_run_logger().info("%s: queued %d mail(s), delivered %d", day, len(queued),
-                          len(report.delivered))
-    return {"as_of": day.isoformat(), "queued": queued, "delivered": len(report.delivered),
-            "failed": len(report.failed)}
+    get_run_logger().info(
+        "%s: queued %d mail(s), delivered %d", day, len(queued), len(report.delivered)
+    )
+    return {
+        "as_of": day.isoformat(),
+        "queued": queued,
+        "delivered": len(report.delivered),
+        "failed": len(report.failed),
+    }
 
 
 @flow(name="phase-review", log_prints=False)
-def phase_review(as_of: dt.date | None = None, plan: str | None = None,
-                 phase: str | None = None, on_demand: bool = False) -> dict[str, Any]:
+def phase_review(
+    as_of: dt.date | None = None,
+    plan: str | None = None,
+    phase: str | None = None,
+    on_demand: bool = False,
+) -> dict[str, Any]:
     """Mail leadership the review of each phase that has ended (once per phase), or, on
     demand, the review of one phase (kind or code) or of the whole plan.
 

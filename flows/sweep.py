@@ -1,5 +1,5 @@
 """The daily deadline sweep as a Prefect flow: six task runs around the plain functions of
-`tasks.sweep` and `tasks.outbox`, which do all the work (and are tested without Prefect).
+`tasks.sweep.pipeline` and `tasks.sweep.outbox`, which do all the work (and are tested without Prefect).
 
     load open work    contexts of the plans, open dated items, 督办单/通报 awaiting receipt
     evaluate          the rung each item has reached on `as_of`
@@ -35,7 +35,7 @@ from duban.settings import Settings
 from flows.deliver import deliver_all
 from schemas.db import create_schema
 from schemas.tables import Notice
-from tasks.sweep import (
+from tasks.sweep.pipeline import (
     Finding,
     OpenItem,
     PlanContext,
@@ -61,8 +61,13 @@ def worth_retrying(_task: Any, _task_run: Any, state: Any) -> bool:
     return not isinstance(state.result(raise_on_failure=False), LookupError)
 
 
-@task(name="load open work", cache_policy=NONE, retries=2, retry_delay_seconds=10,
-      retry_condition_fn=worth_retrying)
+@task(
+    name="load open work",
+    cache_policy=NONE,
+    retries=2,
+    retry_delay_seconds=10,
+    retry_condition_fn=worth_retrying,
+)
 def load_open_work(settings: Settings, as_of: dt.date, plan: str | None) -> OpenWork:
     create_schema(settings.url)
     contexts, items = read_open_work(settings.url, plan=plan, calendar_dir=settings.calendar_dir)
@@ -71,44 +76,73 @@ def load_open_work(settings: Settings, as_of: dt.date, plan: str | None) -> Open
 
 
 @task(name="evaluate", cache_policy=NONE)
-def evaluate_items(items: list[OpenItem], contexts: dict[str, PlanContext],
-                   as_of: dt.date) -> list[Finding]:
+def evaluate_items(
+    items: list[OpenItem], contexts: dict[str, PlanContext], as_of: dt.date
+) -> list[Finding]:
     return evaluate(items, contexts, as_of)
 
 
 @task(name="plan notices", cache_policy=NONE)
-def plan_all_notices(findings: list[Finding], contexts: dict[str, PlanContext], as_of: dt.date,
-                     waiting: list[Notice]) -> list[PlannedNotice]:
+def plan_all_notices(
+    findings: list[Finding], contexts: dict[str, PlanContext], as_of: dt.date, waiting: list[Notice]
+) -> list[PlannedNotice]:
     return plan_notices(findings, contexts, as_of, waiting)
 
 
 @task(name="write outbox", cache_policy=NONE, retries=2, retry_delay_seconds=10)
-def write_outbox(settings: Settings, as_of: dt.date, plan: str | None, findings: list[Finding],
-                 planned: list[PlannedNotice], contexts: dict[str, PlanContext],
-                 dry_run: bool) -> SweepOutcome:
+def write_outbox(
+    settings: Settings,
+    as_of: dt.date,
+    plan: str | None,
+    findings: list[Finding],
+    planned: list[PlannedNotice],
+    contexts: dict[str, PlanContext],
+    dry_run: bool,
+) -> SweepOutcome:
     """One transaction; a retry after a failure is safe (each notice is written once)."""
-    return record_sweep(settings.url, as_of=as_of, plan=plan, findings=findings,
-                        planned=planned, contexts=contexts, dry_run=dry_run)
+    return record_sweep(
+        settings.url,
+        as_of=as_of,
+        plan=plan,
+        findings=findings,
+        planned=planned,
+        contexts=contexts,
+        dry_run=dry_run,
+    )
 
 
 @task(name="publish summary", cache_policy=NONE)
-def publish_summary(summary: dict[str, Any], *, plan: str | None, dry_run: bool,
-                    messages: int) -> str:
+def publish_summary(
+    summary: dict[str, Any], *, plan: str | None, dry_run: bool, messages: int
+) -> str:
     """A table artifact (key `deadline-sweep`) with the counts of this run."""
-    rows = [{"what": f"notices: {level}", "count": count} for level, count
-            in sorted(Counter(n["level"] for n in summary["notices"]).items())]
-    rows += [{"what": "notices", "count": len(summary["notices"])},
-             {"what": "messages", "count": messages},
-             {"what": "escalations opened", "count": summary["escalations_opened"]},
-             {"what": "escalations closed", "count": summary["escalations_closed"]},
-             {"what": "delivered", "count": summary["delivered"]},
-             {"what": "failed", "count": summary["failed"]}]
+    rows = [
+        {"what": f"notices: {level}", "count": count}
+        for level, count in sorted(Counter(n["level"] for n in summary["notices"]).items())
+    ]
+    rows += [
+        {"what": "notices", "count": len(summary["notices"])},
+        {"what": "messages", "count": messages},
+        {"what": "escalations opened", "count": summary["escalations_opened"]},
+        {"what": "escalations closed", "count": summary["escalations_closed"]},
+        {"what": "delivered", "count": summary["delivered"]},
+        {"what": "failed", "count": summary["failed"]},
+    ]
     scope = f"plan {plan}" if plan else "all plans"
-    state = (f"skipped: {summary['skipped']}" if "skipped" in summary
-             else "dry run, nothing written or sent" if dry_run else "done")
-    return str(create_table_artifact(
-        key=ARTIFACT_KEY, table=rows,
-        description=f"Deadline sweep of {summary['as_of']} ({scope}): {state}"))
+    state = (
+        f"skipped: {summary['skipped']}"
+        if "skipped" in summary
+        else "dry run, nothing written or sent"
+        if dry_run
+        else "done"
+    )
+    return str(
+        create_table_artifact(
+            key=ARTIFACT_KEY,
+            table=rows,
+            description=f"Deadline sweep of {summary['as_of']} ({scope}): {state}",
+        )
+    )
 
 
 def today() -> dt.date:
@@ -118,8 +152,9 @@ def today() -> dt.date:
 
 
 @flow(name="deadline-sweep", log_prints=False)
-def deadline_sweep(as_of: dt.date | None = None, plan: str | None = None,
-                   dry_run: bool = False) -> dict[str, Any]:
+def deadline_sweep(
+    as_of: dt.date | None = None, plan: str | None = None, dry_run: bool = False
+) -> dict[str, Any]:
     """Sweep the open work as of a day: notices, escalations, delivery.
 
     Skipped, with a log line and `"skipped"` in the result, on a day that is not a working
@@ -136,10 +171,14 @@ def deadline_sweep(as_of: dt.date | None = None, plan: str | None = None,
     contexts, items, waiting = load_open_work(settings, day, plan)
     working = working_plans(contexts, day)
     if not working:
-        plans = (", ".join(sorted(contexts)) if len(contexts) <= 5
-                 else f"any of the {len(contexts)} plans")
-        reason = (f"{day} is not a working day for {plans}" if contexts
-                  else "no plan has been imported")
+        plans = (
+            ", ".join(sorted(contexts))
+            if len(contexts) <= 5
+            else f"any of the {len(contexts)} plans"
+        )
+        reason = (
+            f"{day} is not a working day for {plans}" if contexts else "no plan has been imported"
+        )
         logger.info("skipping the sweep: %s", reason)
         summary = {**sweep_summary(day, None, None), "skipped": reason}
         publish_summary(quote(summary), plan=plan, dry_run=dry_run, messages=0)
@@ -148,13 +187,22 @@ def deadline_sweep(as_of: dt.date | None = None, plan: str | None = None,
         logger.info("%s is not a working day for %s: not swept", day, ", ".join(resting))
     findings = evaluate_items(quote(items), quote(contexts), day)
     planned = plan_all_notices(quote(findings), quote(contexts), day, quote(waiting))
-    outcome = write_outbox(settings, day, plan, quote(findings), quote(planned), quote(contexts),
-                           dry_run)
+    outcome = write_outbox(
+        settings, day, plan, quote(findings), quote(planned), quote(contexts), dry_run
+    )
     report = None if dry_run else deliver_all(settings)
     summary = sweep_summary(day, outcome, report)
-    logger.info("%s: %s %d notice(s) in %d message(s); escalations opened %d, closed %d; "
-                "delivered %d, failed %d", day, "would write" if dry_run else "wrote",
-                len(summary["notices"]), outcome.messages, outcome.escalations_opened,
-                outcome.escalations_closed, summary["delivered"], summary["failed"])
+    logger.info(
+        "%s: %s %d notice(s) in %d message(s); escalations opened %d, closed %d; "
+        "delivered %d, failed %d",
+        day,
+        "would write" if dry_run else "wrote",
+        len(summary["notices"]),
+        outcome.messages,
+        outcome.escalations_opened,
+        outcome.escalations_closed,
+        summary["delivered"],
+        summary["failed"],
+    )
     publish_summary(quote(summary), plan=plan, dry_run=dry_run, messages=outcome.messages)
     return summary

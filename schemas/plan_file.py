@@ -19,7 +19,13 @@ Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
 UnitRef = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
 PhaseKind = Literal["launch", "implementation", "midterm_review", "final_evaluation"]
 UnitKind = Literal[
-    "department", "district", "agency", "institution", "association", "office", "leadership",
+    "department",
+    "district",
+    "agency",
+    "institution",
+    "association",
+    "office",
+    "leadership",
     "other",
 ]
 TaskKind = Literal["task", "measure", "goal", "report"]
@@ -45,13 +51,17 @@ class DeadlineReading(Strict):
     """Overrides for the readings of genuinely ambiguous deadline forms (see docs/deadlines.md)."""
 
     day_before: Literal["by", "before"] = Field(
-        "by", description='"9月15日前": by that day (inclusive), or before it')
+        "by", description='"9月15日前": by that day (inclusive), or before it'
+    )
     month_before: Literal["by", "before"] = Field(
-        "by", description='"2019年9月前": by the end of September, or before September starts')
+        "by", description='"2019年9月前": by the end of September, or before September starts'
+    )
     year_before: Literal["by", "before"] = Field(
-        "by", description='"2022年前": by the end of 2022, or before 2022 starts')
+        "by", description='"2022年前": by the end of 2022, or before 2022 starts'
+    )
     approximate: Literal["accept", "reject"] = Field(
-        "accept", description='"每两年左右": accept the approximation (with a note) or reject it')
+        "accept", description='"每两年左右": accept the approximation (with a note) or reject it'
+    )
     non_workday: Literal["next_workday", "keep"] = Field(
         "next_workday",
         description="A due date on a rest day moves to the next working day (民法典 第二百零三条)"
@@ -184,19 +194,31 @@ class EscalationPolicy(Strict):
     """The escalation ladder (see docs/sweep.md); every number is in working days."""
 
     remind_before: list[Annotated[int, Field(ge=1)]] = Field(
-        default_factory=lambda: [5, 1], description="Reminders this many working days before due")
+        default_factory=lambda: [5, 1], description="Reminders this many working days before due"
+    )
     remind_on_due: bool = Field(True, description="A reminder on the due date itself")
     urge_after: int = Field(1, ge=1, description="催办 to the lead unit, office in copy")
     supervise_after: int = Field(5, ge=1, description="督办: an escalation opened at the office")
     report_after: int = Field(15, ge=1, description="通报 to leadership")
     report_after_critical: int = Field(5, ge=1, description="通报 for items on the critical path")
     co_lead_time: int = Field(
-        0, ge=0, description="Co-responsible units' internal deadline, this many working days "
-        "before the lead's, so the lead can consolidate their input")
-    acknowledge_within: int = Field(2, ge=1, description="A 督办单 not acknowledged (签收) "
-                                    "within this many working days is flagged to the office")
-    yellow_within: int = Field(5, ge=0, description="Traffic light: yellow when due within this "
-                               "many working days with nothing submitted")
+        0,
+        ge=0,
+        description="Co-responsible units' internal deadline, this many working days "
+        "before the lead's, so the lead can consolidate their input",
+    )
+    acknowledge_within: int = Field(
+        2,
+        ge=1,
+        description="A 督办单 not acknowledged (签收) "
+        "within this many working days is flagged to the office",
+    )
+    yellow_within: int = Field(
+        5,
+        ge=0,
+        description="Traffic light: yellow when due within this "
+        "many working days with nothing submitted",
+    )
     language: Literal["zh", "en"] = "zh"
 
 

@@ -20,28 +20,97 @@ PLAN = "cq-2019-pilot"
 def story(duban) -> None:  # type: ignore[no-untyped-def]
     assert duban("import", str(PLANS / "chongqing-2019-pilot.yaml")).exit_code == 0
     steps = [
-        ("progress", PLAN, "t08", "--note", "智能监管平台已立项", "--as", "南岸区",
-         "--as-of", "2019-09-10"),
-        ("progress", PLAN, "t08", "--note", "完成数据对接方案", "--as", "永川区",
-         "--as-of", "2019-09-12"),
-        ("submit", PLAN, "t08", "--note", "智能化监管试点完成", "--as", "南岸区",
-         "--as-of", "2020-06-15"),
-        ("return", PLAN, "t08", "--unit", "南岸区", "--reason", "缺少成效数据",
-         "--as", "综合监督处", "--as-of", "2020-06-18"),
-        ("submit", PLAN, "t08", "--note", "补充成效数据", "--as", "南岸区",
-         "--as-of", "2020-06-24"),
+        (
+            "progress",
+            PLAN,
+            "t08",
+            "--note",
+            "智能监管平台已立项",
+            "--as",
+            "南岸区",
+            "--as-of",
+            "2019-09-10",
+        ),
+        (
+            "progress",
+            PLAN,
+            "t08",
+            "--note",
+            "完成数据对接方案",
+            "--as",
+            "永川区",
+            "--as-of",
+            "2019-09-12",
+        ),
+        (
+            "submit",
+            PLAN,
+            "t08",
+            "--note",
+            "智能化监管试点完成",
+            "--as",
+            "南岸区",
+            "--as-of",
+            "2020-06-15",
+        ),
+        (
+            "return",
+            PLAN,
+            "t08",
+            "--unit",
+            "南岸区",
+            "--reason",
+            "缺少成效数据",
+            "--as",
+            "综合监督处",
+            "--as-of",
+            "2020-06-18",
+        ),
+        (
+            "submit",
+            PLAN,
+            "t08",
+            "--note",
+            "补充成效数据",
+            "--as",
+            "南岸区",
+            "--as-of",
+            "2020-06-24",
+        ),
         ("accept", PLAN, "t08", "--unit", "南岸区", "--as", "综合监督处", "--as-of", "2020-06-28"),
-        ("extend", PLAN, "t08", "--to", "2020-08-31", "--reason", "疫情影响数据采集", "--as",
-         "永川区", "--as-of", "2020-06-20"),
+        (
+            "extend",
+            PLAN,
+            "t08",
+            "--to",
+            "2020-08-31",
+            "--reason",
+            "疫情影响数据采集",
+            "--as",
+            "永川区",
+            "--as-of",
+            "2020-06-20",
+        ),
     ]
     for step in steps:
         result = duban(*step)
         assert result.exit_code == 0, (step, result.stderr)
     pending = json.loads(duban("extensions", PLAN, "--pending", "--json").stdout)
     assert [(p["task"], p["unit"], p["requested_due"]) for p in pending] == [
-        ("t08", "永川区", "2020-08-31")]
-    decided = duban("decide", PLAN, str(pending[0]["id"]), "--approve", "--reason", "同意延期",
-                    "--as", "综合监督处", "--as-of", "2020-06-22")
+        ("t08", "永川区", "2020-08-31")
+    ]
+    decided = duban(
+        "decide",
+        PLAN,
+        str(pending[0]["id"]),
+        "--approve",
+        "--reason",
+        "同意延期",
+        "--as",
+        "综合监督处",
+        "--as-of",
+        "2020-06-22",
+    )
     assert decided.exit_code == 0 and "approved" in decided.stdout
 
 
@@ -49,16 +118,25 @@ def test_the_chongqing_story_is_told_by_the_history(duban):
     story(duban)
     events = json.loads(duban("history", PLAN, "t08", "--json").stdout)
     assert [(e["action"], e["unit"]) for e in events] == [
-        ("progress", "na"), ("progress", "yc"), ("submit", "na"), ("return", "na"),
-        ("submit", "na"), ("accept", "na"), ("request_extension", "yc"),
-        ("approve_extension", "yc")]
+        ("progress", "na"),
+        ("progress", "yc"),
+        ("submit", "na"),
+        ("return", "na"),
+        ("submit", "na"),
+        ("accept", "na"),
+        ("request_extension", "yc"),
+        ("approve_extension", "yc"),
+    ]
     assert events[3]["after"]["state"] == "returned"
     assert events[-1]["before"]["due"] == "2020-06-30"
-    assert events[-1]["after"] == {"state": "in_progress", "due": "2020-08-31",
-                                   "original_due": "2020-06-30", "role": "lead"}
+    assert events[-1]["after"] == {
+        "state": "in_progress",
+        "due": "2020-08-31",
+        "original_due": "2020-06-30",
+        "role": "lead",
+    }
     only_yc = json.loads(duban("history", PLAN, "t08", "--unit", "永川区", "--json").stdout)
-    assert [e["action"] for e in only_yc] == ["progress", "request_extension",
-                                              "approve_extension"]
+    assert [e["action"] for e in only_yc] == ["progress", "request_extension", "approve_extension"]
     shown = duban("history", PLAN, "t08")
     assert "returned" in shown.stdout and "综合监督处" in shown.stdout
     tasks = json.loads(duban("tasks", "--unit", "南岸区", "--plan", PLAN, "--json").stdout)
@@ -98,7 +176,7 @@ def test_audit_verify_names_a_rehashed_edit_by_the_link_after_it(duban, database
     from sqlmodel import Session, select
 
     from schemas.tables import AuditEvent
-    from tasks.audit import event_hash
+    from tasks.work.audit import event_hash
 
     with Session(engine_for(database_url)) as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.id == 3)).one()

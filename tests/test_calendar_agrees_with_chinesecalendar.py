@@ -85,7 +85,8 @@ def test_both_agree_whether_each_day_is_worked_2019_to_2026(national: WorkCalend
 
 
 def test_both_agree_which_days_are_holidays_except_the_listed_weekends(
-        national: WorkCalendar) -> None:
+    national: WorkCalendar,
+) -> None:
     differences = {}
     for day in every_day():
         ours, theirs = national.holiday_name(day), chinese_calendar.holidays.get(day)
@@ -96,7 +97,8 @@ def test_both_agree_which_days_are_holidays_except_the_listed_weekends(
 
 @pytest.mark.parametrize("day", sorted(KNOWN_HOLIDAY_DIFFERENCES))
 def test_each_holiday_label_difference_is_a_weekend_both_sides_rest_on(
-        national: WorkCalendar, day: dt.date) -> None:
+    national: WorkCalendar, day: dt.date
+) -> None:
     assert day.weekday() >= 5
     assert not national.is_workday(day)
     assert not chinese_calendar.is_workday(day)
@@ -115,7 +117,8 @@ def test_both_agree_which_holiday_each_makeup_day_is_worked_for() -> None:
         for entry in tomllib.loads(path.read_text("utf-8")).get("makeup_workdays", []):
             ours[entry["date"]] = entry["for"]
     earliest = min(ours)
-    theirs = {day: name for day, name in chinese_calendar.workdays.items()
-              if earliest <= day <= LAST}
+    theirs = {
+        day: name for day, name in chinese_calendar.workdays.items() if earliest <= day <= LAST
+    }
     assert set(ours) == set(theirs)
     assert {day: name for day, name in ours.items() if not same_holiday(name, theirs[day])} == {}

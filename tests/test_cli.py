@@ -28,8 +28,14 @@ def test_due_prints_one_json_object_with_the_promised_keys(cli):
     result = cli("due", "2019年9月至2020 年 6 月", "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
-        "text": "2019年9月至2020 年 6 月", "kind": "window", "start": "2019-09-01",
-        "due": "2020-06-30", "dates": [], "rule": None, "note": None}
+        "text": "2019年9月至2020 年 6 月",
+        "kind": "window",
+        "start": "2019-09-01",
+        "due": "2020-06-30",
+        "dates": [],
+        "rule": None,
+        "note": None,
+    }
 
 
 def test_due_takes_the_year_for_forms_without_one(cli):
@@ -53,10 +59,18 @@ def test_calendar_json_lists_every_day_of_the_year(cli):
     days = json.loads(cli("calendar", "2020", "--json").stdout)
     assert len(days) == 366
     by_date = {d["date"]: d for d in days}
-    assert by_date["2020-01-25"] == {"date": "2020-01-25", "workday": False, "holiday": "春节",
-                                     "makeup": False}
-    assert by_date["2020-01-19"] == {"date": "2020-01-19", "workday": True, "holiday": None,
-                                     "makeup": True}
+    assert by_date["2020-01-25"] == {
+        "date": "2020-01-25",
+        "workday": False,
+        "holiday": "春节",
+        "makeup": False,
+    }
+    assert by_date["2020-01-19"] == {
+        "date": "2020-01-19",
+        "workday": True,
+        "holiday": None,
+        "makeup": True,
+    }
 
 
 def test_calendar_shows_a_month_grid_with_holidays_and_makeup_days(cli):
@@ -83,16 +97,23 @@ def test_workdays_refuses_ambiguous_arguments(cli):
 
 def test_who_reads_a_clause_as_written(cli):
     result = cli("who", "区卫生健康委牵头，区财政局参与（试点区县：南岸区、永川区）", "--json")
-    assert json.loads(result.stdout) == {"lead": ["区卫生健康委"], "co": [],
-                                         "participants": ["区财政局"],
-                                         "pilots": ["南岸区", "永川区"]}
+    assert json.loads(result.stdout) == {
+        "lead": ["区卫生健康委"],
+        "co": [],
+        "participants": ["区财政局"],
+        "pilots": ["南岸区", "永川区"],
+    }
 
 
 def test_who_with_a_plan_resolves_aliases_and_expands_groups(duban):
     duban("import", EXAMPLE)
     result = duban("who", "卫生健康委牵头，试点区县参与", "--plan", "example-2019", "--json")
-    assert json.loads(result.stdout) == {"lead": ["区卫生健康委"], "co": [],
-                                         "participants": ["南岸区", "永川区"], "pilots": []}
+    assert json.loads(result.stdout) == {
+        "lead": ["区卫生健康委"],
+        "co": [],
+        "participants": ["南岸区", "永川区"],
+        "pilots": [],
+    }
     unknown = duban("who", "区财务局牵头", "--plan", "example-2019")
     assert unknown.exit_code == 2 and "区财务局" in unknown.stderr and "区财政局" in unknown.stderr
 
@@ -107,8 +128,7 @@ def test_import_show_tasks_plans_and_graph(duban):
     assert [p["code"] for p in plans] == ["example-2019"] and plans[0]["tasks"] == 6
 
     shown = json.loads(duban("show", "example-2019", "--json").stdout)
-    assert [p["kind"] for p in shown["phases"]] == ["launch", "implementation",
-                                                    "final_evaluation"]
+    assert [p["kind"] for p in shown["phases"]] == ["launch", "implementation", "final_evaluation"]
     assert "成立领导小组" in duban("show", "example-2019").stdout
 
     rows = json.loads(duban("tasks", "--unit", "南岸区", "--json").stdout)
@@ -134,8 +154,12 @@ def test_read_commands_name_what_exists_when_something_is_missing(duban):
 def test_import_of_a_bad_file_lists_each_problem_and_writes_nothing(duban, tmp_path):
     bad = tmp_path / "bad.yaml"
     text = (ROOT / "docs" / "example-plan.yaml").read_text(encoding="utf-8")
-    bad.write_text(text.replace("deadline: 2020年6月", "deadline: 尽快")
-                   .replace("depends_on: [t1]", "depends_on: [t7]"), encoding="utf-8")
+    bad.write_text(
+        text.replace("deadline: 2020年6月", "deadline: 尽快").replace(
+            "depends_on: [t1]", "depends_on: [t7]"
+        ),
+        encoding="utf-8",
+    )
     result = duban("import", str(bad))
     assert result.exit_code == 2
     assert "2 problem(s); nothing was written" in result.stderr

@@ -20,7 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
-from tasks.delivery import (
+from tasks.sweep.delivery import (
     DeliveryError,
     EmlOutbox,
     InvalidMail,
@@ -29,20 +29,27 @@ from tasks.delivery import (
     build_message,
     file_name,
 )
-from tasks.notices import Letter, NoticeItem, render_letter
+from tasks.sweep.notices import Letter, NoticeItem, render_letter
 
 OFFICE = "重庆市医疗卫生行业综合监管联席会议办公室"
-SUBJECT = ("【督办通知】重庆市医疗卫生行业综合监管制度试点工作方案："
-           "2项逾期、1项即将到期（2019年9月25日）")
+SUBJECT = (
+    "【督办通知】重庆市医疗卫生行业综合监管制度试点工作方案：2项逾期、1项即将到期（2019年9月25日）"
+)
 TEXT = "南岸区：\n\n\u3000\u3000现将截至2019年9月25日的工作任务通知如下。\n\n特此通知。\n"
 HTML = '<!DOCTYPE html>\n<html lang="zh-CN"><body><p style="margin:0">南岸区：</p></body></html>\n'
 EVIL = "\r\nBcc: evil@example.org"
 
 MAIL = OutgoingMail(
-    sender="office@cq.example.org", sender_name=OFFICE,
-    to=("nanan@cq.example.org", "nanan.backup@cq.example.org"), cc=("office@cq.example.org",),
-    subject=SUBJECT, text=TEXT, html=HTML, message_id="<duban.42.3f2a9c@cq.example.org>",
-    date=dt.datetime(2019, 9, 25, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    sender="office@cq.example.org",
+    sender_name=OFFICE,
+    to=("nanan@cq.example.org", "nanan.backup@cq.example.org"),
+    cc=("office@cq.example.org",),
+    subject=SUBJECT,
+    text=TEXT,
+    html=HTML,
+    message_id="<duban.42.3f2a9c@cq.example.org>",
+    date=dt.datetime(2019, 9, 25, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+)
 
 
 def parse(raw: bytes | str) -> EmailMessage:
@@ -63,8 +70,7 @@ def assert_is_the_mail(message: EmailMessage, mail: OutgoingMail) -> None:
     assert message["Auto-Submitted"] == "auto-generated"
     assert "Bcc" not in message
     assert message.get_content_type() == "multipart/mixed"
-    alternative = next(p for p in message.walk() if p.get_content_type() ==
-                       "multipart/alternative")
+    alternative = next(p for p in message.walk() if p.get_content_type() == "multipart/alternative")
     parts = alternative.get_payload()
     assert isinstance(parts, list)
     assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
@@ -85,8 +91,9 @@ class Inbox:
     logins: list[bytes] = field(default_factory=list)
     tls: list[bool] = field(default_factory=list)
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Envelope, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
         if address in self.refuse:
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
@@ -97,8 +104,14 @@ class Inbox:
         self.tls.append(server.transport.get_extra_info("ssl_object") is not None)
         return "250 2.0.0 accepted"
 
-    def authenticate(self, server: Any, session: Any, envelope: Envelope, mechanism: str,
-                     auth_data: LoginPassword) -> AuthResult:
+    def authenticate(
+        self,
+        server: Any,
+        session: Any,
+        envelope: Envelope,
+        mechanism: str,
+        auth_data: LoginPassword,
+    ) -> AuthResult:
         self.logins.append(auth_data.login)
         ok = (auth_data.login, auth_data.password) == (b"duban", b"s3cret-pw")
         return AuthResult(success=ok, handled=False)  # the server answers 535 on failure
@@ -163,7 +176,7 @@ def test_the_headers_are_encoded_and_folded_for_any_mail_client(server, inbox):
     assert "Subject: =?utf-8?b?" in head  # RFC 2047
     assert "From: =?utf-8?b?" in head or "From: \r\n =?utf-8?b?" in head
     assert all(len(line) <= 998 for line in head.split("\r\n"))
-    subject = head[head.index("Subject:"):].split("\r\nFrom:")[0]
+    subject = head[head.index("Subject:") :].split("\r\nFrom:")[0]
     assert all(len(line) <= 78 for line in subject.split("\r\n"))
 
 
@@ -192,14 +205,15 @@ def test_a_server_refusing_every_recipient_is_a_delivery_error():
     inbox = Inbox(refuse={*MAIL.to, *MAIL.cc})
     with smtp_server(inbox) as server, pytest.raises(DeliveryError) as failed:
         relay(server).send(MAIL)
-    assert "every recipient refused: nanan.backup@cq.example.org, nanan@cq.example.org" \
-        in str(failed.value)
+    assert "every recipient refused: nanan.backup@cq.example.org, nanan@cq.example.org" in str(
+        failed.value
+    )
     assert inbox.envelopes == []
 
 
 def test_a_partly_refused_mail_reaches_the_others_and_the_refusal_is_logged(caplog):
     inbox = Inbox(refuse={"nanan.backup@cq.example.org"})
-    with smtp_server(inbox) as server, caplog.at_level(logging.WARNING, "tasks.delivery"):
+    with smtp_server(inbox) as server, caplog.at_level(logging.WARNING, "tasks.sweep.delivery"):
         relay(server).send(MAIL)  # not an error: a retry would send it twice to the others
     assert inbox.envelopes[0].rcpt_tos == ["nanan@cq.example.org", "office@cq.example.org"]
     assert "refused nanan.backup@cq.example.org" in caplog.text
@@ -208,10 +222,10 @@ def test_a_partly_refused_mail_reaches_the_others_and_the_refusal_is_logged(capl
 def test_smtp_logs_in_with_the_login_as_given_and_never_repeats_the_password():
     inbox = Inbox()
     with smtp_server(inbox, authenticator=inbox.authenticate, auth_require_tls=False) as server:
-        SmtpTransport(host="127.0.0.1", port=server.port, user="duban",
-                      password="s3cret-pw").send(MAIL)
-        wrong = SmtpTransport(host="127.0.0.1", port=server.port, user="duban",
-                              password="wrong-pw")
+        SmtpTransport(host="127.0.0.1", port=server.port, user="duban", password="s3cret-pw").send(
+            MAIL
+        )
+        wrong = SmtpTransport(host="127.0.0.1", port=server.port, user="duban", password="wrong-pw")
         with pytest.raises(DeliveryError, match="SMTPAuthenticationError: 535") as failed:
             wrong.send(MAIL)
     assert inbox.logins[0] == b"duban"  # yagmail alone would have logged in as duban@gmail.com
@@ -244,25 +258,43 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
 
     def certificate(subject: str, key: Any, issuer: Any, issuer_key: Any, ca: bool) -> Any:
         name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, subject)])
-        builder = (x509.CertificateBuilder().subject_name(name)
-                   .issuer_name(issuer.subject if issuer else name)
-                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - dt.timedelta(hours=1))
-                   .not_valid_after(now + dt.timedelta(days=1))
-                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-                   .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                                  critical=False))
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(issuer.subject if issuer else name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(hours=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+            )
+        )
         if ca:
-            builder = builder.add_extension(x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+            builder = builder.add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
         else:
-            builder = builder.add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False,
+            )
             builder = builder.add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-                critical=False)
+                critical=False,
+            )
         return builder.sign(issuer_key, hashes.SHA256())
 
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
@@ -271,8 +303,9 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
     pem = serialization.Encoding.PEM
     (folder / "ca.pem").write_bytes(ca.public_bytes(pem))
     (folder / "server.pem").write_bytes(leaf.public_bytes(pem))
-    (folder / "server.key").write_bytes(key.private_bytes(
-        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (folder / "server.key").write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(folder / "server.pem", folder / "server.key")
     return Certificates(folder / "ca.pem", context)
@@ -281,8 +314,11 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
 @pytest.mark.parametrize("mode", ["starttls", "ssl"])
 def test_tls_connections_verify_the_servers_certificate(certificates, monkeypatch, mode):
     inbox = Inbox()
-    options = ({"tls_context": certificates.server, "require_starttls": True}
-               if mode == "starttls" else {"ssl_context": certificates.server})
+    options = (
+        {"tls_context": certificates.server, "require_starttls": True}
+        if mode == "starttls"
+        else {"ssl_context": certificates.server}
+    )
     with smtp_server(inbox, **options) as server:
         with pytest.raises(DeliveryError, match="CERTIFICATE_VERIFY_FAILED"):
             relay(server, **{mode: True}).send(MAIL)  # the test CA is not trusted yet
@@ -323,8 +359,10 @@ def test_outbox_file_names_stay_inside_the_folder(tmp_path):
     assert parse(path.read_bytes())["Message-ID"] == "<a/b/c@cq.example.org>"
 
 
-@pytest.mark.parametrize("message_id", ["<../../escaped@x.org>", "<a\\b@x.org>", "<.a@x.org>",
-                                        "<a/b@x.org>", "</etc/passwd@x.org>"])
+@pytest.mark.parametrize(
+    "message_id",
+    ["<../../escaped@x.org>", "<a\\b@x.org>", "<.a@x.org>", "<a/b@x.org>", "</etc/passwd@x.org>"],
+)
 def test_any_message_id_makes_a_plain_file_name(message_id):
     name = file_name(message_id)
     assert "/" not in name and "\\" not in name and not name.startswith(".")
@@ -352,24 +390,35 @@ Deliver = Callable[[OutgoingMail], list[tuple[list[str], EmailMessage]]]
 def deliver(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deliver]:
     """Send one mail; what arrived: (envelope recipients, parsed message) for each message."""
     if request.param == "eml":
+
         def through_outbox(mail: OutgoingMail) -> list[tuple[list[str], EmailMessage]]:
             EmlOutbox(tmp_path).send(mail)
             found = [parse(p.read_bytes()) for p in sorted(tmp_path.glob("*.eml"))]
-            return [([a.addr_spec for h in ("To", "Cc", "Bcc") if h in m
-                      for a in m[h].addresses], m) for m in found]
+            return [
+                ([a.addr_spec for h in ("To", "Cc", "Bcc") if h in m for a in m[h].addresses], m)
+                for m in found
+            ]
+
         yield through_outbox
         return
     inbox = Inbox()
     with smtp_server(inbox) as server:
+
         def through_smtp(mail: OutgoingMail) -> list[tuple[list[str], EmailMessage]]:
             relay(server).send(mail)
             return [(e.rcpt_tos, parse(e.original_content or b"")) for e in inbox.envelopes]
+
         yield through_smtp
 
 
-@pytest.mark.parametrize("change", [{"subject": SUBJECT + EVIL},
-                                    {"sender_name": OFFICE + EVIL},
-                                    {"subject": "督办\nBcc: evil@example.org\u2028X-Evil: 1"}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"subject": SUBJECT + EVIL},
+        {"sender_name": OFFICE + EVIL},
+        {"subject": "督办\nBcc: evil@example.org\u2028X-Evil: 1"},
+    ],
+)
 def test_line_breaks_in_subject_or_names_cannot_add_headers(deliver, change):
     [(recipients, message)] = deliver(replace(MAIL, **change))
     assert recipients == [*MAIL.to, *MAIL.cc]
@@ -378,16 +427,19 @@ def test_line_breaks_in_subject_or_names_cannot_add_headers(deliver, change):
     assert "Bcc: evil@example.org" in message["Subject"] + message["From"]  # kept, as text
 
 
-@pytest.mark.parametrize("change", [
-    {"to": ("nanan@cq.example.org" + EVIL,)},
-    {"to": ("nanan@cq.example.org, evil@example.org",)},
-    {"cc": ("<evil@example.org>",)},
-    {"sender": "office@cq.example.org" + EVIL},
-    {"message_id": "<duban.1.a@cq.example.org>" + EVIL},
-    {"message_id": "duban.1.a@cq.example.org"},
-    {"message_id": "<../../escaped@cq.example.org>"},
-    {"to": ()},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"to": ("nanan@cq.example.org" + EVIL,)},
+        {"to": ("nanan@cq.example.org, evil@example.org",)},
+        {"cc": ("<evil@example.org>",)},
+        {"sender": "office@cq.example.org" + EVIL},
+        {"message_id": "<duban.1.a@cq.example.org>" + EVIL},
+        {"message_id": "duban.1.a@cq.example.org"},
+        {"message_id": "<../../escaped@cq.example.org>"},
+        {"to": ()},
+    ],
+)
 def test_malformed_addresses_and_message_ids_are_refused_before_sending(deliver, change):
     with pytest.raises(InvalidMail):
         deliver(replace(MAIL, **change))
@@ -396,16 +448,42 @@ def test_malformed_addresses_and_message_ids_are_refused_before_sending(deliver,
 
 def test_a_rendered_letter_with_hostile_data_goes_out_as_one_safe_mail(deliver):
     item = NoticeItem(
-        plan_code="cq", plan_title="试点方案" + EVIL, document_number=None, task_code="t07",
-        task_title="<script>alert(1)</script>" + EVIL, unit_name="南岸区" + EVIL, role="lead",
-        level="urge", rung="1wd-overdue", why="逾期1个工作日", due=dt.date(2019, 9, 24),
-        original_due=None, deadline_text=None, deadline_reading=None, workdays_left=0,
-        overdue_workdays=1, in_copy=False, recipient_role="responsible", receipt_code=None)
-    letter = Letter(recipient_name="南岸区" + EVIL, to=MAIL.to, cc=MAIL.cc,
-                    sender_name=OFFICE + EVIL, as_of=dt.date(2019, 9, 25), items=(item,))
+        plan_code="cq",
+        plan_title="试点方案" + EVIL,
+        document_number=None,
+        task_code="t07",
+        task_title="<script>alert(1)</script>" + EVIL,
+        unit_name="南岸区" + EVIL,
+        role="lead",
+        level="urge",
+        rung="1wd-overdue",
+        why="逾期1个工作日",
+        due=dt.date(2019, 9, 24),
+        original_due=None,
+        deadline_text=None,
+        deadline_reading=None,
+        workdays_left=0,
+        overdue_workdays=1,
+        in_copy=False,
+        recipient_role="responsible",
+        receipt_code=None,
+    )
+    letter = Letter(
+        recipient_name="南岸区" + EVIL,
+        to=MAIL.to,
+        cc=MAIL.cc,
+        sender_name=OFFICE + EVIL,
+        as_of=dt.date(2019, 9, 25),
+        items=(item,),
+    )
     rendered = render_letter(letter)
-    mail = replace(MAIL, sender_name=letter.sender_name, subject=rendered.subject,
-                   text=rendered.text, html=rendered.html)
+    mail = replace(
+        MAIL,
+        sender_name=letter.sender_name,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+    )
     [(recipients, message)] = deliver(mail)
     assert recipients == [*MAIL.to, *MAIL.cc] and "Bcc" not in message
     assert message["Subject"] == rendered.subject

@@ -12,7 +12,7 @@ import pytest
 
 from calendars.workdays import load_calendar
 from schemas.plan_file import EscalationPolicy
-from tasks.escalation import rung_reached, why
+from tasks.sweep.escalation import rung_reached, why
 
 D = dt.date
 DUE = D(2019, 9, 30)
@@ -40,55 +40,74 @@ LADDER = [
 ]
 
 
-@pytest.mark.parametrize(("as_of", "role", "critical", "level", "rung", "left", "late"), LADDER,
-                         ids=[f"{a}-{r}{'-critical' if c else ''}" for a, r, c, *_ in LADDER])
+@pytest.mark.parametrize(
+    ("as_of", "role", "critical", "level", "rung", "left", "late"),
+    LADDER,
+    ids=[f"{a}-{r}{'-critical' if c else ''}" for a, r, c, *_ in LADDER],
+)
 def test_the_highest_rung_reached_on_each_day(as_of, role, critical, level, rung, left, late):
-    reached = rung_reached(due=DUE, as_of=as_of, role=role, critical=critical, policy=POLICY,
-                           calendar=CAL)
+    reached = rung_reached(
+        due=DUE, as_of=as_of, role=role, critical=critical, policy=POLICY, calendar=CAL
+    )
     if level is None:
         assert reached is None
     else:
         assert reached is not None
         assert (reached.level, reached.name, reached.workdays_left, reached.overdue_workdays) == (
-            level, rung, left, late)
+            level,
+            rung,
+            left,
+            late,
+        )
 
 
 def test_co_responsible_units_are_held_to_an_earlier_internal_deadline():
     policy = EscalationPolicy(co_lead_time=5)
-    reached = rung_reached(due=DUE, as_of=D(2019, 9, 24), role="co", critical=False,
-                           policy=policy, calendar=CAL)
+    reached = rung_reached(
+        due=DUE, as_of=D(2019, 9, 24), role="co", critical=False, policy=policy, calendar=CAL
+    )
     assert reached is not None and (reached.level, reached.due) == ("due", D(2019, 9, 24))
-    lead = rung_reached(due=DUE, as_of=D(2019, 9, 24), role="lead", critical=False,
-                        policy=policy, calendar=CAL)
+    lead = rung_reached(
+        due=DUE, as_of=D(2019, 9, 24), role="lead", critical=False, policy=policy, calendar=CAL
+    )
     assert lead is not None and lead.level == "reminder"
-    early = rung_reached(due=DUE, as_of=D(2019, 9, 17), role="co", critical=False,
-                         policy=policy, calendar=CAL)
+    early = rung_reached(
+        due=DUE, as_of=D(2019, 9, 17), role="co", critical=False, policy=policy, calendar=CAL
+    )
     assert early is not None and early.level == "reminder"
     assert "内部时限" in why(early, "co", policy, critical=False)
 
 
 def test_a_plan_can_change_the_ladder():
-    policy = EscalationPolicy(remind_before=[3], remind_on_due=False, urge_after=2,
-                              supervise_after=3, report_after=4)
+    policy = EscalationPolicy(
+        remind_before=[3], remind_on_due=False, urge_after=2, supervise_after=3, report_after=4
+    )
 
     def level(day: dt.date) -> str | None:
-        reached = rung_reached(due=DUE, as_of=day, role="lead", critical=False, policy=policy,
-                               calendar=CAL)
+        reached = rung_reached(
+            due=DUE, as_of=day, role="lead", critical=False, policy=policy, calendar=CAL
+        )
         return reached.level if reached else None
+
     assert [level(D(2019, 9, d)) for d in (24, 26, 30)] == [None, "reminder", None]
-    assert [level(D(2019, 10, d)) for d in (8, 9, 10, 11)] == [
-        None, "urge", "supervise", "report"]
+    assert [level(D(2019, 10, d)) for d in (8, 9, 10, 11)] == [None, "urge", "supervise", "report"]
 
 
-@pytest.mark.parametrize(("level", "language", "words"), [
-    ("reminder", "zh", "距完成时限还有5个工作日"),
-    ("supervise", "zh", "列入督办"),
-    ("report", "en", "reported to leadership"),
-])
+@pytest.mark.parametrize(
+    ("level", "language", "words"),
+    [
+        ("reminder", "zh", "距完成时限还有5个工作日"),
+        ("supervise", "zh", "列入督办"),
+        ("report", "en", "reported to leadership"),
+    ],
+)
 def test_the_rule_that_fired_is_stated_for_the_recipient(level, language, words):
-    as_of = {"reminder": D(2019, 9, 24), "supervise": D(2019, 10, 12),
-             "report": D(2019, 10, 25)}[level]
-    reached = rung_reached(due=DUE, as_of=as_of, role="lead", critical=False, policy=POLICY,
-                           calendar=CAL)
-    assert reached is not None and words in why(reached, "lead", POLICY, critical=False,
-                                                 language=language)
+    as_of = {"reminder": D(2019, 9, 24), "supervise": D(2019, 10, 12), "report": D(2019, 10, 25)}[
+        level
+    ]
+    reached = rung_reached(
+        due=DUE, as_of=as_of, role="lead", critical=False, policy=POLICY, calendar=CAL
+    )
+    assert reached is not None and words in why(
+        reached, "lead", POLICY, critical=False, language=language
+    )

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tasks.graph import (
+from tasks.plans.graph import (
     CycleError,
     PhaseNode,
     TaskNode,
@@ -21,19 +21,26 @@ from tasks.graph import (
 )
 
 D = dt.date
-PHASES = [PhaseNode("start", "launch"), PhaseNode("work", "implementation"),
-          PhaseNode("mid", "midterm_review"), PhaseNode("end", "final_evaluation")]
+PHASES = [
+    PhaseNode("start", "launch"),
+    PhaseNode("work", "implementation"),
+    PhaseNode("mid", "midterm_review"),
+    PhaseNode("end", "final_evaluation"),
+]
 
 
 def plan_graph():  # type: ignore[no-untyped-def]
-    return build_graph([
-        TaskNode("t1", "start", D(2019, 7, 31)),
-        TaskNode("t2", "work", D(2019, 9, 30)),
-        TaskNode("t3", "work", D(2020, 6, 30), depends_on=("t2",)),
-        TaskNode("t4", "mid", D(2019, 12, 31)),
-        TaskNode("t5", "end", D(2020, 9, 15)),
-        TaskNode("t6", "work", None),
-    ], PHASES)
+    return build_graph(
+        [
+            TaskNode("t1", "start", D(2019, 7, 31)),
+            TaskNode("t2", "work", D(2019, 9, 30)),
+            TaskNode("t3", "work", D(2020, 6, 30), depends_on=("t2",)),
+            TaskNode("t4", "mid", D(2019, 12, 31)),
+            TaskNode("t5", "end", D(2020, 9, 15)),
+            TaskNode("t6", "work", None),
+        ],
+        PHASES,
+    )
 
 
 def test_tasks_come_in_an_order_that_never_puts_a_task_before_what_it_waits_on():
@@ -58,8 +65,12 @@ def test_the_critical_path_follows_the_binding_due_date_back_from_the_end():
 
 
 def test_a_predecessor_due_after_its_successor_is_a_schedule_conflict():
-    graph = build_graph([TaskNode("a", None, D(2020, 6, 30)),
-                         TaskNode("b", None, D(2020, 3, 31), depends_on=("a",))])
+    graph = build_graph(
+        [
+            TaskNode("a", None, D(2020, 6, 30)),
+            TaskNode("b", None, D(2020, 3, 31), depends_on=("a",)),
+        ]
+    )
     assert schedule_conflicts(graph) == [("b", "a")]
 
 
@@ -71,8 +82,10 @@ def test_a_cycle_is_reported_by_naming_it():
 
 def test_a_cycle_through_phase_order_is_named_with_the_phase():
     with pytest.raises(CycleError) as caught:
-        build_graph([TaskNode("a", "start", None, depends_on=("b",)),
-                     TaskNode("b", "work", None)], PHASES[:2])
+        build_graph(
+            [TaskNode("a", "start", None, depends_on=("b",)), TaskNode("b", "work", None)],
+            PHASES[:2],
+        )
     assert set(caught.value.cycle) == {"a", "b", "phase:start"}
 
 

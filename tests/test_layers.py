@@ -11,18 +11,42 @@ from schemas.plan_schema import SCHEMA_PATH, plan_json_schema
 
 from .conftest import ROOT
 
-PURE = ["calendars", "calendars.workdays", "calendars.deadlines", "schemas", "schemas.tables",
-        "schemas.db", "schemas.plan_file", "tasks", "tasks.graph", "tasks.importer",
-        "tasks.queries", "tasks.recalc", "tasks.responsibility", "tasks.lint", "tasks.lifecycle",
-        "tasks.audit", "tasks.status", "tasks.escalation", "tasks.sweep", "tasks.outbox",
-        "tasks.notices", "tasks.delivery", "tasks.review", "tasks.digest", "tasks.render_review",
-        "tasks.render_xlsx", "tasks.render_documents"]
+PURE = [
+    "calendars",
+    "calendars.workdays",
+    "calendars.deadlines",
+    "schemas",
+    "schemas.tables",
+    "schemas.db",
+    "schemas.plan_file",
+    "tasks",
+    "tasks.plans.graph",
+    "tasks.plans.importer",
+    "tasks.plans.queries",
+    "tasks.plans.recalc",
+    "tasks.plans.responsibility",
+    "tasks.plans.lint",
+    "tasks.work.lifecycle",
+    "tasks.work.audit",
+    "tasks.work.status",
+    "tasks.sweep.escalation",
+    "tasks.sweep.pipeline",
+    "tasks.sweep.outbox",
+    "tasks.sweep.notices",
+    "tasks.sweep.delivery",
+    "tasks.review.compute",
+    "tasks.sweep.digest",
+    "render.review",
+    "render.xlsx",
+    "render.documents",
+]
 
 
 def loads_prefect(code: str) -> bool:
     probe = f"import sys\n{code}\nprint('prefect' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         cwd=ROOT, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     return out.stdout.strip().splitlines()[-1] == "True"
 
 
@@ -31,31 +55,52 @@ def test_the_domain_layers_do_not_load_prefect(module):
     assert not loads_prefect(f"import {module}")
 
 
-@pytest.mark.parametrize("command", [
-    ["due", "2019年9月前", "--json"],
-    ["calendar", "2020", "--json"],
-    ["workdays", "2020-01-02", "--plus", "3"],
-    ["who", "区卫生健康委牵头"],
-    ["plans"],
-    ["outbox"],
-    ["review", "none", "--format", "json"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["due", "2019年9月前", "--json"],
+        ["calendar", "2020", "--json"],
+        ["workdays", "2020-01-02", "--plus", "3"],
+        ["who", "区卫生健康委牵头"],
+        ["plans"],
+        ["outbox"],
+        ["review", "none", "--format", "json"],
+    ],
+)
 def test_read_only_commands_do_not_load_prefect(command, tmp_path):
-    code = (f"import os; os.environ['DUBAN_DATABASE_URL'] = 'sqlite:///{tmp_path}/d.db'\n"
-            "from duban.cli import app\n"
-            f"try:\n    app({command!r})\nexcept SystemExit:\n    pass")
+    code = (
+        f"import os; os.environ['DUBAN_DATABASE_URL'] = 'sqlite:///{tmp_path}/d.db'\n"
+        "from duban.cli import app\n"
+        f"try:\n    app({command!r})\nexcept SystemExit:\n    pass"
+    )
     assert not loads_prefect(code)
 
 
 def test_the_plan_json_schema_is_up_to_date():
     assert SCHEMA_PATH.read_text(encoding="utf-8") == plan_json_schema(), (
-        "schemas/plan.schema.json is stale: run `duban schema --write`")
+        "schemas/plan.schema.json is stale: run `duban schema --write`"
+    )
 
 
 def test_the_cli_reference_is_generated_from_the_commands(tmp_path):
     fresh = tmp_path / "cli.md"
-    subprocess.run([sys.executable, "-m", "typer", "duban.cli", "utils", "docs", "--name",
-                    "duban", "--output", str(fresh)], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "typer",
+            "duban.cli",
+            "utils",
+            "docs",
+            "--name",
+            "duban",
+            "--output",
+            str(fresh),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     assert (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == fresh.read_text(
-        encoding="utf-8"), "docs/cli.md is stale: run `typer duban.cli utils docs --name duban " \
-                           "--output docs/cli.md`"
+        encoding="utf-8"
+    ), "docs/cli.md is stale: run `typer duban.cli utils docs --name duban --output docs/cli.md`"

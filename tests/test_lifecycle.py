@@ -12,10 +12,10 @@ from sqlmodel import select
 
 from schemas.db import create_schema, session_scope
 from schemas.tables import Assignment, AuditEvent, Evidence, Occurrence, Task, Unit
-from tasks import lifecycle
-from tasks.actors import Actor, Forbidden
-from tasks.importer import import_plan
-from tasks.states import MOVES, TransitionError
+from tasks.plans.importer import import_plan
+from tasks.work import lifecycle
+from tasks.work.actors import Actor, Forbidden
+from tasks.work.states import MOVES, TransitionError
 
 from .conftest import ROOT
 
@@ -38,8 +38,12 @@ def url(sqlite_url: str) -> str:
 
 def state_of(url: str, task: str, unit: str) -> str:
     with session_scope(url) as session:
-        return session.exec(select(Assignment.state).join(Task).join(Unit).where(
-            Task.code == task, Unit.code == unit, Assignment.active)).one()
+        return session.exec(
+            select(Assignment.state)
+            .join(Task)
+            .join(Unit)
+            .where(Task.code == task, Unit.code == unit, Assignment.active)
+        ).one()
 
 
 def events(url: str) -> int:
@@ -50,19 +54,30 @@ def events(url: str) -> int:
 def act(url: str, move: str, actor: Actor = NA, task: str = "t3", unit: str = "na") -> None:
     with session_scope(url) as session:
         if move == "progress":
-            lifecycle.report_progress(session, actor=actor, plan=PLAN, task=task, unit=unit,
-                                      note="进展", at=AT)
+            lifecycle.report_progress(
+                session, actor=actor, plan=PLAN, task=task, unit=unit, note="进展", at=AT
+            )
         elif move == "submit":
-            lifecycle.submit(session, actor=actor, plan=PLAN, task=task, unit=unit, note="完成",
-                             at=AT)
+            lifecycle.submit(
+                session, actor=actor, plan=PLAN, task=task, unit=unit, note="完成", at=AT
+            )
         elif move == "accept":
             lifecycle.accept(session, actor=actor, plan=PLAN, task=task, unit=unit, at=AT)
         elif move == "return":
-            lifecycle.return_submission(session, actor=actor, plan=PLAN, task=task, unit=unit,
-                                        reason="材料不全", at=AT)
+            lifecycle.return_submission(
+                session, actor=actor, plan=PLAN, task=task, unit=unit, reason="材料不全", at=AT
+            )
         else:
-            lifecycle.close(session, actor=actor, plan=PLAN, task=task, unit=unit, how=move,
-                            reason="不再需要", at=AT)
+            lifecycle.close(
+                session,
+                actor=actor,
+                plan=PLAN,
+                task=task,
+                unit=unit,
+                how=move,
+                reason="不再需要",
+                at=AT,
+            )
 
 
 # The shortest way to bring t3 (南岸区) into each state, with the right actors.
@@ -75,13 +90,18 @@ ROUTES = {
     "waived": [("waive", OFFICE)],
     "cancelled": [("cancel", OFFICE)],
 }
-WHO_MAY = {"progress": NA, "submit": NA, "accept": OFFICE, "return": OFFICE, "waive": OFFICE,
-           "cancel": OFFICE}
+WHO_MAY = {
+    "progress": NA,
+    "submit": NA,
+    "accept": OFFICE,
+    "return": OFFICE,
+    "waive": OFFICE,
+    "cancel": OFFICE,
+}
 TABLE = [(state, move, MOVES[state].get(move)) for state in MOVES for move in WHO_MAY]
 
 
-@pytest.mark.parametrize(("state", "move", "becomes"), TABLE,
-                         ids=[f"{s}-{m}" for s, m, _ in TABLE])
+@pytest.mark.parametrize(("state", "move", "becomes"), TABLE, ids=[f"{s}-{m}" for s, m, _ in TABLE])
 def test_every_move_from_every_state(url, state, move, becomes):
     for step, actor in ROUTES[state]:
         act(url, step, actor)
@@ -110,8 +130,9 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("move", "actor", "words"), REFUSED,
-                         ids=[f"{m}-by-{a}" for m, a, _ in REFUSED])
+@pytest.mark.parametrize(
+    ("move", "actor", "words"), REFUSED, ids=[f"{m}-by-{a}" for m, a, _ in REFUSED]
+)
 def test_a_refused_actor_is_told_who_may_and_nothing_changes(url, move, actor, words):
     if move in ("accept", "return"):
         act(url, "submit", NA)
@@ -124,11 +145,13 @@ def test_a_refused_actor_is_told_who_may_and_nothing_changes(url, move, actor, w
 
 def test_only_the_lead_unit_may_report_on_the_task_as_a_whole(url):
     with session_scope(url) as session:
-        lifecycle.report_progress(session, actor=WHC, plan=PLAN, task="t2", note="总体进展",
-                                  at=AT, task_wide=True)
+        lifecycle.report_progress(
+            session, actor=WHC, plan=PLAN, task="t2", note="总体进展", at=AT, task_wide=True
+        )
     with pytest.raises(Forbidden, match="only the lead unit"), session_scope(url) as session:
-        lifecycle.report_progress(session, actor=FIN, plan=PLAN, task="t2", note="x", at=AT,
-                                  task_wide=True)
+        lifecycle.report_progress(
+            session, actor=FIN, plan=PLAN, task="t2", note="x", at=AT, task_wide=True
+        )
 
 
 def test_an_actor_is_resolved_from_the_plan_seats(url):
@@ -141,47 +164,84 @@ def test_an_actor_is_resolved_from_the_plan_seats(url):
 
 def test_an_approved_extension_moves_the_due_date_and_keeps_the_original(url):
     with session_scope(url) as session:
-        request = lifecycle.request_extension(session, actor=NA, plan=PLAN, task="t3",
-                                              new_due=dt.date(2020, 8, 31), reason="疫情影响",
-                                              at=AT)
-    with pytest.raises(lifecycle.InvalidRequest, match="still waiting"), \
-            session_scope(url) as session:
-        lifecycle.request_extension(session, actor=NA, plan=PLAN, task="t3",
-                                    new_due=dt.date(2020, 9, 30), reason="again", at=AT)
+        request = lifecycle.request_extension(
+            session,
+            actor=NA,
+            plan=PLAN,
+            task="t3",
+            new_due=dt.date(2020, 8, 31),
+            reason="疫情影响",
+            at=AT,
+        )
+    with (
+        pytest.raises(lifecycle.InvalidRequest, match="still waiting"),
+        session_scope(url) as session,
+    ):
+        lifecycle.request_extension(
+            session,
+            actor=NA,
+            plan=PLAN,
+            task="t3",
+            new_due=dt.date(2020, 9, 30),
+            reason="again",
+            at=AT,
+        )
     with session_scope(url) as session:
         lifecycle.decide_extension(
-            session, plan=PLAN, actor=OFFICE, request_id=request.id, approve=True,
-                                   reason="同意", at=AT)
+            session,
+            plan=PLAN,
+            actor=OFFICE,
+            request_id=request.id,
+            approve=True,
+            reason="同意",
+            at=AT,
+        )
         row = session.exec(select(Assignment).join(Task).where(Task.code == "t3")).one()
         assert (row.original_due, row.due) == (dt.date(2020, 6, 30), dt.date(2020, 8, 31))
 
 
 def test_a_denied_extension_needs_a_reason_and_changes_no_date(url):
     with session_scope(url) as session:
-        request = lifecycle.request_extension(session, actor=NA, plan=PLAN, task="t3",
-                                              new_due=dt.date(2020, 8, 31), reason="人手不足",
-                                              at=AT)
+        request = lifecycle.request_extension(
+            session,
+            actor=NA,
+            plan=PLAN,
+            task="t3",
+            new_due=dt.date(2020, 8, 31),
+            reason="人手不足",
+            at=AT,
+        )
     with pytest.raises(lifecycle.InvalidRequest, match="reason"), session_scope(url) as session:
         lifecycle.decide_extension(
-            session, plan=PLAN, actor=OFFICE, request_id=request.id, approve=False,
-                                   reason="", at=AT)
+            session, plan=PLAN, actor=OFFICE, request_id=request.id, approve=False, reason="", at=AT
+        )
     with pytest.raises(Forbidden), session_scope(url) as session:
         lifecycle.decide_extension(
-            session, plan=PLAN, actor=NA, request_id=request.id, approve=True,
-                                   reason="", at=AT)
+            session, plan=PLAN, actor=NA, request_id=request.id, approve=True, reason="", at=AT
+        )
     with session_scope(url) as session:
-        denied = lifecycle.decide_extension(session, plan=PLAN, actor=OFFICE, request_id=request.id,
-                                            approve=False, reason="理由不充分", at=AT)
+        denied = lifecycle.decide_extension(
+            session,
+            plan=PLAN,
+            actor=OFFICE,
+            request_id=request.id,
+            approve=False,
+            reason="理由不充分",
+            at=AT,
+        )
         assert denied.state == "denied"
         row = session.exec(select(Assignment).join(Task).where(Task.code == "t3")).one()
         assert row.due == row.original_due == dt.date(2020, 6, 30)
 
 
 def test_an_extension_must_be_later_than_the_current_due_date(url):
-    with pytest.raises(lifecycle.InvalidRequest, match="must be later"), \
-            session_scope(url) as session:
-        lifecycle.request_extension(session, actor=NA, plan=PLAN, task="t3",
-                                    new_due=dt.date(2020, 6, 1), reason="x", at=AT)
+    with (
+        pytest.raises(lifecycle.InvalidRequest, match="must be later"),
+        session_scope(url) as session,
+    ):
+        lifecycle.request_extension(
+            session, actor=NA, plan=PLAN, task="t3", new_due=dt.date(2020, 6, 1), reason="x", at=AT
+        )
 
 
 def test_evidence_is_stored_once_by_its_sha256(url, tmp_path: Path):
@@ -190,10 +250,26 @@ def test_evidence_is_stored_once_by_its_sha256(url, tmp_path: Path):
     digest = hashlib.sha256(proof.read_bytes()).hexdigest()
     folder = tmp_path / "evidence"
     with session_scope(url) as session:
-        lifecycle.report_progress(session, actor=NA, plan=PLAN, task="t3", note="附纪要", at=AT,
-                                  evidence=[proof], evidence_dir=folder)
-        lifecycle.submit(session, actor=NA, plan=PLAN, task="t3", note="附纪要", at=AT,
-                         evidence=[proof], evidence_dir=folder)
+        lifecycle.report_progress(
+            session,
+            actor=NA,
+            plan=PLAN,
+            task="t3",
+            note="附纪要",
+            at=AT,
+            evidence=[proof],
+            evidence_dir=folder,
+        )
+        lifecycle.submit(
+            session,
+            actor=NA,
+            plan=PLAN,
+            task="t3",
+            note="附纪要",
+            at=AT,
+            evidence=[proof],
+            evidence_dir=folder,
+        )
         rows = session.exec(select(Evidence)).all()
     assert [(e.name, e.size, e.sha256) for e in rows] == [("会议纪要.pdf", 16, digest)] * 2
     assert (folder / digest[:2] / digest).read_bytes() == proof.read_bytes()
@@ -202,108 +278,184 @@ def test_evidence_is_stored_once_by_its_sha256(url, tmp_path: Path):
 
 def test_each_dated_report_is_its_own_submission_and_all_accepted_closes_it(url):
     with session_scope(url) as session:
-        dues = session.exec(select(Occurrence.due).join(Assignment).join(Task).join(Unit).where(
-            Task.code == "r1", Unit.code == "na").order_by(Occurrence.due)).all()
+        dues = session.exec(
+            select(Occurrence.due)
+            .join(Assignment)
+            .join(Task)
+            .join(Unit)
+            .where(Task.code == "r1", Unit.code == "na")
+            .order_by(Occurrence.due)
+        ).all()
     assert len(dues) == 4
     for due in dues:
         with session_scope(url) as session:
-            lifecycle.submit(session, actor=NA, plan=PLAN, task="r1", note=f"{due} 阶段总结",
-                             at=AT)
-            lifecycle.accept(session, actor=OFFICE, plan=PLAN, task="r1", unit="南岸区", at=AT,
-                             occurrence=due)
+            lifecycle.submit(session, actor=NA, plan=PLAN, task="r1", note=f"{due} 阶段总结", at=AT)
+            lifecycle.accept(
+                session, actor=OFFICE, plan=PLAN, task="r1", unit="南岸区", at=AT, occurrence=due
+            )
         expected = "accepted" if due == dues[-1] else "in_progress"
         assert state_of(url, "r1", "na") == expected
-    with pytest.raises(lifecycle.InvalidRequest, match="no occurrence"), \
-            session_scope(url) as session:
+    with (
+        pytest.raises(lifecycle.InvalidRequest, match="no occurrence"),
+        session_scope(url) as session,
+    ):
         lifecycle.submit(session, actor=NA, plan=PLAN, task="r1", note="again", at=AT)
 
 
 def test_a_returned_report_occurrence_can_be_submitted_again(url):
     first = dt.date(2019, 9, 20)
     with session_scope(url) as session:
-        lifecycle.submit(session, actor=NA, plan=PLAN, task="r1", note="v1", at=AT,
-                         occurrence=first)
-        lifecycle.return_submission(session, actor=OFFICE, plan=PLAN, task="r1", unit="na",
-                                    reason="缺数据", at=AT, occurrence=first)
+        lifecycle.submit(
+            session, actor=NA, plan=PLAN, task="r1", note="v1", at=AT, occurrence=first
+        )
+        lifecycle.return_submission(
+            session,
+            actor=OFFICE,
+            plan=PLAN,
+            task="r1",
+            unit="na",
+            reason="缺数据",
+            at=AT,
+            occurrence=first,
+        )
         lifecycle.submit(session, actor=NA, plan=PLAN, task="r1", note="v2", at=AT)
-        occurrence = session.exec(select(Occurrence).where(Occurrence.due == first).join(
-            Assignment).join(Unit).where(Unit.code == "na")).one()
+        occurrence = session.exec(
+            select(Occurrence)
+            .where(Occurrence.due == first)
+            .join(Assignment)
+            .join(Unit)
+            .where(Unit.code == "na")
+        ).one()
         assert occurrence.state == "submitted"
 
 
 def test_waiving_a_task_closes_every_open_assignment_with_the_reason(url):
     with session_scope(url) as session:
-        closed = lifecycle.close(session, actor=OFFICE, plan=PLAN, task="t2", unit=None,
-                                 how="waive", reason="并入t1", at=AT)
+        closed = lifecycle.close(
+            session,
+            actor=OFFICE,
+            plan=PLAN,
+            task="t2",
+            unit=None,
+            how="waive",
+            reason="并入t1",
+            at=AT,
+        )
     assert len(closed) == 3 and {a.state for a in closed} == {"waived"}
     assert {a.closed_reason for a in closed} == {"并入t1"}
 
 
 def test_reassigning_cancels_the_old_assignment_and_creates_a_new_one(url):
     with session_scope(url) as session:
-        new = lifecycle.reassign(session, actor=OFFICE, plan=PLAN, task="t3", from_unit="南岸区",
-                                 to_unit="永川区", reason="职能调整", at=AT)
+        new = lifecycle.reassign(
+            session,
+            actor=OFFICE,
+            plan=PLAN,
+            task="t3",
+            from_unit="南岸区",
+            to_unit="永川区",
+            reason="职能调整",
+            at=AT,
+        )
         assert new.state == "not_started" and new.due == dt.date(2020, 6, 30)
     assert state_of(url, "t3", "yc") == "not_started"
     with session_scope(url) as session:
-        old = session.exec(select(Assignment).join(Unit).join(Task).where(
-            Unit.code == "na", Task.code == "t3")).one()
+        old = session.exec(
+            select(Assignment).join(Unit).join(Task).where(Unit.code == "na", Task.code == "t3")
+        ).one()
         assert old.state == "cancelled" and "永川区" in (old.closed_reason or "")
 
 
 def test_a_stale_version_is_a_conflict_and_changes_nothing(url):
     with session_scope(url) as session:
-        version = session.exec(select(Assignment.version).join(Task).where(
-            Task.code == "t3")).one()
+        version = session.exec(select(Assignment.version).join(Task).where(Task.code == "t3")).one()
     act(url, "progress")
     with pytest.raises(lifecycle.ConflictError, match="reload"), session_scope(url) as session:
-        lifecycle.submit(session, actor=NA, plan=PLAN, task="t3", note="x", at=AT,
-                         expected_version=version)
+        lifecycle.submit(
+            session, actor=NA, plan=PLAN, task="t3", note="x", at=AT, expected_version=version
+        )
     assert state_of(url, "t3", "na") == "in_progress"
 
 
 def test_an_extension_cannot_be_approved_once_the_work_is_closed_or_in_another_plan(url):
     with session_scope(url) as session:
-        request = lifecycle.request_extension(session, actor=NA, plan=PLAN, task="t3",
-                                              new_due=dt.date(2020, 8, 31), reason="x", at=AT)
+        request = lifecycle.request_extension(
+            session, actor=NA, plan=PLAN, task="t3", new_due=dt.date(2020, 8, 31), reason="x", at=AT
+        )
     act(url, "submit")
     act(url, "accept", OFFICE)
-    with pytest.raises(lifecycle.InvalidRequest, match="already accepted"), \
-            session_scope(url) as session:
-        lifecycle.decide_extension(session, plan=PLAN, actor=OFFICE, request_id=request.id,
-                                   approve=True, reason="", at=AT)
-    with pytest.raises(lifecycle.NotFound, match="in plan other"), \
-            session_scope(url) as session:
-        lifecycle.decide_extension(session, plan="other", actor=OFFICE, request_id=request.id,
-                                   approve=False, reason="no", at=AT)
+    with (
+        pytest.raises(lifecycle.InvalidRequest, match="already accepted"),
+        session_scope(url) as session,
+    ):
+        lifecycle.decide_extension(
+            session, plan=PLAN, actor=OFFICE, request_id=request.id, approve=True, reason="", at=AT
+        )
+    with pytest.raises(lifecycle.NotFound, match="in plan other"), session_scope(url) as session:
+        lifecycle.decide_extension(
+            session,
+            plan="other",
+            actor=OFFICE,
+            request_id=request.id,
+            approve=False,
+            reason="no",
+            at=AT,
+        )
 
 
 def test_an_extension_beyond_the_calendar_data_is_refused(url):
     with pytest.raises(lifecycle.InvalidRequest, match="2031"), session_scope(url) as session:
-        lifecycle.request_extension(session, actor=NA, plan=PLAN, task="t3",
-                                    new_due=dt.date(2031, 1, 6), reason="x", at=AT)
+        lifecycle.request_extension(
+            session, actor=NA, plan=PLAN, task="t3", new_due=dt.date(2031, 1, 6), reason="x", at=AT
+        )
 
 
 def test_refused_evidence_copies_nothing(url, tmp_path: Path):
     proof = tmp_path / "a.pdf"
     proof.write_bytes(b"a")
     folder = tmp_path / "evidence"
-    with pytest.raises(lifecycle.InvalidRequest, match="missing.pdf"), \
-            session_scope(url) as session:
-        lifecycle.report_progress(session, actor=NA, plan=PLAN, task="t3", note="x", at=AT,
-                                  evidence=[proof, tmp_path / "missing.pdf"],
-                                  evidence_dir=folder)
+    with (
+        pytest.raises(lifecycle.InvalidRequest, match="missing.pdf"),
+        session_scope(url) as session,
+    ):
+        lifecycle.report_progress(
+            session,
+            actor=NA,
+            plan=PLAN,
+            task="t3",
+            note="x",
+            at=AT,
+            evidence=[proof, tmp_path / "missing.pdf"],
+            evidence_dir=folder,
+        )
     assert not folder.exists()
 
 
 def test_a_task_can_be_handed_back_and_dated_reports_follow_it(url):
     with session_scope(url) as session:
-        lifecycle.reassign(session, actor=OFFICE, plan=PLAN, task="r1", from_unit="南岸区",
-                           to_unit="区财政局", reason="试点调整", at=AT)
-        dues = session.exec(select(Occurrence.due).join(Assignment).join(Unit).where(
-            Unit.code == "fin")).all()
+        lifecycle.reassign(
+            session,
+            actor=OFFICE,
+            plan=PLAN,
+            task="r1",
+            from_unit="南岸区",
+            to_unit="区财政局",
+            reason="试点调整",
+            at=AT,
+        )
+        dues = session.exec(
+            select(Occurrence.due).join(Assignment).join(Unit).where(Unit.code == "fin")
+        ).all()
         assert len(dues) == 4
-        back = lifecycle.reassign(session, actor=OFFICE, plan=PLAN, task="r1",
-                                  from_unit="区财政局", to_unit="南岸区", reason="恢复", at=AT)
+        back = lifecycle.reassign(
+            session,
+            actor=OFFICE,
+            plan=PLAN,
+            task="r1",
+            from_unit="区财政局",
+            to_unit="南岸区",
+            reason="恢复",
+            at=AT,
+        )
         assert back.state == "not_started" and back.active
     assert state_of(url, "r1", "na") == "not_started"

@@ -20,12 +20,18 @@ from schemas.db import (
 def test_the_migrations_build_exactly_the_models_schema(database_url):
     create_schema(database_url)
     with engine_for(database_url).connect() as connection:
-        context = MigrationContext.configure(connection, opts={
-            "compare_type": True,
-            "include_name": lambda name, kind, _: not (kind == "table"
-                                                       and name in FOREIGN_TABLES)})
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "include_name": lambda name, kind, _: (
+                    not (kind == "table" and name in FOREIGN_TABLES)
+                ),
+            },
+        )
         assert compare_metadata(context, SQLModel.metadata) == [], (
-            "the models changed without a migration: add one under schemas/migrations/versions")
+            "the models changed without a migration: add one under schemas/migrations/versions"
+        )
 
 
 def test_head_names_the_newest_migration(sqlite_url):

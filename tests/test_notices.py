@@ -9,44 +9,106 @@ from html import escape
 
 import pytest
 
-from tasks.notices import EN, TEMPLATES, ZH, Letter, NoticeItem, render_letter
+from tasks.sweep.notices import EN, TEMPLATES, ZH, Letter, NoticeItem, render_letter
 
 PLAN = "重庆市医疗卫生行业综合监管制度试点工作方案"
 OFFICE = "重庆市医疗卫生行业综合监管联席会议办公室"
 AS_OF = date(2019, 9, 25)
 
 REMINDER = NoticeItem(
-    plan_code="cq-2019-pilot", plan_title=PLAN, document_number="渝卫发〔2019〕32号",
-    task_code="t03", task_title="制定综合监管责任清单", unit_name="南岸区", role="lead",
-    level="reminder", rung="5wd-before", why="距完成时限还有5个工作日", due=date(2019, 9, 30),
-    original_due=None, deadline_text="2019年9月前", deadline_reading=None, workdays_left=5,
-    overdue_workdays=0, in_copy=False, recipient_role="responsible", receipt_code=None)
-DUE = replace(REMINDER, task_code="t04", task_title="建立信用记录", level="due", rung="due-day",
-              why="今日为完成时限", due=AS_OF, workdays_left=0, deadline_text="2019年9月25日")
-URGE = replace(REMINDER, task_code="t05", task_title="开展专项检查", level="urge",
-               rung="1wd-overdue", why="逾期3个工作日，予以催办，抄送联席会议办公室",
-               workdays_left=0, overdue_workdays=3, due=date(2019, 9, 20))
+    plan_code="cq-2019-pilot",
+    plan_title=PLAN,
+    document_number="渝卫发〔2019〕32号",
+    task_code="t03",
+    task_title="制定综合监管责任清单",
+    unit_name="南岸区",
+    role="lead",
+    level="reminder",
+    rung="5wd-before",
+    why="距完成时限还有5个工作日",
+    due=date(2019, 9, 30),
+    original_due=None,
+    deadline_text="2019年9月前",
+    deadline_reading=None,
+    workdays_left=5,
+    overdue_workdays=0,
+    in_copy=False,
+    recipient_role="responsible",
+    receipt_code=None,
+)
+DUE = replace(
+    REMINDER,
+    task_code="t04",
+    task_title="建立信用记录",
+    level="due",
+    rung="due-day",
+    why="今日为完成时限",
+    due=AS_OF,
+    workdays_left=0,
+    deadline_text="2019年9月25日",
+)
+URGE = replace(
+    REMINDER,
+    task_code="t05",
+    task_title="开展专项检查",
+    level="urge",
+    rung="1wd-overdue",
+    why="逾期3个工作日，予以催办，抄送联席会议办公室",
+    workdays_left=0,
+    overdue_workdays=3,
+    due=date(2019, 9, 20),
+)
 SUPERVISE = replace(
-    REMINDER, task_code="t07", task_title="建立综合监管结果协同运用机制", level="supervise",
-    rung="5wd-overdue", why="逾期15个工作日（满5个工作日），列入督办", due=date(2019, 8, 30),
-    original_due=date(2019, 7, 31), deadline_text="2019年7月前",
-    deadline_reading="'前' read as by the end of the month", workdays_left=0,
-    overdue_workdays=15, receipt_code="DB1A2B3C4D5E",
-    blocks=("t11 建设智慧卫监平台", "t12 开展试点评估"))
-REPORT = replace(SUPERVISE, task_code="t08", task_title="完善举报投诉制度", level="report",
-                 rung="15wd-overdue", why="逾期20个工作日（满15个工作日），报领导通报",
-                 overdue_workdays=20, recipient_role="leadership", receipt_code="DB99AA00BB11")
+    REMINDER,
+    task_code="t07",
+    task_title="建立综合监管结果协同运用机制",
+    level="supervise",
+    rung="5wd-overdue",
+    why="逾期15个工作日（满5个工作日），列入督办",
+    due=date(2019, 8, 30),
+    original_due=date(2019, 7, 31),
+    deadline_text="2019年7月前",
+    deadline_reading="'前' read as by the end of the month",
+    workdays_left=0,
+    overdue_workdays=15,
+    receipt_code="DB1A2B3C4D5E",
+    blocks=("t11 建设智慧卫监平台", "t12 开展试点评估"),
+)
+REPORT = replace(
+    SUPERVISE,
+    task_code="t08",
+    task_title="完善举报投诉制度",
+    level="report",
+    rung="15wd-overdue",
+    why="逾期20个工作日（满15个工作日），报领导通报",
+    overdue_workdays=20,
+    recipient_role="leadership",
+    receipt_code="DB99AA00BB11",
+)
 UNACKNOWLEDGED = replace(
-    SUPERVISE, task_code="t09", task_title="建立第三方评估机制", level="unacknowledged",
-    rung="ack-2wd", why="督办单（签收编码 DB77CC88DD99）发出后2个工作日内未签收",
-    recipient_role="office", receipt_code="DB77CC88DD99", blocks=())
+    SUPERVISE,
+    task_code="t09",
+    task_title="建立第三方评估机制",
+    level="unacknowledged",
+    rung="ack-2wd",
+    why="督办单（签收编码 DB77CC88DD99）发出后2个工作日内未签收",
+    recipient_role="office",
+    receipt_code="DB77CC88DD99",
+    blocks=(),
+)
 ALL = (REMINDER, DUE, URGE, SUPERVISE, REPORT, UNACKNOWLEDGED)
 
 
 def letter(*items: NoticeItem, language: str = "zh", recipient: str = "南岸区") -> Letter:
-    return Letter(recipient_name=recipient, to=("nanan@cq.example.org",),
-                  cc=("office@cq.example.org",), sender_name=OFFICE, as_of=AS_OF,
-                  items=items, language=language)  # type: ignore[arg-type]
+    return Letter(
+        recipient_name=recipient,
+        to=("nanan@cq.example.org",),
+        cc=("office@cq.example.org",),
+        sender_name=OFFICE,
+        as_of=AS_OF,
+        items=items,
+        language=language,
+    )  # type: ignore[arg-type]
 
 
 def lines(text: str) -> list[str]:
@@ -56,28 +118,63 @@ def lines(text: str) -> list[str]:
 def html_has_row(page: str, line: str) -> bool:
     """The "label：value" line of the text part is a label/value row of the HTML part."""
     label, value = re.split("：|: ", line, maxsplit=1)
-    return re.search(rf"<th [^>]*>{re.escape(escape(label))}</th>"
-                     rf"<td [^>]*>{re.escape(escape(value))}</td>", page) is not None
+    return (
+        re.search(
+            rf"<th [^>]*>{re.escape(escape(label))}</th>"
+            rf"<td [^>]*>{re.escape(escape(value))}</td>",
+            page,
+        )
+        is not None
+    )
 
 
-@pytest.mark.parametrize(("items", "language", "subject"), [
-    ((URGE, replace(URGE, task_code="t06"), REMINDER), "zh",
-     f"【督办通知】{PLAN}：2项逾期催办、1项即将到期（2019年9月25日）"),
-    ((URGE, replace(URGE, task_code="t06"), REMINDER), "en",
-     f"[Supervision notice] {PLAN}: 2 overdue, 1 due soon (25 September 2019)"),
-    (ALL, "zh", f"【督办通知】{PLAN}：1项通报、1项督办、1项逾期催办、1项今日到期、1项即将到期、"
-                "1项未签收（2019年9月25日）"),
-    (ALL, "en", f"[Supervision notice] {PLAN}: 1 reported to leadership, 1 under supervision, "
-                "1 overdue, 1 due today, 1 due soon, 1 unacknowledged (25 September 2019)"),
-    ((REMINDER, replace(DUE, plan_code="other", plan_title="另一方案")), "zh",
-     "【督办通知】多项工作方案：1项今日到期、1项即将到期（2019年9月25日）"),
-    ((REMINDER, replace(DUE, plan_code="other", plan_title="另一方案")), "en",
-     "[Supervision notice] several work plans: 1 due today, 1 due soon (25 September 2019)"),
-    ((replace(URGE, in_copy=True, recipient_role="office"),), "zh",
-     f"【督办通知（抄送）】{PLAN}：1项逾期催办（2019年9月25日）"),
-    ((replace(URGE, in_copy=True, recipient_role="office"),), "en",
-     f"[Supervision notice, copy] {PLAN}: 1 overdue (25 September 2019)"),
-])
+@pytest.mark.parametrize(
+    ("items", "language", "subject"),
+    [
+        (
+            (URGE, replace(URGE, task_code="t06"), REMINDER),
+            "zh",
+            f"【督办通知】{PLAN}：2项逾期催办、1项即将到期（2019年9月25日）",
+        ),
+        (
+            (URGE, replace(URGE, task_code="t06"), REMINDER),
+            "en",
+            f"[Supervision notice] {PLAN}: 2 overdue, 1 due soon (25 September 2019)",
+        ),
+        (
+            ALL,
+            "zh",
+            f"【督办通知】{PLAN}：1项通报、1项督办、1项逾期催办、1项今日到期、1项即将到期、"
+            "1项未签收（2019年9月25日）",
+        ),
+        (
+            ALL,
+            "en",
+            f"[Supervision notice] {PLAN}: 1 reported to leadership, 1 under supervision, "
+            "1 overdue, 1 due today, 1 due soon, 1 unacknowledged (25 September 2019)",
+        ),
+        (
+            (REMINDER, replace(DUE, plan_code="other", plan_title="另一方案")),
+            "zh",
+            "【督办通知】多项工作方案：1项今日到期、1项即将到期（2019年9月25日）",
+        ),
+        (
+            (REMINDER, replace(DUE, plan_code="other", plan_title="另一方案")),
+            "en",
+            "[Supervision notice] several work plans: 1 due today, 1 due soon (25 September 2019)",
+        ),
+        (
+            (replace(URGE, in_copy=True, recipient_role="office"),),
+            "zh",
+            f"【督办通知（抄送）】{PLAN}：1项逾期催办（2019年9月25日）",
+        ),
+        (
+            (replace(URGE, in_copy=True, recipient_role="office"),),
+            "en",
+            f"[Supervision notice, copy] {PLAN}: 1 overdue (25 September 2019)",
+        ),
+    ],
+)
 def test_the_subject_counts_the_items_by_level(items, language, subject):
     assert render_letter(letter(*items, language=language)).subject == subject
 
@@ -88,18 +185,25 @@ def test_the_subject_is_one_short_line_whatever_the_data_holds(language):
     mail = render_letter(letter(replace(URGE, plan_title=title), language=language))
     assert not re.search(r"[\x00-\x1f\x7f\u2028\u2029]", mail.subject)
     assert "…" in mail.subject and len(mail.subject) <= 110
-    assert mail.subject.startswith(("【督办通知】重庆市 Bcc: evil@example.org 很长",
-                                    "[Supervision notice] 重庆市 Bcc: evil@example.org 很长"))
+    assert mail.subject.startswith(
+        (
+            "【督办通知】重庆市 Bcc: evil@example.org 很长",
+            "[Supervision notice] 重庆市 Bcc: evil@example.org 很长",
+        )
+    )
 
 
-@pytest.mark.parametrize(("item", "zh", "en"), [
-    (REPORT, "一、通报（1项）", "1. Reported to leadership (1)"),
-    (SUPERVISE, "一、督办（1项）", "1. Formal supervision (1)"),
-    (URGE, "一、催办（1项）", "1. Urged: overdue (1)"),
-    (DUE, "一、到期提醒（1项）", "1. Due today (1)"),
-    (REMINDER, "一、提醒（1项）", "1. Reminders (1)"),
-    (UNACKNOWLEDGED, "一、未签收提醒（1项）", "1. Receipts not acknowledged (1)"),
-])
+@pytest.mark.parametrize(
+    ("item", "zh", "en"),
+    [
+        (REPORT, "一、通报（1项）", "1. Reported to leadership (1)"),
+        (SUPERVISE, "一、督办（1项）", "1. Formal supervision (1)"),
+        (URGE, "一、催办（1项）", "1. Urged: overdue (1)"),
+        (DUE, "一、到期提醒（1项）", "1. Due today (1)"),
+        (REMINDER, "一、提醒（1项）", "1. Reminders (1)"),
+        (UNACKNOWLEDGED, "一、未签收提醒（1项）", "1. Receipts not acknowledged (1)"),
+    ],
+)
 def test_each_level_has_its_heading_in_both_languages(item, zh, en):
     for language, heading in (("zh", zh), ("en", en)):
         mail = render_letter(letter(item, language=language))
@@ -107,28 +211,43 @@ def test_each_level_has_its_heading_in_both_languages(item, zh, en):
         assert f">{heading}</h2>" in mail.html
 
 
-@pytest.mark.parametrize(("language", "expected"), [
-    ("zh", ["一、督办（1项）", "（一）督办单",
-            "督办事项：t07 建立综合监管结果协同运用机制",
-            "责任单位：南岸区（牵头单位）",
-            "原定完成时限：2019年7月前（读作2019年7月31日；“前”按该月末计）",
-            "现完成时限：2019年8月30日",
-            "逾期工作日：15个工作日",
-            "影响的后续任务：t11 建设智慧卫监平台、t12 开展试点评估",
-            "签收编码：DB1A2B3C4D5E（收到后请执行 duban ack DB1A2B3C4D5E 签收）",
-            "触发规则：逾期15个工作日（满5个工作日），列入督办",
-            "发送原因：你单位为牵头单位"]),
-    ("en", ["1. Formal supervision (1)", "1.1 Supervision order",
-            "Matter: t07 建立综合监管结果协同运用机制",
-            "Responsible unit: 南岸区 (lead unit)",
-            "Original due date: 2019年7月前 (read as 31 July 2019; '前' read as by the end of "
-            "the month)",
-            "Current due date: 30 August 2019",
-            "Working days overdue: 15",
-            "Downstream tasks affected: t11 建设智慧卫监平台, t12 开展试点评估",
-            "Receipt code: DB1A2B3C4D5E (acknowledge on receipt: run duban ack DB1A2B3C4D5E)",
-            "Why you receive this: your unit is the lead unit"]),
-])
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "zh",
+            [
+                "一、督办（1项）",
+                "（一）督办单",
+                "督办事项：t07 建立综合监管结果协同运用机制",
+                "责任单位：南岸区（牵头单位）",
+                "原定完成时限：2019年7月前（读作2019年7月31日；“前”按该月末计）",
+                "现完成时限：2019年8月30日",
+                "逾期工作日：15个工作日",
+                "影响的后续任务：t11 建设智慧卫监平台、t12 开展试点评估",
+                "签收编码：DB1A2B3C4D5E（收到后请执行 duban ack DB1A2B3C4D5E 签收）",
+                "触发规则：逾期15个工作日（满5个工作日），列入督办",
+                "发送原因：你单位为牵头单位",
+            ],
+        ),
+        (
+            "en",
+            [
+                "1. Formal supervision (1)",
+                "1.1 Supervision order",
+                "Matter: t07 建立综合监管结果协同运用机制",
+                "Responsible unit: 南岸区 (lead unit)",
+                "Original due date: 2019年7月前 (read as 31 July 2019; '前' read as by the end of "
+                "the month)",
+                "Current due date: 30 August 2019",
+                "Working days overdue: 15",
+                "Downstream tasks affected: t11 建设智慧卫监平台, t12 开展试点评估",
+                "Receipt code: DB1A2B3C4D5E (acknowledge on receipt: run duban ack DB1A2B3C4D5E)",
+                "Why you receive this: your unit is the lead unit",
+            ],
+        ),
+    ],
+)
 def test_a_supervise_item_is_a_formal_supervision_order(language, expected):
     mail = render_letter(letter(SUPERVISE, language=language))
     text = lines(mail.text)
@@ -140,14 +259,20 @@ def test_a_supervise_item_is_a_formal_supervision_order(language, expected):
     assert all(html_has_row(mail.html, line) for line in expected[2:])
 
 
-@pytest.mark.parametrize(("item", "language", "instruction"), [
-    (SUPERVISE, "zh", "签收编码：DB1A2B3C4D5E（收到后请执行 duban ack DB1A2B3C4D5E 签收）"),
-    (REPORT, "zh", "签收编码：DB99AA00BB11（收到后请执行 duban ack DB99AA00BB11 签收）"),
-    (REPORT, "en", "Receipt code: DB99AA00BB11 (acknowledge on receipt: run duban ack "
-                   "DB99AA00BB11)"),
-    (UNACKNOWLEDGED, "zh", "签收编码：DB77CC88DD99（尚未签收）"),
-    (UNACKNOWLEDGED, "en", "Receipt code: DB77CC88DD99 (not yet acknowledged)"),
-])
+@pytest.mark.parametrize(
+    ("item", "language", "instruction"),
+    [
+        (SUPERVISE, "zh", "签收编码：DB1A2B3C4D5E（收到后请执行 duban ack DB1A2B3C4D5E 签收）"),
+        (REPORT, "zh", "签收编码：DB99AA00BB11（收到后请执行 duban ack DB99AA00BB11 签收）"),
+        (
+            REPORT,
+            "en",
+            "Receipt code: DB99AA00BB11 (acknowledge on receipt: run duban ack DB99AA00BB11)",
+        ),
+        (UNACKNOWLEDGED, "zh", "签收编码：DB77CC88DD99（尚未签收）"),
+        (UNACKNOWLEDGED, "en", "Receipt code: DB77CC88DD99 (not yet acknowledged)"),
+    ],
+)
 def test_receipt_codes_come_with_how_to_acknowledge(item, language, instruction):
     mail = render_letter(letter(item, language=language))
     assert instruction in lines(mail.text)
@@ -160,58 +285,111 @@ def test_items_without_a_receipt_code_ask_for_no_acknowledgement(item):
     assert "duban ack" not in mail.text and "签收" not in mail.text
 
 
-@pytest.mark.parametrize(("item", "language", "expected"), [
-    (REMINDER, "zh", "完成时限：2019年9月前（读作2019年9月30日）"),
-    (REMINDER, "en", "Deadline: 2019年9月前 (read as 30 September 2019)"),
-    (replace(REMINDER, deadline_reading="'前' read as by the end of the month"), "zh",
-     "完成时限：2019年9月前（读作2019年9月30日；“前”按该月末计）"),
-    (replace(REMINDER, deadline_reading="'前' read as before the quarter starts"), "zh",
-     "完成时限：2019年9月前（读作2019年9月30日；“前”按该季度开始之前计）"),
-    (replace(REMINDER, deadline_text="2019年", deadline_reading="a year alone read as its last "
-             "day", due=date(2019, 12, 31)), "zh",
-     "完成时限：2019年（读作2019年12月31日；仅写年份的，按该年最后一天计）"),
-    (replace(REMINDER, deadline_reading="read by the office's own rule"), "zh",
-     "完成时限：2019年9月前（读作2019年9月30日；read by the office's own rule）"),
-    (replace(REMINDER, deadline_reading="'前' read as by the end of the month"), "en",
-     "Deadline: 2019年9月前 (read as 30 September 2019; '前' read as by the end of the "
-     "month)"),
-    (replace(REMINDER, deadline_text=None), "zh", "完成时限：2019年9月30日"),
-    (replace(REMINDER, original_due=date(2019, 9, 30), due=date(2019, 10, 31)), "zh",
-     "现完成时限：2019年10月31日（经批准延期）"),
-    (replace(REMINDER, original_due=date(2019, 9, 30), due=date(2019, 10, 31)), "en",
-     "Current due date: 31 October 2019 (extension approved)"),
-    (replace(REMINDER, occurrence=date(2019, 9, 20), deadline_text="9月20日、12月20日"), "zh",
-     "本次报送：2019年9月20日"),
-])
+@pytest.mark.parametrize(
+    ("item", "language", "expected"),
+    [
+        (REMINDER, "zh", "完成时限：2019年9月前（读作2019年9月30日）"),
+        (REMINDER, "en", "Deadline: 2019年9月前 (read as 30 September 2019)"),
+        (
+            replace(REMINDER, deadline_reading="'前' read as by the end of the month"),
+            "zh",
+            "完成时限：2019年9月前（读作2019年9月30日；“前”按该月末计）",
+        ),
+        (
+            replace(REMINDER, deadline_reading="'前' read as before the quarter starts"),
+            "zh",
+            "完成时限：2019年9月前（读作2019年9月30日；“前”按该季度开始之前计）",
+        ),
+        (
+            replace(
+                REMINDER,
+                deadline_text="2019年",
+                deadline_reading="a year alone read as its last day",
+                due=date(2019, 12, 31),
+            ),
+            "zh",
+            "完成时限：2019年（读作2019年12月31日；仅写年份的，按该年最后一天计）",
+        ),
+        (
+            replace(REMINDER, deadline_reading="read by the office's own rule"),
+            "zh",
+            "完成时限：2019年9月前（读作2019年9月30日；read by the office's own rule）",
+        ),
+        (
+            replace(REMINDER, deadline_reading="'前' read as by the end of the month"),
+            "en",
+            "Deadline: 2019年9月前 (read as 30 September 2019; '前' read as by the end of the "
+            "month)",
+        ),
+        (replace(REMINDER, deadline_text=None), "zh", "完成时限：2019年9月30日"),
+        (
+            replace(REMINDER, original_due=date(2019, 9, 30), due=date(2019, 10, 31)),
+            "zh",
+            "现完成时限：2019年10月31日（经批准延期）",
+        ),
+        (
+            replace(REMINDER, original_due=date(2019, 9, 30), due=date(2019, 10, 31)),
+            "en",
+            "Current due date: 31 October 2019 (extension approved)",
+        ),
+        (
+            replace(REMINDER, occurrence=date(2019, 9, 20), deadline_text="9月20日、12月20日"),
+            "zh",
+            "本次报送：2019年9月20日",
+        ),
+    ],
+)
 def test_the_deadline_shows_the_plans_words_and_how_they_were_read(item, language, expected):
     mail = render_letter(letter(item, language=language))
     assert expected in lines(mail.text)
     assert html_has_row(mail.html, expected)
 
 
-@pytest.mark.parametrize(("item", "zh", "en"), [
-    (REMINDER, "办理进度：距完成时限还有5个工作日", "Status: 5 working day(s) left"),
-    (DUE, "办理进度：今日到期", "Status: due today"),
-    (URGE, "办理进度：已逾期3个工作日", "Status: 3 working day(s) overdue"),
-])
+@pytest.mark.parametrize(
+    ("item", "zh", "en"),
+    [
+        (REMINDER, "办理进度：距完成时限还有5个工作日", "Status: 5 working day(s) left"),
+        (DUE, "办理进度：今日到期", "Status: due today"),
+        (URGE, "办理进度：已逾期3个工作日", "Status: 3 working day(s) overdue"),
+    ],
+)
 def test_the_status_counts_working_days(item, zh, en):
     assert zh in lines(render_letter(letter(item)).text)
     assert en in lines(render_letter(letter(item, language="en")).text)
 
 
-@pytest.mark.parametrize(("item", "zh", "en"), [
-    (REMINDER, "你单位为牵头单位", "your unit is the lead unit"),
-    (replace(REMINDER, role="co"), "你单位为配合单位", "your unit is a co-responsible unit"),
-    (replace(REMINDER, role="participant"), "你单位为参与单位",
-     "your unit is a participating unit"),
-    (replace(URGE, in_copy=True, recipient_role="office"), "抄送联席会议办公室，供掌握情况",
-     "copied to the joint meeting office for information"),
-    (replace(URGE, in_copy=True), "抄送你单位，供掌握情况", "copied to your unit for information"),
-    (REPORT, "逾期事项按规定报领导通报",
-     "overdue items are reported to leadership as the rules require"),
-    (UNACKNOWLEDGED, "联席会议办公室跟踪督办单、通报的签收",
-     "the joint meeting office follows up unacknowledged receipts"),
-])
+@pytest.mark.parametrize(
+    ("item", "zh", "en"),
+    [
+        (REMINDER, "你单位为牵头单位", "your unit is the lead unit"),
+        (replace(REMINDER, role="co"), "你单位为配合单位", "your unit is a co-responsible unit"),
+        (
+            replace(REMINDER, role="participant"),
+            "你单位为参与单位",
+            "your unit is a participating unit",
+        ),
+        (
+            replace(URGE, in_copy=True, recipient_role="office"),
+            "抄送联席会议办公室，供掌握情况",
+            "copied to the joint meeting office for information",
+        ),
+        (
+            replace(URGE, in_copy=True),
+            "抄送你单位，供掌握情况",
+            "copied to your unit for information",
+        ),
+        (
+            REPORT,
+            "逾期事项按规定报领导通报",
+            "overdue items are reported to leadership as the rules require",
+        ),
+        (
+            UNACKNOWLEDGED,
+            "联席会议办公室跟踪督办单、通报的签收",
+            "the joint meeting office follows up unacknowledged receipts",
+        ),
+    ],
+)
 def test_each_item_says_why_this_recipient_gets_it(item, zh, en):
     assert f"发送原因：{zh}" in lines(render_letter(letter(item)).text)
     assert f"Why you receive this: {en}" in lines(render_letter(letter(item, language="en")).text)
@@ -228,28 +406,44 @@ ACT = "请你单位高度重视，对照完成时限抓紧推进，按要求报�
 ACKNOWLEDGE = "督办单、通报须签收：收到后请执行 duban ack 签收编码。"
 
 
-@pytest.mark.parametrize(("items", "asks"), [
-    ((URGE,), [ACT, "特此通知。"]),
-    ((SUPERVISE, REMINDER), [ACT, ACKNOWLEDGE, "特此通知。"]),
-    ((REPORT,), ["以上事项逾期未完成，现予通报，请督促责任单位限期办结。", ACKNOWLEDGE,
-                 "特此通知。"]),
-    ((UNACKNOWLEDGED,), ["请及时跟进上述督办单、通报的签收。", "特此通知。"]),
-    ((replace(URGE, in_copy=True, recipient_role="office"),),
-     ["以上事项抄送你单位，供掌握情况。", "特此通知。"]),
-    ((URGE, replace(URGE, task_code="t06", in_copy=True)), [ACT, "特此通知。"]),
-])
+@pytest.mark.parametrize(
+    ("items", "asks"),
+    [
+        ((URGE,), [ACT, "特此通知。"]),
+        ((SUPERVISE, REMINDER), [ACT, ACKNOWLEDGE, "特此通知。"]),
+        (
+            (REPORT,),
+            ["以上事项逾期未完成，现予通报，请督促责任单位限期办结。", ACKNOWLEDGE, "特此通知。"],
+        ),
+        ((UNACKNOWLEDGED,), ["请及时跟进上述督办单、通报的签收。", "特此通知。"]),
+        (
+            (replace(URGE, in_copy=True, recipient_role="office"),),
+            ["以上事项抄送你单位，供掌握情况。", "特此通知。"],
+        ),
+        ((URGE, replace(URGE, task_code="t06", in_copy=True)), [ACT, "特此通知。"]),
+    ],
+)
 def test_the_closing_asks_each_kind_of_recipient_for_what_is_theirs_to_do(items, asks):
     text = lines(render_letter(letter(*items)).text)
-    closing = text[text.index(asks[0]):text.index(asks[-1]) + 1]
+    closing = text[text.index(asks[0]) : text.index(asks[-1]) + 1]
     assert closing == asks
 
 
-@pytest.mark.parametrize(("count", "zh", "en"), [
-    (5, "影响的后续任务：t11、t12、t13、t14、t15",
-     "Downstream tasks affected: t11, t12, t13, t14, t15"),
-    (15, "影响的后续任务：t11、t12、t13、t14、t15等15项",
-     "Downstream tasks affected: t11, t12, t13, t14, t15 and 10 more"),
-])
+@pytest.mark.parametrize(
+    ("count", "zh", "en"),
+    [
+        (
+            5,
+            "影响的后续任务：t11、t12、t13、t14、t15",
+            "Downstream tasks affected: t11, t12, t13, t14, t15",
+        ),
+        (
+            15,
+            "影响的后续任务：t11、t12、t13、t14、t15等15项",
+            "Downstream tasks affected: t11, t12, t13, t14, t15 and 10 more",
+        ),
+    ],
+)
 def test_a_long_list_of_downstream_tasks_names_the_first_five(count, zh, en):
     item = replace(SUPERVISE, blocks=tuple(f"t{n}" for n in range(11, 11 + count)))
     assert zh in lines(render_letter(letter(item)).text)
@@ -262,8 +456,10 @@ def test_the_levels_come_in_descending_severity(language):
     w = TEMPLATES[language]
     order = ("report", "supervise", "urge", "due", "reminder", "unacknowledged")
     sections = "一二三四五六" if language == "zh" else "123456"
-    headings = [w["heading"].format(section=section, level=w[f"level.{level}"], n=1)
-                for section, level in zip(sections, order, strict=True)]
+    headings = [
+        w["heading"].format(section=section, level=w[f"level.{level}"], n=1)
+        for section, level in zip(sections, order, strict=True)
+    ]
     text = lines(mail.text)
     assert [text.index(h) for h in headings] == sorted(text.index(h) for h in headings)
     in_html = [mail.html.index(f">{h}</h2>") for h in headings]
@@ -287,36 +483,76 @@ def test_items_from_several_plans_name_their_plan():
     assert f"工作方案：《{PLAN}》（渝卫发〔2019〕32号）" in text
     assert "工作方案：《楚雄州试点方案》" in text
     opening = next(line for line in text if line.startswith("现将"))
-    assert opening == (f"现将截至2019年9月25日《{PLAN}》（渝卫发〔2019〕32号）、《楚雄州试点方案》"
-                       "中需要你单位办理或知悉的工作任务通知如下。")
+    assert opening == (
+        f"现将截至2019年9月25日《{PLAN}》（渝卫发〔2019〕32号）、《楚雄州试点方案》"
+        "中需要你单位办理或知悉的工作任务通知如下。"
+    )
 
 
-@pytest.mark.parametrize(("language", "first", "last", "day"), [
-    ("zh", ["南岸区：", "", f"现将截至2019年9月25日《{PLAN}》（渝卫发〔2019〕32号）"
-                         "中需要你单位办理或知悉的工作任务通知如下。"],
-     ["特此通知。", "", OFFICE, "2019年9月25日", "",
-      "本通知由 duban 督办系统按工作方案和工作日历自动生成。", ""], "2019年9月25日"),
-    ("en", ["To 南岸区:", "", f"As of 25 September 2019, the following tasks under “{PLAN}” "
-                            "(渝卫发〔2019〕32号) need action or attention from your unit."],
-     ["", OFFICE, "25 September 2019", "",
-      "This notice was generated by duban from the work plan and the working calendar.", ""],
-     "25 September 2019"),
-])
+@pytest.mark.parametrize(
+    ("language", "first", "last", "day"),
+    [
+        (
+            "zh",
+            [
+                "南岸区：",
+                "",
+                f"现将截至2019年9月25日《{PLAN}》（渝卫发〔2019〕32号）"
+                "中需要你单位办理或知悉的工作任务通知如下。",
+            ],
+            [
+                "特此通知。",
+                "",
+                OFFICE,
+                "2019年9月25日",
+                "",
+                "本通知由 duban 督办系统按工作方案和工作日历自动生成。",
+                "",
+            ],
+            "2019年9月25日",
+        ),
+        (
+            "en",
+            [
+                "To 南岸区:",
+                "",
+                f"As of 25 September 2019, the following tasks under “{PLAN}” "
+                "(渝卫发〔2019〕32号) need action or attention from your unit.",
+            ],
+            [
+                "",
+                OFFICE,
+                "25 September 2019",
+                "",
+                "This notice was generated by duban from the work plan and the working calendar.",
+                "",
+            ],
+            "25 September 2019",
+        ),
+    ],
+)
 def test_a_letter_opens_with_the_recipient_and_closes_with_the_office_and_date(
-        language, first, last, day):
+    language, first, last, day
+):
     mail = render_letter(letter(URGE, language=language))
     text = lines(mail.text + "\n")
     assert text[:3] == first
-    assert text[-len(last):] == last
+    assert text[-len(last) :] == last
     assert f"{OFFICE}<br>{day}</p>" in mail.html
 
 
 def test_the_html_escapes_everything_from_the_data():
-    hostile = replace(SUPERVISE, task_title="<script>alert('x')</script>", unit_name='A&B "区"',
-                      blocks=("<img src=x onerror=alert(1)>",))
+    hostile = replace(
+        SUPERVISE,
+        task_title="<script>alert('x')</script>",
+        unit_name='A&B "区"',
+        blocks=("<img src=x onerror=alert(1)>",),
+    )
     mail = render_letter(letter(hostile, recipient="<b>南岸区</b>"))
-    assert "<script>" not in mail.html and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" \
-        in mail.html
+    assert (
+        "<script>" not in mail.html
+        and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in mail.html
+    )
     assert "<img" not in mail.html and "&lt;img src=x onerror=alert(1)&gt;" in mail.html
     assert "A&amp;B &quot;区&quot;（牵头单位）" in mail.html
     assert "&lt;b&gt;南岸区&lt;/b&gt;：" in mail.html

@@ -12,9 +12,9 @@ from sqlmodel import select
 from calendars.workdays import DATA_DIR
 from schemas.db import create_schema, session_scope
 from schemas.tables import Assignment, ImportRecord, Occurrence, Task, Unit
-from tasks.importer import import_plan
-from tasks.queries import plan_overview, unit_tasks
-from tasks.recalc import apply_recalc, date_moves
+from tasks.plans.importer import import_plan
+from tasks.plans.queries import plan_overview, unit_tasks
+from tasks.plans.recalc import apply_recalc, date_moves
 
 from .conftest import ROOT
 
@@ -40,14 +40,21 @@ def test_an_import_creates_units_tasks_and_per_unit_assignments(database_url, tm
         overview = plan_overview(session, "example-2019")
     tasks = {t["code"]: t for t in overview["tasks"]}
     assert [(a["unit"], a["role"]) for a in tasks["t2"]["assignees"]] == [
-        ("区卫生健康委", "lead"), ("区财政局", "participant"), ("区市场监管局", "participant")]
+        ("区卫生健康委", "lead"),
+        ("区财政局", "participant"),
+        ("区市场监管局", "participant"),
+    ]
     assert [a["unit"] for a in tasks["t3"]["assignees"]] == ["南岸区"]
     assert tasks["t2"]["due"] == "2019-09-30"
     assert tasks["t4"]["deadline_kind"] == "ongoing"
     # 持续开展: quarterly progress reports over the plan's span (2019-07-01..2020-09-30)
     assert tasks["t4"]["assignees"][0]["occurrences"][:2] == ["2019-09-30", "2019-12-31"]
     assert {s["role"] for s in overview["joint_meeting"]} == {
-        "convener", "member", "office", "leadership"}
+        "convener",
+        "member",
+        "office",
+        "leadership",
+    }
 
 
 def test_a_due_date_on_a_rest_day_moves_to_the_next_working_day(database_url, tmp_path):
@@ -55,8 +62,9 @@ def test_a_due_date_on_a_rest_day_moves_to_the_next_working_day(database_url, tm
     with session_scope(database_url) as session:
         rows = unit_tasks(session, "南岸区", "example-2019")
         report = next(r for r in rows if r["task"] == "r1")
-        occurrences = session.exec(select(Occurrence.due).join(Assignment).join(Task).where(
-            Task.code == "r1")).all()
+        occurrences = session.exec(
+            select(Occurrence.due).join(Assignment).join(Task).where(Task.code == "r1")
+        ).all()
     # 2020-06-20 is a Saturday: the summary is due on Monday 2020-06-22.
     assert report["due"] == "2020-06-22"
     assert dt.date(2020, 6, 22) in occurrences and dt.date(2020, 6, 20) not in occurrences
@@ -74,14 +82,20 @@ def test_a_reimport_updates_in_place_keeps_history_and_says_what_changed(databas
     imported(database_url, path)
     with session_scope(database_url) as session:
         before = {a.id for a in session.exec(select(Assignment))}
-    revised = (EXAMPLE.replace("title: 建立协同监管制度", "title: 建立健全协同监管制度")
-               .replace("deadline: 2020年6月\n", "deadline: 2020年8月\n")
-               .replace("（试点区县：南岸区）", "（试点区县：永川区）")
-               .replace("  - id: t4\n", "  - id: t5\n    title: 新任务\n"
-                        "    responsibility: 区财政局\n    deadline: 2019年12月\n  - id: t4\n"))
-    revised = revised.replace("    responsibility: {lead: [区市场监管局], co: [区卫生健康委]}\n"
-                              "    deadline: 持续开展\n", "    responsibility: 区市场监管局\n"
-                              "    deadline: 持续开展\n")
+    revised = (
+        EXAMPLE.replace("title: 建立协同监管制度", "title: 建立健全协同监管制度")
+        .replace("deadline: 2020年6月\n", "deadline: 2020年8月\n")
+        .replace("（试点区县：南岸区）", "（试点区县：永川区）")
+        .replace(
+            "  - id: t4\n",
+            "  - id: t5\n    title: 新任务\n"
+            "    responsibility: 区财政局\n    deadline: 2019年12月\n  - id: t4\n",
+        )
+    )
+    revised = revised.replace(
+        "    responsibility: {lead: [区市场监管局], co: [区卫生健康委]}\n    deadline: 持续开展\n",
+        "    responsibility: 区市场监管局\n    deadline: 持续开展\n",
+    )
     report = imported(database_url, write(tmp_path, revised))
     assert "task t2 re-worded" in report.changes
     assert "task t3 re-dated: '2020年6月' → '2020年8月'" in report.changes
@@ -101,14 +115,16 @@ def test_removing_a_task_marks_it_inactive(database_url, tmp_path):
     imported(database_url, write(tmp_path, EXAMPLE))
     without_t1 = EXAMPLE.replace("    depends_on: [t1]\n", "")
     start = without_t1.index("  - id: t1\n")
-    without_t1 = without_t1[:start] + without_t1[without_t1.index("  - id: t2\n"):]
+    without_t1 = without_t1[:start] + without_t1[without_t1.index("  - id: t2\n") :]
     report = imported(database_url, write(tmp_path, without_t1))
     assert "task t1 removed" in report.changes
     with session_scope(database_url) as session:
         t1 = session.exec(select(Task).where(Task.code == "t1")).one()
         assert not t1.active
-        assert all(not a.active for a in session.exec(
-            select(Assignment).where(Assignment.task_id == t1.id)))
+        assert all(
+            not a.active
+            for a in session.exec(select(Assignment).where(Assignment.task_id == t1.id))
+        )
 
 
 def test_new_calendar_data_moves_nothing_until_recalc_is_applied(database_url, tmp_path):
@@ -118,15 +134,19 @@ def test_new_calendar_data_moves_nothing_until_recalc_is_applied(database_url, t
     imported(database_url, plan, calendar_dir=calendar_dir)
     # A correction: 2019-09-30 (t2's due date) becomes a holiday.
     year = calendar_dir / "cn" / "2019.toml"
-    year.write_text(year.read_text(encoding="utf-8") + '\n[[holidays]]\nname = "测试假日"\n'
-                    "start = 2019-09-30\nend = 2019-09-30\n", encoding="utf-8")
+    year.write_text(
+        year.read_text(encoding="utf-8") + '\n[[holidays]]\nname = "测试假日"\n'
+        "start = 2019-09-30\nend = 2019-09-30\n",
+        encoding="utf-8",
+    )
 
     report = imported(database_url, plan, calendar_dir=calendar_dir)
     assert any("dates kept on calendar" in change for change in report.changes)
     with session_scope(database_url) as session:
         moves = date_moves(session, "example-2019", calendar_dir=calendar_dir)
-        t2 = session.exec(select(Assignment).join(Task).join(Unit).where(
-            Task.code == "t2", Unit.code == "whc")).one()
+        t2 = session.exec(
+            select(Assignment).join(Task).join(Unit).where(Task.code == "t2", Unit.code == "whc")
+        ).one()
         assert t2.due == dt.date(2019, 9, 30)
     t2_moves = [m for m in moves if m.task == "t2"]
     assert len(t2_moves) == 3  # one per assignee

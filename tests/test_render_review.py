@@ -16,113 +16,370 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tasks.render_documents import ranking_circular_html, supervision_sheet_html
-from tasks.render_review import render_html, render_markdown
-from tasks.render_xlsx import write_xlsx
-from tasks.review_model import Counts, ItemReview, PhaseReview, Review, TaskReview, UnitScore
+from render.documents import ranking_circular_html, supervision_sheet_html
+from render.review import render_html, render_markdown
+from render.xlsx import write_xlsx
+from tasks.review.model import Counts, ItemReview, PhaseReview, Review, TaskReview, UnitScore
 
 D = dt.date
-RULE = ("排名规则：按本单位自身原因造成的延误项数（含当前逾期）从少到多排列；项数相同的，按平均逾期"
-        "工作日从少到多；再按按时办结项数从多到少。因上游任务延误导致的逾期、经批准延期的事项不计入"
-        "本单位延误。")
+RULE = (
+    "排名规则：按本单位自身原因造成的延误项数（含当前逾期）从少到多排列；项数相同的，按平均逾期"
+    "工作日从少到多；再按按时办结项数从多到少。因上游任务延误导致的逾期、经批准延期的事项不计入"
+    "本单位延误。"
+)
 UNITS = {"wjw": "区卫生健康委", "scj": "区市场监管局", "ybj": "区医保局", "gaj": "区公安分局"}
 
 
-def counts(tasks: int, assignments: int, accepted: int = 0, on_time: int = 0, *,
-           in_progress: int = 0, not_started: int = 0, overdue: int = 0,
-           extended: int = 0) -> Counts:
-    return Counts(tasks=tasks, assignments=assignments, accepted=accepted,
-                  accepted_on_time=on_time, submitted=0, in_progress=in_progress,
-                  not_started=not_started, overdue=overdue, extended=extended, waived=0)
+def counts(
+    tasks: int,
+    assignments: int,
+    accepted: int = 0,
+    on_time: int = 0,
+    *,
+    in_progress: int = 0,
+    not_started: int = 0,
+    overdue: int = 0,
+    extended: int = 0,
+) -> Counts:
+    return Counts(
+        tasks=tasks,
+        assignments=assignments,
+        accepted=accepted,
+        accepted_on_time=on_time,
+        submitted=0,
+        in_progress=in_progress,
+        not_started=not_started,
+        overdue=overdue,
+        extended=extended,
+        waived=0,
+    )
 
 
-def item(task: str, title: str, phase: str, unit: str, state: str, light: str,
-         due: dt.date, **more: object) -> ItemReview:
+def item(
+    task: str,
+    title: str,
+    phase: str,
+    unit: str,
+    state: str,
+    light: str,
+    due: dt.date,
+    **more: object,
+) -> ItemReview:
     fields: dict[str, object] = {
-        "role": "lead", "original_due": due, "approved_due": due, "forecast_due": None,
-        "actual": None, "overdue_workdays": 0, "late_workdays": 0,
-        "cause": "on_time" if state == "accepted" else "open"}
+        "role": "lead",
+        "original_due": due,
+        "approved_due": due,
+        "forecast_due": None,
+        "actual": None,
+        "overdue_workdays": 0,
+        "late_workdays": 0,
+        "cause": "on_time" if state == "accepted" else "open",
+    }
     fields.update(more)
-    return ItemReview(task=task, task_title=title, phase=phase, unit=unit, unit_name=UNITS[unit],
-                      state=state, light=light, **fields)  # type: ignore[arg-type]
+    return ItemReview(
+        task=task,
+        task_title=title,
+        phase=phase,
+        unit=unit,
+        unit_name=UNITS[unit],
+        state=state,
+        light=light,
+        **fields,
+    )  # type: ignore[arg-type]
 
 
-def task(code: str, title: str, phase: str, light: str, start: dt.date, due: dt.date,
-         units: tuple[str, ...], **more: object) -> TaskReview:
-    fields: dict[str, object] = {"kind": "task", "forecast_due": None, "done": False,
-                                 "critical": False, "blocks": ()}
+def task(
+    code: str,
+    title: str,
+    phase: str,
+    light: str,
+    start: dt.date,
+    due: dt.date,
+    units: tuple[str, ...],
+    **more: object,
+) -> TaskReview:
+    fields: dict[str, object] = {
+        "kind": "task",
+        "forecast_due": None,
+        "done": False,
+        "critical": False,
+        "blocks": (),
+    }
     fields.update(more)
-    return TaskReview(code=code, title=title, phase=phase, light=light, start=start, due=due,
-                      units=tuple(UNITS[u] for u in units), **fields)  # type: ignore[arg-type]
+    return TaskReview(
+        code=code,
+        title=title,
+        phase=phase,
+        light=light,
+        start=start,
+        due=due,
+        units=tuple(UNITS[u] for u in units),
+        **fields,
+    )  # type: ignore[arg-type]
 
 
 def sample_review(**changes: object) -> Review:
     """The district pilot plan as of 2020-03-16 (the fixture every test here reads)."""
     items = (
-        item("t01", "成立试点工作领导小组", "p1", "wjw", "accepted", "green", D(2019, 7, 31),
-             actual=D(2019, 7, 20)),
-        item("t02", "制定试点实施方案", "p1", "wjw", "accepted", "green", D(2019, 8, 31),
-             actual=D(2019, 8, 28)),
-        item("t02", "制定试点实施方案", "p1", "ybj", "accepted", "green", D(2019, 8, 31),
-             role="co", actual=D(2019, 9, 6), late_workdays=5, cause="own"),
-        item("t03", "建立部门联合执法机制", "p2", "scj", "accepted", "green", D(2019, 12, 31),
-             original_due=D(2019, 11, 29), actual=D(2019, 12, 25), cause="extension",
-             critical=True),
-        item("t03", "建立部门联合执法机制", "p2", "gaj", "accepted", "green", D(2019, 12, 31),
-             role="co", actual=D(2020, 1, 10), late_workdays=7, cause="upstream",
-             upstream=(("t02", 5),), critical=True),
-        item("t04", "开展医疗机构依法执业专项检查", "p2", "wjw", "in_progress", "yellow",
-             D(2020, 3, 31)),
-        item("t04", "开展医疗机构依法执业专项检查", "p2", "scj", "not_started", "yellow",
-             D(2020, 3, 31), role="co"),
-        item("t05", "推进“双随机、一公开”抽查", "p2", "scj", "not_started", "red",
-             D(2020, 2, 28), overdue_workdays=12, cause="own", critical=True, escalated=True),
-        item("t05", "推进“双随机、一公开”抽查", "p2", "ybj", "in_progress", "red",
-             D(2020, 2, 28), role="co", forecast_due=D(2020, 3, 20), overdue_workdays=12,
-             cause="upstream", upstream=(("t03", 7),), critical=True),
-        item("t06", "报送季度工作进展", "p2", "wjw", "accepted", "green", D(2019, 12, 20),
-             actual=D(2019, 12, 18), occurrence=D(2019, 12, 20)),
-        item("t06", "报送季度工作进展", "p2", "wjw", "not_started", "yellow", D(2020, 3, 20),
-             occurrence=D(2020, 3, 20)),
+        item(
+            "t01",
+            "成立试点工作领导小组",
+            "p1",
+            "wjw",
+            "accepted",
+            "green",
+            D(2019, 7, 31),
+            actual=D(2019, 7, 20),
+        ),
+        item(
+            "t02",
+            "制定试点实施方案",
+            "p1",
+            "wjw",
+            "accepted",
+            "green",
+            D(2019, 8, 31),
+            actual=D(2019, 8, 28),
+        ),
+        item(
+            "t02",
+            "制定试点实施方案",
+            "p1",
+            "ybj",
+            "accepted",
+            "green",
+            D(2019, 8, 31),
+            role="co",
+            actual=D(2019, 9, 6),
+            late_workdays=5,
+            cause="own",
+        ),
+        item(
+            "t03",
+            "建立部门联合执法机制",
+            "p2",
+            "scj",
+            "accepted",
+            "green",
+            D(2019, 12, 31),
+            original_due=D(2019, 11, 29),
+            actual=D(2019, 12, 25),
+            cause="extension",
+            critical=True,
+        ),
+        item(
+            "t03",
+            "建立部门联合执法机制",
+            "p2",
+            "gaj",
+            "accepted",
+            "green",
+            D(2019, 12, 31),
+            role="co",
+            actual=D(2020, 1, 10),
+            late_workdays=7,
+            cause="upstream",
+            upstream=(("t02", 5),),
+            critical=True,
+        ),
+        item(
+            "t04",
+            "开展医疗机构依法执业专项检查",
+            "p2",
+            "wjw",
+            "in_progress",
+            "yellow",
+            D(2020, 3, 31),
+        ),
+        item(
+            "t04",
+            "开展医疗机构依法执业专项检查",
+            "p2",
+            "scj",
+            "not_started",
+            "yellow",
+            D(2020, 3, 31),
+            role="co",
+        ),
+        item(
+            "t05",
+            "推进“双随机、一公开”抽查",
+            "p2",
+            "scj",
+            "not_started",
+            "red",
+            D(2020, 2, 28),
+            overdue_workdays=12,
+            cause="own",
+            critical=True,
+            escalated=True,
+        ),
+        item(
+            "t05",
+            "推进“双随机、一公开”抽查",
+            "p2",
+            "ybj",
+            "in_progress",
+            "red",
+            D(2020, 2, 28),
+            role="co",
+            forecast_due=D(2020, 3, 20),
+            overdue_workdays=12,
+            cause="upstream",
+            upstream=(("t03", 7),),
+            critical=True,
+        ),
+        item(
+            "t06",
+            "报送季度工作进展",
+            "p2",
+            "wjw",
+            "accepted",
+            "green",
+            D(2019, 12, 20),
+            actual=D(2019, 12, 18),
+            occurrence=D(2019, 12, 20),
+        ),
+        item(
+            "t06",
+            "报送季度工作进展",
+            "p2",
+            "wjw",
+            "not_started",
+            "yellow",
+            D(2020, 3, 20),
+            occurrence=D(2020, 3, 20),
+        ),
         item("t07", "开展试点中期评估", "p2", "wjw", "not_started", "green", D(2020, 6, 30)),
-        item("t08", "形成试点工作总结报告", "p3", "wjw", "not_started", "green", D(2020, 9, 15),
-             critical=True),
+        item(
+            "t08",
+            "形成试点工作总结报告",
+            "p3",
+            "wjw",
+            "not_started",
+            "green",
+            D(2020, 9, 15),
+            critical=True,
+        ),
     )
     tasks = (
-        task("t01", "成立试点工作领导小组", "p1", "green", D(2019, 7, 1), D(2019, 7, 31),
-             ("wjw",), done=True, critical=True),
-        task("t02", "制定试点实施方案", "p1", "green", D(2019, 7, 1), D(2019, 8, 31),
-             ("wjw", "ybj"), done=True),
-        task("t03", "建立部门联合执法机制", "p2", "green", D(2019, 9, 1), D(2019, 12, 31),
-             ("scj", "gaj"), done=True, critical=True),
-        task("t04", "开展医疗机构依法执业专项检查", "p2", "yellow", D(2019, 9, 1),
-             D(2020, 3, 31), ("wjw", "scj")),
-        task("t05", "推进“双随机、一公开”抽查", "p2", "red", D(2019, 10, 1), D(2020, 2, 28),
-             ("scj", "ybj"), forecast_due=D(2020, 3, 20), critical=True,
-             blocks=("t07 开展试点中期评估", "总结评估", "t08 形成试点工作总结报告")),
-        task("t06", "报送季度工作进展", "p2", "yellow", D(2019, 9, 1), D(2020, 3, 20),
-             ("wjw",), kind="report"),
-        task("t07", "开展试点中期评估", "p2", "green", D(2020, 4, 1), D(2020, 6, 30),
-             ("wjw",)),
-        task("t08", "形成试点工作总结报告", "p3", "green", D(2020, 7, 1), D(2020, 9, 15),
-             ("wjw",), critical=True),
+        task(
+            "t01",
+            "成立试点工作领导小组",
+            "p1",
+            "green",
+            D(2019, 7, 1),
+            D(2019, 7, 31),
+            ("wjw",),
+            done=True,
+            critical=True,
+        ),
+        task(
+            "t02",
+            "制定试点实施方案",
+            "p1",
+            "green",
+            D(2019, 7, 1),
+            D(2019, 8, 31),
+            ("wjw", "ybj"),
+            done=True,
+        ),
+        task(
+            "t03",
+            "建立部门联合执法机制",
+            "p2",
+            "green",
+            D(2019, 9, 1),
+            D(2019, 12, 31),
+            ("scj", "gaj"),
+            done=True,
+            critical=True,
+        ),
+        task(
+            "t04",
+            "开展医疗机构依法执业专项检查",
+            "p2",
+            "yellow",
+            D(2019, 9, 1),
+            D(2020, 3, 31),
+            ("wjw", "scj"),
+        ),
+        task(
+            "t05",
+            "推进“双随机、一公开”抽查",
+            "p2",
+            "red",
+            D(2019, 10, 1),
+            D(2020, 2, 28),
+            ("scj", "ybj"),
+            forecast_due=D(2020, 3, 20),
+            critical=True,
+            blocks=("t07 开展试点中期评估", "总结评估", "t08 形成试点工作总结报告"),
+        ),
+        task(
+            "t06",
+            "报送季度工作进展",
+            "p2",
+            "yellow",
+            D(2019, 9, 1),
+            D(2020, 3, 20),
+            ("wjw",),
+            kind="report",
+        ),
+        task("t07", "开展试点中期评估", "p2", "green", D(2020, 4, 1), D(2020, 6, 30), ("wjw",)),
+        task(
+            "t08",
+            "形成试点工作总结报告",
+            "p3",
+            "green",
+            D(2020, 7, 1),
+            D(2020, 9, 15),
+            ("wjw",),
+            critical=True,
+        ),
     )
-    open_p2 = ("t04 区卫生健康委: in_progress, due 2020-03-31",
-               "t04 区市场监管局: not_started, due 2020-03-31",
-               "t05 区市场监管局: not_started, due 2020-02-28",
-               "t05 区医保局: in_progress, due 2020-02-28",
-               "t06 区卫生健康委: not_started, due 2020-03-20",
-               "t07 区卫生健康委: not_started, due 2020-06-30")
+    open_p2 = (
+        "t04 区卫生健康委: in_progress, due 2020-03-31",
+        "t04 区市场监管局: not_started, due 2020-03-31",
+        "t05 区市场监管局: not_started, due 2020-02-28",
+        "t05 区医保局: in_progress, due 2020-02-28",
+        "t06 区卫生健康委: not_started, due 2020-03-20",
+        "t07 区卫生健康委: not_started, due 2020-06-30",
+    )
     phases = (
-        PhaseReview("p1", "launch", "动员部署", D(2019, 7, 1), D(2019, 8, 31),
-                    counts(2, 3, 3, 2), ready=True, missing=()),
-        PhaseReview("p2", "implementation", "组织实施", D(2019, 9, 1), D(2020, 6, 30),
-                    counts(5, 9, 3, 2, in_progress=2, not_started=4, overdue=2, extended=1),
-                    ready=False, missing=open_p2),
-        PhaseReview("p3", "final_evaluation", "总结评估", D(2020, 7, 1), D(2020, 9, 30),
-                    counts(1, 1, not_started=1), ready=False,
-                    missing=("t08 区卫生健康委: not_started, due 2020-09-15",
-                             "phase p2 (组织实施) has 6 item(s) not finished")),
+        PhaseReview(
+            "p1",
+            "launch",
+            "动员部署",
+            D(2019, 7, 1),
+            D(2019, 8, 31),
+            counts(2, 3, 3, 2),
+            ready=True,
+            missing=(),
+        ),
+        PhaseReview(
+            "p2",
+            "implementation",
+            "组织实施",
+            D(2019, 9, 1),
+            D(2020, 6, 30),
+            counts(5, 9, 3, 2, in_progress=2, not_started=4, overdue=2, extended=1),
+            ready=False,
+            missing=open_p2,
+        ),
+        PhaseReview(
+            "p3",
+            "final_evaluation",
+            "总结评估",
+            D(2020, 7, 1),
+            D(2020, 9, 30),
+            counts(1, 1, not_started=1),
+            ready=False,
+            missing=(
+                "t08 区卫生健康委: not_started, due 2020-09-15",
+                "phase p2 (组织实施) has 6 item(s) not finished",
+            ),
+        ),
     )
     units = (
         UnitScore("wjw", "区卫生健康委", 7, 3, 0, 0, 0, 0, 0.0, 1, 1, 0, rank=1),
@@ -131,12 +388,21 @@ def sample_review(**changes: object) -> Review:
         UnitScore("scj", "区市场监管局", 3, 1, 0, 1, 1, 0, 12.0, 0, 0, 1, rank=4),
     )
     review = Review(
-        plan="na-2019-pilot", title="南岸区医疗卫生行业综合监管制度试点实施方案",
-        document_number="南岸卫发〔2019〕15号", as_of=D(2020, 3, 16), phase=None,
+        plan="na-2019-pilot",
+        title="南岸区医疗卫生行业综合监管制度试点实施方案",
+        document_number="南岸卫发〔2019〕15号",
+        as_of=D(2020, 3, 16),
+        phase=None,
         counts=counts(8, 13, 6, 4, in_progress=2, not_started=5, overdue=2, extended=1),
-        phases=phases, tasks=tasks, items=items, units=units, ranking_rule=RULE,
-        critical_path=("t01", "t03", "t05", "t08"), at_risk=("t05",),
-        span=(D(2019, 7, 1), D(2020, 9, 30)))
+        phases=phases,
+        tasks=tasks,
+        items=items,
+        units=units,
+        ranking_rule=RULE,
+        critical_path=("t01", "t03", "t05", "t08"),
+        at_risk=("t05",),
+        span=(D(2019, 7, 1), D(2020, 9, 30)),
+    )
     return dataclasses.replace(review, **changes)  # type: ignore[arg-type]
 
 
@@ -144,10 +410,13 @@ def with_title(review: Review, code: str, title: str) -> Review:
     """The same review with one task renamed everywhere it appears."""
     return dataclasses.replace(
         review,
-        items=tuple(dataclasses.replace(i, task_title=title) if i.task == code else i
-                    for i in review.items),
-        tasks=tuple(dataclasses.replace(t, title=title) if t.code == code else t
-                    for t in review.tasks))
+        items=tuple(
+            dataclasses.replace(i, task_title=title) if i.task == code else i for i in review.items
+        ),
+        tasks=tuple(
+            dataclasses.replace(t, title=title) if t.code == code else t for t in review.tasks
+        ),
+    )
 
 
 def svg(html: str, name: str) -> ET.Element:
@@ -164,20 +433,27 @@ def row_of(lines: list[str], *words: str) -> str:
 
 # Markdown ------------------------------------------------------------------------------------
 
+
 def test_the_markdown_opens_with_the_plan_the_day_and_the_figures():
     text = render_markdown(sample_review())
     assert text.startswith("# 南岸区医疗卫生行业综合监管制度试点实施方案 阶段评估报告\n")
     assert "南岸卫发〔2019〕15号 · 截至 2020年3月16日 · 评估范围：全方案" in text
     assert "**完成率 46.2%**，**按时办结率 66.7%**；红灯2项、黄灯3项、绿灯8项" in text
-    for figure in ("| 责任事项 | 13项 |", "| 已办结 | 6项 |", "| 其中按时办结 | 4项 |",
-                   "| 当前逾期 | 2项 |", "| 经批准延期 | 1项 |"):
+    for figure in (
+        "| 责任事项 | 13项 |",
+        "| 已办结 | 6项 |",
+        "| 其中按时办结 | 4项 |",
+        "| 当前逾期 | 2项 |",
+        "| 经批准延期 | 1项 |",
+    ):
         assert figure in text
 
 
 def test_the_markdown_phase_table_says_whether_each_phase_is_ready_and_what_is_missing():
     lines = render_markdown(sample_review()).splitlines()
     assert row_of(lines, "| 动员部署 |") == (
-        "| 动员部署 | 2019-07-01 – 2019-08-31 | 100.0% | 66.7% | 可以验收 | — |")
+        "| 动员部署 | 2019-07-01 – 2019-08-31 | 100.0% | 66.7% | 可以验收 | — |"
+    )
     implementation = row_of(lines, "| 组织实施 |")
     assert "| 33.3% | 66.7% | 尚不能验收 |" in implementation
     assert "t05 区市场监管局: not_started, due 2020-02-28" in implementation
@@ -185,12 +461,21 @@ def test_the_markdown_phase_table_says_whether_each_phase_is_ready_and_what_is_m
     assert "| 总结评估 | 2020-07-01 – 2020-09-30 | 0.0% | — | 尚不能验收 |" in "\n".join(lines)
 
 
-@pytest.mark.parametrize(("unit", "expected"), [
-    ("区市场监管局", "| 红灯 | t05 推进“双随机、一公开”抽查 | 区市场监管局 | 未启动 | 2020-02-28 | "
-                   "2020-02-28 | — | — | 12 | 自身延误 |"),
-    ("区医保局", "| 红灯 | t05 推进“双随机、一公开”抽查 | 区医保局 | 推进中 | 2020-02-28 | "
-               "2020-02-28 | 2020-03-20 | — | 12 | 上游延误：t03迟7个工作日 |"),
-])
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [
+        (
+            "区市场监管局",
+            "| 红灯 | t05 推进“双随机、一公开”抽查 | 区市场监管局 | 未启动 | 2020-02-28 | "
+            "2020-02-28 | — | — | 12 | 自身延误 |",
+        ),
+        (
+            "区医保局",
+            "| 红灯 | t05 推进“双随机、一公开”抽查 | 区医保局 | 推进中 | 2020-02-28 | "
+            "2020-02-28 | 2020-03-20 | — | 12 | 上游延误：t03迟7个工作日 |",
+        ),
+    ],
+)
 def test_red_items_show_the_four_dates_side_by_side_and_the_cause(unit, expected):
     lines = render_markdown(sample_review()).splitlines()
     assert row_of(lines, "| t05 ", f"| {unit} |") == expected
@@ -207,8 +492,10 @@ def test_red_items_come_before_yellow_ones_and_green_ones_are_left_out():
 def test_the_markdown_names_the_critical_path_and_what_the_task_at_risk_blocks():
     text = render_markdown(sample_review())
     assert "关键路径：t01 → t03 → t05 → t08" in text
-    assert ("| 红灯 | t05 推进“双随机、一公开”抽查 | 2020-02-28 | 2020-03-20 | "
-            "t07 开展试点中期评估、总结评估、t08 形成试点工作总结报告 |") in text
+    assert (
+        "| 红灯 | t05 推进“双随机、一公开”抽查 | 2020-02-28 | 2020-03-20 | "
+        "t07 开展试点中期评估、总结评估、t08 形成试点工作总结报告 |"
+    ) in text
 
 
 def test_the_markdown_ranking_states_its_rule_and_lists_units_in_rank_order():
@@ -216,7 +503,11 @@ def test_the_markdown_ranking_states_its_rule_and_lists_units_in_rank_order():
     ranking = text.split("## 单位排名")[1]
     assert "因上游任务延误导致的逾期、经批准延期的事项不计入本单位延误" in ranking
     assert re.findall(r"^\| (\d) \| (\S+) \|", ranking, re.M) == [
-        ("1", "区卫生健康委"), ("2", "区公安分局"), ("3", "区医保局"), ("4", "区市场监管局")]
+        ("1", "区卫生健康委"),
+        ("2", "区公安分局"),
+        ("3", "区医保局"),
+        ("4", "区市场监管局"),
+    ]
     assert "| 3 | 区医保局 | 2 | 0 | 1 | 1 | 1 | 1 | 5.0 | 0/0 | 0 |" in ranking
 
 
@@ -235,22 +526,27 @@ def test_an_english_review_is_written_in_english():
 
 
 def test_a_review_with_nothing_flagged_says_so():
-    calm = sample_review(items=tuple(i for i in sample_review().items if i.light == "green"),
-                         at_risk=())
+    calm = sample_review(
+        items=tuple(i for i in sample_review().items if i.light == "green"), at_risk=()
+    )
     text = render_markdown(calm)
     assert "无红灯、黄灯事项。" in text and "关键路径上的任务均为绿灯。" in text
 
 
 # HTML ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("what", "pattern"), [
-    ("a remote src or href", r"""(?:src|href)\s*=\s*["']?\s*(?:[a-z]+:)?//"""),
-    ("any src or href at all", r"""\b(?:src|href)\s*="""),
-    ("a linked stylesheet", r"<link\b"),
-    ("a script", r"<script\b"),
-    ("a CSS import or remote url()", r"@import|url\(\s*['\"]?(?:[a-z]+:)?//"),
-    ("a web address", r"https?:"),
-])
+
+@pytest.mark.parametrize(
+    ("what", "pattern"),
+    [
+        ("a remote src or href", r"""(?:src|href)\s*=\s*["']?\s*(?:[a-z]+:)?//"""),
+        ("any src or href at all", r"""\b(?:src|href)\s*="""),
+        ("a linked stylesheet", r"<link\b"),
+        ("a script", r"<script\b"),
+        ("a CSS import or remote url()", r"@import|url\(\s*['\"]?(?:[a-z]+:)?//"),
+        ("a web address", r"https?:"),
+    ],
+)
 def test_the_html_page_fetches_nothing(what, pattern):
     html = render_html(sample_review())
     assert not re.search(pattern, html, re.I), what
@@ -258,7 +554,7 @@ def test_the_html_page_fetches_nothing(what, pattern):
 
 def test_the_html_page_is_chinese_utf8_and_prints_on_a4():
     html = render_html(sample_review())
-    assert html.startswith("<!DOCTYPE html>\n<html lang=\"zh-CN\">")
+    assert html.startswith('<!DOCTYPE html>\n<html lang="zh-CN">')
     assert '<meta charset="utf-8">' in html
     assert "@page { size: A4;" in html and "@media print" in html
     assert "<title>南岸区医疗卫生行业综合监管制度试点实施方案 阶段评估报告</title>" in html
@@ -266,9 +562,9 @@ def test_the_html_page_is_chinese_utf8_and_prints_on_a4():
 
 def test_the_html_page_has_the_three_charts():
     html = render_html(sample_review())
-    assert [svg(html, n).get("class") for n in ("chart-phases", "chart-timeline",
-                                                "chart-ranking")] == [
-        "chart chart-phases", "chart chart-timeline", "chart chart-ranking"]
+    assert [
+        svg(html, n).get("class") for n in ("chart-phases", "chart-timeline", "chart-ranking")
+    ] == ["chart chart-phases", "chart chart-timeline", "chart chart-ranking"]
 
 
 def test_the_phase_chart_draws_completion_and_on_time_bars_per_phase_and_the_total():
@@ -289,8 +585,9 @@ def test_the_timeline_draws_the_as_of_line_at_the_review_day():
     assert "截至 2020-03-16" in [t.text for t in chart.iter("text")]
 
 
-@pytest.mark.parametrize(("code", "colour"), [("t05", "#e53935"), ("t04", "#f9a825"),
-                                              ("t01", "#43a047")])
+@pytest.mark.parametrize(
+    ("code", "colour"), [("t05", "#e53935"), ("t04", "#f9a825"), ("t01", "#43a047")]
+)
 def test_the_timeline_colours_each_task_by_its_light(code, colour):
     chart = svg(render_html(sample_review()), "chart-timeline")
     (bar,) = [g for g in chart.iter("g") if (g.findtext("title") or "").startswith(code + " ")]
@@ -305,8 +602,7 @@ def test_the_timeline_hatches_a_late_bar_up_to_its_forecast_and_outlines_the_cri
     assert slip.get("fill") == "url(#slip)"
     end = float(slip.get("x", "")) + float(slip.get("width", ""))
     span = (D(2020, 9, 30) - D(2019, 7, 1)).days
-    assert end == pytest.approx(250 + 630 * (D(2020, 3, 20) - D(2019, 7, 1)).days / span,
-                                abs=0.2)
+    assert end == pytest.approx(250 + 630 * (D(2020, 3, 20) - D(2019, 7, 1)).days / span, abs=0.2)
 
 
 def test_work_still_overdue_is_hatched_up_to_the_review_day():
@@ -320,12 +616,21 @@ def test_work_still_overdue_is_hatched_up_to_the_review_day():
 
 
 def test_an_empty_review_still_renders_in_every_format(tmp_path):
-    empty = sample_review(phases=(), tasks=(), items=(), units=(), critical_path=(),
-                          at_risk=(), span=(None, None), counts=counts(0, 0))
+    empty = sample_review(
+        phases=(),
+        tasks=(),
+        items=(),
+        units=(),
+        critical_path=(),
+        at_risk=(),
+        span=(None, None),
+        counts=counts(0, 0),
+    )
     assert "0.0%" in render_markdown(empty)
     html = render_html(empty)
-    assert all(svg(html, name) is not None for name in ("chart-phases", "chart-timeline",
-                                                        "chart-ranking"))
+    assert all(
+        svg(html, name) is not None for name in ("chart-phases", "chart-timeline", "chart-ranking")
+    )
     write_xlsx(empty, tmp_path / "empty.xlsx")
     assert openpyxl.load_workbook(tmp_path / "empty.xlsx")["任务"].max_row == 1
     assert "<table" in ranking_circular_html(empty, issuer="办公室")
@@ -388,17 +693,20 @@ def test_the_workbook_has_a_summary_an_item_and_a_unit_sheet(workbook):
 
 def test_english_sheet_names_for_an_english_review(tmp_path):
     write_xlsx(sample_review(language="en"), tmp_path / "en.xlsx")
-    assert openpyxl.load_workbook(tmp_path / "en.xlsx").sheetnames == ["Summary", "Items",
-                                                                       "Units"]
+    assert openpyxl.load_workbook(tmp_path / "en.xlsx").sheetnames == ["Summary", "Items", "Units"]
 
 
-@pytest.mark.parametrize(("sheet", "frozen", "filtered"), [
-    ("汇总", "A3", None),
-    ("任务", "A2", "A1:Q14"),
-    ("单位", "A3", "A2:L6"),
-])
-def test_each_sheet_freezes_its_header_row_and_lists_are_filtered(workbook, sheet, frozen,
-                                                                    filtered):
+@pytest.mark.parametrize(
+    ("sheet", "frozen", "filtered"),
+    [
+        ("汇总", "A3", None),
+        ("任务", "A2", "A1:Q14"),
+        ("单位", "A3", "A2:L6"),
+    ],
+)
+def test_each_sheet_freezes_its_header_row_and_lists_are_filtered(
+    workbook, sheet, frozen, filtered
+):
     ws = workbook[sheet]
     assert ws.freeze_panes == frozen
     assert ws.auto_filter.ref == filtered
@@ -419,37 +727,50 @@ def test_the_summary_sheet_holds_the_plan_the_day_and_the_figures(workbook):
     top = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "阶段")
     assert fill(ws.cell(top, 1)) == "DDE4EE"
     assert [(ws.cell(r, 1).value, ws.cell(r, 9).value) for r in range(top + 1, top + 4)] == [
-        ("动员部署", "可以验收"), ("组织实施", "尚不能验收"), ("总结评估", "尚不能验收")]
+        ("动员部署", "可以验收"),
+        ("组织实施", "尚不能验收"),
+        ("总结评估", "尚不能验收"),
+    ]
 
 
 def test_item_rows_carry_the_four_dates_as_real_dates(workbook):
     ws = workbook["任务"]
     col = header(ws)
-    row = next(r for r in range(2, ws.max_row + 1)
-               if (ws.cell(r, col["任务"]).value, ws.cell(r, col["责任单位"]).value)
-               == ("t05", "区医保局"))
-    cells = {name: ws.cell(row, col[name]) for name in ("原定时限", "批准时限", "预计完成",
-                                                        "实际报送")}
-    assert [c.value for c in cells.values()] == [dt.datetime(2020, 2, 28),
-                                                 dt.datetime(2020, 2, 28),
-                                                 dt.datetime(2020, 3, 20), None]
-    assert all(c.is_date and c.number_format == "yyyy-mm-dd" for c in cells.values()
-               if c.value)
+    row = next(
+        r
+        for r in range(2, ws.max_row + 1)
+        if (ws.cell(r, col["任务"]).value, ws.cell(r, col["责任单位"]).value) == ("t05", "区医保局")
+    )
+    cells = {
+        name: ws.cell(row, col[name]) for name in ("原定时限", "批准时限", "预计完成", "实际报送")
+    }
+    assert [c.value for c in cells.values()] == [
+        dt.datetime(2020, 2, 28),
+        dt.datetime(2020, 2, 28),
+        dt.datetime(2020, 3, 20),
+        None,
+    ]
+    assert all(c.is_date and c.number_format == "yyyy-mm-dd" for c in cells.values() if c.value)
     assert ws.cell(row, col["当前逾期工作日"]).value == 12
     assert ws.cell(row, col["原因"]).value == "上游延误：t03迟7个工作日"
 
 
-@pytest.mark.parametrize(("task_code", "unit", "colour", "whole_row"), [
-    ("t05", "区市场监管局", RED, True),
-    ("t04", "区市场监管局", YELLOW, True),
-    ("t01", "区卫生健康委", GREEN, False),
-])
+@pytest.mark.parametrize(
+    ("task_code", "unit", "colour", "whole_row"),
+    [
+        ("t05", "区市场监管局", RED, True),
+        ("t04", "区市场监管局", YELLOW, True),
+        ("t01", "区卫生健康委", GREEN, False),
+    ],
+)
 def test_the_traffic_light_is_the_fill_colour(workbook, task_code, unit, colour, whole_row):
     ws = workbook["任务"]
     col = header(ws)
-    row = next(r for r in range(2, ws.max_row + 1)
-               if (ws.cell(r, col["任务"]).value, ws.cell(r, col["责任单位"]).value)
-               == (task_code, unit))
+    row = next(
+        r
+        for r in range(2, ws.max_row + 1)
+        if (ws.cell(r, col["任务"]).value, ws.cell(r, col["责任单位"]).value) == (task_code, unit)
+    )
     assert fill(ws.cell(row, col["灯"])) == colour
     fills = {fill(c) for c in ws[row]}
     assert fills == {colour} if whole_row else fills == {colour, "000000"}
@@ -459,11 +780,26 @@ def test_the_unit_sheet_lists_the_ranking_with_its_rule(workbook):
     ws = workbook["单位"]
     assert ws["A1"].value == RULE
     assert [c.value for c in ws[2]] == [
-        "名次", "单位", "承担事项", "按时办结", "逾期办结", "当前逾期", "自身延误",
-        "上游延误（不计入）", "平均逾期工作日", "阶段总结按时", "阶段总结应报", "未结督办"]
+        "名次",
+        "单位",
+        "承担事项",
+        "按时办结",
+        "逾期办结",
+        "当前逾期",
+        "自身延误",
+        "上游延误（不计入）",
+        "平均逾期工作日",
+        "阶段总结按时",
+        "阶段总结应报",
+        "未结督办",
+    ]
     col = header(ws)
     assert [ws.cell(r, col["单位"]).value for r in range(3, 7)] == [
-        "区卫生健康委", "区公安分局", "区医保局", "区市场监管局"]
+        "区卫生健康委",
+        "区公安分局",
+        "区医保局",
+        "区市场监管局",
+    ]
     assert [ws.cell(r, col["名次"]).value for r in range(3, 7)] == [1, 2, 3, 4]
 
 
@@ -478,24 +814,34 @@ def test_columns_are_wide_enough_for_their_text(workbook):
 
 SHEET: dict[str, object] = {
     "plan_title": "南岸区医疗卫生行业综合监管制度试点实施方案",
-    "document_number": "南岸卫发〔2019〕15号", "task_code": "t05",
-    "task_title": "推进“双随机、一公开”抽查", "unit_name": "区市场监管局",
-    "original_due": D(2020, 2, 28), "current_due": D(2020, 2, 28), "overdue_workdays": 12,
-    "blocks": ("t07 开展试点中期评估", "t08 形成试点工作总结报告"), "receipt_code": "K7QX-3M",
-    "issuer": "南岸区医疗卫生行业综合监管联席会议办公室", "issue_date": D(2020, 3, 16),
-    "sheet_number": 3}
+    "document_number": "南岸卫发〔2019〕15号",
+    "task_code": "t05",
+    "task_title": "推进“双随机、一公开”抽查",
+    "unit_name": "区市场监管局",
+    "original_due": D(2020, 2, 28),
+    "current_due": D(2020, 2, 28),
+    "overdue_workdays": 12,
+    "blocks": ("t07 开展试点中期评估", "t08 形成试点工作总结报告"),
+    "receipt_code": "K7QX-3M",
+    "issuer": "南岸区医疗卫生行业综合监管联席会议办公室",
+    "issue_date": D(2020, 3, 16),
+    "sheet_number": 3,
+}
 
 
-@pytest.mark.parametrize(("label", "value"), [
-    ("督办事项", "t05 推进“双随机、一公开”抽查"),
-    ("工作方案", "《南岸区医疗卫生行业综合监管制度试点实施方案》（南岸卫发〔2019〕15号）"),
-    ("责任单位", "区市场监管局"),
-    ("原定完成时限", "2020年2月28日"),
-    ("现完成时限", "2020年2月28日"),
-    ("逾期工作日", "12个工作日"),
-    ("影响的后续任务", "t07 开展试点中期评估、t08 形成试点工作总结报告"),
-    ("签收编码", "K7QX-3M"),
-])
+@pytest.mark.parametrize(
+    ("label", "value"),
+    [
+        ("督办事项", "t05 推进“双随机、一公开”抽查"),
+        ("工作方案", "《南岸区医疗卫生行业综合监管制度试点实施方案》（南岸卫发〔2019〕15号）"),
+        ("责任单位", "区市场监管局"),
+        ("原定完成时限", "2020年2月28日"),
+        ("现完成时限", "2020年2月28日"),
+        ("逾期工作日", "12个工作日"),
+        ("影响的后续任务", "t07 开展试点中期评估、t08 形成试点工作总结报告"),
+        ("签收编码", "K7QX-3M"),
+    ],
+)
 def test_the_supervision_sheet_has_each_field_of_the_form(label, value):
     html = supervision_sheet_html(**SHEET)  # type: ignore[arg-type]
     assert re.search(rf"<th[^>]*>{label}</th>\s*<td[^>]*>{re.escape(value)}</td>", html)
@@ -521,10 +867,15 @@ def test_the_ranking_circular_states_the_rule_the_figures_and_the_ranking():
     assert "完成率46.2%" in html and "按时办结率66.7%" in html
     assert f"<h2>二、排名规则</h2><p>{RULE.removeprefix('排名规则：')}</p>" in html
     ranked = re.findall(r'<tr><td>(\d)</td><td class="name">([^<]+)</td>', html)
-    assert ranked == [("1", "区卫生健康委"), ("2", "区公安分局"), ("3", "区医保局"),
-                      ("4", "区市场监管局")]
+    assert ranked == [
+        ("1", "区卫生健康委"),
+        ("2", "区公安分局"),
+        ("3", "区医保局"),
+        ("4", "区市场监管局"),
+    ]
     assert html.index("南岸区医疗卫生行业综合监管联席会议办公室</p>") < html.index(
-        "2020年3月16日</p>")
+        "2020年3月16日</p>"
+    )
 
 
 def test_the_circular_names_the_units_with_own_delays_and_the_overdue_items():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.responsibility import (
+from tasks.plans.responsibility import (
     Responsibility,
     ResponsibilityError,
     UnitDirectory,
@@ -27,31 +27,46 @@ SEED_002 = Path("/work/shared/seeds/002_84275c571218f700.txt")
 
 LEADS_AND_PARTICIPANTS = (
     "（责任单位：区卫生健康委、区发展\n\n改革委、区科技局、区民政局、区市场监管局按职责分别牵头负\n\n"
-    "责，区大数据发展局、区人力社保局、区商务委参与。）")
+    "责，区大数据发展局、区人力社保局、区商务委参与。）"
+)
 SINGLE_WITH_FULL_STOP = "（责任单\n\n位：区卫生健康委。）"
 FIRST_LEADS_FROM_NOW_ON = (
     "（责任单位：区卫生健康委、区教委、区民政局、区司法局、区\n\n"
-    "国资委。排在第一的部门为牵头单位，下同）")
+    "国资委。排在第一的部门为牵头单位，下同）"
+)
 PLAIN_LIST = "（责任单位：区卫生健康委、区教委、区国资委、\n\n区医保局、区市场监管局）"
 SINGLE_RESPONSIBLE = "（责任单位：区卫生健\n\n康委负责）"
 SEVERAL_RESPONSIBLE = "（责任单位：区\n\n卫生健康委、区委政法委、区城管局负责）"
 OTHER_LEADS_FIRST = (
     "（责\n\n任单位：区医保局、永川银保监局按职责分别牵头负责，区发展\n\n"
-    "改革委、区财政局、区卫生健康委参与）")
+    "改革委、区财政局、区卫生健康委参与）"
+)
 TRAILING_DENG = (
     "（责任单位：区卫生健康\n\n委、区发展改革委、区教委、区公安局、区民政局、区司法局、\n\n"
     "区财政局、区人力社保局、区生态环境局、区住房城乡建委、区\n\n"
     "城管局、区水利局、区商务委、人行永川中心支行、区审计局、\n\n"
-    "区国资委、区税务局、区市场监管局、区医保局、永川银保监分\n\n局等按职责分别牵头负责）")
+    "区国资委、区税务局、区市场监管局、区医保局、永川银保监分\n\n局等按职责分别牵头负责）"
+)
 LISTED_TWICE = (
     "（责任单位：区卫生健康委、\n\n区市场监管局、区委网信办、区发展改革委、区教委、区财政局、\n\n"
-    "区人力社保局、区国资委、区税务局、区市场监管局、区医保局\n\n按职责分别牵头负责）")
-SEED_CLAUSES = [LEADS_AND_PARTICIPANTS, SINGLE_WITH_FULL_STOP, FIRST_LEADS_FROM_NOW_ON, PLAIN_LIST,
-                SINGLE_RESPONSIBLE, SEVERAL_RESPONSIBLE, OTHER_LEADS_FIRST, TRAILING_DENG,
-                LISTED_TWICE]
-PILOT_TASK = ("8.重点探索智能化监管方式，发挥智能监管事前预警、事中告诫、事后惩戒等优势，"
-              "依托健康医疗大数据，推动日常管理、执法监督与信息化、大数据应用深度融合。"
-              "（试点区县：南岸区、永川区）")
+    "区人力社保局、区国资委、区税务局、区市场监管局、区医保局\n\n按职责分别牵头负责）"
+)
+SEED_CLAUSES = [
+    LEADS_AND_PARTICIPANTS,
+    SINGLE_WITH_FULL_STOP,
+    FIRST_LEADS_FROM_NOW_ON,
+    PLAIN_LIST,
+    SINGLE_RESPONSIBLE,
+    SEVERAL_RESPONSIBLE,
+    OTHER_LEADS_FIRST,
+    TRAILING_DENG,
+    LISTED_TWICE,
+]
+PILOT_TASK = (
+    "8.重点探索智能化监管方式，发挥智能监管事前预警、事中告诫、事后惩戒等优势，"
+    "依托健康医疗大数据，推动日常管理、执法监督与信息化、大数据应用深度融合。"
+    "（试点区县：南岸区、永川区）"
+)
 
 
 def roles(found: Responsibility) -> tuple[list[str], list[str], list[str], list[str]]:
@@ -65,65 +80,144 @@ def test_the_clauses_under_test_are_copied_verbatim_from_seed_002():
     assert [clause for clause in SEED_CLAUSES if clause not in text] == []
 
 
-@pytest.mark.parametrize(("clause", "rule_in_force", "lead", "co", "participants"), [
-    pytest.param(LEADS_AND_PARTICIPANTS, False,
-                 ["区卫生健康委", "区发展改革委", "区科技局", "区民政局", "区市场监管局"], [],
-                 ["区大数据发展局", "区人力社保局", "区商务委"],
-                 id="leads-by-duty-and-participants"),
-    pytest.param(SINGLE_WITH_FULL_STOP, False, ["区卫生健康委"], [], [], id="single-unit"),
-    pytest.param(FIRST_LEADS_FROM_NOW_ON, False, ["区卫生健康委"],
-                 ["区教委", "区民政局", "区司法局", "区国资委"], [], id="first-listed-leads-rule"),
-    pytest.param(PLAIN_LIST, True, ["区卫生健康委"],
-                 ["区教委", "区国资委", "区医保局", "区市场监管局"], [],
-                 id="plain-list-under-rule"),
-    pytest.param(SINGLE_RESPONSIBLE, True, ["区卫生健康委"], [], [], id="single-responsible"),
-    pytest.param(SEVERAL_RESPONSIBLE, True, ["区卫生健康委"], ["区委政法委", "区城管局"], [],
-                 id="several-responsible-under-rule"),
-    pytest.param(OTHER_LEADS_FIRST, True, ["区医保局", "永川银保监局"], [],
-                 ["区发展改革委", "区财政局", "区卫生健康委"], id="marked-leads-beat-the-rule"),
-    pytest.param(TRAILING_DENG, True,
-                 ["区卫生健康委", "区发展改革委", "区教委", "区公安局", "区民政局", "区司法局",
-                  "区财政局", "区人力社保局", "区生态环境局", "区住房城乡建委", "区城管局",
-                  "区水利局", "区商务委", "人行永川中心支行", "区审计局", "区国资委", "区税务局",
-                  "区市场监管局", "区医保局", "永川银保监分局"], [], [], id="trailing-deng"),
-    pytest.param(LISTED_TWICE, True,
-                 ["区卫生健康委", "区市场监管局", "区委网信办", "区发展改革委", "区教委",
-                  "区财政局", "区人力社保局", "区国资委", "区税务局", "区医保局"], [], [],
-                 id="unit-listed-twice-counts-once"),
-])
+@pytest.mark.parametrize(
+    ("clause", "rule_in_force", "lead", "co", "participants"),
+    [
+        pytest.param(
+            LEADS_AND_PARTICIPANTS,
+            False,
+            ["区卫生健康委", "区发展改革委", "区科技局", "区民政局", "区市场监管局"],
+            [],
+            ["区大数据发展局", "区人力社保局", "区商务委"],
+            id="leads-by-duty-and-participants",
+        ),
+        pytest.param(SINGLE_WITH_FULL_STOP, False, ["区卫生健康委"], [], [], id="single-unit"),
+        pytest.param(
+            FIRST_LEADS_FROM_NOW_ON,
+            False,
+            ["区卫生健康委"],
+            ["区教委", "区民政局", "区司法局", "区国资委"],
+            [],
+            id="first-listed-leads-rule",
+        ),
+        pytest.param(
+            PLAIN_LIST,
+            True,
+            ["区卫生健康委"],
+            ["区教委", "区国资委", "区医保局", "区市场监管局"],
+            [],
+            id="plain-list-under-rule",
+        ),
+        pytest.param(SINGLE_RESPONSIBLE, True, ["区卫生健康委"], [], [], id="single-responsible"),
+        pytest.param(
+            SEVERAL_RESPONSIBLE,
+            True,
+            ["区卫生健康委"],
+            ["区委政法委", "区城管局"],
+            [],
+            id="several-responsible-under-rule",
+        ),
+        pytest.param(
+            OTHER_LEADS_FIRST,
+            True,
+            ["区医保局", "永川银保监局"],
+            [],
+            ["区发展改革委", "区财政局", "区卫生健康委"],
+            id="marked-leads-beat-the-rule",
+        ),
+        pytest.param(
+            TRAILING_DENG,
+            True,
+            [
+                "区卫生健康委",
+                "区发展改革委",
+                "区教委",
+                "区公安局",
+                "区民政局",
+                "区司法局",
+                "区财政局",
+                "区人力社保局",
+                "区生态环境局",
+                "区住房城乡建委",
+                "区城管局",
+                "区水利局",
+                "区商务委",
+                "人行永川中心支行",
+                "区审计局",
+                "区国资委",
+                "区税务局",
+                "区市场监管局",
+                "区医保局",
+                "永川银保监分局",
+            ],
+            [],
+            [],
+            id="trailing-deng",
+        ),
+        pytest.param(
+            LISTED_TWICE,
+            True,
+            [
+                "区卫生健康委",
+                "区市场监管局",
+                "区委网信办",
+                "区发展改革委",
+                "区教委",
+                "区财政局",
+                "区人力社保局",
+                "区国资委",
+                "区税务局",
+                "区医保局",
+            ],
+            [],
+            [],
+            id="unit-listed-twice-counts-once",
+        ),
+    ],
+)
 def test_seed_clauses_read_as_the_plan_means_them(clause, rule_in_force, lead, co, participants):
     found = read_responsibility(clause, first_listed_leads=rule_in_force)
     assert roles(found) == (lead, co, participants, [])
 
 
-@pytest.mark.parametrize(("clause", "lead", "co", "participants"), [
-    ("区卫生健康委牵头，区财政局参与", ["区卫生健康委"], [], ["区财政局"]),
-    ("区卫生健康委牵头，区财政局、区教委配合", ["区卫生健康委"], ["区财政局", "区教委"], []),
-    ("由区卫生健康委牵头，区财政局协助", ["区卫生健康委"], ["区财政局"], []),
-    ("区发展改革委会同中国人民银行永川中心支行负责", ["区发展改革委"],
-     ["中国人民银行永川中心支行"], []),
-    ("区财政局会同区卫生健康委、区审计局", ["区财政局"], ["区卫生健康委", "区审计局"], []),
-    ("区卫生健康委、区医保局等按职责分别牵头负责", ["区卫生健康委", "区医保局"], [], []),
-    ("区卫生健康委、区医保局按职责分别负责", ["区卫生健康委", "区医保局"], [], []),
-    ("区卫生健康委为牵头单位，区教委为配合单位", ["区卫生健康委"], ["区教委"], []),
-    ("区财政局、区卫生健康委（牵头）", ["区卫生健康委"], ["区财政局"], []),
-    ("市卫生健康委", ["市卫生健康委"], [], []),
-    ("试点区县", ["试点区县"], [], []),
-    ("  市卫生健康委综合监督处\n", ["市卫生健康委综合监督处"], [], []),
-])
+@pytest.mark.parametrize(
+    ("clause", "lead", "co", "participants"),
+    [
+        ("区卫生健康委牵头，区财政局参与", ["区卫生健康委"], [], ["区财政局"]),
+        ("区卫生健康委牵头，区财政局、区教委配合", ["区卫生健康委"], ["区财政局", "区教委"], []),
+        ("由区卫生健康委牵头，区财政局协助", ["区卫生健康委"], ["区财政局"], []),
+        (
+            "区发展改革委会同中国人民银行永川中心支行负责",
+            ["区发展改革委"],
+            ["中国人民银行永川中心支行"],
+            [],
+        ),
+        ("区财政局会同区卫生健康委、区审计局", ["区财政局"], ["区卫生健康委", "区审计局"], []),
+        ("区卫生健康委、区医保局等按职责分别牵头负责", ["区卫生健康委", "区医保局"], [], []),
+        ("区卫生健康委、区医保局按职责分别负责", ["区卫生健康委", "区医保局"], [], []),
+        ("区卫生健康委为牵头单位，区教委为配合单位", ["区卫生健康委"], ["区教委"], []),
+        ("区财政局、区卫生健康委（牵头）", ["区卫生健康委"], ["区财政局"], []),
+        ("市卫生健康委", ["市卫生健康委"], [], []),
+        ("试点区县", ["试点区县"], [], []),
+        ("  市卫生健康委综合监督处\n", ["市卫生健康委综合监督处"], [], []),
+    ],
+)
 def test_prose_and_table_cells_name_who_leads_and_who_helps(clause, lead, co, participants):
     found = read_responsibility(clause)
     assert roles(found) == (lead, co, participants, [])
     assert found.note is None
 
 
-@pytest.mark.parametrize(("text", "pilots"), [
-    (PILOT_TASK, ("南岸区", "永川区")),
-    ("建立医疗机构信用记录档案，实施联合惩戒措施。（试点区县：忠县）", ("忠县",)),
-    ("开展依法执业自查（试点单位：市医师协会，市输血协会等）", ("市医师协会", "市输血协会")),
-    ("在试点区县（单位）中推进医疗卫生行业综合监管制度的具体实施", ()),
-    ("（试点区县：南岸\n区、永川区）（试点区县：永川区）", ("南岸区", "永川区")),
-])
+@pytest.mark.parametrize(
+    ("text", "pilots"),
+    [
+        (PILOT_TASK, ("南岸区", "永川区")),
+        ("建立医疗机构信用记录档案，实施联合惩戒措施。（试点区县：忠县）", ("忠县",)),
+        ("开展依法执业自查（试点单位：市医师协会，市输血协会等）", ("市医师协会", "市输血协会")),
+        ("在试点区县（单位）中推进医疗卫生行业综合监管制度的具体实施", ()),
+        ("（试点区县：南岸\n区、永川区）（试点区县：永川区）", ("南岸区", "永川区")),
+    ],
+)
 def test_pilots_are_read_from_the_parenthesis_in_the_task_text(text, pilots):
     assert read_pilots(text) == pilots
 
@@ -138,7 +232,11 @@ def test_a_clause_can_carry_both_the_responsible_units_and_the_pilots():
 def test_a_responsibility_clause_is_found_at_the_end_of_its_measure():
     measure = f"严厉打击欺诈骗保行为，保障医保基金安全。{OTHER_LEADS_FIRST}\n\n（九）加强秩序监管。"
     assert roles(read_responsibility(measure)) == (
-        ["区医保局", "永川银保监局"], [], ["区发展改革委", "区财政局", "区卫生健康委"], [])
+        ["区医保局", "永川银保监局"],
+        [],
+        ["区发展改革委", "区财政局", "区卫生健康委"],
+        [],
+    )
 
 
 def test_an_unmarked_list_with_no_rule_in_force_is_read_first_leads_and_says_so():
@@ -150,8 +248,13 @@ def test_an_unmarked_list_with_no_rule_in_force_is_read_first_leads_and_says_so(
 
 def test_the_xiatong_rule_carries_to_later_clauses_in_file_order():
     rule, notes, leads = False, [], []
-    for clause in [LEADS_AND_PARTICIPANTS, FIRST_LEADS_FROM_NOW_ON, PLAIN_LIST, OTHER_LEADS_FIRST,
-                   SEVERAL_RESPONSIBLE]:
+    for clause in [
+        LEADS_AND_PARTICIPANTS,
+        FIRST_LEADS_FROM_NOW_ON,
+        PLAIN_LIST,
+        OTHER_LEADS_FIRST,
+        SEVERAL_RESPONSIBLE,
+    ]:
         found = read_responsibility(clause, first_listed_leads=rule)
         rule = found.first_listed_leads
         notes.append(found.note)
@@ -182,18 +285,21 @@ def test_a_clause_with_participants_but_no_lead_says_so():
     assert found.note == "no lead unit is named"
 
 
-@pytest.mark.parametrize(("clause", "part"), [
-    ("", "the clause is empty"),
-    ("\n\n", "the clause is empty"),
-    ("责任单位：", 'nothing follows "责任单位："'),
-    ("（责任单\n位：。）", 'nothing follows "责任单位："'),
-    ("按职责分别牵头负责", 'no unit is named before "按职责分别牵头负责"'),
-    ("区卫生健康委牵头，参与", 'no unit is named before "参与"'),
-    ("会同区财政局", 'no unit is named before "会同"'),
-    ("区财政局会同", 'no unit is named after "会同"'),
-    ("。，、", "no unit is named"),
-    ("牵头单位：区卫生健康委", '"牵头单位：区卫生健康委" does not read as a unit name'),
-])
+@pytest.mark.parametrize(
+    ("clause", "part"),
+    [
+        ("", "the clause is empty"),
+        ("\n\n", "the clause is empty"),
+        ("责任单位：", 'nothing follows "责任单位："'),
+        ("（责任单\n位：。）", 'nothing follows "责任单位："'),
+        ("按职责分别牵头负责", 'no unit is named before "按职责分别牵头负责"'),
+        ("区卫生健康委牵头，参与", 'no unit is named before "参与"'),
+        ("会同区财政局", 'no unit is named before "会同"'),
+        ("区财政局会同", 'no unit is named after "会同"'),
+        ("。，、", "no unit is named"),
+        ("牵头单位：区卫生健康委", '"牵头单位：区卫生健康委" does not read as a unit name'),
+    ],
+)
 def test_an_unreadable_clause_names_itself_and_the_part_that_failed(clause, part):
     with pytest.raises(ResponsibilityError) as caught:
         read_responsibility(clause)
@@ -202,14 +308,17 @@ def test_an_unreadable_clause_names_itself_and_the_part_that_failed(clause, part
     assert "cannot read the responsibility clause" in message
 
 
-@pytest.mark.parametrize(("raw", "name"), [
-    ("区发展\n\n改革委", "区发展改革委"),
-    (" 区卫生健康委。", "区卫生健康委"),
-    ("“区教委”、", "区教委"),
-    ("（区医保局）", "区医保局"),
-    ("永川银保监分\n局等", "永川银保监分局"),
-    ("区委编办（区编委办）", "区委编办（区编委办）"),
-])
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("区发展\n\n改革委", "区发展改革委"),
+        (" 区卫生健康委。", "区卫生健康委"),
+        ("“区教委”、", "区教委"),
+        ("（区医保局）", "区医保局"),
+        ("永川银保监分\n局等", "永川银保监分局"),
+        ("区委编办（区编委办）", "区委编办（区编委办）"),
+    ],
+)
 def test_names_are_normalised_to_one_spelling(raw, name):
     assert normalize_name(raw) == name
 
@@ -217,7 +326,10 @@ def test_names_are_normalised_to_one_spelling(raw, name):
 def test_as_json_has_the_four_roles_the_cli_prints():
     assert read_responsibility(LEADS_AND_PARTICIPANTS).as_json() == {
         "lead": ["区卫生健康委", "区发展改革委", "区科技局", "区民政局", "区市场监管局"],
-        "co": [], "participants": ["区大数据发展局", "区人力社保局", "区商务委"], "pilots": []}
+        "co": [],
+        "participants": ["区大数据发展局", "区人力社保局", "区商务委"],
+        "pilots": [],
+    }
 
 
 UNITS = [
@@ -241,15 +353,18 @@ def directory() -> UnitDirectory:
     return UnitDirectory.build(UNITS, GROUPS)
 
 
-@pytest.mark.parametrize(("name", "codes"), [
-    ("区卫生健康委", ("wjw",)),
-    ("区卫生健康委员会", ("wjw",)),
-    ("区卫生\n\n健康委", ("wjw",)),
-    ("czj", ("czj",)),
-    ("试点区县", ("nan", "yc", "zx")),
-    ("综合监管试点区县", ("nan", "yc", "zx")),
-    ("试点单位", ("nan", "yc", "zx", "ys", "sjw")),
-])
+@pytest.mark.parametrize(
+    ("name", "codes"),
+    [
+        ("区卫生健康委", ("wjw",)),
+        ("区卫生健康委员会", ("wjw",)),
+        ("区卫生\n\n健康委", ("wjw",)),
+        ("czj", ("czj",)),
+        ("试点区县", ("nan", "yc", "zx")),
+        ("综合监管试点区县", ("nan", "yc", "zx")),
+        ("试点单位", ("nan", "yc", "zx", "ys", "sjw")),
+    ],
+)
 def test_names_aliases_codes_and_nested_groups_resolve_to_unit_codes(directory, name, codes):
     assert directory.resolve(name) == codes
 
@@ -261,16 +376,20 @@ def test_name_of_gives_the_name_the_plan_uses(directory):
         directory.name_of("nope")
 
 
-@pytest.mark.parametrize(("name", "suggestions"), [
-    ("卫生健康委", ("区卫生健康委", "市卫生健康委", "区卫生健康委员会")),
-    ("区卫生健康局", ("区卫生健康委",)),
-    ("区教委", ()),
-])
+@pytest.mark.parametrize(
+    ("name", "suggestions"),
+    [
+        ("卫生健康委", ("区卫生健康委", "市卫生健康委", "区卫生健康委员会")),
+        ("区卫生健康局", ("区卫生健康委",)),
+        ("区教委", ()),
+    ],
+)
 def test_an_unknown_name_is_reported_with_the_clause_and_the_closest_names(
-        directory, name, suggestions):
+    directory, name, suggestions
+):
     with pytest.raises(UnknownUnitName) as caught:
         directory.resolve(name, clause="（责任单位：卫生\n健康委负责）")
-    assert caught.value.suggestions[:len(suggestions)] == suggestions
+    assert caught.value.suggestions[: len(suggestions)] == suggestions
     assert len(caught.value.suggestions) <= 3
     message = str(caught.value)
     assert f'"{name}"' in message and "（责任单位：卫生健康委负责）" in message
@@ -287,22 +406,34 @@ def test_a_group_member_that_is_no_unit_fails_the_build_naming_the_group():
         UnitDirectory.build(UNITS, [("districts", "试点区县", [], ["南岸区", "区教委"])])
 
 
-@pytest.mark.parametrize(("groups", "cycle"), [
-    ([("a", "甲组", [], ["乙组"]), ("b", "乙组", [], ["丙组"]), ("c", "丙组", [], ["a", "czj"])],
-     "甲组 → 乙组 → 丙组 → 甲组"),
-    ([("a", "甲组", [], ["czj", "甲组"])], "甲组 → 甲组"),
-])
+@pytest.mark.parametrize(
+    ("groups", "cycle"),
+    [
+        (
+            [
+                ("a", "甲组", [], ["乙组"]),
+                ("b", "乙组", [], ["丙组"]),
+                ("c", "丙组", [], ["a", "czj"]),
+            ],
+            "甲组 → 乙组 → 丙组 → 甲组",
+        ),
+        ([("a", "甲组", [], ["czj", "甲组"])], "甲组 → 甲组"),
+    ],
+)
 def test_groups_that_contain_each_other_are_refused_naming_the_cycle(groups, cycle):
     with pytest.raises(ResponsibilityError, match=cycle):
         UnitDirectory.build(UNITS, groups)
 
 
-@pytest.mark.parametrize(("units", "groups", "first", "second"), [
-    ([*UNITS, ("cz2", "区财政局", [])], [], 'unit "区财政局" (czj)', 'unit "区财政局" (cz2)'),
-    ([*UNITS, ("jw", "区教委", ["区卫生健康委员会"])], [], "(wjw)", "(jw)"),
-    (UNITS, [("g", "忠县", [], ["zx"])], 'unit "忠县" (zx)', 'group "忠县" (g)'),
-    ([*UNITS, ("wjw", "区教委", [])], [], 'unit "区卫生健康委" (wjw)', 'unit "区教委" (wjw)'),
-])
+@pytest.mark.parametrize(
+    ("units", "groups", "first", "second"),
+    [
+        ([*UNITS, ("cz2", "区财政局", [])], [], 'unit "区财政局" (czj)', 'unit "区财政局" (cz2)'),
+        ([*UNITS, ("jw", "区教委", ["区卫生健康委员会"])], [], "(wjw)", "(jw)"),
+        (UNITS, [("g", "忠县", [], ["zx"])], 'unit "忠县" (zx)', 'group "忠县" (g)'),
+        ([*UNITS, ("wjw", "区教委", [])], [], 'unit "区卫生健康委" (wjw)', 'unit "区教委" (wjw)'),
+    ],
+)
 def test_a_name_or_code_used_twice_is_refused_naming_both_owners(units, groups, first, second):
     with pytest.raises(ResponsibilityError) as caught:
         UnitDirectory.build(units, groups)
@@ -310,8 +441,11 @@ def test_a_name_or_code_used_twice_is_refused_naming_both_owners(units, groups, 
 
 
 def test_importing_the_module_does_not_load_prefect_or_the_database():
-    probe = ("import sys, tasks.responsibility; "
-             "print(sorted(m for m in ('prefect', 'sqlmodel', 'sqlalchemy') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
+    probe = (
+        "import sys, tasks.plans.responsibility; "
+        "print(sorted(m for m in ('prefect', 'sqlmodel', 'sqlalchemy') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert done.stdout.strip() == "[]"

@@ -14,11 +14,11 @@ from sqlmodel import select
 from duban.replay import replay_story
 from schemas.db import create_schema, session_scope
 from schemas.tables import OutboxMessage
-from tasks import lifecycle
-from tasks.actors import Actor
-from tasks.delivery import EmlOutbox
-from tasks.importer import import_plan
-from tasks.review import review_plan
+from tasks.plans.importer import import_plan
+from tasks.review.compute import review_plan
+from tasks.sweep.delivery import EmlOutbox
+from tasks.work import lifecycle
+from tasks.work.actors import Actor
 
 from .conftest import PLANS, ROOT
 
@@ -46,9 +46,16 @@ def review(url: str, day: dt.date, phase: str | None = None):  # type: ignore[no
 def test_at_the_end_of_the_plan_the_figures_are_these(story_url):
     found = review(story_url, D(2020, 9, 30))
     counts = found.counts
-    assert (counts.tasks, counts.assignments, counts.accepted, counts.accepted_on_time,
-            counts.submitted, counts.not_started, counts.overdue, counts.extended) == (
-        18, 65, 45, 36, 16, 4, 3, 2)
+    assert (
+        counts.tasks,
+        counts.assignments,
+        counts.accepted,
+        counts.accepted_on_time,
+        counts.submitted,
+        counts.not_started,
+        counts.overdue,
+        counts.extended,
+    ) == (18, 65, 45, 36, 16, 4, 3, 2)
     assert (counts.completion_pct, counts.on_time_pct) == (69.2, 80.0)
     red = {(i.task, i.unit) for i in found.items if i.light == "red"}
     assert red == {("t09", "wl"), ("t14", "cq-jdzfj"), ("final-summary", "wl")}
@@ -78,7 +85,10 @@ def test_an_extension_is_shown_beside_the_original_date(story_url):
     found = review(story_url, D(2020, 9, 30))
     yongchuan = next(i for i in found.items if (i.task, i.unit) == ("t08", "yc"))
     assert (yongchuan.original_due, yongchuan.approved_due, yongchuan.actual) == (
-        D(2020, 6, 30), D(2020, 8, 31), D(2020, 8, 25))
+        D(2020, 6, 30),
+        D(2020, 8, 31),
+        D(2020, 8, 25),
+    )
     assert yongchuan.cause == "extension" and yongchuan.light == "green"
 
 
@@ -115,8 +125,8 @@ def test_a_delay_caused_by_another_units_late_task_is_upstream(sqlite_url):
 
 
 def test_the_review_of_a_phase_is_mailed_once_and_the_digest_once_a_week(story_url, tmp_path):
-    from tasks.digest import queue_office_digest, queue_phase_review
-    from tasks.outbox import deliver_pending
+    from tasks.sweep.digest import queue_office_digest, queue_phase_review
+    from tasks.sweep.outbox import deliver_pending
 
     with session_scope(story_url) as session:
         first = queue_phase_review(session, PLAN, D(2020, 9, 30), phase="final_evaluation")
@@ -127,12 +137,12 @@ def test_the_review_of_a_phase_is_mailed_once_and_the_digest_once_a_week(story_u
     assert digest is not None and same_week is None
     assert "红灯3项" in digest.subject
     with session_scope(story_url) as session:
-        leadership = session.exec(select(OutboxMessage).where(
-            OutboxMessage.kind == "review")).one()
+        leadership = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "review")).one()
         assert leadership.to_addrs == ["ldxz@cq.example.org"]
         assert "<svg" in leadership.html and "完成" in leadership.text
-    report = deliver_pending(story_url, EmlOutbox(tmp_path), now=dt.datetime(2020, 10, 1,
-                                                                             tzinfo=dt.UTC))
+    report = deliver_pending(
+        story_url, EmlOutbox(tmp_path), now=dt.datetime(2020, 10, 1, tzinfo=dt.UTC)
+    )
     assert len(report.delivered) == 2 and len(list(Path(tmp_path).glob("*.eml"))) == 2
 
 
@@ -140,6 +150,12 @@ def test_lifecycle_changes_after_the_review_day_do_not_leak_into_it(story_url):
     before = review(story_url, D(2020, 9, 29))
     with session_scope(story_url) as session:
         office = Actor("office", "cqwjw-zhjdc", "综合监督处")
-        lifecycle.accept(session, actor=office, plan=PLAN, task="final-summary", unit="南岸区",
-                         at=dt.datetime(2020, 10, 9, 10, tzinfo=dt.UTC))
+        lifecycle.accept(
+            session,
+            actor=office,
+            plan=PLAN,
+            task="final-summary",
+            unit="南岸区",
+            at=dt.datetime(2020, 10, 9, 10, tzinfo=dt.UTC),
+        )
     assert review(story_url, D(2020, 9, 29)).counts == before.counts

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks.render_documents import ranking_circular_html, supervision_sheet_html
-from tasks.render_review import render_html
+from render.documents import ranking_circular_html, supervision_sheet_html
+from render.review import render_html
 
 from .test_render_review import SHEET, sample_review, with_title
 
@@ -26,8 +26,10 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHARTS = ("chart-phases", "chart-timeline", "chart-ranking")
 
 if not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"):
-    pytest.skip("Chromium and chromedriver are not installed (scripts/test installs them)",
-                allow_module_level=True)
+    pytest.skip(
+        "Chromium and chromedriver are not installed (scripts/test installs them)",
+        allow_module_level=True,
+    )
 
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
@@ -39,11 +41,19 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chro
     assert CHROMIUM.exists() and CHROMEDRIVER.exists(), "CI must have Chromium installed"
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                "--window-size=1280,1800",
-                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1800",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
@@ -70,7 +80,8 @@ def test_the_review_page_loads_without_console_errors_and_draws_its_charts(brows
         assert chart.tag_name == "svg"
         assert chart.size["width"] > 600 and chart.size["height"] > 100, name
     line = browser.execute_script(
-        "return document.getElementById('as-of-line').getBoundingClientRect().toJSON()")
+        "return document.getElementById('as-of-line').getBoundingClientRect().toJSON()"
+    )
     assert line["height"] > 200  # across every row of the timeline
     assert browser.title == "南岸区医疗卫生行业综合监管制度试点实施方案 阶段评估报告"
     browser.save_screenshot(str(tmp_path / "review.png"))
@@ -94,7 +105,8 @@ def test_the_page_fits_an_a4_width_when_printed(browser, tmp_path):
         browser.set_window_size(720, 1800)  # about 190 mm at 96 dpi
         widest = browser.execute_script(
             "return Math.max(...[...document.querySelectorAll('table, svg')]"
-            ".map(e => e.getBoundingClientRect().right))")
+            ".map(e => e.getBoundingClientRect().right))"
+        )
         assert widest <= browser.execute_script("return document.documentElement.clientWidth")
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
@@ -102,8 +114,11 @@ def test_the_page_fits_an_a4_width_when_printed(browser, tmp_path):
 
 
 def test_the_ranking_circular_renders_too(browser, tmp_path):
-    open_page(browser, tmp_path / "circular.html",
-              ranking_circular_html(sample_review(), issuer="联席会议办公室"))
+    open_page(
+        browser,
+        tmp_path / "circular.html",
+        ranking_circular_html(sample_review(), issuer="联席会议办公室"),
+    )
     assert severe(browser) == []
     rows = browser.find_elements(By.CSS_SELECTOR, "table.ranking tbody tr")
     assert len(rows) == 4
@@ -111,8 +126,11 @@ def test_the_ranking_circular_renders_too(browser, tmp_path):
 
 def pdf_pages(browser: webdriver.Chrome) -> list[bytes]:
     """Print the open page as Chrome would to paper (its own @page size); the pages' boxes."""
-    pdf = base64.b64decode(browser.execute_cdp_cmd("Page.printToPDF", {
-        "preferCSSPageSize": True, "printBackground": True})["data"])
+    pdf = base64.b64decode(
+        browser.execute_cdp_cmd(
+            "Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True}
+        )["data"]
+    )
     return re.findall(rb"/Type\s*/Page[^s].*?/MediaBox\s*\[([^\]]*)\]", pdf, re.S)
 
 

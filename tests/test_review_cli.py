@@ -13,10 +13,20 @@ PLAN = "cq-2019-pilot"
 
 def with_some_work(duban) -> None:  # type: ignore[no-untyped-def]
     assert duban("import", str(PLANS / "chongqing-2019-pilot.yaml")).exit_code == 0
-    for args in (("submit", PLAN, "t01", "--note", "x", "--as", "市卫生健康委",
-                  "--as-of", "2019-07-20"),
-                 ("accept", PLAN, "t01", "--unit", "市卫生健康委", "--as", "综合监督处",
-                  "--as-of", "2019-07-22")):
+    for args in (
+        ("submit", PLAN, "t01", "--note", "x", "--as", "市卫生健康委", "--as-of", "2019-07-20"),
+        (
+            "accept",
+            PLAN,
+            "t01",
+            "--unit",
+            "市卫生健康委",
+            "--as",
+            "综合监督处",
+            "--as-of",
+            "2019-07-22",
+        ),
+    ):
         assert duban(*args).exit_code == 0
     duban("sweep", "--as-of", "2019-08-07")
 
@@ -33,8 +43,9 @@ def test_review_writes_html_markdown_and_xlsx_files(duban, tmp_path):
     with_some_work(duban)
     html, md, xlsx = tmp_path / "r.html", tmp_path / "r.md", tmp_path / "r.xlsx"
     for path, form in ((html, "html"), (md, "md"), (xlsx, "xlsx")):
-        result = duban("review", PLAN, "--as-of", "2019-08-09", "--format", form,
-                       "--out", str(path))
+        result = duban(
+            "review", PLAN, "--as-of", "2019-08-09", "--format", form, "--out", str(path)
+        )
         assert result.exit_code == 0 and f"wrote {path}" in result.stdout
     assert "<svg" in html.read_text(encoding="utf-8")
     assert "重庆市医疗卫生行业多元化综合监管试点工作方案" in md.read_text(encoding="utf-8")
@@ -43,8 +54,11 @@ def test_review_writes_html_markdown_and_xlsx_files(duban, tmp_path):
 
 def test_review_of_one_phase_and_its_errors(duban):
     with_some_work(duban)
-    launch = json.loads(duban("review", PLAN, "--phase", "launch", "--as-of", "2019-08-09",
-                              "--format", "json").stdout)
+    launch = json.loads(
+        duban(
+            "review", PLAN, "--phase", "launch", "--as-of", "2019-08-09", "--format", "json"
+        ).stdout
+    )
     assert launch["phase"] == "launch" and launch["counts"]["tasks"] == 3
     assert duban("review", PLAN, "--phase", "nope").exit_code == 2
     assert duban("review", PLAN, "--format", "pdf").exit_code == 2

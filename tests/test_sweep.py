@@ -15,12 +15,12 @@ from sqlmodel import select
 
 from schemas.db import create_schema, session_scope
 from schemas.tables import Escalation, Notice, OutboxMessage
-from tasks import lifecycle
-from tasks.actors import Actor
-from tasks.delivery import DeliveryError, EmlOutbox, OutgoingMail
-from tasks.importer import import_plan
-from tasks.outbox import acknowledge, deliver_pending
-from tasks.sweep import sweep_once
+from tasks.plans.importer import import_plan
+from tasks.sweep.delivery import DeliveryError, EmlOutbox, OutgoingMail
+from tasks.sweep.outbox import acknowledge, deliver_pending
+from tasks.sweep.pipeline import sweep_once
+from tasks.work import lifecycle
+from tasks.work.actors import Actor
 
 from .conftest import PLANS
 
@@ -44,9 +44,13 @@ def told(outcome) -> Counter:  # type: ignore[no-untyped-def]
 
 def test_five_working_days_before_the_launch_deadline_units_are_reminded(url):
     outcome = sweep_once(url, as_of=D(2019, 7, 24))
-    assert told(outcome) == Counter({
-        ("cqwjw", "reminder", "t01"): 1, ("cqwjw", "reminder", "t02"): 1,
-        **{(d, "reminder", "t06"): 1 for d in ("spb", "na", "yc", "wl", "zx")}})
+    assert told(outcome) == Counter(
+        {
+            ("cqwjw", "reminder", "t01"): 1,
+            ("cqwjw", "reminder", "t02"): 1,
+            **{(d, "reminder", "t06"): 1 for d in ("spb", "na", "yc", "wl", "zx")},
+        }
+    )
     assert outcome.messages == 6  # the commission's two items share one mail
 
 
@@ -56,21 +60,26 @@ def test_the_day_after_the_deadline_leads_are_urged_with_the_office_in_copy(url)
     assert levels == {("urge", False): 7, ("urge", True): 7}
     assert {n.recipient_code for n in outcome.written if n.in_copy} == {"cqwjw-zhjdc"}
     with session_scope(url) as session:
-        mail = session.exec(select(OutboxMessage).where(OutboxMessage.recipient_code == "na")
-                            ).one()
+        mail = session.exec(select(OutboxMessage).where(OutboxMessage.recipient_code == "na")).one()
         assert mail.cc_addrs and "催办" in mail.subject
 
 
 def test_five_days_late_is_supervised_and_on_the_critical_path_reported(url):
     outcome = sweep_once(url, as_of=D(2019, 8, 7))
-    primary = Counter((n.recipient_code, n.level, n.item.task_code, n.item.unit_code)
-                      for n in outcome.written if not n.in_copy)
+    primary = Counter(
+        (n.recipient_code, n.level, n.item.task_code, n.item.unit_code)
+        for n in outcome.written
+        if not n.in_copy
+    )
     # t01 and t06 are on the critical path (t01 → t06 → t11 → final summary): 通报 after 5
     # working days, to leadership; t02 is not: 督办 to the commission itself.
-    assert primary == Counter({
-        ("cq-zhjg-ldxz", "report", "t01", "cqwjw"): 1,
-        **{("cq-zhjg-ldxz", "report", "t06", d): 1 for d in ("spb", "na", "yc", "wl", "zx")},
-        ("cqwjw", "supervise", "t02", "cqwjw"): 1})
+    assert primary == Counter(
+        {
+            ("cq-zhjg-ldxz", "report", "t01", "cqwjw"): 1,
+            **{("cq-zhjg-ldxz", "report", "t06", d): 1 for d in ("spb", "na", "yc", "wl", "zx")},
+            ("cqwjw", "supervise", "t02", "cqwjw"): 1,
+        }
+    )
     assert outcome.escalations_opened == 7
     assert all(n.receipt_code for n in outcome.written if not n.in_copy)
     with session_scope(url) as session:
@@ -116,11 +125,18 @@ def test_an_approved_extension_starts_a_new_ladder_for_the_new_date(url):
     at = dt.datetime(2019, 8, 7, 15, tzinfo=dt.UTC)
     with session_scope(url) as session:
         who = lifecycle.resolve_actor(session, PLAN, "忠县")
-        request = lifecycle.request_extension(session, actor=who, plan=PLAN, task="t06",
-                                              new_due=D(2019, 8, 30), reason="换届", at=at)
+        request = lifecycle.request_extension(
+            session, actor=who, plan=PLAN, task="t06", new_due=D(2019, 8, 30), reason="换届", at=at
+        )
         lifecycle.decide_extension(
-            session, plan=PLAN, actor=OFFICE, request_id=request.id, approve=True,
-                                   reason="同意", at=at)
+            session,
+            plan=PLAN,
+            actor=OFFICE,
+            request_id=request.id,
+            approve=True,
+            reason="同意",
+            at=at,
+        )
     after = sweep_once(url, as_of=D(2019, 8, 8))
     assert after.escalations_closed == 1
     assert not any(n.item.unit_code == "zx" for n in after.written)
@@ -131,18 +147,29 @@ def test_an_approved_extension_starts_a_new_ladder_for_the_new_date(url):
 def test_an_unacknowledged_supervision_notice_is_flagged_to_the_office(url):
     sweep_once(url, as_of=D(2019, 8, 7))
     with session_scope(url) as session:
-        code = session.exec(select(Notice.receipt_code).where(
-            Notice.task_code == "t02", Notice.level == "supervise", ~Notice.in_copy)).one()
-        acknowledged = session.exec(select(Notice).where(Notice.task_code == "t01",
-                                                         Notice.level == "report",
-                                                         ~Notice.in_copy)).one()
-        acknowledge(session, code=acknowledged.receipt_code or "",
-                    actor=Actor("leadership", "cq-zhjg-ldxz", "领导小组"),
-                    at=dt.datetime(2019, 8, 8, tzinfo=dt.UTC))
+        code = session.exec(
+            select(Notice.receipt_code).where(
+                Notice.task_code == "t02", Notice.level == "supervise", ~Notice.in_copy
+            )
+        ).one()
+        acknowledged = session.exec(
+            select(Notice).where(
+                Notice.task_code == "t01", Notice.level == "report", ~Notice.in_copy
+            )
+        ).one()
+        acknowledge(
+            session,
+            code=acknowledged.receipt_code or "",
+            actor=Actor("leadership", "cq-zhjg-ldxz", "领导小组"),
+            at=dt.datetime(2019, 8, 8, tzinfo=dt.UTC),
+        )
     assert code
     flagged = sweep_once(url, as_of=D(2019, 8, 9))
-    unacked = {(n.recipient_code, n.item.task_code, n.item.unit_code) for n in flagged.written
-               if n.level == "unacknowledged"}
+    unacked = {
+        (n.recipient_code, n.item.task_code, n.item.unit_code)
+        for n in flagged.written
+        if n.level == "unacknowledged"
+    }
     assert ("cqwjw-zhjdc", "t02", "cqwjw") in unacked
     assert ("cqwjw-zhjdc", "t01", "cqwjw") not in unacked
     assert len(unacked) == 6  # t02 and the five t06 reports; t01's report was acknowledged
@@ -202,7 +229,9 @@ def test_a_crash_between_outbox_and_delivery_delivers_once_on_the_next_run(url, 
 
 
 def test_a_claim_abandoned_mid_send_is_taken_again_after_the_lease(url, tmp_path):
-    from tasks.outbox import _claim  # the first half of a delivery, as a dying worker leaves it
+    from tasks.sweep.outbox import (
+        _claim,  # the first half of a delivery, as a dying worker leaves it
+    )
 
     sweep_once(url, as_of=D(2019, 8, 1))
     with session_scope(url) as session:
@@ -222,8 +251,9 @@ def sweep_in_process(url: str, barrier, results) -> None:  # type: ignore[no-unt
 def test_two_sweeps_at_once_write_each_notice_once(url):
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(2), context.Queue()
-    workers = [context.Process(target=sweep_in_process, args=(url, barrier, results))
-               for _ in range(2)]
+    workers = [
+        context.Process(target=sweep_in_process, args=(url, barrier, results)) for _ in range(2)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -247,9 +277,12 @@ def test_two_workers_delivering_at_once_send_each_message_once(url, tmp_path):
     sweep_once(url, as_of=D(2019, 8, 1))
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(2), context.Queue()
-    workers = [context.Process(target=deliver_in_process,
-                               args=(url, str(tmp_path / f"w{i}"), barrier, results))
-               for i in range(2)]
+    workers = [
+        context.Process(
+            target=deliver_in_process, args=(url, str(tmp_path / f"w{i}"), barrier, results)
+        )
+        for i in range(2)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -263,7 +296,7 @@ def test_two_workers_delivering_at_once_send_each_message_once(url, tmp_path):
 def test_a_real_smtp_server_down_then_back_gets_each_notice_once(url):
     from aiosmtpd.controller import Controller
 
-    from tasks.delivery import SmtpTransport
+    from tasks.sweep.delivery import SmtpTransport
 
     from .test_delivery import Inbox, free_port
 
@@ -290,12 +323,22 @@ def test_waiving_a_recurring_item_closes_its_occurrence_escalations(url):
     stage = D(2019, 9, 27)  # the first stage summaries (9月20日) are 5 working days late
     sweep_once(url, as_of=stage)
     with session_scope(url) as session:
-        opened = session.exec(select(Escalation).where(Escalation.task_code == "stage-summary",
-                                                       Escalation.unit_code == "na")).all()
+        opened = session.exec(
+            select(Escalation).where(
+                Escalation.task_code == "stage-summary", Escalation.unit_code == "na"
+            )
+        ).all()
         assert len(opened) == 1 and opened[0].occurrence_id is not None
-        lifecycle.close(session, actor=OFFICE, plan=PLAN, task="stage-summary", unit="南岸区",
-                        how="waive", reason="并入区总结",
-                        at=dt.datetime(2019, 9, 27, 15, tzinfo=dt.UTC))
+        lifecycle.close(
+            session,
+            actor=OFFICE,
+            plan=PLAN,
+            task="stage-summary",
+            unit="南岸区",
+            how="waive",
+            reason="并入区总结",
+            at=dt.datetime(2019, 9, 27, 15, tzinfo=dt.UTC),
+        )
     later = sweep_once(url, as_of=D(2019, 9, 29))
     assert later.escalations_closed == 1
     with session_scope(url) as session:

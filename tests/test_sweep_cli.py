@@ -16,10 +16,15 @@ def test_sweep_json_has_the_promised_shape_and_delivers_to_eml_files(duban, tmp_
     result = duban("sweep", "--as-of", "2019-08-01", "--json")
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert set(summary) == {"as_of", "notices", "escalations_opened", "escalations_closed",
-                            "delivered", "failed"}
-    assert summary["as_of"] == "2019-08-01" and (summary["delivered"], summary["failed"]) == (
-        6, 0)
+    assert set(summary) == {
+        "as_of",
+        "notices",
+        "escalations_opened",
+        "escalations_closed",
+        "delivered",
+        "failed",
+    }
+    assert summary["as_of"] == "2019-08-01" and (summary["delivered"], summary["failed"]) == (6, 0)
     first = summary["notices"][0]
     assert set(first) == {"recipient", "level", "plan", "task", "unit", "due"}
     assert {n["level"] for n in summary["notices"]} == {"urge"}
@@ -33,8 +38,7 @@ def test_dry_run_writes_nothing(duban):
     dry = json.loads(duban("sweep", "--as-of", "2019-08-01", "--dry-run", "--json").stdout)
     assert len(dry["notices"]) == 14
     assert json.loads(duban("outbox", "--json").stdout) == []
-    assert "would send 14 notice(s)" in duban("sweep", "--as-of", "2019-08-01",
-                                              "--dry-run").stdout
+    assert "would send 14 notice(s)" in duban("sweep", "--as-of", "2019-08-01", "--dry-run").stdout
 
 
 def test_receipts_are_listed_until_acknowledged(duban):

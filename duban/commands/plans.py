@@ -33,27 +33,29 @@ def init() -> None:
 @app.command("import")
 def import_(
     plan_file: Annotated[Path, typer.Argument(help="A plan file (YAML).")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and report; write nothing.")]
-    = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and report; write nothing.")
+    ] = False,
 ) -> None:
     """Import a plan file, or re-import a revised one in place."""
     from schemas.db import session_scope
-    from tasks.importer import import_plan
-    from tasks.plan_reader import PlanInvalid
+    from tasks.plans.importer import import_plan
+    from tasks.plans.reader import PlanInvalid
 
     url = database_url()
     try:
         with session_scope(url) as session:
-            report = import_plan(session, plan_file, dry_run=dry_run,
-                                 calendar_dir=calendar_dir())
+            report = import_plan(session, plan_file, dry_run=dry_run, calendar_dir=calendar_dir())
     except PlanInvalid as exc:
         for problem in exc.problems:
             typer.echo(f"error: {problem}", err=True)
         typer.echo(f"{plan_file}: {len(exc.problems)} problem(s); nothing was written", err=True)
         raise typer.Exit(2) from None
     verb = "would import" if dry_run else "imported"
-    typer.echo(f"{verb} {report.plan}: {report.tasks} tasks, {report.assignments} assignments"
-               + (" (new plan)" if report.created else ""))
+    typer.echo(
+        f"{verb} {report.plan}: {report.tasks} tasks, {report.assignments} assignments"
+        + (" (new plan)" if report.created else "")
+    )
     for change in report.changes:
         typer.echo(f"  changed: {change}")
     for warning in report.warnings:
@@ -61,10 +63,11 @@ def import_(
 
 
 @app.command()
-def lint(plan: Annotated[str, typer.Argument(help="A plan file, or the code of an imported plan.")]
-         ) -> None:
+def lint(
+    plan: Annotated[str, typer.Argument(help="A plan file, or the code of an imported plan.")],
+) -> None:
     """List what is allowed in a plan but worth a look (dates on rest days, unassigned items…)."""
-    from tasks.lint import lint_plan
+    from tasks.plans.lint import lint_plan
 
     findings = lint_plan(_resolved(plan))
     for finding in findings:
@@ -75,13 +78,14 @@ def lint(plan: Annotated[str, typer.Argument(help="A plan file, or the code of a
 @app.command()
 def recalc(
     plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
-    apply: Annotated[bool, typer.Option("--apply", help="Move the dates; default only shows.")]
-    = False,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Move the dates; default only shows.")
+    ] = False,
 ) -> None:
     """Show which stored due dates the current calendar data would move, and why."""
     from schemas.db import session_scope
-    from tasks.queries import NotFound
-    from tasks.recalc import apply_recalc, date_moves
+    from tasks.plans.queries import NotFound
+    from tasks.plans.recalc import apply_recalc, date_moves
 
     with session_scope(database_url()) as session:
         try:
@@ -102,12 +106,13 @@ def recalc(
 @app.command()
 def who(
     clause: Annotated[str, typer.Argument(help="A responsibility clause as the plan writes it.")],
-    plan: Annotated[str | None, typer.Option(help="Resolve names against this plan's units.")]
-    = None,
+    plan: Annotated[
+        str | None, typer.Option(help="Resolve names against this plan's units.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Read who leads, co-leads, participates and pilots from a responsibility clause."""
-    from tasks.responsibility import ResponsibilityError, read_pilots, read_responsibility
+    from tasks.plans.responsibility import ResponsibilityError, read_pilots, read_responsibility
 
     try:
         found = read_responsibility(clause).as_json()
@@ -133,9 +138,9 @@ def graph(
     import networkx as nx
 
     from schemas.db import session_scope
-    from tasks import graph as plan_graph_ops
-    from tasks.plan_graph import plan_graph
-    from tasks.queries import NotFound
+    from tasks.plans import graph as plan_graph_ops
+    from tasks.plans.plan_graph import plan_graph
+    from tasks.plans.queries import NotFound
 
     if format not in ("mermaid", "dot", "json"):
         fail(f"--format: {format!r} is not one of mermaid, dot, json")
@@ -151,11 +156,15 @@ def graph(
             typer.echo(labels.get(code, code))
         return
     if format == "json":
-        emit_json({"nodes": [{"id": n, "label": labels.get(n, n)} for n in sorted(g.nodes)],
-                   "edges": [list(e) for e in sorted(g.edges)],
-                   "order": plan_graph_ops.topological_order(g),
-                   "critical_path": plan_graph_ops.critical_path(g),
-                   "acyclic": nx.is_directed_acyclic_graph(g)})
+        emit_json(
+            {
+                "nodes": [{"id": n, "label": labels.get(n, n)} for n in sorted(g.nodes)],
+                "edges": [list(e) for e in sorted(g.edges)],
+                "order": plan_graph_ops.topological_order(g),
+                "critical_path": plan_graph_ops.critical_path(g),
+                "acyclic": nx.is_directed_acyclic_graph(g),
+            }
+        )
     elif format == "dot":
         typer.echo(plan_graph_ops.to_dot(g, labels), nl=False)
     else:
@@ -165,19 +174,25 @@ def graph(
 @app.command()
 def plans(as_json: JsonFlag = False) -> None:
     """List the imported plans."""
-    from tasks.queries import list_plans
+    from tasks.plans.queries import list_plans
 
-    show_rows("plans", list_plans, ["code", "title", "document_number", "tasks", "assignments"],
-              as_json=as_json)
+    show_rows(
+        "plans",
+        list_plans,
+        ["code", "title", "document_number", "tasks", "assignments"],
+        as_json=as_json,
+    )
 
 
 @app.command()
-def show(plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
-         as_json: JsonFlag = False) -> None:
+def show(
+    plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
+    as_json: JsonFlag = False,
+) -> None:
     """Show a plan: phases, tasks, due dates and who is assigned."""
-    from duban.render import plan_tables
+    from duban.terminal import plan_tables
     from schemas.db import session_scope
-    from tasks.queries import NotFound, plan_overview
+    from tasks.plans.queries import NotFound, plan_overview
 
     with session_scope(database_url()) as session:
         try:
@@ -194,16 +209,18 @@ def show(plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
 def tasks_(
     unit: Annotated[str, typer.Option(help="Unit code, name or alias.")],
     plan: Annotated[str | None, typer.Option(help="Only this plan.")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Overdue as of this day "
-                                              "(default today, Asia/Shanghai).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Overdue as of this day (default today, Asia/Shanghai)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """List a unit's assignments across plans: state, due date, overdue, blocked."""
     from calendars.workdays import CalendarError
-    from duban.render import table
+    from duban.terminal import table
     from schemas.db import session_scope
-    from tasks.queries import NotFound, unit_tasks
-    from tasks.status import with_derived
+    from tasks.plans.queries import NotFound, unit_tasks
+    from tasks.work.status import with_derived
 
     day = parse_date(as_of, "--as-of") if as_of else parse_moment(None).date()
     with session_scope(database_url()) as session:
@@ -214,10 +231,21 @@ def tasks_(
     if as_json:
         emit_json(rows)
     else:
-        table(f"tasks of {unit} as of {day}", [
-            {**r, "blocked_by": "、".join(r["blocked_by"])} for r in rows],
-            ["plan", "task", "title", "role", "state", "deadline", "due", "overdue_workdays",
-             "blocked_by"])
+        table(
+            f"tasks of {unit} as of {day}",
+            [{**r, "blocked_by": "、".join(r["blocked_by"])} for r in rows],
+            [
+                "plan",
+                "task",
+                "title",
+                "role",
+                "state",
+                "deadline",
+                "due",
+                "overdue_workdays",
+                "blocked_by",
+            ],
+        )
 
 
 @app.command()
@@ -237,8 +265,10 @@ def schema(
 
 @app.command()
 def demo(
-    plans_dir: Annotated[Path | None, typer.Option(help="Where the plans are (default: the "
-                                                   "bundled plans/ of this checkout).")] = None,
+    plans_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where the plans are (default: the bundled plans/ of this checkout)."),
+    ] = None,
 ) -> None:
     """The main job on the embedded default: import the bundled plans and replay the Chongqing
     plan's whole timeline through the daily sweep; mail goes to .eml files."""
@@ -253,10 +283,10 @@ def demo(
 def _resolved(plan: str):  # type: ignore[no-untyped-def]
     """A plan file path, or the plan stored under that code, resolved afresh."""
     from schemas.db import session_scope
-    from tasks.importer import load_plan
-    from tasks.plan_reader import PlanInvalid
-    from tasks.queries import NotFound, find_plan
-    from tasks.recalc import resolve_stored
+    from tasks.plans.importer import load_plan
+    from tasks.plans.queries import NotFound, find_plan
+    from tasks.plans.reader import PlanInvalid
+    from tasks.plans.recalc import resolve_stored
 
     try:
         if Path(plan).is_file():
@@ -270,6 +300,11 @@ def _resolved(plan: str):  # type: ignore[no-untyped-def]
 
 def _resolve_names(plan: str, clause: str, found: dict[str, list[str]]) -> dict[str, list[str]]:
     directory = _resolved(plan).directory
-    return {role: [directory.name_of(code) for name in names
-                   for code in directory.resolve(name, clause=clause)]
-            for role, names in found.items()}
+    return {
+        role: [
+            directory.name_of(code)
+            for name in names
+            for code in directory.resolve(name, clause=clause)
+        ]
+        for role, names in found.items()
+    }

@@ -20,8 +20,8 @@ def _day(as_of: str | None) -> dt.date:
 def load_review(plan: str, day: dt.date, phase: str | None) -> Any:
     from calendars.workdays import CalendarError
     from schemas.db import session_scope
-    from tasks.queries import NotFound
-    from tasks.review import review_plan
+    from tasks.plans.queries import NotFound
+    from tasks.review.compute import review_plan
 
     url = database_url()
     try:
@@ -33,10 +33,10 @@ def load_review(plan: str, day: dt.date, phase: str | None) -> Any:
 
 def write_review(review: Any, format: str, out: Path | None) -> None:
     """Render in the asked format to the terminal or to a file (xlsx needs a file)."""
-    from tasks.render_review import render_html, render_markdown
+    from render.review import render_html, render_markdown
 
     if format == "terminal":
-        from duban.render import review_tables
+        from duban.terminal import review_tables
 
         review_tables(review)
         return
@@ -53,7 +53,7 @@ def write_review(review: Any, format: str, out: Path | None) -> None:
         return
     try:
         if format == "xlsx":
-            from tasks.render_xlsx import write_xlsx
+            from render.xlsx import write_xlsx
 
             write_xlsx(review, out)
         else:
@@ -67,8 +67,10 @@ def write_review(review: Any, format: str, out: Path | None) -> None:
 def review(
     plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
     phase: Annotated[str | None, typer.Option(help="One phase, by kind or code.")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Review as of this day "
-                                              "(default today, Asia/Shanghai).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Review as of this day (default today, Asia/Shanghai)."),
+    ] = None,
     format: Annotated[str, typer.Option(help="terminal, md, html, xlsx or json.")] = "terminal",
     out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
 ) -> None:
@@ -82,22 +84,36 @@ def review(
 def ranking(
     plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="As of this day.")] = None,
-    circular: Annotated[Path | None, typer.Option(help="Also write the ranking circular "
-                                                  "(通报) as printable HTML here.")] = None,
+    circular: Annotated[
+        Path | None,
+        typer.Option(help="Also write the ranking circular (通报) as printable HTML here."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The unit ranking (排名) with its rule; optionally the circular that announces it."""
-    from duban.render import table
-    from tasks.render_documents import ranking_circular_html
+    from duban.terminal import table
+    from render.documents import ranking_circular_html
 
     found = load_review(plan, _day(as_of), None)
     rows = [dict(u.__dict__) for u in found.units]
     if as_json:
         emit_json({"rule": found.ranking_rule, "units": rows})
     else:
-        table(f"ranking of {plan} as of {found.as_of}", rows,
-              ["rank", "name", "own_delays", "avg_workdays_late", "accepted_on_time",
-               "accepted_late", "overdue_now", "upstream_delays", "open_escalations"])
+        table(
+            f"ranking of {plan} as of {found.as_of}",
+            rows,
+            [
+                "rank",
+                "name",
+                "own_delays",
+                "avg_workdays_late",
+                "accepted_on_time",
+                "accepted_late",
+                "overdue_now",
+                "upstream_delays",
+                "open_escalations",
+            ],
+        )
         typer.echo(found.ranking_rule)
     if circular is not None:
         issuer = _office_name(plan)
@@ -107,7 +123,7 @@ def ranking(
 
 def _office_name(plan: str) -> str:
     from schemas.db import session_scope
-    from tasks.digest import office_of
+    from tasks.sweep.digest import office_of
 
     with session_scope(database_url()) as session:
         office = office_of(session, plan)
@@ -118,18 +134,23 @@ def _office_name(plan: str) -> str:
 def digest(
     plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="As of this day.")] = None,
-    review_phase: Annotated[str | None, typer.Option(
-        "--review", help="Instead, mail leadership the review of this phase (kind or code), "
-        "or 'plan' for the whole plan.")] = None,
+    review_phase: Annotated[
+        str | None,
+        typer.Option(
+            "--review",
+            help="Instead, mail leadership the review of this phase (kind or code), "
+            "or 'plan' for the whole plan.",
+        ),
+    ] = None,
 ) -> None:
     """Queue the office's digest of red and yellow items (or a review for leadership) in the
     outbox, then deliver it; asking twice queues it once."""
     from duban.app import settings
     from duban.mail import transport_from
     from schemas.db import create_schema, session_scope
-    from tasks.digest import queue_office_digest, queue_phase_review
-    from tasks.outbox import deliver_pending
-    from tasks.queries import NotFound
+    from tasks.plans.queries import NotFound
+    from tasks.sweep.digest import queue_office_digest, queue_phase_review
+    from tasks.sweep.outbox import deliver_pending
 
     day = _day(as_of)
     config = settings()

@@ -25,11 +25,16 @@ from duban.app import (
 
 @app.command()
 def sweep(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="The day to sweep, YYYY-MM-DD "
-                                              "(default: today, Asia/Shanghai).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="The day to sweep, YYYY-MM-DD (default: today, Asia/Shanghai)."
+        ),
+    ] = None,
     plan: Annotated[str | None, typer.Option(help="Only this plan.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; write "
-                                          "and send nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be sent; write and send nothing.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Run the deadline sweep once: notices, escalations, delivery.
@@ -55,18 +60,22 @@ def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, 
     from calendars.workdays import CalendarError
     from duban.mail import transport_from
     from schemas.db import create_schema
-    from tasks.outbox import deliver_pending
-    from tasks.sweep import sweep_once, sweep_summary
+    from tasks.sweep.outbox import deliver_pending
+    from tasks.sweep.pipeline import sweep_once, sweep_summary
 
     config = settings()
     create_schema(config.url)
     try:
-        outcome = sweep_once(config.url, as_of=day, plan=plan, dry_run=dry_run,
-                             calendar_dir=config.calendar_dir)
+        outcome = sweep_once(
+            config.url, as_of=day, plan=plan, dry_run=dry_run, calendar_dir=config.calendar_dir
+        )
     except (LookupError, CalendarError) as exc:
         fail(str(exc))
-    report = None if dry_run else deliver_pending(config.url, transport_from(config),
-                                                  now=parse_moment(None))
+    report = (
+        None
+        if dry_run
+        else deliver_pending(config.url, transport_from(config), now=parse_moment(None))
+    )
     return sweep_summary(day, outcome, report)
 
 
@@ -75,31 +84,35 @@ def _print_summary(summary: dict[str, Any], dry_run: bool) -> None:
 
     levels = Counter(n["level"] for n in summary["notices"])
     verb = "would send" if dry_run else "wrote"
-    typer.echo(f"{summary['as_of']}: {verb} {len(summary['notices'])} notice(s)"
-               + (f" ({', '.join(f'{k} {v}' for k, v in sorted(levels.items()))})"
-                  if levels else ""))
-    typer.echo(f"escalations opened {summary['escalations_opened']}, closed "
-               f"{summary['escalations_closed']}; delivered {summary['delivered']}, "
-               f"failed {summary['failed']}")
+    typer.echo(
+        f"{summary['as_of']}: {verb} {len(summary['notices'])} notice(s)"
+        + (f" ({', '.join(f'{k} {v}' for k, v in sorted(levels.items()))})" if levels else "")
+    )
+    typer.echo(
+        f"escalations opened {summary['escalations_opened']}, closed "
+        f"{summary['escalations_closed']}; delivered {summary['delivered']}, "
+        f"failed {summary['failed']}"
+    )
 
 
 @app.command()
 def outbox(
-    pending: Annotated[bool, typer.Option("--pending", help="Only messages not yet sent.")]
-    = False,
-    failed: Annotated[bool, typer.Option("--failed", help="Only messages given up on.")]
-    = False,
+    pending: Annotated[bool, typer.Option("--pending", help="Only messages not yet sent.")] = False,
+    failed: Annotated[bool, typer.Option("--failed", help="Only messages given up on.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """List the outbox: every message, its recipients and whether it was delivered."""
-    from tasks.outbox import list_outbox
+    from tasks.sweep.outbox import list_outbox
 
     if pending and failed:
         fail("give --pending or --failed, not both")
     status = "pending" if pending else "failed" if failed else None
-    show_rows("outbox", lambda session: list_outbox(session, status=status),
-              ["id", "plan", "recipient", "subject", "status", "attempts", "last_error"],
-              as_json=as_json)
+    show_rows(
+        "outbox",
+        lambda session: list_outbox(session, status=status),
+        ["id", "plan", "recipient", "subject", "status", "attempts", "last_error"],
+        as_json=as_json,
+    )
 
 
 @app.command()
@@ -107,26 +120,29 @@ def deliver() -> None:
     """Deliver what is waiting in the outbox (the retry the scheduler also runs)."""
     from duban.mail import transport_from, where_mail_goes
     from schemas.db import create_schema
-    from tasks.outbox import deliver_pending
+    from tasks.sweep.outbox import deliver_pending
 
     config = settings()
     create_schema(config.url)
     report = deliver_pending(config.url, transport_from(config), now=parse_moment(None))
-    typer.echo(f"delivered {len(report.delivered)}, failed {len(report.failed)} "
-               f"(mail goes to {where_mail_goes(config)})")
+    typer.echo(
+        f"delivered {len(report.delivered)}, failed {len(report.failed)} "
+        f"(mail goes to {where_mail_goes(config)})"
+    )
 
 
 @app.command()
-def ack(code: Annotated[str, typer.Argument(help="The receipt code (签收编码) on the notice.")],
-        who: Annotated[str | None, typer.Option("--as", help="Who acknowledges.")] = None,
-        as_of: Annotated[str | None, typer.Option("--as-of", help="When (default now).")]
-        = None) -> None:
+def ack(
+    code: Annotated[str, typer.Argument(help="The receipt code (签收编码) on the notice.")],
+    who: Annotated[str | None, typer.Option("--as", help="Who acknowledges.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="When (default now).")] = None,
+) -> None:
     """Acknowledge (签收) a 督办单 or 通报 by its receipt code."""
     from schemas.db import session_scope
-    from tasks.actors import Forbidden
-    from tasks.lifecycle import resolve_actor
-    from tasks.outbox import UnknownReceipt, acknowledge, find_receipt
-    from tasks.queries import NotFound
+    from tasks.plans.queries import NotFound
+    from tasks.sweep.outbox import UnknownReceipt, acknowledge, find_receipt
+    from tasks.work.actors import Forbidden
+    from tasks.work.lifecycle import resolve_actor
 
     who = who or settings().actor
     if who is None:
@@ -137,22 +153,28 @@ def ack(code: Annotated[str, typer.Argument(help="The receipt code (签收编码
         with session_scope(url) as session:
             actor = resolve_actor(session, find_receipt(session, code).plan_code, who)
             notice, first = acknowledge(session, code=code, actor=actor, at=at)
-            summary = (f"{notice.receipt_code}: {notice.level} on {notice.plan_code} "
-                       f"{notice.task_code}")
+            summary = (
+                f"{notice.receipt_code}: {notice.level} on {notice.plan_code} {notice.task_code}"
+            )
             earlier = f"{notice.acknowledged_by} at {notice.acknowledged_at}"
     except (UnknownReceipt, NotFound, Forbidden) as exc:
         fail(str(exc))
-    typer.echo(f"acknowledged {summary}" if first else f"{summary} was already acknowledged "
-               f"by {earlier}")
+    typer.echo(
+        f"acknowledged {summary}" if first else f"{summary} was already acknowledged by {earlier}"
+    )
 
 
 @app.command()
 def receipts(as_json: JsonFlag = False) -> None:
     """督办单 and 通报 not yet acknowledged, for the office."""
-    from tasks.outbox import unacknowledged
+    from tasks.sweep.outbox import unacknowledged
 
-    show_rows("unacknowledged", unacknowledged,
-              ["receipt", "plan", "task", "unit", "level", "sent_on"], as_json=as_json)
+    show_rows(
+        "unacknowledged",
+        unacknowledged,
+        ["receipt", "plan", "task", "unit", "level", "sent_on"],
+        as_json=as_json,
+    )
 
 
 @app.command()
@@ -167,17 +189,29 @@ def serve() -> None:
 @app.command()
 def escalations(
     plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
-    open_only: Annotated[bool, typer.Option("--open", help="Only those not yet resolved.")]
-    = False,
+    open_only: Annotated[bool, typer.Option("--open", help="Only those not yet resolved.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """The plan's 督办 escalations: opened when, how late, resolved how."""
-    from tasks.queries import escalations as plan_escalations
+    from tasks.plans.queries import escalations as plan_escalations
 
-    show_rows("escalations", lambda session: plan_escalations(session, plan,
-                                                              open_only=open_only),
-              ["id", "task", "unit", "due", "opened_on", "overdue_workdays", "reported",
-               "receipt", "closed_on", "resolution"], as_json=as_json)
+    show_rows(
+        "escalations",
+        lambda session: plan_escalations(session, plan, open_only=open_only),
+        [
+            "id",
+            "task",
+            "unit",
+            "due",
+            "opened_on",
+            "overdue_workdays",
+            "reported",
+            "receipt",
+            "closed_on",
+            "resolution",
+        ],
+        as_json=as_json,
+    )
 
 
 @app.command()
@@ -187,13 +221,13 @@ def sheet(
     out: Annotated[Path, typer.Option(help="Write the printable 督办单 (HTML) here.")],
 ) -> None:
     """The 督办单 of one escalation, as a printable page in the layout offices use."""
+    from render.documents import supervision_sheet_html
     from schemas.db import session_scope
     from schemas.tables import Escalation
-    from tasks.digest import office_of
-    from tasks.lifecycle import find_unit
-    from tasks.queries import NotFound, find_plan, find_task
-    from tasks.queries import escalations as plan_escalations
-    from tasks.render_documents import supervision_sheet_html
+    from tasks.plans.queries import NotFound, find_plan, find_task
+    from tasks.plans.queries import escalations as plan_escalations
+    from tasks.sweep.digest import office_of
+    from tasks.work.lifecycle import find_unit
 
     url = database_url()
     with session_scope(url) as session:
@@ -206,16 +240,25 @@ def sheet(
             unit = find_unit(session, found, row.unit_code).name
         except NotFound as exc:
             fail(str(exc))
-        receipt = next(e["receipt"] for e in plan_escalations(session, plan)
-                       if e["id"] == escalation)
+        receipt = next(
+            e["receipt"] for e in plan_escalations(session, plan) if e["id"] == escalation
+        )
         office = office_of(session, plan)
         page = supervision_sheet_html(
-            plan_title=found.title, document_number=found.document_number,
-            task_code=task.code, task_title=task.title, unit_name=unit,
-            original_due=row.original_due, current_due=row.due,
-            overdue_workdays=row.overdue_workdays, blocks=row.blocks,
-            receipt_code=receipt or "—", issuer=(office.full_name or office.name) if office
-            else found.title, issue_date=row.opened_on, sheet_number=escalation)
+            plan_title=found.title,
+            document_number=found.document_number,
+            task_code=task.code,
+            task_title=task.title,
+            unit_name=unit,
+            original_due=row.original_due,
+            current_due=row.due,
+            overdue_workdays=row.overdue_workdays,
+            blocks=row.blocks,
+            receipt_code=receipt or "—",
+            issuer=(office.full_name or office.name) if office else found.title,
+            issue_date=row.opened_on,
+            sheet_number=escalation,
+        )
     try:
         out.write_text(page, encoding="utf-8")
     except OSError as exc:

@@ -39,7 +39,7 @@ def calendar(
 ) -> None:
     """Show the working calendar: holidays (休) and make-up working days (班)."""
     from calendars.workdays import CalendarError, load_calendar
-    from duban.render import month_grid
+    from duban.terminal import month_grid
 
     cal = load_calendar(data_dir=calendar_dir())
     first = dt.date(year, month or 1, 1)
@@ -51,8 +51,17 @@ def calendar(
     except CalendarError as exc:
         fail(str(exc))
     if as_json:
-        emit_json([{"date": i.date.isoformat(), "workday": i.workday, "holiday": i.holiday,
-                    "makeup": i.makeup} for i in infos])
+        emit_json(
+            [
+                {
+                    "date": i.date.isoformat(),
+                    "workday": i.workday,
+                    "holiday": i.holiday,
+                    "makeup": i.makeup,
+                }
+                for i in infos
+            ]
+        )
         return
     for m in range(month or 1, (month or 12) + 1):
         month_grid(year, m, [i for i in infos if i.date.month == m])

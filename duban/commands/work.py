@@ -25,15 +25,26 @@ from duban.app import (
 
 Plan = Annotated[str, typer.Argument(help="Code of an imported plan.")]
 TaskCode = Annotated[str, typer.Argument(help="Task id within the plan.")]
-As = Annotated[str | None, typer.Option("--as", help="Who acts: office, leadership or a unit "
-                                        "(code, name or alias); default from settings.")]
-AsOf = Annotated[str | None, typer.Option("--as-of", help="When it happens (YYYY-MM-DD[THH:MM], "
-                                          "Asia/Shanghai); default now.")]
-UnitRef = Annotated[str | None, typer.Option("--unit", help="Whose assignment (default: the "
-                                             "acting unit's own).")]
+As = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="Who acts: office, leadership or a unit (code, name or alias); default from settings.",
+    ),
+]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="When it happens (YYYY-MM-DD[THH:MM], Asia/Shanghai); default now."
+    ),
+]
+UnitRef = Annotated[
+    str | None, typer.Option("--unit", help="Whose assignment (default: the acting unit's own).")
+]
 Occurrence = Annotated[str | None, typer.Option(help="The dated report occurrence, YYYY-MM-DD.")]
-EvidenceFiles = Annotated[list[Path] | None, typer.Option("--evidence",
-                                                          help="A file to attach (repeatable).")]
+EvidenceFiles = Annotated[
+    list[Path] | None, typer.Option("--evidence", help="A file to attach (repeatable).")
+]
 
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -43,10 +54,10 @@ app.add_typer(audit_app, name="audit")
 def acting(plan: str, who: str | None) -> Iterator[tuple[Any, Any]]:
     """A write session and the resolved actor; every refusal becomes one line and exit 2."""
     from schemas.db import session_scope
-    from tasks.actors import Forbidden
-    from tasks.lifecycle import ConflictError, InvalidRequest, resolve_actor
-    from tasks.queries import NotFound
-    from tasks.states import TransitionError
+    from tasks.plans.queries import NotFound
+    from tasks.work.actors import Forbidden
+    from tasks.work.lifecycle import ConflictError, InvalidRequest, resolve_actor
+    from tasks.work.states import TransitionError
 
     who = who or settings().actor
     if who is None:
@@ -66,157 +77,267 @@ def optional_day(text: str | None, option: str) -> dt.date | None:
 
 
 @app.command()
-def progress(plan: Plan, task: TaskCode,
-             note: Annotated[str, typer.Option(help="What was done (进展).")],
-             unit: UnitRef = None, evidence: EvidenceFiles = None,
-             task_wide: Annotated[bool, typer.Option("--task-wide", help="As lead unit, report "
-                                                     "on the task as a whole.")] = False,
-             who: As = None, as_of: AsOf = None) -> None:
+def progress(
+    plan: Plan,
+    task: TaskCode,
+    note: Annotated[str, typer.Option(help="What was done (进展).")],
+    unit: UnitRef = None,
+    evidence: EvidenceFiles = None,
+    task_wide: Annotated[
+        bool, typer.Option("--task-wide", help="As lead unit, report on the task as a whole.")
+    ] = False,
+    who: As = None,
+    as_of: AsOf = None,
+) -> None:
     """Report progress (进展反馈) on an assignment."""
-    from tasks.lifecycle import report_progress
+    from tasks.work.lifecycle import report_progress
 
     at = parse_moment(as_of)
     with acting(plan, who) as (session, actor):
-        report_progress(session, actor=actor, plan=plan, task=task, note=note, at=at, unit=unit,
-                        task_wide=task_wide, evidence=evidence or [],
-                        evidence_dir=settings().evidence_dir)
+        report_progress(
+            session,
+            actor=actor,
+            plan=plan,
+            task=task,
+            note=note,
+            at=at,
+            unit=unit,
+            task_wide=task_wide,
+            evidence=evidence or [],
+            evidence_dir=settings().evidence_dir,
+        )
     typer.echo(f"progress recorded on {plan} {task}")
 
 
 @app.command()
-def submit(plan: Plan, task: TaskCode,
-           note: Annotated[str, typer.Option(help="What was delivered.")],
-           unit: UnitRef = None, occurrence: Occurrence = None, evidence: EvidenceFiles = None,
-           who: As = None, as_of: AsOf = None) -> None:
+def submit(
+    plan: Plan,
+    task: TaskCode,
+    note: Annotated[str, typer.Option(help="What was delivered.")],
+    unit: UnitRef = None,
+    occurrence: Occurrence = None,
+    evidence: EvidenceFiles = None,
+    who: As = None,
+    as_of: AsOf = None,
+) -> None:
     """Submit an assignment (or one dated report) as done, for the office to accept."""
-    from tasks.lifecycle import submit as submit_work
+    from tasks.work.lifecycle import submit as submit_work
 
     at = parse_moment(as_of)
     with acting(plan, who) as (session, actor):
-        submission = submit_work(session, actor=actor, plan=plan, task=task, note=note, at=at,
-                                 unit=unit, occurrence=optional_day(occurrence, "--occurrence"),
-                                 evidence=evidence or [], evidence_dir=settings().evidence_dir)
+        submission = submit_work(
+            session,
+            actor=actor,
+            plan=plan,
+            task=task,
+            note=note,
+            at=at,
+            unit=unit,
+            occurrence=optional_day(occurrence, "--occurrence"),
+            evidence=evidence or [],
+            evidence_dir=settings().evidence_dir,
+        )
     typer.echo(f"submitted {plan} {task} (submission {submission.id})")
 
 
 @app.command()
-def accept(plan: Plan, task: TaskCode, unit: UnitRef = None, occurrence: Occurrence = None,
-           who: As = None, as_of: AsOf = None) -> None:
+def accept(
+    plan: Plan,
+    task: TaskCode,
+    unit: UnitRef = None,
+    occurrence: Occurrence = None,
+    who: As = None,
+    as_of: AsOf = None,
+) -> None:
     """Accept a submission (办结). Office only."""
-    from tasks.lifecycle import accept as accept_work
+    from tasks.work.lifecycle import accept as accept_work
 
     at = parse_moment(as_of)
     with acting(plan, who) as (session, actor):
-        accept_work(session, actor=actor, plan=plan, task=task, unit=unit, at=at,
-                    occurrence=optional_day(occurrence, "--occurrence"))
+        accept_work(
+            session,
+            actor=actor,
+            plan=plan,
+            task=task,
+            unit=unit,
+            at=at,
+            occurrence=optional_day(occurrence, "--occurrence"),
+        )
     typer.echo(f"accepted {plan} {task}" + (f" ({unit})" if unit else ""))
 
 
 @app.command("return")
-def return_(plan: Plan, task: TaskCode,
-            reason: Annotated[str, typer.Option(help="Why it goes back.")],
-            unit: UnitRef = None, occurrence: Occurrence = None, who: As = None,
-            as_of: AsOf = None) -> None:
+def return_(
+    plan: Plan,
+    task: TaskCode,
+    reason: Annotated[str, typer.Option(help="Why it goes back.")],
+    unit: UnitRef = None,
+    occurrence: Occurrence = None,
+    who: As = None,
+    as_of: AsOf = None,
+) -> None:
     """Return a submission to the unit with a reason (退回). Office only."""
-    from tasks.lifecycle import return_submission
+    from tasks.work.lifecycle import return_submission
 
     at = parse_moment(as_of)
     with acting(plan, who) as (session, actor):
-        return_submission(session, actor=actor, plan=plan, task=task, unit=unit, reason=reason,
-                          at=at, occurrence=optional_day(occurrence, "--occurrence"))
+        return_submission(
+            session,
+            actor=actor,
+            plan=plan,
+            task=task,
+            unit=unit,
+            reason=reason,
+            at=at,
+            occurrence=optional_day(occurrence, "--occurrence"),
+        )
     typer.echo(f"returned {plan} {task}" + (f" ({unit})" if unit else ""))
 
 
 @app.command()
-def extend(plan: Plan, task: TaskCode,
-           to: Annotated[str, typer.Option("--to", help="The new due date, YYYY-MM-DD.")],
-           reason: Annotated[str, typer.Option(help="Why more time is needed.")],
-           unit: UnitRef = None, who: As = None, as_of: AsOf = None) -> None:
+def extend(
+    plan: Plan,
+    task: TaskCode,
+    to: Annotated[str, typer.Option("--to", help="The new due date, YYYY-MM-DD.")],
+    reason: Annotated[str, typer.Option(help="Why more time is needed.")],
+    unit: UnitRef = None,
+    who: As = None,
+    as_of: AsOf = None,
+) -> None:
     """Request an extension (延期申请) of an assignment's due date."""
-    from tasks.lifecycle import request_extension
+    from tasks.work.lifecycle import request_extension
 
     at = parse_moment(as_of)
     new_due = parse_date(to, "--to")
     with acting(plan, who) as (session, actor):
-        request = request_extension(session, actor=actor, plan=plan, task=task, unit=unit,
-                                    new_due=new_due, reason=reason, at=at)
+        request = request_extension(
+            session,
+            actor=actor,
+            plan=plan,
+            task=task,
+            unit=unit,
+            new_due=new_due,
+            reason=reason,
+            at=at,
+        )
     typer.echo(f"extension request {request.id}: {plan} {task} to {new_due}, awaiting decision")
 
 
 @app.command()
-def decide(plan: Plan, request: Annotated[int, typer.Argument(help="Extension request id.")],
-           approve: Annotated[bool, typer.Option("--approve/--deny",
-                                                 help="Approve or deny the request.")],
-           reason: Annotated[str, typer.Option(help="The decision's reason.")] = "",
-           who: As = None, as_of: AsOf = None) -> None:
+def decide(
+    plan: Plan,
+    request: Annotated[int, typer.Argument(help="Extension request id.")],
+    approve: Annotated[bool, typer.Option("--approve/--deny", help="Approve or deny the request.")],
+    reason: Annotated[str, typer.Option(help="The decision's reason.")] = "",
+    who: As = None,
+    as_of: AsOf = None,
+) -> None:
     """Decide an extension request. Office only."""
-    from tasks.lifecycle import decide_extension
+    from tasks.work.lifecycle import decide_extension
 
     at = parse_moment(as_of)
     with acting(plan, who) as (session, actor):
-        decided = decide_extension(session, actor=actor, plan=plan, request_id=request,
-                                   approve=approve, reason=reason, at=at)
+        decided = decide_extension(
+            session,
+            actor=actor,
+            plan=plan,
+            request_id=request,
+            approve=approve,
+            reason=reason,
+            at=at,
+        )
     typer.echo(f"extension request {request} {decided.state}")
 
 
 @app.command()
-def waive(plan: Plan, task: TaskCode,
-          reason: Annotated[str, typer.Option(help="Why the work is no longer required.")],
-          unit: Annotated[str | None, typer.Option(help="Only this unit's assignment (default: "
-                                                   "every open one).")] = None,
-          cancel: Annotated[bool, typer.Option("--cancel", help="Cancel instead of waive.")]
-          = False,
-          who: As = None, as_of: AsOf = None) -> None:
+def waive(
+    plan: Plan,
+    task: TaskCode,
+    reason: Annotated[str, typer.Option(help="Why the work is no longer required.")],
+    unit: Annotated[
+        str | None, typer.Option(help="Only this unit's assignment (default: every open one).")
+    ] = None,
+    cancel: Annotated[bool, typer.Option("--cancel", help="Cancel instead of waive.")] = False,
+    who: As = None,
+    as_of: AsOf = None,
+) -> None:
     """Waive (or --cancel) an assignment, or every open assignment of a task. Office only."""
-    from tasks.lifecycle import close
+    from tasks.work.lifecycle import close
 
     at = parse_moment(as_of)
     with acting(plan, who) as (session, actor):
-        closed = close(session, actor=actor, plan=plan, task=task, unit=unit,
-                       how="cancel" if cancel else "waive", reason=reason, at=at)
+        closed = close(
+            session,
+            actor=actor,
+            plan=plan,
+            task=task,
+            unit=unit,
+            how="cancel" if cancel else "waive",
+            reason=reason,
+            at=at,
+        )
     typer.echo(f"{'cancelled' if cancel else 'waived'} {len(closed)} assignment(s) of {task}")
 
 
 @app.command()
-def reassign(plan: Plan, task: TaskCode,
-             from_unit: Annotated[str, typer.Option("--from", help="The unit giving it up.")],
-             to_unit: Annotated[str, typer.Option("--to", help="The unit taking it over.")],
-             reason: Annotated[str, typer.Option(help="Why.")],
-             who: As = None, as_of: AsOf = None) -> None:
+def reassign(
+    plan: Plan,
+    task: TaskCode,
+    from_unit: Annotated[str, typer.Option("--from", help="The unit giving it up.")],
+    to_unit: Annotated[str, typer.Option("--to", help="The unit taking it over.")],
+    reason: Annotated[str, typer.Option(help="Why.")],
+    who: As = None,
+    as_of: AsOf = None,
+) -> None:
     """Give a unit's assignment to another unit. Office only."""
-    from tasks.lifecycle import reassign as reassign_work
+    from tasks.work.lifecycle import reassign as reassign_work
 
     at = parse_moment(as_of)
     with acting(plan, who) as (session, actor):
-        reassign_work(session, actor=actor, plan=plan, task=task, from_unit=from_unit,
-                      to_unit=to_unit, reason=reason, at=at)
+        reassign_work(
+            session,
+            actor=actor,
+            plan=plan,
+            task=task,
+            from_unit=from_unit,
+            to_unit=to_unit,
+            reason=reason,
+            at=at,
+        )
     typer.echo(f"re-assigned {plan} {task} from {from_unit} to {to_unit}")
 
 
 @app.command()
-def extensions(plan: Plan,
-               pending: Annotated[bool, typer.Option("--pending", help="Only undecided ones.")]
-               = False, as_json: JsonFlag = False) -> None:
+def extensions(
+    plan: Plan,
+    pending: Annotated[bool, typer.Option("--pending", help="Only undecided ones.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
     """List extension requests, for the office to decide."""
-    from tasks.queries import extension_requests
+    from tasks.plans.queries import extension_requests
 
-    show_rows("extension requests",
-              lambda session: extension_requests(session, plan, pending_only=pending),
-              ["id", "task", "unit", "current_due", "requested_due", "state", "reason"],
-              as_json=as_json)
+    show_rows(
+        "extension requests",
+        lambda session: extension_requests(session, plan, pending_only=pending),
+        ["id", "task", "unit", "current_due", "requested_due", "state", "reason"],
+        as_json=as_json,
+    )
 
 
 @app.command()
-def history(plan: Plan, task: TaskCode,
-            unit: Annotated[str | None, typer.Option(help="Only this unit's part.")] = None,
-            as_json: JsonFlag = False) -> None:
+def history(
+    plan: Plan,
+    task: TaskCode,
+    unit: Annotated[str | None, typer.Option(help="Only this unit's part.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
     """The story of a task, in order: every change, who made it, before and after."""
 
-    from duban.render import table
+    from duban.terminal import table
     from schemas.db import session_scope
-    from tasks.audit import history as task_history
-    from tasks.lifecycle import find_unit
-    from tasks.queries import NotFound, find_plan, find_task
+    from tasks.plans.queries import NotFound, find_plan, find_task
+    from tasks.work.audit import history as task_history
+    from tasks.work.lifecycle import find_unit
 
     url = database_url()
     with session_scope(url) as session:
@@ -227,17 +348,29 @@ def history(plan: Plan, task: TaskCode,
         except NotFound as exc:
             fail(str(exc))
         events = task_history(session, plan, task, unit_code)
-    rows = [{"id": e.id, "at": _shanghai(e.at), "actor": e.actor, "action": e.action,
-             "unit": e.unit_code, "before": e.before, "after": e.after} for e in events]
+    rows = [
+        {
+            "id": e.id,
+            "at": _shanghai(e.at),
+            "actor": e.actor,
+            "action": e.action,
+            "unit": e.unit_code,
+            "before": e.before,
+            "after": e.after,
+        }
+        for e in events
+    ]
     if as_json:
         emit_json(rows)
         return
     if not rows:
         typer.echo(f"no recorded changes on {plan} {task}")
         return
-    table(f"history of {plan} {task}", [
-        {**r, "change": _change(r["before"], r["after"])} for r in rows],
-        ["id", "at", "actor", "action", "unit", "change"])
+    table(
+        f"history of {plan} {task}",
+        [{**r, "change": _change(r["before"], r["after"])} for r in rows],
+        ["id", "at", "actor", "action", "unit", "change"],
+    )
 
 
 def _shanghai(moment: str) -> str:
@@ -256,7 +389,7 @@ def _change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
 def audit_verify() -> None:
     """Check the audit chain; name the first event that was edited or removed."""
     from schemas.db import session_scope
-    from tasks.audit import verify_chain
+    from tasks.work.audit import verify_chain
 
     url = database_url()
     with session_scope(url) as session:

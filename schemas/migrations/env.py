@@ -17,7 +17,12 @@ def ours(name: str | None, type_: str, parent_names: object) -> bool:
 
 
 with engine_for(url).connect() as connection:
-    context.configure(connection=connection, target_metadata=SQLModel.metadata,
-                      render_as_batch=True, compare_type=True, include_name=ours)
+    context.configure(
+        connection=connection,
+        target_metadata=SQLModel.metadata,
+        render_as_batch=True,
+        compare_type=True,
+        include_name=ours,
+    )
     with context.begin_transaction():
         context.run_migrations()

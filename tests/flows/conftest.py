@@ -26,7 +26,7 @@ from duban.serve import (
     wait_healthy,
 )
 from schemas.db import create_schema, session_scope
-from tasks.importer import import_plan
+from tasks.plans.importer import import_plan
 
 from ..conftest import PLANS
 
@@ -34,8 +34,10 @@ CHONGQING = PLANS / "chongqing-2019-pilot.yaml"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "flows: Prefect flows, deployments and `duban serve` "
-                                       "(one real Prefect server per session)")
+    config.addinivalue_line(
+        "markers",
+        "flows: Prefect flows, deployments and `duban serve` (one real Prefect server per session)",
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -54,9 +56,23 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
     env = server_env(server, home)
     with open(server.log_path, "wb") as output:  # type: ignore[arg-type]
         server.process = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-             "--port", str(port)], env=env, stdout=output, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     try:
         wait_healthy(server, timeout=120)
         yield server
@@ -68,16 +84,21 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
 def server_env(server: PrefectServer, home: Path) -> dict[str, str]:
     """The environment of a Prefect command (server, CLI, worker) for this session."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DUBAN_"))}
-    return {**env, "PREFECT_HOME": str(home), "PREFECT_API_URL": server.api_url,
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    return {
+        **env,
+        "PREFECT_HOME": str(home),
+        "PREFECT_API_URL": server.api_url,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
 
 
 @pytest.fixture
 def prefect_api(prefect_server: PrefectServer) -> Iterator[PrefectServer]:
     """Flows called in this test run against the session's server."""
     assert prefect_server.log_path is not None
-    with prefect_environment(PREFECT_API_URL=prefect_server.api_url,
-                             PREFECT_HOME=str(prefect_server.log_path.parent)):
+    with prefect_environment(
+        PREFECT_API_URL=prefect_server.api_url, PREFECT_HOME=str(prefect_server.log_path.parent)
+    ):
         try:
             yield prefect_server
         finally:

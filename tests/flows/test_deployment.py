@@ -22,21 +22,26 @@ def prefect_cli(prefect_server, duban_home):  # type: ignore[no-untyped-def]
     """Run `prefect …` from the project folder against the session's server; a worker started
     so runs flows on `duban_home` (it passes its environment on to the flow run)."""
     assert prefect_server.log_path is not None
-    env = {**server_env(prefect_server, prefect_server.log_path.parent), "PWD": str(ROOT),
-           "DUBAN_HOME": str(duban_home),
-           "DUBAN_DATABASE_URL": f"sqlite:///{duban_home / 'duban.db'}"}
+    env = {
+        **server_env(prefect_server, prefect_server.log_path.parent),
+        "PWD": str(ROOT),
+        "DUBAN_HOME": str(duban_home),
+        "DUBAN_DATABASE_URL": f"sqlite:///{duban_home / 'duban.db'}",
+    }
 
     def prefect(*args: str, timeout: float = 120) -> str:
-        done = subprocess.run([*PREFECT, *args], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=timeout)
+        done = subprocess.run(
+            [*PREFECT, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        )
         assert done.returncode == 0, f"prefect {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
         return done.stdout
 
     return prefect
 
 
-def test_prefect_yaml_deploys_both_flows_and_a_worker_runs_them(prefect_cli, prefect_api,
-                                                               duban_home):
+def test_prefect_yaml_deploys_both_flows_and_a_worker_runs_them(
+    prefect_cli, prefect_api, duban_home
+):
     checkout = sorted(p.name for p in ROOT.iterdir())
     prefect_cli("work-pool", "create", "duban-process", "--type", "process", "--overwrite")
     prefect_cli("--no-prompt", "deploy", "--all")
@@ -55,23 +60,34 @@ def test_prefect_yaml_deploys_both_flows_and_a_worker_runs_them(prefect_cli, pre
     assert digest.schedules[0].schedule.cron == "0 9 * * 1"
     for deployment in (daily, retry, review, digest):
         assert deployment.work_pool_name == "duban-process"
-        assert deployment.pull_steps == [{"prefect.deployments.steps.set_working_directory": {
-            "directory": str(ROOT)}}]
+        assert deployment.pull_steps == [
+            {"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}
+        ]
         [schedule] = deployment.schedules
         assert schedule.active and schedule.schedule.timezone == "Asia/Shanghai"
     assert daily.schedules[0].schedule.cron == "30 8 * * *"
     assert retry.schedules[0].schedule.interval.total_seconds() == 900
     assert daily.parameter_openapi_schema["properties"]["as_of"]["anyOf"][0] == {
-        "format": "date", "type": "string"}
+        "format": "date",
+        "type": "string",
+    }
 
     # one run of the sweep, taken by a worker that runs it in a process from this checkout
-    out = prefect_cli("deployment", "run", "deadline-sweep/daily", "--param",
-                      "as_of=2019-07-25", "--param", "plan=cq-2019-pilot")
+    out = prefect_cli(
+        "deployment",
+        "run",
+        "deadline-sweep/daily",
+        "--param",
+        "as_of=2019-07-25",
+        "--param",
+        "plan=cq-2019-pilot",
+    )
     flow_run_id = out.split("/runs/flow-run/")[1].split()[0]
     prefect_cli("worker", "start", "--pool", "duban-process", "--run-once")
     with get_client(sync_client=True) as client:
-        [flow_run] = client.read_flow_runs(flow_run_filter=FlowRunFilter(
-            id=FlowRunFilterId(any_=[flow_run_id])))
+        [flow_run] = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
     assert flow_run.state is not None and flow_run.state.is_completed(), flow_run.state
     assert flow_run.parameters == {"as_of": "2019-07-25", "plan": "cq-2019-pilot"}
     assert len(list((duban_home / "outbox").glob("*.eml"))) == 6  # the 7 reminders, delivered

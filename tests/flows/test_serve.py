@@ -53,8 +53,7 @@ def test_the_jobs_are_kept_in_dubans_database_with_their_schedules(tmp_path):
         assert str(sweep.trigger) == "cron[hour='8', minute='30']"
         assert sweep.trigger.timezone == TIMEZONE
         assert retry.trigger.interval == dt.timedelta(minutes=15)
-        assert (sweep.misfire_grace_time, retry.misfire_grace_time) == (SWEEP_GRACE,
-                                                                        OUTBOX_GRACE)
+        assert (sweep.misfire_grace_time, retry.misfire_grace_time) == (SWEEP_GRACE, OUTBOX_GRACE)
         assert sweep.coalesce and retry.coalesce
         assert sweep.max_instances == retry.max_instances == 1
         assert (sweep.next_run_time.hour, sweep.next_run_time.minute) == (8, 30)
@@ -97,11 +96,16 @@ def test_a_stored_job_that_cannot_be_read_any_more_is_replaced(tmp_path):
     settings = Settings(home=tmp_path / "home")
     started(settings).shutdown()
     with engine_for(settings.url).begin() as connection:  # as if stored by an older duban
-        state = pickle.loads(connection.execute(text(
-            f"SELECT job_state FROM {JOB_TABLE} WHERE id = :id"), {"id": SWEEP}).scalar_one())
+        state = pickle.loads(
+            connection.execute(
+                text(f"SELECT job_state FROM {JOB_TABLE} WHERE id = :id"), {"id": SWEEP}
+            ).scalar_one()
+        )
         state["func"] = "duban.serve:a_function_since_renamed"
-        connection.execute(text(f"UPDATE {JOB_TABLE} SET job_state = :state WHERE id = :id"),
-                           {"state": pickle.dumps(state), "id": SWEEP})
+        connection.execute(
+            text(f"UPDATE {JOB_TABLE} SET job_state = :state WHERE id = :id"),
+            {"state": pickle.dumps(state), "id": SWEEP},
+        )
     scheduler = started(settings)
     try:
         assert scheduler.get_job(SWEEP).func_ref == "duban.serve:run_deadline_sweep"
@@ -109,13 +113,11 @@ def test_a_stored_job_that_cannot_be_read_any_more_is_replaced(tmp_path):
         scheduler.shutdown()
 
 
-def test_serve_starts_its_own_prefect_server_runs_the_missed_sweep_and_stops_on_ctrl_c(
-        tmp_path):
+def test_serve_starts_its_own_prefect_server_runs_the_missed_sweep_and_stops_on_ctrl_c(tmp_path):
     home = tmp_path / "home"
     settings = Settings(home=home)
     scheduler = started(settings)  # the 08:30 sweep was missed a minute ago
-    scheduler.modify_job(SWEEP, next_run_time=dt.datetime.now(TIMEZONE) - dt.timedelta(
-        minutes=1))
+    scheduler.modify_job(SWEEP, next_run_time=dt.datetime.now(TIMEZONE) - dt.timedelta(minutes=1))
     scheduler.shutdown()
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DUBAN_"))}
@@ -123,9 +125,17 @@ def test_serve_starts_its_own_prefect_server_runs_the_missed_sweep_and_stops_on_
     log = tmp_path / "serve.log"
     with open(log, "wb") as output:
         serve = subprocess.Popen(
-            [sys.executable, "-c", "from duban.serve import serve\n"
-             "from duban.settings import Settings\nserve(Settings())"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-c",
+                "from duban.serve import serve\n"
+                "from duban.settings import Settings\nserve(Settings())",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_for(log, "executed successfully", serve, timeout=120)
         serve.send_signal(signal.SIGINT)

@@ -25,10 +25,10 @@ from flows.deliver import deliver_outbox
 from flows.sweep import ARTIFACT_KEY, deadline_sweep
 from schemas.db import create_schema, session_scope
 from schemas.tables import OutboxMessage, SweepRun
-from tasks.delivery import EmlOutbox
-from tasks.importer import import_plan
-from tasks.outbox import deliver_pending
-from tasks.sweep import sweep_once, sweep_summary
+from tasks.plans.importer import import_plan
+from tasks.sweep.delivery import EmlOutbox
+from tasks.sweep.outbox import deliver_pending
+from tasks.sweep.pipeline import sweep_once, sweep_summary
 
 from .conftest import CHONGQING
 
@@ -45,15 +45,17 @@ def run(flow: Any, **parameters: Any) -> tuple[Any, UUID]:
 
 def task_runs(flow_run_id: UUID) -> list[str]:
     with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(
-            id=FlowRunFilterId(any_=[flow_run_id])))
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
     return sorted(r.name.rsplit("-", 1)[0] for r in runs)
 
 
 def artifact_counts(flow_run_id: UUID) -> tuple[str, dict[str, int]]:
     with get_client(sync_client=True) as client:
-        [artifact] = client.read_artifacts(artifact_filter=ArtifactFilter(
-            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+        [artifact] = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
     assert artifact.key == ARTIFACT_KEY and artifact.type == "table"
     rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
     return artifact.description or "", {row["what"]: row["count"] for row in rows}
@@ -78,8 +80,7 @@ def test_the_sweep_flow_writes_delivers_and_reports_what_the_cli_reports(duban_h
     with session_scope(twin) as session:
         import_plan(session, CHONGQING)
     outcome = sweep_once(twin, as_of=D(2019, 8, 5))
-    report = deliver_pending(twin, EmlOutbox(tmp_path / "twin-outbox"),
-                             now=dt.datetime.now(dt.UTC))
+    report = deliver_pending(twin, EmlOutbox(tmp_path / "twin-outbox"), now=dt.datetime.now(dt.UTC))
     assert result == sweep_summary(D(2019, 8, 5), outcome, report)
 
     assert result["as_of"] == "2019-08-05"
@@ -89,13 +90,25 @@ def test_the_sweep_flow_writes_delivers_and_reports_what_the_cli_reports(duban_h
     assert len(messages) == 6 and {m.status for m in messages} == {"sent"}
     assert len(list((duban_home / "outbox").glob("*.eml"))) == 6
 
-    assert task_runs(flow_run) == ["deliver outbox batch", "evaluate", "load open work",
-                                   "plan notices", "publish summary", "write outbox"]
+    assert task_runs(flow_run) == [
+        "deliver outbox batch",
+        "evaluate",
+        "load open work",
+        "plan notices",
+        "publish summary",
+        "write outbox",
+    ]
     description, counts = artifact_counts(flow_run)
     assert "2019-08-05" in description and "all plans" in description
-    assert counts == {"notices: urge": 14, "notices": 14, "messages": 6,
-                      "escalations opened": 0, "escalations closed": 0, "delivered": 6,
-                      "failed": 0}
+    assert counts == {
+        "notices: urge": 14,
+        "notices": 14,
+        "messages": 6,
+        "escalations opened": 0,
+        "escalations closed": 0,
+        "delivered": 6,
+        "failed": 0,
+    }
 
     again, _ = run(deadline_sweep, as_of=D(2019, 8, 5))  # a rerun sends nothing twice
     assert (again["notices"], again["delivered"]) == ([], 0)
@@ -109,12 +122,16 @@ def test_a_dry_run_says_what_would_be_sent_and_writes_nothing(duban_home):
     assert outbox(duban_home) == [] and sweeps(duban_home) == []
 
 
-@pytest.mark.parametrize(("day", "swept"), [
-    (D(2019, 10, 2), False),  # National Day holiday, a Wednesday
-    (D(2019, 7, 28), False),  # a Sunday
-    (D(2019, 9, 29), True),  # a Sunday that is a make-up working day (调休)
-    (D(2019, 10, 12), True),  # a Saturday that is a make-up working day
-], ids=["national-day", "sunday", "make-up-sunday", "make-up-saturday"])
+@pytest.mark.parametrize(
+    ("day", "swept"),
+    [
+        (D(2019, 10, 2), False),  # National Day holiday, a Wednesday
+        (D(2019, 7, 28), False),  # a Sunday
+        (D(2019, 9, 29), True),  # a Sunday that is a make-up working day (调休)
+        (D(2019, 10, 12), True),  # a Saturday that is a make-up working day
+    ],
+    ids=["national-day", "sunday", "make-up-sunday", "make-up-saturday"],
+)
 def test_the_sweep_runs_on_the_working_calendar_not_on_weekdays(duban_home, day, swept):
     result, flow_run = run(deadline_sweep, as_of=day)
     assert result["as_of"] == day.isoformat()
@@ -123,9 +140,15 @@ def test_the_sweep_runs_on_the_working_calendar_not_on_weekdays(duban_home, day,
         assert [s.as_of for s in sweeps(duban_home)] == [day]
         assert len(task_runs(flow_run)) == 6
     else:
-        assert result == {"as_of": day.isoformat(), "notices": [], "escalations_opened": 0,
-                          "escalations_closed": 0, "delivered": 0, "failed": 0,
-                          "skipped": f"{day} is not a working day for cq-2019-pilot"}
+        assert result == {
+            "as_of": day.isoformat(),
+            "notices": [],
+            "escalations_opened": 0,
+            "escalations_closed": 0,
+            "delivered": 0,
+            "failed": 0,
+            "skipped": f"{day} is not a working day for cq-2019-pilot",
+        }
         assert sweeps(duban_home) == [] and outbox(duban_home) == []
         assert task_runs(flow_run) == ["load open work", "publish summary"]
         description, _ = artifact_counts(flow_run)

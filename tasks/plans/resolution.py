@@ -15,9 +15,9 @@ from pathlib import Path
 from calendars.deadlines import Deadline, DeadlineConventions, DeadlineError, parse_deadline
 from calendars.workdays import CalendarError, WorkCalendar
 from schemas.plan_file import ExplicitResponsibility, PlanFile
-from tasks.graph import CycleError, PhaseNode, TaskNode, build_graph
-from tasks.plan_reader import Locator, PlanInvalid, Problem
-from tasks.responsibility import (
+from tasks.plans.graph import CycleError, PhaseNode, TaskNode, build_graph
+from tasks.plans.reader import Locator, PlanInvalid, Problem
+from tasks.plans.responsibility import (
     Responsibility,
     ResponsibilityError,
     UnitDirectory,
@@ -26,7 +26,7 @@ from tasks.responsibility import (
     read_pilots,
     read_responsibility,
 )
-from tasks.status import calendar_of
+from tasks.work.status import calendar_of
 
 ROLES = ("lead", "co", "participant")
 EVERY = {"monthly": "每月", "quarterly": "每季度", "half-yearly": "每半年", "yearly": "每年"}
@@ -101,8 +101,9 @@ class ResolvedPlan:
         return self.spec.plan.code
 
 
-def resolve_plan(spec: PlanFile, locator: Locator, *,
-                 calendar_dir: Path | None = None) -> ResolvedPlan:
+def resolve_plan(
+    spec: PlanFile, locator: Locator, *, calendar_dir: Path | None = None
+) -> ResolvedPlan:
     """Resolve a validated plan file; raise PlanInvalid listing every problem found.
 
     `calendar_dir` replaces the bundled calendar data (an office's own, newer files).
@@ -113,14 +114,20 @@ def resolve_plan(spec: PlanFile, locator: Locator, *,
     if directory is None or calendar is None:
         raise PlanInvalid(problems)
     conventions = DeadlineConventions(
-        **spec.plan.deadline_reading.model_dump(exclude={"non_workday"}))
+        **spec.plan.deadline_reading.model_dump(exclude={"non_workday"})
+    )
     year = spec.plan.issued.year if spec.plan.issued else None
     phases = _phases(spec, locator, problems, conventions, year)
     span = spec.plan.span or _extent(phases)
     plan = ResolvedPlan(
-        spec=spec, calendar=calendar, span=span, directory=directory,
+        spec=spec,
+        calendar=calendar,
+        span=span,
+        directory=directory,
         groups={g.code: directory.resolve(g.code) for g in spec.groups},
-        seats=_seats(spec, locator, directory, problems), phases=phases, tasks=[],
+        seats=_seats(spec, locator, directory, problems),
+        phases=phases,
+        tasks=[],
         problems=problems,
     )
     context = _TaskContext(plan, locator, conventions, year)
@@ -139,8 +146,9 @@ def effective_due(day: dt.date, calendar: WorkCalendar, rule: str) -> dt.date:
     return day
 
 
-def _calendar_for(spec: PlanFile, locator: Locator, problems: list[Problem],
-                  calendar_dir: Path | None) -> WorkCalendar | None:
+def _calendar_for(
+    spec: PlanFile, locator: Locator, problems: list[Problem], calendar_dir: Path | None
+) -> WorkCalendar | None:
     choice = spec.plan.calendar
     try:
         return calendar_of(choice, calendar_dir)
@@ -149,8 +157,9 @@ def _calendar_for(spec: PlanFile, locator: Locator, problems: list[Problem],
         return None
 
 
-def _directory_for(spec: PlanFile, locator: Locator,
-                   problems: list[Problem]) -> UnitDirectory | None:
+def _directory_for(
+    spec: PlanFile, locator: Locator, problems: list[Problem]
+) -> UnitDirectory | None:
     try:
         return UnitDirectory.build(
             ((u.code, u.name, u.aliases) for u in spec.units),
@@ -179,8 +188,13 @@ def _directory_error_path(spec: PlanFile, exc: ResponsibilityError) -> tuple[str
     return ("units",)
 
 
-def _phases(spec: PlanFile, locator: Locator, problems: list[Problem],
-            conventions: DeadlineConventions, year: int | None) -> list[ResolvedPhase]:
+def _phases(
+    spec: PlanFile,
+    locator: Locator,
+    problems: list[Problem],
+    conventions: DeadlineConventions,
+    year: int | None,
+) -> list[ResolvedPhase]:
     phases = []
     for index, phase in enumerate(spec.phases):
         try:
@@ -190,8 +204,9 @@ def _phases(spec: PlanFile, locator: Locator, problems: list[Problem],
             continue
         due = phase.due or window.due or (window.dates[-1] if window.dates else None)
         start = phase.start or window.start or (due.replace(day=1) if due else None)
-        phases.append(ResolvedPhase(phase.code, phase.kind, phase.name, phase.window, start, due,
-                                    index))
+        phases.append(
+            ResolvedPhase(phase.code, phase.kind, phase.name, phase.window, start, due, index)
+        )
     return phases
 
 
@@ -201,8 +216,9 @@ def _extent(phases: Sequence[ResolvedPhase]) -> tuple[dt.date, dt.date] | None:
     return (min(starts), max(dues)) if starts and dues else None
 
 
-def _seats(spec: PlanFile, locator: Locator, directory: UnitDirectory,
-           problems: list[Problem]) -> list[ResolvedSeat]:
+def _seats(
+    spec: PlanFile, locator: Locator, directory: UnitDirectory, problems: list[Problem]
+) -> list[ResolvedSeat]:
     meeting = spec.joint_meeting
     if meeting is None:
         return []
@@ -213,8 +229,11 @@ def _seats(spec: PlanFile, locator: Locator, directory: UnitDirectory,
     for i, ref in enumerate(meeting.vice_conveners):
         wanted.append(((*where, "vice_conveners", i), ref, "vice_convener", {}))
     for i, member in enumerate(meeting.members):
-        liaison = {"liaison_name": member.name, "liaison_email": member.email,
-                   "liaison_phone": member.phone}
+        liaison = {
+            "liaison_name": member.name,
+            "liaison_email": member.email,
+            "liaison_phone": member.phone,
+        }
         wanted.append(((*where, "members", i, "unit"), member.unit, "member", liaison))
     wanted.append(((*where, "office"), meeting.office, "office", {}))
     leadership = meeting.leadership or meeting.convener
@@ -255,53 +274,79 @@ class _TaskContext:
         for position, (section, index, item) in enumerate(items):
             path = (section, index)
             if item.id in seen:
-                self.problems.append(self.locator.problem(
-                    (*path, "id"), f'duplicate id "{item.id}" (first used at '
-                    f"{self.locator.label(seen[item.id])})"))
+                self.problems.append(
+                    self.locator.problem(
+                        (*path, "id"),
+                        f'duplicate id "{item.id}" (first used at '
+                        f"{self.locator.label(seen[item.id])})",
+                    )
+                )
                 continue
             seen[item.id] = path
             if item.phase is not None and item.phase not in phase_codes:
-                self.problems.append(self.locator.problem(
-                    (*path, "phase"), f'unknown phase "{item.phase}"; phases are: '
-                    + ", ".join(sorted(phase_codes))))
+                self.problems.append(
+                    self.locator.problem(
+                        (*path, "phase"),
+                        f'unknown phase "{item.phase}"; phases are: '
+                        + ", ".join(sorted(phase_codes)),
+                    )
+                )
             resolved.append(self._resolve(section, index, position, item))
         known = set(seen)
         for task in resolved:
             for before in task.depends_on:
                 if before not in known:
                     path = seen[task.code]
-                    self.problems.append(self.locator.problem(
-                        (*path, "depends_on"), f'unknown task "{before}" in depends_on'))
+                    self.problems.append(
+                        self.locator.problem(
+                            (*path, "depends_on"), f'unknown task "{before}" in depends_on'
+                        )
+                    )
         return resolved
 
     def _resolve(self, section: str, index: int, position: int, item) -> ResolvedTask:  # type: ignore[no-untyped-def]
         path = (section, index)
         deadline = self._deadline(item.deadline, (*path, "deadline"))
         if section == "reports":
-            who = Responsibility(lead=tuple(item.submitters), co=(), participants=(), pilots=(),
-                                 first_listed_leads=self.first_listed_leads, note=None)
+            who = Responsibility(
+                lead=tuple(item.submitters),
+                co=(),
+                participants=(),
+                pilots=(),
+                first_listed_leads=self.first_listed_leads,
+                note=None,
+            )
             responsibility_text = "、".join(item.submitters)
         else:
             who = self._responsibility(item, path)
             responsibility_text = (
-                item.responsibility if isinstance(item.responsibility, str) else None)
+                item.responsibility if isinstance(item.responsibility, str) else None
+            )
         units = self._assign(who, item, path)
         assignments = tuple(
             ResolvedAssignment(unit, role, *self._dates(deadline)) for unit, role in units
         )
         return ResolvedTask(
-            code=item.id, title=item.title, text=item.text,
-            kind="report" if section == "reports" else item.kind, phase=item.phase,
-            responsibility_text=responsibility_text, deadline=deadline, remarks=item.remarks,
-            position=position, depends_on=tuple(item.depends_on), assignments=assignments,
+            code=item.id,
+            title=item.title,
+            text=item.text,
+            kind="report" if section == "reports" else item.kind,
+            phase=item.phase,
+            responsibility_text=responsibility_text,
+            deadline=deadline,
+            remarks=item.remarks,
+            position=position,
+            depends_on=tuple(item.depends_on),
+            assignments=assignments,
         )
 
     def _deadline(self, text: str | None, path: tuple[str | int, ...]) -> Deadline | None:
         if text is None:
             return None
         try:
-            return parse_deadline(text, year=self.year, span=self.plan.span,
-                                  conventions=self.conventions)
+            return parse_deadline(
+                text, year=self.year, span=self.plan.span, conventions=self.conventions
+            )
         except DeadlineError as exc:
             self.problems.append(self.locator.problem(path, str(exc)))
             return None
@@ -309,9 +354,14 @@ class _TaskContext:
     def _responsibility(self, item, path: tuple[str | int, ...]) -> Responsibility:  # type: ignore[no-untyped-def]
         given = item.responsibility
         if isinstance(given, ExplicitResponsibility):
-            return Responsibility(lead=tuple(given.lead), co=tuple(given.co),
-                                  participants=tuple(given.participants), pilots=(),
-                                  first_listed_leads=self.first_listed_leads, note=None)
+            return Responsibility(
+                lead=tuple(given.lead),
+                co=tuple(given.co),
+                participants=tuple(given.participants),
+                pilots=(),
+                first_listed_leads=self.first_listed_leads,
+                note=None,
+            )
         if not given:
             return Responsibility((), (), (), (), self.first_listed_leads, None)
         try:
@@ -352,9 +402,12 @@ class _TaskContext:
                 continue
             for code in codes:
                 if code not in roles:
-                    self.problems.append(self.locator.problem(
-                        (*path, "pilots"),
-                        f'pilot "{name}" is not among the units responsible for the task'))
+                    self.problems.append(
+                        self.locator.problem(
+                            (*path, "pilots"),
+                            f'pilot "{name}" is not among the units responsible for the task',
+                        )
+                    )
                 elif (code, roles[code]) not in kept:
                     kept.append((code, roles[code]))
         return kept

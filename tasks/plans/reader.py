@@ -119,8 +119,12 @@ def _index_lines(node: yaml.Node | None, path: FieldPath, locator: Locator) -> I
         for key, value in node.value:
             child = (*path, key.value)
             if key.value in seen:
-                yield Problem(locator.file, key.start_mark.line + 1, locator.label(child),
-                              "appears twice in the same block")
+                yield Problem(
+                    locator.file,
+                    key.start_mark.line + 1,
+                    locator.label(child),
+                    "appears twice in the same block",
+                )
             seen.add(key.value)
             locator.lines[child] = key.start_mark.line + 1
             yield from _index_lines(value, child, locator)

@@ -14,30 +14,44 @@ from collections.abc import Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from render.review import render_html, render_markdown
 from schemas.tables import JointMeetingSeat, OutboxMessage, Phase, Unit
-from tasks.queries import find_plan
-from tasks.render_review import render_html, render_markdown
-from tasks.review import review_plan
-from tasks.review_model import Review
+from tasks.plans.queries import find_plan
+from tasks.review.compute import review_plan
+from tasks.review.model import Review
 
 SUBJECTS = {
-    "review": {"zh": "【阶段评估】{title}：{scope}完成{pct}%（截至{day}）",
-               "en": "[Phase review] {title}: {scope}{pct}% complete (as of {day})"},
-    "digest": {"zh": "【督办周报】{title}：红灯{red}项、黄灯{yellow}项（截至{day}）",
-               "en": "[Weekly digest] {title}: {red} red, {yellow} yellow (as of {day})"},
+    "review": {
+        "zh": "【阶段评估】{title}：{scope}完成{pct}%（截至{day}）",
+        "en": "[Phase review] {title}: {scope}{pct}% complete (as of {day})",
+    },
+    "digest": {
+        "zh": "【督办周报】{title}：红灯{red}项、黄灯{yellow}项（截至{day}）",
+        "en": "[Weekly digest] {title}: {red} red, {yellow} yellow (as of {day})",
+    },
 }
 
 
 def phases_ended(session: Session, plan_code: str, as_of: dt.date) -> list[Phase]:
     """Phases whose end date has come: each is reviewed once, on its end date or after."""
     plan = find_plan(session, plan_code)
-    return list(session.exec(select(Phase).where(Phase.plan_id == plan.id,
-                                                 Phase.due <= as_of)  # type: ignore[operator]
-                             .order_by(Phase.position)))
+    return list(
+        session.exec(
+            select(Phase)
+            .where(Phase.plan_id == plan.id, Phase.due <= as_of)  # type: ignore[operator]
+            .order_by(Phase.position)
+        )
+    )
 
 
-def queue_phase_review(session: Session, plan_code: str, as_of: dt.date, *,
-                       phase: str | None = None, on_demand: bool = False) -> OutboxMessage | None:
+def queue_phase_review(
+    session: Session,
+    plan_code: str,
+    as_of: dt.date,
+    *,
+    phase: str | None = None,
+    on_demand: bool = False,
+) -> OutboxMessage | None:
     """The review (of a phase, or of the whole plan) mailed to leadership, office in copy.
 
     At a phase's end it is sent once per phase; on demand, once per day asked.
@@ -52,42 +66,63 @@ def queue_phase_review(session: Session, plan_code: str, as_of: dt.date, *,
     if review.phase:
         scope = next(p.name for p in review.phases if p.code == review.phase)
     subject = SUBJECTS["review"][review.language].format(
-        title=review.title, scope=scope, pct=review.counts.completion_pct, day=_day(as_of))
+        title=review.title, scope=scope, pct=review.counts.completion_pct, day=_day(as_of)
+    )
     return _queue(session, review, "review", occasion, subject, leadership, office)
 
 
-def queue_office_digest(session: Session, plan_code: str, as_of: dt.date
-                        ) -> OutboxMessage | None:
+def queue_office_digest(session: Session, plan_code: str, as_of: dt.date) -> OutboxMessage | None:
     """Everything red and yellow, to the joint meeting office, once per ISO week."""
     review = review_plan(session, plan_code, as_of)
     flagged = tuple(i for i in review.items if i.light != "green")
     digest = dataclasses.replace(
-        review, items=flagged,
-        tasks=tuple(t for t in review.tasks if t.light != "green"))
+        review, items=flagged, tasks=tuple(t for t in review.tasks if t.light != "green")
+    )
     office = _seat(session, plan_code, ("office",))
     if office is None:
         return None
     year, week, _ = as_of.isocalendar()
     subject = SUBJECTS["digest"][review.language].format(
-        title=review.title, red=sum(i.light == "red" for i in flagged),
-        yellow=sum(i.light == "yellow" for i in flagged), day=_day(as_of))
+        title=review.title,
+        red=sum(i.light == "red" for i in flagged),
+        yellow=sum(i.light == "yellow" for i in flagged),
+        day=_day(as_of),
+    )
     return _queue(session, digest, "digest", f"{year}-W{week:02d}", subject, office, None)
 
 
-def _queue(session: Session, review: Review, kind: str, occasion: str, subject: str,
-           to: Unit, cc: Unit | None) -> OutboxMessage | None:
+def _queue(
+    session: Session,
+    review: Review,
+    kind: str,
+    occasion: str,
+    subject: str,
+    to: Unit,
+    cc: Unit | None,
+) -> OutboxMessage | None:
     sender = cc or to
     domain = (sender.emails[0] if sender.emails else "duban@localhost").rsplit("@", 1)[-1]
     header = f"<duban.{kind}.{review.plan}.{occasion}@{domain}>"
-    if session.exec(select(OutboxMessage.id).where(
-            OutboxMessage.message_id_header == header)).first() is not None:
+    if (
+        session.exec(
+            select(OutboxMessage.id).where(OutboxMessage.message_id_header == header)
+        ).first()
+        is not None
+    ):
         return None
     message = OutboxMessage(
-        kind=kind, plan_code=review.plan, recipient_code=to.code,
+        kind=kind,
+        plan_code=review.plan,
+        recipient_code=to.code,
         sender=sender.emails[0] if sender.emails else "duban@localhost",
-        sender_name=sender.full_name or sender.name, to_addrs=list(to.emails),
-        cc_addrs=list(cc.emails) if cc and cc is not to else [], subject=subject,
-        text=render_markdown(review), html=render_html(review), message_id_header=header)
+        sender_name=sender.full_name or sender.name,
+        to_addrs=list(to.emails),
+        cc_addrs=list(cc.emails) if cc and cc is not to else [],
+        subject=subject,
+        text=render_markdown(review),
+        html=render_html(review),
+        message_id_header=header,
+    )
     try:
         with session.begin_nested():
             session.add(message)
@@ -103,9 +138,11 @@ def office_of(session: Session, plan_code: str) -> Unit | None:
 def _seat(session: Session, plan_code: str, roles: Sequence[str]) -> Unit | None:
     plan = find_plan(session, plan_code)
     for role in roles:
-        unit = session.exec(select(Unit).join(JointMeetingSeat, JointMeetingSeat.unit_id == Unit.id)
-                            .where(JointMeetingSeat.plan_id == plan.id,
-                                   JointMeetingSeat.role == role)).first()
+        unit = session.exec(
+            select(Unit)
+            .join(JointMeetingSeat, JointMeetingSeat.unit_id == Unit.id)
+            .where(JointMeetingSeat.plan_id == plan.id, JointMeetingSeat.role == role)
+        ).first()
         if unit is not None:
             return unit
     return None

@@ -29,9 +29,9 @@ from schemas.tables import (
     UnitGroup,
     utcnow,
 )
-from tasks.lint import lint_plan
-from tasks.plan_reader import read_plan_file
-from tasks.resolution import ResolvedAssignment, ResolvedPlan, ResolvedTask, resolve_plan
+from tasks.plans.lint import lint_plan
+from tasks.plans.reader import read_plan_file
+from tasks.plans.resolution import ResolvedAssignment, ResolvedPlan, ResolvedTask, resolve_plan
 
 Coded = TypeVar("Coded", Unit, UnitGroup, Phase, Task)
 
@@ -55,13 +55,15 @@ def load_plan(path: Path, *, calendar_dir: Path | None = None) -> ResolvedPlan:
     return resolve_plan(spec, locator, calendar_dir=calendar_dir)
 
 
-def import_plan(session: Session, path: Path, *, dry_run: bool = False,
-                calendar_dir: Path | None = None) -> ImportReport:
+def import_plan(
+    session: Session, path: Path, *, dry_run: bool = False, calendar_dir: Path | None = None
+) -> ImportReport:
     """Import or re-import the plan at `path`; on a dry run, roll everything back."""
     plan = load_plan(path, calendar_dir=calendar_dir)
     source = path.read_bytes()
-    report = write_plan(session, plan, source_path=str(path),
-                        source_sha256=hashlib.sha256(source).hexdigest())
+    report = write_plan(
+        session, plan, source_path=str(path), source_sha256=hashlib.sha256(source).hexdigest()
+    )
     report.warnings = [str(w) for w in lint_plan(plan)]
     report.dry_run = dry_run
     if dry_run:
@@ -69,8 +71,14 @@ def import_plan(session: Session, path: Path, *, dry_run: bool = False,
     return report
 
 
-def write_plan(session: Session, plan: ResolvedPlan, *, source_path: str | None = None,
-               source_sha256: str | None = None, recalculate: bool = False) -> ImportReport:
+def write_plan(
+    session: Session,
+    plan: ResolvedPlan,
+    *,
+    source_path: str | None = None,
+    source_sha256: str | None = None,
+    recalculate: bool = False,
+) -> ImportReport:
     meta = plan.spec.plan
     row = session.exec(select(Plan).where(Plan.code == meta.code)).first()
     report = ImportReport(plan=meta.code, created=row is None, dry_run=False)
@@ -92,8 +100,15 @@ def write_plan(session: Session, plan: ResolvedPlan, *, source_path: str | None 
     tasks = _write_tasks(session, row.id, plan, units, report, recalculate)
     _write_dependencies(session, row.id, plan, tasks)
     row.calendar_version = plan.calendar.version
-    session.add(ImportRecord(plan_id=row.id, source_path=source_path, source_sha256=source_sha256,
-                             calendar_version=plan.calendar.version, changes=report.changes))
+    session.add(
+        ImportRecord(
+            plan_id=row.id,
+            source_path=source_path,
+            source_sha256=source_sha256,
+            calendar_version=plan.calendar.version,
+            changes=report.changes,
+        )
+    )
     session.flush()
     report.tasks = len(plan.tasks)
     report.assignments = sum(len(t.assignments) for t in plan.tasks)
@@ -104,8 +119,9 @@ def _by_code(rows: Iterable[Coded]) -> dict[str, Coded]:
     return {r.code: r for r in rows}
 
 
-def _write_units(session: Session, plan_id: int, plan: ResolvedPlan,
-                 report: ImportReport) -> dict[str, Unit]:
+def _write_units(
+    session: Session, plan_id: int, plan: ResolvedPlan, report: ImportReport
+) -> dict[str, Unit]:
     existing = _by_code(session.exec(select(Unit).where(Unit.plan_id == plan_id)))
     wanted = {u.code for u in plan.spec.units}
     for spec in plan.spec.units:
@@ -116,8 +132,11 @@ def _write_units(session: Session, plan_id: int, plan: ResolvedPlan,
                 report.changes.append(f"unit {spec.code} ({spec.name}) added")
         unit.name, unit.full_name, unit.kind = spec.name, spec.full_name, spec.kind
         unit.parent_code, unit.aliases = spec.parent, list(spec.aliases)
-        unit.emails, unit.contact_role, unit.active = [str(e) for e in spec.emails], \
-            spec.contact_role, True
+        unit.emails, unit.contact_role, unit.active = (
+            [str(e) for e in spec.emails],
+            spec.contact_role,
+            True,
+        )
         session.add(unit)
     for code, unit in existing.items():
         if code not in wanted and unit.active:
@@ -130,31 +149,43 @@ def _write_units(session: Session, plan_id: int, plan: ResolvedPlan,
 def _write_groups(session: Session, plan_id: int, plan: ResolvedPlan) -> None:
     existing = _by_code(session.exec(select(UnitGroup).where(UnitGroup.plan_id == plan_id)))
     for spec in plan.spec.groups:
-        group = existing.pop(spec.code, None) or UnitGroup(plan_id=plan_id, code=spec.code,
-                                                            name=spec.name)
+        group = existing.pop(spec.code, None) or UnitGroup(
+            plan_id=plan_id, code=spec.code, name=spec.name
+        )
         group.name, group.unit_codes = spec.name, list(plan.groups[spec.code])
         session.add(group)
     for stale in existing.values():
         session.delete(stale)
 
 
-def _write_seats(session: Session, plan_id: int, plan: ResolvedPlan,
-                 units: dict[str, Unit]) -> None:
+def _write_seats(
+    session: Session, plan_id: int, plan: ResolvedPlan, units: dict[str, Unit]
+) -> None:
     for seat in session.exec(select(JointMeetingSeat).where(JointMeetingSeat.plan_id == plan_id)):
         session.delete(seat)
     for seat in plan.seats:
-        session.add(JointMeetingSeat(
-            plan_id=plan_id, unit_id=units[seat.unit].id, role=seat.role,
-            liaison_name=seat.liaison_name, liaison_email=seat.liaison_email,
-            liaison_phone=seat.liaison_phone))
+        session.add(
+            JointMeetingSeat(
+                plan_id=plan_id,
+                unit_id=units[seat.unit].id,
+                role=seat.role,
+                liaison_name=seat.liaison_name,
+                liaison_email=seat.liaison_email,
+                liaison_phone=seat.liaison_phone,
+            )
+        )
 
 
 def _write_phases(session: Session, plan_id: int, plan: ResolvedPlan) -> None:
     existing = _by_code(session.exec(select(Phase).where(Phase.plan_id == plan_id)))
     for spec in plan.phases:
         phase = existing.pop(spec.code, None) or Phase(
-            plan_id=plan_id, code=spec.code, kind=spec.kind, name=spec.name,
-            window_text=spec.window_text)
+            plan_id=plan_id,
+            code=spec.code,
+            kind=spec.kind,
+            name=spec.name,
+            window_text=spec.window_text,
+        )
         phase.kind, phase.name, phase.window_text = spec.kind, spec.name, spec.window_text
         phase.start, phase.due, phase.position = spec.start, spec.due, spec.position
         session.add(phase)
@@ -162,8 +193,14 @@ def _write_phases(session: Session, plan_id: int, plan: ResolvedPlan) -> None:
         session.delete(stale)
 
 
-def _write_tasks(session: Session, plan_id: int, plan: ResolvedPlan, units: dict[str, Unit],
-                 report: ImportReport, recalculate: bool) -> dict[str, Task]:
+def _write_tasks(
+    session: Session,
+    plan_id: int,
+    plan: ResolvedPlan,
+    units: dict[str, Unit],
+    report: ImportReport,
+    recalculate: bool,
+) -> dict[str, Task]:
     existing = _by_code(session.exec(select(Task).where(Task.plan_id == plan_id)))
     unit_code = {u.id: code for code, u in units.items()}
     for spec in plan.tasks:
@@ -174,13 +211,17 @@ def _write_tasks(session: Session, plan_id: int, plan: ResolvedPlan, units: dict
                 report.changes.append(f"task {spec.code} added")
         elif not report.created:
             report.changes.extend(_task_changes(task, spec))
-        keep_dates = (not recalculate and task.id is not None
-                      and task.deadline_text == _text(spec)
-                      and task.calendar_version not in (None, plan.calendar.version))
+        keep_dates = (
+            not recalculate
+            and task.id is not None
+            and task.deadline_text == _text(spec)
+            and task.calendar_version not in (None, plan.calendar.version)
+        )
         if keep_dates:
             report.changes.append(
                 f"task {spec.code}: dates kept on calendar {task.calendar_version}; "
-                f"`duban recalc {plan.code}` shows what the new calendar data would move")
+                f"`duban recalc {plan.code}` shows what the new calendar data would move"
+            )
         _fill_task(task, spec, plan, keep_calendar=keep_dates)
         session.add(task)
         session.flush()
@@ -222,23 +263,43 @@ def _fill_task(task: Task, spec: ResolvedTask, plan: ResolvedPlan, *, keep_calen
         task.calendar_version = plan.calendar.version if deadline else None
 
 
-def _write_assignments(session: Session, plan_id: int, task: Task, spec: ResolvedTask,
-                       units: dict[str, Unit], unit_code: dict[int | None, str],
-                       report: ImportReport, keep_dates: bool) -> None:
+def _write_assignments(
+    session: Session,
+    plan_id: int,
+    task: Task,
+    spec: ResolvedTask,
+    units: dict[str, Unit],
+    unit_code: dict[int | None, str],
+    report: ImportReport,
+    keep_dates: bool,
+) -> None:
     rows = session.exec(select(Assignment).where(Assignment.task_id == task.id)).all()
     existing = {(unit_code[a.unit_id], a.role): a for a in rows}
     wanted = {(a.unit, a.role): a for a in spec.assignments}
     added = [k for k in wanted if k not in existing or not existing[k].active]
     dropped = [k for k, a in existing.items() if k not in wanted and a.active]
     if rows and (added or dropped):
-        report.changes.append(f"task {spec.code} re-assigned: " + ", ".join(
-            [f"+{units[u].name}({r})" for u, r in added]
-            + [f"-{units[u].name}({r})" for u, r in dropped]))
+        report.changes.append(
+            f"task {spec.code} re-assigned: "
+            + ", ".join(
+                [f"+{units[u].name}({r})" for u, r in added]
+                + [f"-{units[u].name}({r})" for u, r in dropped]
+            )
+        )
     for key in dropped:
         existing[key].active = False
-    fresh = {key: Assignment(plan_id=plan_id, task_id=task.id, unit_id=units[key[0]].id,
-                             role=key[1], original_due=resolved.due, due=resolved.due)
-             for key, resolved in wanted.items() if key not in existing}
+    fresh = {
+        key: Assignment(
+            plan_id=plan_id,
+            task_id=task.id,
+            unit_id=units[key[0]].id,
+            role=key[1],
+            original_due=resolved.due,
+            due=resolved.due,
+        )
+        for key, resolved in wanted.items()
+        if key not in existing
+    }
     session.add_all(fresh.values())
     for key, assignment in existing.items():
         if key in wanted:
@@ -263,19 +324,20 @@ def _move_due(assignment: Assignment, resolved: ResolvedAssignment) -> None:
     assignment.updated_at = utcnow()
 
 
-def _write_occurrences(session: Session, assignments: dict[tuple[str, str], Assignment],
-                       wanted: dict[tuple[str, str], ResolvedAssignment]) -> None:
+def _write_occurrences(
+    session: Session,
+    assignments: dict[tuple[str, str], Assignment],
+    wanted: dict[tuple[str, str], ResolvedAssignment],
+) -> None:
     """Bring each assignment's dated occurrences in line with the plan, in one query."""
     ids = [a.id for a in assignments.values()]
     stored: dict[int | None, dict[dt.date, Occurrence]] = {i: {} for i in ids}
-    for row in session.exec(select(Occurrence).where(
-            Occurrence.assignment_id.in_(ids))):  # type: ignore[attr-defined]
+    for row in session.exec(select(Occurrence).where(Occurrence.assignment_id.in_(ids))):  # type: ignore[attr-defined]
         stored[row.assignment_id][row.due] = row
     for key, assignment in assignments.items():
         existing = stored[assignment.id]
         for day in wanted[key].occurrences if key in wanted else ():
-            occurrence = existing.pop(day, None) or Occurrence(assignment_id=assignment.id,
-                                                               due=day)
+            occurrence = existing.pop(day, None) or Occurrence(assignment_id=assignment.id, due=day)
             if not occurrence.active or occurrence.id is None:
                 occurrence.active = True
                 session.add(occurrence)
@@ -285,12 +347,16 @@ def _write_occurrences(session: Session, assignments: dict[tuple[str, str], Assi
                 session.add(stale)
 
 
-def _write_dependencies(session: Session, plan_id: int, plan: ResolvedPlan,
-                        tasks: dict[str, Task]) -> None:
+def _write_dependencies(
+    session: Session, plan_id: int, plan: ResolvedPlan, tasks: dict[str, Task]
+) -> None:
     for edge in session.exec(select(Dependency).where(Dependency.plan_id == plan_id)):
         session.delete(edge)
     session.flush()
     for spec in plan.tasks:
         for before in spec.depends_on:
-            session.add(Dependency(plan_id=plan_id, task_id=tasks[spec.code].id,
-                                   depends_on_id=tasks[before].id))
+            session.add(
+                Dependency(
+                    plan_id=plan_id, task_id=tasks[spec.code].id, depends_on_id=tasks[before].id
+                )
+            )

@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 
 from schemas.db import session_scope
 from schemas.tables import Notice, OutboxMessage, SweepRun
-from tasks.actors import Actor, Forbidden
-from tasks.delivery import DeliveryError, InvalidMail, OutgoingMail, Transport
+from tasks.sweep.delivery import DeliveryError, InvalidMail, OutgoingMail, Transport
+from tasks.work.actors import Actor, Forbidden
 
 LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
@@ -33,11 +33,12 @@ class DeliveryReport:
 
 def backoff(attempts: int) -> dt.timedelta:
     """2, 4, 8 … minutes, at most six hours: an SMTP outage is waited out, not hammered."""
-    return min(dt.timedelta(minutes=2 ** attempts), dt.timedelta(hours=6))
+    return min(dt.timedelta(minutes=2**attempts), dt.timedelta(hours=6))
 
 
-def deliver_pending(url: str, transport: Transport, *, now: dt.datetime,
-                    limit: int = 500) -> DeliveryReport:
+def deliver_pending(
+    url: str, transport: Transport, *, now: dt.datetime, limit: int = 500
+) -> DeliveryReport:
     report = DeliveryReport()
     # Stored times are UTC (SQLite keeps no zone to convert), and a plain datetime: pendulum's
     # loses its zone in arithmetic.
@@ -49,8 +50,9 @@ def deliver_pending(url: str, transport: Transport, *, now: dt.datetime,
         try:
             transport.send(mail)
         except DeliveryError as exc:
-            gave_up = _settle(url, message_id, now, error=str(exc),
-                              hopeless=isinstance(exc, InvalidMail))
+            gave_up = _settle(
+                url, message_id, now, error=str(exc), hopeless=isinstance(exc, InvalidMail)
+            )
             report.failed.append(message_id)
             if gave_up:
                 report.given_up.append(message_id)
@@ -62,17 +64,27 @@ def deliver_pending(url: str, transport: Transport, *, now: dt.datetime,
 
 def _due_messages(url: str, now: dt.datetime, limit: int) -> list[int]:
     with session_scope(url) as session:
-        return list(session.exec(
-            select(OutboxMessage.id).where(_claimable(now)).order_by(OutboxMessage.id)
-            .limit(limit)))
+        return list(
+            session.exec(
+                select(OutboxMessage.id)
+                .where(_claimable(now))
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            )
+        )
 
 
 def _claimable(now: dt.datetime):  # type: ignore[no-untyped-def]
-    return or_(and_(OutboxMessage.status == "pending",
-                    or_(OutboxMessage.next_attempt_at.is_(None),  # type: ignore[union-attr]
-                        OutboxMessage.next_attempt_at <= now)),  # type: ignore[operator]
-               and_(OutboxMessage.status == "sending",
-                    OutboxMessage.claimed_at < now - LEASE))  # type: ignore[operator]
+    return or_(
+        and_(
+            OutboxMessage.status == "pending",
+            or_(
+                OutboxMessage.next_attempt_at.is_(None),  # type: ignore[union-attr]
+                OutboxMessage.next_attempt_at <= now,
+            ),
+        ),  # type: ignore[operator]
+        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - LEASE),
+    )  # type: ignore[operator]
 
 
 def _claim(url: str, message_id: int, now: dt.datetime) -> OutgoingMail | None:
@@ -80,20 +92,28 @@ def _claim(url: str, message_id: int, now: dt.datetime) -> OutgoingMail | None:
         won = session.exec(  # type: ignore[call-overload]
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, _claimable(now))
-            .values(status="sending", claimed_at=now,
-                    attempts=OutboxMessage.attempts + 1)).rowcount
+            .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+        ).rowcount
         if won != 1:
             return None
         message = session.get(OutboxMessage, message_id)
         assert message is not None
-        return OutgoingMail(sender=message.sender, sender_name=message.sender_name,
-                            to=tuple(message.to_addrs), cc=tuple(message.cc_addrs),
-                            subject=message.subject, text=message.text, html=message.html,
-                            message_id=message.message_id_header, date=now)
+        return OutgoingMail(
+            sender=message.sender,
+            sender_name=message.sender_name,
+            to=tuple(message.to_addrs),
+            cc=tuple(message.cc_addrs),
+            subject=message.subject,
+            text=message.text,
+            html=message.html,
+            message_id=message.message_id_header,
+            date=now,
+        )
 
 
-def _settle(url: str, message_id: int, now: dt.datetime, *, error: str | None,
-            hopeless: bool = False) -> bool:
+def _settle(
+    url: str, message_id: int, now: dt.datetime, *, error: str | None, hopeless: bool = False
+) -> bool:
     """Record the outcome of a send; True when the message has been given up on.
 
     A mail that can never go (no address, a malformed one) is failed at once, not retried.
@@ -119,19 +139,31 @@ def retry_failed(url: str, *, now: dt.datetime) -> int:
     """Put messages that were given up on back in the queue (after the cause was fixed)."""
     with session_scope(url) as session:
         return session.exec(  # type: ignore[call-overload]
-            update(OutboxMessage).where(OutboxMessage.status == "failed")
-            .values(status="pending", attempts=0, next_attempt_at=now)).rowcount
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "failed")
+            .values(status="pending", attempts=0, next_attempt_at=now)
+        ).rowcount
 
 
 def list_outbox(session: Session, *, status: str | None = None) -> list[dict[str, Any]]:
     query = select(OutboxMessage).order_by(OutboxMessage.id)
     if status is not None:
         query = query.where(OutboxMessage.status == status)
-    return [{"id": m.id, "plan": m.plan_code, "recipient": m.recipient_code,
-             "to": m.to_addrs, "cc": m.cc_addrs, "subject": m.subject, "status": m.status,
-             "attempts": m.attempts, "last_error": m.last_error,
-             "sent_at": m.sent_at.isoformat() if m.sent_at else None}
-            for m in session.exec(query)]
+    return [
+        {
+            "id": m.id,
+            "plan": m.plan_code,
+            "recipient": m.recipient_code,
+            "to": m.to_addrs,
+            "cc": m.cc_addrs,
+            "subject": m.subject,
+            "status": m.status,
+            "attempts": m.attempts,
+            "last_error": m.last_error,
+            "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+        }
+        for m in session.exec(query)
+    ]
 
 
 class UnknownReceipt(LookupError):
@@ -139,24 +171,29 @@ class UnknownReceipt(LookupError):
 
 
 def find_receipt(session: Session, code: str) -> Notice:
-    notice = session.exec(select(Notice).where(Notice.receipt_code == code.strip().upper())
-                          ).first()
+    notice = session.exec(select(Notice).where(Notice.receipt_code == code.strip().upper())).first()
     if notice is None:
         raise UnknownReceipt(f'no notice has the receipt code "{code}"')
     return notice
 
 
-def acknowledge(session: Session, *, code: str, actor: Actor, at: dt.datetime
-                ) -> tuple[Notice, bool]:
+def acknowledge(
+    session: Session, *, code: str, actor: Actor, at: dt.datetime
+) -> tuple[Notice, bool]:
     """签收: record who acknowledged a 督办单 or 通报, and when; True if this was the first.
 
     Only the notice's recipient (or the office, on its behalf) may acknowledge it.
     """
     notice = find_receipt(session, code)
-    if actor.kind != "office" and actor.unit != notice.recipient_code and not (
-            actor.kind == "leadership" and actor.unit is None and notice.level == "report"):
-        raise Forbidden(f"{actor} may not acknowledge {notice.receipt_code}: only its recipient "
-                        "or the joint meeting office may")
+    if (
+        actor.kind != "office"
+        and actor.unit != notice.recipient_code
+        and not (actor.kind == "leadership" and actor.unit is None and notice.level == "report")
+    ):
+        raise Forbidden(
+            f"{actor} may not acknowledge {notice.receipt_code}: only its recipient "
+            "or the joint meeting office may"
+        )
     if notice.acknowledged_at is not None:
         return notice, False
     notice.acknowledged_by, notice.acknowledged_at = str(actor), at
@@ -166,10 +203,24 @@ def acknowledge(session: Session, *, code: str, actor: Actor, at: dt.datetime
 
 def unacknowledged(session: Session) -> list[dict[str, Any]]:
     """What the office is still waiting to have acknowledged."""
-    query = (select(Notice, SweepRun.as_of).join(SweepRun)
-             .where(Notice.receipt_code.is_not(None),  # type: ignore[union-attr]
-                    Notice.acknowledged_at.is_(None))  # type: ignore[union-attr]
-             .order_by(Notice.id))
-    return [{"receipt": n.receipt_code, "plan": n.plan_code, "task": n.task_code,
-             "unit": n.unit_code, "recipient": n.recipient_code, "level": n.level,
-             "sent_on": sent.isoformat()} for n, sent in session.exec(query)]
+    query = (
+        select(Notice, SweepRun.as_of)
+        .join(SweepRun)
+        .where(
+            Notice.receipt_code.is_not(None),  # type: ignore[union-attr]
+            Notice.acknowledged_at.is_(None),
+        )  # type: ignore[union-attr]
+        .order_by(Notice.id)
+    )
+    return [
+        {
+            "receipt": n.receipt_code,
+            "plan": n.plan_code,
+            "task": n.task_code,
+            "unit": n.unit_code,
+            "recipient": n.recipient_code,
+            "level": n.level,
+            "sent_on": sent.isoformat(),
+        }
+        for n, sent in session.exec(query)
+    ]

@@ -1,4 +1,4 @@
-"""The stored plan as a dependency graph (kept apart from tasks.queries: networkx takes a
+"""The stored plan as a dependency graph (kept apart from tasks.plans.queries: networkx takes a
 noticeable share of a second to import, and most read commands draw no graph)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import networkx as nx
 from sqlmodel import Session, select
 
 from schemas.tables import Dependency, Phase, Task
-from tasks.graph import PhaseNode, TaskNode, build_graph, phase_node
-from tasks.queries import find_plan
+from tasks.plans.graph import PhaseNode, TaskNode, build_graph, phase_node
+from tasks.plans.queries import find_plan
 
 
 def plan_graph(session: Session, code: str) -> tuple[nx.DiGraph, dict[str, str]]:
@@ -25,7 +25,8 @@ def plan_graph(session: Session, code: str) -> tuple[nx.DiGraph, dict[str, str]]
     phases = session.exec(select(Phase).where(Phase.plan_id == plan.id)).all()
     graph = build_graph(
         [TaskNode(t.code, t.phase_code, t.due, tuple(needs[t.code])) for t in tasks],
-        [PhaseNode(p.code, p.kind) for p in phases])
+        [PhaseNode(p.code, p.kind) for p in phases],
+    )
     labels = {t.code: f"{t.code} {t.title}" for t in tasks}
     labels.update({phase_node(p.code): p.name for p in phases})
     return graph, labels

@@ -38,11 +38,11 @@ from schemas.tables import (
     Unit,
     utcnow,
 )
-from tasks.escalation import SEVERITY, Rung, rung_reached, why
-from tasks.graph import PhaseNode, TaskNode, build_graph, critical_path, downstream_of
-from tasks.notices import Letter, NoticeItem, render_letter
-from tasks.outbox import DeliveryReport
-from tasks.status import calendar_of
+from tasks.plans.graph import PhaseNode, TaskNode, build_graph, critical_path, downstream_of
+from tasks.sweep.escalation import SEVERITY, Rung, rung_reached, why
+from tasks.sweep.notices import Letter, NoticeItem, render_letter
+from tasks.sweep.outbox import DeliveryReport
+from tasks.work.status import calendar_of
 
 OPEN_STATES = ("not_started", "in_progress", "returned")
 SINGLE_DATE = ("date", "window")
@@ -86,8 +86,9 @@ class PlanContext:
         if task not in self.downstream:
             if self.below is None:
                 self.below = downstream_of(self.graph)
-            self.downstream[task] = tuple(f"{n} {self.tasks[n].title}" for n in self.below(task)
-                                          if n in self.tasks)
+            self.downstream[task] = tuple(
+                f"{n} {self.tasks[n].title}" for n in self.below(task) if n in self.tasks
+            )
         return self.downstream[task]
 
 
@@ -113,9 +114,14 @@ class PlannedNotice:
     content: NoticeItem
 
     def as_json(self) -> dict[str, Any]:
-        return {"recipient": self.recipient_code, "level": self.level,
-                "plan": self.item.plan_code, "task": self.item.task_code,
-                "unit": self.item.unit_code, "due": self.due.isoformat()}
+        return {
+            "recipient": self.recipient_code,
+            "level": self.level,
+            "plan": self.item.plan_code,
+            "task": self.item.task_code,
+            "unit": self.item.unit_code,
+            "due": self.due.isoformat(),
+        }
 
 
 @dataclass
@@ -147,39 +153,58 @@ class TaskFacts(NamedTuple):
     deadline_note: str | None
 
 
-def load_contexts(session: Session, *, plan: str | None = None,
-                  calendar_dir: Path | None = None) -> dict[str, PlanContext]:
+def load_contexts(
+    session: Session, *, plan: str | None = None, calendar_dir: Path | None = None
+) -> dict[str, PlanContext]:
     """Each plan's calendar, policy, units, seats, tasks and graph, in a few bulk queries."""
     connection = session.connection()
     # Only the policy and the calendar choice of each stored plan file are needed here.
-    query = select(Plan.id, Plan.code, Plan.title, Plan.document_number,
-                   Plan.spec["escalation"], Plan.spec["plan"]["calendar"]).order_by(Plan.code)
+    query = select(
+        Plan.id,
+        Plan.code,
+        Plan.title,
+        Plan.document_number,
+        Plan.spec["escalation"],
+        Plan.spec["plan"]["calendar"],
+    ).order_by(Plan.code)
     if plan is not None:
         query = query.where(Plan.code == plan)
     plans: dict[int, tuple[PlanFacts, EscalationPolicy, CalendarChoice]] = {}
     for plan_id, code, title, number, policy, choice in connection.execute(query):
-        plans[plan_id] = (PlanFacts(plan_id, code, title, number),
-                          EscalationPolicy.model_validate(policy or {}),
-                          CalendarChoice.model_validate(choice or {}))
+        plans[plan_id] = (
+            PlanFacts(plan_id, code, title, number),
+            EscalationPolicy.model_validate(policy or {}),
+            CalendarChoice.model_validate(choice or {}),
+        )
     wanted = list(plans)
     tasks: dict[int, dict[str, TaskFacts]] = defaultdict(dict)
     task_codes: dict[int, str] = {}
     for plan_id, task_id, *facts in connection.execute(
-            select(Task.plan_id, Task.id, Task.code, Task.title, Task.phase_code, Task.due,
-                   Task.deadline_text, Task.deadline_note)
-            .where(Task.plan_id.in_(wanted), Task.active)):  # type: ignore[attr-defined]
+        select(
+            Task.plan_id,
+            Task.id,
+            Task.code,
+            Task.title,
+            Task.phase_code,
+            Task.due,
+            Task.deadline_text,
+            Task.deadline_note,
+        ).where(Task.plan_id.in_(wanted), Task.active)
+    ):  # type: ignore[attr-defined]
         tasks[plan_id][facts[0]] = TaskFacts(*facts)
         task_codes[task_id] = facts[0]
     needs: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for plan_id, task_id, before_id in connection.execute(
-            select(Dependency.plan_id, Dependency.task_id, Dependency.depends_on_id)
-            .where(Dependency.plan_id.in_(wanted))):  # type: ignore[attr-defined]
+        select(Dependency.plan_id, Dependency.task_id, Dependency.depends_on_id).where(
+            Dependency.plan_id.in_(wanted)
+        )
+    ):  # type: ignore[attr-defined]
         if task_id in task_codes and before_id in task_codes:
             needs[plan_id][task_codes[task_id]].append(task_codes[before_id])
     phases: dict[int, list[PhaseNode]] = defaultdict(list)
     for plan_id, code, kind in connection.execute(
-            select(Phase.plan_id, Phase.code, Phase.kind)
-            .where(Phase.plan_id.in_(wanted))):  # type: ignore[attr-defined]
+        select(Phase.plan_id, Phase.code, Phase.kind).where(Phase.plan_id.in_(wanted))
+    ):  # type: ignore[attr-defined]
         phases[plan_id].append(PhaseNode(code, kind))
     units: dict[int, dict[str, Unit]] = defaultdict(dict)
     by_id: dict[int | None, Unit] = {}
@@ -187,21 +212,31 @@ def load_contexts(session: Session, *, plan: str | None = None,
         units[unit.plan_id][unit.code] = unit
         by_id[unit.id] = unit
     seats: dict[int, dict[str, Unit]] = defaultdict(dict)
-    for seat in session.exec(select(JointMeetingSeat).where(
-            JointMeetingSeat.plan_id.in_(wanted))):  # type: ignore[attr-defined]
+    for seat in session.exec(select(JointMeetingSeat).where(JointMeetingSeat.plan_id.in_(wanted))):  # type: ignore[attr-defined]
         seats[seat.plan_id][seat.role] = by_id[seat.unit_id]
     contexts = {}
     for plan_id, (row, policy, choice) in plans.items():
         calendar = calendar_of(choice, calendar_dir)
         graph = build_graph(
-            [TaskNode(t.code, t.phase, t.due, tuple(needs[plan_id][t.code]))
-             for t in tasks[plan_id].values()], phases[plan_id], check_cycles=False)
+            [
+                TaskNode(t.code, t.phase, t.due, tuple(needs[plan_id][t.code]))
+                for t in tasks[plan_id].values()
+            ],
+            phases[plan_id],
+            check_cycles=False,
+        )
         chairs = seats[plan_id]
         contexts[row.code] = PlanContext(
-            plan=row, calendar=calendar, policy=policy,
-            units=units[plan_id], tasks=tasks[plan_id], office=chairs.get("office"),
+            plan=row,
+            calendar=calendar,
+            policy=policy,
+            units=units[plan_id],
+            tasks=tasks[plan_id],
+            office=chairs.get("office"),
             leadership=chairs.get("leadership") or chairs.get("convener"),
-            critical=frozenset(critical_path(graph)), graph=graph)
+            critical=frozenset(critical_path(graph)),
+            graph=graph,
+        )
     return contexts
 
 
@@ -210,29 +245,55 @@ def load_open_work(session: Session, *, plan: str | None = None) -> list[OpenIte
     common = [Assignment.active, Task.active, Assignment.state.in_(OPEN_STATES)]  # type: ignore[attr-defined]
     if plan is not None:
         common.append(Plan.code == plan)
-    single = (select(Assignment.id, Plan.code, Task.code, Unit.code, Assignment.role,
-                     Assignment.due, Assignment.original_due)
-              .join(Task, Assignment.task_id == Task.id).join(Unit, Assignment.unit_id == Unit.id)
-              .join(Plan, Assignment.plan_id == Plan.id)
-              .where(*common, Task.deadline_kind.in_(SINGLE_DATE),  # type: ignore[union-attr]
-                     Assignment.due.is_not(None)))  # type: ignore[union-attr]
+    single = (
+        select(
+            Assignment.id,
+            Plan.code,
+            Task.code,
+            Unit.code,
+            Assignment.role,
+            Assignment.due,
+            Assignment.original_due,
+        )
+        .join(Task, Assignment.task_id == Task.id)
+        .join(Unit, Assignment.unit_id == Unit.id)
+        .join(Plan, Assignment.plan_id == Plan.id)
+        .where(
+            *common,
+            Task.deadline_kind.in_(SINGLE_DATE),  # type: ignore[union-attr]
+            Assignment.due.is_not(None),
+        )
+    )  # type: ignore[union-attr]
     connection = session.connection()  # Core rows: no ORM bookkeeping for 100k tuples
-    items = [OpenItem(a, None, p, t, u, r, due, orig) for a, p, t, u, r, due, orig
-             in connection.execute(single)]
-    dated = (select(Assignment.id, Occurrence.id, Plan.code, Task.code, Unit.code,
-                    Assignment.role, Occurrence.due)
-             .join(Assignment, Occurrence.assignment_id == Assignment.id)
-             .join(Task, Assignment.task_id == Task.id).join(Unit, Assignment.unit_id == Unit.id)
-             .join(Plan, Assignment.plan_id == Plan.id)
-             .where(*common, Occurrence.active,
-                    Occurrence.state.in_(("not_started", "returned"))))  # type: ignore[attr-defined]
-    items += [OpenItem(a, o, p, t, u, r, due, due) for a, o, p, t, u, r, due
-              in connection.execute(dated)]
+    items = [
+        OpenItem(a, None, p, t, u, r, due, orig)
+        for a, p, t, u, r, due, orig in connection.execute(single)
+    ]
+    dated = (
+        select(
+            Assignment.id,
+            Occurrence.id,
+            Plan.code,
+            Task.code,
+            Unit.code,
+            Assignment.role,
+            Occurrence.due,
+        )
+        .join(Assignment, Occurrence.assignment_id == Assignment.id)
+        .join(Task, Assignment.task_id == Task.id)
+        .join(Unit, Assignment.unit_id == Unit.id)
+        .join(Plan, Assignment.plan_id == Plan.id)
+        .where(*common, Occurrence.active, Occurrence.state.in_(("not_started", "returned")))
+    )  # type: ignore[attr-defined]
+    items += [
+        OpenItem(a, o, p, t, u, r, due, due) for a, o, p, t, u, r, due in connection.execute(dated)
+    ]
     return items
 
 
-def evaluate(items: Iterable[OpenItem], contexts: dict[str, PlanContext],
-             as_of: dt.date) -> list[Finding]:
+def evaluate(
+    items: Iterable[OpenItem], contexts: dict[str, PlanContext], as_of: dt.date
+) -> list[Finding]:
     """The rung each item has reached on `as_of` (items on no rung are left out).
 
     A plan is swept only on its own working days: cron cannot express the mainland calendar
@@ -240,17 +301,27 @@ def evaluate(items: Iterable[OpenItem], contexts: dict[str, PlanContext],
     """
     working = working_plans(contexts, as_of)
     # Items due further off than any reminder reaches are skipped before any arithmetic.
-    horizon = {code: as_of + dt.timedelta(days=2 * (max(c.policy.remind_before, default=0)
-                                                    + c.policy.co_lead_time) + 14)
-               for code, c in contexts.items()}
+    horizon = {
+        code: as_of
+        + dt.timedelta(
+            days=2 * (max(c.policy.remind_before, default=0) + c.policy.co_lead_time) + 14
+        )
+        for code, c in contexts.items()
+    }
     found = []
     for item in items:
         if item.plan_code not in working or item.due > horizon[item.plan_code]:
             continue
         context = contexts[item.plan_code]
         critical = item.task_code in context.critical
-        rung = rung_reached(due=item.due, as_of=as_of, role=item.role, critical=critical,
-                            policy=context.policy, calendar=context.calendar)
+        rung = rung_reached(
+            due=item.due,
+            as_of=as_of,
+            role=item.role,
+            critical=critical,
+            policy=context.policy,
+            calendar=context.calendar,
+        )
         if rung is not None:
             found.append(Finding(item, rung, critical))
     return found
@@ -260,8 +331,12 @@ def working_plans(contexts: dict[str, PlanContext], as_of: dt.date) -> set[str]:
     return {code for code, c in contexts.items() if c.calendar.is_workday(as_of)}
 
 
-def plan_notices(findings: Sequence[Finding], contexts: dict[str, PlanContext],
-                 as_of: dt.date, unacknowledged: Sequence[Notice] = ()) -> list[PlannedNotice]:
+def plan_notices(
+    findings: Sequence[Finding],
+    contexts: dict[str, PlanContext],
+    as_of: dt.date,
+    unacknowledged: Sequence[Notice] = (),
+) -> list[PlannedNotice]:
     """Who is told what: the unit, the office in copy, leadership for 通报."""
     planned: list[PlannedNotice] = []
     for finding in findings:
@@ -284,56 +359,117 @@ def plan_notices(findings: Sequence[Finding], contexts: dict[str, PlanContext],
     return planned
 
 
-def _planned(context: PlanContext, finding: Finding, recipient: str, in_copy: bool,
-             letter_to: str) -> PlannedNotice:
+def _planned(
+    context: PlanContext, finding: Finding, recipient: str, in_copy: bool, letter_to: str
+) -> PlannedNotice:
     item, rung = finding.item, finding.rung
-    key = (f"{item.assignment_id}:{item.occurrence_id or '-'}:{rung.due}:{rung.name}:"
-           f"{recipient}")
-    receipt = (_receipt(key) if rung.level in ("supervise", "report") and not in_copy
-               else None)
+    key = f"{item.assignment_id}:{item.occurrence_id or '-'}:{rung.due}:{rung.name}:{recipient}"
+    receipt = _receipt(key) if rung.level in ("supervise", "report") and not in_copy else None
     language = context.policy.language
     task = context.tasks[item.task_code]
-    role = ("office" if recipient == (context.office.code if context.office else None)
-            else "leadership" if rung.level == "report" else "responsible")
+    role = (
+        "office"
+        if recipient == (context.office.code if context.office else None)
+        else "leadership"
+        if rung.level == "report"
+        else "responsible"
+    )
     content = NoticeItem(
-        plan_code=item.plan_code, plan_title=context.plan.title,
-        document_number=context.plan.document_number, task_code=task.code,
-        task_title=task.title, unit_name=context.units[item.unit_code].name, role=item.role,
-        level=rung.level, rung=rung.name,  # type: ignore[arg-type]
+        plan_code=item.plan_code,
+        plan_title=context.plan.title,
+        document_number=context.plan.document_number,
+        task_code=task.code,
+        task_title=task.title,
+        unit_name=context.units[item.unit_code].name,
+        role=item.role,
+        level=rung.level,
+        rung=rung.name,  # type: ignore[arg-type]
         why=why(rung, item.role, context.policy, critical=finding.critical, language=language),
-        due=item.due, original_due=item.original_due if item.original_due != item.due else None,
-        deadline_text=task.deadline_text, deadline_reading=task.deadline_note,
-        workdays_left=rung.workdays_left, overdue_workdays=rung.overdue_workdays,
-        in_copy=in_copy, recipient_role=role, receipt_code=receipt,
+        due=item.due,
+        original_due=item.original_due if item.original_due != item.due else None,
+        deadline_text=task.deadline_text,
+        deadline_reading=task.deadline_note,
+        workdays_left=rung.workdays_left,
+        overdue_workdays=rung.overdue_workdays,
+        in_copy=in_copy,
+        recipient_role=role,
+        receipt_code=receipt,
         blocks=context.blocks(task.code) if rung.level in ("supervise", "report") else (),
-        occurrence=item.due if item.occurrence_id else None)
-    return PlannedNotice(key, item, recipient, in_copy, rung.level, rung.name, item.due,
-                         rung.overdue_workdays, receipt, letter_to, content)
+        occurrence=item.due if item.occurrence_id else None,
+    )
+    return PlannedNotice(
+        key,
+        item,
+        recipient,
+        in_copy,
+        rung.level,
+        rung.name,
+        item.due,
+        rung.overdue_workdays,
+        receipt,
+        letter_to,
+        content,
+    )
 
 
 def _unacknowledged(context: PlanContext, notice: Notice, as_of: dt.date) -> PlannedNotice:
     assert context.office is not None and notice.receipt_code is not None
     zh = context.policy.language == "zh"
     waited = context.calendar.workdays_between(notice.due, as_of)
-    item = OpenItem(notice.assignment_id, notice.occurrence_id, notice.plan_code,
-                    notice.task_code, notice.unit_code, "lead", notice.due, notice.due)
+    item = OpenItem(
+        notice.assignment_id,
+        notice.occurrence_id,
+        notice.plan_code,
+        notice.task_code,
+        notice.unit_code,
+        "lead",
+        notice.due,
+        notice.due,
+    )
     task = context.tasks[notice.task_code]
     label = "督办单" if notice.level == "supervise" else "通报"
-    reason = (f"{label}（签收编码 {notice.receipt_code}）发出后{context.policy.acknowledge_within}"
-              f"个工作日内未签收" if zh else
-              f"{label} (receipt {notice.receipt_code}) not acknowledged within "
-              f"{context.policy.acknowledge_within} working days")
+    reason = (
+        f"{label}（签收编码 {notice.receipt_code}）发出后{context.policy.acknowledge_within}"
+        f"个工作日内未签收"
+        if zh
+        else f"{label} (receipt {notice.receipt_code}) not acknowledged within "
+        f"{context.policy.acknowledge_within} working days"
+    )
     content = NoticeItem(
-        plan_code=notice.plan_code, plan_title=context.plan.title,
-        document_number=context.plan.document_number, task_code=task.code,
-        task_title=task.title, unit_name=context.units[notice.unit_code].name, role="lead",
-        level="unacknowledged", rung=f"ack-{context.policy.acknowledge_within}wd", why=reason,
-        due=notice.due, original_due=None, deadline_text=task.deadline_text,
-        deadline_reading=task.deadline_note, workdays_left=0, overdue_workdays=waited,
-        in_copy=False, recipient_role="office", receipt_code=notice.receipt_code)
+        plan_code=notice.plan_code,
+        plan_title=context.plan.title,
+        document_number=context.plan.document_number,
+        task_code=task.code,
+        task_title=task.title,
+        unit_name=context.units[notice.unit_code].name,
+        role="lead",
+        level="unacknowledged",
+        rung=f"ack-{context.policy.acknowledge_within}wd",
+        why=reason,
+        due=notice.due,
+        original_due=None,
+        deadline_text=task.deadline_text,
+        deadline_reading=task.deadline_note,
+        workdays_left=0,
+        overdue_workdays=waited,
+        in_copy=False,
+        recipient_role="office",
+        receipt_code=notice.receipt_code,
+    )
     office = context.office.code
-    return PlannedNotice(f"ack:{notice.id}:{office}", item, office, False, "unacknowledged",
-                         content.rung, notice.due, waited, None, office, content)
+    return PlannedNotice(
+        f"ack:{notice.id}:{office}",
+        item,
+        office,
+        False,
+        "unacknowledged",
+        content.rung,
+        notice.due,
+        waited,
+        None,
+        office,
+        content,
+    )
 
 
 def _receipt(key: str) -> str:
@@ -342,13 +478,19 @@ def _receipt(key: str) -> str:
     return "DB" + hashlib.sha256(key.encode()).hexdigest()[:10].upper()
 
 
-def waiting_for_receipt(session: Session, contexts: dict[str, PlanContext],
-                        as_of: dt.date) -> list[Notice]:
+def waiting_for_receipt(
+    session: Session, contexts: dict[str, PlanContext], as_of: dt.date
+) -> list[Notice]:
     """督办单 and 通报 sent but not acknowledged within the policy's working days."""
-    rows = session.exec(select(Notice, SweepRun.as_of).join(SweepRun)
-                        .where(Notice.receipt_code.is_not(None),  # type: ignore[union-attr]
-                               Notice.acknowledged_at.is_(None),  # type: ignore[union-attr]
-                               Notice.plan_code.in_(list(contexts)))).all()  # type: ignore[attr-defined]
+    rows = session.exec(
+        select(Notice, SweepRun.as_of)
+        .join(SweepRun)
+        .where(
+            Notice.receipt_code.is_not(None),  # type: ignore[union-attr]
+            Notice.acknowledged_at.is_(None),  # type: ignore[union-attr]
+            Notice.plan_code.in_(list(contexts)),
+        )
+    ).all()  # type: ignore[attr-defined]
     late = []
     working = working_plans(contexts, as_of)
     for notice, sent_on in rows:
@@ -360,8 +502,12 @@ def waiting_for_receipt(session: Session, contexts: dict[str, PlanContext],
     return late
 
 
-def write_outbox(session: Session, planned: Sequence[PlannedNotice],
-                 contexts: dict[str, PlanContext], sweep: SweepRun) -> SweepOutcome:
+def write_outbox(
+    session: Session,
+    planned: Sequence[PlannedNotice],
+    contexts: dict[str, PlanContext],
+    sweep: SweepRun,
+) -> SweepOutcome:
     """Write each new notice once and one message per recipient bundling them.
 
     Notices written by an earlier sweep are left out. If a concurrent sweep writes the same
@@ -373,12 +519,15 @@ def write_outbox(session: Session, planned: Sequence[PlannedNotice],
     for notice in planned:
         if notice.dedupe_key not in existing:
             letters[(notice.item.plan_code, notice.letter_to)].append(notice)
-    messages = {key: _message(contexts[key[0]], key[1], notices, sweep)
-                for key, notices in sorted(letters.items())}
+    messages = {
+        key: _message(contexts[key[0]], key[1], notices, sweep)
+        for key, notices in sorted(letters.items())
+    }
     session.add_all(messages.values())
     session.flush()
-    rows = [_notice_row(n, sweep, messages[key].id) for key, notices in letters.items()
-            for n in notices]
+    rows = [
+        _notice_row(n, sweep, messages[key].id) for key, notices in letters.items() for n in notices
+    ]
     if rows:
         session.execute(insert(Notice), rows)  # one executemany, not one INSERT per notice
     for notices in letters.values():
@@ -390,55 +539,86 @@ def write_outbox(session: Session, planned: Sequence[PlannedNotice],
 def _existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), 500):
-        chunk = keys[start:start + 500]
-        found.update(session.exec(select(Notice.dedupe_key).where(
-            Notice.dedupe_key.in_(chunk))))  # type: ignore[attr-defined]
+        chunk = keys[start : start + 500]
+        found.update(session.exec(select(Notice.dedupe_key).where(Notice.dedupe_key.in_(chunk))))  # type: ignore[attr-defined]
     return found
 
 
-def _notice_row(notice: PlannedNotice, sweep: SweepRun,
-                message_id: int | None) -> dict[str, Any]:
-    return {"dedupe_key": notice.dedupe_key, "sweep_id": sweep.id, "message_id": message_id,
-            "plan_code": notice.item.plan_code, "task_code": notice.item.task_code,
-            "assignment_id": notice.item.assignment_id,
-            "occurrence_id": notice.item.occurrence_id, "unit_code": notice.item.unit_code,
-            "recipient_code": notice.recipient_code, "in_copy": notice.in_copy,
-            "level": notice.level, "rung": notice.rung, "due": notice.due,
-            "overdue_workdays": notice.overdue_workdays, "receipt_code": notice.receipt_code}
+def _notice_row(notice: PlannedNotice, sweep: SweepRun, message_id: int | None) -> dict[str, Any]:
+    return {
+        "dedupe_key": notice.dedupe_key,
+        "sweep_id": sweep.id,
+        "message_id": message_id,
+        "plan_code": notice.item.plan_code,
+        "task_code": notice.item.task_code,
+        "assignment_id": notice.item.assignment_id,
+        "occurrence_id": notice.item.occurrence_id,
+        "unit_code": notice.item.unit_code,
+        "recipient_code": notice.recipient_code,
+        "in_copy": notice.in_copy,
+        "level": notice.level,
+        "rung": notice.rung,
+        "due": notice.due,
+        "overdue_workdays": notice.overdue_workdays,
+        "receipt_code": notice.receipt_code,
+    }
 
 
-def _message(context: PlanContext, recipient: str, notices: Sequence[PlannedNotice],
-             sweep: SweepRun) -> OutboxMessage:
+def _message(
+    context: PlanContext, recipient: str, notices: Sequence[PlannedNotice], sweep: SweepRun
+) -> OutboxMessage:
     unit = context.units[recipient]
-    primary = sorted((n for n in notices if not n.in_copy),
-                     key=lambda n: (-SEVERITY[n.level], n.item.task_code, n.due))
+    primary = sorted(
+        (n for n in notices if not n.in_copy),
+        key=lambda n: (-SEVERITY[n.level], n.item.task_code, n.due),
+    )
     cc_units = sorted({n.recipient_code for n in notices if n.in_copy} - {recipient})
     office = context.office
     sender_name = office.full_name or office.name if office else context.plan.title
-    letter = Letter(recipient_name=unit.name, to=tuple(unit.emails),
-                    cc=tuple(e for code in cc_units for e in context.units[code].emails),
-                    sender_name=sender_name, as_of=sweep.as_of,
-                    items=tuple(n.content for n in primary), language=context.policy.language)
+    letter = Letter(
+        recipient_name=unit.name,
+        to=tuple(unit.emails),
+        cc=tuple(e for code in cc_units for e in context.units[code].emails),
+        sender_name=sender_name,
+        as_of=sweep.as_of,
+        items=tuple(n.content for n in primary),
+        language=context.policy.language,
+    )
     mail = render_letter(letter)
     sender = office.emails[0] if office and office.emails else "duban@localhost"
     digest = hashlib.sha256(f"{sweep.id}:{context.plan.code}:{recipient}".encode()).hexdigest()
     return OutboxMessage(
-        sweep_id=sweep.id, plan_code=context.plan.code, recipient_code=recipient,
-        sender=sender, sender_name=sender_name, to_addrs=list(letter.to),
-        cc_addrs=list(letter.cc), subject=mail.subject, text=mail.text, html=mail.html,
-        message_id_header=f"<duban.{sweep.id}.{digest[:16]}@{sender.rsplit('@', 1)[-1]}>")
+        sweep_id=sweep.id,
+        plan_code=context.plan.code,
+        recipient_code=recipient,
+        sender=sender,
+        sender_name=sender_name,
+        to_addrs=list(letter.to),
+        cc_addrs=list(letter.cc),
+        subject=mail.subject,
+        text=mail.text,
+        html=mail.html,
+        message_id_header=f"<duban.{sweep.id}.{digest[:16]}@{sender.rsplit('@', 1)[-1]}>",
+    )
 
 
-def close_resolved_escalations(session: Session, contexts: dict[str, PlanContext],
-                               as_of: dt.date) -> int:
+def close_resolved_escalations(
+    session: Session, contexts: dict[str, PlanContext], as_of: dt.date
+) -> int:
     """Close open escalations whose item was accepted, waived, cancelled or extended."""
     closed = 0
-    query = (select(Escalation, Assignment).join(Assignment)
-             .where(Escalation.closed_on.is_(None),  # type: ignore[union-attr]
-                    Escalation.plan_code.in_(list(contexts))))  # type: ignore[attr-defined]
+    query = (
+        select(Escalation, Assignment)
+        .join(Assignment)
+        .where(
+            Escalation.closed_on.is_(None),  # type: ignore[union-attr]
+            Escalation.plan_code.in_(list(contexts)),
+        )
+    )  # type: ignore[attr-defined]
     for escalation, assignment in session.exec(query):
-        occurrence = (session.get(Occurrence, escalation.occurrence_id)
-                      if escalation.occurrence_id else None)
+        occurrence = (
+            session.get(Occurrence, escalation.occurrence_id) if escalation.occurrence_id else None
+        )
         resolution = _resolution(escalation, assignment, occurrence)
         if resolution is not None:
             escalation.closed_on, escalation.resolution = as_of, resolution
@@ -447,8 +627,9 @@ def close_resolved_escalations(session: Session, contexts: dict[str, PlanContext
     return closed
 
 
-def _resolution(escalation: Escalation, assignment: Assignment,
-                occurrence: Occurrence | None) -> str | None:
+def _resolution(
+    escalation: Escalation, assignment: Assignment, occurrence: Occurrence | None
+) -> str | None:
     state = assignment.state
     if occurrence is not None and state not in ("waived", "cancelled"):
         state = occurrence.state
@@ -463,8 +644,9 @@ def _resolution(escalation: Escalation, assignment: Assignment,
     return None
 
 
-def open_escalations(session: Session, findings: Sequence[Finding],
-                     contexts: dict[str, PlanContext], as_of: dt.date) -> int:
+def open_escalations(
+    session: Session, findings: Sequence[Finding], contexts: dict[str, PlanContext], as_of: dt.date
+) -> int:
     """Open a 督办 escalation for each lead item at supervise or report, once per due date."""
     wanted = [f for f in findings if f.rung.level in ("supervise", "report")]
     if not wanted:
@@ -472,9 +654,12 @@ def open_escalations(session: Session, findings: Sequence[Finding],
     ids = sorted({f.item.assignment_id for f in wanted})
     have: dict[tuple[int, int | None, dt.date], Escalation] = {}
     for start in range(0, len(ids), 500):
-        for row in session.exec(select(Escalation).where(
+        for row in session.exec(
+            select(Escalation).where(
                 Escalation.closed_on.is_(None),  # type: ignore[union-attr]
-                Escalation.assignment_id.in_(ids[start:start + 500]))):  # type: ignore[attr-defined]
+                Escalation.assignment_id.in_(ids[start : start + 500]),
+            )
+        ):  # type: ignore[attr-defined]
             have[(row.assignment_id, row.occurrence_id, row.due)] = row
     opened = 0
     for finding in wanted:
@@ -484,11 +669,17 @@ def open_escalations(session: Session, findings: Sequence[Finding],
         if escalation is None:
             context = contexts[item.plan_code]
             escalation = Escalation(
-                plan_code=item.plan_code, task_code=item.task_code, unit_code=item.unit_code,
-                assignment_id=item.assignment_id, occurrence_id=item.occurrence_id,
-                due=item.due, original_due=item.original_due, opened_on=as_of,
+                plan_code=item.plan_code,
+                task_code=item.task_code,
+                unit_code=item.unit_code,
+                assignment_id=item.assignment_id,
+                occurrence_id=item.occurrence_id,
+                due=item.due,
+                original_due=item.original_due,
+                opened_on=as_of,
                 overdue_workdays=finding.rung.overdue_workdays,
-                blocks=list(context.blocks(item.task_code)))
+                blocks=list(context.blocks(item.task_code)),
+            )
             have[key] = escalation
             opened += 1
         escalation.overdue_workdays = finding.rung.overdue_workdays
@@ -497,8 +688,9 @@ def open_escalations(session: Session, findings: Sequence[Finding],
     return opened
 
 
-def read_open_work(url: str, *, plan: str | None = None, calendar_dir: Path | None = None
-                   ) -> tuple[dict[str, PlanContext], list[OpenItem]]:
+def read_open_work(
+    url: str, *, plan: str | None = None, calendar_dir: Path | None = None
+) -> tuple[dict[str, PlanContext], list[OpenItem]]:
     """Step 1: the plans' contexts and every open dated item."""
     with session_scope(url) as session:
         contexts = load_contexts(session, plan=plan, calendar_dir=calendar_dir)
@@ -507,15 +699,23 @@ def read_open_work(url: str, *, plan: str | None = None, calendar_dir: Path | No
         return contexts, load_open_work(session, plan=plan)
 
 
-def unacknowledged_receipts(url: str, contexts: dict[str, PlanContext],
-                            as_of: dt.date) -> list[Notice]:
+def unacknowledged_receipts(
+    url: str, contexts: dict[str, PlanContext], as_of: dt.date
+) -> list[Notice]:
     with session_scope(url) as session:
         return waiting_for_receipt(session, contexts, as_of)
 
 
-def record_sweep(url: str, *, as_of: dt.date, plan: str | None, findings: Sequence[Finding],
-                 planned: Sequence[PlannedNotice], contexts: dict[str, PlanContext],
-                 dry_run: bool = False) -> SweepOutcome:
+def record_sweep(
+    url: str,
+    *,
+    as_of: dt.date,
+    plan: str | None,
+    findings: Sequence[Finding],
+    planned: Sequence[PlannedNotice],
+    contexts: dict[str, PlanContext],
+    dry_run: bool = False,
+) -> SweepOutcome:
     """Step 4: write the outbox and the escalations in one transaction, or say what would be
     written. A concurrent sweep that wrote first makes this one retry and skip its notices."""
     for attempt in range(3):
@@ -529,10 +729,8 @@ def record_sweep(url: str, *, as_of: dt.date, plan: str | None, findings: Sequen
                 session.add(sweep)
                 session.flush()
                 outcome = write_outbox(session, planned, contexts, sweep)
-                outcome.escalations_opened = open_escalations(session, findings, contexts,
-                                                              as_of)
-                outcome.escalations_closed = close_resolved_escalations(session, contexts,
-                                                                        as_of)
+                outcome.escalations_opened = open_escalations(session, findings, contexts, as_of)
+                outcome.escalations_closed = close_resolved_escalations(session, contexts, as_of)
                 sweep.notices, sweep.messages = len(outcome.written), outcome.messages
                 sweep.escalations_opened = outcome.escalations_opened
                 sweep.escalations_closed = outcome.escalations_closed
@@ -544,23 +742,39 @@ def record_sweep(url: str, *, as_of: dt.date, plan: str | None, findings: Sequen
     raise AssertionError("unreachable")
 
 
-def sweep_once(url: str, *, as_of: dt.date, plan: str | None = None, dry_run: bool = False,
-               calendar_dir: Path | None = None) -> SweepOutcome:
+def sweep_once(
+    url: str,
+    *,
+    as_of: dt.date,
+    plan: str | None = None,
+    dry_run: bool = False,
+    calendar_dir: Path | None = None,
+) -> SweepOutcome:
     """The whole sweep without delivery, step by step, as the flow runs it."""
     contexts, items = read_open_work(url, plan=plan, calendar_dir=calendar_dir)
     findings = evaluate(items, contexts, as_of)
     waiting = unacknowledged_receipts(url, contexts, as_of)
     planned = plan_notices(findings, contexts, as_of, waiting)
-    return record_sweep(url, as_of=as_of, plan=plan, findings=findings, planned=planned,
-                        contexts=contexts, dry_run=dry_run)
+    return record_sweep(
+        url,
+        as_of=as_of,
+        plan=plan,
+        findings=findings,
+        planned=planned,
+        contexts=contexts,
+        dry_run=dry_run,
+    )
 
 
-def sweep_summary(as_of: dt.date, outcome: SweepOutcome | None,
-               report: DeliveryReport | None) -> dict[str, Any]:
+def sweep_summary(
+    as_of: dt.date, outcome: SweepOutcome | None, report: DeliveryReport | None
+) -> dict[str, Any]:
     """The result every sweep reports: `duban sweep --json` and the flow return this."""
-    return {"as_of": as_of.isoformat(),
-            "notices": [n.as_json() for n in outcome.written] if outcome else [],
-            "escalations_opened": outcome.escalations_opened if outcome else 0,
-            "escalations_closed": outcome.escalations_closed if outcome else 0,
-            "delivered": len(report.delivered) if report else 0,
-            "failed": len(report.failed) if report else 0}
+    return {
+        "as_of": as_of.isoformat(),
+        "notices": [n.as_json() for n in outcome.written] if outcome else [],
+        "escalations_opened": outcome.escalations_opened if outcome else 0,
+        "escalations_closed": outcome.escalations_closed if outcome else 0,
+        "delivered": len(report.delivered) if report else 0,
+        "failed": len(report.failed) if report else 0,
+    }

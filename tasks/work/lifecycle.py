@@ -35,11 +35,11 @@ from schemas.tables import (
     Unit,
     utcnow,
 )
-from tasks import audit
-from tasks.actors import Actor, Forbidden, check_allowed
-from tasks.queries import NotFound, find_plan, find_task
-from tasks.states import OCCURRENCE_MOVES, OPEN, next_state
-from tasks.status import plan_calendar
+from tasks.plans.queries import NotFound, find_plan, find_task
+from tasks.work import audit
+from tasks.work.actors import Actor, Forbidden, check_allowed
+from tasks.work.states import OCCURRENCE_MOVES, OPEN, next_state
+from tasks.work.status import plan_calendar
 
 
 class ConflictError(RuntimeError):
@@ -60,12 +60,13 @@ class Work:
     assignment: Assignment
 
     def subject(self, entity: str = "assignment", entity_id: int | None = None) -> audit.Subject:
-        return audit.Subject(entity, entity_id or self.assignment.id, self.plan.code,
-                             self.task.code, self.unit.code)
+        return audit.Subject(
+            entity, entity_id or self.assignment.id, self.plan.code, self.task.code, self.unit.code
+        )
 
 
 def resolve_actor(session: Session, plan_code: str, text: str) -> Actor:
-    """"office", "leadership", "system", or a unit of the plan by code, name or alias.
+    """ "office", "leadership", "system", or a unit of the plan by code, name or alias.
 
     A unit that holds the plan's office seat acts as the office, one holding the leadership
     seat as leadership.
@@ -74,8 +75,14 @@ def resolve_actor(session: Session, plan_code: str, text: str) -> Actor:
         return Actor(text, label=text)  # type: ignore[arg-type]
     plan = find_plan(session, plan_code)
     unit = find_unit(session, plan, text)
-    seats = {s.role for s in session.exec(select(JointMeetingSeat).where(
-        JointMeetingSeat.plan_id == plan.id, JointMeetingSeat.unit_id == unit.id))}
+    seats = {
+        s.role
+        for s in session.exec(
+            select(JointMeetingSeat).where(
+                JointMeetingSeat.plan_id == plan.id, JointMeetingSeat.unit_id == unit.id
+            )
+        )
+    }
     label = f"{unit.name}({unit.code})"
     if "office" in seats:
         return Actor("office", unit.code, label)
@@ -92,13 +99,21 @@ def find_unit(session: Session, plan: Plan, ref: str) -> Unit:
     raise NotFound(f'no unit "{ref}" in plan {plan.code}')
 
 
-def find_work(session: Session, plan_code: str, task_code: str, unit_ref: str | None,
-              actor: Actor | None = None) -> Work:
+def find_work(
+    session: Session,
+    plan_code: str,
+    task_code: str,
+    unit_ref: str | None,
+    actor: Actor | None = None,
+) -> Work:
     """The active assignment of a unit on a task; the acting unit's own when none is named."""
     plan = find_plan(session, plan_code)
     task = find_task(session, plan, task_code)
-    rows = session.exec(select(Assignment, Unit).join(Unit, Assignment.unit_id == Unit.id)
-                        .where(Assignment.task_id == task.id, Assignment.active)).all()
+    rows = session.exec(
+        select(Assignment, Unit)
+        .join(Unit, Assignment.unit_id == Unit.id)
+        .where(Assignment.task_id == task.id, Assignment.active)
+    ).all()
     if unit_ref is None and actor is not None and actor.kind == "unit":
         unit_ref = actor.unit
     if unit_ref is None:
@@ -113,10 +128,19 @@ def find_work(session: Session, plan_code: str, task_code: str, unit_ref: str | 
     raise NotFound(f"{unit.name} has no assignment on task {task_code} of plan {plan_code}")
 
 
-def report_progress(session: Session, *, actor: Actor, plan: str, task: str, note: str,
-                    at: dt.datetime, unit: str | None = None, task_wide: bool = False,
-                    evidence: Sequence[Path] = (), evidence_dir: Path | None = None
-                    ) -> ProgressReport:
+def report_progress(
+    session: Session,
+    *,
+    actor: Actor,
+    plan: str,
+    task: str,
+    note: str,
+    at: dt.datetime,
+    unit: str | None = None,
+    task_wide: bool = False,
+    evidence: Sequence[Path] = (),
+    evidence_dir: Path | None = None,
+) -> ProgressReport:
     """进展反馈; the first report moves the assignment from not started to in progress."""
     work = find_work(session, plan, task, unit, actor)
     check_allowed(actor, "progress", unit=work.unit.code)
@@ -124,19 +148,33 @@ def report_progress(session: Session, *, actor: Actor, plan: str, task: str, not
         raise Forbidden(f"only the lead unit may report on task {task} as a whole")
     with _changing(session, work, actor, "progress", at):
         _move(work.assignment, "progress", at)
-        report = ProgressReport(assignment_id=work.assignment.id, task_wide=task_wide,
-                                note=_required(note, "note"), reported_by=str(actor),
-                                reported_at=at)
+        report = ProgressReport(
+            assignment_id=work.assignment.id,
+            task_wide=task_wide,
+            note=_required(note, "note"),
+            reported_by=str(actor),
+            reported_at=at,
+        )
         session.add(report)
         session.flush()
         _attach(session, evidence, evidence_dir, progress_id=report.id)
     return report
 
 
-def submit(session: Session, *, actor: Actor, plan: str, task: str, note: str,
-           at: dt.datetime, unit: str | None = None, occurrence: dt.date | None = None,
-           evidence: Sequence[Path] = (), evidence_dir: Path | None = None,
-           expected_version: int | None = None) -> Submission:
+def submit(
+    session: Session,
+    *,
+    actor: Actor,
+    plan: str,
+    task: str,
+    note: str,
+    at: dt.datetime,
+    unit: str | None = None,
+    occurrence: dt.date | None = None,
+    evidence: Sequence[Path] = (),
+    evidence_dir: Path | None = None,
+    expected_version: int | None = None,
+) -> Submission:
     """The unit says it is done: with the assignment, or with one dated occurrence of it."""
     work = find_work(session, plan, task, unit, actor)
     check_allowed(actor, "submit", unit=work.unit.code)
@@ -144,73 +182,135 @@ def submit(session: Session, *, actor: Actor, plan: str, task: str, note: str,
     dated = _occurrence(session, work, occurrence, want=("not_started", "returned"))
     with _changing(session, work, actor, "submit", at, dated):
         if dated is not None:
-            dated.state = next_state(dated.state, "submit", moves=OCCURRENCE_MOVES,
-                                     what="report occurrence")
+            dated.state = next_state(
+                dated.state, "submit", moves=OCCURRENCE_MOVES, what="report occurrence"
+            )
             if work.assignment.state in ("not_started", "returned"):
                 _move(work.assignment, "progress", at)
         else:
             _move(work.assignment, "submit", at)
-        submission = Submission(assignment_id=work.assignment.id,
-                                occurrence_id=dated.id if dated else None,
-                                note=_required(note, "note"), submitted_by=str(actor),
-                                submitted_at=at)
+        submission = Submission(
+            assignment_id=work.assignment.id,
+            occurrence_id=dated.id if dated else None,
+            note=_required(note, "note"),
+            submitted_by=str(actor),
+            submitted_at=at,
+        )
         session.add(submission)
         session.flush()
         _attach(session, evidence, evidence_dir, submission_id=submission.id)
     return submission
 
 
-def accept(session: Session, *, actor: Actor, plan: str, task: str, unit: str | None,
-           at: dt.datetime, occurrence: dt.date | None = None,
-           expected_version: int | None = None) -> Submission:
+def accept(
+    session: Session,
+    *,
+    actor: Actor,
+    plan: str,
+    task: str,
+    unit: str | None,
+    at: dt.datetime,
+    occurrence: dt.date | None = None,
+    expected_version: int | None = None,
+) -> Submission:
     """办结: the office accepts what was submitted."""
-    return _decide(session, actor, plan, task, unit, at, occurrence, expected_version,
-                   "accept", None)
+    return _decide(
+        session, actor, plan, task, unit, at, occurrence, expected_version, "accept", None
+    )
 
 
-def return_submission(session: Session, *, actor: Actor, plan: str, task: str,
-                      unit: str | None, reason: str, at: dt.datetime,
-                      occurrence: dt.date | None = None,
-                      expected_version: int | None = None) -> Submission:
+def return_submission(
+    session: Session,
+    *,
+    actor: Actor,
+    plan: str,
+    task: str,
+    unit: str | None,
+    reason: str,
+    at: dt.datetime,
+    occurrence: dt.date | None = None,
+    expected_version: int | None = None,
+) -> Submission:
     """退回: the office sends a submission back with its reason; the unit works on."""
-    return _decide(session, actor, plan, task, unit, at, occurrence, expected_version,
-                   "return", _required(reason, "reason"))
+    return _decide(
+        session,
+        actor,
+        plan,
+        task,
+        unit,
+        at,
+        occurrence,
+        expected_version,
+        "return",
+        _required(reason, "reason"),
+    )
 
 
-def request_extension(session: Session, *, actor: Actor, plan: str, task: str,
-                      new_due: dt.date, reason: str, at: dt.datetime,
-                      unit: str | None = None) -> ExtensionRequest:
+def request_extension(
+    session: Session,
+    *,
+    actor: Actor,
+    plan: str,
+    task: str,
+    new_due: dt.date,
+    reason: str,
+    at: dt.datetime,
+    unit: str | None = None,
+) -> ExtensionRequest:
     work = find_work(session, plan, task, unit, actor)
     check_allowed(actor, "request_extension", unit=work.unit.code)
     assignment = work.assignment
     if assignment.state not in ("not_started", "in_progress", "returned", "submitted"):
-        raise InvalidRequest(f"task {task} is {assignment.state} for {work.unit.name}: "
-                             "nothing to extend")
+        raise InvalidRequest(
+            f"task {task} is {assignment.state} for {work.unit.name}: nothing to extend"
+        )
     try:
         plan_calendar(work.plan).is_workday(new_due)
     except CalendarError as exc:
         raise InvalidRequest(str(exc)) from None
     if assignment.due is not None and new_due <= assignment.due:
-        raise InvalidRequest(f"the new due date {new_due} must be later than the current "
-                             f"{assignment.due}")
-    pending = session.exec(select(ExtensionRequest).where(
-        ExtensionRequest.assignment_id == assignment.id,
-        ExtensionRequest.state == "requested")).first()
+        raise InvalidRequest(
+            f"the new due date {new_due} must be later than the current {assignment.due}"
+        )
+    pending = session.exec(
+        select(ExtensionRequest).where(
+            ExtensionRequest.assignment_id == assignment.id, ExtensionRequest.state == "requested"
+        )
+    ).first()
     if pending is not None:
         raise InvalidRequest(f"extension request {pending.id} is still waiting for a decision")
-    request = ExtensionRequest(assignment_id=assignment.id, current_due=assignment.due,
-                               requested_due=new_due, reason=_required(reason, "reason"),
-                               requested_by=str(actor), requested_at=at)
+    request = ExtensionRequest(
+        assignment_id=assignment.id,
+        current_due=assignment.due,
+        requested_due=new_due,
+        reason=_required(reason, "reason"),
+        requested_by=str(actor),
+        requested_at=at,
+    )
     session.add(request)
     session.flush()
-    audit.record(session, actor=str(actor), action="request_extension", at=at,
-                 subject=work.subject("extension", request.id), before=None,
-                 after={"requested_due": new_due.isoformat(), "reason": reason})
+    audit.record(
+        session,
+        actor=str(actor),
+        action="request_extension",
+        at=at,
+        subject=work.subject("extension", request.id),
+        before=None,
+        after={"requested_due": new_due.isoformat(), "reason": reason},
+    )
     return request
 
 
-def decide_extension(session: Session, *, actor: Actor, plan: str, request_id: int,
-                     approve: bool, reason: str, at: dt.datetime) -> ExtensionRequest:
+def decide_extension(
+    session: Session,
+    *,
+    actor: Actor,
+    plan: str,
+    request_id: int,
+    approve: bool,
+    reason: str,
+    at: dt.datetime,
+) -> ExtensionRequest:
     """Approve (the due date moves; the original is kept) or deny (with a reason)."""
     request = session.get(ExtensionRequest, request_id)
     assignment = session.get(Assignment, request.assignment_id) if request else None
@@ -221,12 +321,13 @@ def decide_extension(session: Session, *, actor: Actor, plan: str, request_id: i
     if request.state != "requested":
         raise InvalidRequest(f"extension request {request_id} was already {request.state}")
     if approve and work.assignment.state not in OPEN:
-        raise InvalidRequest(f"task {work.task.code} is already {work.assignment.state} for "
-                             f"{work.unit.name}: deny the request instead")
+        raise InvalidRequest(
+            f"task {work.task.code} is already {work.assignment.state} for "
+            f"{work.unit.name}: deny the request instead"
+        )
     if not approve:
         _required(reason, "reason")
-    with _changing(session, work, actor, "approve_extension" if approve else "deny_extension",
-                   at):
+    with _changing(session, work, actor, "approve_extension" if approve else "deny_extension", at):
         request.state = "approved" if approve else "denied"
         request.decided_by, request.decided_at = str(actor), at
         request.decision_reason = reason or None
@@ -237,13 +338,25 @@ def decide_extension(session: Session, *, actor: Actor, plan: str, request_id: i
     return request
 
 
-def close(session: Session, *, actor: Actor, plan: str, task: str, unit: str | None,
-          how: str, reason: str, at: dt.datetime) -> list[Assignment]:
+def close(
+    session: Session,
+    *,
+    actor: Actor,
+    plan: str,
+    task: str,
+    unit: str | None,
+    how: str,
+    reason: str,
+    at: dt.datetime,
+) -> list[Assignment]:
     """Waive or cancel one unit's assignment, or every open assignment of the task."""
     if how not in ("waive", "cancel"):
         raise InvalidRequest(f"close how: waive or cancel, not {how}")
-    targets = ([find_work(session, plan, task, unit)] if unit is not None
-               else _open_work(session, plan, task))
+    targets = (
+        [find_work(session, plan, task, unit)]
+        if unit is not None
+        else _open_work(session, plan, task)
+    )
     check_allowed(actor, how, unit=None)
     _required(reason, "reason")
     for work in targets:
@@ -253,43 +366,74 @@ def close(session: Session, *, actor: Actor, plan: str, task: str, unit: str | N
     return [w.assignment for w in targets]
 
 
-def reassign(session: Session, *, actor: Actor, plan: str, task: str, from_unit: str,
-             to_unit: str, reason: str, at: dt.datetime) -> Assignment:
+def reassign(
+    session: Session,
+    *,
+    actor: Actor,
+    plan: str,
+    task: str,
+    from_unit: str,
+    to_unit: str,
+    reason: str,
+    at: dt.datetime,
+) -> Assignment:
     """Give a unit's assignment to another unit: the old one is cancelled, history kept."""
     check_allowed(actor, "reassign", unit=None)
     work = find_work(session, plan, task, from_unit)
     receiver = find_unit(session, work.plan, to_unit)
     _required(reason, "reason")
-    held = session.exec(select(Assignment).where(Assignment.task_id == work.task.id,
-                                                 Assignment.unit_id == receiver.id,
-                                                 Assignment.role == work.assignment.role)).first()
+    held = session.exec(
+        select(Assignment).where(
+            Assignment.task_id == work.task.id,
+            Assignment.unit_id == receiver.id,
+            Assignment.role == work.assignment.role,
+        )
+    ).first()
     if held is not None and held.active and held.state in OPEN:
-        raise InvalidRequest(f"{receiver.name} already holds a {work.assignment.role} "
-                             f"assignment on task {task}")
+        raise InvalidRequest(
+            f"{receiver.name} already holds a {work.assignment.role} assignment on task {task}"
+        )
     with _changing(session, work, actor, "cancel", at):
         _move(work.assignment, "cancel", at)
         work.assignment.closed_reason = f"re-assigned to {receiver.name}: {reason}"
     old = work.assignment
-    new = held or Assignment(plan_id=old.plan_id, task_id=old.task_id, unit_id=receiver.id,
-                             role=old.role)
+    new = held or Assignment(
+        plan_id=old.plan_id, task_id=old.task_id, unit_id=receiver.id, role=old.role
+    )
     new.state, new.active, new.closed_reason = "not_started", True, None  # handed back: reopened
     new.original_due, new.due = old.original_due, old.due
     session.add(new)
     session.flush()
     have = set(session.exec(select(Occurrence.due).where(Occurrence.assignment_id == new.id)))
-    for dated in session.exec(select(Occurrence).where(Occurrence.assignment_id == old.id,
-                                                      Occurrence.active)).all():
+    for dated in session.exec(
+        select(Occurrence).where(Occurrence.assignment_id == old.id, Occurrence.active)
+    ).all():
         if dated.due not in have:  # the receiver owes the same dated reports
             session.add(Occurrence(assignment_id=new.id, due=dated.due, state=dated.state))
-    audit.record(session, actor=str(actor), action="reassign", at=at,
-                 subject=Work(work.plan, work.task, receiver, new).subject(),
-                 before={"unit": work.unit.code}, after=_snapshot(new))
+    audit.record(
+        session,
+        actor=str(actor),
+        action="reassign",
+        at=at,
+        subject=Work(work.plan, work.task, receiver, new).subject(),
+        before={"unit": work.unit.code},
+        after=_snapshot(new),
+    )
     return new
 
 
-def _decide(session: Session, actor: Actor, plan: str, task: str, unit: str | None,
-            at: dt.datetime, occurrence: dt.date | None, expected_version: int | None,
-            move: str, reason: str | None) -> Submission:
+def _decide(
+    session: Session,
+    actor: Actor,
+    plan: str,
+    task: str,
+    unit: str | None,
+    at: dt.datetime,
+    occurrence: dt.date | None,
+    expected_version: int | None,
+    move: str,
+    reason: str | None,
+) -> Submission:
     work = find_work(session, plan, task, unit)
     check_allowed(actor, move, unit=work.unit.code)
     _expect(work.assignment, expected_version)
@@ -297,16 +441,21 @@ def _decide(session: Session, actor: Actor, plan: str, task: str, unit: str | No
     if dated is None:
         next_state(work.assignment.state, move)  # refuse a wrong move before anything else
     submission = session.exec(
-        select(Submission).where(Submission.assignment_id == work.assignment.id,
-                                 Submission.occurrence_id == (dated.id if dated else None),
-                                 Submission.decision.is_(None))  # type: ignore[union-attr]
-        .order_by(Submission.id.desc())).first()  # type: ignore[union-attr]
+        select(Submission)
+        .where(
+            Submission.assignment_id == work.assignment.id,
+            Submission.occurrence_id == (dated.id if dated else None),
+            Submission.decision.is_(None),
+        )  # type: ignore[union-attr]
+        .order_by(Submission.id.desc())
+    ).first()  # type: ignore[union-attr]
     if submission is None:
         raise InvalidRequest(f"nothing submitted by {work.unit.name} on task {task}")
     with _changing(session, work, actor, move, at, dated):
         if dated is not None:
-            dated.state = next_state(dated.state, move, moves=OCCURRENCE_MOVES,
-                                     what="report occurrence")
+            dated.state = next_state(
+                dated.state, move, moves=OCCURRENCE_MOVES, what="report occurrence"
+            )
             _settle_recurring(session, work, at)
         else:
             _move(work.assignment, move, at)
@@ -322,20 +471,26 @@ def _settle_recurring(session: Session, work: Work, at: dt.datetime) -> None:
     items (no final due date) stay open until the office closes them."""
     if work.task.deadline_kind == "ongoing":
         return
-    states = session.exec(select(Occurrence.state).where(
-        Occurrence.assignment_id == work.assignment.id, Occurrence.active)).all()
+    states = session.exec(
+        select(Occurrence.state).where(
+            Occurrence.assignment_id == work.assignment.id, Occurrence.active
+        )
+    ).all()
     if states and all(s == "accepted" for s in states):
         if work.assignment.state != "submitted":
             _move(work.assignment, "submit", at)
         _move(work.assignment, "accept", at)
 
 
-def _occurrence(session: Session, work: Work, day: dt.date | None,
-                want: Sequence[str]) -> Occurrence | None:
+def _occurrence(
+    session: Session, work: Work, day: dt.date | None, want: Sequence[str]
+) -> Occurrence | None:
     """The dated occurrence meant: the one given, or the earliest in a wanted state."""
-    rows = session.exec(select(Occurrence).where(Occurrence.assignment_id == work.assignment.id,
-                                                 Occurrence.active)
-                        .order_by(Occurrence.due)).all()
+    rows = session.exec(
+        select(Occurrence)
+        .where(Occurrence.assignment_id == work.assignment.id, Occurrence.active)
+        .order_by(Occurrence.due)
+    ).all()
     if not rows:
         if day is not None:
             raise InvalidRequest(f"task {work.task.code} has no dated occurrences")
@@ -349,16 +504,30 @@ def _occurrence(session: Session, work: Work, day: dt.date | None,
     for row in rows:
         if row.state in want:
             return row
-    raise InvalidRequest(f"no occurrence of task {work.task.code} for {work.unit.name} is "
-                         f"{' or '.join(want)}")
+    raise InvalidRequest(
+        f"no occurrence of task {work.task.code} for {work.unit.name} is {' or '.join(want)}"
+    )
 
 
 def _open_work(session: Session, plan: str, task: str) -> list[Work]:
     row = find_task(session, find_plan(session, plan), task)
-    return [_work_of(session, a) for a in session.exec(
-        select(Assignment).where(Assignment.task_id == row.id, Assignment.active,
-                                 Assignment.state.in_(("not_started", "in_progress",  # type: ignore[attr-defined]
-                                                       "submitted", "returned"))))]
+    return [
+        _work_of(session, a)
+        for a in session.exec(
+            select(Assignment).where(
+                Assignment.task_id == row.id,
+                Assignment.active,
+                Assignment.state.in_(
+                    (
+                        "not_started",
+                        "in_progress",  # type: ignore[attr-defined]
+                        "submitted",
+                        "returned",
+                    )
+                ),
+            )
+        )
+    ]
 
 
 def _work_of(session: Session, assignment: Assignment) -> Work:
@@ -376,8 +545,10 @@ def _move(assignment: Assignment, move: str, at: dt.datetime) -> None:
 
 def _expect(assignment: Assignment, expected_version: int | None) -> None:
     if expected_version is not None and assignment.version != expected_version:
-        raise ConflictError(f"the assignment changed since you read it (version "
-                            f"{expected_version}, now {assignment.version}): reload and retry")
+        raise ConflictError(
+            f"the assignment changed since you read it (version "
+            f"{expected_version}, now {assignment.version}): reload and retry"
+        )
 
 
 def _required(text: str | None, name: str) -> str:
@@ -388,8 +559,11 @@ def _required(text: str | None, name: str) -> str:
 
 def _snapshot(assignment: Assignment, occurrence: Occurrence | None = None) -> dict[str, Any]:
     found: dict[str, Any] = {
-        "state": assignment.state, "due": _iso(assignment.due),
-        "original_due": _iso(assignment.original_due), "role": assignment.role}
+        "state": assignment.state,
+        "due": _iso(assignment.due),
+        "original_due": _iso(assignment.original_due),
+        "role": assignment.role,
+    }
     if assignment.closed_reason:
         found["closed_reason"] = assignment.closed_reason
     if occurrence is not None:
@@ -402,8 +576,14 @@ def _iso(day: dt.date | None) -> str | None:
 
 
 @contextmanager
-def _changing(session: Session, work: Work, actor: Actor, action: str, at: dt.datetime,
-              occurrence: Occurrence | None = None) -> Iterator[None]:
+def _changing(
+    session: Session,
+    work: Work,
+    actor: Actor,
+    action: str,
+    at: dt.datetime,
+    occurrence: Occurrence | None = None,
+) -> Iterator[None]:
     """Apply a change, write it, and record it; a concurrent writer's win becomes a conflict."""
     before = _snapshot(work.assignment, occurrence)
     what = f"task {work.task.code} of {work.unit.name}"  # read now: a failed flush expires rows
@@ -414,18 +594,27 @@ def _changing(session: Session, work: Work, actor: Actor, action: str, at: dt.da
             session.add(occurrence)
         session.flush()
     except StaleDataError:
-        raise ConflictError(f"{what} was changed by someone else at the same time: reload "
-                            "and retry") from None
+        raise ConflictError(
+            f"{what} was changed by someone else at the same time: reload and retry"
+        ) from None
     except OperationalError as exc:
         if "locked" not in str(exc):
             raise
         raise ConflictError(f"{what} is being changed by someone else: retry") from None
-    audit.record(session, actor=str(actor), action=action, subject=work.subject(), at=at,
-                 before=before, after=_snapshot(work.assignment, occurrence))
+    audit.record(
+        session,
+        actor=str(actor),
+        action=action,
+        subject=work.subject(),
+        at=at,
+        before=before,
+        after=_snapshot(work.assignment, occurrence),
+    )
 
 
-def _attach(session: Session, files: Sequence[Path], folder: Path | None, **owner: int | None
-            ) -> None:
+def _attach(
+    session: Session, files: Sequence[Path], folder: Path | None, **owner: int | None
+) -> None:
     """Copy evidence into the managed folder under its SHA-256; keep name, size and hash."""
     if files and folder is None:
         raise InvalidRequest("evidence needs an evidence folder (settings: home)")

@@ -1,6 +1,6 @@
 """What a review is: the figures leadership and the office read, as plain frozen data.
 
-tasks.review computes it from the database as of a day; tasks.render_* turn it into a
+tasks.review.compute computes it from the database as of a day; tasks.render_* turn it into a
 terminal table, Markdown, a self-contained HTML page, an XLSX workbook or a digest mail.
 """
 
@@ -137,6 +137,7 @@ class Review:
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON types, percentages included, for `--format json` and artifacts."""
+
         def plain(value: Any) -> Any:
             if isinstance(value, dt.date):
                 return value.isoformat()
@@ -147,9 +148,11 @@ class Review:
             return value
 
         data = plain(asdict(self))
-        data["counts"].update(completion_pct=self.counts.completion_pct,
-                              on_time_pct=self.counts.on_time_pct)
+        data["counts"].update(
+            completion_pct=self.counts.completion_pct, on_time_pct=self.counts.on_time_pct
+        )
         for phase, review in zip(data["phases"], self.phases, strict=True):
-            phase["counts"].update(completion_pct=review.counts.completion_pct,
-                                   on_time_pct=review.counts.on_time_pct)
+            phase["counts"].update(
+                completion_pct=review.counts.completion_pct, on_time_pct=review.counts.on_time_pct
+            )
         return data

@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 from calendars.workdays import WorkCalendar, load_calendar
 from schemas.plan_file import CalendarChoice, PlanFile
 from schemas.tables import Assignment, Plan, Task
-from tasks.graph import task_predecessors
-from tasks.states import CLOSED, OPEN
+from tasks.plans.graph import task_predecessors
+from tasks.work.states import CLOSED, OPEN
 
 
 @dataclass(frozen=True)
@@ -30,16 +30,21 @@ class Derived:
 
 def calendar_of(choice: CalendarChoice, data_dir: Path | None = None) -> WorkCalendar:
     """The working calendar a plan chose, from the bundled data or an office's own folder."""
-    return load_calendar(choice.region, overlays=tuple(choice.overlays),
-                         weekend_fallback=choice.weekend_fallback, data_dir=data_dir)
+    return load_calendar(
+        choice.region,
+        overlays=tuple(choice.overlays),
+        weekend_fallback=choice.weekend_fallback,
+        data_dir=data_dir,
+    )
 
 
 def plan_calendar(plan: Plan, data_dir: Path | None = None) -> WorkCalendar:
     return calendar_of(PlanFile.model_validate(plan.spec).plan.calendar, data_dir)
 
 
-def overdue_workdays(due: dt.date | None, state: str, as_of: dt.date,
-                     calendar: WorkCalendar) -> int:
+def overdue_workdays(
+    due: dt.date | None, state: str, as_of: dt.date, calendar: WorkCalendar
+) -> int:
     """Working days past due for open work; 0 when not late, closed, or submitted in time."""
     if due is None or state not in OPEN or state == "submitted" or as_of <= due:
         return 0
@@ -49,8 +54,11 @@ def overdue_workdays(due: dt.date | None, state: str, as_of: dt.date,
 def finished_tasks(session: Session, plan_id: int | None) -> set[str]:
     """Tasks whose every active assignment is accepted, waived or cancelled."""
     states: dict[str, list[str]] = defaultdict(list)
-    query = (select(Task.code, Assignment.state).join(Assignment)
-             .where(Task.plan_id == plan_id, Task.active, Assignment.active))
+    query = (
+        select(Task.code, Assignment.state)
+        .join(Assignment)
+        .where(Task.plan_id == plan_id, Task.active, Assignment.active)
+    )
     for code, state in session.exec(query):
         states[code].append(state)
     return {code for code, found in states.items() if all(s in CLOSED for s in found)}
@@ -63,19 +71,26 @@ def blocked_by(graph: nx.DiGraph, task: str, finished: set[str]) -> tuple[str, .
     return tuple(t for t in task_predecessors(graph, task) if t not in finished)
 
 
-def with_derived(session: Session, rows: list[dict], as_of: dt.date,  # type: ignore[type-arg]
-                 calendar_dir: Path | None = None) -> list[dict]:  # type: ignore[type-arg]
-    """Add `overdue_workdays` and `blocked_by` to rows from tasks.queries.unit_tasks."""
-    from tasks.plan_graph import plan_graph
-    from tasks.queries import find_plan
+def with_derived(
+    session: Session,
+    rows: list[dict],
+    as_of: dt.date,  # type: ignore[type-arg]
+    calendar_dir: Path | None = None,
+) -> list[dict]:  # type: ignore[type-arg]
+    """Add `overdue_workdays` and `blocked_by` to rows from tasks.plans.queries.unit_tasks."""
+    from tasks.plans.plan_graph import plan_graph
+    from tasks.plans.queries import find_plan
 
     plans: dict[str, tuple[WorkCalendar, nx.DiGraph, set[str]]] = {}
     for row in rows:
         if row["plan"] not in plans:
             plan = find_plan(session, row["plan"])
             graph, _ = plan_graph(session, plan.code)
-            plans[row["plan"]] = (plan_calendar(plan, calendar_dir), graph,
-                                  finished_tasks(session, plan.id))
+            plans[row["plan"]] = (
+                plan_calendar(plan, calendar_dir),
+                graph,
+                finished_tasks(session, plan.id),
+            )
         calendar, graph, finished = plans[row["plan"]]
         due = dt.date.fromisoformat(row["due"]) if row["due"] else None
         row["overdue_workdays"] = overdue_workdays(due, row["state"], as_of, calendar)

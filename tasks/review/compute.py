@@ -31,10 +31,10 @@ from schemas.tables import (
     Task,
     Unit,
 )
-from tasks.graph import PHASE_RANK, critical_path, downstream_of, task_predecessors
-from tasks.plan_graph import plan_graph
-from tasks.queries import NotFound, find_plan
-from tasks.review_model import (
+from tasks.plans.graph import PHASE_RANK, critical_path, downstream_of, task_predecessors
+from tasks.plans.plan_graph import plan_graph
+from tasks.plans.queries import NotFound, find_plan
+from tasks.review.model import (
     Cause,
     Counts,
     ItemReview,
@@ -44,7 +44,7 @@ from tasks.review_model import (
     TaskReview,
     UnitScore,
 )
-from tasks.status import plan_calendar
+from tasks.work.status import plan_calendar
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 CLOSED = ("accepted", "waived", "cancelled")
@@ -52,23 +52,37 @@ OPEN = ("not_started", "in_progress", "returned")
 SEVERITY: dict[Light, int] = {"green": 0, "yellow": 1, "red": 2}
 RULE = {
     "zh": "排名规则：按本单位自身原因造成的延误项数（含当前逾期）从少到多排列；项数相同的，"
-          "按平均逾期工作日从少到多；再按按时办结项数从多到少。因上游任务延误导致的逾期、"
-          "经批准延期的事项不计入本单位延误。",
+    "按平均逾期工作日从少到多；再按按时办结项数从多到少。因上游任务延误导致的逾期、"
+    "经批准延期的事项不计入本单位延误。",
     "en": "Ranking rule: fewest own delays first (including items overdue now), then fewest "
-          "average working days late, then most items accepted on time. Delays caused by late "
-          "upstream tasks and approved extensions do not count against a unit.",
+    "average working days late, then most items accepted on time. Delays caused by late "
+    "upstream tasks and approved extensions do not count against a unit.",
 }
 
 
 MISSING = {
-    "zh": {"item": "{task} {unit}：{state}", "due": "，完成时限{due}",
-           "phase": "{name}尚有{count}项未办结",
-           "states": {"not_started": "未启动", "in_progress": "推进中", "returned": "已退回",
-                      "submitted": "已报送待审核"}},
-    "en": {"item": "{task} {unit}: {state}", "due": ", due {due}",
-           "phase": "{name} has {count} item(s) not finished",
-           "states": {"not_started": "not started", "in_progress": "in progress",
-                      "returned": "returned", "submitted": "awaiting acceptance"}},
+    "zh": {
+        "item": "{task} {unit}：{state}",
+        "due": "，完成时限{due}",
+        "phase": "{name}尚有{count}项未办结",
+        "states": {
+            "not_started": "未启动",
+            "in_progress": "推进中",
+            "returned": "已退回",
+            "submitted": "已报送待审核",
+        },
+    },
+    "en": {
+        "item": "{task} {unit}: {state}",
+        "due": ", due {due}",
+        "phase": "{name} has {count} item(s) not finished",
+        "states": {
+            "not_started": "not started",
+            "in_progress": "in progress",
+            "returned": "returned",
+            "submitted": "awaiting acceptance",
+        },
+    },
 }
 
 
@@ -87,47 +101,68 @@ class _Item:
     escalated: bool
 
 
-def review_plan(session: Session, plan_code: str, as_of: dt.date, *,
-                phase: str | None = None, calendar_dir: Path | None = None) -> Review:
+def review_plan(
+    session: Session,
+    plan_code: str,
+    as_of: dt.date,
+    *,
+    phase: str | None = None,
+    calendar_dir: Path | None = None,
+) -> Review:
     """The review of a plan (or of one phase, by kind or code) as of a day."""
     plan = find_plan(session, plan_code)
     spec = PlanFile.model_validate(plan.spec)
     calendar = plan_calendar(plan, calendar_dir)
     graph, labels = plan_graph(session, plan.code)
-    phases = session.exec(select(Phase).where(Phase.plan_id == plan.id)
-                          .order_by(Phase.position)).all()
+    phases = session.exec(
+        select(Phase).where(Phase.plan_id == plan.id).order_by(Phase.position)
+    ).all()
     chosen = _chosen_phase(phases, phase)
-    tasks = {t.code: t for t in session.exec(select(Task).where(Task.plan_id == plan.id,
-                                                                 Task.active))}
+    tasks = {
+        t.code: t for t in session.exec(select(Task).where(Task.plan_id == plan.id, Task.active))
+    }
     items = _items(session, plan.id, as_of)
     finishes = _task_finishes(items, as_of, calendar)
     critical = tuple(critical_path(graph))
-    reviewed = [_review_item(i, as_of, calendar, graph, finishes, critical,
-                             spec.escalation.yellow_within) for i in items]
+    reviewed = [
+        _review_item(i, as_of, calendar, graph, finishes, critical, spec.escalation.yellow_within)
+        for i in items
+    ]
     by_task: dict[str, list[ItemReview]] = defaultdict(list)
     for review in reviewed:
         by_task[review.task].append(review)
     below = downstream_of(graph)
-    task_reviews = [_review_task(t, by_task[t.code], below, labels, critical)
-                    for t in sorted(tasks.values(), key=lambda t: t.position)]
-    phase_reviews = tuple(_review_phase(p, phases, task_reviews, reviewed,
-                                        spec.escalation.language) for p in phases)
+    task_reviews = [
+        _review_task(t, by_task[t.code], below, labels, critical)
+        for t in sorted(tasks.values(), key=lambda t: t.position)
+    ]
+    phase_reviews = tuple(
+        _review_phase(p, phases, task_reviews, reviewed, spec.escalation.language) for p in phases
+    )
     in_scope = {t.code for t in tasks.values() if chosen is None or t.phase_code == chosen.code}
     scoped_items = [r for r in reviewed if r.task in in_scope]
     scoped_tasks = [t for t in task_reviews if t.code in in_scope]
     kinds = {t.code: t.kind for t in tasks.values()}
     escalations = _open_escalations(session, plan.code)
     return Review(
-        plan=plan.code, title=plan.title, document_number=plan.document_number, as_of=as_of,
+        plan=plan.code,
+        title=plan.title,
+        document_number=plan.document_number,
+        as_of=as_of,
         phase=chosen.code if chosen else None,
         counts=_counts(scoped_tasks, scoped_items),
         phases=tuple(p for p in phase_reviews if chosen is None or p.code == chosen.code),
-        tasks=tuple(scoped_tasks), items=tuple(scoped_items),
+        tasks=tuple(scoped_tasks),
+        items=tuple(scoped_items),
         units=_rank(scoped_items, kinds, escalations, as_of),
-        ranking_rule=RULE[spec.escalation.language], critical_path=critical,
-        at_risk=tuple(t.code for t in task_reviews if t.critical and t.light != "green"
-                      and t.code in in_scope),
-        span=(plan.span_start, plan.span_end), language=spec.escalation.language)
+        ranking_rule=RULE[spec.escalation.language],
+        critical_path=critical,
+        at_risk=tuple(
+            t.code for t in task_reviews if t.critical and t.light != "green" and t.code in in_scope
+        ),
+        span=(plan.span_start, plan.span_end),
+        language=spec.escalation.language,
+    )
 
 
 def _chosen_phase(phases: list[Phase], wanted: str | None) -> Phase | None:
@@ -142,28 +177,36 @@ def _chosen_phase(phases: list[Phase], wanted: str | None) -> Phase | None:
 
 def _items(session: Session, plan_id: int | None, as_of: dt.date) -> list[_Item]:
     """Every assignment, or each dated occurrence of it, with its latest submission date."""
-    rows = session.exec(select(Assignment, Task, Unit)
-                        .join(Task, Assignment.task_id == Task.id)
-                        .join(Unit, Assignment.unit_id == Unit.id)
-                        .where(Assignment.plan_id == plan_id, Assignment.active, Task.active)
-                        .order_by(Task.position, Assignment.id)).all()
+    rows = session.exec(
+        select(Assignment, Task, Unit)
+        .join(Task, Assignment.task_id == Task.id)
+        .join(Unit, Assignment.unit_id == Unit.id)
+        .where(Assignment.plan_id == plan_id, Assignment.active, Task.active)
+        .order_by(Task.position, Assignment.id)
+    ).all()
     ids = [a.id for a, _, _ in rows]
     occurrences: dict[int | None, list[Occurrence]] = defaultdict(list)
     submitted: dict[tuple[int, int | None], dt.date] = {}
     escalated: set[tuple[int, int | None]] = set()
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for row in session.exec(select(Occurrence).where(
-                Occurrence.assignment_id.in_(chunk), Occurrence.active)  # type: ignore[attr-defined]
-                .order_by(Occurrence.due)):
+        chunk = ids[start : start + 500]
+        for row in session.exec(
+            select(Occurrence)
+            .where(Occurrence.assignment_id.in_(chunk), Occurrence.active)  # type: ignore[attr-defined]
+            .order_by(Occurrence.due)
+        ):
             occurrences[row.assignment_id].append(row)
-        for sub in session.exec(select(Submission).where(
-                Submission.assignment_id.in_(chunk)).order_by(Submission.id)):  # type: ignore[attr-defined]
+        for sub in session.exec(
+            select(Submission).where(Submission.assignment_id.in_(chunk)).order_by(Submission.id)
+        ):  # type: ignore[attr-defined]
             if _local_day(sub.submitted_at) <= as_of:
                 submitted[(sub.assignment_id, sub.occurrence_id)] = _local_day(sub.submitted_at)
-        for esc in session.exec(select(Escalation).where(
+        for esc in session.exec(
+            select(Escalation).where(
                 Escalation.assignment_id.in_(chunk),  # type: ignore[attr-defined]
-                Escalation.opened_on <= as_of)):
+                Escalation.opened_on <= as_of,
+            )
+        ):
             if esc.closed_on is None or esc.closed_on > as_of:
                 escalated.add((esc.assignment_id, esc.occurrence_id))
     history = _history_until(session, plan_id, as_of)
@@ -175,22 +218,44 @@ def _items(session: Session, plan_id: int | None, as_of: dt.date) -> list[_Item]
         dated = occurrences.get(assignment.id, [])
         if not dated:
             due = then.due(assignment.original_due) if then else assignment.due
-            items.append(_Item(task, unit, assignment, state, assignment.original_due, due,
-                               submitted.get((assignment.id, None)), None,
-                               (assignment.id, None) in escalated))
+            items.append(
+                _Item(
+                    task,
+                    unit,
+                    assignment,
+                    state,
+                    assignment.original_due,
+                    due,
+                    submitted.get((assignment.id, None)),
+                    None,
+                    (assignment.id, None) in escalated,
+                )
+            )
         for occurrence in dated:
             key = (assignment.id, occurrence.id)
             if state in ("waived", "cancelled"):
                 done = state
             else:
                 done = then.occurrence_state(occurrence.due) if then else occurrence.state
-            items.append(_Item(task, unit, assignment, done, occurrence.due, occurrence.due,
-                               submitted.get(key), occurrence.due, key in escalated))
+            items.append(
+                _Item(
+                    task,
+                    unit,
+                    assignment,
+                    done,
+                    occurrence.due,
+                    occurrence.due,
+                    submitted.get(key),
+                    occurrence.due,
+                    key in escalated,
+                )
+            )
     return items
 
 
-def _history_until(session: Session, plan_id: int | None,
-                   as_of: dt.date) -> dict[int, list[AuditEvent]]:
+def _history_until(
+    session: Session, plan_id: int | None, as_of: dt.date
+) -> dict[int, list[AuditEvent]]:
     """For assignments changed after `as_of`: their events up to the end of that day.
 
     A review of a past day must not see what happened later; the audit trail says what each
@@ -199,15 +264,27 @@ def _history_until(session: Session, plan_id: int | None,
     cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), SHANGHAI)
     cutoff_text = cutoff.astimezone(dt.UTC).isoformat()
     code = session.exec(select(Plan.code).where(Plan.id == plan_id)).one()
-    changed = set(session.exec(select(AuditEvent.entity_id).where(
-        AuditEvent.plan_code == code, AuditEvent.entity == "assignment",
-        AuditEvent.at >= cutoff_text)))
+    changed = set(
+        session.exec(
+            select(AuditEvent.entity_id).where(
+                AuditEvent.plan_code == code,
+                AuditEvent.entity == "assignment",
+                AuditEvent.at >= cutoff_text,
+            )
+        )
+    )
     history: dict[int, list[AuditEvent]] = {i: [] for i in changed if i is not None}
     if not history:
         return history
-    for event in session.exec(select(AuditEvent).where(
-            AuditEvent.plan_code == code, AuditEvent.entity == "assignment",
-            AuditEvent.at < cutoff_text).order_by(AuditEvent.id)):
+    for event in session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.plan_code == code,
+            AuditEvent.entity == "assignment",
+            AuditEvent.at < cutoff_text,
+        )
+        .order_by(AuditEvent.id)
+    ):
         if event.entity_id in history:
             history[event.entity_id].append(event)
     return history
@@ -220,8 +297,11 @@ class _Then:
     events: list[AuditEvent]
 
     def state(self) -> str:
-        return str(self.events[-1].after["state"]) if self.events and self.events[-1].after \
+        return (
+            str(self.events[-1].after["state"])
+            if self.events and self.events[-1].after
             else "not_started"
+        )
 
     def due(self, original: dt.date | None) -> dt.date | None:
         last = self.events[-1].after if self.events else None
@@ -261,8 +341,9 @@ class _Finish:
     leads: frozenset[str]
 
 
-def _task_finishes(items: list[_Item], as_of: dt.date,
-                   calendar: WorkCalendar) -> dict[str, _Finish]:
+def _task_finishes(
+    items: list[_Item], as_of: dt.date, calendar: WorkCalendar
+) -> dict[str, _Finish]:
     """For each single-date task: its lateness and finish, from its lead items.
 
     Recurring and ongoing tasks are left out: they never finish as a whole, so they hold
@@ -275,28 +356,44 @@ def _task_finishes(items: list[_Item], as_of: dt.date,
     finishes = {}
     for code, found in by_task.items():
         leads = [i for i in found if i.assignment.role == "lead"] or found
-        ends = [(i.actual or as_of) if i.state in ("accepted", "submitted")
-                else max(i.approved_due or as_of, as_of) for i in leads
-                if i.state not in ("waived", "cancelled")]
-        finishes[code] = _Finish(late=max((_late_by(i, as_of, calendar) for i in leads),
-                                          default=0),
-                                 finish=max(ends, default=as_of),
-                                 leads=frozenset(i.unit.code for i in leads))
+        ends = [
+            (i.actual or as_of)
+            if i.state in ("accepted", "submitted")
+            else max(i.approved_due or as_of, as_of)
+            for i in leads
+            if i.state not in ("waived", "cancelled")
+        ]
+        finishes[code] = _Finish(
+            late=max((_late_by(i, as_of, calendar) for i in leads), default=0),
+            finish=max(ends, default=as_of),
+            leads=frozenset(i.unit.code for i in leads),
+        )
     return finishes
 
 
-def _review_item(item: _Item, as_of: dt.date, calendar: WorkCalendar, graph: nx.DiGraph,
-                 finishes: dict[str, _Finish], critical: tuple[str, ...],
-                 yellow_within: int) -> ItemReview:
+def _review_item(
+    item: _Item,
+    as_of: dt.date,
+    calendar: WorkCalendar,
+    graph: nx.DiGraph,
+    finishes: dict[str, _Finish],
+    critical: tuple[str, ...],
+    yellow_within: int,
+) -> ItemReview:
     late = _late_by(item, as_of, calendar)
     due = item.approved_due
     # Another unit's late task that finished (or will) after this item was due held it up.
-    holding = [(p, finishes[p]) for p in task_predecessors(graph, item.task.code)
-               if p in finishes and finishes[p].late > 0 and item.unit.code not in
-               finishes[p].leads and due is not None and finishes[p].finish > due]
+    holding = [
+        (p, finishes[p])
+        for p in task_predecessors(graph, item.task.code)
+        if p in finishes
+        and finishes[p].late > 0
+        and item.unit.code not in finishes[p].leads
+        and due is not None
+        and finishes[p].finish > due
+    ]
     upstream = tuple((p, f.late) for p, f in holding)
-    held = max((calendar.workdays_between(due, f.finish) for _, f in holding if due),
-               default=0)
+    held = max((calendar.workdays_between(due, f.finish) for _, f in holding if due), default=0)
     extended = item.approved_due != item.original_due
     is_open = item.state in OPEN
     forecast = None
@@ -305,25 +402,36 @@ def _review_item(item: _Item, as_of: dt.date, calendar: WorkCalendar, graph: nx.
     cause: Cause
     if late > 0:
         cause = "upstream" if held >= late else "own"
-    elif extended and item.original_due is not None and (item.actual or as_of) > \
-            item.original_due:
+    elif extended and item.original_due is not None and (item.actual or as_of) > item.original_due:
         cause = "extension"
     else:
         cause = "open" if is_open else "on_time"
     return ItemReview(
-        task=item.task.code, task_title=item.task.title, phase=item.task.phase_code,
-        unit=item.unit.code, unit_name=item.unit.name, role=item.assignment.role,
-        state=item.state, light=_light(item, late, as_of, calendar, yellow_within),
-        original_due=item.original_due, approved_due=item.approved_due, forecast_due=forecast,
+        task=item.task.code,
+        task_title=item.task.title,
+        phase=item.task.phase_code,
+        unit=item.unit.code,
+        unit_name=item.unit.name,
+        role=item.assignment.role,
+        state=item.state,
+        light=_light(item, late, as_of, calendar, yellow_within),
+        original_due=item.original_due,
+        approved_due=item.approved_due,
+        forecast_due=forecast,
         actual=item.actual if item.state in ("accepted", "submitted") else None,
         overdue_workdays=late if is_open else 0,
-        late_workdays=late if item.state in ("accepted", "submitted") else 0, cause=cause,
-        upstream=upstream, occurrence=item.occurrence, critical=item.task.code in critical,
-        escalated=item.escalated)
+        late_workdays=late if item.state in ("accepted", "submitted") else 0,
+        cause=cause,
+        upstream=upstream,
+        occurrence=item.occurrence,
+        critical=item.task.code in critical,
+        escalated=item.escalated,
+    )
 
 
-def _light(item: _Item, late: int, as_of: dt.date, calendar: WorkCalendar,
-           yellow_within: int) -> Light:
+def _light(
+    item: _Item, late: int, as_of: dt.date, calendar: WorkCalendar, yellow_within: int
+) -> Light:
     """Red: overdue or escalated. Yellow: due soon with nothing submitted, or past half its
     window without having started. Green: done, submitted, or on track."""
     if item.state in ("accepted", "waived", "cancelled", "submitted"):
@@ -333,33 +441,53 @@ def _light(item: _Item, late: int, as_of: dt.date, calendar: WorkCalendar,
     due = item.approved_due
     if due is None:
         return "green"
-    if calendar.covers(as_of) and calendar.covers(due) and \
-            calendar.workdays_between(as_of, due) <= yellow_within:
+    if (
+        calendar.covers(as_of)
+        and calendar.covers(due)
+        and calendar.workdays_between(as_of, due) <= yellow_within
+    ):
         return "yellow"
     start = item.task.start
-    if item.state == "not_started" and start is not None and start < due and \
-            (as_of - start) * 2 >= (due - start):
+    if (
+        item.state == "not_started"
+        and start is not None
+        and start < due
+        and (as_of - start) * 2 >= (due - start)
+    ):
         return "yellow"
     return "green"
 
 
-def _review_task(task: Task, items: list[ItemReview], below: Callable[[str], list[str]],
-                 labels: dict[str, str], critical: tuple[str, ...]) -> TaskReview:
+def _review_task(
+    task: Task,
+    items: list[ItemReview],
+    below: Callable[[str], list[str]],
+    labels: dict[str, str],
+    critical: tuple[str, ...],
+) -> TaskReview:
     light: Light = max((i.light for i in items), key=SEVERITY.__getitem__, default="green")
     dues = [i.approved_due for i in items if i.approved_due]
     forecasts = [i.forecast_due for i in items if i.forecast_due]
     return TaskReview(
-        code=task.code, title=task.title, kind=task.kind, phase=task.phase_code, light=light,
-        start=task.start, due=max(dues, default=None), forecast_due=max(forecasts, default=None),
+        code=task.code,
+        title=task.title,
+        kind=task.kind,
+        phase=task.phase_code,
+        light=light,
+        start=task.start,
+        due=max(dues, default=None),
+        forecast_due=max(forecasts, default=None),
         done=bool(items) and all(i.state in CLOSED for i in items),
         critical=task.code in critical,
         blocks=tuple(labels.get(n, n) for n in below(task.code)),
-        units=tuple(dict.fromkeys(i.unit_name for i in items)))
+        units=tuple(dict.fromkeys(i.unit_name for i in items)),
+    )
 
 
 def _counts(tasks: list[TaskReview], items: list[ItemReview]) -> Counts:
     return Counts(
-        tasks=len(tasks), assignments=len(items),
+        tasks=len(tasks),
+        assignments=len(items),
         accepted=sum(i.state == "accepted" for i in items),
         accepted_on_time=sum(i.state == "accepted" and i.late_workdays == 0 for i in items),
         submitted=sum(i.state == "submitted" for i in items),
@@ -367,59 +495,95 @@ def _counts(tasks: list[TaskReview], items: list[ItemReview]) -> Counts:
         not_started=sum(i.state == "not_started" for i in items),
         overdue=sum(i.overdue_workdays > 0 for i in items),
         extended=sum(i.approved_due != i.original_due for i in items),
-        waived=sum(i.state in ("waived", "cancelled") for i in items))
+        waived=sum(i.state in ("waived", "cancelled") for i in items),
+    )
 
 
-def _review_phase(phase: Phase, phases: list[Phase], tasks: list[TaskReview],
-                  items: list[ItemReview], language: str) -> PhaseReview:
+def _review_phase(
+    phase: Phase,
+    phases: list[Phase],
+    tasks: list[TaskReview],
+    items: list[ItemReview],
+    language: str,
+) -> PhaseReview:
     mine = [t for t in tasks if t.phase == phase.code]
     my_items = [i for i in items if i.phase == phase.code]
     words = MISSING[language]
-    missing = [words["item"].format(task=i.task, unit=i.unit_name,
-                                    state=words["states"].get(i.state, i.state))
-               + (words["due"].format(due=i.approved_due) if i.approved_due else "")
-               for i in my_items if i.state not in CLOSED]
+    missing = [
+        words["item"].format(
+            task=i.task, unit=i.unit_name, state=words["states"].get(i.state, i.state)
+        )
+        + (words["due"].format(due=i.approved_due) if i.approved_due else "")
+        for i in my_items
+        if i.state not in CLOSED
+    ]
     for earlier in phases:
         if PHASE_RANK[earlier.kind] < PHASE_RANK[phase.kind]:
             open_items = [i for i in items if i.phase == earlier.code and i.state not in CLOSED]
             if open_items:
                 missing.append(words["phase"].format(name=earlier.name, count=len(open_items)))
-    return PhaseReview(code=phase.code, kind=phase.kind, name=phase.name, start=phase.start,
-                       due=phase.due, counts=_counts(mine, my_items), ready=not missing,
-                       missing=tuple(missing))
+    return PhaseReview(
+        code=phase.code,
+        kind=phase.kind,
+        name=phase.name,
+        start=phase.start,
+        due=phase.due,
+        counts=_counts(mine, my_items),
+        ready=not missing,
+        missing=tuple(missing),
+    )
 
 
 def _open_escalations(session: Session, plan_code: str) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
-    for esc in session.exec(select(Escalation).where(
-            Escalation.plan_code == plan_code,
-            Escalation.closed_on.is_(None))):  # type: ignore[union-attr]
+    for esc in session.exec(
+        select(Escalation).where(Escalation.plan_code == plan_code, Escalation.closed_on.is_(None))
+    ):  # type: ignore[union-attr]
         counts[esc.unit_code] += 1
     return counts
 
 
-def _rank(items: list[ItemReview], kinds: dict[str, str], escalations: dict[str, int],
-          as_of: dt.date) -> tuple[UnitScore, ...]:
+def _rank(
+    items: list[ItemReview], kinds: dict[str, str], escalations: dict[str, int], as_of: dt.date
+) -> tuple[UnitScore, ...]:
     by_unit: dict[str, list[ItemReview]] = defaultdict(list)
     for item in items:
         by_unit[item.unit].append(item)
     scores = []
     for unit, mine in by_unit.items():
         own = [i for i in mine if i.cause == "own"]
-        reports = [i for i in mine if kinds.get(i.task) == "report" and i.approved_due
-                   and i.approved_due <= as_of]
-        scores.append(UnitScore(
-            unit=unit, name=mine[0].unit_name, assigned=len(mine),
-            accepted_on_time=sum(i.state == "accepted" and i.late_workdays == 0 for i in mine),
-            accepted_late=sum(i.state == "accepted" and i.late_workdays > 0 for i in mine),
-            overdue_now=sum(i.overdue_workdays > 0 for i in mine),
-            own_delays=len(own),
-            upstream_delays=sum(i.cause == "upstream" for i in mine),
-            avg_workdays_late=round(mean(i.late_workdays or i.overdue_workdays for i in own), 1)
-            if own else 0.0,
-            summaries_on_time=sum(i.actual is not None and i.late_workdays == 0
-                                  for i in reports),
-            summaries_due=len(reports), open_escalations=escalations.get(unit, 0)))
-    scores.sort(key=lambda s: (s.own_delays, s.avg_workdays_late, -s.accepted_on_time,
-                               -s.summaries_on_time, s.name))
+        reports = [
+            i
+            for i in mine
+            if kinds.get(i.task) == "report" and i.approved_due and i.approved_due <= as_of
+        ]
+        scores.append(
+            UnitScore(
+                unit=unit,
+                name=mine[0].unit_name,
+                assigned=len(mine),
+                accepted_on_time=sum(i.state == "accepted" and i.late_workdays == 0 for i in mine),
+                accepted_late=sum(i.state == "accepted" and i.late_workdays > 0 for i in mine),
+                overdue_now=sum(i.overdue_workdays > 0 for i in mine),
+                own_delays=len(own),
+                upstream_delays=sum(i.cause == "upstream" for i in mine),
+                avg_workdays_late=round(mean(i.late_workdays or i.overdue_workdays for i in own), 1)
+                if own
+                else 0.0,
+                summaries_on_time=sum(
+                    i.actual is not None and i.late_workdays == 0 for i in reports
+                ),
+                summaries_due=len(reports),
+                open_escalations=escalations.get(unit, 0),
+            )
+        )
+    scores.sort(
+        key=lambda s: (
+            s.own_delays,
+            s.avg_workdays_late,
+            -s.accepted_on_time,
+            -s.summaries_on_time,
+            s.name,
+        )
+    )
     return tuple(UnitScore(**{**s.__dict__, "rank": n}) for n, s in enumerate(scores, 1))

@@ -31,19 +31,35 @@ class Subject:
     unit: str | None = None
 
 
-def record(session: Session, *, actor: str, action: str, subject: Subject, at: dt.datetime,
-           before: dict[str, Any] | None = None, after: dict[str, Any] | None = None
-           ) -> AuditEvent:
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    subject: Subject,
+    at: dt.datetime,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
     """Append one event to the chain, in the caller's transaction."""
     head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
     if head is None:
         head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
         session.add(head)
     event = AuditEvent(
-        at=at.astimezone(dt.UTC).isoformat(), actor=actor, action=action,
-        entity=subject.entity, entity_id=subject.entity_id, plan_code=subject.plan,
-        task_code=subject.task, unit_code=subject.unit, before=before, after=after,
-        prev_hash=head.last_hash, hash="")
+        at=at.astimezone(dt.UTC).isoformat(),
+        actor=actor,
+        action=action,
+        entity=subject.entity,
+        entity_id=subject.entity_id,
+        plan_code=subject.plan,
+        task_code=subject.task,
+        unit_code=subject.unit,
+        before=before,
+        after=after,
+        prev_hash=head.last_hash,
+        hash="",
+    )
     session.add(event)
     session.flush()
     event.hash = event_hash(event)
@@ -54,9 +70,20 @@ def record(session: Session, *, actor: str, action: str, subject: Subject, at: d
 
 
 def event_hash(event: AuditEvent) -> str:
-    content = [event.id, event.at, event.actor, event.action, event.entity, event.entity_id,
-               event.plan_code, event.task_code, event.unit_code, event.before, event.after,
-               event.prev_hash]
+    content = [
+        event.id,
+        event.at,
+        event.actor,
+        event.action,
+        event.entity,
+        event.entity_id,
+        event.plan_code,
+        event.task_code,
+        event.unit_code,
+        event.before,
+        event.after,
+        event.prev_hash,
+    ]
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -77,8 +104,11 @@ def verify_chain(session: Session) -> tuple[int, BrokenLink | None]:
         assert event.id is not None
         if event.prev_hash != previous_hash:
             missing = event.id != previous_id + 1
-            why = (f"events {previous_id + 1}..{event.id - 1} are missing" if missing
-                   else f"does not follow event {previous_id} (that event was changed)")
+            why = (
+                f"events {previous_id + 1}..{event.id - 1} are missing"
+                if missing
+                else f"does not follow event {previous_id} (that event was changed)"
+            )
             return checked, BrokenLink(event.id, why)
         if event_hash(event) != event.hash:
             return checked, BrokenLink(event.id, "its content was changed after it was written")

@@ -52,7 +52,7 @@ import yagmail
 from yagmail.headers import resolve_addresses
 from yagmail.message import prepare_message
 
-from tasks.notices import one_line
+from tasks.sweep.notices import one_line
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +111,19 @@ def _prepare(mail: OutgoingMail) -> tuple[list[str], str]:
     if mail.date is not None:
         headers["Date"] = email.utils.format_datetime(mail.date)
     addresses = resolve_addresses(sender, name, to, cc or None, None)
-    message = prepare_message(sender, name, addresses, one_line(mail.subject), None, None,
-                              headers, "utf-8", prettify_html=False,
-                              message_id=mail.message_id, group_messages=False)
+    message = prepare_message(
+        sender,
+        name,
+        addresses,
+        one_line(mail.subject),
+        None,
+        None,
+        headers,
+        "utf-8",
+        prettify_html=False,
+        message_id=mail.message_id,
+        group_messages=False,
+    )
     _put_parts(message, mail)
     _fix_boundaries(message, mail.message_id)
     out = StringIO()
@@ -134,10 +144,10 @@ def _display_name(value: str | None) -> str:
 
 def _put_parts(message: Message, mail: OutgoingMail) -> None:
     """Our own plain text and HTML as the two alternatives, in place of yagmail's."""
-    alternative = next(p for p in message.walk()
-                       if p.get_content_type() == "multipart/alternative")
-    alternative.set_payload([MIMEText(mail.text, "plain", "utf-8"),
-                             MIMEText(mail.html, "html", "utf-8")])
+    alternative = next(p for p in message.walk() if p.get_content_type() == "multipart/alternative")
+    alternative.set_payload(
+        [MIMEText(mail.text, "plain", "utf-8"), MIMEText(mail.html, "html", "utf-8")]
+    )
 
 
 def _fix_boundaries(message: Message, message_id: str) -> None:
@@ -195,8 +205,9 @@ class _Yagmail(yagmail.SMTP):
     comes from it, so what goes over the wire is what the outbox would have written.
     """
 
-    def prepare_send(self, to: Any = None, subject: Any = None, contents: Any = None,
-                     *args: Any, **kwargs: Any) -> tuple[list[str], str]:
+    def prepare_send(
+        self, to: Any = None, subject: Any = None, contents: Any = None, *args: Any, **kwargs: Any
+    ) -> tuple[list[str], str]:
         if not isinstance(contents, OutgoingMail):
             raise TypeError("send(contents=...) takes an OutgoingMail")
         return _prepare(contents)
@@ -210,9 +221,18 @@ class SmtpTransport:
     `starttls` upgrades a plain connection; `ssl` connects with TLS from the start (port 465).
     """
 
-    def __init__(self, *, host: str, port: int, user: str | None, password: str | None,
-                 starttls: bool = False, ssl: bool = False, sender: str | None = None,
-                 timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        user: str | None,
+        password: str | None,
+        starttls: bool = False,
+        ssl: bool = False,
+        sender: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
         if user is not None and password is None:
             raise ValueError(f"SMTP login {user!r} has no password: set DUBAN_SMTP_PASSWORD")
         if starttls and ssl:
@@ -222,8 +242,10 @@ class SmtpTransport:
         self.starttls, self.ssl, self.sender, self.timeout = starttls, ssl, sender, timeout
 
     def __repr__(self) -> str:  # never shows the password
-        return (f"SmtpTransport(host={self.host!r}, port={self.port}, user={self.user!r}, "
-                f"starttls={self.starttls}, ssl={self.ssl}, sender={self.sender!r})")
+        return (
+            f"SmtpTransport(host={self.host!r}, port={self.port}, user={self.user!r}, "
+            f"starttls={self.starttls}, ssl={self.ssl}, sender={self.sender!r})"
+        )
 
     def send(self, mail: OutgoingMail) -> None:
         if self.sender is not None:
@@ -238,11 +260,18 @@ class SmtpTransport:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 client.close()
         if result is False:
-            raise DeliveryError(f"SMTP {self.host}:{self.port}: the server closed the "
-                                "connection three times while sending")
+            raise DeliveryError(
+                f"SMTP {self.host}:{self.port}: the server closed the "
+                "connection three times while sending"
+            )
         if isinstance(result, dict) and result:
-            log.warning("SMTP %s:%s refused %s for %s; the other recipients got it",
-                        self.host, self.port, ", ".join(sorted(result)), mail.message_id)
+            log.warning(
+                "SMTP %s:%s refused %s for %s; the other recipients got it",
+                self.host,
+                self.port,
+                ", ".join(sorted(result)),
+                mail.message_id,
+            )
 
     def _client(self, sender: str) -> _Yagmail:
         login = self.user if self.user is not None else sender
@@ -254,11 +283,17 @@ class SmtpTransport:
             starttls = {"context": ssl.create_default_context()}
         # {login: login}: yagmail takes the login as it is only in this form (a plain string
         # without "@" would become login@gmail.com).
-        client = _Yagmail(user={login: login},  # type: ignore[arg-type]
-                          password=self._password, host=self.host, port=self.port,
-                          smtp_starttls=starttls, smtp_ssl=self.ssl,
-                          smtp_skip_login=self.user is None, soft_email_validation=False,
-                          **options)
+        client = _Yagmail(
+            user={login: login},  # type: ignore[arg-type]
+            password=self._password,
+            host=self.host,
+            port=self.port,
+            smtp_starttls=starttls,
+            smtp_ssl=self.ssl,
+            smtp_skip_login=self.user is None,
+            soft_email_validation=False,
+            **options,
+        )
         client.set_logging(None)  # no stderr handler of yagmail's: its errors reach us raised
         return client
 

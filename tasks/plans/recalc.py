@@ -11,10 +11,10 @@ from sqlmodel import Session, select
 
 from schemas.plan_file import PlanFile
 from schemas.tables import Assignment, Occurrence, Task, Unit
-from tasks.importer import write_plan
-from tasks.plan_reader import Locator
-from tasks.queries import find_plan
-from tasks.resolution import ResolvedPlan, resolve_plan
+from tasks.plans.importer import write_plan
+from tasks.plans.queries import find_plan
+from tasks.plans.reader import Locator
+from tasks.plans.resolution import ResolvedPlan, resolve_plan
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,9 @@ class DateMove:
         return f"{self.plan} {self.task} {self.unit}: {self.old} → {self.new} ({self.reason})"
 
 
-def date_moves(session: Session, plan_code: str, *,
-               calendar_dir: Path | None = None) -> list[DateMove]:
+def date_moves(
+    session: Session, plan_code: str, *, calendar_dir: Path | None = None
+) -> list[DateMove]:
     """Every stored date the current calendar data would put elsewhere."""
     plan = find_plan(session, plan_code)
     resolved = resolve_stored(plan.spec, plan_code, calendar_dir=calendar_dir)
@@ -52,32 +53,56 @@ def date_moves(session: Session, plan_code: str, *,
                 continue
             name = units[have.unit_id].name
             pairs = [(have.original_due, wanted.due)]
-            old_occurrences = sorted(session.exec(select(Occurrence.due).where(
-                Occurrence.assignment_id == have.id, Occurrence.active)))
+            old_occurrences = sorted(
+                session.exec(
+                    select(Occurrence.due).where(
+                        Occurrence.assignment_id == have.id, Occurrence.active
+                    )
+                )
+            )
             if old_occurrences != list(wanted.occurrences):
                 pairs += list(zip(old_occurrences, wanted.occurrences, strict=False))
             for old, new in dict.fromkeys(pairs):
                 if old != new:
-                    moves.append(DateMove(plan_code, task.code, name, old, new,
-                                          _why(resolved, old, new, row.calendar_version)))
+                    moves.append(
+                        DateMove(
+                            plan_code,
+                            task.code,
+                            name,
+                            old,
+                            new,
+                            _why(resolved, old, new, row.calendar_version),
+                        )
+                    )
     return moves
 
 
 def apply_recalc(session: Session, plan_code: str, *, calendar_dir: Path | None = None) -> None:
     plan = find_plan(session, plan_code)
-    write_plan(session, resolve_stored(plan.spec, plan_code, calendar_dir=calendar_dir),
-               source_path=plan.source_path, source_sha256=plan.source_sha256, recalculate=True)
+    write_plan(
+        session,
+        resolve_stored(plan.spec, plan_code, calendar_dir=calendar_dir),
+        source_path=plan.source_path,
+        source_sha256=plan.source_sha256,
+        recalculate=True,
+    )
 
 
-def resolve_stored(spec: dict, plan_code: str, *,  # type: ignore[type-arg]
-                   calendar_dir: Path | None = None) -> ResolvedPlan:
+def resolve_stored(
+    spec: dict,
+    plan_code: str,
+    *,  # type: ignore[type-arg]
+    calendar_dir: Path | None = None,
+) -> ResolvedPlan:
     """The plan as stored at its last import, resolved again on the current calendar data."""
-    return resolve_plan(PlanFile.model_validate(spec), Locator(f"stored plan {plan_code}"),
-                        calendar_dir=calendar_dir)
+    return resolve_plan(
+        PlanFile.model_validate(spec),
+        Locator(f"stored plan {plan_code}"),
+        calendar_dir=calendar_dir,
+    )
 
 
-def _why(plan: ResolvedPlan, old: dt.date | None, new: dt.date | None,
-         version: str | None) -> str:
+def _why(plan: ResolvedPlan, old: dt.date | None, new: dt.date | None, version: str | None) -> str:
     calendar = plan.calendar
     if old is not None and calendar.covers(old) and not calendar.is_workday(old):
         holiday = calendar.holiday_name(old)

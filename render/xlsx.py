@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tasks.render_review import (
+from render.review import (
     COUNT_KEYS,
     TINTS,
     cause_text,
@@ -25,22 +25,48 @@ from tasks.render_review import (
     light_counts,
     scope,
 )
-from tasks.review_model import Review
+from tasks.review.model import Review
 
 SHEETS = {"zh": ("汇总", "任务", "单位"), "en": ("Summary", "Items", "Units")}
 WORDS = {
-    "zh": {"figure": "指标", "value": "数值", "number": "文号", "code": "任务",
-           "title": "任务名称", "role": "角色", "occurrence": "报送期次",
-           "overdue_days": "当前逾期工作日", "late_accepted": "逾期办结工作日",
-           "critical": "关键路径", "escalated": "已督办", "start": "开始", "end": "结束",
-           "summaries_on_time": "阶段总结按时", "summaries_due": "阶段总结应报", "flag_yes": "是",
-           "flag_no": "否"},
-    "en": {"figure": "Figure", "value": "Value", "number": "Document", "code": "Task",
-           "title": "Title", "role": "Role", "occurrence": "Occurrence",
-           "overdue_days": "Working days overdue", "late_accepted": "Working days late (done)",
-           "critical": "Critical path", "escalated": "Escalated", "start": "Start",
-           "end": "End", "summaries_on_time": "Reports on time", "summaries_due": "Reports due",
-           "flag_yes": "yes", "flag_no": "no"},
+    "zh": {
+        "figure": "指标",
+        "value": "数值",
+        "number": "文号",
+        "code": "任务",
+        "title": "任务名称",
+        "role": "角色",
+        "occurrence": "报送期次",
+        "overdue_days": "当前逾期工作日",
+        "late_accepted": "逾期办结工作日",
+        "critical": "关键路径",
+        "escalated": "已督办",
+        "start": "开始",
+        "end": "结束",
+        "summaries_on_time": "阶段总结按时",
+        "summaries_due": "阶段总结应报",
+        "flag_yes": "是",
+        "flag_no": "否",
+    },
+    "en": {
+        "figure": "Figure",
+        "value": "Value",
+        "number": "Document",
+        "code": "Task",
+        "title": "Title",
+        "role": "Role",
+        "occurrence": "Occurrence",
+        "overdue_days": "Working days overdue",
+        "late_accepted": "Working days late (done)",
+        "critical": "Critical path",
+        "escalated": "Escalated",
+        "start": "Start",
+        "end": "End",
+        "summaries_on_time": "Reports on time",
+        "summaries_due": "Reports due",
+        "flag_yes": "yes",
+        "flag_no": "no",
+    },
 }
 HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 FILLS = {light: PatternFill("solid", fgColor=tint) for light, tint in TINTS.items()}
@@ -89,25 +115,52 @@ def _summary(ws: Worksheet, review: Review) -> None:
     _header(ws, 2, (w["figure"], w["value"]))
     lights = light_counts(review)
     figures: list[tuple[str, object]] = [
-        (w["number"], review.document_number or ""), (w["as_of"], review.as_of),
+        (w["number"], review.document_number or ""),
+        (w["as_of"], review.as_of),
         (w["scope"], scope(review, w)),
         *((w[key], getattr(review.counts, key)) for key in COUNT_KEYS),
         (w["completion"], review.counts.completion_pct / 100),
         (w["on_time"], review.counts.on_time_pct / 100 if review.counts.accepted else None),
-        *((w[light], lights[light]) for light in ("red", "yellow", "green"))]
+        *((w[light], lights[light]) for light in ("red", "yellow", "green")),
+    ]
     for row, (name, value) in enumerate(figures, 3):
         _put(ws, row, (name, value))
         if name in (w["completion"], w["on_time"]):
             ws.cell(row, 2).number_format = "0.0%"
     top = len(figures) + 4
-    _header(ws, top, (w["phase"], w["start"], w["end"], w["tasks"], w["assignments"],
-                      w["accepted"], w["completion"], w["on_time"], w["ready"], w["missing"]))
+    _header(
+        ws,
+        top,
+        (
+            w["phase"],
+            w["start"],
+            w["end"],
+            w["tasks"],
+            w["assignments"],
+            w["accepted"],
+            w["completion"],
+            w["on_time"],
+            w["ready"],
+            w["missing"],
+        ),
+    )
     for row, phase in enumerate(review.phases, top + 1):
-        _put(ws, row, (phase.name, phase.start, phase.due, phase.counts.tasks,
-                       phase.counts.assignments, phase.counts.accepted,
-                       phase.counts.completion_pct / 100,
-                       phase.counts.on_time_pct / 100 if phase.counts.accepted else None,
-                       w["yes" if phase.ready else "no"], "\n".join(phase.missing)))
+        _put(
+            ws,
+            row,
+            (
+                phase.name,
+                phase.start,
+                phase.due,
+                phase.counts.tasks,
+                phase.counts.assignments,
+                phase.counts.accepted,
+                phase.counts.completion_pct / 100,
+                phase.counts.on_time_pct / 100 if phase.counts.accepted else None,
+                w["yes" if phase.ready else "no"],
+                "\n".join(phase.missing),
+            ),
+        )
         for column in (7, 8):
             ws.cell(row, column).number_format = "0.0%"
         ws.cell(row, 10).alignment = WRAP
@@ -117,21 +170,51 @@ def _summary(ws: Worksheet, review: Review) -> None:
 
 def _items(ws: Worksheet, review: Review) -> None:
     w = _words(review)
-    columns = (w["light"], w["code"], w["title"], w["phase"], w["unit"], w["role"],
-               w["state"], w["occurrence"], w["original_due"], w["approved_due"],
-               w["forecast_due"], w["actual"], w["overdue_days"], w["late_accepted"],
-               w["cause"], w["critical"], w["escalated"])
+    columns = (
+        w["light"],
+        w["code"],
+        w["title"],
+        w["phase"],
+        w["unit"],
+        w["role"],
+        w["state"],
+        w["occurrence"],
+        w["original_due"],
+        w["approved_due"],
+        w["forecast_due"],
+        w["actual"],
+        w["overdue_days"],
+        w["late_accepted"],
+        w["cause"],
+        w["critical"],
+        w["escalated"],
+    )
     _header(ws, 1, columns)
     phases = {p.code: p.name for p in review.phases}
     for row, item in enumerate(review.items, 2):
-        _put(ws, row, (
-            w[item.light], item.task, item.task_title, phases.get(item.phase or "", item.phase),
-            item.unit_name, w.get(f"role.{item.role}", item.role),
-            w.get(f"state.{item.state}", item.state), item.occurrence, item.original_due,
-            item.approved_due, item.forecast_due, item.actual, item.overdue_workdays or None,
-            item.late_workdays or None, cause_text(item, w),
-            w["flag_yes" if item.critical else "flag_no"],
-            w["flag_yes" if item.escalated else "flag_no"]))
+        _put(
+            ws,
+            row,
+            (
+                w[item.light],
+                item.task,
+                item.task_title,
+                phases.get(item.phase or "", item.phase),
+                item.unit_name,
+                w.get(f"role.{item.role}", item.role),
+                w.get(f"state.{item.state}", item.state),
+                item.occurrence,
+                item.original_due,
+                item.approved_due,
+                item.forecast_due,
+                item.actual,
+                item.overdue_workdays or None,
+                item.late_workdays or None,
+                cause_text(item, w),
+                w["flag_yes" if item.critical else "flag_no"],
+                w["flag_yes" if item.escalated else "flag_no"],
+            ),
+        )
         tint = FILLS[item.light]
         for column in range(1, len(columns) + 1 if item.light != "green" else 2):
             ws.cell(row, column).fill = tint
@@ -142,18 +225,44 @@ def _items(ws: Worksheet, review: Review) -> None:
 
 def _units(ws: Worksheet, review: Review) -> None:
     w = _words(review)
-    names = (w["rank"], w["name"], w["assigned"], w["unit_on_time"], w["accepted_late"],
-             w["overdue_now"], w["own_delays"], w["upstream_delays"], w["avg_late"],
-             w["summaries_on_time"], w["summaries_due"], w["open_escalations"])
+    names = (
+        w["rank"],
+        w["name"],
+        w["assigned"],
+        w["unit_on_time"],
+        w["accepted_late"],
+        w["overdue_now"],
+        w["own_delays"],
+        w["upstream_delays"],
+        w["avg_late"],
+        w["summaries_on_time"],
+        w["summaries_due"],
+        w["open_escalations"],
+    )
     ws["A1"] = review.ranking_rule
     ws["A1"].alignment = WRAP
     ws.merge_cells(start_row=1, end_row=1, start_column=1, end_column=len(names))
     ws.row_dimensions[1].height = 48
     _header(ws, 2, names)
     for row, u in enumerate(review.units, 3):
-        _put(ws, row, (u.rank, u.name, u.assigned, u.accepted_on_time, u.accepted_late,
-                       u.overdue_now, u.own_delays, u.upstream_delays, u.avg_workdays_late,
-                       u.summaries_on_time, u.summaries_due, u.open_escalations))
+        _put(
+            ws,
+            row,
+            (
+                u.rank,
+                u.name,
+                u.assigned,
+                u.accepted_on_time,
+                u.accepted_late,
+                u.overdue_now,
+                u.own_delays,
+                u.upstream_delays,
+                u.avg_workdays_late,
+                u.summaries_on_time,
+                u.summaries_due,
+                u.open_escalations,
+            ),
+        )
         ws.cell(row, 9).number_format = "0.0"
     ws.freeze_panes = "A3"
     ws.auto_filter.ref = f"A2:{get_column_letter(len(names))}{max(ws.max_row, 2)}"

@@ -47,8 +47,9 @@ def is_task(node: str) -> bool:
     return not node.startswith("phase:")
 
 
-def build_graph(tasks: Iterable[TaskNode], phases: Iterable[PhaseNode] = (), *,
-                check_cycles: bool = True) -> nx.DiGraph:
+def build_graph(
+    tasks: Iterable[TaskNode], phases: Iterable[PhaseNode] = (), *, check_cycles: bool = True
+) -> nx.DiGraph:
     """Build the graph; raise CycleError naming the cycle if there is one.
 
     A stored plan was checked when it was imported, so its sweep may skip the check.
@@ -108,8 +109,7 @@ def downstream_of(graph: nx.DiGraph) -> Callable[[str], list[str]]:
     def below(task: str) -> list[str]:
         if task not in graph:
             return []
-        return sorted((n for n in nx.descendants(graph, task) if n in order),
-                      key=order.__getitem__)
+        return sorted((n for n in nx.descendants(graph, task) if n in order), key=order.__getitem__)
 
     return below
 

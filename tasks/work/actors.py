@@ -13,8 +13,7 @@ from typing import Literal
 Kind = Literal["unit", "office", "leadership", "system"]
 
 UNIT_ACTIONS = frozenset({"progress", "submit", "request_extension"})
-OFFICE_ACTIONS = frozenset({"accept", "return", "decide_extension", "waive", "cancel",
-                            "reassign"})
+OFFICE_ACTIONS = frozenset({"accept", "return", "decide_extension", "waive", "cancel", "reassign"})
 
 
 class Forbidden(PermissionError):
@@ -36,11 +35,15 @@ def check_allowed(actor: Actor, action: str, *, unit: str | None) -> None:
     if action in UNIT_ACTIONS:
         if actor.kind == "unit" and actor.unit == unit:
             return
-        raise Forbidden(f"{actor} may not {action.replace('_', ' ')} for {unit}: only the "
-                        f"responsible unit itself may")
+        raise Forbidden(
+            f"{actor} may not {action.replace('_', ' ')} for {unit}: only the "
+            f"responsible unit itself may"
+        )
     if action in OFFICE_ACTIONS:
         if actor.kind == "office":
             return
-        raise Forbidden(f"{actor} may not {action.replace('_', ' ')}: only the joint meeting "
-                        f"office (联席会议办公室) may")
+        raise Forbidden(
+            f"{actor} may not {action.replace('_', ' ')}: only the joint meeting "
+            f"office (联席会议办公室) may"
+        )
     raise Forbidden(f"unknown action {action}")

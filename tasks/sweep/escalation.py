@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from calendars.workdays import WorkCalendar
 from schemas.plan_file import EscalationPolicy
 
-SEVERITY = {"reminder": 0, "due": 1, "urge": 2, "supervise": 3, "report": 4,
-            "unacknowledged": 5}
+SEVERITY = {"reminder": 0, "due": 1, "urge": 2, "supervise": 3, "report": 4, "unacknowledged": 5}
 
 
 @dataclass(frozen=True)
@@ -30,8 +29,15 @@ class Rung:
     overdue_workdays: int = 0
 
 
-def rung_reached(*, due: dt.date, as_of: dt.date, role: str, critical: bool,
-                 policy: EscalationPolicy, calendar: WorkCalendar) -> Rung | None:
+def rung_reached(
+    *,
+    due: dt.date,
+    as_of: dt.date,
+    role: str,
+    critical: bool,
+    policy: EscalationPolicy,
+    calendar: WorkCalendar,
+) -> Rung | None:
     """The highest rung `due` has reached on `as_of` for a unit in `role`, or None."""
     if role != "lead" and policy.co_lead_time:
         due = calendar.add_workdays(due, -policy.co_lead_time)
@@ -50,37 +56,55 @@ def rung_reached(*, due: dt.date, as_of: dt.date, role: str, critical: bool,
         return None
     late = calendar.workdays_between(due, as_of)
     report_after = policy.report_after_critical if critical else policy.report_after
-    for level, after in (("report", report_after), ("supervise", policy.supervise_after),
-                         ("urge", policy.urge_after)):
+    for level, after in (
+        ("report", report_after),
+        ("supervise", policy.supervise_after),
+        ("urge", policy.urge_after),
+    ):
         if late >= after:
             return Rung(level, f"{after}wd-overdue", due, overdue_workdays=late)
     return None
 
 
-def why(rung: Rung, role: str, policy: EscalationPolicy, *, critical: bool,
-        language: str = "zh") -> str:
+def why(
+    rung: Rung, role: str, policy: EscalationPolicy, *, critical: bool, language: str = "zh"
+) -> str:
     """The rule that fired, in the letter's language, so the recipient sees why they got it."""
     zh = language == "zh"
     if rung.level == "reminder":
-        base = (f"距完成时限还有{rung.workdays_left}个工作日" if zh
-                else f"{rung.workdays_left} working day(s) before the due date")
+        base = (
+            f"距完成时限还有{rung.workdays_left}个工作日"
+            if zh
+            else f"{rung.workdays_left} working day(s) before the due date"
+        )
         if role != "lead" and policy.co_lead_time:
-            base += (f"（配合单位内部时限：牵头单位时限前{policy.co_lead_time}个工作日）" if zh
-                     else f" (internal deadline for co-responsible units: {policy.co_lead_time}"
-                          " working days before the lead's)")
+            base += (
+                f"（配合单位内部时限：牵头单位时限前{policy.co_lead_time}个工作日）"
+                if zh
+                else f" (internal deadline for co-responsible units: {policy.co_lead_time}"
+                " working days before the lead's)"
+            )
         return base
     if rung.level == "due":
         return "今日为完成时限" if zh else "due today"
     late = rung.overdue_workdays
     if rung.level == "urge":
-        return (f"逾期{late}个工作日，予以催办，抄送联席会议办公室" if zh
-                else f"{late} working day(s) overdue: urged, office in copy")
+        return (
+            f"逾期{late}个工作日，予以催办，抄送联席会议办公室"
+            if zh
+            else f"{late} working day(s) overdue: urged, office in copy"
+        )
     if rung.level == "supervise":
-        return (f"逾期{late}个工作日（满{policy.supervise_after}个工作日），列入督办" if zh
-                else f"{late} working days overdue (at least {policy.supervise_after}): "
-                     "formal supervision opened")
+        return (
+            f"逾期{late}个工作日（满{policy.supervise_after}个工作日），列入督办"
+            if zh
+            else f"{late} working days overdue (at least {policy.supervise_after}): "
+            "formal supervision opened"
+        )
     threshold = policy.report_after_critical if critical else policy.report_after
     path = ("，属关键路径事项" if zh else ", on the critical path") if critical else ""
-    return (f"逾期{late}个工作日（满{threshold}个工作日{path}），报领导通报" if zh
-            else f"{late} working days overdue (at least {threshold}{path}): reported to "
-                 "leadership")
+    return (
+        f"逾期{late}个工作日（满{threshold}个工作日{path}），报领导通报"
+        if zh
+        else f"{late} working days overdue (at least {threshold}{path}): reported to leadership"
+    )

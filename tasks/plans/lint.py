@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tasks.graph import build_graph, schedule_conflicts
-from tasks.resolution import ResolvedPlan, phase_nodes, task_nodes
+from tasks.plans.graph import build_graph, schedule_conflicts
+from tasks.plans.resolution import ResolvedPlan, phase_nodes, task_nodes
 
 
 @dataclass(frozen=True)
@@ -31,13 +31,19 @@ def lint_plan(plan: ResolvedPlan) -> list[LintWarning]:
         where = f"{plan.code} {task.code}"
         phase = phases.get(task.phase or "")
         if phase and phase.due and task.due and task.due > phase.due:
-            findings.append(LintWarning(where, f"due {task.due} after its phase {phase.code} "
-                                            f"ends {phase.due}"))
+            findings.append(
+                LintWarning(where, f"due {task.due} after its phase {phase.code} ends {phase.due}")
+            )
         if task.kind == "report" and task.deadline:
             for day in task.deadline.dates or ((task.due,) if task.due else ()):
                 if calendar.covers(day) and not calendar.is_workday(day):
-                    findings.append(LintWarning(where, f"report date {day} is not a working day"
-                                                    f" ({calendar.holiday_name(day) or '周末'})"))
+                    findings.append(
+                        LintWarning(
+                            where,
+                            f"report date {day} is not a working day"
+                            f" ({calendar.holiday_name(day) or '周末'})",
+                        )
+                    )
         if not task.assignments and task.kind != "goal":
             findings.append(LintWarning(where, "no responsible unit: held as unassigned"))
         if task.deadline is None and task.kind in ("task", "report"):
@@ -46,8 +52,14 @@ def lint_plan(plan: ResolvedPlan) -> list[LintWarning]:
     for task, before in schedule_conflicts(graph):
         findings.append(LintWarning(f"{plan.code} {task}", f"due before its predecessor {before}"))
     used = {t.phase for t in plan.tasks}
-    findings.extend(LintWarning(f"{plan.code} phase {p.code}", "has no tasks")
-                    for p in plan.phases if p.code not in used)
-    findings.extend(LintWarning(f"{plan.code} unit {u.code}", f"{u.name} has no mail address")
-                    for u in plan.spec.units if not u.emails)
+    findings.extend(
+        LintWarning(f"{plan.code} phase {p.code}", "has no tasks")
+        for p in plan.phases
+        if p.code not in used
+    )
+    findings.extend(
+        LintWarning(f"{plan.code} unit {u.code}", f"{u.name} has no mail address")
+        for u in plan.spec.units
+        if not u.emails
+    )
     return findings

@@ -30,14 +30,25 @@ _OPEN, _CLOSE = "（(", "）)"
 _MARKER = re.compile(r"责任(?:单位|部门|主体)[：:]")
 _PILOTS = re.compile(r"[（(]试点[^：:（）()，,。、]{0,8}[：:]([^（）()]*)[）)]")
 # "排在第一的部门为牵头单位": the usual way a plan says that the first listed unit leads.
-_RULE = re.compile(r"(?:排在|排名|列|位列)?第一(?:位|个)?的?(?:部门|单位)?"
-                   r"(?:为|是)牵头(?:部门|单位)?")
+_RULE = re.compile(
+    r"(?:排在|排名|列|位列)?第一(?:位|个)?的?(?:部门|单位)?"
+    r"(?:为|是)牵头(?:部门|单位)?"
+)
 _CARRY = "下同"
 # A segment ends with what its units do; "负责" alone says nothing about who leads.
-_ROLE = re.compile(r"(?:按职责(?:分工)?)?(?P<each>分别|共同|具体)?为?"
-                   r"(?P<verb>牵头|配合|协助|协同|参与|参加|负责)(?:负责|落实|单位|部门)?$")
-_VERBS = {"牵头": "lead", "配合": "co", "协助": "co", "协同": "co", "参与": "participants",
-          "参加": "participants", "负责": None}
+_ROLE = re.compile(
+    r"(?:按职责(?:分工)?)?(?P<each>分别|共同|具体)?为?"
+    r"(?P<verb>牵头|配合|协助|协同|参与|参加|负责)(?:负责|落实|单位|部门)?$"
+)
+_VERBS = {
+    "牵头": "lead",
+    "配合": "co",
+    "协助": "co",
+    "协同": "co",
+    "参与": "participants",
+    "参加": "participants",
+    "负责": None,
+}
 _TAGGED = re.compile(r"[（(](?P<verb>牵头|配合|协助|参与)(?:单位|部门)?[）)]$")
 _STRENGTH = ("lead", "co", "participants")
 _MAX_NAME = 30
@@ -68,8 +79,12 @@ class Responsibility:
     note: str | None = None
 
     def as_json(self) -> dict[str, list[str]]:
-        return {"lead": list(self.lead), "co": list(self.co),
-                "participants": list(self.participants), "pilots": list(self.pilots)}
+        return {
+            "lead": list(self.lead),
+            "co": list(self.co),
+            "participants": list(self.participants),
+            "pilots": list(self.pilots),
+        }
 
 
 def normalize_name(name: str) -> str:
@@ -107,7 +122,7 @@ def read_responsibility(clause: str, *, first_listed_leads: bool = False) -> Res
     text = _PILOTS.sub("", text)
     marker = _MARKER.search(text)
     if marker:
-        body = text[marker.end():_closing(text, marker.end(), depth=1)]
+        body = text[marker.end() : _closing(text, marker.end(), depth=1)]
         if not body.strip(_EDGE + _OPEN + _CLOSE):
             raise _unreadable(shown, f'nothing follows "{marker.group()}"')
     else:
@@ -132,13 +147,21 @@ def read_responsibility(clause: str, *, first_listed_leads: bool = False) -> Res
         if name not in roles or _STRENGTH.index(role) < _STRENGTH.index(roles[name]):
             roles[name] = role
     if not has_lead and len(set(neutral)) > 1 and not (stated or first_listed_leads):
-        notes.append("no lead is marked: the first listed unit is taken to lead "
-                     "and the others to share the work")
+        notes.append(
+            "no lead is marked: the first listed unit is taken to lead "
+            "and the others to share the work"
+        )
     elif picked and "lead" not in roles.values():
         notes.append("no lead unit is named")
     by_role = {role: tuple(n for n, r in roles.items() if r == role) for role in _STRENGTH}
-    return Responsibility(by_role["lead"], by_role["co"], by_role["participants"], pilots,
-                          first_listed_leads=carried, note="; ".join(notes) or None)
+    return Responsibility(
+        by_role["lead"],
+        by_role["co"],
+        by_role["participants"],
+        pilots,
+        first_listed_leads=carried,
+        note="; ".join(notes) or None,
+    )
 
 
 def _read_segment(segment: str, shown: str) -> list[tuple[str, str | None]]:
@@ -152,7 +175,7 @@ def _read_segment(segment: str, shown: str) -> list[tuple[str, str | None]]:
         role = _VERBS[verb.group("verb")]
         if verb.group("verb") == "负责" and verb.group("each") == "分别":
             role = "lead"
-        segment = segment[:verb.start()]
+        segment = segment[: verb.start()]
         if not segment.strip(_EDGE):
             raise _unreadable(shown, f'no unit is named before "{verb.group()}"')
     head, together, tail = segment.partition("会同")
@@ -168,7 +191,7 @@ def _names(part: str, role: str | None, shown: str) -> list[tuple[str, str | Non
     found: list[tuple[str, str | None]] = []
     for raw in part.split("、"):
         tagged = _TAGGED.search(raw)
-        name = normalize_name(raw[:tagged.start()] if tagged else raw)
+        name = normalize_name(raw[: tagged.start()] if tagged else raw)
         if not name:
             continue
         if len(name) > _MAX_NAME or any(c in name for c in "：:"):
@@ -203,9 +226,11 @@ class UnitDirectory:
         self._expanded: dict[str, tuple[str, ...]] = {}
 
     @classmethod
-    def build(cls, units: Iterable[tuple[str, str, Sequence[str]]],
-              groups: Iterable[tuple[str, str, Sequence[str], Sequence[str]]] = ()
-              ) -> UnitDirectory:
+    def build(
+        cls,
+        units: Iterable[tuple[str, str, Sequence[str]]],
+        groups: Iterable[tuple[str, str, Sequence[str], Sequence[str]]] = (),
+    ) -> UnitDirectory:
         """Check the whole directory at once, so a plan's mistakes surface before any task."""
         names: dict[str, tuple[str, str]] = {}
         titles: dict[str, str] = {}
@@ -215,8 +240,10 @@ class UnitDirectory:
         for kind, code, name, aliases, refs in entries:
             label = f'{kind} "{normalize_name(name)}" ({code})'
             if code in titles:
-                raise ResponsibilityError(f'the code "{code}" is used twice: by '
-                                          f"{_label(names, titles, code)} and by {label}")
+                raise ResponsibilityError(
+                    f'the code "{code}" is used twice: by '
+                    f"{_label(names, titles, code)} and by {label}"
+                )
             titles[code] = normalize_name(name)
             if kind == "group":
                 members[code] = list(refs)
@@ -225,21 +252,25 @@ class UnitDirectory:
                     raise ResponsibilityError(f"{label} has an empty name or alias")
                 other = names.setdefault(key, (kind, code))
                 if other[1] != code:
-                    raise ResponsibilityError(f'the name "{key}" is used by both '
-                                              f"{_label(names, titles, other[1])} and {label}")
+                    raise ResponsibilityError(
+                        f'the name "{key}" is used by both '
+                        f"{_label(names, titles, other[1])} and {label}"
+                    )
         directory = cls(names, titles)
         for code in members:
             directory._expand(code, members, ())
         return directory
 
-    def _expand(self, code: str, members: dict[str, list[str]],
-                path: tuple[str, ...]) -> tuple[str, ...]:
+    def _expand(
+        self, code: str, members: dict[str, list[str]], path: tuple[str, ...]
+    ) -> tuple[str, ...]:
         if code in self._expanded:
             return self._expanded[code]
         if code in path:
-            cycle = [*path[path.index(code):], code]
-            raise ResponsibilityError("groups contain each other: " + " → ".join(
-                self.name_of(c) for c in cycle))
+            cycle = [*path[path.index(code) :], code]
+            raise ResponsibilityError(
+                "groups contain each other: " + " → ".join(self.name_of(c) for c in cycle)
+            )
         units: dict[str, None] = {}
         for ref in members[code]:
             where = f" among the members of {_label(self._names, self._titles, code)}"

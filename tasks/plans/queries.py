@@ -1,0 +1,251 @@
+"""Read-only views of what is stored: the answers behind `plans`, `show` and `tasks`.
+
+They return plain dicts ready for JSON or a table, so the CLI and a later web page show the
+same thing. A handful of queries per call, never one per row: these must feel instant.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from schemas.tables import (
+    Assignment,
+    Escalation,
+    ExtensionRequest,
+    JointMeetingSeat,
+    Notice,
+    Occurrence,
+    Phase,
+    Plan,
+    Task,
+    Unit,
+)
+
+
+class NotFound(LookupError):
+    """A plan, task or unit the user named does not exist; the message lists what does."""
+
+
+def find_plan(session: Session, code: str) -> Plan:
+    plan = session.exec(select(Plan).where(Plan.code == code)).first()
+    if plan is None:
+        known = ", ".join(session.exec(select(Plan.code).order_by(Plan.code))) or "none imported"
+        raise NotFound(f'no plan "{code}" (plans: {known})')
+    return plan
+
+
+def find_task(session: Session, plan: Plan, code: str) -> Task:
+    """An active task of the plan, or NotFound naming it."""
+    task = session.exec(
+        select(Task).where(Task.plan_id == plan.id, Task.code == code, Task.active)
+    ).first()
+    if task is None:
+        raise NotFound(f'no task "{code}" in plan {plan.code}')
+    return task
+
+
+def list_plans(session: Session) -> list[dict[str, Any]]:
+    counts = dict(
+        session.exec(
+            select(Task.plan_id, func.count()).where(Task.active).group_by(Task.plan_id)
+        ).all()
+    )
+    assigned = dict(
+        session.exec(
+            select(Assignment.plan_id, func.count())
+            .where(Assignment.active)
+            .group_by(Assignment.plan_id)
+        ).all()
+    )
+    return [
+        {
+            "code": p.code,
+            "title": p.title,
+            "document_number": p.document_number,
+            "issued": p.issued.isoformat() if p.issued else None,
+            "tasks": counts.get(p.id, 0),
+            "assignments": assigned.get(p.id, 0),
+        }
+        for p in session.exec(select(Plan).order_by(Plan.code))
+    ]
+
+
+def plan_overview(session: Session, code: str) -> dict[str, Any]:
+    plan = find_plan(session, code)
+    units = {u.id: u for u in session.exec(select(Unit).where(Unit.plan_id == plan.id))}
+    phases = session.exec(select(Phase).where(Phase.plan_id == plan.id).order_by(Phase.position))
+    tasks = session.exec(
+        select(Task).where(Task.plan_id == plan.id, Task.active).order_by(Task.position)
+    ).all()
+    assignees = _assignees(session, plan.id, units)
+    seats = session.exec(select(JointMeetingSeat).where(JointMeetingSeat.plan_id == plan.id))
+    return {
+        "code": plan.code,
+        "title": plan.title,
+        "document_number": plan.document_number,
+        "issuer": plan.issuer,
+        "issued": _iso(plan.issued),
+        "span": [_iso(plan.span_start), _iso(plan.span_end)],
+        "calendar_version": plan.calendar_version,
+        "joint_meeting": [{"role": s.role, "unit": units[s.unit_id].name} for s in seats],
+        "phases": [
+            {
+                "code": p.code,
+                "kind": p.kind,
+                "name": p.name,
+                "window": p.window_text,
+                "start": _iso(p.start),
+                "due": _iso(p.due),
+            }
+            for p in phases
+        ],
+        "tasks": [
+            {
+                "code": t.code,
+                "title": t.title,
+                "kind": t.kind,
+                "phase": t.phase_code,
+                "deadline": t.deadline_text,
+                "deadline_kind": t.deadline_kind,
+                "due": _iso(t.due),
+                "assignees": assignees.get(t.id, []),
+            }
+            for t in tasks
+        ],
+    }
+
+
+def unit_tasks(session: Session, unit: str, plan_code: str | None = None) -> list[dict[str, Any]]:
+    """Every active assignment of the unit named (by code, name or alias) across plans."""
+    query = select(Unit, Plan).join(Plan, Unit.plan_id == Plan.id).where(Unit.active)
+    if plan_code is not None:
+        query = query.where(Plan.code == find_plan(session, plan_code).code)
+    matches = [
+        (u, p) for u, p in session.exec(query) if unit in (u.code, u.name, u.full_name, *u.aliases)
+    ]
+    if not matches:
+        raise NotFound(f'no unit "{unit}"' + (f" in plan {plan_code}" if plan_code else ""))
+    rows = []
+    for found, plan in matches:
+        query = (
+            select(Assignment, Task)
+            .join(Task, Assignment.task_id == Task.id)
+            .where(Assignment.unit_id == found.id, Assignment.active, Task.active)
+            .order_by(Task.position)
+        )
+        for assignment, task in session.exec(query):
+            rows.append(
+                {
+                    "plan": plan.code,
+                    "task": task.code,
+                    "title": task.title,
+                    "role": assignment.role,
+                    "state": assignment.state,
+                    "deadline": task.deadline_text,
+                    "due": _iso(assignment.due),
+                    "unit": found.name,
+                }
+            )
+    return rows
+
+
+def extension_requests(
+    session: Session, plan_code: str, *, pending_only: bool = False
+) -> list[dict[str, Any]]:
+    plan = find_plan(session, plan_code)
+    query = (
+        select(ExtensionRequest, Task, Unit)
+        .join(Assignment, ExtensionRequest.assignment_id == Assignment.id)
+        .join(Task, Assignment.task_id == Task.id)
+        .join(Unit, Assignment.unit_id == Unit.id)
+        .where(Assignment.plan_id == plan.id)
+        .order_by(ExtensionRequest.id)
+    )
+    if pending_only:
+        query = query.where(ExtensionRequest.state == "requested")
+    return [
+        {
+            "id": r.id,
+            "task": t.code,
+            "unit": u.name,
+            "current_due": _iso(r.current_due),
+            "requested_due": _iso(r.requested_due),
+            "state": r.state,
+            "reason": r.reason,
+            "decision_reason": r.decision_reason,
+        }
+        for r, t, u in session.exec(query)
+    ]
+
+
+def escalations(
+    session: Session, plan_code: str, *, open_only: bool = False
+) -> list[dict[str, Any]]:
+    """The plan's 督办 escalations, with the receipt code of the notice that opened each."""
+    find_plan(session, plan_code)
+    query = select(Escalation).where(Escalation.plan_code == plan_code).order_by(Escalation.id)
+    if open_only:
+        query = query.where(Escalation.closed_on.is_(None))  # type: ignore[union-attr]
+    receipts: dict[tuple[int, object], str] = {}
+    for assignment_id, due, code in session.exec(
+        select(Notice.assignment_id, Notice.due, Notice.receipt_code)
+        .where(Notice.plan_code == plan_code, Notice.receipt_code.is_not(None))  # type: ignore[union-attr]
+        .order_by(Notice.id)
+    ):
+        receipts.setdefault((assignment_id, due), code or "")
+    rows = []
+    for esc in session.exec(query):
+        receipt = receipts.get((esc.assignment_id, esc.due))
+        rows.append(
+            {
+                "id": esc.id,
+                "task": esc.task_code,
+                "unit": esc.unit_code,
+                "due": _iso(esc.due),
+                "original_due": _iso(esc.original_due),
+                "opened_on": _iso(esc.opened_on),
+                "overdue_workdays": esc.overdue_workdays,
+                "reported": esc.reported,
+                "blocks": esc.blocks,
+                "receipt": receipt,
+                "closed_on": _iso(esc.closed_on),
+                "resolution": esc.resolution,
+            }
+        )
+    return rows
+
+
+def _assignees(
+    session: Session, plan_id: int | None, units: dict[int | None, Unit]
+) -> dict[int | None, list[dict[str, Any]]]:
+    occurrences: dict[int | None, list[str]] = defaultdict(list)
+    query = (
+        select(Occurrence)
+        .join(Assignment, Occurrence.assignment_id == Assignment.id)
+        .where(Assignment.plan_id == plan_id, Occurrence.active)
+        .order_by(Occurrence.due)
+    )
+    for occurrence in session.exec(query):
+        occurrences[occurrence.assignment_id].append(occurrence.due.isoformat())
+    found: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
+    query = select(Assignment).where(Assignment.plan_id == plan_id, Assignment.active)
+    for a in session.exec(query.order_by(Assignment.id)):
+        found[a.task_id].append(
+            {
+                "unit": units[a.unit_id].name,
+                "code": units[a.unit_id].code,
+                "role": a.role,
+                "state": a.state,
+                "due": _iso(a.due),
+                "occurrences": occurrences.get(a.id, []),
+            }
+        )
+    return found
+
+
+def _iso(day: Any) -> str | None:
+    return day.isoformat() if day else None

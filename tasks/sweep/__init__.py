@@ -1,0 +1,7 @@
+"""The daily sweep: which rung each open assignment has reached, the notices it means, the
+outbox that holds them and the delivery that sends them, plus the review and digest mails.
+
+``pipeline`` is the one sweep that the CLI and the Prefect flows both run. May import
+``calendars``, ``schemas``, ``tasks.plans``, ``tasks.work`` and ``tasks.review``; nothing above
+``tasks`` (markup comes in through a renderer the caller passes).
+"""
