@@ -1,5 +1,6 @@
-"""The daily deadline sweep as a Prefect flow: six task runs around the plain functions of
-`tasks.sweep.pipeline` and `tasks.sweep.outbox`, which do all the work (and are tested without Prefect).
+"""The daily deadline sweep as a Prefect flow: six task runs around the plain
+functions of `tasks.sweep.pipeline` and `tasks.sweep.outbox`, which do all the work (and are
+tested without Prefect).
 
     load open work    contexts of the plans, open dated items, 督办单/通报 awaiting receipt
     evaluate          the rung each item has reached on `as_of`

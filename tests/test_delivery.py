@@ -20,6 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
+from render.letters import render_letter
 from tasks.sweep.delivery import (
     DeliveryError,
     EmlOutbox,
@@ -29,7 +30,7 @@ from tasks.sweep.delivery import (
     build_message,
     file_name,
 )
-from tasks.sweep.notices import Letter, NoticeItem, render_letter
+from tasks.sweep.notices import Letter, NoticeItem
 
 OFFICE = "重庆市医疗卫生行业综合监管联席会议办公室"
 SUBJECT = (

@@ -9,7 +9,8 @@ from html import escape
 
 import pytest
 
-from tasks.sweep.notices import EN, TEMPLATES, ZH, Letter, NoticeItem, render_letter
+from render.letters import EN, TEMPLATES, ZH, render_letter
+from tasks.sweep.notices import Letter, NoticeItem
 
 PLAN = "重庆市医疗卫生行业综合监管制度试点工作方案"
 OFFICE = "重庆市医疗卫生行业综合监管联席会议办公室"

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from calendars.workdays import WorkCalendar
+from render.letters import render_letter
 from schemas.db import session_scope
 from schemas.plan_file import CalendarChoice, EscalationPolicy
 from schemas.tables import (
@@ -40,7 +41,7 @@ from schemas.tables import (
 )
 from tasks.plans.graph import PhaseNode, TaskNode, build_graph, critical_path, downstream_of
 from tasks.sweep.escalation import SEVERITY, Rung, rung_reached, why
-from tasks.sweep.notices import Letter, NoticeItem, render_letter
+from tasks.sweep.notices import Letter, NoticeItem
 from tasks.sweep.outbox import DeliveryReport
 from tasks.work.status import calendar_of
 
