@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from calendars.clock import OFFICE_ZONE, zone_of
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 UnitRef = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
@@ -29,6 +31,15 @@ UnitKind = Literal[
     "other",
 ]
 TaskKind = Literal["task", "measure", "goal", "report"]
+
+
+def _known_zone(name: str) -> str:
+    """A zone is read when a date or time is shown, so an unknown one is refused at import."""
+    zone_of(name)
+    return name
+
+
+Zone = Annotated[str, AfterValidator(_known_zone)]  # an IANA name: Asia/Shanghai, Asia/Urumqi
 
 
 class Strict(BaseModel):
@@ -77,7 +88,7 @@ class PlanMeta(Strict):
     document_number: str | None = Field(None, description="e.g. 渝卫发〔2019〕32号")
     issuer: str | None = None
     issued: dt.date | None = None
-    timezone: str = "Asia/Shanghai"
+    timezone: Zone = OFFICE_ZONE
     calendar: CalendarChoice = Field(default_factory=CalendarChoice)
     deadline_reading: DeadlineReading = Field(default_factory=DeadlineReading)
     span: tuple[dt.date, dt.date] | None = Field(

@@ -14,14 +14,12 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
+from calendars.clock import OFFICE_ZONE, now
+
 
 def versioned() -> declared_attr:  # type: ignore[type-arg]
     """Optimistic locking: an UPDATE names the version it read, so a lost update is an error."""
     return declared_attr(lambda cls: {"version_id_col": cls.__table__.c.version})
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Plan(SQLModel, table=True):
@@ -33,14 +31,14 @@ class Plan(SQLModel, table=True):
     document_number: str | None = None
     issuer: str | None = None
     issued: dt.date | None = None
-    timezone: str = "Asia/Shanghai"
+    timezone: str = OFFICE_ZONE  # the plan's clock: its days and the times people are shown
     span_start: dt.date | None = None
     span_end: dt.date | None = None
     calendar_version: str
     spec: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     source_path: str | None = None
     source_sha256: str | None = None
-    imported_at: dt.datetime = Field(default_factory=utcnow)
+    imported_at: dt.datetime = Field(default_factory=now)
 
 
 class Unit(SQLModel, table=True):
@@ -150,8 +148,8 @@ class Assignment(SQLModel, table=True):
     active: bool = True
     closed_reason: str | None = None
     version: int = 1
-    created_at: dt.datetime = Field(default_factory=utcnow)
-    updated_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: dt.datetime = Field(default_factory=now)
+    updated_at: dt.datetime = Field(default_factory=now)
 
     __mapper_args__ = versioned()
 
@@ -175,7 +173,7 @@ class ImportRecord(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
-    imported_at: dt.datetime = Field(default_factory=utcnow)
+    imported_at: dt.datetime = Field(default_factory=now)
     source_path: str | None = None
     source_sha256: str | None = None
     calendar_version: str
@@ -268,7 +266,7 @@ class SweepRun(SQLModel, table=True):
     as_of: dt.date = Field(index=True)
     plan_code: str | None = None  # None: every plan
     dry_run: bool = False
-    started_at: dt.datetime = Field(default_factory=utcnow)
+    started_at: dt.datetime = Field(default_factory=now)
     finished_at: dt.datetime | None = None
     notices: int = 0
     messages: int = 0
@@ -329,7 +327,7 @@ class OutboxMessage(SQLModel, table=True):
     claimed_at: dt.datetime | None = None
     sent_at: dt.datetime | None = None
     last_error: str | None = None
-    created_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: dt.datetime = Field(default_factory=now)
 
 
 class Escalation(SQLModel, table=True):
