@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import text
 
+from calendars.clock import now
 from schemas.db import create_schema, engine_for, session_scope
 from tasks.plans.importer import import_plan
 from tasks.sweep.pipeline import evaluate, plan_notices, read_open_work, record_sweep
@@ -85,7 +86,7 @@ def build(url: str, folder: Path, plans: int, tasks: int, units: int) -> float:
             encoding="utf-8",
         )
         with session_scope(url) as session:
-            import_plan(session, path)
+            import_plan(session, path, at=now())
     return time.perf_counter() - started
 
 
@@ -127,7 +128,13 @@ def main() -> None:
         planned = plan_notices(findings, contexts, as_of)
         started = time.perf_counter()
         outcome = record_sweep(
-            url, as_of=as_of, plan=None, findings=findings, planned=planned, contexts=contexts
+            url,
+            as_of=as_of,
+            at=now(),
+            plan=None,
+            findings=findings,
+            planned=planned,
+            contexts=contexts,
         )
         written = time.perf_counter() - started
     print(

@@ -9,5 +9,6 @@
 - ``tasks.review``: the review of a plan as of a day, as frozen data.
 
 Nothing here imports Prefect, the CLI (``duban``), the flows or the renderers (``render``), and
-nothing reads the clock: "now" and "today" are parameters. ``tests/test_layers.py`` enforces it.
+nothing reads the clock: "now" and "today" are parameters (``at``, ``as_of``) that the shell
+takes from ``calendars.clock``. ``tests/test_layers.py`` and ``tests/test_clock.py`` enforce it.
 """

@@ -5,6 +5,7 @@ Each case is the complete example plan (docs/example-plan.yaml) with one mistake
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tasks.plans.reader import PlanInvalid
 from .conftest import ROOT
 
 EXAMPLE = (ROOT / "docs" / "example-plan.yaml").read_text(encoding="utf-8")
+IMPORTED = dt.datetime(2019, 7, 1, tzinfo=dt.UTC)
 
 
 def line_of(fragment: str) -> int:
@@ -203,13 +205,13 @@ def test_a_bad_plan_is_refused_with_its_place_named_and_nothing_written(
     good = tmp_path / "good.yaml"
     good.write_text(EXAMPLE, encoding="utf-8")
     with session_scope(database_url) as session:
-        import_plan(session, good)
+        import_plan(session, good, at=IMPORTED)
     before = snapshot(database_url)
     bad = tmp_path / "bad.yaml"
     bad.write_text(content.replace("example-2019", "example-2019", 1), encoding="utf-8")
 
     with pytest.raises(PlanInvalid) as caught, session_scope(database_url) as session:
-        import_plan(session, bad)
+        import_plan(session, bad, at=IMPORTED)
 
     problems = [p for p in caught.value.problems if words in p.message]
     assert problems, f"{case}: no problem mentions {words!r}: {caught.value}"

@@ -42,7 +42,7 @@ def submit_at_once(url: str, version: int, barrier, results) -> None:  # type: i
 def test_two_processes_submitting_the_same_assignment(database_url):
     create_schema(database_url)
     with session_scope(database_url) as session:
-        import_plan(session, ROOT / "docs" / "example-plan.yaml")
+        import_plan(session, ROOT / "docs" / "example-plan.yaml", at=AT)
         version = session.exec(select(Assignment.version).join(Task).where(Task.code == "t3")).one()
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(2), context.Queue()

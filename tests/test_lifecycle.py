@@ -32,7 +32,7 @@ WHC = Actor("unit", "whc", "区卫生健康委(whc)")
 def url(sqlite_url: str) -> str:
     create_schema(sqlite_url)
     with session_scope(sqlite_url) as session:
-        import_plan(session, ROOT / "docs" / "example-plan.yaml")
+        import_plan(session, ROOT / "docs" / "example-plan.yaml", at=AT)
     return sqlite_url
 
 

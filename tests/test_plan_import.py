@@ -19,6 +19,7 @@ from tasks.plans.recalc import apply_recalc, date_moves
 from .conftest import ROOT
 
 EXAMPLE = (ROOT / "docs" / "example-plan.yaml").read_text(encoding="utf-8")
+IMPORTED = dt.datetime(2019, 7, 1, tzinfo=dt.UTC)
 
 
 def write(tmp_path: Path, text: str, name: str = "plan.yaml") -> Path:
@@ -30,7 +31,7 @@ def write(tmp_path: Path, text: str, name: str = "plan.yaml") -> Path:
 def imported(url: str, path: Path, **options):  # type: ignore[no-untyped-def]
     create_schema(url)
     with session_scope(url) as session:
-        return import_plan(session, path, **options)
+        return import_plan(session, path, at=IMPORTED, **options)
 
 
 def test_an_import_creates_units_tasks_and_per_unit_assignments(database_url, tmp_path):
@@ -154,7 +155,7 @@ def test_new_calendar_data_moves_nothing_until_recalc_is_applied(database_url, t
     assert "2019-09-30 is now a rest day (测试假日)" in str(t2_moves[0])
 
     with session_scope(database_url) as session:
-        apply_recalc(session, "example-2019", calendar_dir=calendar_dir)
+        apply_recalc(session, "example-2019", at=IMPORTED, calendar_dir=calendar_dir)
     with session_scope(database_url) as session:
         assert date_moves(session, "example-2019", calendar_dir=calendar_dir) == []
         t2 = session.get(Assignment, t2.id)

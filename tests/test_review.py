@@ -24,6 +24,7 @@ from .conftest import PLANS, ROOT
 
 D = dt.date
 PLAN = "cq-2019-pilot"
+IMPORTED = dt.datetime(2019, 7, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def story_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{folder / 'duban.db'}"
     create_schema(url)
     with session_scope(url) as session:
-        import_plan(session, PLANS / "chongqing-2019-pilot.yaml")
+        import_plan(session, PLANS / "chongqing-2019-pilot.yaml", at=IMPORTED)
     replay_story(url, PLANS / "stories" / "chongqing-2019-pilot.yaml", EmlOutbox(folder / "out"))
     return url
 
@@ -111,7 +112,7 @@ def test_the_review_serialises_to_json_with_percentages(story_url):
 def test_a_delay_caused_by_another_units_late_task_is_upstream(sqlite_url):
     create_schema(sqlite_url)
     with session_scope(sqlite_url) as session:
-        import_plan(session, ROOT / "docs" / "example-plan.yaml")
+        import_plan(session, ROOT / "docs" / "example-plan.yaml", at=IMPORTED)
     with session_scope(sqlite_url) as session:
         found = review_plan(session, "example-2019", D(2020, 7, 10))
     # t1 (区卫生健康委, launch) was never done, so 南岸区's t3 in the next phase waited on it.

@@ -34,7 +34,7 @@ OFFICE = Actor("office", "cqwjw-zhjdc", "综合监督处")
 def url(database_url: str) -> str:
     create_schema(database_url)
     with session_scope(database_url) as session:
-        import_plan(session, PLANS / "chongqing-2019-pilot.yaml")
+        import_plan(session, PLANS / "chongqing-2019-pilot.yaml", at=NOW)
     return database_url
 
 
@@ -43,7 +43,7 @@ def told(outcome) -> Counter:  # type: ignore[no-untyped-def]
 
 
 def test_five_working_days_before_the_launch_deadline_units_are_reminded(url):
-    outcome = sweep_once(url, as_of=D(2019, 7, 24))
+    outcome = sweep_once(url, at=NOW, as_of=D(2019, 7, 24))
     assert told(outcome) == Counter(
         {
             ("cqwjw", "reminder", "t01"): 1,
@@ -55,7 +55,7 @@ def test_five_working_days_before_the_launch_deadline_units_are_reminded(url):
 
 
 def test_the_day_after_the_deadline_leads_are_urged_with_the_office_in_copy(url):
-    outcome = sweep_once(url, as_of=D(2019, 8, 1))
+    outcome = sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
     levels = Counter((n.level, n.in_copy) for n in outcome.written)
     assert levels == {("urge", False): 7, ("urge", True): 7}
     assert {n.recipient_code for n in outcome.written if n.in_copy} == {"cqwjw-zhjdc"}
@@ -65,7 +65,7 @@ def test_the_day_after_the_deadline_leads_are_urged_with_the_office_in_copy(url)
 
 
 def test_five_days_late_is_supervised_and_on_the_critical_path_reported(url):
-    outcome = sweep_once(url, as_of=D(2019, 8, 7))
+    outcome = sweep_once(url, at=NOW, as_of=D(2019, 8, 7))
     primary = Counter(
         (n.recipient_code, n.level, n.item.task_code, n.item.unit_code)
         for n in outcome.written
@@ -88,31 +88,31 @@ def test_five_days_late_is_supervised_and_on_the_critical_path_reported(url):
 
 
 def test_a_sweep_that_missed_days_sends_only_the_highest_rung_now_due(url):
-    outcome = sweep_once(url, as_of=D(2019, 8, 2))
+    outcome = sweep_once(url, at=NOW, as_of=D(2019, 8, 2))
     assert {n.level for n in outcome.written} == {"urge"}
     assert not any(n.level == "reminder" for n in outcome.written)
 
 
 def test_running_the_same_sweep_twice_sends_nothing_new(url):
-    first = sweep_once(url, as_of=D(2019, 8, 1))
-    second = sweep_once(url, as_of=D(2019, 8, 1))
+    first = sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
+    second = sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
     assert first.written and second.written == [] and second.messages == 0
 
 
 def test_no_sweep_on_a_holiday_and_one_on_a_makeup_sunday(url):
-    assert sweep_once(url, as_of=D(2019, 10, 1)).written == []
-    makeup = sweep_once(url, as_of=D(2019, 9, 29))  # Sunday, worked for National Day
+    assert sweep_once(url, at=NOW, as_of=D(2019, 10, 1)).written == []
+    makeup = sweep_once(url, at=NOW, as_of=D(2019, 9, 29))  # Sunday, worked for National Day
     assert {(n.level, n.item.task_code) for n in makeup.written} >= {("reminder", "t03")}
 
 
 def test_acceptance_stops_the_ladder_and_closes_the_escalation(url):
-    sweep_once(url, as_of=D(2019, 8, 7))
+    sweep_once(url, at=NOW, as_of=D(2019, 8, 7))
     at = dt.datetime(2019, 8, 7, 15, tzinfo=dt.UTC)
     with session_scope(url) as session:
         who = lifecycle.resolve_actor(session, PLAN, "市卫生健康委")
         lifecycle.submit(session, actor=who, plan=PLAN, task="t02", note="done", at=at)
         lifecycle.accept(session, actor=OFFICE, plan=PLAN, task="t02", unit="cqwjw", at=at)
-    later = sweep_once(url, as_of=D(2019, 8, 8))
+    later = sweep_once(url, at=NOW, as_of=D(2019, 8, 8))
     assert later.escalations_closed == 1
     assert not any(n.item.task_code == "t02" for n in later.written)
     with session_scope(url) as session:
@@ -121,7 +121,7 @@ def test_acceptance_stops_the_ladder_and_closes_the_escalation(url):
 
 
 def test_an_approved_extension_starts_a_new_ladder_for_the_new_date(url):
-    sweep_once(url, as_of=D(2019, 8, 7))
+    sweep_once(url, at=NOW, as_of=D(2019, 8, 7))
     at = dt.datetime(2019, 8, 7, 15, tzinfo=dt.UTC)
     with session_scope(url) as session:
         who = lifecycle.resolve_actor(session, PLAN, "忠县")
@@ -137,15 +137,15 @@ def test_an_approved_extension_starts_a_new_ladder_for_the_new_date(url):
             reason="同意",
             at=at,
         )
-    after = sweep_once(url, as_of=D(2019, 8, 8))
+    after = sweep_once(url, at=NOW, as_of=D(2019, 8, 8))
     assert after.escalations_closed == 1
     assert not any(n.item.unit_code == "zx" for n in after.written)
-    reminded = sweep_once(url, as_of=D(2019, 8, 23))
+    reminded = sweep_once(url, at=NOW, as_of=D(2019, 8, 23))
     assert ("zx", "reminder", "t06") in told(reminded)
 
 
 def test_an_unacknowledged_supervision_notice_is_flagged_to_the_office(url):
-    sweep_once(url, as_of=D(2019, 8, 7))
+    sweep_once(url, at=NOW, as_of=D(2019, 8, 7))
     with session_scope(url) as session:
         code = session.exec(
             select(Notice.receipt_code).where(
@@ -164,7 +164,7 @@ def test_an_unacknowledged_supervision_notice_is_flagged_to_the_office(url):
             at=dt.datetime(2019, 8, 8, tzinfo=dt.UTC),
         )
     assert code
-    flagged = sweep_once(url, as_of=D(2019, 8, 9))
+    flagged = sweep_once(url, at=NOW, as_of=D(2019, 8, 9))
     unacked = {
         (n.recipient_code, n.item.task_code, n.item.unit_code)
         for n in flagged.written
@@ -176,7 +176,7 @@ def test_an_unacknowledged_supervision_notice_is_flagged_to_the_office(url):
 
 
 def test_dry_run_shows_what_would_be_sent_and_writes_nothing(url):
-    dry = sweep_once(url, as_of=D(2019, 8, 1), dry_run=True)
+    dry = sweep_once(url, at=NOW, as_of=D(2019, 8, 1), dry_run=True)
     assert len(dry.written) == 14
     with session_scope(url) as session:
         assert session.exec(select(Notice)).all() == []
@@ -184,7 +184,7 @@ def test_dry_run_shows_what_would_be_sent_and_writes_nothing(url):
 
 
 def test_delivery_writes_readable_eml_files(url, tmp_path):
-    sweep_once(url, as_of=D(2019, 8, 1))
+    sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
     report = deliver_pending(url, EmlOutbox(tmp_path), now=NOW)
     files = sorted(tmp_path.glob("*.eml"))
     assert len(report.delivered) == len(files) == 6  # the commission's two items share one
@@ -209,7 +209,7 @@ class FlakySmtp:
 
 
 def test_smtp_down_then_back_loses_nothing_and_doubles_nothing(url, tmp_path):
-    sweep_once(url, as_of=D(2019, 8, 1))
+    sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
     flaky = FlakySmtp(tmp_path, down=6)
     first = deliver_pending(url, flaky, now=NOW)
     assert first.delivered == [] and len(first.failed) == 6
@@ -221,7 +221,7 @@ def test_smtp_down_then_back_loses_nothing_and_doubles_nothing(url, tmp_path):
 
 
 def test_a_crash_between_outbox_and_delivery_delivers_once_on_the_next_run(url, tmp_path):
-    sweep_once(url, as_of=D(2019, 8, 1))  # written; the process "dies" before delivering
+    sweep_once(url, at=NOW, as_of=D(2019, 8, 1))  # written; the process "dies" before delivering
     outbox = EmlOutbox(tmp_path)
     assert len(deliver_pending(url, outbox, now=NOW).delivered) == 6
     assert deliver_pending(url, outbox, now=NOW).delivered == []
@@ -233,7 +233,7 @@ def test_a_claim_abandoned_mid_send_is_taken_again_after_the_lease(url, tmp_path
         _claim,  # the first half of a delivery, as a dying worker leaves it
     )
 
-    sweep_once(url, as_of=D(2019, 8, 1))
+    sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
     with session_scope(url) as session:
         first = session.exec(select(OutboxMessage.id).order_by(OutboxMessage.id)).first()
     assert _claim(url, first, NOW) is not None
@@ -244,7 +244,7 @@ def test_a_claim_abandoned_mid_send_is_taken_again_after_the_lease(url, tmp_path
 
 def sweep_in_process(url: str, barrier, results) -> None:  # type: ignore[no-untyped-def]
     barrier.wait(timeout=60)
-    outcome = sweep_once(url, as_of=D(2019, 8, 7))
+    outcome = sweep_once(url, at=NOW, as_of=D(2019, 8, 7))
     results.put(len(outcome.written))
 
 
@@ -274,7 +274,7 @@ def deliver_in_process(url: str, folder: str, barrier, results) -> None:  # type
 
 
 def test_two_workers_delivering_at_once_send_each_message_once(url, tmp_path):
-    sweep_once(url, as_of=D(2019, 8, 1))
+    sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(2), context.Queue()
     workers = [
@@ -300,7 +300,7 @@ def test_a_real_smtp_server_down_then_back_gets_each_notice_once(url):
 
     from .test_delivery import Inbox, free_port
 
-    sweep_once(url, as_of=D(2019, 8, 1))
+    sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
     port = free_port()
     relay = SmtpTransport(host="127.0.0.1", port=port, user=None, password=None)
     down = deliver_pending(url, relay, now=NOW)
@@ -321,7 +321,7 @@ def test_a_real_smtp_server_down_then_back_gets_each_notice_once(url):
 
 def test_waiving_a_recurring_item_closes_its_occurrence_escalations(url):
     stage = D(2019, 9, 27)  # the first stage summaries (9月20日) are 5 working days late
-    sweep_once(url, as_of=stage)
+    sweep_once(url, at=NOW, as_of=stage)
     with session_scope(url) as session:
         opened = session.exec(
             select(Escalation).where(
@@ -339,7 +339,7 @@ def test_waiving_a_recurring_item_closes_its_occurrence_escalations(url):
             reason="并入区总结",
             at=dt.datetime(2019, 9, 27, 15, tzinfo=dt.UTC),
         )
-    later = sweep_once(url, as_of=D(2019, 9, 29))
+    later = sweep_once(url, at=NOW, as_of=D(2019, 9, 29))
     assert later.escalations_closed == 1
     with session_scope(url) as session:
         closed = session.exec(select(Escalation).where(Escalation.id == opened[0].id)).one()

@@ -27,7 +27,6 @@ from schemas.tables import (
     Task,
     Unit,
     UnitGroup,
-    utcnow,
 )
 from tasks.plans.lint import lint_plan
 from tasks.plans.reader import read_plan_file
@@ -56,13 +55,23 @@ def load_plan(path: Path, *, calendar_dir: Path | None = None) -> ResolvedPlan:
 
 
 def import_plan(
-    session: Session, path: Path, *, dry_run: bool = False, calendar_dir: Path | None = None
+    session: Session,
+    path: Path,
+    *,
+    at: dt.datetime,
+    dry_run: bool = False,
+    calendar_dir: Path | None = None,
 ) -> ImportReport:
-    """Import or re-import the plan at `path`; on a dry run, roll everything back."""
+    """Import or re-import the plan at `path` at the instant `at`; on a dry run, roll
+    everything back."""
     plan = load_plan(path, calendar_dir=calendar_dir)
     source = path.read_bytes()
     report = write_plan(
-        session, plan, source_path=str(path), source_sha256=hashlib.sha256(source).hexdigest()
+        session,
+        plan,
+        at=at,
+        source_path=str(path),
+        source_sha256=hashlib.sha256(source).hexdigest(),
     )
     report.warnings = [str(w) for w in lint_plan(plan)]
     report.dry_run = dry_run
@@ -75,6 +84,7 @@ def write_plan(
     session: Session,
     plan: ResolvedPlan,
     *,
+    at: dt.datetime,
     source_path: str | None = None,
     source_sha256: str | None = None,
     recalculate: bool = False,
@@ -90,14 +100,14 @@ def write_plan(
     row.span_start, row.span_end = plan.span or (None, None)
     row.spec = plan.spec.model_dump(mode="json")
     row.source_path, row.source_sha256 = source_path, source_sha256
-    row.imported_at = utcnow()
+    row.imported_at = at
     session.flush()
     assert row.id is not None
     units = _write_units(session, row.id, plan, report)
     _write_groups(session, row.id, plan)
     _write_seats(session, row.id, plan, units)
     _write_phases(session, row.id, plan)
-    tasks = _write_tasks(session, row.id, plan, units, report, recalculate)
+    tasks = _write_tasks(session, row.id, plan, units, report, recalculate, at)
     _write_dependencies(session, row.id, plan, tasks)
     row.calendar_version = plan.calendar.version
     session.add(
@@ -200,6 +210,7 @@ def _write_tasks(
     units: dict[str, Unit],
     report: ImportReport,
     recalculate: bool,
+    at: dt.datetime,
 ) -> dict[str, Task]:
     existing = _by_code(session.exec(select(Task).where(Task.plan_id == plan_id)))
     unit_code = {u.id: code for code, u in units.items()}
@@ -225,7 +236,7 @@ def _write_tasks(
         _fill_task(task, spec, plan, keep_calendar=keep_dates)
         session.add(task)
         session.flush()
-        _write_assignments(session, plan_id, task, spec, units, unit_code, report, keep_dates)
+        _write_assignments(session, plan_id, task, spec, units, unit_code, report, keep_dates, at)
     for code, task in existing.items():
         if code not in {t.code for t in plan.tasks} and task.active:
             task.active = False
@@ -272,6 +283,7 @@ def _write_assignments(
     unit_code: dict[int | None, str],
     report: ImportReport,
     keep_dates: bool,
+    at: dt.datetime,
 ) -> None:
     rows = session.exec(select(Assignment).where(Assignment.task_id == task.id)).all()
     existing = {(unit_code[a.unit_id], a.role): a for a in rows}
@@ -305,7 +317,7 @@ def _write_assignments(
         if key in wanted:
             assignment.active = True
             if not keep_dates:
-                _move_due(assignment, wanted[key])
+                _move_due(assignment, wanted[key], at)
     if keep_dates:
         return
     if any(resolved.occurrences for resolved in wanted.values()) or rows:
@@ -313,7 +325,7 @@ def _write_assignments(
         _write_occurrences(session, {**existing, **fresh}, wanted)
 
 
-def _move_due(assignment: Assignment, resolved: ResolvedAssignment) -> None:
+def _move_due(assignment: Assignment, resolved: ResolvedAssignment, at: dt.datetime) -> None:
     """Follow the plan's new date, but keep an approved extension that runs later."""
     extended = assignment.due != assignment.original_due
     assignment.original_due = resolved.due
@@ -321,7 +333,7 @@ def _move_due(assignment: Assignment, resolved: ResolvedAssignment) -> None:
         assignment.due = resolved.due
     else:
         assignment.due = max(assignment.due, resolved.due)
-    assignment.updated_at = utcnow()
+    assignment.updated_at = at
 
 
 def _write_occurrences(

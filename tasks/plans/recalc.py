@@ -77,11 +77,14 @@ def date_moves(
     return moves
 
 
-def apply_recalc(session: Session, plan_code: str, *, calendar_dir: Path | None = None) -> None:
+def apply_recalc(
+    session: Session, plan_code: str, *, at: dt.datetime, calendar_dir: Path | None = None
+) -> None:
     plan = find_plan(session, plan_code)
     write_plan(
         session,
         resolve_stored(plan.spec, plan_code, calendar_dir=calendar_dir),
+        at=at,
         source_path=plan.source_path,
         source_sha256=plan.source_sha256,
         recalculate=True,

@@ -18,6 +18,7 @@ from statistics import mean
 import networkx as nx
 from sqlmodel import Session, select
 
+from calendars.clock import day_of, start_of
 from calendars.workdays import WorkCalendar
 from schemas.plan_file import PlanFile
 from schemas.tables import (
@@ -46,7 +47,6 @@ from tasks.review.model import (
 )
 from tasks.work.status import plan_calendar
 
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 CLOSED = ("accepted", "waived", "cancelled")
 OPEN = ("not_started", "in_progress", "returned")
 SEVERITY: dict[Light, int] = {"green": 0, "yellow": 1, "red": 2}
@@ -121,7 +121,7 @@ def review_plan(
     tasks = {
         t.code: t for t in session.exec(select(Task).where(Task.plan_id == plan.id, Task.active))
     }
-    items = _items(session, plan.id, as_of)
+    items = _items(session, plan.id, as_of, plan.timezone)
     finishes = _task_finishes(items, as_of, calendar)
     critical = tuple(critical_path(graph))
     reviewed = [
@@ -175,8 +175,9 @@ def _chosen_phase(phases: list[Phase], wanted: str | None) -> Phase | None:
     raise NotFound(f'no phase "{wanted}"; phases: {names}')
 
 
-def _items(session: Session, plan_id: int | None, as_of: dt.date) -> list[_Item]:
-    """Every assignment, or each dated occurrence of it, with its latest submission date."""
+def _items(session: Session, plan_id: int | None, as_of: dt.date, zone: str) -> list[_Item]:
+    """Every assignment, or each dated occurrence of it, with its latest submission date (the
+    day it was submitted on in the plan's zone)."""
     rows = session.exec(
         select(Assignment, Task, Unit)
         .join(Task, Assignment.task_id == Task.id)
@@ -199,8 +200,8 @@ def _items(session: Session, plan_id: int | None, as_of: dt.date) -> list[_Item]
         for sub in session.exec(
             select(Submission).where(Submission.assignment_id.in_(chunk)).order_by(Submission.id)
         ):  # type: ignore[attr-defined]
-            if _local_day(sub.submitted_at) <= as_of:
-                submitted[(sub.assignment_id, sub.occurrence_id)] = _local_day(sub.submitted_at)
+            if day_of(sub.submitted_at, zone) <= as_of:
+                submitted[(sub.assignment_id, sub.occurrence_id)] = day_of(sub.submitted_at, zone)
         for esc in session.exec(
             select(Escalation).where(
                 Escalation.assignment_id.in_(chunk),  # type: ignore[attr-defined]
@@ -209,7 +210,7 @@ def _items(session: Session, plan_id: int | None, as_of: dt.date) -> list[_Item]
         ):
             if esc.closed_on is None or esc.closed_on > as_of:
                 escalated.add((esc.assignment_id, esc.occurrence_id))
-    history = _history_until(session, plan_id, as_of)
+    history = _history_until(session, plan_id, as_of, zone)
     items = []
     for assignment, task, unit in rows:
         assert assignment.id is not None
@@ -254,15 +255,15 @@ def _items(session: Session, plan_id: int | None, as_of: dt.date) -> list[_Item]
 
 
 def _history_until(
-    session: Session, plan_id: int | None, as_of: dt.date
+    session: Session, plan_id: int | None, as_of: dt.date, zone: str
 ) -> dict[int, list[AuditEvent]]:
-    """For assignments changed after `as_of`: their events up to the end of that day.
+    """For assignments changed after `as_of`: their events up to the end of that day in the
+    plan's zone.
 
     A review of a past day must not see what happened later; the audit trail says what each
     assignment looked like then. Assignments untouched since are read as they are.
     """
-    cutoff = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), SHANGHAI)
-    cutoff_text = cutoff.astimezone(dt.UTC).isoformat()
+    cutoff_text = start_of(as_of + dt.timedelta(days=1), zone).isoformat()
     code = session.exec(select(Plan.code).where(Plan.id == plan_id)).one()
     changed = set(
         session.exec(
@@ -313,12 +314,6 @@ class _Then:
             if occurrence.get("due") == due.isoformat():
                 return str(occurrence["state"])
         return "not_started"
-
-
-def _local_day(moment: dt.datetime) -> dt.date:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(SHANGHAI).date()
 
 
 def _late_by(item: _Item, as_of: dt.date, calendar: WorkCalendar) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, select
 
+from calendars.clock import utc
 from schemas.db import session_scope
 from schemas.tables import Notice, OutboxMessage, SweepRun
 from tasks.sweep.delivery import DeliveryError, InvalidMail, OutgoingMail, Transport
@@ -40,9 +41,7 @@ def deliver_pending(
     url: str, transport: Transport, *, now: dt.datetime, limit: int = 500
 ) -> DeliveryReport:
     report = DeliveryReport()
-    # Stored times are UTC (SQLite keeps no zone to convert), and a plain datetime: pendulum's
-    # loses its zone in arithmetic.
-    now = dt.datetime.fromtimestamp(now.timestamp(), dt.UTC)
+    now = utc(now)  # stored times are UTC: SQLite keeps no zone to convert
     for message_id in _due_messages(url, now, limit):
         mail = _claim(url, message_id, now)
         if mail is None:
@@ -196,7 +195,7 @@ def acknowledge(
         )
     if notice.acknowledged_at is not None:
         return notice, False
-    notice.acknowledged_by, notice.acknowledged_at = str(actor), at
+    notice.acknowledged_by, notice.acknowledged_at = str(actor), utc(at)
     session.add(notice)
     return notice, True
 

@@ -37,7 +37,6 @@ from schemas.tables import (
     SweepRun,
     Task,
     Unit,
-    utcnow,
 )
 from tasks.plans.graph import PhaseNode, TaskNode, build_graph, critical_path, downstream_of
 from tasks.sweep.escalation import SEVERITY, Rung, rung_reached, why
@@ -711,6 +710,7 @@ def record_sweep(
     url: str,
     *,
     as_of: dt.date,
+    at: dt.datetime,
     plan: str | None,
     findings: Sequence[Finding],
     planned: Sequence[PlannedNotice],
@@ -718,7 +718,8 @@ def record_sweep(
     dry_run: bool = False,
 ) -> SweepOutcome:
     """Step 4: write the outbox and the escalations in one transaction, or say what would be
-    written. A concurrent sweep that wrote first makes this one retry and skip its notices."""
+    written; the sweep run is stamped `at`. A concurrent sweep that wrote first makes this one
+    retry and skip its notices."""
     for attempt in range(3):
         try:
             with session_scope(url) as session:
@@ -726,7 +727,7 @@ def record_sweep(
                     existing = _existing_keys(session, [p.dedupe_key for p in planned])
                     fresh = [p for p in planned if p.dedupe_key not in existing]
                     return SweepOutcome(as_of, list(planned), written=fresh)
-                sweep = SweepRun(as_of=as_of, plan_code=plan)
+                sweep = SweepRun(as_of=as_of, plan_code=plan, started_at=at)
                 session.add(sweep)
                 session.flush()
                 outcome = write_outbox(session, planned, contexts, sweep)
@@ -735,7 +736,7 @@ def record_sweep(
                 sweep.notices, sweep.messages = len(outcome.written), outcome.messages
                 sweep.escalations_opened = outcome.escalations_opened
                 sweep.escalations_closed = outcome.escalations_closed
-                sweep.finished_at = utcnow()
+                sweep.finished_at = at
                 return outcome
         except IntegrityError:
             if attempt == 2:
@@ -747,11 +748,13 @@ def sweep_once(
     url: str,
     *,
     as_of: dt.date,
+    at: dt.datetime,
     plan: str | None = None,
     dry_run: bool = False,
     calendar_dir: Path | None = None,
 ) -> SweepOutcome:
-    """The whole sweep without delivery, step by step, as the flow runs it."""
+    """The whole sweep of the day `as_of` without delivery, step by step, as the flow runs it;
+    `at` is the instant it is recorded at."""
     contexts, items = read_open_work(url, plan=plan, calendar_dir=calendar_dir)
     findings = evaluate(items, contexts, as_of)
     waiting = unacknowledged_receipts(url, contexts, as_of)
@@ -759,6 +762,7 @@ def sweep_once(
     return record_sweep(
         url,
         as_of=as_of,
+        at=at,
         plan=plan,
         findings=findings,
         planned=planned,

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from calendars.clock import utc
 from schemas.tables import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -47,7 +48,7 @@ def record(
         head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
         session.add(head)
     event = AuditEvent(
-        at=at.astimezone(dt.UTC).isoformat(),
+        at=utc(at).isoformat(),
         actor=actor,
         action=action,
         entity=subject.entity,

@@ -33,7 +33,6 @@ from schemas.tables import (
     Submission,
     Task,
     Unit,
-    utcnow,
 )
 from tasks.plans.queries import NotFound, find_plan, find_task
 from tasks.work import audit
@@ -333,7 +332,7 @@ def decide_extension(
         request.decision_reason = reason or None
         if approve:
             assignment.due = request.requested_due
-            assignment.updated_at = utcnow()
+            assignment.updated_at = at
         session.add(request)
     return request
 

@@ -10,6 +10,7 @@ still fails fast and `duban sweep` there still runs without Prefect. Select thes
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -113,7 +114,7 @@ def duban_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     url = f"sqlite:///{home / 'duban.db'}"
     create_schema(url)
     with session_scope(url) as session:
-        import_plan(session, CHONGQING)
+        import_plan(session, CHONGQING, at=dt.datetime(2019, 7, 1, tzinfo=dt.UTC))
     monkeypatch.setenv("DUBAN_HOME", str(home))
     monkeypatch.setenv("DUBAN_DATABASE_URL", url)
     return home

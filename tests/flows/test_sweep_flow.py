@@ -33,6 +33,7 @@ from tasks.sweep.pipeline import sweep_once, sweep_summary
 from .conftest import CHONGQING
 
 D = dt.date
+IMPORTED = dt.datetime(2019, 7, 1, tzinfo=dt.UTC)  # when the tests import and sweep
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -78,8 +79,8 @@ def test_the_sweep_flow_writes_delivers_and_reports_what_the_cli_reports(duban_h
     twin = f"sqlite:///{tmp_path / 'twin.db'}"
     create_schema(twin)
     with session_scope(twin) as session:
-        import_plan(session, CHONGQING)
-    outcome = sweep_once(twin, as_of=D(2019, 8, 5))
+        import_plan(session, CHONGQING, at=IMPORTED)
+    outcome = sweep_once(twin, as_of=D(2019, 8, 5), at=IMPORTED)
     report = deliver_pending(twin, EmlOutbox(tmp_path / "twin-outbox"), now=dt.datetime.now(dt.UTC))
     assert result == sweep_summary(D(2019, 8, 5), outcome, report)
 
@@ -156,7 +157,8 @@ def test_the_sweep_runs_on_the_working_calendar_not_on_weekdays(duban_home, day,
 
 
 def test_the_outbox_retry_delivers_in_batches_one_task_run_each(duban_home):
-    sweep_once(f"sqlite:///{duban_home / 'duban.db'}", as_of=D(2019, 7, 25))  # 6 messages
+    db = f"sqlite:///{duban_home / 'duban.db'}"
+    sweep_once(db, as_of=D(2019, 7, 25), at=IMPORTED)  # 6 messages
     result, flow_run = run(deliver_outbox, limit=4)
     assert result == {"delivered": 6, "failed": 0, "given_up": 0}
     assert task_runs(flow_run) == ["deliver outbox batch"] * 2  # 4, then 2 (a short batch)
