@@ -13,7 +13,8 @@ import datetime as dt
 from collections.abc import Sequence
 from html import escape
 
-from render.review import PAGE, labels, late_days, long_date
+from calendars.clock import long_date
+from render.review import PAGE, labels, late_days
 from tasks.review.model import Review
 
 SERIF = (

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from calendars.clock import long_date
 from tasks.sweep.notices import (
     BLOCKS_SHOWN,
     ORDER,
@@ -28,7 +29,7 @@ ZH: dict[str, str] = {
     "subject_plan_limit": "30",
     "several_plans": "多项工作方案",
     "list_sep": "、",
-    "date": "{year}年{month}月{day}日",
+    "language": "zh",
     "salutation": "{recipient}：",
     "opening": "现将截至{date}{plans}中需要你单位办理或知悉的工作任务通知如下。",
     "plan": "《{title}》",
@@ -103,7 +104,7 @@ EN: dict[str, str] = {
     "subject_plan_limit": "50",
     "several_plans": "several work plans",
     "list_sep": ", ",
-    "date": "{day} {month_name} {year}",
+    "language": "en",
     "salutation": "To {recipient}:",
     "opening": "As of {date}, the following tasks under {plans} need action or attention "
     "from your unit.",
@@ -177,21 +178,6 @@ EN: dict[str, str] = {
 }
 
 TEMPLATES: dict[str, dict[str, str]] = {"zh": ZH, "en": EN}
-
-_EN_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 # Deadline readings come from calendars/deadlines.py in English; Chinese letters say them in
 # Chinese where the wording is known, and quote anything else as it is.
@@ -270,9 +256,7 @@ def _shorten(value: str, limit: int) -> str:
 
 
 def _date(day: date, w: dict[str, str]) -> str:
-    return w["date"].format(
-        year=day.year, month=day.month, day=day.day, month_name=_EN_MONTHS[day.month - 1]
-    )
+    return long_date(day, w["language"])
 
 
 def _plans(items: Iterable[NoticeItem]) -> list[NoticeItem]:

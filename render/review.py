@@ -9,10 +9,10 @@ render.documents share it.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from html import escape
 
+from calendars.clock import long_date
 from render.charts import COLOURS, iso, pct, phase_chart, ranking_chart, timeline_chart
 from tasks.review.model import Counts, ItemReview, Light, Review, TaskReview, UnitScore
 
@@ -222,17 +222,6 @@ SHOWN = 5  # list at most this many "missing" or "blocks" lines, then "and N mor
 
 def labels(review: Review) -> dict[str, str]:
     return LABELS.get(review.language, LABELS["zh"])
-
-
-def long_date(day: dt.date | None, language: str) -> str:
-    """2020年9月30日, or 30 September 2020."""
-    if day is None:
-        return ""
-    return (
-        f"{day.year}年{day.month}月{day.day}日"
-        if language == "zh"
-        else f"{day.day} {day:%B} {day.year}"
-    )
 
 
 def late_days(item: ItemReview) -> int:

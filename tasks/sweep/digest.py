@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from calendars.clock import long_date
 from render.review import render_html, render_markdown
 from schemas.tables import JointMeetingSeat, OutboxMessage, Phase, Unit
 from tasks.plans.queries import find_plan
@@ -66,7 +67,7 @@ def queue_phase_review(
     if review.phase:
         scope = next(p.name for p in review.phases if p.code == review.phase)
     subject = SUBJECTS["review"][review.language].format(
-        title=review.title, scope=scope, pct=review.counts.completion_pct, day=_day(as_of)
+        title=review.title, scope=scope, pct=review.counts.completion_pct, day=long_date(as_of)
     )
     return _queue(session, review, "review", occasion, subject, leadership, office)
 
@@ -86,7 +87,7 @@ def queue_office_digest(session: Session, plan_code: str, as_of: dt.date) -> Out
         title=review.title,
         red=sum(i.light == "red" for i in flagged),
         yellow=sum(i.light == "yellow" for i in flagged),
-        day=_day(as_of),
+        day=long_date(as_of),
     )
     return _queue(session, digest, "digest", f"{year}-W{week:02d}", subject, office, None)
 
@@ -146,7 +147,3 @@ def _seat(session: Session, plan_code: str, roles: Sequence[str]) -> Unit | None
         if unit is not None:
             return unit
     return None
-
-
-def _day(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
