@@ -6,9 +6,12 @@ import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from calendars.clock import Zoned
 
 app = typer.Typer(
     help="duban (督办): supervise work plans: tasks, responsible units, deadlines, escalation.",
@@ -81,25 +84,28 @@ def settings():  # type: ignore[no-untyped-def]
     return Settings()
 
 
-def parse_moment(text: str | None, option: str = "--as-of") -> dt.datetime:
-    """When an action happens: now, or the date (noon, Asia/Shanghai) or time given, as a
-    plain aware datetime (pendulum's lose their zone in arithmetic)."""
-    import pendulum
+def parse_moment(
+    text: str | None, option: str = "--as-of", *, plan: str | Zoned | None = None
+) -> dt.datetime:
+    """When an action happens, as a UTC instant: now, or the date (noon) or time given on the
+    clock of `plan`, a stored plan or a plan's code (the office's when no plan is named or
+    it is not imported)."""
+    from calendars.clock import moment, now
 
     if text is None:
-        return _plain(pendulum.now("Asia/Shanghai"))
+        return now()
     try:
-        parsed = pendulum.parse(text, tz="Asia/Shanghai", exact=True)
-    except (ValueError, pendulum.parsing.ParserError):
+        return moment(text, plan_zone(plan) if isinstance(plan, str) else plan)
+    except ValueError:
         fail(f"{option}: {text!r} is not a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM)")
-    if isinstance(parsed, dt.datetime):
-        return _plain(parsed)
-    if isinstance(parsed, dt.date):
-        return _plain(
-            pendulum.datetime(parsed.year, parsed.month, parsed.day, 12, tz="Asia/Shanghai")
-        )
-    fail(f"{option}: {text!r} is not a date or time")
 
 
-def _plain(moment: dt.datetime) -> dt.datetime:
-    return dt.datetime.fromisoformat(moment.isoformat())
+def plan_zone(plan: str) -> str | None:
+    """The zone an imported plan runs on; None (the office's) for a plan not imported."""
+    from sqlmodel import select
+
+    from schemas.db import session_scope
+    from schemas.tables import Plan
+
+    with session_scope(database_url()) as session:
+        return session.exec(select(Plan.timezone).where(Plan.code == plan)).first()

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import func, select
 
+from calendars.clock import now
 from duban.replay import replay_story
 from duban.settings import Settings
 from render.review import render_html
@@ -42,7 +43,7 @@ def run_demo(settings: Settings, plans_dir: Path) -> None:
     create_schema(url)
     with session_scope(url) as session:
         for path in sorted(plans_dir.glob("*.yaml")):
-            report = import_plan(session, path)
+            report = import_plan(session, path, at=now())
             console.print(
                 f"imported [bold]{report.plan}[/bold] ({path.name}): {report.tasks} "
                 f"tasks, {report.assignments} assignments"

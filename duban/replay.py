@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from sqlmodel import Session, select
 
+from calendars.clock import utc, zone_of
 from schemas.db import session_scope
 from schemas.tables import ExtensionRequest, Notice
 from tasks.sweep.delivery import Transport
@@ -19,7 +20,7 @@ from tasks.sweep.outbox import acknowledge, deliver_pending
 from tasks.sweep.pipeline import sweep_once
 from tasks.work import lifecycle
 
-SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+OFFICE = zone_of()  # the story's mornings and afternoons are on the office's clock
 
 
 @dataclass
@@ -51,8 +52,8 @@ def replay_story(
     result = Replay(plan=plan, last_day=story["end"])
     day: dt.date = story["start"]
     while day <= story["end"]:
-        morning = dt.datetime.combine(day, dt.time(8, 30), SHANGHAI)
-        outcome = sweep_once(url, as_of=day, plan=plan)
+        morning = utc(dt.datetime.combine(day, dt.time(8, 30), OFFICE))
+        outcome = sweep_once(url, as_of=day, at=morning, plan=plan)
         for notice in outcome.written:
             result.notices[notice.level] = result.notices.get(notice.level, 0) + 1
         result.escalations_opened += outcome.escalations_opened
@@ -60,7 +61,7 @@ def replay_story(
         delivery = deliver_pending(url, transport, now=morning)
         result.delivered += len(delivery.delivered)
         result.failed += len(delivery.failed)
-        afternoon = dt.datetime.combine(day, dt.time(15, 0), SHANGHAI)
+        afternoon = utc(dt.datetime.combine(day, dt.time(15, 0), OFFICE))
         with session_scope(url) as session:
             for event in events.get(day, []):
                 perform(session, plan, event, afternoon)

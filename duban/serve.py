@@ -44,12 +44,13 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from calendars.clock import OFFICE_ZONE
 from duban.settings import Settings
 from schemas.db import engine_for
 
 log = logging.getLogger("duban.serve")
 
-TIMEZONE = ZoneInfo("Asia/Shanghai")
+TIMEZONE = ZoneInfo(OFFICE_ZONE)  # a plain ZoneInfo: APScheduler pickles it with the job
 JOB_TABLE = "apscheduler_jobs"
 OUTBOX_GRACE = 15 * 60  # seconds a missed outbox retry may still run late
 SWEEP_GRACE = 6 * 3600  # a missed 08:30 sweep still runs until 14:30

@@ -11,13 +11,13 @@ a worker takes them from its own environment (DUBAN_DATABASE_URL, DUBAN_SMTP_HOS
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 from pydantic import Field
 
+from calendars.clock import now
 from duban.mail import transport_from
 from duban.settings import Settings
 from schemas.db import create_schema
@@ -31,10 +31,7 @@ MAX_BATCHES = 20  # 10,000 messages a run; the rest waits for the next run
 def deliver_batch(settings: Settings, limit: int = BATCH) -> DeliveryReport:
     """Deliver up to `limit` due messages. A failed send is not an error here (the outbox
     backs it off); the retries cover the database or the transport being unreachable."""
-    # UTC, like the outbox's own timestamps: SQLite keeps datetimes without their zone.
-    return deliver_pending(
-        settings.url, transport_from(settings), now=dt.datetime.now(dt.UTC), limit=limit
-    )
+    return deliver_pending(settings.url, transport_from(settings), now=now(), limit=limit)
 
 
 def deliver_all(

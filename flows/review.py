@@ -14,9 +14,9 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from sqlmodel import select
 
+from calendars.clock import today
 from duban.settings import Settings
 from flows.deliver import deliver_all
-from flows.sweep import today
 from render.review import render_markdown
 from schemas.db import create_schema, session_scope
 from schemas.tables import Plan
@@ -104,7 +104,7 @@ def phase_review(
     demand, the review of one phase (kind or code) or of the whole plan.
 
     Args:
-        as_of: The day of the review (default: today in Asia/Shanghai).
+        as_of: The day of the review (default: today on the office's clock).
         plan: Only this plan; default all plans.
         phase: With on_demand: the phase to review; default the whole plan.
         on_demand: Send now, whether or not a phase ended.
@@ -117,7 +117,7 @@ def office_digest(as_of: dt.date | None = None, plan: str | None = None) -> dict
     """Mail the joint meeting office everything red and yellow (once per ISO week and plan).
 
     Args:
-        as_of: The day of the digest (default: today in Asia/Shanghai).
+        as_of: The day of the digest (default: today on the office's clock).
         plan: Only this plan; default all plans.
     """
     return _run(as_of or today(), plan, None, on_demand=False, digest=True)

@@ -26,12 +26,12 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-import pendulum
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
 from prefect.utilities.annotations import quote
 
+from calendars.clock import now, today
 from duban.settings import Settings
 from flows.deliver import deliver_all
 from schemas.db import create_schema
@@ -52,7 +52,6 @@ from tasks.sweep.pipeline import (
 )
 
 ARTIFACT_KEY = "deadline-sweep"
-TIMEZONE = "Asia/Shanghai"
 
 OpenWork = tuple[dict[str, PlanContext], list[OpenItem], list[Notice]]
 
@@ -104,6 +103,7 @@ def write_outbox(
     return record_sweep(
         settings.url,
         as_of=as_of,
+        at=now(),
         plan=plan,
         findings=findings,
         planned=planned,
@@ -146,12 +146,6 @@ def publish_summary(
     )
 
 
-def today() -> dt.date:
-    """Today on the office's clock (Asia/Shanghai), whatever the worker's zone."""
-    now = pendulum.now(TIMEZONE)
-    return dt.date(now.year, now.month, now.day)
-
-
 @flow(name="deadline-sweep", log_prints=False)
 def deadline_sweep(
     as_of: dt.date | None = None, plan: str | None = None, dry_run: bool = False
@@ -162,7 +156,7 @@ def deadline_sweep(
     day for any plan.
 
     Args:
-        as_of: The day to sweep, YYYY-MM-DD (default: today in Asia/Shanghai).
+        as_of: The day to sweep, YYYY-MM-DD (default: today on the office's clock).
         plan: Only this plan (its code); default all plans.
         dry_run: Say what would be sent; write and send nothing.
     """

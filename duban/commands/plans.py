@@ -15,7 +15,7 @@ from duban.app import (
     emit_json,
     fail,
     parse_date,
-    parse_moment,
+    plan_zone,
     settings,
     show_rows,
 )
@@ -38,6 +38,7 @@ def import_(
     ] = False,
 ) -> None:
     """Import a plan file, or re-import a revised one in place."""
+    from calendars.clock import now
     from schemas.db import session_scope
     from tasks.plans.importer import import_plan
     from tasks.plans.reader import PlanInvalid
@@ -45,7 +46,9 @@ def import_(
     url = database_url()
     try:
         with session_scope(url) as session:
-            report = import_plan(session, plan_file, dry_run=dry_run, calendar_dir=calendar_dir())
+            report = import_plan(
+                session, plan_file, at=now(), dry_run=dry_run, calendar_dir=calendar_dir()
+            )
     except PlanInvalid as exc:
         for problem in exc.problems:
             typer.echo(f"error: {problem}", err=True)
@@ -83,6 +86,7 @@ def recalc(
     ] = False,
 ) -> None:
     """Show which stored due dates the current calendar data would move, and why."""
+    from calendars.clock import now
     from schemas.db import session_scope
     from tasks.plans.queries import NotFound
     from tasks.plans.recalc import apply_recalc, date_moves
@@ -97,7 +101,7 @@ def recalc(
         if not moves:
             typer.echo(f"{plan}: no due date moves on the current calendar data")
         elif apply:
-            apply_recalc(session, plan, calendar_dir=calendar_dir())
+            apply_recalc(session, plan, at=now(), calendar_dir=calendar_dir())
             typer.echo(f"{plan}: {len(moves)} due date(s) moved")
         else:
             typer.echo(f"{plan}: {len(moves)} due date(s) would move; --apply moves them")
@@ -216,13 +220,14 @@ def tasks_(
     as_json: JsonFlag = False,
 ) -> None:
     """List a unit's assignments across plans: state, due date, overdue, blocked."""
+    from calendars.clock import today
     from calendars.workdays import CalendarError
     from duban.terminal import table
     from schemas.db import session_scope
     from tasks.plans.queries import NotFound, unit_tasks
     from tasks.work.status import with_derived
 
-    day = parse_date(as_of, "--as-of") if as_of else parse_moment(None).date()
+    day = parse_date(as_of, "--as-of") if as_of else today(plan_zone(plan) if plan else None)
     with session_scope(database_url()) as session:
         try:
             rows = with_derived(session, unit_tasks(session, unit, plan), day, calendar_dir())

@@ -8,13 +8,16 @@ from typing import Annotated, Any
 
 import typer
 
-from duban.app import app, calendar_dir, database_url, emit_json, fail, parse_date, parse_moment
+from duban.app import app, calendar_dir, database_url, emit_json, fail, parse_date, plan_zone
 
 FORMATS = ("terminal", "md", "html", "xlsx", "json")
 
 
-def _day(as_of: str | None) -> dt.date:
-    return parse_date(as_of, "--as-of") if as_of else parse_moment(None).date()
+def _day(as_of: str | None, plan: str) -> dt.date:
+    """The day given, or today on the plan's clock."""
+    from calendars.clock import today
+
+    return parse_date(as_of, "--as-of") if as_of else today(plan_zone(plan))
 
 
 def load_review(plan: str, day: dt.date, phase: str | None) -> Any:
@@ -69,7 +72,7 @@ def review(
     phase: Annotated[str | None, typer.Option(help="One phase, by kind or code.")] = None,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="Review as of this day (default today, Asia/Shanghai)."),
+        typer.Option("--as-of", help="Review as of this day (default today, plan time zone)."),
     ] = None,
     format: Annotated[str, typer.Option(help="terminal, md, html, xlsx or json.")] = "terminal",
     out: Annotated[Path | None, typer.Option(help="Write to this file.")] = None,
@@ -77,7 +80,7 @@ def review(
     """The leadership review: completion, traffic lights, lateness and its causes, ranking."""
     if format not in FORMATS:
         fail(f"--format: {format!r} is not one of {', '.join(FORMATS)}")
-    write_review(load_review(plan, _day(as_of), phase), format, out)
+    write_review(load_review(plan, _day(as_of, plan), phase), format, out)
 
 
 @app.command()
@@ -94,7 +97,7 @@ def ranking(
     from duban.terminal import table
     from render.documents import ranking_circular_html
 
-    found = load_review(plan, _day(as_of), None)
+    found = load_review(plan, _day(as_of, plan), None)
     rows = [dict(u.__dict__) for u in found.units]
     if as_json:
         emit_json({"rule": found.ranking_rule, "units": rows})
@@ -145,6 +148,7 @@ def digest(
 ) -> None:
     """Queue the office's digest of red and yellow items (or a review for leadership) in the
     outbox, then deliver it; asking twice queues it once."""
+    from calendars.clock import now
     from duban.app import settings
     from duban.mail import transport_from
     from schemas.db import create_schema, session_scope
@@ -152,7 +156,7 @@ def digest(
     from tasks.sweep.digest import queue_office_digest, queue_phase_review
     from tasks.sweep.outbox import deliver_pending
 
-    day = _day(as_of)
+    day = _day(as_of, plan)
     config = settings()
     create_schema(config.url)
     try:
@@ -166,5 +170,5 @@ def digest(
     except NotFound as exc:
         fail(str(exc))
     typer.echo(f"queued: {queued}" if queued else "already queued before: nothing new")
-    report = deliver_pending(config.url, transport_from(config), now=parse_moment(None))
+    report = deliver_pending(config.url, transport_from(config), now=now())
     typer.echo(f"delivered {len(report.delivered)}, failed {len(report.failed)}")

@@ -43,7 +43,9 @@ def sweep(
     kept there); otherwise it runs the same steps directly and keeps its record in duban's
     own database (the sweep run, the notices, the outbox).
     """
-    day = parse_date(as_of, "--as-of") if as_of else parse_moment(None).date()
+    from calendars.clock import today
+
+    day = parse_date(as_of, "--as-of") if as_of else today()
     if os.environ.get("PREFECT_API_URL"):
         from flows.sweep import deadline_sweep
 
@@ -57,6 +59,7 @@ def sweep(
 
 
 def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, Any]:
+    from calendars.clock import now
     from calendars.workdays import CalendarError
     from duban.mail import transport_from
     from schemas.db import create_schema
@@ -67,15 +70,16 @@ def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, 
     create_schema(config.url)
     try:
         outcome = sweep_once(
-            config.url, as_of=day, plan=plan, dry_run=dry_run, calendar_dir=config.calendar_dir
+            config.url,
+            as_of=day,
+            at=now(),
+            plan=plan,
+            dry_run=dry_run,
+            calendar_dir=config.calendar_dir,
         )
     except (LookupError, CalendarError) as exc:
         fail(str(exc))
-    report = (
-        None
-        if dry_run
-        else deliver_pending(config.url, transport_from(config), now=parse_moment(None))
-    )
+    report = None if dry_run else deliver_pending(config.url, transport_from(config), now=now())
     return sweep_summary(day, outcome, report)
 
 
@@ -118,13 +122,14 @@ def outbox(
 @app.command()
 def deliver() -> None:
     """Deliver what is waiting in the outbox (the retry the scheduler also runs)."""
+    from calendars.clock import now
     from duban.mail import transport_from, where_mail_goes
     from schemas.db import create_schema
     from tasks.sweep.outbox import deliver_pending
 
     config = settings()
     create_schema(config.url)
-    report = deliver_pending(config.url, transport_from(config), now=parse_moment(None))
+    report = deliver_pending(config.url, transport_from(config), now=now())
     typer.echo(
         f"delivered {len(report.delivered)}, failed {len(report.failed)} "
         f"(mail goes to {where_mail_goes(config)})"
@@ -135,11 +140,15 @@ def deliver() -> None:
 def ack(
     code: Annotated[str, typer.Argument(help="The receipt code (签收编码) on the notice.")],
     who: Annotated[str | None, typer.Option("--as", help="Who acknowledges.")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="When (default now).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="When (YYYY-MM-DD[THH:MM], plan time zone; default now)."),
+    ] = None,
 ) -> None:
     """Acknowledge (签收) a 督办单 or 通报 by its receipt code."""
+    from calendars.clock import stamp
     from schemas.db import session_scope
-    from tasks.plans.queries import NotFound
+    from tasks.plans.queries import NotFound, find_plan
     from tasks.sweep.outbox import UnknownReceipt, acknowledge, find_receipt
     from tasks.work.actors import Forbidden
     from tasks.work.lifecycle import resolve_actor
@@ -147,20 +156,23 @@ def ack(
     who = who or settings().actor
     if who is None:
         fail("say who acknowledges: --as UNIT, or set actor in the settings")
-    at = parse_moment(as_of)
     url = database_url()
     try:
         with session_scope(url) as session:
-            actor = resolve_actor(session, find_receipt(session, code).plan_code, who)
+            plan = find_plan(session, find_receipt(session, code).plan_code)
+            at = parse_moment(as_of, plan=plan)
+            actor = resolve_actor(session, plan.code, who)
             notice, first = acknowledge(session, code=code, actor=actor, at=at)
             summary = (
                 f"{notice.receipt_code}: {notice.level} on {notice.plan_code} {notice.task_code}"
             )
-            earlier = f"{notice.acknowledged_by} at {notice.acknowledged_at}"
+            when = stamp(notice.acknowledged_at, plan)
     except (UnknownReceipt, NotFound, Forbidden) as exc:
         fail(str(exc))
     typer.echo(
-        f"acknowledged {summary}" if first else f"{summary} was already acknowledged by {earlier}"
+        f"acknowledged {summary} at {when}"
+        if first
+        else f"{summary} was already acknowledged by {notice.acknowledged_by} at {when}"
     )
 
 

@@ -35,7 +35,7 @@ As = Annotated[
 AsOf = Annotated[
     str | None,
     typer.Option(
-        "--as-of", help="When it happens (YYYY-MM-DD[THH:MM], Asia/Shanghai); default now."
+        "--as-of", help="When it happens (YYYY-MM-DD[THH:MM], plan time zone); default now."
     ),
 ]
 UnitRef = Annotated[
@@ -92,7 +92,7 @@ def progress(
     """Report progress (进展反馈) on an assignment."""
     from tasks.work.lifecycle import report_progress
 
-    at = parse_moment(as_of)
+    at = parse_moment(as_of, plan=plan)
     with acting(plan, who) as (session, actor):
         report_progress(
             session,
@@ -123,7 +123,7 @@ def submit(
     """Submit an assignment (or one dated report) as done, for the office to accept."""
     from tasks.work.lifecycle import submit as submit_work
 
-    at = parse_moment(as_of)
+    at = parse_moment(as_of, plan=plan)
     with acting(plan, who) as (session, actor):
         submission = submit_work(
             session,
@@ -152,7 +152,7 @@ def accept(
     """Accept a submission (办结). Office only."""
     from tasks.work.lifecycle import accept as accept_work
 
-    at = parse_moment(as_of)
+    at = parse_moment(as_of, plan=plan)
     with acting(plan, who) as (session, actor):
         accept_work(
             session,
@@ -179,7 +179,7 @@ def return_(
     """Return a submission to the unit with a reason (退回). Office only."""
     from tasks.work.lifecycle import return_submission
 
-    at = parse_moment(as_of)
+    at = parse_moment(as_of, plan=plan)
     with acting(plan, who) as (session, actor):
         return_submission(
             session,
@@ -207,7 +207,7 @@ def extend(
     """Request an extension (延期申请) of an assignment's due date."""
     from tasks.work.lifecycle import request_extension
 
-    at = parse_moment(as_of)
+    at = parse_moment(as_of, plan=plan)
     new_due = parse_date(to, "--to")
     with acting(plan, who) as (session, actor):
         request = request_extension(
@@ -235,7 +235,7 @@ def decide(
     """Decide an extension request. Office only."""
     from tasks.work.lifecycle import decide_extension
 
-    at = parse_moment(as_of)
+    at = parse_moment(as_of, plan=plan)
     with acting(plan, who) as (session, actor):
         decided = decide_extension(
             session,
@@ -264,7 +264,7 @@ def waive(
     """Waive (or --cancel) an assignment, or every open assignment of a task. Office only."""
     from tasks.work.lifecycle import close
 
-    at = parse_moment(as_of)
+    at = parse_moment(as_of, plan=plan)
     with acting(plan, who) as (session, actor):
         closed = close(
             session,
@@ -292,7 +292,7 @@ def reassign(
     """Give a unit's assignment to another unit. Office only."""
     from tasks.work.lifecycle import reassign as reassign_work
 
-    at = parse_moment(as_of)
+    at = parse_moment(as_of, plan=plan)
     with acting(plan, who) as (session, actor):
         reassign_work(
             session,
@@ -333,6 +333,7 @@ def history(
 ) -> None:
     """The story of a task, in order: every change, who made it, before and after."""
 
+    from calendars.clock import stamp
     from duban.terminal import table
     from schemas.db import session_scope
     from tasks.plans.queries import NotFound, find_plan, find_task
@@ -351,7 +352,7 @@ def history(
     rows = [
         {
             "id": e.id,
-            "at": _shanghai(e.at),
+            "at": stamp(dt.datetime.fromisoformat(e.at), found),
             "actor": e.actor,
             "action": e.action,
             "unit": e.unit_code,
@@ -371,12 +372,6 @@ def history(
         [{**r, "change": _change(r["before"], r["after"])} for r in rows],
         ["id", "at", "actor", "action", "unit", "change"],
     )
-
-
-def _shanghai(moment: str) -> str:
-    """Audit times are hashed as UTC text; people read them on the office's clock."""
-    local = dt.datetime.fromisoformat(moment).astimezone(dt.timezone(dt.timedelta(hours=8)))
-    return local.isoformat(timespec="minutes")
 
 
 def _change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
