@@ -198,7 +198,7 @@ def _checked(day: dt.date) -> dt.date:
     if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
         raise TypeError(
             f"expected a datetime.date, got {type(day).__name__} {day!r}; "
-            "convert instants to a date in Asia/Shanghai first"
+            "convert instants to a day with calendars.clock.day_of first"
         )
     return day
 
