@@ -4,48 +4,59 @@ Each chart is an `<svg>` with a stable id and class (`chart-phases`, `chart-time
 `chart-ranking`), 900 units wide and scaled to the page by CSS; it draws with plain shapes and
 text (no scripts, no external fonts or images), so it renders the same in a browser, a mail
 client and print. `words` is the label set of render.review for the review's language.
+
+The charts stay Python rather than templates: each shape's place is arithmetic on the one before,
+which reads better as code than as template expressions. They are built as ``Markup`` from
+literal format strings whose every value ``Markup.format`` escapes, so a title or a unit name
+reaches the page as text, never as markup.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from html import escape
 
+from markupsafe import Markup
+
+from render.environment import ENGLISH_MONTHS, iso, pct
 from tasks.review.model import Light, Review, TaskReview
 
 COLOURS: dict[Light, str] = {"green": "#43a047", "yellow": "#f9a825", "red": "#e53935"}
 WIDE = 900
 
 
-def pct(value: float) -> str:
-    return f"{value:.1f}%"
-
-
-def iso(day: dt.date | None) -> str:
-    return day.isoformat() if day else "—"
-
-
-def _e(value: object) -> str:
-    return escape(str(value), quote=True)
-
-
-def _svg(name: str, height: int, title: str, body: Iterable[str]) -> str:
-    return (
-        f'<svg id="{name}" class="chart {name}" viewBox="0 0 {WIDE} {height}" '
-        f'width="{WIDE}" height="{height}" role="img" aria-label="{_e(title)}">'
-        f"<title>{_e(title)}</title>" + "".join(body) + "</svg>"
+def _attributes(more: dict[str, object]) -> Markup:
+    """` name="value"` for each of `more` (`font_size` is font-size, `class_` class), escaped."""
+    return Markup("").join(
+        Markup(' {}="{}"').format(name.rstrip("_").replace("_", "-"), value)
+        for name, value in more.items()
     )
 
 
-def _text(x: float, y: float, text: str, anchor: str = "start", extra: str = "") -> str:
-    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{extra}>{_e(text)}</text>'
+def _svg(name: str, height: int, title: str, body: Iterable[Markup]) -> Markup:
+    return Markup(
+        '<svg id="{name}" class="chart {name}" viewBox="0 0 {wide} {height}" '
+        'width="{wide}" height="{height}" role="img" aria-label="{title}">'
+        "<title>{title}</title>{body}</svg>"
+    ).format(name=name, wide=WIDE, height=height, title=title, body=Markup("").join(body))
 
 
-def _rect(x: float, y: float, width: float, height: float, fill: str, extra: str = "") -> str:
-    return (
-        f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(width, 0):.1f}" height="{height:.1f}" '
-        f'fill="{fill}"{extra}/>'
+def _text(x: float, y: float, text: str, anchor: str = "start", **more: object) -> Markup:
+    return Markup('<text x="{:.1f}" y="{:.1f}" text-anchor="{}"{}>{}</text>').format(
+        x, y, anchor, _attributes(more), text
+    )
+
+
+def _rect(x: float, y: float, width: float, height: float, fill: str, **more: object) -> Markup:
+    return Markup(
+        '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}"{}/>'
+    ).format(x, y, max(width, 0), height, fill, _attributes(more))
+
+
+def _line(x: float, y1: float, y2: float, stroke: str, **more: object) -> Markup:
+    """A vertical line (every line the charts draw is one)."""
+    return Markup('<line x1="{:.1f}" y1="{}" x2="{:.1f}" y2="{}" stroke="{}"{}/>').format(
+        x, y1, x, y2, stroke, _attributes(more)
     )
 
 
@@ -59,7 +70,7 @@ def _fit(text: str, room: float, size: float = 12) -> str:
     return text
 
 
-def _legend(x: float, y: float, keys: Sequence[tuple[str, str]]) -> list[str]:
+def _legend(x: float, y: float, keys: Sequence[tuple[str, str]]) -> list[Markup]:
     out = []
     for fill, name in keys:
         out += [_rect(x, y - 10, 12, 12, fill), _text(x + 16, y, name)]
@@ -67,7 +78,7 @@ def _legend(x: float, y: float, keys: Sequence[tuple[str, str]]) -> list[str]:
     return out
 
 
-def phase_chart(review: Review, w: dict[str, str]) -> str:
+def phase_chart(review: Review, w: dict[str, str]) -> Markup:
     """(a) Completion and on-time percentages, one pair of bars per phase (and the total)."""
     rows = [(p.name, p.counts) for p in review.phases]
     if review.phase is None and len(rows) > 1:
@@ -77,9 +88,8 @@ def phase_chart(review: Review, w: dict[str, str]) -> str:
     for tick in range(0, 101, 25):
         x = left + plot * tick / 100
         body += [
-            f'<line x1="{x:.1f}" y1="{top - 8}" x2="{x:.1f}" y2="{top + step * len(rows)}"'
-            ' stroke="#e0e4e8"/>',
-            _text(x, top - 12, f"{tick}%", "middle", ' fill="#5f6b7a" font-size="10"'),
+            _line(x, top - 8, top + step * len(rows), "#e0e4e8"),
+            _text(x, top - 12, f"{tick}%", "middle", fill="#5f6b7a", font_size="10"),
         ]
     for n, (name, counts) in enumerate(rows):
         y = top + n * step
@@ -95,7 +105,7 @@ def phase_chart(review: Review, w: dict[str, str]) -> str:
                     left + plot * value / 100 + 5,
                     y + offset + 10,
                     pct(value) if shown else "—",
-                    extra=' font-size="11"',
+                    font_size="11",
                 ),
             ]
     return _svg("chart-phases", top + step * len(rows) + 6, w["phases"], body)
@@ -130,7 +140,7 @@ def _slip(task: TaskReview, as_of: dt.date) -> dt.date | None:
     return max(ends, default=None)
 
 
-def timeline_chart(review: Review, w: dict[str, str]) -> str:
+def timeline_chart(review: Review, w: dict[str, str]) -> Markup:
     """(b) Phases and tasks over the plan's span, bars coloured by light, the as-of line."""
     start, end = _span(review)
     left, plot, top, row = 250, 630, 44, 20
@@ -149,28 +159,29 @@ def timeline_chart(review: Review, w: dict[str, str]) -> str:
         groups.append((w["no_phase"], None, None, stray))
     height = top + row * sum(1 + len(g[3]) for g in groups) + 30
     body = [
-        '<defs><pattern id="slip" width="6" height="6" patternUnits="userSpaceOnUse" '
-        'patternTransform="rotate(45)"><rect width="3" height="6" fill="#e53935"/>'
-        "</pattern></defs>"
+        Markup(
+            '<defs><pattern id="slip" width="6" height="6" patternUnits="userSpaceOnUse" '
+            'patternTransform="rotate(45)"><rect width="3" height="6" fill="#e53935"/>'
+            "</pattern></defs>"
+        )
     ]
     for n, month in enumerate(_months(start, end)):
-        body.append(
-            f'<line x1="{x(month):.1f}" y1="{top - 6}" x2="{x(month):.1f}" '
-            f'y2="{height - 30}" stroke="#e0e4e8"/>'
+        body.append(_line(x(month), top - 6, height - 30, "#e0e4e8"))
+        name = (
+            f"{month.month}月" if review.language == "zh" else ENGLISH_MONTHS[month.month - 1][:3]
         )
-        name = f"{month.month}月" if review.language == "zh" else f"{month:%b}"
-        body.append(_text(x(month) + 2, top - 10, name, extra=' font-size="10"'))
+        body.append(_text(x(month) + 2, top - 10, name, font_size="10"))
         if n == 0 or month.month == 1:
             year = f"{month.year}年" if review.language == "zh" else str(month.year)
-            body.append(_text(x(month) + 2, top - 26, year, extra=' font-weight="600"'))
+            body.append(_text(x(month) + 2, top - 26, year, font_weight="600"))
     y = top
     for name, begins, ends, tasks in groups:
         body += [
             _rect(0, y, WIDE, row, "#f1f4f8"),
-            _text(8, y + 14, _fit(name, left - 16), extra=' font-weight="600"'),
+            _text(8, y + 14, _fit(name, left - 16), font_weight="600"),
         ]
         if begins and ends:
-            body.append(_rect(x(begins), y + 7, x(ends) - x(begins), 6, "#90a4ae", ' rx="3"'))
+            body.append(_rect(x(begins), y + 7, x(ends) - x(begins), 6, "#90a4ae", rx="3"))
         y += row
         for task in tasks:
             first = task.start or begins or start
@@ -180,10 +191,12 @@ def timeline_chart(review: Review, w: dict[str, str]) -> str:
                 f"{task.code} {task.title} · {w[task.light]} · {iso(task.start)} – "
                 f"{iso(task.due)}" + (f" → {iso(task.forecast_due)}" if task.forecast_due else "")
             )
-            outline = ' stroke="#1a237e" stroke-width="1.6"' if task.critical else ""
-            faded = ' fill-opacity="0.45"' if task.due is None else ""
-            body += [
-                f"<g><title>{_e(tip)}</title>",
+            look: dict[str, object] = {"rx": "2"}
+            if task.critical:
+                look.update(stroke="#1a237e", stroke_width="1.6")
+            if task.due is None:
+                look.update(fill_opacity="0.45")
+            shapes = [
                 _text(16, y + 14, _fit(f"{task.code} {task.title}", left - 24)),
                 _rect(
                     x(first),
@@ -191,40 +204,49 @@ def timeline_chart(review: Review, w: dict[str, str]) -> str:
                     max(x(last) - x(first), 3),
                     row - 8,
                     COLOURS[task.light],
-                    f' rx="2"{outline}{faded}',
+                    **look,
                 ),
             ]
             slip = _slip(task, review.as_of)
             if task.due and slip:
-                body.append(
+                shapes.append(
                     _rect(
                         x(task.due),
                         y + 4,
                         x(slip) - x(task.due),
                         row - 8,
                         "url(#slip)",
-                        ' stroke="#e53935"',
+                        stroke="#e53935",
                     )
                 )
-            body.append("</g>")
+            body.append(Markup("<g><title>{}</title>{}</g>").format(tip, Markup("").join(shapes)))
             y += row
     at = x(review.as_of)
     anchor = "end" if at > WIDE - 120 else "start"
     body += [
-        f'<line id="as-of-line" class="as-of" x1="{at:.1f}" y1="{top - 6}" x2="{at:.1f}" '
-        f'y2="{y + 4}" stroke="#b71c1c" stroke-width="1.5" stroke-dasharray="5 3"/>',
+        _line(
+            at,
+            top - 6,
+            y + 4,
+            "#b71c1c",
+            id="as-of-line",
+            class_="as-of",
+            stroke_width="1.5",
+            stroke_dasharray="5 3",
+        ),
         _text(
             at + (-4 if anchor == "end" else 4),
             y + 20,
             f"{w['as_of']} {iso(review.as_of)}",
             anchor,
-            ' fill="#b71c1c" font-weight="600"',
+            fill="#b71c1c",
+            font_weight="600",
         ),
     ]
     return _svg("chart-timeline", height, w["timeline"], body)
 
 
-def ranking_chart(review: Review, w: dict[str, str]) -> str:
+def ranking_chart(review: Review, w: dict[str, str]) -> Markup:
     """(c) The ranking: own delays (ranked) and upstream delays (not ranked), one bar each."""
     left, plot, top, row = 190, 480, 34, 26
     scale = max((u.own_delays + u.upstream_delays for u in review.units), default=0) or 1
@@ -243,5 +265,5 @@ def ranking_chart(review: Review, w: dict[str, str]) -> str:
             else w["no_delay"]
         )
         colour = "#2e7d32" if note == w["no_delay"] else "#1f2933"
-        body.append(_text(left + own + upstream + 6, y + 16, note, extra=f' fill="{colour}"'))
+        body.append(_text(left + own + upstream + 6, y + 16, note, fill=colour))
     return _svg("chart-ranking", top + row * max(len(review.units), 1) + 6, w["ranking"], body)

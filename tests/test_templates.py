@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from render.documents import ranking_circular_html, supervision_sheet_html
+from render.environment import md
 from render.letters import render_letter
 from render.review import render_html, render_markdown
 from tasks.review.model import Review
@@ -290,6 +291,142 @@ def test_the_document_is_the_one_the_f_strings_made(rendered, name):
     with open(GOLDEN / name, encoding="utf-8", newline="") as file:
         expected = file.read()
     assert compare(rendered[name]) == compare(expected)
+
+
+# Hostile text ---------------------------------------------------------------------------------
+
+
+def evil(field: str) -> str:
+    """Markup, a template expression, an ampersand and both quotes, named for its field."""
+    return f"<script>alert(\"{field}\")</script>{{{{ 7*7 }}}} & '{field}'"
+
+
+def hostile_review() -> Review:
+    """The district review with hostile text in every field a plan or a unit writes."""
+    review = sample_review()
+    return dataclasses.replace(
+        review,
+        title=evil("plan title"),
+        document_number=evil("document number"),
+        ranking_rule=evil("ranking rule"),
+        phases=tuple(
+            dataclasses.replace(p, name=evil("phase"), missing=(evil("missing"),))
+            for p in review.phases
+        ),
+        tasks=tuple(
+            dataclasses.replace(t, title=evil("task title"), units=(evil("task unit"),))
+            for t in review.tasks
+        ),
+        items=tuple(
+            dataclasses.replace(i, task_title=evil("task title"), unit_name=evil("unit name"))
+            for i in review.items
+        ),
+        units=tuple(dataclasses.replace(u, name=evil("unit name")) for u in review.units),
+    )
+
+
+def hostile_letter() -> Letter:
+    """Every kind of item, each field from the plan, its units or the rules hostile."""
+    items = tuple(
+        dataclasses.replace(
+            item,
+            plan_title=evil("plan title"),
+            document_number=evil("document number"),
+            task_code=evil("task code"),
+            task_title=evil("task title"),
+            unit_name=evil("unit name"),
+            why=evil("reason"),
+            deadline_text=evil("deadline"),
+            deadline_reading=evil("reading"),
+            receipt_code=evil("receipt") if item.receipt_code else None,
+            blocks=(evil("blocks"),),
+        )
+        for item in ALL
+    )
+    return dataclasses.replace(
+        letter(*items), recipient_name=evil("recipient"), sender_name=evil("sender")
+    )
+
+
+HOSTILE_SHEET: dict[str, Any] = {
+    **SHEET,
+    **{
+        field: evil(field)
+        for field in ("plan_title", "document_number", "task_code", "task_title", "unit_name")
+    },
+    "blocks": (evil("blocks"),),
+    "receipt_code": evil("receipt"),
+    "issuer": evil("issuer"),
+}
+REVIEW_FIELDS: tuple[str, ...] = ("plan title", "document number", "ranking rule", "phase")
+REVIEW_FIELDS += ("missing", "task title", "task unit", "unit name")
+LETTER_FIELDS: tuple[str, ...] = ("plan title", "document number", "task code", "task title")
+LETTER_FIELDS += ("unit name", "reason", "deadline", "reading", "receipt", "blocks")
+LETTER_FIELDS += ("recipient", "sender")
+HOSTILE_PAGES: dict[str, tuple[Callable[[], str], Callable[[], str], tuple[str, ...]]] = {
+    "review page": (
+        lambda: render_html(hostile_review()),
+        lambda: render_html(sample_review()),
+        REVIEW_FIELDS,
+    ),
+    "circular": (
+        lambda: ranking_circular_html(hostile_review(), issuer=evil("issuer"), number=evil("no")),
+        lambda: ranking_circular_html(sample_review(), issuer="办公室", number="1号"),
+        ("plan title", "document number", "ranking rule", "task title", "unit name", "issuer"),
+    ),
+    "supervision sheet": (
+        lambda: supervision_sheet_html(**HOSTILE_SHEET),
+        lambda: supervision_sheet_html(**SHEET),  # type: ignore[arg-type]
+        ("plan_title", "document_number", "task_code", "task_title", "unit_name", "blocks"),
+    ),
+    "letter": (
+        lambda: render_letter(hostile_letter()).html,
+        lambda: render_letter(letter(*ALL)).html,
+        LETTER_FIELDS,
+    ),
+}
+
+
+class Shape(HTMLParser):
+    """The elements and attribute names of a page, and its text as a reader sees it."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: set[tuple[str, str]] = set()
+        self.text: list[str] = []
+        self.feed(page)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements |= {(tag, "")} | {(tag, name) for name, _ in attrs}
+        self.text += [value for _, value in attrs if value]
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+@pytest.mark.parametrize("page", HOSTILE_PAGES)
+def test_hostile_text_is_text_in_every_html_page(page):
+    hostile, calm, fields = HOSTILE_PAGES[page]
+    html = hostile()
+    shape = Shape(html)
+    assert shape.elements == Shape(calm()).elements  # no element or attribute came in
+    assert "<script" not in html
+    text = "\n".join(shape.text)
+    for field in fields:
+        assert evil(field) in text, field  # every field, whole, as text, {{ 7*7 }} unevaluated
+
+
+def test_hostile_text_is_literal_in_the_letters_text_part():
+    text = render_letter(hostile_letter()).text
+    for field in LETTER_FIELDS:
+        assert evil(field) in text, field
+
+
+def test_hostile_text_is_one_escaped_markdown_line_in_the_review():
+    text = render_markdown(hostile_review())
+    for field in ("plan title", "document number", "ranking rule", "phase", "task title"):
+        assert md(evil(field)) in text, field
 
 
 def write_golden() -> None:

@@ -58,13 +58,13 @@ def shape(letter: Letter) -> tuple[object, ...]:
 
 def main() -> None:
     letters: dict[tuple[object, ...], Letter] = {}
-    render = pipeline.render_letter
+    render = pipeline.render_letter  # type: ignore[attr-defined]
 
     def recording(letter: Letter) -> Any:
         letters.setdefault(shape(letter), letter)
         return render(letter)
 
-    pipeline.render_letter = recording  # type: ignore[assignment]
+    pipeline.render_letter = recording  # type: ignore[attr-defined]
     folder = Path(tempfile.mkdtemp())
     url = f"sqlite:///{folder / 'duban.db'}"
     create_schema(url)
