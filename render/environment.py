@@ -6,7 +6,8 @@ Whether a template escapes is decided by its file name, once, here:
   reaches them only as ``Markup``: the SVG charts of render.charts, and ``{% set %}`` blocks of
   other HTML templates (the font stacks of ``fonts.html``).
 - ``.txt`` and ``.md`` templates print values as they are: plain text has no markup to escape,
-  and Markdown has its own rules, applied by the ``md`` filter where a value goes into a table.
+  and Markdown has its own rules, applied by the ``md`` and ``md_cells`` filters to every value
+  from the data.
 
 Undefined names fail (``StrictUndefined``) instead of printing nothing, and block tags take
 their own line break with them (``trim_blocks``, ``lstrip_blocks``), so a template can be laid out
@@ -16,6 +17,7 @@ for reading without changing what it prints.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -62,6 +64,11 @@ def md(value: object) -> str:
     return text
 
 
+def md_cells(row: Iterable[object]) -> str:
+    """The cells of one Markdown table row, each through `md`, between pipes."""
+    return " | ".join(md(cell) for cell in row)
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("render", "templates"),
@@ -76,7 +83,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(long_date=long_date, iso=iso, pct=pct, md=md)
+    env.filters.update(long_date=long_date, iso=iso, pct=pct, md=md, md_cells=md_cells)
     return env
 
 
