@@ -3,7 +3,8 @@ and the 通报 (circular) announcing the unit ranking.
 
 Both are single self-contained HTML pages laid out like the paper forms (a titled form with its
 number line, or a red-headed circular with title, body, table, issuer and date), printable on A4,
-with every value escaped. Dates are written the Chinese way (2020年3月16日, as GB/T 9704 has
+from the templates in templates/documents/, which escape every value; this module words what
+they say. Dates are written the Chinese way (2020年3月16日, as GB/T 9704 has
 them); the issue date is always given, never read from the clock.
 """
 
@@ -11,56 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from html import escape
 
-from calendars.clock import long_date
-from render.review import PAGE, labels, late_days
+from render.environment import long_date, render
+from render.review import labels, late_days
 from tasks.review.model import Review
 
-SERIF = (
-    '"FangSong", "仿宋", "STFangsong", "FangSong_GB2312", "Noto Serif CJK SC", '
-    '"Source Han Serif SC", "SimSun", "WenQuanYi Micro Hei", serif'
-)
-TITLE = (
-    '"FZXiaoBiaoSong-B05S", "方正小标宋简体", "SimHei", "Noto Serif CJK SC", '
-    '"Source Han Serif SC", "WenQuanYi Micro Hei", serif'
-)
-CSS = """
-@page { size: A4; margin: 37mm 26mm 35mm 28mm; }
-body { margin: 0 auto; max-width: 156mm; padding: 16px 0; color: #000; background: #fff;
-       font: 16pt/1.75 SERIF; }
-h1 { font: 22pt/1.4 TITLE; text-align: center; margin: 12pt 0; letter-spacing: .05em; }
-.org { color: #c00; font: 30pt/1.3 TITLE; text-align: center; letter-spacing: .1em;
-       margin: 0; white-space: nowrap; }
-.number { display: flex; justify-content: space-between; margin: 6pt 0; font-size: 14pt; }
-.number.center { justify-content: center; }
-hr.red { border: 0; border-top: 2px solid #c00; margin: 4pt 0 18pt; }
-h2 { font: bold 16pt/1.75 SERIF; margin: 0; text-indent: 2em; }
-p { margin: 0; text-indent: 2em; text-align: justify; }
-p.to { text-indent: 0; }
-p.sign, p.date { text-align: right; text-indent: 0; padding-right: 2em; }
-p.sign { margin-top: 28pt; }
-table { border-collapse: collapse; width: 100%; margin: 8pt 0; font-size: 12pt;
-        line-height: 1.5; }
-th, td { border: 1px solid #000; padding: 4pt 6pt; text-align: left; vertical-align: top; }
-table.form th { width: 8.5em; text-align: center; font-weight: bold; }
-table.form td.blank { height: 4em; }
-table.form td.tall { height: 10em; }
-table.ranking th, table.ranking td { text-align: center; }
-table.ranking td.name { text-align: left; white-space: nowrap; }
-.sheet h1 { color: #c00; font-size: 26pt; letter-spacing: .3em; margin: 6pt 0; }
-@media print {
-  body { max-width: none; padding: 0; }
-  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  table, tr, h2 { break-inside: avoid; page-break-inside: avoid; }
-  thead { display: table-header-group; }
-}
-""".replace("TITLE", TITLE).replace("SERIF", SERIF)
-SHEET_CSS = """
-@page { size: A4; margin: 22mm 20mm 20mm; }
-body { max-width: 170mm; font-size: 14pt; }
-p.sign { margin-top: 16pt; }
-"""
 SHEET_WORDS = {
     "zh": {
         "title": "督 办 单",
@@ -108,14 +64,9 @@ SHEET_WORDS = {
 }
 
 
-def _e(value: object) -> str:
-    return escape(str(value), quote=True)
-
-
-def _org(issuer: str) -> str:
-    """The issuing body in red across the top, smaller for a long name so it keeps one line."""
-    size = max(16, min(30, int(400 / (1.1 * max(len(issuer), 1)))))
-    return f'<p class="org" style="font-size: {size}pt">{_e(issuer)}</p>'
+def _org_size(issuer: str) -> int:
+    """The issuing body's size in pt: smaller for a long name, so it keeps one line."""
+    return max(16, min(30, int(400 / (1.1 * max(len(issuer), 1)))))
 
 
 def _plan(title: str, number: str | None, language: str) -> str:
@@ -146,37 +97,24 @@ def supervision_sheet_html(
     `document_number` is the plan's own (渝卫发〔2019〕32号); `blocks` the downstream tasks.
     """
     w = SHEET_WORDS.get(language, SHEET_WORDS["zh"])
-    number = w["number"].format(year=issue_date.year, n=sheet_number)
-    day = long_date(issue_date, language)
-
-    def row(label: str, value: str) -> str:
-        return f'<tr><th>{_e(label)}</th><td colspan="3">{_e(value)}</td></tr>'
-
-    rows = [
-        row(w["matter"], f"{task_code} {task_title}"),
-        row(w["plan"], _plan(plan_title, document_number, language)),
-        row(w["unit"], unit_name),
-        f"<tr><th>{_e(w['original_due'])}</th><td>{_e(long_date(original_due, language))}</td>"
-        f"<th>{_e(w['current_due'])}</th><td>{_e(long_date(current_due, language))}</td></tr>",
-        row(w["overdue"], w["overdue_value"].format(n=overdue_workdays)),
-        row(w["blocks"], w["sep"].join(blocks) or w["none"]),
-        row(w["demand"], w["demand_text"].format(issuer=issuer)),
-        f"<tr><th>{_e(w['receipt'])}</th><td>{_e(receipt_code)}</td>"
-        f'<th>{_e(w["signed"])}</th><td class="blank"></td></tr>',
-        f'<tr><th>{_e(w["result"])}</th><td colspan="3" class="blank tall"></td></tr>',
-    ]
-    body = (
-        f'<div class="sheet">{_org(issuer)}<h1>{_e(w["title"])}</h1>'
-        f'<div class="number"><span>{_e(number)}</span>'
-        f"<span>{_e(w['issued'].format(date=day))}</span></div>"
-        f'<table class="form">{"".join(rows)}</table>'
-        f'<p class="sign">{_e(issuer)}</p><p class="date">{_e(day)}</p></div>'
-    )
-    return PAGE.format(
+    return render(
+        "documents/supervision_sheet.html",
         lang="zh-CN" if language == "zh" else "en",
-        title=_e(f"{number} {task_code} {unit_name}"),
-        css=CSS + SHEET_CSS,
-        body=body,
+        w=w,
+        number=w["number"].format(year=issue_date.year, n=sheet_number),
+        day=long_date(issue_date, language),
+        plan=_plan(plan_title, document_number, language),
+        org_size=_org_size(issuer),
+        task_code=task_code,
+        task_title=task_title,
+        unit_name=unit_name,
+        original_due=original_due,
+        current_due=current_due,
+        overdue_workdays=overdue_workdays,
+        blocks=blocks,
+        receipt_code=receipt_code,
+        issuer=issuer,
+        language=language,
     )
 
 
@@ -231,6 +169,17 @@ CIRCULAR_WORDS = {
     },
 }
 SUFFIXES = ("工作方案", "实施方案", "行动方案", "方案")
+RANKING_COLUMNS = (
+    "rank",
+    "name",
+    "assigned",
+    "unit_on_time",
+    "accepted_late",
+    "overdue_now",
+    "own_delays",
+    "upstream_delays",
+    "avg_late",
+)  # the review's label keys; the 通报 leaves out the reports and escalations
 
 
 def _subject(title: str, language: str) -> str:
@@ -289,57 +238,22 @@ def ranking_circular_html(
     problems = [w["own"].format(units=w["sep"].join(laggards)) if laggards else w["no_own"]]
     if overdue:
         problems.append(w["overdue"].format(items=w["list_sep"].join(overdue)))
-    plan = _plan(review.title, review.document_number, language)
     rule = review.ranking_rule.removeprefix("排名规则：").removeprefix("Ranking rule: ")
-    columns = (
-        "rank",
-        "name",
-        "assigned",
-        "unit_on_time",
-        "accepted_late",
-        "overdue_now",
-        "own_delays",
-        "upstream_delays",
-        "avg_late",
-    )
-    rows = "".join(
-        f'<tr><td>{u.rank}</td><td class="name">{_e(u.name)}</td>'
-        + "".join(
-            f"<td>{v}</td>"
-            for v in (
-                u.assigned,
-                u.accepted_on_time,
-                u.accepted_late,
-                u.overdue_now,
-                u.own_delays,
-                u.upstream_delays,
-                f"{u.avg_workdays_late:.1f}",
-            )
-        )
-        + "</tr>"
-        for u in review.units
-    )
-    head = "".join(f"<th>{_e(t[c])}</th>" for c in columns)
-    parts = [
-        _org(issuer),
-        f'<div class="number center"><span>{_e(number)}</span></div>' if number else "",
-        '<hr class="red">',
-        f"<h1>{_e(title)}</h1>",
-        f'<p class="to">{_e(w["to"])}</p>',
-        f"<p>{_e(w['opening'].format(plan=plan, date=as_of))}</p>",
-        f"<h2>{_e(w['h_progress'])}</h2><p>{_e(progress)}</p>",
-        f"<h2>{_e(w['h_rule'])}</h2><p>{_e(rule)}</p>",
-        f"<h2>{_e(w['h_ranking'])}</h2>",
-        f'<table class="ranking"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>',
-        f"<h2>{_e(w['h_problems'])}</h2>",
-        *(f"<p>{_e(p)}</p>" for p in problems),
-        f"<h2>{_e(w['h_demands'])}</h2><p>{_e(w['demands'].format(issuer=issuer))}</p>",
-        f'<p class="sign">{_e(issuer)}</p>',
-        f'<p class="date">{_e(day)}</p>',
-    ]
-    return PAGE.format(
+    return render(
+        "documents/ranking_circular.html",
         lang="zh-CN" if language == "zh" else "en",
-        title=_e(title),
-        css=CSS,
-        body="\n".join(p for p in parts if p),
+        review=review,
+        w=w,
+        t=t,
+        issuer=issuer,
+        number=number,
+        title=title,
+        plan=_plan(review.title, review.document_number, language),
+        as_of=as_of,
+        day=day,
+        progress=progress,
+        rule=rule,
+        problems=problems,
+        columns=RANKING_COLUMNS,
+        org_size=_org_size(issuer),
     )

@@ -1,17 +1,19 @@
 """Letters: the subject, plain-text and HTML parts of a notice letter, in Chinese or English.
 
-All wording lives in `TEMPLATES`, one dict per language; the code below only arranges it.
+All wording lives in `TEMPLATES`, one dict per language; the code below picks and fills it, and
+templates/letters/letter.txt and letter.html lay it out (the HTML escaping every value). The
+subject is one line of wording, so it stays a format string here.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from calendars.clock import long_date
+from render.environment import render
 from tasks.sweep.notices import (
     BLOCKS_SHOWN,
     ORDER,
@@ -199,26 +201,6 @@ _ZH_READINGS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...]
     ),
 )
 
-_CSS = {
-    "body": "margin:0;padding:16px;background:#ffffff;color:#1a1a1a;font-size:15px;"
-    "line-height:1.7;font-family:'PingFang SC','Microsoft YaHei','Noto Sans CJK SC',"
-    "SimSun,Arial,sans-serif;",
-    "page": "max-width:760px;margin:0 auto;",
-    "indent": "margin:8px 0;text-indent:2em;",
-    "p": "margin:8px 0;",
-    "h2": "font-size:16px;margin:20px 0 8px 0;padding-bottom:4px;border-bottom:1px solid #999;",
-    "table": "border-collapse:collapse;width:100%;margin:0 0 14px 0;border:1px solid #999;",
-    "formal": "border-collapse:collapse;width:100%;margin:0 0 14px 0;border:2px solid #b00;",
-    "caption": "text-align:left;padding:6px 8px;background:#f3f3f3;border:1px solid #999;",
-    "formal_caption": "text-align:center;padding:6px 8px;font-size:16px;letter-spacing:0.3em;"
-    "color:#b00;border:1px solid #b00;",
-    "label": "width:9em;text-align:left;vertical-align:top;padding:4px 8px;font-weight:normal;"
-    "color:#444;border:1px solid #ccc;white-space:nowrap;",
-    "value": "vertical-align:top;padding:4px 8px;border:1px solid #ccc;",
-    "sign": "margin:24px 0 8px 0;text-align:right;",
-    "footer": "margin:24px 0 0 0;color:#777;font-size:12px;",
-}
-
 
 @dataclass(frozen=True)
 class _Block:
@@ -241,10 +223,21 @@ def render_letter(letter: Letter) -> RenderedMail:
     if not letter.items:
         raise ValueError(f"the letter to {letter.recipient_name} has no items")
     w = TEMPLATES[letter.language]
-    sections = _sections(letter, w)
     subject = _subject(letter, w)
+    context = {
+        "w": w,
+        "subject": subject,
+        "salutation": w["salutation"].format(recipient=one_line(letter.recipient_name)),
+        "opening": _opening(letter, w),
+        "sections": _sections(letter, w),
+        "closing": _closing(letter, w),
+        "sender": one_line(letter.sender_name),
+        "date": _date(letter.as_of, w),
+    }
     return RenderedMail(
-        subject=subject, text=_text(letter, w, sections), html=_html(letter, w, sections, subject)
+        subject=subject,
+        text=render("letters/letter.txt", **context),
+        html=render("letters/letter.html", **context),
     )
 
 
@@ -453,59 +446,3 @@ def _closing(letter: Letter, w: dict[str, str]) -> list[str]:
         "closing",
     )
     return [w[key] for key in order if key in asks or (key == "closing" and w[key])]
-
-
-# -- the two parts
-
-
-def _text(letter: Letter, w: dict[str, str], sections: list[_Section]) -> str:
-    indent = w["indent"]
-    lines = [
-        w["salutation"].format(recipient=one_line(letter.recipient_name)),
-        "",
-        indent + _opening(letter, w),
-    ]
-    for section in sections:
-        lines += ["", section.heading]
-        for block in section.blocks:
-            lines += ["", block.title]
-            lines += [
-                indent + w["row"].format(label=label, value=value) for label, value in block.rows
-            ]
-    lines.append("")
-    lines += [indent + line for line in _closing(letter, w)]
-    lines += ["", one_line(letter.sender_name), _date(letter.as_of, w), "", w["footer"], ""]
-    return "\n".join(lines)
-
-
-def _html(letter: Letter, w: dict[str, str], sections: list[_Section], subject: str) -> str:
-    e = html.escape
-    out = [
-        f'<!DOCTYPE html>\n<html lang="{w["html_lang"]}">\n<head>\n<meta charset="utf-8">',
-        f"<title>{e(subject)}</title>\n</head>",
-        f'<body style="{_CSS["body"]}">\n<div style="{_CSS["page"]}">',
-        f'<p style="{_CSS["p"]}">'
-        f"{e(w['salutation'].format(recipient=one_line(letter.recipient_name)))}</p>",
-        f'<p style="{_CSS["indent"]}">{e(_opening(letter, w))}</p>',
-    ]
-    for section in sections:
-        out.append(f'<h2 style="{_CSS["h2"]}">{e(section.heading)}</h2>')
-        table = _CSS["formal" if section.level == "supervise" else "table"]
-        out.append(f'<table style="{table}" data-level="{section.level}">')
-        for block in section.blocks:
-            caption = _CSS["formal_caption" if block.formal else "caption"]
-            out.append(f'<tr><th colspan="2" style="{caption}">{e(block.title)}</th></tr>')
-            out += [
-                f'<tr><th style="{_CSS["label"]}">{e(label)}</th>'
-                f'<td style="{_CSS["value"]}">{e(value)}</td></tr>'
-                for label, value in block.rows
-            ]
-        out.append("</table>")
-    out += [f'<p style="{_CSS["indent"]}">{e(line)}</p>' for line in _closing(letter, w)]
-    out.append(
-        f'<p style="{_CSS["sign"]}">{e(one_line(letter.sender_name))}<br>'
-        f"{e(_date(letter.as_of, w))}</p>"
-    )
-    out.append(f'<p style="{_CSS["footer"]}">{e(w["footer"])}</p>')
-    out.append("</div>\n</body>\n</html>\n")
-    return "\n".join(out)

@@ -1,19 +1,19 @@
 """The review as Markdown (mail text, the CLI) and as one self-contained HTML page with charts.
 
-The HTML page fetches nothing: its CSS is inline and its three charts (render.charts) are
-inline SVG: phase progress `chart-phases`, the timeline `chart-timeline` with its as-of line,
-the unit ranking `chart-ranking`. It prints on A4. Every value from the data is escaped. The
-wording is Chinese (`review.language == "zh"`) or English; render.xlsx and
-render.documents share it.
+The HTML page (templates/review/page.html) fetches nothing: its CSS is inline and its three
+charts (render.charts) are inline SVG: phase progress `chart-phases`, the timeline
+`chart-timeline` with its as-of line, the unit ranking `chart-ranking`. It prints on A4. The
+templates escape every value from the data (HTML) or keep it to one plain line (Markdown,
+templates/review/page.md); this module only chooses and words what they show. The wording is
+Chinese (`review.language == "zh"`) or English; render.xlsx and render.documents share it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from html import escape
 
-from calendars.clock import long_date
-from render.charts import COLOURS, iso, pct, phase_chart, ranking_chart, timeline_chart
+from render.charts import COLOURS, phase_chart, ranking_chart, timeline_chart
+from render.environment import iso, long_date, pct, render
 from tasks.review.model import Counts, ItemReview, Light, Review, TaskReview, UnitScore
 
 LABELS: dict[str, dict[str, str]] = {
@@ -271,13 +271,18 @@ COUNT_KEYS = (
 )  # Counts' fields and label keys
 
 
+def on_time(counts: Counts) -> str:
+    """The on-time rate, or a dash while nothing is accepted."""
+    return pct(counts.on_time_pct) if counts.accepted else "—"
+
+
 def count_rows(counts: Counts, words: dict[str, str]) -> list[tuple[str, str]]:
     """Every figure of the counts, labelled, the two percentages last."""
     rows = [(words[key], words["count"].format(n=getattr(counts, key))) for key in COUNT_KEYS]
     return [
         *rows,
         (words["completion"], pct(counts.completion_pct)),
-        (words["on_time"], pct(counts.on_time_pct) if counts.accepted else "—"),
+        (words["on_time"], on_time(counts)),
     ]
 
 
@@ -352,205 +357,60 @@ def at_risk_tasks(review: Review) -> list[TaskReview]:
     return [by_code[c] for c in review.at_risk if c in by_code]
 
 
-# Markdown ------------------------------------------------------------------------------------
-
-
-def _md(value: object) -> str:
-    """One table cell or line: no line breaks, and nothing Markdown would read as markup."""
-    text = " ".join(str(value).split())
-    for char in "\\|<>[]`":
-        text = text.replace(char, "\\" + char)
-    return text
-
-
-def _md_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]:
-    lines = [
-        "| " + " | ".join(_md(h) for h in header) + " |",
-        "|" + "|".join("---" for _ in header) + "|",
-    ]
-    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
-    return [*lines, ""]
+def meta(review: Review, words: dict[str, str]) -> list[str]:
+    """The line under the title: document number, the day, the scope."""
+    parts = (
+        review.document_number,
+        f"{words['as_of']} {long_date(review.as_of, review.language)}",
+        f"{words['scope']}{words['colon']}{scope(review, words)}",
+    )
+    return [p for p in parts if p]
 
 
 def render_markdown(review: Review) -> str:
     """The review as Markdown: figures, phases, red and yellow items, critical path, ranking."""
     w = labels(review)
     counts = review.counts
-    lights = light_counts(review)
-    head = [f"# {_md(review.title)} {w['report']}", ""]
-    head.append(
-        " · ".join(
-            _md(p)
-            for p in (
-                review.document_number,
-                f"{w['as_of']} {long_date(review.as_of, review.language)}",
-                f"{w['scope']}{w['colon']}{scope(review, w)}",
-            )
-            if p
-        )
+    headline = w["headline"].format(
+        completion=pct(counts.completion_pct),
+        lights=w["lights"].format(**light_counts(review)),
+        on_time=on_time(counts),
     )
-    head += [
-        "",
-        f"## {w['summary']}",
-        "",
-        w["headline"].format(
-            completion=pct(counts.completion_pct),
-            lights=w["lights"].format(**lights),
-            on_time=pct(counts.on_time_pct) if counts.accepted else "—",
-        ),
-        "",
-    ]
-    lines = head + _md_table((w["figure"], w["value"]), count_rows(counts, w))
-    lines += [f"## {w['phases']}", ""]
-    lines += _md_table(
-        (w["phase"], w["window"], w["completion"], w["on_time"], w["ready"], w["missing"]),
+    phase_rows = [
         (
-            (
-                p.name,
-                f"{iso(p.start)} – {iso(p.due)}",
-                pct(p.counts.completion_pct),
-                pct(p.counts.on_time_pct) if p.counts.accepted else "—",
-                w["yes" if p.ready else "no"],
-                "；".join(shortened(p.missing, w)) or "—",
-            )
-            for p in review.phases
-        ),
-    )
-    lines += [f"## {w['flagged']}", ""]
-    marked = flagged(review.items)
-    lines += (
-        _md_table([w[c] for c in ITEM_COLUMNS], (item_cells(i, w) for i in marked))
-        if marked
-        else [w["none_flagged"], ""]
-    )
-    lines += [
-        f"## {w['critical']}",
-        "",
-        f"{w['path']}{w['colon']}{' → '.join(_md(c) for c in review.critical_path) or '—'}",
-        "",
-    ]
-    risky = at_risk_tasks(review)
-    lines += (
-        _md_table(
-            (w["light"], w["task"], w["due"], w["forecast_due"], w["blocks"]),
-            (
-                (
-                    w[t.light],
-                    f"{t.code} {t.title}",
-                    iso(t.due),
-                    iso(t.forecast_due),
-                    w["sep"].join(shortened(t.blocks, w)) or "—",
-                )
-                for t in risky
-            ),
+            p.name,
+            f"{iso(p.start)} – {iso(p.due)}",
+            pct(p.counts.completion_pct),
+            on_time(p.counts),
+            w["yes" if p.ready else "no"],
+            "；".join(shortened(p.missing, w)) or "—",
         )
-        if risky
-        else [w["none_at_risk"], ""]
+        for p in review.phases
+    ]
+    risky_rows = [
+        (
+            w[t.light],
+            f"{t.code} {t.title}",
+            iso(t.due),
+            iso(t.forecast_due),
+            w["sep"].join(shortened(t.blocks, w)) or "—",
+        )
+        for t in at_risk_tasks(review)
+    ]
+    return render(
+        "review/page.md",
+        review=review,
+        w=w,
+        meta=meta(review, w),
+        headline=headline,
+        figures=count_rows(counts, w),
+        phase_rows=phase_rows,
+        flagged_rows=[item_cells(i, w) for i in flagged(review.items)],
+        risky_rows=risky_rows,
+        unit_rows=[unit_row(u) for u in review.units],
+        item_columns=[w[c] for c in ITEM_COLUMNS],
+        unit_columns=[w[c] for c in UNIT_COLUMNS],
     )
-    lines += [f"## {w['ranking']}", "", _md(review.ranking_rule), ""]
-    lines += _md_table([w[c] for c in UNIT_COLUMNS], (unit_row(u) for u in review.units))
-    return "\n".join(lines)
-
-
-# HTML ----------------------------------------------------------------------------------------
-
-FONTS = (
-    '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", '
-    '"WenQuanYi Micro Hei", "Helvetica Neue", Arial, sans-serif'
-)
-CSS = """
-@page { size: A4; margin: 14mm 12mm 16mm; }
-:root { --ink: #1f2933; --muted: #5f6b7a; --line: #d5dbe1; --accent: #1565c0; }
-* { box-sizing: border-box; }
-body { margin: 0 auto; max-width: 1040px; padding: 24px 28px 40px; color: var(--ink);
-       background: #fff; font: 14px/1.6 FONTS; }
-header { border-bottom: 3px solid #b71c1c; padding-bottom: 8px; margin-bottom: 16px; }
-.kicker { color: #b71c1c; font-weight: 700; letter-spacing: .2em; margin: 0; }
-h1 { font-size: 24px; line-height: 1.3; margin: 4px 0; }
-.meta, figcaption, footer { color: var(--muted); }
-.meta { margin: 0; }
-h2 { font-size: 18px; border-left: 4px solid var(--accent); padding-left: 8px;
-     margin: 26px 0 10px; }
-.cards { display: flex; flex-wrap: wrap; gap: 10px; margin-bottom: 10px; }
-.card { flex: 1 1 130px; border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; }
-.card b { display: block; font-size: 24px; line-height: 1.2; }
-.card span { color: var(--muted); font-size: 12px; }
-.card.red b { color: #c62828; } .card.yellow b { color: #b07800; }
-.card.green b { color: #2e7d32; }
-table { border-collapse: collapse; width: 100%; font-size: 12.5px; margin: 6px 0 10px; }
-th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left;
-         vertical-align: top; }
-th { background: #eef2f6; font-weight: 600; }
-td.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-td.d { white-space: nowrap; font-variant-numeric: tabular-nums; }
-td.w { white-space: nowrap; }
-tr.red td { background: #fde4e7; } tr.yellow td { background: #fff6d9; }
-.dot { display: inline-block; width: .8em; height: .8em; border-radius: 50%;
-       margin-right: 4px; vertical-align: -1px; }
-.dot.red { background: #e53935; } .dot.yellow { background: #f9a825; }
-.dot.green { background: #43a047; }
-.badge { font-size: 11px; border: 1px solid; border-radius: 3px; padding: 0 3px;
-         margin-left: 4px; white-space: nowrap; }
-.badge.esc { color: #b71c1c; } .badge.cp { color: #1a237e; }
-ul { margin: 0; padding-left: 1.2em; }
-figure { margin: 8px 0 14px; }
-figcaption { font-size: 12px; }
-svg.chart { display: block; width: 100%; height: auto; font-size: 12px; }
-.rule { background: #f5f7fa; border: 1px solid var(--line); padding: 6px 10px; }
-footer { margin-top: 24px; font-size: 12px; border-top: 1px solid var(--line);
-         padding-top: 6px; }
-@media print {
-  body { max-width: none; padding: 0; font-size: 10.5pt; }
-  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  table { font-size: 8.5pt; }
-  h2 { break-after: avoid; page-break-after: avoid; }
-  figure, tr, .cards, .rule, header { break-inside: avoid; page-break-inside: avoid; }
-  thead { display: table-header-group; }
-}
-""".replace("FONTS", FONTS)
-PAGE = """<!DOCTYPE html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>{css}</style>
-</head>
-<body>
-{body}
-</body>
-</html>
-"""
-
-
-def _e(value: object) -> str:
-    return escape(str(value), quote=True)
-
-
-def _table(
-    header: Sequence[str], rows: Sequence[Sequence[str]], classes: Sequence[str] = ()
-) -> str:
-    """Header cells are escaped here; row cells arrive as HTML already."""
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = "".join(
-        (f'<tr class="{classes[n]}">' if classes else "<tr>") + "".join(row) + "</tr>"
-        for n, row in enumerate(rows)
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _td(value: object, cls: str = "") -> str:
-    return f'<td class="{cls}">{_e(value)}</td>' if cls else f"<td>{_e(value)}</td>"
-
-
-def _dot(light: Light, words: dict[str, str]) -> str:
-    return f'<span class="dot {light}"></span>{_e(words[light])}'
-
-
-def _list(lines: Sequence[str], words: dict[str, str]) -> str:
-    if not lines:
-        return "—"
-    return "<ul>" + "".join(f"<li>{_e(line)}</li>" for line in shortened(lines, words)) + "</ul>"
 
 
 def render_html(review: Review) -> str:
@@ -558,125 +418,32 @@ def render_html(review: Review) -> str:
     w = labels(review)
     counts = review.counts
     lights = light_counts(review)
-    meta = " · ".join(
-        _e(p)
-        for p in (
-            review.document_number,
-            f"{w['as_of']} {long_date(review.as_of, review.language)}",
-            f"{w['scope']}{w['colon']}{scope(review, w)}",
-        )
-        if p
+    cards = (
+        ("", pct(counts.completion_pct), w["completion"]),
+        ("", on_time(counts), w["on_time"]),
+        ("red", lights["red"], w["red"]),
+        ("yellow", lights["yellow"], w["yellow"]),
+        ("green", lights["green"], w["green"]),
+        ("", counts.overdue, w["overdue"]),
     )
-    cards = "".join(
-        f'<div class="card {cls}"><b>{_e(value)}</b><span>{_e(name)}</span></div>'
-        for cls, value, name in (
-            ("", pct(counts.completion_pct), w["completion"]),
-            ("", pct(counts.on_time_pct) if counts.accepted else "—", w["on_time"]),
-            ("red", lights["red"], w["red"]),
-            ("yellow", lights["yellow"], w["yellow"]),
-            ("green", lights["green"], w["green"]),
-            ("", counts.overdue, w["overdue"]),
-        )
-    )
-    figures = count_rows(counts, w)
-    parts = [
-        f'<header><p class="kicker">{_e(w["report"])}</p><h1>{_e(review.title)}</h1>'
-        f'<p class="meta">{meta}</p></header>',
-        f'<section id="summary"><h2>{_e(w["summary"])}</h2><div class="cards">{cards}</div>',
-        _table([f for f, _ in figures], [[_td(v, "n") for _, v in figures]]) + "</section>",
-    ]
-    phase_rows = [
-        [
-            _td(p.name),
-            _td(f"{iso(p.start)} – {iso(p.due)}", "d"),
-            _td(pct(p.counts.completion_pct), "n"),
-            _td(pct(p.counts.on_time_pct) if p.counts.accepted else "—", "n"),
-            _td(w["yes" if p.ready else "no"]),
-            f"<td>{_list(p.missing, w)}</td>",
-        ]
-        for p in review.phases
-    ]
-    parts.append(
-        f'<section id="phases"><h2>{_e(w["phases"])}</h2>'
-        f"<figure>{phase_chart(review, w)}</figure>"
-        + _table(
-            (w["phase"], w["window"], w["completion"], w["on_time"], w["ready"], w["missing"]),
-            phase_rows,
-        )
-        + "</section>"
-    )
-    legend = " · ".join(_e(w[k]) for k in ("legend_forecast", "legend_critical", "legend_as_of"))
-    parts.append(
-        f'<section id="timeline"><h2>{_e(w["timeline"])}</h2><figure>'
-        f"{timeline_chart(review, w)}<figcaption>{legend}</figcaption></figure></section>"
-    )
-    marked = flagged(review.items)
-    item_rows = []
-    for item in marked:
-        cells = item_cells(item, w)
-        badges = "".join(
-            f'<span class="badge {c}">{_e(w[k])}</span>'
-            for c, k, on in (("esc", "escalated", item.escalated), ("cp", "on_path", item.critical))
-            if on
-        )
-        item_rows.append(
-            [
-                f'<td class="w">{_dot(item.light, w)}</td>',
-                f"<td>{_e(cells[1])}{badges}</td>",
-                _td(cells[2]),
-                _td(cells[3], "w"),
-                *(_td(c, "d") for c in cells[4:8]),
-                _td(cells[8], "n"),
-                _td(cells[9]),
-            ]
-        )
-    parts.append(
-        f'<section id="flagged"><h2>{_e(w["flagged"])}</h2>'
-        + (
-            _table([w[c] for c in ITEM_COLUMNS], item_rows, [i.light for i in marked])
-            if marked
-            else f"<p>{_e(w['none_flagged'])}</p>"
-        )
-        + "</section>"
-    )
-    risky = at_risk_tasks(review)
-    path = " → ".join(_e(c) for c in review.critical_path) or "—"
-    parts.append(
-        f'<section id="critical"><h2>{_e(w["critical"])}</h2>'
-        f"<p>{_e(w['path'])}{_e(w['colon'])}{path}</p>"
-        + (
-            _table(
-                (w["light"], w["task"], w["unit"], w["due"], w["forecast_due"], w["blocks"]),
-                [
-                    [
-                        f'<td class="w">{_dot(t.light, w)}</td>',
-                        _td(f"{t.code} {t.title}"),
-                        _td(w["sep"].join(t.units)),
-                        _td(iso(t.due), "d"),
-                        _td(iso(t.forecast_due), "d"),
-                        f"<td>{_list(t.blocks, w)}</td>",
-                    ]
-                    for t in risky
-                ],
-            )
-            if risky
-            else f"<p>{_e(w['none_at_risk'])}</p>"
-        )
-        + "</section>"
-    )
-    unit_rows = [
-        [_td(c, "" if n == 1 else "n") for n, c in enumerate(unit_row(u))] for u in review.units
-    ]
-    parts.append(
-        f'<section id="ranking"><h2>{_e(w["ranking"])}</h2>'
-        f'<p class="rule">{_e(review.ranking_rule)}</p>'
-        f"<figure>{ranking_chart(review, w)}</figure>"
-        + _table([w[c] for c in UNIT_COLUMNS], unit_rows)
-        + "</section>"
-    )
-    parts.append(
-        f"<footer>{_e(w['footer'].format(day=long_date(review.as_of, review.language)))}</footer>"
-    )
-    return PAGE.format(
-        lang=w["lang"], title=_e(f"{review.title} {w['report']}"), css=CSS, body="\n".join(parts)
+    charts = {
+        "phases": phase_chart(review, w),
+        "timeline": timeline_chart(review, w),
+        "ranking": ranking_chart(review, w),
+    }
+    return render(
+        "review/page.html",
+        review=review,
+        w=w,
+        lang=w["lang"],
+        meta=meta(review, w),
+        cards=cards,
+        figures=count_rows(counts, w),
+        charts=charts,
+        flagged=[(i, item_cells(i, w)) for i in flagged(review.items)],
+        risky=at_risk_tasks(review),
+        shortened=shortened,
+        unit_row=unit_row,
+        item_columns=ITEM_COLUMNS,
+        unit_columns=UNIT_COLUMNS,
     )

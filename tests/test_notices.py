@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date
-from html import escape
 
 import pytest
+from markupsafe import escape
 
 from render.letters import EN, TEMPLATES, ZH, render_letter
 from tasks.sweep.notices import Letter, NoticeItem
@@ -121,8 +121,8 @@ def html_has_row(page: str, line: str) -> bool:
     label, value = re.split("：|: ", line, maxsplit=1)
     return (
         re.search(
-            rf"<th [^>]*>{re.escape(escape(label))}</th>"
-            rf"<td [^>]*>{re.escape(escape(value))}</td>",
+            rf"<th [^>]*>{re.escape(str(escape(label)))}</th>"
+            rf"<td [^>]*>{re.escape(str(escape(value)))}</td>",
             page,
         )
         is not None
@@ -552,10 +552,10 @@ def test_the_html_escapes_everything_from_the_data():
     mail = render_letter(letter(hostile, recipient="<b>南岸区</b>"))
     assert (
         "<script>" not in mail.html
-        and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in mail.html
+        and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in mail.html
     )
     assert "<img" not in mail.html and "&lt;img src=x onerror=alert(1)&gt;" in mail.html
-    assert "A&amp;B &quot;区&quot;（牵头单位）" in mail.html
+    assert "A&amp;B &#34;区&#34;（牵头单位）" in mail.html
     assert "&lt;b&gt;南岸区&lt;/b&gt;：" in mail.html
     assert "<script>alert('x')</script>" in mail.text  # plain text shows the title as it is
 

@@ -648,7 +648,7 @@ def test_everything_from_the_data_is_escaped():
     review = with_title(sample_review(), "t05", '<script>alert("x")</script> & "引号"')
     html = render_html(review)
     assert "<script" not in html
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;引号&quot;" in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#34;引号&#34;" in html
     svg(html, "chart-timeline")  # the tooltip still parses
 
 
