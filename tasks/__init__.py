@@ -9,5 +9,7 @@
 - ``tasks.review``: the review of a plan as of a day, as frozen data.
 
 Nothing here imports Prefect, the CLI (``duban``), the flows or the renderers (``render``), and
-nothing reads the clock: "now" and "today" are parameters. ``tests/test_layers.py`` enforces it.
+nothing reads the clock: "now" and "today" are parameters. May import ``calendars`` and
+``schemas`` (and ``duban.errors``); each room narrows that to the rooms of ``tasks`` it names.
+``tests/test_layers.py`` enforces it.
 """
