@@ -26,6 +26,7 @@ LEADERSHIP = Actor("leadership", "lead-group")
 NA = Actor("unit", "na", "南岸区(na)")
 FIN = Actor("unit", "fin", "区财政局(fin)")
 WHC = Actor("unit", "whc", "区卫生健康委(whc)")
+MKT = Actor("unit", "mkt", "区市场监管局(mkt)")
 
 
 @pytest.fixture
@@ -465,6 +466,26 @@ def test_waiving_a_task_closes_every_open_assignment_with_the_reason(url):
         )
     assert len(closed) == 3 and {a.state for a in closed} == {"waived"}
     assert {a.closed_reason for a in closed} == {"并入t1"}
+
+
+def test_waiving_a_task_closes_open_work_in_every_open_state_and_leaves_closed_work(url):
+    act(url, "progress", WHC, task="t2", unit="whc")
+    act(url, "submit", FIN, task="t2", unit="fin")
+    act(url, "submit", MKT, task="t2", unit="mkt")
+    act(url, "return", OFFICE, task="t2", unit="mkt")
+    with session_scope(url) as session:
+        closed = lifecycle.close(
+            session,
+            actor=OFFICE,
+            plan=PLAN,
+            task="t2",
+            unit=None,
+            how="waive",
+            reason="并入t1",
+            at=AT,
+        )
+    assert sorted(a.state for a in closed) == ["waived"] * 3
+    assert [state_of(url, "t2", u) for u in ("whc", "fin", "mkt")] == ["waived"] * 3
 
 
 def test_reassigning_cancels_the_old_assignment_and_creates_a_new_one(url):
