@@ -5,4 +5,7 @@
     review.py    phase_review and office_digest: review mails to leadership and the office
 
 prefect.yaml deploys all four; `duban serve` (duban/serve.py) runs them on one machine.
+
+May import ``prefect``, ``calendars``, ``schemas``, ``tasks`` and ``render``; of ``duban`` only
+``duban.errors`` (the CLI calls the flows, never the other way).
 """

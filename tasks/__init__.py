@@ -10,5 +10,7 @@
 
 Nothing here imports Prefect, the CLI (``duban``), the flows or the renderers (``render``), and
 nothing reads the clock: "now" and "today" are parameters (``at``, ``as_of``) that the shell
-takes from ``calendars.clock``. ``tests/test_layers.py`` and ``tests/test_clock.py`` enforce it.
+takes from ``calendars.clock``. May import ``calendars`` and ``schemas`` (and ``duban.errors``);
+each room narrows that to the rooms of ``tasks`` it names. ``tests/test_layers.py`` and
+``tests/test_clock.py`` enforce it.
 """

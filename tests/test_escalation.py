@@ -12,7 +12,7 @@ import pytest
 
 from calendars.workdays import load_calendar
 from schemas.plan_file import EscalationPolicy
-from tasks.sweep.escalation import rung_reached, why
+from tasks.sweep.escalation import Rung, rung_reached, why
 
 D = dt.date
 DUE = D(2019, 9, 30)
@@ -111,3 +111,103 @@ def test_the_rule_that_fired_is_stated_for_the_recipient(level, language, words)
     assert reached is not None and words in why(
         reached, "lead", POLICY, critical=False, language=language
     )
+
+
+CO_POLICY = EscalationPolicy(co_lead_time=3)
+# What each rung says, word for word, for the recipient (docs/notices.md, docs/sweep.md): the
+# numbers are the rung's own (days left, days late) and the policy's thresholds.
+WHY = [
+    # rung,                                           role,   policy,     critical, zh, en
+    (
+        Rung("reminder", "5wd-before", DUE, workdays_left=5),
+        "lead",
+        POLICY,
+        False,
+        "距完成时限还有5个工作日",
+        "5 working day(s) before the due date",
+    ),
+    (
+        Rung("reminder", "5wd-before", DUE, workdays_left=2),
+        "co",
+        CO_POLICY,
+        False,
+        "距完成时限还有2个工作日（配合单位内部时限：牵头单位时限前3个工作日）",
+        "2 working day(s) before the due date (internal deadline for co-responsible units: 3"
+        " working days before the lead's)",
+    ),
+    (
+        Rung("reminder", "5wd-before", DUE, workdays_left=2),
+        "lead",
+        CO_POLICY,
+        False,
+        "距完成时限还有2个工作日",
+        "2 working day(s) before the due date",
+    ),
+    (Rung("due", "due-day", DUE), "lead", POLICY, False, "今日为完成时限", "due today"),
+    (
+        Rung("urge", "1wd-overdue", DUE, overdue_workdays=2),
+        "lead",
+        POLICY,
+        False,
+        "逾期2个工作日，予以催办，抄送联席会议办公室",
+        "2 working day(s) overdue: urged, office in copy",
+    ),
+    (
+        Rung("supervise", "5wd-overdue", DUE, overdue_workdays=7),
+        "lead",
+        POLICY,
+        False,
+        "逾期7个工作日（满5个工作日），列入督办",
+        "7 working days overdue (at least 5): formal supervision opened",
+    ),
+    (
+        Rung("report", "15wd-overdue", DUE, overdue_workdays=16),
+        "lead",
+        POLICY,
+        False,
+        "逾期16个工作日（满15个工作日），报领导通报",
+        "16 working days overdue (at least 15): reported to leadership",
+    ),
+    (
+        Rung("report", "5wd-overdue", DUE, overdue_workdays=6),
+        "lead",
+        POLICY,
+        True,
+        "逾期6个工作日（满5个工作日，属关键路径事项），报领导通报",
+        "6 working days overdue (at least 5, on the critical path): reported to leadership",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rung", "role", "policy", "critical", "zh", "en"),
+    WHY,
+    ids=[f"{r.level}-{role}{'-critical' if c else ''}" for r, role, _, c, *_ in WHY],
+)
+def test_why_states_the_rule_word_for_word(rung, role, policy, critical, zh, en):
+    assert why(rung, role, policy, critical=critical) == zh
+    assert why(rung, role, policy, critical=critical, language="zh") == zh
+    assert why(rung, role, policy, critical=critical, language="en") == en
+
+
+def test_a_due_date_that_has_reached_no_rung_yet_is_none_and_far_off_ones_too():
+    def reached(day: dt.date, policy: EscalationPolicy = POLICY) -> Rung | None:
+        return rung_reached(
+            due=DUE, as_of=day, role="lead", critical=False, policy=policy, calendar=CAL
+        )
+
+    assert reached(D(2019, 9, 23)) is None  # 6 working days before
+    assert reached(D(2019, 1, 2)) is None  # far off: the shortcut
+    no_reminders = EscalationPolicy(remind_before=[], remind_on_due=False)
+    assert [reached(D(2019, 9, d), no_reminders) for d in (27, 29, 30)] == [None, None, None]
+    assert reached(D(2019, 10, 8), no_reminders) == Rung(
+        "urge", "1wd-overdue", DUE, overdue_workdays=1
+    )
+
+
+def test_a_rung_for_a_co_responsible_unit_is_dated_by_its_internal_deadline():
+    reached = rung_reached(
+        due=DUE, as_of=D(2019, 9, 25), role="co", critical=False, policy=CO_POLICY, calendar=CAL
+    )
+    # three working days before Monday 30 September: Sunday 29 (a make-up day), 27, 26
+    assert reached == Rung("reminder", "1wd-before", D(2019, 9, 26), workdays_left=1)

@@ -14,8 +14,8 @@ from schemas.db import create_schema, session_scope
 from schemas.tables import Assignment, AuditEvent, Evidence, Occurrence, Task, Unit
 from tasks.plans.importer import import_plan
 from tasks.work import lifecycle
-from tasks.work.actors import Actor, Forbidden
-from tasks.work.states import MOVES, TransitionError
+from tasks.work.actors import Actor, Forbidden, check_allowed
+from tasks.work.states import MOVES, OCCURRENCE_MOVES, TransitionError, next_state
 
 from .conftest import ROOT
 
@@ -26,6 +26,7 @@ LEADERSHIP = Actor("leadership", "lead-group")
 NA = Actor("unit", "na", "南岸区(na)")
 FIN = Actor("unit", "fin", "区财政局(fin)")
 WHC = Actor("unit", "whc", "区卫生健康委(whc)")
+MKT = Actor("unit", "mkt", "区市场监管局(mkt)")
 
 
 @pytest.fixture
@@ -98,7 +99,129 @@ WHO_MAY = {
     "waive": OFFICE,
     "cancel": OFFICE,
 }
-TABLE = [(state, move, MOVES[state].get(move)) for state in MOVES for move in WHO_MAY]
+
+# The moves of an assignment as the docs describe them, written out cell by cell so that the
+# table in tasks.work.states is checked rather than copied: a unit reports progress and submits
+# (again after a return, which counts as in progress: docs/review.md); submitted work waits for
+# the office, which accepts or returns it (docs/sweep.md, docs/cli.md); the office may waive or
+# cancel any open work; accepted, waived and cancelled work is closed (docs/sweep.md).
+MOVE_NAMES = ("progress", "submit", "accept", "return", "waive", "cancel")
+# fmt: off
+EXPECTED = {
+    #              progress       submit       accept      return      waive     cancel
+    "not_started": ("in_progress", "submitted", None,       None,       "waived", "cancelled"),
+    "in_progress": ("in_progress", "submitted", None,       None,       "waived", "cancelled"),
+    "submitted":   (None,          None,        "accepted", "returned", "waived", "cancelled"),
+    "returned":    ("in_progress", "submitted", None,       None,       "waived", "cancelled"),
+    "accepted":    (None,          None,        None,       None,       None,     None),
+    "waived":      (None,          None,        None,       None,       None,     None),
+    "cancelled":   (None,          None,        None,       None,       None,     None),
+}
+# One dated report (an occurrence of a recurring task) is only submitted, accepted or returned.
+EXPECTED_FOR_AN_OCCURRENCE = {
+    #              submit       accept      return
+    "not_started": ("submitted", None,       None),
+    "submitted":   (None,        "accepted", "returned"),
+    "returned":    ("submitted", None,       None),
+    "accepted":    (None,        None,       None),
+}
+# fmt: on
+TABLE = [
+    (state, move, after)
+    for state, row in EXPECTED.items()
+    for move, after in zip(MOVE_NAMES, row, strict=True)
+]
+OCCURRENCE_TABLE = [
+    (state, move, after)
+    for state, row in EXPECTED_FOR_AN_OCCURRENCE.items()
+    for move, after in zip(("submit", "accept", "return"), row, strict=True)
+]
+
+
+def as_moves(table: list[tuple[str, str, str | None]]) -> dict[str, dict[str, str]]:
+    moves: dict[str, dict[str, str]] = {state: {} for state, _, _ in table}
+    for state, move, after in table:
+        if after is not None:
+            moves[state][move] = after
+    return moves
+
+
+def test_the_move_tables_are_the_documented_ones():
+    assert MOVES == as_moves(TABLE), "a move was added to or removed from MOVES"
+    assert OCCURRENCE_MOVES == as_moves(OCCURRENCE_TABLE)
+
+
+@pytest.mark.parametrize(
+    ("moves", "table", "what"),
+    [(MOVES, TABLE, "assignment"), (OCCURRENCE_MOVES, OCCURRENCE_TABLE, "report occurrence")],
+)
+def test_next_state_follows_the_table_and_a_refusal_lists_what_is_allowed(moves, table, what):
+    for state, move, after in table:
+        if after is not None:
+            assert next_state(state, move, moves=moves, what=what) == after
+            continue
+        with pytest.raises(TransitionError) as caught:
+            next_state(state, move, moves=moves, what=what)
+        allowed = [f"{m} → {a}" for s, m, a in table if s == state and a is not None]
+        assert str(caught.value) == (
+            f"cannot {move} a {what} that is {state}; allowed: "
+            + (", ".join(allowed) or "none: it is closed")
+        )
+
+
+def test_next_state_defaults_to_the_assignment_table():
+    assert next_state("submitted", "return") == "returned"
+    with pytest.raises(TransitionError, match="^cannot submit a assignment that is submitted;"):
+        next_state("submitted", "submit")
+
+
+# Who may do what (docs/cli.md: accept, return, decide, waive, reassign are "Office only"; a
+# unit acts on its own assignments; leadership reads; the system changes no assignment).
+UNIT_ONLY = ("progress", "submit", "request_extension")
+OFFICE_ONLY = ("accept", "return", "decide_extension", "waive", "cancel", "reassign")
+KINDS = {
+    "the unit itself": Actor("unit", "na"),
+    "another unit": Actor("unit", "fin"),
+    "the office": Actor("office"),
+    "leadership": Actor("leadership"),
+    "the system": Actor("system"),
+}
+PERMISSIONS = [
+    (action, who, who == ("the unit itself" if action in UNIT_ONLY else "the office"))
+    for action in UNIT_ONLY + OFFICE_ONLY
+    for who in KINDS
+]
+
+
+@pytest.mark.parametrize(
+    ("action", "who", "may"), PERMISSIONS, ids=[f"{a}-by-{w}" for a, w, _ in PERMISSIONS]
+)
+def test_each_kind_of_actor_may_do_exactly_what_the_docs_say(action, who, may):
+    actor = KINDS[who]
+    if may:
+        check_allowed(actor, action, unit="na")
+        return
+    with pytest.raises(Forbidden) as caught:
+        check_allowed(actor, action, unit="na")
+    spoken = action.replace("_", " ")
+    assert str(caught.value) == (
+        f"{actor} may not {spoken} for na: only the responsible unit itself may"
+        if action in UNIT_ONLY
+        else f"{actor} may not {spoken}: only the joint meeting office (联席会议办公室) may"
+    )
+
+
+def test_an_unknown_action_is_refused_even_to_the_office():
+    with pytest.raises(Forbidden, match="^unknown action delete$"):
+        check_allowed(Actor("office"), "delete", unit="na")
+
+
+def test_an_actor_is_named_by_its_label_its_unit_or_its_kind():
+    assert [str(NA), str(Actor("unit", "na")), str(Actor("office"))] == [
+        "南岸区(na)",
+        "unit:na",
+        "office",
+    ]
 
 
 @pytest.mark.parametrize(("state", "move", "becomes"), TABLE, ids=[f"{s}-{m}" for s, m, _ in TABLE])
@@ -343,6 +466,26 @@ def test_waiving_a_task_closes_every_open_assignment_with_the_reason(url):
         )
     assert len(closed) == 3 and {a.state for a in closed} == {"waived"}
     assert {a.closed_reason for a in closed} == {"并入t1"}
+
+
+def test_waiving_a_task_closes_open_work_in_every_open_state_and_leaves_closed_work(url):
+    act(url, "progress", WHC, task="t2", unit="whc")
+    act(url, "submit", FIN, task="t2", unit="fin")
+    act(url, "submit", MKT, task="t2", unit="mkt")
+    act(url, "return", OFFICE, task="t2", unit="mkt")
+    with session_scope(url) as session:
+        closed = lifecycle.close(
+            session,
+            actor=OFFICE,
+            plan=PLAN,
+            task="t2",
+            unit=None,
+            how="waive",
+            reason="并入t1",
+            at=AT,
+        )
+    assert sorted(a.state for a in closed) == ["waived"] * 3
+    assert [state_of(url, "t2", u) for u in ("whc", "fin", "mkt")] == ["waived"] * 3
 
 
 def test_reassigning_cancels_the_old_assignment_and_creates_a_new_one(url):

@@ -3,5 +3,5 @@
 The reader and resolution turn YAML into checked values (deadlines through ``calendars``,
 clauses through ``responsibility``); ``graph`` checks them as a dependency graph; the importer
 writes them; ``lint`` and ``recalc`` look again later. May import ``calendars``, ``schemas`` and
-``tasks.work`` (for the calendar a plan uses); nothing above ``tasks``.
+``tasks.work.status`` (for the calendar a plan uses); nothing above ``tasks``.
 """
