@@ -11,7 +11,9 @@ import datetime as dt
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import text
 
@@ -22,9 +24,12 @@ from render.review import render_html  # noqa: E402
 from render.xlsx import write_xlsx  # noqa: E402
 from schemas.db import engine_for, session_scope  # noqa: E402
 from tasks.review.compute import review_plan  # noqa: E402
+from tasks.review.model import Review  # noqa: E402
+
+T = TypeVar("T")
 
 
-def timed(work):  # type: ignore[no-untyped-def]
+def timed(work: Callable[[], T]) -> tuple[float, T]:
     started = time.perf_counter()
     result = work()
     return time.perf_counter() - started, result
@@ -47,14 +52,18 @@ def main() -> None:
             with engine_for(url).connect() as conn:
                 return len(conn.execute(text(FLOOR)).all())
 
-        def compute() -> list:  # type: ignore[type-arg]
+        def compute() -> list[Review]:
             with session_scope(url) as session:
                 return [review_plan(session, code, as_of) for code in codes]
+
+        def xlsx() -> None:
+            for review in reviews:
+                write_xlsx(review, folder / f"{review.plan}.xlsx")
 
         floor_time, rows = min(timed(floor) for _ in range(3))
         compute_time, reviews = timed(compute)
         html_time, pages = timed(lambda: [render_html(r) for r in reviews])
-        xlsx_time, _ = timed(lambda: [write_xlsx(r, folder / f"{r.plan}.xlsx") for r in reviews])
+        xlsx_time, _ = timed(xlsx)
     items = sum(len(r.items) for r in reviews)
     size = sum(len(p) for p in pages) / len(pages) / 1024
     print(f"data: {rows} assignments in {args.plans} plans; {items} items reviewed")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 
 from sqlalchemy import event, text
@@ -18,10 +17,29 @@ from sqlmodel import Session, create_engine
 
 from schemas import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
+_ENGINES: dict[str, Engine] = {}
 
-@cache
+
 def engine_for(url: str) -> Engine:
     """One engine per URL per process, so connection pools are shared, not multiplied."""
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _ENGINES.setdefault(url, _new_engine(url))
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection and forget the engines (the next use opens new ones).
+
+    A pool keeps its connections open for the life of the process; a process that goes through
+    many databases (the test suite makes a schema per test) must let them go, or a shared
+    PostgreSQL runs out of connections for everyone."""
+    while _ENGINES:
+        _, engine = _ENGINES.popitem()
+        engine.dispose()
+
+
+def _new_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})

@@ -1,33 +1,82 @@
 """Shared fixtures: real databases (a SQLite file, and PostgreSQL where the machine has one),
-the bundled plans, and a CLI runner that uses the database under test."""
+the bundled plans, and a CLI runner that uses the database under test.
+
+What the suite needs from the machine is checked once, at the start of the run
+(`pytest_configure`): a PostgreSQL that is not running skips the PostgreSQL tests, one that
+is running but refuses us (too many clients, no `test` database) fails them. With `CI` set,
+PostgreSQL and Chromium are required: the run stops at once with one line naming what is
+missing. Every engine a test makes is disposed when the test ends, so the suite holds a few
+PostgreSQL connections however many tests it runs (tests/test_postgres_connections.py).
+"""
 
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 from typer.testing import CliRunner
+
+from schemas.db import dispose_engines
 
 # An accidental flow call in a unit test must fail fast instead of starting a Prefect server.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_ENABLED", "false")
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANS = ROOT / "plans"
+DATA = Path(__file__).resolve().parent / "data"
 POSTGRES = os.environ.get("DUBAN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+# Every connection this run opens carries this name, so it can count its own connections on a
+# PostgreSQL shared with other clients (and other runs of the suite).
+APPLICATION_NAME = f"duban-tests-{os.getpid()}"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+POSTGRES_PROBLEM = pytest.StashKey[str | None]()  # set once per run by pytest_configure
 
 
-def postgres_available() -> bool:
+def postgres_problem() -> str | None:
+    """None when PostgreSQL takes our connections; else why not, beginning with "not running"
+    when nothing listens at its address (the one case a run off CI may skip)."""
+    address = urlsplit(POSTGRES)
     try:
-        psycopg.connect(POSTGRES, connect_timeout=2).close()
-    except psycopg.OperationalError:
-        if os.environ.get("CI"):
-            raise
-        return False
-    return True
+        socket.create_connection((address.hostname, address.port or 5432), timeout=2).close()
+    except OSError as error:
+        return f"not running at {address.hostname}:{address.port or 5432}: {error}"
+    try:
+        postgres_connect().close()
+    except psycopg.OperationalError as error:
+        reason = " ".join(str(error).split())
+        return f"running at {address.hostname}:{address.port or 5432} but refuses us: {reason}"
+    return None
+
+
+def postgres_connect() -> psycopg.Connection:
+    return psycopg.connect(
+        POSTGRES, autocommit=True, connect_timeout=5, application_name=APPLICATION_NAME
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Check the machine once; on CI what is missing stops the run in one line."""
+    config.stash[POSTGRES_PROBLEM] = problem = postgres_problem()
+    if not os.environ.get("CI"):
+        return
+    missing = [f"PostgreSQL ({problem})"] if problem else []
+    missing += [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
+    if missing:
+        pytest.exit(f"CI requires {'; '.join(missing)}", returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+@pytest.fixture(autouse=True)
+def _dispose_engines() -> Iterator[None]:
+    """Engines (and their pooled connections) live as long as the test that made them."""
+    yield
+    dispose_engines()
 
 
 @pytest.fixture
@@ -36,16 +85,20 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh schema in the test database, dropped afterwards."""
-    if not postgres_available():
-        pytest.skip("PostgreSQL is not reachable (CI requires it)")
+    problem = request.config.stash[POSTGRES_PROBLEM]
+    if problem and problem.startswith("not running"):
+        pytest.skip(f"PostgreSQL is {problem}")
+    if problem:
+        pytest.fail(f"PostgreSQL is {problem}", pytrace=False)
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+    with postgres_connect() as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     base = POSTGRES.replace("postgresql://", "postgresql+psycopg://", 1)
-    yield f"{base}?options=-csearch_path%3D{schema}"
-    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+    separator = "&" if "?" in base else "?"
+    yield f"{base}{separator}options=-csearch_path%3D{schema}&application_name={APPLICATION_NAME}"
+    with postgres_connect() as conn:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 

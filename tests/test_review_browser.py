@@ -3,7 +3,7 @@ its three charts render at a real size, and it can be photographed.
 
 Selenium is given Debian's chromedriver and Chromium explicitly, so it never downloads a driver
 or a browser. Without /usr/bin/chromium the module is skipped, except on CI (the CI variable
-set), where scripts/test installs the browser and a missing one is a failure.
+set), where scripts/test installs the browser and a missing one stops the run (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ import pytest
 from render.documents import ranking_circular_html, supervision_sheet_html
 from render.review import render_html
 
+from .conftest import CHROMEDRIVER, CHROMIUM
 from .test_render_review import SHEET, sample_review, with_title
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHARTS = ("chart-phases", "chart-timeline", "chart-ranking")
 
 if not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"):
