@@ -12,11 +12,12 @@ from typing import Any
 import yaml
 from sqlmodel import Session, select
 
-from schemas.db import session_scope
+from render.mail import COMPOSER
+from schemas.db import session_scope, sessions
 from schemas.tables import ExtensionRequest, Notice
 from tasks.sweep.delivery import Transport
-from tasks.sweep.outbox import acknowledge, deliver_pending
-from tasks.sweep.pipeline import sweep_once
+from tasks.sweep.outbox import acknowledge
+from tasks.sweep.pipeline import DirectSteps, run_sweep
 from tasks.work import lifecycle
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
@@ -52,14 +53,15 @@ def replay_story(
     day: dt.date = story["start"]
     while day <= story["end"]:
         morning = dt.datetime.combine(day, dt.time(8, 30), SHANGHAI)
-        outcome = sweep_once(url, as_of=day, plan=plan)
+        steps = DirectSteps(sessions(url), COMPOSER, transport=transport, now=morning)
+        outcome = run_sweep(steps, as_of=day, plan=plan)
         for notice in outcome.written:
             result.notices[notice.level] = result.notices.get(notice.level, 0) + 1
         result.escalations_opened += outcome.escalations_opened
         result.escalations_closed += outcome.escalations_closed
-        delivery = deliver_pending(url, transport, now=morning)
-        result.delivered += len(delivery.delivered)
-        result.failed += len(delivery.failed)
+        if outcome.delivery is not None:
+            result.delivered += len(outcome.delivery.delivered)
+            result.failed += len(outcome.delivery.failed)
         afternoon = dt.datetime.combine(day, dt.time(15, 0), SHANGHAI)
         with session_scope(url) as session:
             for event in events.get(day, []):

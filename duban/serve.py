@@ -44,8 +44,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from duban.settings import Settings
 from schemas.db import engine_for
+from schemas.settings import Settings
 
 log = logging.getLogger("duban.serve")
 

@@ -1,1 +1,2 @@
-"""What the data is: the plan-file models (and their JSON Schema) and the database tables."""
+"""What the data is: the plan-file models (and their JSON Schema), the database tables and the
+sessions on them (`db`), and what this installation is (`settings`)."""

@@ -3,6 +3,7 @@ the bundled plans, and a CLI runner that uses the database under test."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -11,6 +12,10 @@ from pathlib import Path
 import psycopg
 import pytest
 from typer.testing import CliRunner
+
+from render.mail import COMPOSER
+from schemas.db import sessions
+from tasks.sweep.pipeline import DirectSteps, SweepOutcome, run_sweep
 
 # An accidental flow call in a unit test must fail fast instead of starting a Prefect server.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_ENABLED", "false")
@@ -56,6 +61,15 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty current folder, with no DUBAN_* settings from the environment."""
+    for name in [n for n in os.environ if n.startswith("DUBAN_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
 def duban(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
     """Run `duban …` in-process against the database under test; returns the Result."""
     monkeypatch.setenv("DUBAN_DATABASE_URL", database_url)
@@ -69,3 +83,11 @@ def duban(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  
         return runner.invoke(app, list(args), catch_exceptions=False)
 
     return invoke
+
+
+def sweep_once(
+    url: str, *, as_of: dt.date, plan: str | None = None, dry_run: bool = False
+) -> SweepOutcome:
+    """The sweep on the database at `url`, as the CLI runs it, leaving the outbox undelivered."""
+    steps = DirectSteps(sessions(url), COMPOSER)
+    return run_sweep(steps, as_of=as_of, plan=plan, dry_run=dry_run)

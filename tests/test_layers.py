@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 
@@ -42,6 +43,33 @@ PURE = [
 ]
 
 
+# Layer order, lowest first: calendars < schemas < tasks < render < flows < duban. A layer
+# imports only those below it; `duban.errors` is the one module every layer may import.
+LAYERS = ["calendars", "schemas", "tasks", "render", "flows", "duban"]
+
+
+def imported_modules(path) -> list[str]:  # type: ignore[no-untyped-def]
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+    return names
+
+
+@pytest.mark.parametrize("layer", LAYERS[:-1])
+def test_no_layer_imports_one_above_it(layer):
+    above = set(LAYERS[LAYERS.index(layer) + 1 :])
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / layer).rglob("*.py"))
+        for name in imported_modules(path)
+        if name.split(".")[0] in above and name != "duban.errors"
+    ]
+    assert wrong == []
+
+
 def loads_prefect(code: str) -> bool:
     probe = f"import sys\n{code}\nprint('prefect' in sys.modules)"
     out = subprocess.run(
@@ -70,6 +98,7 @@ def test_the_domain_layers_do_not_load_prefect(module):
 def test_read_only_commands_do_not_load_prefect(command, tmp_path):
     code = (
         f"import os; os.environ['DUBAN_DATABASE_URL'] = 'sqlite:///{tmp_path}/d.db'\n"
+        f"from schemas.db import create_schema; create_schema('sqlite:///{tmp_path}/d.db')\n"
         "from duban.cli import app\n"
         f"try:\n    app({command!r})\nexcept SystemExit:\n    pass"
     )
