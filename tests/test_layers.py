@@ -20,6 +20,7 @@ PURE = [
     "schemas.tables",
     "schemas.db",
     "schemas.plan_file",
+    "schemas.settings",
     "tasks",
     "tasks.plans.graph",
     "tasks.plans.importer",
