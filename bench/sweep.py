@@ -21,9 +21,10 @@ import yaml
 from sqlalchemy import text
 
 from calendars.clock import now
-from schemas.db import create_schema, engine_for, session_scope
+from render.mail import COMPOSER
+from schemas.db import create_schema, engine_for, session_scope, sessions
 from tasks.plans.importer import import_plan
-from tasks.sweep.pipeline import evaluate, plan_notices, read_open_work, record_sweep
+from tasks.sweep.pipeline import DirectSteps
 
 FLOOR = """
 SELECT a.id, p.code, t.code, u.code, a.role, a.due, a.original_due
@@ -121,26 +122,20 @@ def main() -> None:
             with engine.connect() as conn:
                 return len(conn.execute(text(FLOOR)).all())
 
+        steps = DirectSteps(sessions(url), COMPOSER, at=now())
+
         def compute() -> tuple[int, int]:
-            contexts, items = read_open_work(url)
-            findings = evaluate(items, contexts, as_of)
-            return len(items), len(plan_notices(findings, contexts, as_of))
+            contexts, items, waiting = steps.load(as_of, None)
+            findings = steps.evaluate(items, contexts, as_of)
+            return len(items), len(steps.plan(findings, contexts, as_of, waiting))
 
         floor_best, floor_median, rows = best_of(args.runs, floor)
         sweep_best, sweep_median, (items, notices) = best_of(args.runs, compute)
-        contexts, open_items = read_open_work(url)
-        findings = evaluate(open_items, contexts, as_of)
-        planned = plan_notices(findings, contexts, as_of)
+        contexts, open_items, waiting = steps.load(as_of, None)
+        findings = steps.evaluate(open_items, contexts, as_of)
+        planned = steps.plan(findings, contexts, as_of, waiting)
         started = time.perf_counter()
-        outcome = record_sweep(
-            url,
-            as_of=as_of,
-            at=now(),
-            plan=None,
-            findings=findings,
-            planned=planned,
-            contexts=contexts,
-        )
+        outcome = steps.write(as_of, None, findings, planned, contexts, False)
         written = time.perf_counter() - started
     print(
         f"data: {args.plans} plans × {args.tasks} tasks × {args.units} units = {rows} open "

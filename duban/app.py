@@ -12,6 +12,7 @@ import typer
 
 if TYPE_CHECKING:
     from calendars.clock import Zoned
+    from schemas.settings import Settings
 
 app = typer.Typer(
     help="duban (督办): supervise work plans: tasks, responsible units, deadlines, escalation.",
@@ -40,11 +41,21 @@ def parse_date(text: str, option: str) -> dt.date:
         fail(f"{option}: {text!r} is not a date (YYYY-MM-DD)")
 
 
-def database_url() -> str:
-    """The configured database, brought to the current schema (a no-op when it is)."""
-    from schemas.db import create_schema
+def database_url(*, create: bool = False) -> str:
+    """The configured database, brought to the current schema (a no-op when it is).
+
+    Only the commands that make a database (`init`, `import`) pass `create`: every other
+    command on a SQLite file that does not exist says so and exits, instead of creating an
+    empty database and answering from it.
+    """
+    from schemas.db import NoDatabase, create_schema, require_database
 
     url = settings().url
+    if not create:
+        try:
+            require_database(url)
+        except NoDatabase as exc:
+            fail(str(exc), code=6)
     create_schema(url)
     return url
 
@@ -78,8 +89,8 @@ def show_rows(
         table(title, rows, columns)
 
 
-def settings():  # type: ignore[no-untyped-def]
-    from duban.settings import Settings
+def settings() -> Settings:
+    from schemas.settings import Settings
 
     return Settings()
 

@@ -15,9 +15,9 @@ from sqlmodel import func, select
 
 from calendars.clock import now
 from duban.replay import replay_story
-from duban.settings import Settings
 from render.review import render_html
 from schemas.db import create_schema, session_scope
+from schemas.settings import Settings
 from schemas.tables import Escalation, Notice, OutboxMessage
 from tasks.plans.importer import import_plan
 from tasks.review.compute import review_plan

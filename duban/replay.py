@@ -13,11 +13,12 @@ import yaml
 from sqlmodel import Session, select
 
 from calendars.clock import utc, zone_of
-from schemas.db import session_scope
+from render.mail import COMPOSER
+from schemas.db import session_scope, sessions
 from schemas.tables import ExtensionRequest, Notice
 from tasks.sweep.delivery import Transport
-from tasks.sweep.outbox import acknowledge, deliver_pending
-from tasks.sweep.pipeline import sweep_once
+from tasks.sweep.outbox import acknowledge
+from tasks.sweep.pipeline import DirectSteps, run_sweep
 from tasks.work import lifecycle
 
 OFFICE = zone_of()  # the story's mornings and afternoons are on the office's clock
@@ -53,14 +54,15 @@ def replay_story(
     day: dt.date = story["start"]
     while day <= story["end"]:
         morning = utc(dt.datetime.combine(day, dt.time(8, 30), OFFICE))
-        outcome = sweep_once(url, as_of=day, at=morning, plan=plan)
+        steps = DirectSteps(sessions(url), COMPOSER, at=morning, transport=transport)
+        outcome = run_sweep(steps, as_of=day, plan=plan)
         for notice in outcome.written:
             result.notices[notice.level] = result.notices.get(notice.level, 0) + 1
         result.escalations_opened += outcome.escalations_opened
         result.escalations_closed += outcome.escalations_closed
-        delivery = deliver_pending(url, transport, now=morning)
-        result.delivered += len(delivery.delivered)
-        result.failed += len(delivery.failed)
+        if outcome.delivery is not None:
+            result.delivered += len(outcome.delivery.delivered)
+            result.failed += len(outcome.delivery.failed)
         afternoon = utc(dt.datetime.combine(day, dt.time(15, 0), OFFICE))
         with session_scope(url) as session:
             for event in events.get(day, []):

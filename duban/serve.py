@@ -45,8 +45,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from calendars.clock import OFFICE_ZONE
-from duban.settings import Settings
 from schemas.db import engine_for
+from schemas.settings import Settings
 
 log = logging.getLogger("duban.serve")
 

@@ -5,8 +5,9 @@ to the configured transport, through `tasks.sweep.outbox.deliver_pending`: one t
 up to 500 messages, never one per mail. The claim in the outbox makes several workers (or this
 flow and a sweep delivering at once) safe: a message is sent by one of them only.
 
-The database and the transport come from `duban.settings.Settings()`, read inside the run, so
-a worker takes them from its own environment (DUBAN_DATABASE_URL, DUBAN_SMTP_HOST, …).
+The database and the transport come from `schemas.settings.Settings()`, read inside each task
+run, so a worker takes them from its own environment (DUBAN_DATABASE_URL, DUBAN_SMTP_HOST, …)
+and the SMTP password never becomes a task parameter.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from prefect.cache_policies import NONE
 from pydantic import Field
 
 from calendars.clock import now
-from duban.mail import transport_from
-from duban.settings import Settings
-from schemas.db import create_schema
+from schemas.db import create_schema, sessions
+from schemas.settings import Settings
+from tasks.sweep.delivery import transport_from
 from tasks.sweep.outbox import DeliveryReport, deliver_pending
 
 BATCH = 500
@@ -28,19 +29,23 @@ MAX_BATCHES = 20  # 10,000 messages a run; the rest waits for the next run
 
 
 @task(name="deliver outbox batch", cache_policy=NONE, retries=3, retry_delay_seconds=[10, 60, 180])
-def deliver_batch(settings: Settings, limit: int = BATCH) -> DeliveryReport:
+def deliver_batch(limit: int = BATCH) -> DeliveryReport:
     """Deliver up to `limit` due messages. A failed send is not an error here (the outbox
     backs it off); the retries cover the database or the transport being unreachable."""
-    return deliver_pending(settings.url, transport_from(settings), now=now(), limit=limit)
+    settings = Settings()
+    return deliver_pending(
+        sessions(settings.url),
+        transport_from(settings),
+        now=now(),
+        limit=limit,
+    )
 
 
-def deliver_all(
-    settings: Settings, *, limit: int = BATCH, max_batches: int = MAX_BATCHES
-) -> DeliveryReport:
+def deliver_all(*, limit: int = BATCH, max_batches: int = MAX_BATCHES) -> DeliveryReport:
     """Batches until the outbox has nothing due (a short batch), inside a running flow."""
     total = DeliveryReport()
     for _ in range(max_batches):
-        report = deliver_batch(settings, limit)
+        report = deliver_batch(limit)
         total.delivered += report.delivered
         total.failed += report.failed
         total.given_up += report.given_up
@@ -60,9 +65,8 @@ def deliver_outbox(
         limit: Messages per batch (one task run each).
         max_batches: Batches at most in one run; what is left waits for the next run.
     """
-    settings = Settings()
-    create_schema(settings.url)
-    report = deliver_all(settings, limit=limit, max_batches=max_batches)
+    create_schema(Settings().url)
+    report = deliver_all(limit=limit, max_batches=max_batches)
     logger = get_run_logger()
     logger.info(
         "delivered %d, failed %d (given up %d)",

@@ -2,6 +2,9 @@
 demand), and the office's weekly digest of red and yellow items. Both queue their mail in the
 same outbox as the sweep (so it is never lost or doubled), deliver it, and publish the review's
 Markdown as an artifact. Three task runs each: queue, deliver, publish.
+
+Which mails are due is `tasks.sweep.digest.queue_reviews`, the same function `duban digest`
+calls; the database comes from `schemas.settings.Settings()`, read inside each task run.
 """
 
 from __future__ import annotations
@@ -12,53 +15,42 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
-from sqlmodel import select
 
 from calendars.clock import today
-from duban.settings import Settings
 from flows.deliver import deliver_all
+from render.mail import COMPOSER
 from render.review import render_markdown
 from schemas.db import create_schema, session_scope
-from schemas.tables import Plan
+from schemas.settings import Settings
 from tasks.review.compute import review_plan
-from tasks.sweep.digest import phases_ended, queue_office_digest, queue_phase_review
+from tasks.sweep.digest import queue_reviews
 
 
 @task(name="queue reviews", cache_policy=NONE, retries=2, retry_delay_seconds=10)
-def queue_reviews(
-    settings: Settings,
-    day: dt.date,
-    plan: str | None,
-    phase: str | None,
-    on_demand: bool,
-    digest: bool,
+def queue_mails(
+    day: dt.date, plan: str | None, phase: str | None, on_demand: bool, digest: bool
 ) -> list[str]:
     """Queue the mails due today; returns their subjects (empty when all were sent before)."""
-    create_schema(settings.url)
-    queued = []
-    with session_scope(settings.url) as session:
-        codes = [plan] if plan else list(session.exec(select(Plan.code)))
-        for code in codes:
-            if digest:
-                messages = [queue_office_digest(session, code, day)]
-            elif on_demand:
-                messages = [queue_phase_review(session, code, day, phase=phase, on_demand=True)]
-            else:
-                messages = [
-                    queue_phase_review(session, code, day, phase=p.code)
-                    for p in phases_ended(session, code, day)
-                ]
-            queued += [m.subject for m in messages if m is not None]
-    return queued
+    url = Settings().url
+    create_schema(url)
+    with session_scope(url) as session:
+        messages = queue_reviews(
+            session,
+            as_of=day,
+            composer=COMPOSER,
+            plan=plan,
+            phase=phase,
+            on_demand=on_demand,
+            digest=digest,
+        )
+        return [m.subject for m in messages]
 
 
 @task(name="publish review", cache_policy=NONE)
-def publish_review(
-    settings: Settings, day: dt.date, plan: str | None, phase: str | None, queued: list[str]
-) -> str:
+def publish_review(day: dt.date, plan: str | None, phase: str | None, queued: list[str]) -> str:
     """One Markdown artifact: the review itself for one plan, else the list of mails queued."""
     if plan is not None:
-        with session_scope(settings.url) as session:
+        with session_scope(Settings().url) as session:
             markdown = render_markdown(review_plan(session, plan, day, phase=phase))
     else:
         markdown = (
@@ -78,10 +70,9 @@ def publish_review(
 def _run(
     day: dt.date, plan: str | None, phase: str | None, on_demand: bool, digest: bool
 ) -> dict[str, Any]:
-    settings = Settings()
-    queued = queue_reviews(settings, day, plan, phase, on_demand, digest)
-    report = deliver_all(settings)
-    publish_review(settings, day, plan, phase, queued)
+    queued = queue_mails(day, plan, phase, on_demand, digest)
+    report = deliver_all()
+    publish_review(day, plan, phase, queued)
     get_run_logger().info(
         "%s: queued %d mail(s), delivered %d", day, len(queued), len(report.delivered)
     )

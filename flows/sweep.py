@@ -1,6 +1,7 @@
-"""The daily deadline sweep as a Prefect flow: six task runs around the plain
-functions of `tasks.sweep.pipeline` and `tasks.sweep.outbox`, which do all the work (and are
-tested without Prefect).
+"""The daily deadline sweep as a Prefect flow: `tasks.sweep.pipeline.run_sweep`, the one sweep,
+with each of its steps run as a task (`PrefectSteps`) around the same `DirectSteps` method the
+CLI runs directly (tested without Prefect). The pipeline decides the order and the skipped
+days; this module only adds retries, run history and the summary artifact:
 
     load open work    contexts of the plans, open dated items, 督办单/通报 awaiting receipt
     evaluate          the rung each item has reached on `as_of`
@@ -16,15 +17,16 @@ A day that is not a working day for any plan (a weekend, a statutory holiday; ma
 Saturdays are working days) is skipped after the first step: nothing is evaluated or sent.
 The result is the same dict `duban sweep --json` prints.
 
-The database and the transport come from `duban.settings.Settings()`, read inside the run, so
-a worker takes them from its own environment.
+The database, the calendars and the transport come from `schemas.settings.Settings()`, read
+inside each task run, so a worker takes them from its own environment and no setting (the
+database URL and the SMTP password least of all) is ever a task or flow parameter.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -32,33 +34,47 @@ from prefect.cache_policies import NONE
 from prefect.utilities.annotations import quote
 
 from calendars.clock import now, today
-from duban.settings import Settings
 from flows.deliver import deliver_all
-from schemas.db import create_schema
+from render.mail import COMPOSER
+from schemas.db import create_schema, sessions
+from schemas.settings import Settings
 from schemas.tables import Notice
+from tasks.sweep.outbox import DeliveryReport
 from tasks.sweep.pipeline import (
+    DirectSteps,
     Finding,
     OpenItem,
+    OpenWork,
     PlanContext,
     PlannedNotice,
     SweepOutcome,
     evaluate,
     plan_notices,
-    read_open_work,
-    record_sweep,
+    run_sweep,
     sweep_summary,
-    unacknowledged_receipts,
     working_plans,
 )
 
+T = TypeVar("T")
 ARTIFACT_KEY = "deadline-sweep"
 
-OpenWork = tuple[dict[str, PlanContext], list[OpenItem], list[Notice]]
+
+def quoted(value: T) -> T:
+    """`quote(value)`, typed as the value itself: Prefect unwraps it before the task runs."""
+    return cast(T, quote(value))
 
 
 def worth_retrying(_task: Any, _task_run: Any, state: Any) -> bool:
     """Retry what may pass (the database away for a moment), not an unknown plan."""
     return not isinstance(state.result(raise_on_failure=False), LookupError)
+
+
+def direct_steps() -> DirectSteps:
+    """The steps on this worker's own database and calendars (read from its environment)."""
+    settings = Settings()
+    return DirectSteps(
+        sessions(settings.url), COMPOSER, at=now(), calendar_dir=settings.calendar_dir
+    )
 
 
 @task(
@@ -68,11 +84,9 @@ def worth_retrying(_task: Any, _task_run: Any, state: Any) -> bool:
     retry_delay_seconds=10,
     retry_condition_fn=worth_retrying,
 )
-def load_open_work(settings: Settings, as_of: dt.date, plan: str | None) -> OpenWork:
-    create_schema(settings.url)
-    contexts, items = read_open_work(settings.url, plan=plan, calendar_dir=settings.calendar_dir)
-    waiting = unacknowledged_receipts(settings.url, contexts, as_of)
-    return contexts, items, waiting
+def load_open_work(as_of: dt.date, plan: str | None) -> OpenWork:
+    create_schema(Settings().url)
+    return direct_steps().load(as_of, plan)
 
 
 @task(name="evaluate", cache_policy=NONE)
@@ -91,7 +105,6 @@ def plan_all_notices(
 
 @task(name="write outbox", cache_policy=NONE, retries=2, retry_delay_seconds=10)
 def write_outbox(
-    settings: Settings,
     as_of: dt.date,
     plan: str | None,
     findings: list[Finding],
@@ -100,16 +113,47 @@ def write_outbox(
     dry_run: bool,
 ) -> SweepOutcome:
     """One transaction; a retry after a failure is safe (each notice is written once)."""
-    return record_sweep(
-        settings.url,
-        as_of=as_of,
-        at=now(),
-        plan=plan,
-        findings=findings,
-        planned=planned,
-        contexts=contexts,
-        dry_run=dry_run,
-    )
+    return direct_steps().write(as_of, plan, findings, planned, contexts, dry_run)
+
+
+class PrefectSteps:
+    """`run_sweep`'s steps as the task runs above (large values `quote()`d)."""
+
+    def load(self, as_of: dt.date, plan: str | None) -> OpenWork:
+        return load_open_work(as_of, plan)
+
+    def evaluate(
+        self, items: list[OpenItem], contexts: dict[str, PlanContext], as_of: dt.date
+    ) -> list[Finding]:
+        if resting := sorted(set(contexts) - working_plans(contexts, as_of)):
+            get_run_logger().info(
+                "%s is not a working day for %s: not swept", as_of, ", ".join(resting)
+            )
+        return evaluate_items(quoted(items), quoted(contexts), as_of)
+
+    def plan(
+        self,
+        findings: list[Finding],
+        contexts: dict[str, PlanContext],
+        as_of: dt.date,
+        waiting: list[Notice],
+    ) -> list[PlannedNotice]:
+        return plan_all_notices(quoted(findings), quoted(contexts), as_of, quoted(waiting))
+
+    def write(
+        self,
+        as_of: dt.date,
+        plan: str | None,
+        findings: list[Finding],
+        planned: list[PlannedNotice],
+        contexts: dict[str, PlanContext],
+        dry_run: bool,
+    ) -> SweepOutcome:
+        big = quoted(findings), quoted(planned), quoted(contexts)
+        return write_outbox(as_of, plan, *big, dry_run)
+
+    def deliver(self) -> DeliveryReport:
+        return deliver_all()
 
 
 @task(name="publish summary", cache_policy=NONE)
@@ -161,43 +205,23 @@ def deadline_sweep(
         dry_run: Say what would be sent; write and send nothing.
     """
     logger = get_run_logger()
-    settings = Settings()
     day = as_of or today()
-    contexts, items, waiting = load_open_work(settings, day, plan)
-    working = working_plans(contexts, day)
-    if not working:
-        plans = (
-            ", ".join(sorted(contexts))
-            if len(contexts) <= 5
-            else f"any of the {len(contexts)} plans"
+    outcome = run_sweep(PrefectSteps(), as_of=day, plan=plan, dry_run=dry_run)
+    summary = sweep_summary(outcome)
+    if outcome.skipped is not None:
+        logger.info("skipping the sweep: %s", outcome.skipped)
+    else:
+        logger.info(
+            "%s: %s %d notice(s) in %d message(s); escalations opened %d, closed %d; "
+            "delivered %d, failed %d",
+            day,
+            "would write" if dry_run else "wrote",
+            len(summary["notices"]),
+            outcome.messages,
+            outcome.escalations_opened,
+            outcome.escalations_closed,
+            summary["delivered"],
+            summary["failed"],
         )
-        reason = (
-            f"{day} is not a working day for {plans}" if contexts else "no plan has been imported"
-        )
-        logger.info("skipping the sweep: %s", reason)
-        summary = {**sweep_summary(day, None, None), "skipped": reason}
-        publish_summary(quote(summary), plan=plan, dry_run=dry_run, messages=0)
-        return summary
-    if resting := sorted(set(contexts) - working):
-        logger.info("%s is not a working day for %s: not swept", day, ", ".join(resting))
-    findings = evaluate_items(quote(items), quote(contexts), day)
-    planned = plan_all_notices(quote(findings), quote(contexts), day, quote(waiting))
-    outcome = write_outbox(
-        settings, day, plan, quote(findings), quote(planned), quote(contexts), dry_run
-    )
-    report = None if dry_run else deliver_all(settings)
-    summary = sweep_summary(day, outcome, report)
-    logger.info(
-        "%s: %s %d notice(s) in %d message(s); escalations opened %d, closed %d; "
-        "delivered %d, failed %d",
-        day,
-        "would write" if dry_run else "wrote",
-        len(summary["notices"]),
-        outcome.messages,
-        outcome.escalations_opened,
-        outcome.escalations_closed,
-        summary["delivered"],
-        summary["failed"],
-    )
-    publish_summary(quote(summary), plan=plan, dry_run=dry_run, messages=outcome.messages)
+    publish_summary(quoted(summary), plan=plan, dry_run=dry_run, messages=outcome.messages)
     return summary

@@ -6,12 +6,13 @@ and a command-line user can work on one file at once. PostgreSQL is used as give
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, create_engine
 
@@ -87,6 +88,49 @@ def migration_config(url: str):  # type: ignore[no-untyped-def]
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["url"] = url  # not a main option: those are %-interpolated
     return config
+
+
+class NoDatabase(LookupError):
+    """The SQLite file a command would read does not exist (it is never created to read).
+
+    To be re-parented on `duban.errors.EnvironmentProblem` (exit 6) once that exists.
+    """
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def require_database(url: str) -> None:
+    """Raise NoDatabase when `url` names a SQLite file that does not exist.
+
+    Reading commands call this first: opening the URL would create an empty file, and an
+    empty database answers every question with "nothing", silently, from the wrong folder.
+    A PostgreSQL database is not checked here; connecting to it says whether it is there.
+    """
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise NoDatabase(
+            f"no database at {path.resolve()}: run `duban init` or `duban import PLAN` to "
+            "create one, or point DUBAN_HOME / DUBAN_DATABASE_URL (or a duban.toml) at yours"
+        )
+
+
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+
+def sessions(url: str) -> SessionFactory:
+    """New sessions on one database, each committed or rolled back as a whole.
+
+    What the shell hands to a step that must commit on its own (an outbox claim committed
+    before the mail is sent, a write retried after a concurrent sweep won): the step gets
+    fresh transactions without ever seeing the URL.
+    """
+    return partial(session_scope, url)
 
 
 @contextmanager

@@ -11,6 +11,7 @@ PostgreSQL connections however many tests it runs (tests/test_postgres_connectio
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import uuid
@@ -22,7 +23,10 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from schemas.db import dispose_engines
+from calendars.clock import utc, zone_of
+from render.mail import COMPOSER
+from schemas.db import dispose_engines, sessions
+from tasks.sweep.pipeline import DirectSteps, SweepOutcome, run_sweep
 
 # An accidental flow call in a unit test must fail fast instead of starting a Prefect server.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_ENABLED", "false")
@@ -109,6 +113,15 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty current folder, with no DUBAN_* settings from the environment."""
+    for name in [n for n in os.environ if n.startswith("DUBAN_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
 def duban(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
     """Run `duban …` in-process against the database under test; returns the Result."""
     monkeypatch.setenv("DUBAN_DATABASE_URL", database_url)
@@ -122,3 +135,18 @@ def duban(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  
         return runner.invoke(app, list(args), catch_exceptions=False)
 
     return invoke
+
+
+def sweep_once(
+    url: str,
+    *,
+    as_of: dt.date,
+    at: dt.datetime | None = None,
+    plan: str | None = None,
+    dry_run: bool = False,
+) -> SweepOutcome:
+    """The sweep on the database at `url`, as the CLI runs it, leaving the outbox undelivered;
+    recorded at `at`, by default 08:30 of the day swept on the office's clock."""
+    at = at or utc(dt.datetime.combine(as_of, dt.time(8, 30), zone_of()))
+    steps = DirectSteps(sessions(url), COMPOSER, at=at)
+    return run_sweep(steps, as_of=as_of, plan=plan, dry_run=dry_run)

@@ -192,6 +192,7 @@ def test_the_main_job_replays_the_bundled_plan_from_any_folder(cli, tmp_path):
 
 
 def test_read_commands_on_a_new_database_answer_instead_of_failing(duban):
+    assert duban("init").exit_code == 0
     for args in (("show", "x"), ("graph", "x"), ("recalc", "x"), ("tasks", "--unit", "x")):
         result = duban(*args)
         assert result.exit_code == 2 and result.stderr.startswith("error: no "), args

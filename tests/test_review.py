@@ -126,14 +126,17 @@ def test_a_delay_caused_by_another_units_late_task_is_upstream(sqlite_url):
 
 
 def test_the_review_of_a_phase_is_mailed_once_and_the_digest_once_a_week(story_url, tmp_path):
+    from render.mail import COMPOSER
+    from schemas.db import sessions
     from tasks.sweep.digest import queue_office_digest, queue_phase_review
     from tasks.sweep.outbox import deliver_pending
 
+    day, final = D(2020, 9, 30), "final_evaluation"
     with session_scope(story_url) as session:
-        first = queue_phase_review(session, PLAN, D(2020, 9, 30), phase="final_evaluation")
-        again = queue_phase_review(session, PLAN, D(2020, 9, 30), phase="final_evaluation")
-        digest = queue_office_digest(session, PLAN, D(2020, 9, 28))
-        same_week = queue_office_digest(session, PLAN, D(2020, 9, 30))
+        first = queue_phase_review(session, PLAN, day, composer=COMPOSER, phase=final)
+        again = queue_phase_review(session, PLAN, day, composer=COMPOSER, phase=final)
+        digest = queue_office_digest(session, PLAN, D(2020, 9, 28), composer=COMPOSER)
+        same_week = queue_office_digest(session, PLAN, D(2020, 9, 30), composer=COMPOSER)
     assert first is not None and again is None
     assert digest is not None and same_week is None
     assert "红灯3项" in digest.subject
@@ -142,7 +145,7 @@ def test_the_review_of_a_phase_is_mailed_once_and_the_digest_once_a_week(story_u
         assert leadership.to_addrs == ["ldxz@cq.example.org"]
         assert "<svg" in leadership.html and "完成" in leadership.text
     report = deliver_pending(
-        story_url, EmlOutbox(tmp_path), now=dt.datetime(2020, 10, 1, tzinfo=dt.UTC)
+        sessions(story_url), EmlOutbox(tmp_path), now=dt.datetime(2020, 10, 1, tzinfo=dt.UTC)
     )
     assert len(report.delivered) == 2 and len(list(Path(tmp_path).glob("*.eml"))) == 2
 

@@ -13,16 +13,15 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from schemas.db import create_schema, session_scope
+from schemas.db import create_schema, session_scope, sessions
 from schemas.tables import Escalation, Notice, OutboxMessage
 from tasks.plans.importer import import_plan
 from tasks.sweep.delivery import DeliveryError, EmlOutbox, OutgoingMail
 from tasks.sweep.outbox import acknowledge, deliver_pending
-from tasks.sweep.pipeline import sweep_once
 from tasks.work import lifecycle
 from tasks.work.actors import Actor
 
-from .conftest import PLANS
+from .conftest import PLANS, sweep_once
 
 D = dt.date
 PLAN = "cq-2019-pilot"
@@ -100,7 +99,10 @@ def test_running_the_same_sweep_twice_sends_nothing_new(url):
 
 
 def test_no_sweep_on_a_holiday_and_one_on_a_makeup_sunday(url):
-    assert sweep_once(url, at=NOW, as_of=D(2019, 10, 1)).written == []
+    holiday = sweep_once(url, at=NOW, as_of=D(2019, 10, 1))
+    assert (
+        holiday.written == [] and holiday.skipped == f"2019-10-01 is not a working day for {PLAN}"
+    )
     makeup = sweep_once(url, at=NOW, as_of=D(2019, 9, 29))  # Sunday, worked for National Day
     assert {(n.level, n.item.task_code) for n in makeup.written} >= {("reminder", "t03")}
 
@@ -185,7 +187,7 @@ def test_dry_run_shows_what_would_be_sent_and_writes_nothing(url):
 
 def test_delivery_writes_readable_eml_files(url, tmp_path):
     sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
-    report = deliver_pending(url, EmlOutbox(tmp_path), now=NOW)
+    report = deliver_pending(sessions(url), EmlOutbox(tmp_path), now=NOW)
     files = sorted(tmp_path.glob("*.eml"))
     assert len(report.delivered) == len(files) == 6  # the commission's two items share one
     messages = [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
@@ -211,20 +213,20 @@ class FlakySmtp:
 def test_smtp_down_then_back_loses_nothing_and_doubles_nothing(url, tmp_path):
     sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
     flaky = FlakySmtp(tmp_path, down=6)
-    first = deliver_pending(url, flaky, now=NOW)
+    first = deliver_pending(sessions(url), flaky, now=NOW)
     assert first.delivered == [] and len(first.failed) == 6
-    too_soon = deliver_pending(url, flaky, now=NOW + dt.timedelta(minutes=1))
+    too_soon = deliver_pending(sessions(url), flaky, now=NOW + dt.timedelta(minutes=1))
     assert too_soon.delivered == [] and too_soon.failed == []  # backing off
-    back = deliver_pending(url, flaky, now=NOW + dt.timedelta(minutes=3))
+    back = deliver_pending(sessions(url), flaky, now=NOW + dt.timedelta(minutes=3))
     assert len(back.delivered) == 6 and len(set(flaky.sent)) == len(flaky.sent) == 6
-    assert deliver_pending(url, flaky, now=NOW + dt.timedelta(hours=1)).delivered == []
+    assert deliver_pending(sessions(url), flaky, now=NOW + dt.timedelta(hours=1)).delivered == []
 
 
 def test_a_crash_between_outbox_and_delivery_delivers_once_on_the_next_run(url, tmp_path):
     sweep_once(url, at=NOW, as_of=D(2019, 8, 1))  # written; the process "dies" before delivering
     outbox = EmlOutbox(tmp_path)
-    assert len(deliver_pending(url, outbox, now=NOW).delivered) == 6
-    assert deliver_pending(url, outbox, now=NOW).delivered == []
+    assert len(deliver_pending(sessions(url), outbox, now=NOW).delivered) == 6
+    assert deliver_pending(sessions(url), outbox, now=NOW).delivered == []
     assert len(list(tmp_path.glob("*.eml"))) == 6
 
 
@@ -236,9 +238,9 @@ def test_a_claim_abandoned_mid_send_is_taken_again_after_the_lease(url, tmp_path
     sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
     with session_scope(url) as session:
         first = session.exec(select(OutboxMessage.id).order_by(OutboxMessage.id)).first()
-    assert _claim(url, first, NOW) is not None
-    assert len(deliver_pending(url, EmlOutbox(tmp_path), now=NOW).delivered) == 5
-    later = deliver_pending(url, EmlOutbox(tmp_path), now=NOW + dt.timedelta(minutes=11))
+    assert _claim(sessions(url), first, NOW) is not None
+    assert len(deliver_pending(sessions(url), EmlOutbox(tmp_path), now=NOW).delivered) == 5
+    later = deliver_pending(sessions(url), EmlOutbox(tmp_path), now=NOW + dt.timedelta(minutes=11))
     assert later.delivered == [first]
 
 
@@ -269,7 +271,7 @@ def test_two_sweeps_at_once_write_each_notice_once(url):
 
 def deliver_in_process(url: str, folder: str, barrier, results) -> None:  # type: ignore[no-untyped-def]
     barrier.wait(timeout=60)
-    report = deliver_pending(url, EmlOutbox(Path(folder)), now=NOW)
+    report = deliver_pending(sessions(url), EmlOutbox(Path(folder)), now=NOW)
     results.put(report.delivered)
 
 
@@ -303,14 +305,14 @@ def test_a_real_smtp_server_down_then_back_gets_each_notice_once(url):
     sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
     port = free_port()
     relay = SmtpTransport(host="127.0.0.1", port=port, user=None, password=None)
-    down = deliver_pending(url, relay, now=NOW)
+    down = deliver_pending(sessions(url), relay, now=NOW)
     assert down.delivered == [] and len(down.failed) == 6
     inbox = Inbox()
     server = Controller(inbox, hostname="127.0.0.1", port=port)
     server.start()
     try:
-        back = deliver_pending(url, relay, now=NOW + dt.timedelta(minutes=3))
-        again = deliver_pending(url, relay, now=NOW + dt.timedelta(hours=1))
+        back = deliver_pending(sessions(url), relay, now=NOW + dt.timedelta(minutes=3))
+        again = deliver_pending(sessions(url), relay, now=NOW + dt.timedelta(hours=1))
     finally:
         server.stop()
     assert len(back.delivered) == 6 and again.delivered == []

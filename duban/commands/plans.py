@@ -26,7 +26,7 @@ BUNDLED_PLANS = Path(__file__).resolve().parents[2] / "plans"
 @app.command()
 def init() -> None:
     """Create the database (SQLite file by default) and its tables."""
-    url = database_url()
+    url = database_url(create=True)
     typer.echo(f"database ready: {url}")
 
 
@@ -43,7 +43,7 @@ def import_(
     from tasks.plans.importer import import_plan
     from tasks.plans.reader import PlanInvalid
 
-    url = database_url()
+    url = database_url(create=True)
     try:
         with session_scope(url) as session:
             report = import_plan(

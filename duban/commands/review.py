@@ -150,25 +150,29 @@ def digest(
     outbox, then deliver it; asking twice queues it once."""
     from calendars.clock import now
     from duban.app import settings
-    from duban.mail import transport_from
-    from schemas.db import create_schema, session_scope
+    from render.mail import COMPOSER
+    from schemas.db import session_scope, sessions
     from tasks.plans.queries import NotFound
-    from tasks.sweep.digest import queue_office_digest, queue_phase_review
+    from tasks.sweep.delivery import transport_from
+    from tasks.sweep.digest import queue_reviews
     from tasks.sweep.outbox import deliver_pending
 
     day = _day(as_of, plan)
-    config = settings()
-    create_schema(config.url)
+    url = database_url()
     try:
-        with session_scope(config.url) as session:
-            if review_phase is None:
-                message = queue_office_digest(session, plan, day)
-            else:
-                phase = None if review_phase == "plan" else review_phase
-                message = queue_phase_review(session, plan, day, phase=phase, on_demand=True)
-            queued = message.subject if message else None
+        with session_scope(url) as session:
+            messages = queue_reviews(
+                session,
+                as_of=day,
+                composer=COMPOSER,
+                plan=plan,
+                phase=None if review_phase in (None, "plan") else review_phase,
+                on_demand=review_phase is not None,
+                digest=review_phase is None,
+            )
+            queued = messages[0].subject if messages else None
     except NotFound as exc:
         fail(str(exc))
     typer.echo(f"queued: {queued}" if queued else "already queued before: nothing new")
-    report = deliver_pending(config.url, transport_from(config), now=now())
+    report = deliver_pending(sessions(url), transport_from(settings()), now=now())
     typer.echo(f"delivered {len(report.delivered)}, failed {len(report.failed)}")

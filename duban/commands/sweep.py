@@ -46,6 +46,7 @@ def sweep(
     from calendars.clock import today
 
     day = parse_date(as_of, "--as-of") if as_of else today()
+    database_url()  # there is a database to sweep, at the current schema
     if os.environ.get("PREFECT_API_URL"):
         from flows.sweep import deadline_sweep
 
@@ -61,31 +62,32 @@ def sweep(
 def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, Any]:
     from calendars.clock import now
     from calendars.workdays import CalendarError
-    from duban.mail import transport_from
-    from schemas.db import create_schema
-    from tasks.sweep.outbox import deliver_pending
-    from tasks.sweep.pipeline import sweep_once, sweep_summary
+    from render.mail import COMPOSER
+    from schemas.db import sessions
+    from tasks.sweep.delivery import transport_from
+    from tasks.sweep.pipeline import DirectSteps, run_sweep, sweep_summary
 
     config = settings()
-    create_schema(config.url)
+    steps = DirectSteps(
+        sessions(config.url),
+        COMPOSER,
+        at=now(),
+        calendar_dir=config.calendar_dir,
+        transport=transport_from(config),
+    )
     try:
-        outcome = sweep_once(
-            config.url,
-            as_of=day,
-            at=now(),
-            plan=plan,
-            dry_run=dry_run,
-            calendar_dir=config.calendar_dir,
-        )
+        outcome = run_sweep(steps, as_of=day, plan=plan, dry_run=dry_run)
     except (LookupError, CalendarError) as exc:
         fail(str(exc))
-    report = None if dry_run else deliver_pending(config.url, transport_from(config), now=now())
-    return sweep_summary(day, outcome, report)
+    return sweep_summary(outcome)
 
 
 def _print_summary(summary: dict[str, Any], dry_run: bool) -> None:
     from collections import Counter
 
+    if "skipped" in summary:
+        typer.echo(f"{summary['as_of']}: not swept: {summary['skipped']}")
+        return
     levels = Counter(n["level"] for n in summary["notices"])
     verb = "would send" if dry_run else "wrote"
     typer.echo(
@@ -123,13 +125,13 @@ def outbox(
 def deliver() -> None:
     """Deliver what is waiting in the outbox (the retry the scheduler also runs)."""
     from calendars.clock import now
-    from duban.mail import transport_from, where_mail_goes
-    from schemas.db import create_schema
+    from schemas.db import sessions
+    from tasks.sweep.delivery import transport_from, where_mail_goes
     from tasks.sweep.outbox import deliver_pending
 
     config = settings()
-    create_schema(config.url)
-    report = deliver_pending(config.url, transport_from(config), now=now())
+    url = database_url()
+    report = deliver_pending(sessions(url), transport_from(config), now=now())
     typer.echo(
         f"delivered {len(report.delivered)}, failed {len(report.failed)} "
         f"(mail goes to {where_mail_goes(config)})"

@@ -3,5 +3,7 @@ outbox that holds them and the delivery that sends them, plus the review and dig
 
 ``pipeline`` is the one sweep that the CLI and the Prefect flows both run. May import
 ``calendars``, ``schemas``, ``tasks.plans``, ``tasks.work`` and ``tasks.review``; nothing above
-``tasks`` (markup comes in through a renderer the caller passes).
+``tasks``: markup comes in through the ``notices.MailComposer`` the caller passes, and the
+database through the caller's ``Session`` (or a session factory, where a step must commit on
+its own).
 """

@@ -1,7 +1,8 @@
 """Delivering mail: an outbox folder of .eml files (the embedded default), or SMTP via yagmail.
 
 Both transports send the same message text, built by `build_message` with yagmail's message
-builder, so an .eml in the outbox is exactly what SMTP would carry.
+builder, so an .eml in the outbox is exactly what SMTP would carry. `transport_from(settings)`
+chooses between them.
 
     DeliveryError       a send failed; worth retrying later (the outbox backs off and retries)
      └── InvalidMail    the mail itself cannot be sent (no recipient, a malformed address or
@@ -52,6 +53,7 @@ import yagmail
 from yagmail.headers import resolve_addresses
 from yagmail.message import prepare_message
 
+from schemas.settings import Settings
 from tasks.sweep.notices import one_line
 
 log = logging.getLogger(__name__)
@@ -309,3 +311,29 @@ class SmtpTransport:
         if self._password:
             message = message.replace(self._password, "***")
         return message
+
+
+def transport_from(settings: Settings) -> Transport:
+    """SMTP when a host is configured, else .eml files in the outbox folder.
+
+    The password is unwrapped here, inside the process that sends, and kept private in the
+    transport (whose repr leaves it out).
+    """
+    if settings.smtp_host is None:
+        return EmlOutbox(settings.outbox_dir)
+    password = settings.smtp_password
+    return SmtpTransport(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        user=settings.smtp_user,
+        password=password.get_secret_value() if password is not None else None,
+        starttls=settings.smtp_starttls,
+        ssl=settings.smtp_ssl,
+        sender=settings.mail_from,
+    )
+
+
+def where_mail_goes(settings: Settings) -> str:
+    if settings.smtp_host is None:
+        return f".eml files in {settings.outbox_dir}"
+    return f"SMTP {settings.smtp_host}:{settings.smtp_port}"

@@ -3,6 +3,10 @@ phase ends (or on demand), and the office's weekly digest of everything red and 
 
 Each mail has a Message-ID made from what it is (plan, kind, phase or week), which is unique
 in the outbox: asking twice, or from two workers at once, queues it once.
+
+`queue_reviews` is the one place that decides which mails are due; `duban digest` and the
+`phase_review` and `office_digest` flows call it, then deliver the outbox. The markup comes
+from the caller's `MailComposer`.
 """
 
 from __future__ import annotations
@@ -15,11 +19,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from calendars.clock import long_date
-from render.review import render_html, render_markdown
-from schemas.tables import JointMeetingSeat, OutboxMessage, Phase, Unit
+from schemas.tables import JointMeetingSeat, OutboxMessage, Phase, Plan, Unit
 from tasks.plans.queries import find_plan
 from tasks.review.compute import review_plan
 from tasks.review.model import Review
+from tasks.sweep.notices import MailComposer
 
 SUBJECTS = {
     "review": {
@@ -45,11 +49,44 @@ def phases_ended(session: Session, plan_code: str, as_of: dt.date) -> list[Phase
     )
 
 
+def queue_reviews(
+    session: Session,
+    *,
+    as_of: dt.date,
+    composer: MailComposer,
+    plan: str | None = None,
+    phase: str | None = None,
+    on_demand: bool = False,
+    digest: bool = False,
+) -> list[OutboxMessage]:
+    """The review mails due for one plan (or every plan): the office's digest, a review asked
+    for now (of `phase`, or of the whole plan), or else the review of each phase that has
+    ended. Returns the mails queued now (none when all were queued before)."""
+    codes = [plan] if plan else list(session.exec(select(Plan.code)))
+    queued: list[OutboxMessage | None] = []
+    for code in codes:
+        if digest:
+            queued.append(queue_office_digest(session, code, as_of, composer=composer))
+        elif on_demand:
+            queued.append(
+                queue_phase_review(
+                    session, code, as_of, composer=composer, phase=phase, on_demand=True
+                )
+            )
+        else:
+            queued += [
+                queue_phase_review(session, code, as_of, composer=composer, phase=p.code)
+                for p in phases_ended(session, code, as_of)
+            ]
+    return [m for m in queued if m is not None]
+
+
 def queue_phase_review(
     session: Session,
     plan_code: str,
     as_of: dt.date,
     *,
+    composer: MailComposer,
     phase: str | None = None,
     on_demand: bool = False,
 ) -> OutboxMessage | None:
@@ -69,10 +106,12 @@ def queue_phase_review(
     subject = SUBJECTS["review"][review.language].format(
         title=review.title, scope=scope, pct=review.counts.completion_pct, day=long_date(as_of)
     )
-    return _queue(session, review, "review", occasion, subject, leadership, office)
+    return _queue(session, composer, review, "review", occasion, subject, leadership, office)
 
 
-def queue_office_digest(session: Session, plan_code: str, as_of: dt.date) -> OutboxMessage | None:
+def queue_office_digest(
+    session: Session, plan_code: str, as_of: dt.date, *, composer: MailComposer
+) -> OutboxMessage | None:
     """Everything red and yellow, to the joint meeting office, once per ISO week."""
     review = review_plan(session, plan_code, as_of)
     flagged = tuple(i for i in review.items if i.light != "green")
@@ -89,11 +128,12 @@ def queue_office_digest(session: Session, plan_code: str, as_of: dt.date) -> Out
         yellow=sum(i.light == "yellow" for i in flagged),
         day=long_date(as_of),
     )
-    return _queue(session, digest, "digest", f"{year}-W{week:02d}", subject, office, None)
+    return _queue(session, composer, digest, "digest", f"{year}-W{week:02d}", subject, office, None)
 
 
 def _queue(
     session: Session,
+    composer: MailComposer,
     review: Review,
     kind: str,
     occasion: str,
@@ -111,6 +151,7 @@ def _queue(
         is not None
     ):
         return None
+    body = composer.review(review)
     message = OutboxMessage(
         kind=kind,
         plan_code=review.plan,
@@ -120,8 +161,8 @@ def _queue(
         to_addrs=list(to.emails),
         cc_addrs=list(cc.emails) if cc and cc is not to else [],
         subject=subject,
-        text=render_markdown(review),
-        html=render_html(review),
+        text=body.text,
+        html=body.html,
         message_id_header=header,
     )
     try:

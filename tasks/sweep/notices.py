@@ -6,6 +6,10 @@ most to the least severe: 通报 (report to leadership), 督办 (formal supervis
 acknowledged). This module holds what a letter says; render.letters turns it into a one-line
 subject, a plain-text part and a self-contained HTML part. Nothing here reads the clock: the
 letter carries its `as_of` date.
+
+`MailComposer` is the seam between what a mail says and its markup: the sweep and the review
+mails take one from their caller (`render.mail.COMPOSER`), so nothing in `tasks` imports
+`render`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, Protocol
+
+from tasks.review.model import Review
 
 Level = Literal["reminder", "due", "urge", "supervise", "report", "unacknowledged"]
 
@@ -69,6 +75,26 @@ class RenderedMail:
     subject: str
     text: str
     html: str
+
+
+@dataclass(frozen=True)
+class MailBody:
+    """The two parts of a mail whose subject is made elsewhere (the review mails)."""
+
+    text: str
+    html: str
+
+
+class MailComposer(Protocol):
+    """Turns what a mail says into the parts a mail client shows."""
+
+    def letter(self, letter: Letter) -> RenderedMail:
+        """A sweep's letter: subject, plain text, HTML."""
+        ...
+
+    def review(self, review: Review) -> MailBody:
+        """A review mailed to leadership or the office: Markdown as the text, the page as HTML."""
+        ...
 
 
 def one_line(value: str) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import Session, select
 
 from calendars.clock import utc
-from schemas.db import session_scope
+from schemas.db import SessionFactory
 from schemas.tables import Notice, OutboxMessage, SweepRun
 from tasks.sweep.delivery import DeliveryError, InvalidMail, OutgoingMail, Transport
 from tasks.work.actors import Actor, Forbidden
@@ -38,31 +38,37 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def deliver_pending(
-    url: str, transport: Transport, *, now: dt.datetime, limit: int = 500
+    sessions: SessionFactory, transport: Transport, *, now: dt.datetime, limit: int = 500
 ) -> DeliveryReport:
+    """Send up to `limit` due messages through `transport`.
+
+    Takes a session factory, not a session: each claim is committed before its mail is sent
+    (so no other worker sends it too) and each outcome after, one short transaction apiece; a
+    transaction held open across a slow SMTP server would hold every claim in it.
+    """
     report = DeliveryReport()
     now = utc(now)  # stored times are UTC: SQLite keeps no zone to convert
-    for message_id in _due_messages(url, now, limit):
-        mail = _claim(url, message_id, now)
+    for message_id in _due_messages(sessions, now, limit):
+        mail = _claim(sessions, message_id, now)
         if mail is None:
             continue  # another worker has it
         try:
             transport.send(mail)
         except DeliveryError as exc:
             gave_up = _settle(
-                url, message_id, now, error=str(exc), hopeless=isinstance(exc, InvalidMail)
+                sessions, message_id, now, error=str(exc), hopeless=isinstance(exc, InvalidMail)
             )
             report.failed.append(message_id)
             if gave_up:
                 report.given_up.append(message_id)
         else:
-            _settle(url, message_id, now, error=None)
+            _settle(sessions, message_id, now, error=None)
             report.delivered.append(message_id)
     return report
 
 
-def _due_messages(url: str, now: dt.datetime, limit: int) -> list[int]:
-    with session_scope(url) as session:
+def _due_messages(sessions: SessionFactory, now: dt.datetime, limit: int) -> list[int]:
+    with sessions() as session:
         return list(
             session.exec(
                 select(OutboxMessage.id)
@@ -86,8 +92,8 @@ def _claimable(now: dt.datetime):  # type: ignore[no-untyped-def]
     )  # type: ignore[operator]
 
 
-def _claim(url: str, message_id: int, now: dt.datetime) -> OutgoingMail | None:
-    with session_scope(url) as session:
+def _claim(sessions: SessionFactory, message_id: int, now: dt.datetime) -> OutgoingMail | None:
+    with sessions() as session:
         won = session.exec(  # type: ignore[call-overload]
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, _claimable(now))
@@ -111,13 +117,18 @@ def _claim(url: str, message_id: int, now: dt.datetime) -> OutgoingMail | None:
 
 
 def _settle(
-    url: str, message_id: int, now: dt.datetime, *, error: str | None, hopeless: bool = False
+    sessions: SessionFactory,
+    message_id: int,
+    now: dt.datetime,
+    *,
+    error: str | None,
+    hopeless: bool = False,
 ) -> bool:
     """Record the outcome of a send; True when the message has been given up on.
 
     A mail that can never go (no address, a malformed one) is failed at once, not retried.
     """
-    with session_scope(url) as session:
+    with sessions() as session:
         message = session.get(OutboxMessage, message_id)
         assert message is not None
         if error is None:
@@ -134,14 +145,13 @@ def _settle(
         return message.status == "failed"
 
 
-def retry_failed(url: str, *, now: dt.datetime) -> int:
+def retry_failed(session: Session, *, now: dt.datetime) -> int:
     """Put messages that were given up on back in the queue (after the cause was fixed)."""
-    with session_scope(url) as session:
-        return session.exec(  # type: ignore[call-overload]
-            update(OutboxMessage)
-            .where(OutboxMessage.status == "failed")
-            .values(status="pending", attempts=0, next_attempt_at=now)
-        ).rowcount
+    return session.exec(  # type: ignore[call-overload,no-any-return]
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "failed")
+        .values(status="pending", attempts=0, next_attempt_at=now)
+    ).rowcount
 
 
 def list_outbox(session: Session, *, status: str | None = None) -> list[dict[str, Any]]:

@@ -1,9 +1,12 @@
 """The deadline sweep: look at every open item as of a day, decide which rung of the ladder
-each has reached, and write one outbox message per recipient bundling what it must be told.
+each has reached, write one outbox message per recipient bundling what it must be told, and
+deliver the outbox.
 
-The steps are separate functions so the Prefect flow can run each as a task (load, evaluate,
-plan, write) while the CLI and tests call them directly. Only `load_open_work` and
-`write_outbox` touch the database; evaluating and planning are pure.
+`run_sweep` is the one sweep: it says in which order the steps run and when the day is
+skipped. How each step runs is the caller's `SweepSteps`: `DirectSteps` runs them here, in
+this process (the CLI, the replay, the tests); `flows.sweep` runs each as a Prefect task around
+the same `DirectSteps` method. Only loading, writing and delivering touch the database;
+evaluating and planning are pure.
 """
 
 from __future__ import annotations
@@ -14,15 +17,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from calendars.workdays import WorkCalendar
-from render.letters import render_letter
-from schemas.db import session_scope
+from schemas.db import SessionFactory
 from schemas.plan_file import CalendarChoice, EscalationPolicy
 from schemas.tables import (
     Assignment,
@@ -39,9 +41,10 @@ from schemas.tables import (
     Unit,
 )
 from tasks.plans.graph import PhaseNode, TaskNode, build_graph, critical_path, downstream_of
+from tasks.sweep.delivery import Transport
 from tasks.sweep.escalation import SEVERITY, Rung, rung_reached, why
-from tasks.sweep.notices import Letter, NoticeItem
-from tasks.sweep.outbox import DeliveryReport
+from tasks.sweep.notices import Letter, MailComposer, NoticeItem
+from tasks.sweep.outbox import DeliveryReport, deliver_pending
 from tasks.work.status import calendar_of
 
 OPEN_STATES = ("not_started", "in_progress", "returned")
@@ -133,6 +136,8 @@ class SweepOutcome:
     escalations_opened: int = 0
     escalations_closed: int = 0
     sweep_id: int | None = None
+    skipped: str | None = None  # why nothing was swept (not a working day for any plan)
+    delivery: DeliveryReport | None = None  # None: nothing was delivered (a dry run)
 
 
 class PlanFacts(NamedTuple):
@@ -507,6 +512,7 @@ def write_outbox(
     planned: Sequence[PlannedNotice],
     contexts: dict[str, PlanContext],
     sweep: SweepRun,
+    composer: MailComposer,
 ) -> SweepOutcome:
     """Write each new notice once and one message per recipient bundling them.
 
@@ -520,7 +526,7 @@ def write_outbox(
         if notice.dedupe_key not in existing:
             letters[(notice.item.plan_code, notice.letter_to)].append(notice)
     messages = {
-        key: _message(contexts[key[0]], key[1], notices, sweep)
+        key: _message(contexts[key[0]], key[1], notices, sweep, composer)
         for key, notices in sorted(letters.items())
     }
     session.add_all(messages.values())
@@ -565,7 +571,11 @@ def _notice_row(notice: PlannedNotice, sweep: SweepRun, message_id: int | None) 
 
 
 def _message(
-    context: PlanContext, recipient: str, notices: Sequence[PlannedNotice], sweep: SweepRun
+    context: PlanContext,
+    recipient: str,
+    notices: Sequence[PlannedNotice],
+    sweep: SweepRun,
+    composer: MailComposer,
 ) -> OutboxMessage:
     unit = context.units[recipient]
     primary = sorted(
@@ -584,7 +594,7 @@ def _message(
         items=tuple(n.content for n in primary),
         language=context.policy.language,
     )
-    mail = render_letter(letter)
+    mail = composer.letter(letter)
     sender = office.emails[0] if office and office.emails else "duban@localhost"
     digest = hashlib.sha256(f"{sweep.id}:{context.plan.code}:{recipient}".encode()).hexdigest()
     return OutboxMessage(
@@ -688,26 +698,35 @@ def open_escalations(
     return opened
 
 
+OpenWork = tuple[dict[str, PlanContext], list[OpenItem], list[Notice]]
+
+
 def read_open_work(
-    url: str, *, plan: str | None = None, calendar_dir: Path | None = None
-) -> tuple[dict[str, PlanContext], list[OpenItem]]:
-    """Step 1: the plans' contexts and every open dated item."""
-    with session_scope(url) as session:
-        contexts = load_contexts(session, plan=plan, calendar_dir=calendar_dir)
-        if plan is not None and plan not in contexts:
-            raise LookupError(f'no plan "{plan}"')
-        return contexts, load_open_work(session, plan=plan)
+    session: Session, *, as_of: dt.date, plan: str | None = None, calendar_dir: Path | None = None
+) -> OpenWork:
+    """Step 1: the plans' contexts, every open dated item, and the 督办单 and 通报 still
+    awaiting their receipt on `as_of`."""
+    contexts = load_contexts(session, plan=plan, calendar_dir=calendar_dir)
+    if plan is not None and plan not in contexts:
+        raise LookupError(f'no plan "{plan}"')
+    items = load_open_work(session, plan=plan)
+    return contexts, items, waiting_for_receipt(session, contexts, as_of)
 
 
-def unacknowledged_receipts(
-    url: str, contexts: dict[str, PlanContext], as_of: dt.date
-) -> list[Notice]:
-    with session_scope(url) as session:
-        return waiting_for_receipt(session, contexts, as_of)
+def skip_reason(contexts: dict[str, PlanContext], as_of: dt.date) -> str | None:
+    """Why nothing is swept on `as_of`: no plan imported, or a rest day for every plan."""
+    if not contexts:
+        return "no plan has been imported"
+    if working_plans(contexts, as_of):
+        return None
+    plans = (
+        ", ".join(sorted(contexts)) if len(contexts) <= 5 else f"any of the {len(contexts)} plans"
+    )
+    return f"{as_of} is not a working day for {plans}"
 
 
 def record_sweep(
-    url: str,
+    sessions: SessionFactory,
     *,
     as_of: dt.date,
     at: dt.datetime,
@@ -715,14 +734,19 @@ def record_sweep(
     findings: Sequence[Finding],
     planned: Sequence[PlannedNotice],
     contexts: dict[str, PlanContext],
+    composer: MailComposer,
     dry_run: bool = False,
 ) -> SweepOutcome:
     """Step 4: write the outbox and the escalations in one transaction, or say what would be
     written; the sweep run is stamped `at`. A concurrent sweep that wrote first makes this one
-    retry and skip its notices."""
+    retry and skip its notices.
+
+    Takes a session factory, not a session: each attempt needs a transaction of its own (the
+    one a concurrent sweep's unique key broke is rolled back whole and begun again).
+    """
     for attempt in range(3):
         try:
-            with session_scope(url) as session:
+            with sessions() as session:
                 if dry_run:
                     existing = _existing_keys(session, [p.dedupe_key for p in planned])
                     fresh = [p for p in planned if p.dedupe_key not in existing]
@@ -730,7 +754,7 @@ def record_sweep(
                 sweep = SweepRun(as_of=as_of, plan_code=plan, started_at=at)
                 session.add(sweep)
                 session.flush()
-                outcome = write_outbox(session, planned, contexts, sweep)
+                outcome = write_outbox(session, planned, contexts, sweep, composer)
                 outcome.escalations_opened = open_escalations(session, findings, contexts, as_of)
                 outcome.escalations_closed = close_resolved_escalations(session, contexts, as_of)
                 sweep.notices, sweep.messages = len(outcome.written), outcome.messages
@@ -744,42 +768,127 @@ def record_sweep(
     raise AssertionError("unreachable")
 
 
-def sweep_once(
-    url: str,
-    *,
-    as_of: dt.date,
-    at: dt.datetime,
-    plan: str | None = None,
-    dry_run: bool = False,
-    calendar_dir: Path | None = None,
+class SweepSteps(Protocol):
+    """How each step of `run_sweep` runs: here (`DirectSteps`) or as a Prefect task."""
+
+    def load(self, as_of: dt.date, plan: str | None) -> OpenWork: ...
+
+    def evaluate(
+        self, items: list[OpenItem], contexts: dict[str, PlanContext], as_of: dt.date
+    ) -> list[Finding]: ...
+
+    def plan(
+        self,
+        findings: list[Finding],
+        contexts: dict[str, PlanContext],
+        as_of: dt.date,
+        waiting: list[Notice],
+    ) -> list[PlannedNotice]: ...
+
+    def write(
+        self,
+        as_of: dt.date,
+        plan: str | None,
+        findings: list[Finding],
+        planned: list[PlannedNotice],
+        contexts: dict[str, PlanContext],
+        dry_run: bool,
+    ) -> SweepOutcome: ...
+
+    def deliver(self) -> DeliveryReport | None: ...
+
+
+@dataclass(frozen=True)
+class DirectSteps:
+    """The steps run in this process, on the caller's database, markup and transport.
+
+    `at` is the instant the sweep runs at, which the caller reads off its clock: the sweep run
+    is stamped with it and delivery is timed by it. Without a transport nothing is delivered
+    (the outbox keeps the mail for a later delivery).
+    """
+
+    sessions: SessionFactory
+    composer: MailComposer
+    at: dt.datetime
+    calendar_dir: Path | None = None
+    transport: Transport | None = None
+
+    def load(self, as_of: dt.date, plan: str | None) -> OpenWork:
+        with self.sessions() as session:
+            return read_open_work(session, as_of=as_of, plan=plan, calendar_dir=self.calendar_dir)
+
+    def evaluate(
+        self, items: list[OpenItem], contexts: dict[str, PlanContext], as_of: dt.date
+    ) -> list[Finding]:
+        return evaluate(items, contexts, as_of)
+
+    def plan(
+        self,
+        findings: list[Finding],
+        contexts: dict[str, PlanContext],
+        as_of: dt.date,
+        waiting: list[Notice],
+    ) -> list[PlannedNotice]:
+        return plan_notices(findings, contexts, as_of, waiting)
+
+    def write(
+        self,
+        as_of: dt.date,
+        plan: str | None,
+        findings: list[Finding],
+        planned: list[PlannedNotice],
+        contexts: dict[str, PlanContext],
+        dry_run: bool,
+    ) -> SweepOutcome:
+        return record_sweep(
+            self.sessions,
+            as_of=as_of,
+            at=self.at,
+            plan=plan,
+            findings=findings,
+            planned=planned,
+            contexts=contexts,
+            composer=self.composer,
+            dry_run=dry_run,
+        )
+
+    def deliver(self) -> DeliveryReport | None:
+        if self.transport is None:
+            return None
+        return deliver_pending(self.sessions, self.transport, now=self.at)
+
+
+def run_sweep(
+    steps: SweepSteps, *, as_of: dt.date, plan: str | None = None, dry_run: bool = False
 ) -> SweepOutcome:
-    """The whole sweep of the day `as_of` without delivery, step by step, as the flow runs it;
-    `at` is the instant it is recorded at."""
-    contexts, items = read_open_work(url, plan=plan, calendar_dir=calendar_dir)
-    findings = evaluate(items, contexts, as_of)
-    waiting = unacknowledged_receipts(url, contexts, as_of)
-    planned = plan_notices(findings, contexts, as_of, waiting)
-    return record_sweep(
-        url,
-        as_of=as_of,
-        at=at,
-        plan=plan,
-        findings=findings,
-        planned=planned,
-        contexts=contexts,
-        dry_run=dry_run,
-    )
+    """The sweep as of a day: load, evaluate, plan, write, deliver.
+
+    A day that is not a working day for any plan (a weekend, a statutory holiday; make-up
+    Saturdays are working days) is skipped after loading: nothing is evaluated, written or
+    sent, and the outcome says why. A dry run says what would be written and delivers nothing.
+    """
+    contexts, items, waiting = steps.load(as_of, plan)
+    if (reason := skip_reason(contexts, as_of)) is not None:
+        return SweepOutcome(as_of, [], skipped=reason)
+    findings = steps.evaluate(items, contexts, as_of)
+    planned = steps.plan(findings, contexts, as_of, waiting)
+    outcome = steps.write(as_of, plan, findings, planned, contexts, dry_run)
+    if not dry_run:
+        outcome.delivery = steps.deliver()
+    return outcome
 
 
-def sweep_summary(
-    as_of: dt.date, outcome: SweepOutcome | None, report: DeliveryReport | None
-) -> dict[str, Any]:
+def sweep_summary(outcome: SweepOutcome) -> dict[str, Any]:
     """The result every sweep reports: `duban sweep --json` and the flow return this."""
-    return {
-        "as_of": as_of.isoformat(),
-        "notices": [n.as_json() for n in outcome.written] if outcome else [],
-        "escalations_opened": outcome.escalations_opened if outcome else 0,
-        "escalations_closed": outcome.escalations_closed if outcome else 0,
+    report = outcome.delivery
+    summary: dict[str, Any] = {
+        "as_of": outcome.as_of.isoformat(),
+        "notices": [n.as_json() for n in outcome.written],
+        "escalations_opened": outcome.escalations_opened,
+        "escalations_closed": outcome.escalations_closed,
         "delivered": len(report.delivered) if report else 0,
         "failed": len(report.failed) if report else 0,
     }
+    if outcome.skipped is not None:
+        summary["skipped"] = outcome.skipped
+    return summary

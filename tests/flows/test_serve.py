@@ -24,8 +24,8 @@ from duban.serve import (
     build_scheduler,
     schedule_jobs,
 )
-from duban.settings import Settings
 from schemas.db import create_schema, engine_for
+from schemas.settings import Settings
 
 from ..conftest import ROOT
 
@@ -129,7 +129,7 @@ def test_serve_starts_its_own_prefect_server_runs_the_missed_sweep_and_stops_on_
                 sys.executable,
                 "-c",
                 "from duban.serve import serve\n"
-                "from duban.settings import Settings\nserve(Settings())",
+                "from schemas.settings import Settings\nserve(Settings())",
             ],
             cwd=ROOT,
             env=env,

@@ -9,7 +9,7 @@ import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -18,18 +18,23 @@ from prefect.client.schemas.filters import (
     ArtifactFilterFlowRunId,
     FlowRunFilter,
     FlowRunFilterId,
+    LogFilter,
+    LogFilterFlowRunId,
 )
+from prefect.logging.handlers import APILogWorker
 from sqlmodel import select
 
+from duban.serve import free_port
 from flows.deliver import deliver_outbox
 from flows.sweep import ARTIFACT_KEY, deadline_sweep
-from schemas.db import create_schema, session_scope
+from render.mail import COMPOSER
+from schemas.db import create_schema, session_scope, sessions
 from schemas.tables import OutboxMessage, SweepRun
 from tasks.plans.importer import import_plan
 from tasks.sweep.delivery import EmlOutbox
-from tasks.sweep.outbox import deliver_pending
-from tasks.sweep.pipeline import sweep_once, sweep_summary
+from tasks.sweep.pipeline import DirectSteps, run_sweep, sweep_summary
 
+from ..conftest import sweep_once
 from .conftest import CHONGQING
 
 D = dt.date
@@ -45,11 +50,13 @@ def run(flow: Any, **parameters: Any) -> tuple[Any, UUID]:
 
 
 def task_runs(flow_run_id: UUID) -> list[str]:
+    """The names of the flow run's task runs, in the order they ran."""
     with get_client(sync_client=True) as client:
         runs = client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
         )
-    return sorted(r.name.rsplit("-", 1)[0] for r in runs)
+    ordered = sorted(runs, key=lambda r: (r.expected_start_time, r.created))
+    return [r.name.rsplit("-", 1)[0] for r in ordered]
 
 
 def artifact_counts(flow_run_id: UUID) -> tuple[str, dict[str, int]]:
@@ -80,9 +87,11 @@ def test_the_sweep_flow_writes_delivers_and_reports_what_the_cli_reports(duban_h
     create_schema(twin)
     with session_scope(twin) as session:
         import_plan(session, CHONGQING, at=IMPORTED)
-    outcome = sweep_once(twin, as_of=D(2019, 8, 5), at=IMPORTED)
-    report = deliver_pending(twin, EmlOutbox(tmp_path / "twin-outbox"), now=dt.datetime.now(dt.UTC))
-    assert result == sweep_summary(D(2019, 8, 5), outcome, report)
+    outbox_folder = EmlOutbox(tmp_path / "twin-outbox")
+    steps = DirectSteps(
+        sessions(twin), COMPOSER, at=dt.datetime.now(dt.UTC), transport=outbox_folder
+    )
+    assert result == sweep_summary(run_sweep(steps, as_of=D(2019, 8, 5)))
 
     assert result["as_of"] == "2019-08-05"
     assert Counter(n["level"] for n in result["notices"]) == {"urge": 14}
@@ -91,13 +100,13 @@ def test_the_sweep_flow_writes_delivers_and_reports_what_the_cli_reports(duban_h
     assert len(messages) == 6 and {m.status for m in messages} == {"sent"}
     assert len(list((duban_home / "outbox").glob("*.eml"))) == 6
 
-    assert task_runs(flow_run) == [
-        "deliver outbox batch",
-        "evaluate",
+    assert task_runs(flow_run) == [  # run_sweep's steps, in its order, then the artifact
         "load open work",
+        "evaluate",
         "plan notices",
-        "publish summary",
         "write outbox",
+        "deliver outbox batch",
+        "publish summary",
     ]
     description, counts = artifact_counts(flow_run)
     assert "2019-08-05" in description and "all plans" in description
@@ -164,3 +173,33 @@ def test_the_outbox_retry_delivers_in_batches_one_task_run_each(duban_home):
     assert task_runs(flow_run) == ["deliver outbox batch"] * 2  # 4, then 2 (a short batch)
     assert len(list((duban_home / "outbox").glob("*.eml"))) == 6
     assert run(deliver_outbox)[0] == {"delivered": 0, "failed": 0, "given_up": 0}
+
+
+def test_the_smtp_password_reaches_no_prefect_parameter_and_no_log(duban_home, monkeypatch, capfd):
+    marker = f"pw-{uuid4().hex}"
+    monkeypatch.setenv("DUBAN_SMTP_PASSWORD", marker)
+    monkeypatch.setenv("DUBAN_SMTP_USER", "zhjdc@cq.example.org")
+    monkeypatch.setenv("DUBAN_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("DUBAN_SMTP_PORT", str(free_port()))  # nothing listens: sends fail
+    result, flow_run = run(deadline_sweep, as_of=D(2019, 8, 5))
+    assert (result["delivered"], result["failed"]) == (0, 6)  # the transport did use it
+    APILogWorker.drain_all(timeout=10)
+    with get_client(sync_client=True) as client:
+        recorded = [client.read_flow_run(flow_run).model_dump_json()]
+        recorded += [
+            r.model_dump_json()
+            for r in client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run]))
+            )
+        ]
+        logs = client.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run]))
+        )
+    assert any("failed 6" in log.message for log in logs)  # the run's logs were read
+    recorded += [log.model_dump_json() for log in logs]
+    captured = capfd.readouterr()
+    assert recorded and not [r for r in recorded if marker in r]
+    assert marker not in captured.out + captured.err
+    with session_scope(f"sqlite:///{duban_home / 'duban.db'}") as session:
+        errors = [m.last_error or "" for m in session.exec(select(OutboxMessage))]
+    assert all("127.0.0.1" in e and marker not in e for e in errors)
