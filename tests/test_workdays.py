@@ -238,7 +238,7 @@ def test_arithmetic_holds_across_fallback_years_too(day: dt.date, n: int) -> Non
 def test_datetimes_are_refused_because_their_calendar_day_depends_on_the_time_zone(
     cn: WorkCalendar,
 ) -> None:
-    with pytest.raises(TypeError, match="Asia/Shanghai"):
+    with pytest.raises(TypeError, match="calendars.clock.day_of"):
         cn.is_workday(dt.datetime(2019, 10, 1, 23, 0))  # type: ignore[arg-type]
 
 
