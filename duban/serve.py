@@ -44,6 +44,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from duban.errors import EnvironmentProblem
 from duban.settings import Settings
 from schemas.db import engine_for
 
@@ -56,7 +57,7 @@ SWEEP_GRACE = 6 * 3600  # a missed 08:30 sweep still runs until 14:30
 SERVER_STARTUP = 120  # seconds to wait for a Prefect server to answer /api/health
 
 
-class ServeError(RuntimeError):
+class ServeError(EnvironmentProblem):
     """The Prefect server could not be started or reached; the message says where to look."""
 
 

@@ -32,6 +32,7 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
 from prefect.utilities.annotations import quote
 
+from duban.errors import NotFound
 from duban.settings import Settings
 from flows.deliver import deliver_all
 from schemas.db import create_schema
@@ -59,7 +60,7 @@ OpenWork = tuple[dict[str, PlanContext], list[OpenItem], list[Notice]]
 
 def worth_retrying(_task: Any, _task_run: Any, state: Any) -> bool:
     """Retry what may pass (the database away for a moment), not an unknown plan."""
-    return not isinstance(state.result(raise_on_failure=False), LookupError)
+    return not isinstance(state.result(raise_on_failure=False), NotFound)
 
 
 @task(

@@ -8,7 +8,17 @@ from typing import Annotated, Any
 
 import typer
 
-from duban.app import app, calendar_dir, database_url, emit_json, fail, parse_date, parse_moment
+from duban.app import (
+    app,
+    calendar_dir,
+    database_url,
+    emit_json,
+    end_if_undelivered,
+    fail,
+    parse_date,
+    parse_moment,
+    write_out,
+)
 
 FORMATS = ("terminal", "md", "html", "xlsx", "json")
 
@@ -18,17 +28,11 @@ def _day(as_of: str | None) -> dt.date:
 
 
 def load_review(plan: str, day: dt.date, phase: str | None) -> Any:
-    from calendars.workdays import CalendarError
     from schemas.db import session_scope
-    from tasks.plans.queries import NotFound
     from tasks.review.compute import review_plan
 
-    url = database_url()
-    try:
-        with session_scope(url) as session:
-            return review_plan(session, plan, day, phase=phase, calendar_dir=calendar_dir())
-    except (NotFound, CalendarError) as exc:
-        fail(str(exc))
+    with session_scope(database_url()) as session:
+        return review_plan(session, plan, day, phase=phase, calendar_dir=calendar_dir())
 
 
 def write_review(review: Any, format: str, out: Path | None) -> None:
@@ -51,15 +55,12 @@ def write_review(review: Any, format: str, out: Path | None) -> None:
     if out is None:
         typer.echo(text, nl=False)
         return
-    try:
-        if format == "xlsx":
-            from render.xlsx import write_xlsx
+    if format == "xlsx":
+        from render.xlsx import write_xlsx
 
-            write_xlsx(review, out)
-        else:
-            out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        fail(f"{out}: {exc.strerror}")
+        write_out(out, lambda path: write_xlsx(review, path))
+    else:
+        write_out(out, lambda path: path.write_text(text, encoding="utf-8"))
     typer.echo(f"wrote {out}")
 
 
@@ -116,8 +117,8 @@ def ranking(
         )
         typer.echo(found.ranking_rule)
     if circular is not None:
-        issuer = _office_name(plan)
-        circular.write_text(ranking_circular_html(found, issuer=issuer), encoding="utf-8")
+        page = ranking_circular_html(found, issuer=_office_name(plan))
+        write_out(circular, lambda path: path.write_text(page, encoding="utf-8"))
         typer.echo(f"wrote {circular}")
 
 
@@ -148,23 +149,20 @@ def digest(
     from duban.app import settings
     from duban.mail import transport_from
     from schemas.db import create_schema, session_scope
-    from tasks.plans.queries import NotFound
     from tasks.sweep.digest import queue_office_digest, queue_phase_review
     from tasks.sweep.outbox import deliver_pending
 
     day = _day(as_of)
     config = settings()
     create_schema(config.url)
-    try:
-        with session_scope(config.url) as session:
-            if review_phase is None:
-                message = queue_office_digest(session, plan, day)
-            else:
-                phase = None if review_phase == "plan" else review_phase
-                message = queue_phase_review(session, plan, day, phase=phase, on_demand=True)
-            queued = message.subject if message else None
-    except NotFound as exc:
-        fail(str(exc))
+    with session_scope(config.url) as session:
+        if review_phase is None:
+            message = queue_office_digest(session, plan, day)
+        else:
+            phase = None if review_phase == "plan" else review_phase
+            message = queue_phase_review(session, plan, day, phase=phase, on_demand=True)
+        queued = message.subject if message else None
     typer.echo(f"queued: {queued}" if queued else "already queued before: nothing new")
     report = deliver_pending(config.url, transport_from(config), now=parse_moment(None))
     typer.echo(f"delivered {len(report.delivered)}, failed {len(report.failed)}")
+    end_if_undelivered(len(report.failed))

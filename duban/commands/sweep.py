@@ -15,11 +15,13 @@ from duban.app import (
     app,
     database_url,
     emit_json,
+    end_if_undelivered,
     fail,
     parse_date,
     parse_moment,
     settings,
     show_rows,
+    write_out,
 )
 
 
@@ -52,12 +54,12 @@ def sweep(
         summary = _sweep_directly(day, plan, dry_run)
     if as_json:
         emit_json(summary)
-        return
-    _print_summary(summary, dry_run)
+    else:
+        _print_summary(summary, dry_run)
+    end_if_undelivered(summary["failed"], as_json=as_json)
 
 
 def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, Any]:
-    from calendars.workdays import CalendarError
     from duban.mail import transport_from
     from schemas.db import create_schema
     from tasks.sweep.outbox import deliver_pending
@@ -65,12 +67,9 @@ def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, 
 
     config = settings()
     create_schema(config.url)
-    try:
-        outcome = sweep_once(
-            config.url, as_of=day, plan=plan, dry_run=dry_run, calendar_dir=config.calendar_dir
-        )
-    except (LookupError, CalendarError) as exc:
-        fail(str(exc))
+    outcome = sweep_once(
+        config.url, as_of=day, plan=plan, dry_run=dry_run, calendar_dir=config.calendar_dir
+    )
     report = (
         None
         if dry_run
@@ -129,6 +128,7 @@ def deliver() -> None:
         f"delivered {len(report.delivered)}, failed {len(report.failed)} "
         f"(mail goes to {where_mail_goes(config)})"
     )
+    end_if_undelivered(len(report.failed))
 
 
 @app.command()
@@ -139,9 +139,7 @@ def ack(
 ) -> None:
     """Acknowledge (签收) a 督办单 or 通报 by its receipt code."""
     from schemas.db import session_scope
-    from tasks.plans.queries import NotFound
-    from tasks.sweep.outbox import UnknownReceipt, acknowledge, find_receipt
-    from tasks.work.actors import Forbidden
+    from tasks.sweep.outbox import acknowledge, find_receipt
     from tasks.work.lifecycle import resolve_actor
 
     who = who or settings().actor
@@ -149,16 +147,11 @@ def ack(
         fail("say who acknowledges: --as UNIT, or set actor in the settings")
     at = parse_moment(as_of)
     url = database_url()
-    try:
-        with session_scope(url) as session:
-            actor = resolve_actor(session, find_receipt(session, code).plan_code, who)
-            notice, first = acknowledge(session, code=code, actor=actor, at=at)
-            summary = (
-                f"{notice.receipt_code}: {notice.level} on {notice.plan_code} {notice.task_code}"
-            )
-            earlier = f"{notice.acknowledged_by} at {notice.acknowledged_at}"
-    except (UnknownReceipt, NotFound, Forbidden) as exc:
-        fail(str(exc))
+    with session_scope(url) as session:
+        actor = resolve_actor(session, find_receipt(session, code).plan_code, who)
+        notice, first = acknowledge(session, code=code, actor=actor, at=at)
+        summary = f"{notice.receipt_code}: {notice.level} on {notice.plan_code} {notice.task_code}"
+        earlier = f"{notice.acknowledged_by} at {notice.acknowledged_at}"
     typer.echo(
         f"acknowledged {summary}" if first else f"{summary} was already acknowledged by {earlier}"
     )
@@ -183,6 +176,7 @@ def serve() -> None:
     Prefect server (started here unless PREFECT_API_URL names one). Ctrl-C stops it."""
     from duban.serve import serve as run_scheduler
 
+    database_url()  # an unreachable database ends here, before a Prefect server is started
     run_scheduler(settings())
 
 
@@ -232,14 +226,11 @@ def sheet(
     url = database_url()
     with session_scope(url) as session:
         row = session.get(Escalation, escalation)
-        try:
-            found = find_plan(session, plan)
-            if row is None or row.plan_code != plan:
-                raise NotFound(f"no escalation {escalation} in plan {plan}")
-            task = find_task(session, found, row.task_code)
-            unit = find_unit(session, found, row.unit_code).name
-        except NotFound as exc:
-            fail(str(exc))
+        found = find_plan(session, plan)
+        if row is None or row.plan_code != plan:
+            raise NotFound(f"no escalation {escalation} in plan {plan}")
+        task = find_task(session, found, row.task_code)
+        unit = find_unit(session, found, row.unit_code).name
         receipt = next(
             e["receipt"] for e in plan_escalations(session, plan) if e["id"] == escalation
         )
@@ -259,8 +250,5 @@ def sheet(
             issue_date=row.opened_on,
             sheet_number=escalation,
         )
-    try:
-        out.write_text(page, encoding="utf-8")
-    except OSError as exc:
-        fail(f"{out}: {exc.strerror}")
+    write_out(out, lambda path: path.write_text(page, encoding="utf-8"))
     typer.echo(f"wrote {out}")

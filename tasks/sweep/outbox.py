@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, select
 
+from duban.errors import NotFound
 from schemas.db import session_scope
 from schemas.tables import Notice, OutboxMessage, SweepRun
 from tasks.sweep.delivery import DeliveryError, InvalidMail, OutgoingMail, Transport
@@ -166,7 +167,7 @@ def list_outbox(session: Session, *, status: str | None = None) -> list[dict[str
     ]
 
 
-class UnknownReceipt(LookupError):
+class UnknownReceipt(NotFound):
     """No notice carries that receipt code."""
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from calendars.workdays import WorkCalendar
+from duban.errors import NotFound
 from render.letters import render_letter
 from schemas.db import session_scope
 from schemas.plan_file import CalendarChoice, EscalationPolicy
@@ -696,7 +697,7 @@ def read_open_work(
     with session_scope(url) as session:
         contexts = load_contexts(session, plan=plan, calendar_dir=calendar_dir)
         if plan is not None and plan not in contexts:
-            raise LookupError(f'no plan "{plan}"')
+            raise NotFound(f'no plan "{plan}"')
         return contexts, load_open_work(session, plan=plan)
 
 
