@@ -48,6 +48,8 @@ def import_(
         with session_scope(url) as session:
             report = import_plan(session, plan_file, dry_run=dry_run, calendar_dir=calendar_dir())
     except PlanInvalid as exc:  # each problem on its own line, then what it means
+        if len(exc.problems) == 1:
+            raise BadInput(f"{exc.problems[0]}; nothing was written") from None
         for problem in exc.problems:
             typer.echo(f"error: {problem}", err=True)
         raise BadInput(
