@@ -18,6 +18,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from calendars.numerals import NUMERAL_RUN, numeral_digits
+from duban.errors import BadInput
 
 Kind = Literal["date", "window", "dates", "recurring", "ongoing"]
 Reading = Literal["by", "before"]
@@ -72,7 +73,7 @@ class DeadlineConventions:
             raise ValueError(f'approximate must be "accept" or "reject", not {self.approximate!r}')
 
 
-class DeadlineError(ValueError):
+class DeadlineError(BadInput):
     """Text that is not a deadline, or not one this reader can be sure of."""
 
     def __init__(self, text: str, fragment: str, reason: str | None = None) -> None:

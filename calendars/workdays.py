@@ -23,12 +23,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
+from duban.errors import EnvironmentProblem
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 OVERLAY_DIR_NAME = "regions"
 _REGION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
-class CalendarError(Exception):
+class CalendarError(EnvironmentProblem):
     """Anything wrong with calendar data or with a question the data cannot answer."""
 
 

@@ -4,17 +4,49 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
+
+from duban.errors import BadInput, DeliveryFailed, DubanError, family_of
+
+
+class Shell(TyperGroup):
+    """The one place where errors end: a DubanError raised by any command becomes one line on
+    stderr (`error: …`), or with `--json` on the command line an `{"error": …}` object on
+    stdout, and its family's exit code. Anything else is a bug and keeps its traceback; usage
+    errors (a missing argument, a number that is not one) keep Typer's own message, exit 2."""
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
+        argv = sys.argv[1:] if args is None else list(args)
+        try:
+            return super().main(args, *rest, **kwargs)
+        except DubanError as error:
+            report(error, as_json="--json" in argv)
+            raise SystemExit(error.exit_code) from None
+
+
+def report(error: DubanError, *, as_json: bool) -> None:
+    """The error as the user sees it: a line per line of its message, or one JSON object."""
+    message = str(error)
+    if as_json:
+        kind = {"type": type(error).__name__, "family": family_of(error), "message": message}
+        emit_json({"error": kind})
+        return
+    for line in message.splitlines() or [type(error).__name__]:
+        typer.echo(f"error: {line}", err=True)
+
 
 if TYPE_CHECKING:
     from calendars.clock import Zoned
     from schemas.settings import Settings
 
 app = typer.Typer(
+    cls=Shell,
     help="duban (督办): supervise work plans: tasks, responsible units, deadlines, escalation.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -24,10 +56,29 @@ app = typer.Typer(
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    """One line on stderr and a non-zero exit: how every user error ends."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+def fail(message: str) -> NoReturn:
+    """Refuse an argument: the shell prints one line and exits with BadInput's code (2)."""
+    raise BadInput(message)
+
+
+def write_out(path: Path, write: Callable[[Path], object]) -> None:
+    """Write an --out file; a folder that is missing or not writable is the user's to fix."""
+    try:
+        write(path)
+    except OSError as exc:
+        raise BadInput(f"{path}: {exc.strerror or exc}") from None
+
+
+def end_if_undelivered(failed: int, *, as_json: bool = False) -> None:
+    """After its summary, a command whose mail was not all delivered ends with DeliveryFailed
+    (exit 7); with --json the summary on stdout already says so, and only the code is added."""
+    if not failed:
+        return
+    if as_json:
+        raise typer.Exit(DeliveryFailed.exit_code)
+    raise DeliveryFailed(
+        f"{failed} message(s) not delivered: `duban outbox` shows why; `duban deliver` retries"
+    )
 
 
 def emit_json(value: Any) -> None:
@@ -48,14 +99,11 @@ def database_url(*, create: bool = False) -> str:
     command on a SQLite file that does not exist says so and exits, instead of creating an
     empty database and answering from it.
     """
-    from schemas.db import NoDatabase, create_schema, require_database
+    from schemas.db import create_schema, require_database
 
     url = settings().url
     if not create:
-        try:
-            require_database(url)
-        except NoDatabase as exc:
-            fail(str(exc), code=6)
+        require_database(url)
     create_schema(url)
     return url
 
@@ -75,14 +123,9 @@ def show_rows(
     """Run one read-only query in a fresh session; print its rows as JSON or a table."""
     from duban.terminal import table
     from schemas.db import session_scope
-    from tasks.plans.queries import NotFound
 
-    url = database_url()
-    with session_scope(url) as session:
-        try:
-            rows = rows_of(session)
-        except NotFound as exc:
-            fail(str(exc))
+    with session_scope(database_url()) as session:
+        rows = rows_of(session)
     if as_json:
         emit_json(rows)
     else:
@@ -90,9 +133,22 @@ def show_rows(
 
 
 def settings() -> Settings:
+    """The settings; a value that is not valid (DUBAN_SMTP_PORT=abc, say) is BadInput."""
+    import tomllib
+
+    from pydantic import ValidationError
+
     from schemas.settings import Settings
 
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise BadInput(f"settings (DUBAN_* or duban.toml): {problems}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"duban.toml: not valid TOML: {exc}") from None
 
 
 def parse_moment(

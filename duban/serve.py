@@ -45,6 +45,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from calendars.clock import OFFICE_ZONE
+from duban.errors import EnvironmentProblem
 from schemas.db import engine_for
 from schemas.settings import Settings
 
@@ -57,7 +58,7 @@ SWEEP_GRACE = 6 * 3600  # a missed 08:30 sweep still runs until 14:30
 SERVER_STARTUP = 120  # seconds to wait for a Prefect server to answer /api/health
 
 
-class ServeError(RuntimeError):
+class ServeError(EnvironmentProblem):
     """The Prefect server could not be started or reached; the message says where to look."""
 
 

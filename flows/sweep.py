@@ -34,6 +34,7 @@ from prefect.cache_policies import NONE
 from prefect.utilities.annotations import quote
 
 from calendars.clock import now, today
+from duban.errors import NotFound
 from flows.deliver import deliver_all
 from render.mail import COMPOSER
 from schemas.db import create_schema, sessions
@@ -66,7 +67,7 @@ def quoted(value: T) -> T:
 
 def worth_retrying(_task: Any, _task_run: Any, state: Any) -> bool:
     """Retry what may pass (the database away for a moment), not an unknown plan."""
-    return not isinstance(state.result(raise_on_failure=False), LookupError)
+    return not isinstance(state.result(raise_on_failure=False), NotFound)
 
 
 def direct_steps() -> DirectSteps:

@@ -12,17 +12,25 @@ from functools import partial
 from pathlib import Path
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.engine import URL, Engine, ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlmodel import Session, create_engine
 
+from duban.errors import EnvironmentProblem
 from schemas import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 _ENGINES: dict[str, Engine] = {}
 
 
+class DatabaseUnreachable(EnvironmentProblem):
+    """The database URL cannot be used, or its server does not answer; the message names the
+    host and database, never the password."""
+
+
 def engine_for(url: str) -> Engine:
-    """One engine per URL per process, so connection pools are shared, not multiplied."""
+    """One engine per URL per process, so connection pools are shared, not multiplied.
+
+    A URL that cannot be used, and any failure to connect, raise DatabaseUnreachable."""
     engine = _ENGINES.get(url)
     if engine is None:
         engine = _ENGINES.setdefault(url, _new_engine(url))
@@ -41,12 +49,40 @@ def dispose_engines() -> None:
 
 
 def _new_engine(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _tune_sqlite)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _tune_sqlite)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError, OSError) as exc:
+        raise _unreachable(url, exc) from None
+    event.listen(engine, "handle_error", _refused_connection)
+    return engine
+
+
+def _refused_connection(context: ExceptionContext) -> None:
+    """Errors while connecting (no connection yet) are the environment's, not a bug."""
+    if context.connection is None and context.engine is not None:
+        raise _unreachable(context.engine.url, context.original_exception) from None
+
+
+def _unreachable(url: str | URL, exc: BaseException) -> DatabaseUnreachable:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return DatabaseUnreachable("the database URL (DUBAN_DATABASE_URL) is not a URL")
+    where = (
+        parsed.database
+        if parsed.get_backend_name() == "sqlite"
+        else f"{parsed.host or 'localhost'}{f':{parsed.port}' if parsed.port else ''}"
+        f"/{parsed.database or ''}"
+    )
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if parsed.password:
+        reason = reason.replace(parsed.password, "***")
+    return DatabaseUnreachable(f"cannot use the database {where}: {reason}")
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +126,7 @@ def migration_config(url: str):  # type: ignore[no-untyped-def]
     return config
 
 
-class NoDatabase(LookupError):
+class NoDatabase(EnvironmentProblem):
     """The SQLite file a command would read does not exist (it is never created to read).
 
     To be re-parented on `duban.errors.EnvironmentProblem` (exit 6) once that exists.

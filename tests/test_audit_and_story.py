@@ -147,10 +147,10 @@ def test_refusals_are_one_line_and_change_nothing(duban):
     story(duban)
     before = duban("history", PLAN, "t08", "--json").stdout
     refused = duban("accept", PLAN, "t09", "--unit", "沙坪坝区", "--as", "沙坪坝区")
-    assert refused.exit_code == 2
+    assert refused.exit_code == 5
     assert refused.stderr.count("\n") == 1 and "only the joint meeting office" in refused.stderr
     wrong = duban("submit", PLAN, "t08", "--note", "again", "--as", "南岸区")
-    assert wrong.exit_code == 2 and "that is accepted" in wrong.stderr
+    assert wrong.exit_code == 3 and "that is accepted" in wrong.stderr
     nobody = duban("progress", PLAN, "t08", "--note", "x")
     assert nobody.exit_code == 2 and "--as" in nobody.stderr
     assert duban("history", PLAN, "t08", "--json").stdout == before
@@ -199,4 +199,4 @@ def test_audit_verify_names_a_removed_row(duban, database_url):
 def test_history_of_an_unknown_task_is_an_error(duban):
     story(duban)
     result = duban("history", PLAN, "t99")
-    assert result.exit_code == 2 and 'no task "t99"' in result.stderr
+    assert result.exit_code == 4 and 'no task "t99"' in result.stderr

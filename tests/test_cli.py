@@ -80,7 +80,9 @@ def test_calendar_shows_a_month_grid_with_holidays_and_makeup_days(cli):
 
 def test_calendar_for_a_year_without_data_names_the_year(cli):
     result = cli("calendar", "2031", "--json")
-    assert result.exit_code == 2 and "2031" in result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert result.exit_code == 6 and error["type"] == "MissingCalendarYear"
+    assert error["family"] == "EnvironmentProblem" and "2031" in error["message"]
 
 
 def test_workdays_adds_subtracts_and_counts(cli):
@@ -145,9 +147,9 @@ def test_import_show_tasks_plans_and_graph(duban):
 def test_read_commands_name_what_exists_when_something_is_missing(duban):
     duban("import", EXAMPLE)
     missing = duban("show", "nope")
-    assert missing.exit_code == 2 and "example-2019" in missing.stderr
-    assert duban("tasks", "--unit", "火星局").exit_code == 2
-    assert duban("graph", "example-2019", "--impact", "t9").exit_code == 2
+    assert missing.exit_code == 4 and "example-2019" in missing.stderr
+    assert duban("tasks", "--unit", "火星局").exit_code == 4
+    assert duban("graph", "example-2019", "--impact", "t9").exit_code == 4
     assert duban("graph", "example-2019", "--format", "png").exit_code == 2
 
 
@@ -195,4 +197,4 @@ def test_read_commands_on_a_new_database_answer_instead_of_failing(duban):
     assert duban("init").exit_code == 0
     for args in (("show", "x"), ("graph", "x"), ("recalc", "x"), ("tasks", "--unit", "x")):
         result = duban(*args)
-        assert result.exit_code == 2 and result.stderr.startswith("error: no "), args
+        assert result.exit_code == 4 and result.stderr.startswith("error: no "), args

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from calendars.deadlines import Deadline, DeadlineConventions, DeadlineError, parse_deadline
+from duban.errors import BadInput
 
 BY_MONTH_END = "'前' read as by the end of the month"
 YEAR_ALONE = "a year alone read as its last day"
@@ -221,7 +222,7 @@ def test_what_cannot_be_read_is_named(text: str, kwargs: dict, fragment: str, me
     assert (caught.value.text, caught.value.fragment, str(caught.value)) == (
         text, fragment, message,
     )  # fmt: skip
-    assert isinstance(caught.value, ValueError)
+    assert isinstance(caught.value, BadInput)
 
 
 CONVENTIONS = [

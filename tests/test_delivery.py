@@ -20,6 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
+from duban.errors import BadInput
 from render.letters import render_letter
 from tasks.sweep.delivery import (
     DeliveryError,
@@ -235,7 +236,7 @@ def test_smtp_logs_in_with_the_login_as_given_and_never_repeats_the_password():
 
 
 def test_a_login_without_a_password_is_refused_before_any_connection():
-    with pytest.raises(ValueError, match="DUBAN_SMTP_PASSWORD"):
+    with pytest.raises(BadInput, match="DUBAN_SMTP_PASSWORD"):
         SmtpTransport(host="127.0.0.1", port=25, user="duban", password=None)
 
 

@@ -60,7 +60,7 @@ def test_review_of_one_phase_and_its_errors(duban):
         ).stdout
     )
     assert launch["phase"] == "launch" and launch["counts"]["tasks"] == 3
-    assert duban("review", PLAN, "--phase", "nope").exit_code == 2
+    assert duban("review", PLAN, "--phase", "nope").exit_code == 4
     assert duban("review", PLAN, "--format", "pdf").exit_code == 2
     assert duban("review", PLAN, "--format", "xlsx").exit_code == 2  # needs --out
     terminal = duban("review", PLAN, "--as-of", "2019-08-09")

@@ -52,10 +52,10 @@ def test_receipts_are_listed_until_acknowledged(duban):
     assert "already acknowledged" in duban("ack", code, "--as", "市卫生健康委").stdout
     assert len(json.loads(duban("receipts", "--json").stdout)) == 6
     unknown = duban("ack", "DB0000000000", "--as", "x")
-    assert unknown.exit_code == 2 and "DB0000000000" in unknown.stderr
+    assert unknown.exit_code == 4 and "DB0000000000" in unknown.stderr
     other = next(r["receipt"] for r in waiting if r["task"] == "t06")
     stranger = duban("ack", other, "--as", "南岸区")
-    assert stranger.exit_code == 2 and "only its recipient" in stranger.stderr
+    assert stranger.exit_code == 5 and "only its recipient" in stranger.stderr
 
 
 def test_outbox_lists_messages_by_status_and_deliver_retries(duban):
@@ -72,7 +72,7 @@ def test_outbox_lists_messages_by_status_and_deliver_retries(duban):
 def test_an_unknown_plan_is_one_line(duban):
     imported(duban)
     result = duban("sweep", "--plan", "nope", "--as-of", "2019-08-01")
-    assert result.exit_code == 2 and 'no plan "nope"' in result.stderr
+    assert result.exit_code == 4 and 'no plan "nope"' in result.stderr
 
 
 def test_escalations_are_listed_and_each_prints_as_a_supervision_sheet(duban, tmp_path):
@@ -86,10 +86,10 @@ def test_escalations_are_listed_and_each_prints_as_a_supervision_sheet(duban, tm
     assert result.exit_code == 0
     html = page.read_text(encoding="utf-8")
     assert "督办" in html and t02["receipt"] in html and "理顺内部监管职责" in html
-    assert duban("sheet", "cq-2019-pilot", "999", "--out", str(page)).exit_code == 2
+    assert duban("sheet", "cq-2019-pilot", "999", "--out", str(page)).exit_code == 4
 
 
 def test_a_day_beyond_the_calendar_data_is_one_line_naming_the_year(duban):
     imported(duban)
     result = duban("sweep", "--as-of", "2031-01-06")
-    assert result.exit_code == 2 and "2031" in result.stderr
+    assert result.exit_code == 6 and "2031" in result.stderr

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from duban.app import JsonFlag, app, emit_json, parse_moment, settings
+from duban.errors import EnvironmentProblem
 
 if TYPE_CHECKING:
     from schemas.settings import Settings
@@ -69,7 +70,7 @@ def doctor(as_json: JsonFlag = False) -> None:
             mark = "ok  " if check.ok else "FAIL" if check.required else "warn"
             typer.echo(f"{mark} {check.name}: {check.detail}")
     if broken:
-        raise typer.Exit(6)
+        raise typer.Exit(EnvironmentProblem.exit_code)
 
 
 def _shown_settings(config: Settings) -> dict[str, Any]:
@@ -101,14 +102,14 @@ def _settings_file(found: Path | None) -> Check:
 def _database(url: str) -> Check:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from schemas.db import HEAD, NoDatabase, engine_for, require_database, schema_version
+    from schemas.db import HEAD, engine_for, require_database, schema_version
 
     where = _masked(url)
     try:
         require_database(url)
         with engine_for(url).connect():
             pass
-    except NoDatabase as exc:
+    except EnvironmentProblem as exc:  # no such file, or the server refuses
         return Check("database", False, str(exc))
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]

@@ -39,6 +39,7 @@ def import_(
 ) -> None:
     """Import a plan file, or re-import a revised one in place."""
     from calendars.clock import now
+    from duban.errors import BadInput
     from schemas.db import session_scope
     from tasks.plans.importer import import_plan
     from tasks.plans.reader import PlanInvalid
@@ -49,11 +50,14 @@ def import_(
             report = import_plan(
                 session, plan_file, at=now(), dry_run=dry_run, calendar_dir=calendar_dir()
             )
-    except PlanInvalid as exc:
+    except PlanInvalid as exc:  # each problem on its own line, then what it means
+        if len(exc.problems) == 1:
+            raise BadInput(f"{exc.problems[0]}; nothing was written") from None
         for problem in exc.problems:
             typer.echo(f"error: {problem}", err=True)
-        typer.echo(f"{plan_file}: {len(exc.problems)} problem(s); nothing was written", err=True)
-        raise typer.Exit(2) from None
+        raise BadInput(
+            f"{plan_file}: {len(exc.problems)} problem(s); nothing was written"
+        ) from None
     verb = "would import" if dry_run else "imported"
     typer.echo(
         f"{verb} {report.plan}: {report.tasks} tasks, {report.assignments} assignments"
@@ -88,14 +92,10 @@ def recalc(
     """Show which stored due dates the current calendar data would move, and why."""
     from calendars.clock import now
     from schemas.db import session_scope
-    from tasks.plans.queries import NotFound
     from tasks.plans.recalc import apply_recalc, date_moves
 
     with session_scope(database_url()) as session:
-        try:
-            moves = date_moves(session, plan, calendar_dir=calendar_dir())
-        except NotFound as exc:
-            fail(str(exc))
+        moves = date_moves(session, plan, calendar_dir=calendar_dir())
         for move in moves:
             typer.echo(str(move))
         if not moves:
@@ -116,15 +116,12 @@ def who(
     as_json: JsonFlag = False,
 ) -> None:
     """Read who leads, co-leads, participates and pilots from a responsibility clause."""
-    from tasks.plans.responsibility import ResponsibilityError, read_pilots, read_responsibility
+    from tasks.plans.responsibility import read_pilots, read_responsibility
 
-    try:
-        found = read_responsibility(clause).as_json()
-        found["pilots"] = found["pilots"] or list(read_pilots(clause))
-        if plan is not None:
-            found = _resolve_names(plan, clause, found)
-    except ResponsibilityError as exc:
-        fail(str(exc))
+    found = read_responsibility(clause).as_json()
+    found["pilots"] = found["pilots"] or list(read_pilots(clause))
+    if plan is not None:
+        found = _resolve_names(plan, clause, found)
     if as_json:
         emit_json(found)
         return
@@ -149,13 +146,10 @@ def graph(
     if format not in ("mermaid", "dot", "json"):
         fail(f"--format: {format!r} is not one of mermaid, dot, json")
     with session_scope(database_url()) as session:
-        try:
-            g, labels = plan_graph(session, plan)
-        except NotFound as exc:
-            fail(str(exc))
+        g, labels = plan_graph(session, plan)
     if impact is not None:
         if impact not in g:
-            fail(f'no task "{impact}" in plan {plan}')
+            raise NotFound(f'no task "{impact}" in plan {plan}')
         for code in plan_graph_ops.impact(g, impact):
             typer.echo(labels.get(code, code))
         return
@@ -196,13 +190,10 @@ def show(
     """Show a plan: phases, tasks, due dates and who is assigned."""
     from duban.terminal import plan_tables
     from schemas.db import session_scope
-    from tasks.plans.queries import NotFound, plan_overview
+    from tasks.plans.queries import plan_overview
 
     with session_scope(database_url()) as session:
-        try:
-            overview = plan_overview(session, plan)
-        except NotFound as exc:
-            fail(str(exc))
+        overview = plan_overview(session, plan)
     if as_json:
         emit_json(overview)
     else:
@@ -221,18 +212,14 @@ def tasks_(
 ) -> None:
     """List a unit's assignments across plans: state, due date, overdue, blocked."""
     from calendars.clock import today
-    from calendars.workdays import CalendarError
     from duban.terminal import table
     from schemas.db import session_scope
-    from tasks.plans.queries import NotFound, unit_tasks
+    from tasks.plans.queries import unit_tasks
     from tasks.work.status import with_derived
 
     day = parse_date(as_of, "--as-of") if as_of else today(plan_zone(plan) if plan else None)
     with session_scope(database_url()) as session:
-        try:
-            rows = with_derived(session, unit_tasks(session, unit, plan), day, calendar_dir())
-        except (NotFound, CalendarError) as exc:
-            fail(str(exc))
+        rows = with_derived(session, unit_tasks(session, unit, plan), day, calendar_dir())
     if as_json:
         emit_json(rows)
     else:
@@ -289,18 +276,14 @@ def _resolved(plan: str):  # type: ignore[no-untyped-def]
     """A plan file path, or the plan stored under that code, resolved afresh."""
     from schemas.db import session_scope
     from tasks.plans.importer import load_plan
-    from tasks.plans.queries import NotFound, find_plan
-    from tasks.plans.reader import PlanInvalid
+    from tasks.plans.queries import find_plan
     from tasks.plans.recalc import resolve_stored
 
-    try:
-        if Path(plan).is_file():
-            return load_plan(Path(plan), calendar_dir=calendar_dir())
-        with session_scope(database_url()) as session:
-            stored = find_plan(session, plan)
-        return resolve_stored(stored.spec, plan, calendar_dir=calendar_dir())
-    except (PlanInvalid, NotFound) as exc:
-        fail(str(exc))
+    if Path(plan).is_file():
+        return load_plan(Path(plan), calendar_dir=calendar_dir())
+    with session_scope(database_url()) as session:
+        stored = find_plan(session, plan)
+    return resolve_stored(stored.spec, plan, calendar_dir=calendar_dir())
 
 
 def _resolve_names(plan: str, clause: str, found: dict[str, list[str]]) -> dict[str, list[str]]:

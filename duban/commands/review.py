@@ -8,7 +8,17 @@ from typing import Annotated, Any
 
 import typer
 
-from duban.app import app, calendar_dir, database_url, emit_json, fail, parse_date, plan_zone
+from duban.app import (
+    app,
+    calendar_dir,
+    database_url,
+    emit_json,
+    end_if_undelivered,
+    fail,
+    parse_date,
+    plan_zone,
+    write_out,
+)
 
 FORMATS = ("terminal", "md", "html", "xlsx", "json")
 
@@ -21,17 +31,11 @@ def _day(as_of: str | None, plan: str) -> dt.date:
 
 
 def load_review(plan: str, day: dt.date, phase: str | None) -> Any:
-    from calendars.workdays import CalendarError
     from schemas.db import session_scope
-    from tasks.plans.queries import NotFound
     from tasks.review.compute import review_plan
 
-    url = database_url()
-    try:
-        with session_scope(url) as session:
-            return review_plan(session, plan, day, phase=phase, calendar_dir=calendar_dir())
-    except (NotFound, CalendarError) as exc:
-        fail(str(exc))
+    with session_scope(database_url()) as session:
+        return review_plan(session, plan, day, phase=phase, calendar_dir=calendar_dir())
 
 
 def write_review(review: Any, format: str, out: Path | None) -> None:
@@ -54,15 +58,12 @@ def write_review(review: Any, format: str, out: Path | None) -> None:
     if out is None:
         typer.echo(text, nl=False)
         return
-    try:
-        if format == "xlsx":
-            from render.xlsx import write_xlsx
+    if format == "xlsx":
+        from render.xlsx import write_xlsx
 
-            write_xlsx(review, out)
-        else:
-            out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        fail(f"{out}: {exc.strerror}")
+        write_out(out, lambda path: write_xlsx(review, path))
+    else:
+        write_out(out, lambda path: path.write_text(text, encoding="utf-8"))
     typer.echo(f"wrote {out}")
 
 
@@ -119,8 +120,8 @@ def ranking(
         )
         typer.echo(found.ranking_rule)
     if circular is not None:
-        issuer = _office_name(plan)
-        circular.write_text(ranking_circular_html(found, issuer=issuer), encoding="utf-8")
+        page = ranking_circular_html(found, issuer=_office_name(plan))
+        write_out(circular, lambda path: path.write_text(page, encoding="utf-8"))
         typer.echo(f"wrote {circular}")
 
 
@@ -152,27 +153,24 @@ def digest(
     from duban.app import settings
     from render.mail import COMPOSER
     from schemas.db import session_scope, sessions
-    from tasks.plans.queries import NotFound
     from tasks.sweep.delivery import transport_from
     from tasks.sweep.digest import queue_reviews
     from tasks.sweep.outbox import deliver_pending
 
     day = _day(as_of, plan)
     url = database_url()
-    try:
-        with session_scope(url) as session:
-            messages = queue_reviews(
-                session,
-                as_of=day,
-                composer=COMPOSER,
-                plan=plan,
-                phase=None if review_phase in (None, "plan") else review_phase,
-                on_demand=review_phase is not None,
-                digest=review_phase is None,
-            )
-            queued = messages[0].subject if messages else None
-    except NotFound as exc:
-        fail(str(exc))
+    with session_scope(url) as session:
+        messages = queue_reviews(
+            session,
+            as_of=day,
+            composer=COMPOSER,
+            plan=plan,
+            phase=None if review_phase in (None, "plan") else review_phase,
+            on_demand=review_phase is not None,
+            digest=review_phase is None,
+        )
+        queued = messages[0].subject if messages else None
     typer.echo(f"queued: {queued}" if queued else "already queued before: nothing new")
     report = deliver_pending(sessions(url), transport_from(settings()), now=now())
     typer.echo(f"delivered {len(report.delivered)}, failed {len(report.failed)}")
+    end_if_undelivered(len(report.failed))

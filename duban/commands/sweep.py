@@ -15,11 +15,13 @@ from duban.app import (
     app,
     database_url,
     emit_json,
+    end_if_undelivered,
     fail,
     parse_date,
     parse_moment,
     settings,
     show_rows,
+    write_out,
 )
 
 
@@ -55,13 +57,13 @@ def sweep(
         summary = _sweep_directly(day, plan, dry_run)
     if as_json:
         emit_json(summary)
-        return
-    _print_summary(summary, dry_run)
+    else:
+        _print_summary(summary, dry_run)
+    end_if_undelivered(summary["failed"], as_json=as_json)
 
 
 def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, Any]:
     from calendars.clock import now
-    from calendars.workdays import CalendarError
     from render.mail import COMPOSER
     from schemas.db import sessions
     from tasks.sweep.delivery import transport_from
@@ -75,11 +77,7 @@ def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, 
         calendar_dir=config.calendar_dir,
         transport=transport_from(config),
     )
-    try:
-        outcome = run_sweep(steps, as_of=day, plan=plan, dry_run=dry_run)
-    except (LookupError, CalendarError) as exc:
-        fail(str(exc))
-    return sweep_summary(outcome)
+    return sweep_summary(run_sweep(steps, as_of=day, plan=plan, dry_run=dry_run))
 
 
 def _print_summary(summary: dict[str, Any], dry_run: bool) -> None:
@@ -136,6 +134,7 @@ def deliver() -> None:
         f"delivered {len(report.delivered)}, failed {len(report.failed)} "
         f"(mail goes to {where_mail_goes(config)})"
     )
+    end_if_undelivered(len(report.failed))
 
 
 @app.command()
@@ -150,27 +149,21 @@ def ack(
     """Acknowledge (签收) a 督办单 or 通报 by its receipt code."""
     from calendars.clock import stamp
     from schemas.db import session_scope
-    from tasks.plans.queries import NotFound, find_plan
-    from tasks.sweep.outbox import UnknownReceipt, acknowledge, find_receipt
-    from tasks.work.actors import Forbidden
+    from tasks.plans.queries import find_plan
+    from tasks.sweep.outbox import acknowledge, find_receipt
     from tasks.work.lifecycle import resolve_actor
 
     who = who or settings().actor
     if who is None:
         fail("say who acknowledges: --as UNIT, or set actor in the settings")
     url = database_url()
-    try:
-        with session_scope(url) as session:
-            plan = find_plan(session, find_receipt(session, code).plan_code)
-            at = parse_moment(as_of, plan=plan)
-            actor = resolve_actor(session, plan.code, who)
-            notice, first = acknowledge(session, code=code, actor=actor, at=at)
-            summary = (
-                f"{notice.receipt_code}: {notice.level} on {notice.plan_code} {notice.task_code}"
-            )
-            when = stamp(notice.acknowledged_at, plan)
-    except (UnknownReceipt, NotFound, Forbidden) as exc:
-        fail(str(exc))
+    with session_scope(url) as session:
+        plan = find_plan(session, find_receipt(session, code).plan_code)
+        at = parse_moment(as_of, plan=plan)
+        actor = resolve_actor(session, plan.code, who)
+        notice, first = acknowledge(session, code=code, actor=actor, at=at)
+        summary = f"{notice.receipt_code}: {notice.level} on {notice.plan_code} {notice.task_code}"
+        when = stamp(notice.acknowledged_at, plan)
     typer.echo(
         f"acknowledged {summary} at {when}"
         if first
@@ -197,6 +190,7 @@ def serve() -> None:
     Prefect server (started here unless PREFECT_API_URL names one). Ctrl-C stops it."""
     from duban.serve import serve as run_scheduler
 
+    database_url()  # an unreachable database ends here, before a Prefect server is started
     run_scheduler(settings())
 
 
@@ -246,14 +240,11 @@ def sheet(
     url = database_url()
     with session_scope(url) as session:
         row = session.get(Escalation, escalation)
-        try:
-            found = find_plan(session, plan)
-            if row is None or row.plan_code != plan:
-                raise NotFound(f"no escalation {escalation} in plan {plan}")
-            task = find_task(session, found, row.task_code)
-            unit = find_unit(session, found, row.unit_code).name
-        except NotFound as exc:
-            fail(str(exc))
+        found = find_plan(session, plan)
+        if row is None or row.plan_code != plan:
+            raise NotFound(f"no escalation {escalation} in plan {plan}")
+        task = find_task(session, found, row.task_code)
+        unit = find_unit(session, found, row.unit_code).name
         receipt = next(
             e["receipt"] for e in plan_escalations(session, plan) if e["id"] == escalation
         )
@@ -273,8 +264,5 @@ def sheet(
             issue_date=row.opened_on,
             sheet_number=escalation,
         )
-    try:
-        out.write_text(page, encoding="utf-8")
-    except OSError as exc:
-        fail(f"{out}: {exc.strerror}")
+    write_out(out, lambda path: path.write_text(page, encoding="utf-8"))
     typer.echo(f"wrote {out}")

@@ -17,12 +17,9 @@ def due(
     as_json: JsonFlag = False,
 ) -> None:
     """Read a deadline expression (完成时限) and print what it means."""
-    from calendars.deadlines import DeadlineError, parse_deadline
+    from calendars.deadlines import parse_deadline
 
-    try:
-        deadline = parse_deadline(expression, year=year)
-    except DeadlineError as exc:
-        fail(str(exc))
+    deadline = parse_deadline(expression, year=year)
     if as_json:
         emit_json(deadline.as_json())
         return
@@ -38,7 +35,7 @@ def calendar(
     as_json: JsonFlag = False,
 ) -> None:
     """Show the working calendar: holidays (休) and make-up working days (班)."""
-    from calendars.workdays import CalendarError, load_calendar
+    from calendars.workdays import load_calendar
     from duban.terminal import month_grid
 
     cal = load_calendar(data_dir=calendar_dir())
@@ -46,10 +43,7 @@ def calendar(
     last = dt.date(year, month or 12, 1)
     last = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    try:
-        infos = [cal.day_info(d) for d in days]
-    except CalendarError as exc:
-        fail(str(exc))
+    infos = [cal.day_info(d) for d in days]
     if as_json:
         emit_json(
             [
@@ -75,18 +69,15 @@ def workdays(
     minus: Annotated[int | None, typer.Option(help="The Nth working day before START.")] = None,
 ) -> None:
     """Working-day arithmetic on the mainland calendar."""
-    from calendars.workdays import CalendarError, load_calendar
+    from calendars.workdays import load_calendar
 
     given = [x is not None for x in (end, plus, minus)]
     if sum(given) != 1:
         fail("give exactly one of END, --plus N or --minus N")
     day = parse_date(start, "START")
     cal = load_calendar(data_dir=calendar_dir())
-    try:
-        if end is not None:
-            typer.echo(cal.workdays_between(day, parse_date(end, "END")))
-        else:
-            n = plus if plus is not None else -(minus or 0)
-            typer.echo(cal.add_workdays(day, n).isoformat())
-    except CalendarError as exc:
-        fail(str(exc))
+    if end is not None:
+        typer.echo(cal.workdays_between(day, parse_date(end, "END")))
+    else:
+        n = plus if plus is not None else -(minus or 0)
+        typer.echo(cal.add_workdays(day, n).isoformat())

@@ -52,24 +52,15 @@ app.add_typer(audit_app, name="audit")
 
 @contextmanager
 def acting(plan: str, who: str | None) -> Iterator[tuple[Any, Any]]:
-    """A write session and the resolved actor; every refusal becomes one line and exit 2."""
+    """A write session and the resolved actor; a refusal rolls it back and reaches the shell."""
     from schemas.db import session_scope
-    from tasks.plans.queries import NotFound
-    from tasks.work.actors import Forbidden
-    from tasks.work.lifecycle import ConflictError, InvalidRequest, resolve_actor
-    from tasks.work.states import TransitionError
+    from tasks.work.lifecycle import resolve_actor
 
     who = who or settings().actor
     if who is None:
         fail("say who acts: --as office|leadership|UNIT, or set actor in the settings")
-    url = database_url()
-    try:
-        with session_scope(url) as session:
-            yield session, resolve_actor(session, plan, who)
-    except (Forbidden, TransitionError, InvalidRequest, NotFound) as exc:
-        fail(str(exc))
-    except ConflictError as exc:
-        fail(str(exc), code=3)
+    with session_scope(database_url()) as session:
+        yield session, resolve_actor(session, plan, who)
 
 
 def optional_day(text: str | None, option: str) -> dt.date | None:
@@ -336,18 +327,15 @@ def history(
     from calendars.clock import stamp
     from duban.terminal import table
     from schemas.db import session_scope
-    from tasks.plans.queries import NotFound, find_plan, find_task
+    from tasks.plans.queries import find_plan, find_task
     from tasks.work.audit import history as task_history
     from tasks.work.lifecycle import find_unit
 
     url = database_url()
     with session_scope(url) as session:
-        try:
-            found = find_plan(session, plan)
-            find_task(session, found, task)
-            unit_code = find_unit(session, found, unit).code if unit else None
-        except NotFound as exc:
-            fail(str(exc))
+        found = find_plan(session, plan)
+        find_task(session, found, task)
+        unit_code = find_unit(session, found, unit).code if unit else None
         events = task_history(session, plan, task, unit_code)
     rows = [
         {
@@ -389,6 +377,7 @@ def audit_verify() -> None:
     url = database_url()
     with session_scope(url) as session:
         checked, broken = verify_chain(session)
-    if broken is not None:
-        fail(f"{broken} ({checked} event(s) before it are intact)", code=1)
+    if broken is not None:  # the check's answer, not an error: exit 1, like a failed test
+        typer.echo(f"error: {broken} ({checked} event(s) before it are intact)", err=True)
+        raise typer.Exit(1)
     typer.echo(f"audit trail intact: {checked} event(s)")

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from duban.errors import BadInput
+
 PHASE_RANK = {"launch": 0, "implementation": 1, "midterm_review": 1, "final_evaluation": 2}
 
 
@@ -31,7 +33,7 @@ class PhaseNode:
     kind: str
 
 
-class CycleError(ValueError):
+class CycleError(BadInput):
     """Dependencies that go round in a circle can never all be finished."""
 
     def __init__(self, cycle: Sequence[str]) -> None:

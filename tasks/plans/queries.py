@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from duban.errors import NotFound
 from schemas.tables import (
     Assignment,
     Escalation,
@@ -24,10 +25,6 @@ from schemas.tables import (
     Task,
     Unit,
 )
-
-
-class NotFound(LookupError):
-    """A plan, task or unit the user named does not exist; the message lists what does."""
 
 
 def find_plan(session: Session, code: str) -> Plan:

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from duban.errors import BadInput
 from schemas.plan_file import PlanFile
 
 FieldPath = tuple[str | int, ...]
@@ -35,7 +36,7 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class PlanInvalid(Exception):
+class PlanInvalid(BadInput):
     """The plan file cannot be imported; nothing was written."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:

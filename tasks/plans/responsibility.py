@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from duban.errors import BadInput
+
 __all__ = [
     "Responsibility",
     "ResponsibilityError",
@@ -54,7 +56,7 @@ _STRENGTH = ("lead", "co", "participants")
 _MAX_NAME = 30
 
 
-class ResponsibilityError(ValueError):
+class ResponsibilityError(BadInput):
     """A clause or a unit directory that cannot be read; the message says which part."""
 
 

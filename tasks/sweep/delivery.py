@@ -53,6 +53,7 @@ import yagmail
 from yagmail.headers import resolve_addresses
 from yagmail.message import prepare_message
 
+from duban.errors import BadInput, DeliveryFailed
 from schemas.settings import Settings
 from tasks.sweep.notices import one_line
 
@@ -82,7 +83,7 @@ class OutgoingMail:
     date: dt.datetime | None = None  # the Date header; None lets yagmail stamp the send time
 
 
-class DeliveryError(Exception):
+class DeliveryError(DeliveryFailed):
     """A send failed; worth retrying later. The message says what went wrong."""
 
 
@@ -236,9 +237,9 @@ class SmtpTransport:
         timeout: float = 30.0,
     ) -> None:
         if user is not None and password is None:
-            raise ValueError(f"SMTP login {user!r} has no password: set DUBAN_SMTP_PASSWORD")
+            raise BadInput(f"SMTP login {user!r} has no password: set DUBAN_SMTP_PASSWORD")
         if starttls and ssl:
-            raise ValueError("choose STARTTLS or SSL, not both")
+            raise BadInput("choose STARTTLS or SSL, not both")
         self.host, self.port, self.user = host, port, user
         self._password = password
         self.starttls, self.ssl, self.sender, self.timeout = starttls, ssl, sender, timeout

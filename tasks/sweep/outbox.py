@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import Session, select
 
 from calendars.clock import utc
+from duban.errors import NotFound
 from schemas.db import SessionFactory
 from schemas.tables import Notice, OutboxMessage, SweepRun
 from tasks.sweep.delivery import DeliveryError, InvalidMail, OutgoingMail, Transport
@@ -175,7 +176,7 @@ def list_outbox(session: Session, *, status: str | None = None) -> list[dict[str
     ]
 
 
-class UnknownReceipt(LookupError):
+class UnknownReceipt(NotFound):
     """No notice carries that receipt code."""
 
 

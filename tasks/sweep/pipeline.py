@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from calendars.workdays import WorkCalendar
+from duban.errors import NotFound
 from schemas.db import SessionFactory
 from schemas.plan_file import CalendarChoice, EscalationPolicy
 from schemas.tables import (
@@ -708,7 +709,7 @@ def read_open_work(
     awaiting their receipt on `as_of`."""
     contexts = load_contexts(session, plan=plan, calendar_dir=calendar_dir)
     if plan is not None and plan not in contexts:
-        raise LookupError(f'no plan "{plan}"')
+        raise NotFound(f'no plan "{plan}"')
     items = load_open_work(session, plan=plan)
     return contexts, items, waiting_for_receipt(session, contexts, as_of)
 

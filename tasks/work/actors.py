@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from duban.errors import PermissionDenied
+
 Kind = Literal["unit", "office", "leadership", "system"]
 
 UNIT_ACTIONS = frozenset({"progress", "submit", "request_extension"})
 OFFICE_ACTIONS = frozenset({"accept", "return", "decide_extension", "waive", "cancel", "reassign"})
 
 
-class Forbidden(PermissionError):
+class Forbidden(PermissionDenied):
     """The actor may not do this; the message says who may."""
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from calendars.workdays import CalendarError
+from duban.errors import BadInput, Conflict
 from schemas.tables import (
     Assignment,
     Evidence,
@@ -41,11 +42,11 @@ from tasks.work.states import OCCURRENCE_MOVES, OPEN, next_state
 from tasks.work.status import plan_calendar
 
 
-class ConflictError(RuntimeError):
+class ConflictError(Conflict):
     """Someone else changed the same record first; reload and try again."""
 
 
-class InvalidRequest(ValueError):
+class InvalidRequest(BadInput):
     """The request itself does not make sense (a new due date that is not later, say)."""
 
 

@@ -7,6 +7,8 @@ graph, the calendar and the date asked about (see tasks.work.status).
 
 from __future__ import annotations
 
+from duban.errors import Conflict
+
 OPEN = ("not_started", "in_progress", "submitted", "returned")
 CLOSED = ("accepted", "waived", "cancelled")
 
@@ -48,7 +50,7 @@ OCCURRENCE_MOVES: dict[str, dict[str, str]] = {
 }
 
 
-class TransitionError(ValueError):
+class TransitionError(Conflict):
     """A move the current state does not allow."""
 
 
