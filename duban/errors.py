@@ -20,6 +20,7 @@ what went wrong in the terms a caller acts on, and which exit code the command l
     ├── EnvironmentProblem (exit 6): the database, the calendar data or a server is missing,
     │   │                            unreachable or broken; fix the deployment, not the command
     │   ├── DatabaseUnreachable ····· schemas/db.py
+    │   ├── NoDatabase ·············· schemas/db.py
     │   ├── CalendarError ··········· calendars/workdays.py
     │   │   ├── MissingCalendarYear
     │   │   └── UnknownRegion

@@ -67,4 +67,4 @@ def test_the_database_password_is_masked_and_an_unreachable_server_named(here, m
     result = duban("doctor", "--json")
     assert result.exit_code == 6 and MARKER not in result.stdout
     assert json.loads(result.stdout)["database"].startswith("postgresql+psycopg://duban:***@")
-    assert "cannot connect" in checks(result)["database"]["detail"]
+    assert "cannot use the database" in checks(result)["database"]["detail"]

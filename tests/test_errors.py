@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 import duban.errors
 from duban.cli import app
 from duban.errors import FAMILIES, DubanError
+from schemas.db import create_schema
 
 from .conftest import PLANS, ROOT
 
@@ -28,6 +29,7 @@ BAD_SETTING = {"DUBAN_SMTP_PORT": "not-a-port"}
 # command -> (arguments, extra environment, expected exit code) on an empty database
 BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
     "init": ([], BAD_SETTING, 2),
+    "doctor": ([], BAD_SETTING, 2),
     "import": (["/nonexistent/plan.yaml"], {}, 2),
     "lint": (["nope"], {}, 4),
     "recalc": (["nope"], {}, 4),
@@ -72,6 +74,7 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
 # command -> arguments that would work on a reachable database; None: needs no database
 ON_UNREACHABLE: dict[str, list[str] | None] = {
     "init": [],
+    "doctor": None,  # reports an unreachable database in its table (tests/test_doctor.py)
     "import": [PLAN_FILE],
     "lint": ["cq-2019-pilot"],
     "recalc": ["cq-2019-pilot"],
@@ -140,6 +143,7 @@ def run(sqlite_url, monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("DUBAN_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("DUBAN_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    create_schema(sqlite_url)  # an empty database: a missing one is its own error (exit 6)
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
 
@@ -175,7 +179,7 @@ def test_a_bad_argument_is_one_line_with_its_family_code(run, command):
 def test_an_unreachable_database_is_one_line_naming_the_host_not_the_password(run, command):
     args = ON_UNREACHABLE[command]
     if args is None:
-        pytest.skip(f"`duban {command}` does not use the configured database")
+        pytest.skip(f"`duban {command}` does not stop on the configured database")
     result = run(*command.split(), *args, env={"DUBAN_DATABASE_URL": UNREACHABLE})
     assert result.exit_code == 6, (result.stdout, result.stderr)
     line = one_line(result)
