@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from schemas.db import session_scope
 from schemas.tables import ExtensionRequest, Notice
+from schemas.vocabulary import ExtensionState
 from tasks.sweep.delivery import Transport
 from tasks.sweep.outbox import acknowledge, deliver_pending
 from tasks.sweep.pipeline import sweep_once
@@ -94,7 +95,7 @@ def perform(session: Session, plan: str, event: dict[str, Any], at: dt.datetime)
         request = session.exec(
             select(ExtensionRequest).where(
                 ExtensionRequest.assignment_id == work.assignment.id,
-                ExtensionRequest.state == "requested",
+                ExtensionRequest.state == ExtensionState.REQUESTED,
             )
         ).one()
         lifecycle.decide_extension(

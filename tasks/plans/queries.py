@@ -24,6 +24,7 @@ from schemas.tables import (
     Task,
     Unit,
 )
+from schemas.vocabulary import ExtensionState
 
 
 class NotFound(LookupError):
@@ -166,7 +167,7 @@ def extension_requests(
         .order_by(ExtensionRequest.id)
     )
     if pending_only:
-        query = query.where(ExtensionRequest.state == "requested")
+        query = query.where(ExtensionRequest.state == ExtensionState.REQUESTED)
     return [
         {
             "id": r.id,
