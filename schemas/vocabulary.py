@@ -174,8 +174,3 @@ class Cause(StrEnum):
     UPSTREAM = "upstream"  # 上游延误
     EXTENSION = "extension"  # 经批准延期
     OPEN = "open"  # 未办结
-
-
-def values(enum: type[StrEnum]) -> tuple[str, ...]:
-    """The stored words of a set, in declaration order (for CHECK constraints and help text)."""
-    return tuple(member.value for member in enum)
