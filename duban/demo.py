@@ -19,18 +19,19 @@ from render.review import render_html
 from schemas.db import create_schema, session_scope
 from schemas.settings import Settings
 from schemas.tables import Escalation, Notice, OutboxMessage
+from schemas.vocabulary import Level, MessageStatus
 from tasks.plans.importer import import_plan
 from tasks.review.compute import review_plan
 from tasks.sweep.delivery import EmlOutbox
 
 console = Console()
 LEVELS = {
-    "reminder": "提醒",
-    "due": "到期提醒",
-    "urge": "催办",
-    "supervise": "督办",
-    "report": "通报",
-    "unacknowledged": "未签收",
+    Level.REMINDER: "提醒",
+    Level.DUE: "到期提醒",
+    Level.URGE: "催办",
+    Level.SUPERVISE: "督办",
+    Level.REPORT: "通报",
+    Level.UNACKNOWLEDGED: "未签收",
 }
 
 
@@ -90,7 +91,9 @@ def _summary(url: str, outbox: Path) -> None:
                 Notice.receipt_code.is_not(None), Notice.acknowledged_at.is_(None)
             )
         ).one()  # type: ignore[union-attr]
-        sent = session.exec(select(func.count()).where(OutboxMessage.status == "sent")).one()
+        sent = session.exec(
+            select(func.count()).where(OutboxMessage.status == MessageStatus.SENT)
+        ).one()
     grid = Table(title="notices by level")
     for column in ("level", "级别", "notices"):
         grid.add_column(column)

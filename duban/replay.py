@@ -16,6 +16,7 @@ from calendars.clock import utc, zone_of
 from render.mail import COMPOSER
 from schemas.db import session_scope, sessions
 from schemas.tables import ExtensionRequest, Notice
+from schemas.vocabulary import ExtensionState
 from tasks.sweep.delivery import Transport
 from tasks.sweep.outbox import acknowledge
 from tasks.sweep.pipeline import DirectSteps, run_sweep
@@ -97,7 +98,7 @@ def perform(session: Session, plan: str, event: dict[str, Any], at: dt.datetime)
         request = session.exec(
             select(ExtensionRequest).where(
                 ExtensionRequest.assignment_id == work.assignment.id,
-                ExtensionRequest.state == "requested",
+                ExtensionRequest.state == ExtensionState.REQUESTED,
             )
         ).one()
         lifecycle.decide_extension(

@@ -9,6 +9,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from schemas.vocabulary import Light
+
 console = Console()
 
 
@@ -69,7 +71,11 @@ def plan_tables(overview: dict[str, Any]) -> None:
     table("tasks", rows, ["code", "title", "phase", "deadline", "due", "assignees"])
 
 
-LIGHTS = {"green": "[green]●[/green]", "yellow": "[yellow]●[/yellow]", "red": "[red]●[/red]"}
+LIGHTS = {
+    Light.GREEN: "[green]●[/green]",
+    Light.YELLOW: "[yellow]●[/yellow]",
+    Light.RED: "[red]●[/red]",
+}
 
 
 def review_tables(review: Any) -> None:
@@ -99,7 +105,7 @@ def review_tables(review: Any) -> None:
         ],
         ["phase", "due", "done %", "ready"],
     )
-    flagged = [i for i in review.items if i.light != "green"]
+    flagged = [i for i in review.items if i.light != Light.GREEN]
     table(
         "red and yellow",
         [
@@ -114,7 +120,7 @@ def review_tables(review: Any) -> None:
                 "late": i.overdue_workdays or i.late_workdays or "",
                 "cause": i.cause,
             }
-            for i in sorted(flagged, key=lambda i: (i.light != "red", i.task))
+            for i in sorted(flagged, key=lambda i: (i.light != Light.RED, i.task))
         ],
         ["", "task", "unit", "state", "original", "approved", "forecast", "late", "cause"],
     )

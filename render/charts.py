@@ -22,9 +22,10 @@ from markupsafe import Markup, escape
 
 from calendars.clock import MONTHS
 from render.environment import iso, pct
-from tasks.review.model import Light, Review, TaskReview
+from schemas.vocabulary import Light
+from tasks.review.model import Review, TaskReview
 
-COLOURS: dict[Light, str] = {"green": "#43a047", "yellow": "#f9a825", "red": "#e53935"}
+COLOURS: dict[Light, str] = {Light.GREEN: "#43a047", Light.YELLOW: "#f9a825", Light.RED: "#e53935"}
 WIDE = 900
 
 
@@ -156,7 +157,7 @@ def _slip(task: TaskReview, as_of: dt.date) -> dt.date | None:
     if task.due is None:
         return None
     ends = [d for d in (task.forecast_due,) if d and d > task.due]
-    if task.light == "red" and not task.done and as_of > task.due:
+    if task.light == Light.RED and not task.done and as_of > task.due:
         ends.append(as_of)
     return max(ends, default=None)
 

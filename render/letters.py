@@ -14,11 +14,11 @@ from datetime import date
 
 from calendars.clock import long_date
 from render.environment import render
+from schemas.vocabulary import RECEIPTED, Level, RecipientRole
 from tasks.sweep.notices import (
     BLOCKS_SHOWN,
     ORDER,
     Letter,
-    Level,
     NoticeItem,
     RenderedMail,
     one_line,
@@ -316,7 +316,7 @@ def _block(
     rows: list[tuple[str, str]] = []
     if several_plans:
         rows.append(("label.plan", _plan_ref(item, w)))
-    if item.level == "supervise":
+    if item.level == Level.SUPERVISE:
         rows += [
             ("label.matter", f"{code} {title}"),
             ("label.unit", unit),
@@ -407,14 +407,20 @@ def _receipt(item: NoticeItem, w: dict[str, str]) -> str:
     if not item.receipt_code:
         return w["receipt_copy"] if item.in_copy else w["none"]
     code = one_line(item.receipt_code)
-    return w["receipt_waiting" if item.level == "unacknowledged" else "receipt"].format(code=code)
+    return w["receipt_waiting" if item.level == Level.UNACKNOWLEDGED else "receipt"].format(
+        code=code
+    )
 
 
 def _recipient(item: NoticeItem, w: dict[str, str]) -> str:
     """Why this recipient gets this item."""
     if item.in_copy:
-        return w["recipient.copy_office" if item.recipient_role == "office" else "recipient.copy"]
-    if item.recipient_role in ("office", "leadership"):
+        return w[
+            "recipient.copy_office"
+            if item.recipient_role == RecipientRole.OFFICE
+            else "recipient.copy"
+        ]
+    if item.recipient_role in (RecipientRole.OFFICE, RecipientRole.LEADERSHIP):
         return w[f"recipient.{item.recipient_role}"]
     return w.get(f"recipient.{item.role}", w["recipient.responsible"])
 
@@ -428,14 +434,14 @@ def _closing(letter: Letter, w: dict[str, str]) -> list[str]:
     """What the recipient is asked to do, for each kind of item the letter holds."""
     asks = {
         "closing_office"
-        if i.level == "unacknowledged"
+        if i.level == Level.UNACKNOWLEDGED
         else "closing_leadership"
-        if i.recipient_role == "leadership"
+        if i.recipient_role == RecipientRole.LEADERSHIP
         else "closing_action"
         for i in letter.items
         if not i.in_copy
     } or {"closing_copy"}
-    if any(i.receipt_code and i.level in ("supervise", "report") for i in letter.items):
+    if any(i.receipt_code and i.level in RECEIPTED for i in letter.items):
         asks.add("closing_receipt")
     order = (
         "closing_action",

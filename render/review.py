@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 
 from render.charts import COLOURS, phase_chart, ranking_chart, timeline_chart
 from render.environment import iso, long_date, pct, render
-from tasks.review.model import Counts, ItemReview, Light, Review, TaskReview, UnitScore
+from schemas.vocabulary import LIGHT_SEVERITY, Cause, Light
+from tasks.review.model import Counts, ItemReview, Review, TaskReview, UnitScore
 
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
@@ -215,8 +216,7 @@ LABELS: dict[str, dict[str, str]] = {
         "role.participant": "participant",
     },
 }
-TINTS: dict[Light, str] = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE"}
-SEVERITY: dict[Light, int] = {"red": 0, "yellow": 1, "green": 2}
+TINTS: dict[Light, str] = {Light.GREEN: "C6EFCE", Light.YELLOW: "FFEB9C", Light.RED: "FFC7CE"}
 SHOWN = 5  # list at most this many "missing" or "blocks" lines, then "and N more"
 
 
@@ -232,7 +232,7 @@ def late_days(item: ItemReview) -> int:
 def cause_text(item: ItemReview, words: dict[str, str]) -> str:
     """自身延误 / 上游延误：t03迟12个工作日 / 已批准延期 …"""
     text = words[f"cause.{item.cause}"]
-    if item.cause == "upstream" and item.upstream:
+    if item.cause == Cause.UPSTREAM and item.upstream:
         text += words["colon"] + words["sep"].join(
             words["upstream_detail"].format(task=t, n=n) for t, n in item.upstream
         )
@@ -242,8 +242,8 @@ def cause_text(item: ItemReview, words: dict[str, str]) -> str:
 def flagged(items: Iterable[ItemReview]) -> list[ItemReview]:
     """Red then yellow, the latest first, then by task."""
     return sorted(
-        (i for i in items if i.light != "green"),
-        key=lambda i: (SEVERITY[i.light], -late_days(i), i.task, i.unit),
+        (i for i in items if i.light != Light.GREEN),
+        key=lambda i: (-LIGHT_SEVERITY[i.light], -late_days(i), i.task, i.unit),
     )
 
 

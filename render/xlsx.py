@@ -25,6 +25,7 @@ from render.review import (
     light_counts,
     scope,
 )
+from schemas.vocabulary import Light
 from tasks.review.model import Review
 
 SHEETS = {"zh": ("汇总", "任务", "单位"), "en": ("Summary", "Items", "Units")}
@@ -121,7 +122,7 @@ def _summary(ws: Worksheet, review: Review) -> None:
         *((w[key], getattr(review.counts, key)) for key in COUNT_KEYS),
         (w["completion"], review.counts.completion_pct / 100),
         (w["on_time"], review.counts.on_time_pct / 100 if review.counts.accepted else None),
-        *((w[light], lights[light]) for light in ("red", "yellow", "green")),
+        *((w[light], lights[light]) for light in (Light.RED, Light.YELLOW, Light.GREEN)),
     ]
     for row, (name, value) in enumerate(figures, 3):
         _put(ws, row, (name, value))
@@ -216,7 +217,7 @@ def _items(ws: Worksheet, review: Review) -> None:
             ),
         )
         tint = FILLS[item.light]
-        for column in range(1, len(columns) + 1 if item.light != "green" else 2):
+        for column in range(1, len(columns) + 1 if item.light != Light.GREEN else 2):
             ws.cell(row, column).fill = tint
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(ws.max_column)}{ws.max_row}"

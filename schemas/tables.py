@@ -8,18 +8,37 @@ revised plan drops are marked inactive, never deleted, so an assignment's histor
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 from calendars.clock import OFFICE_ZONE, now
+from schemas.vocabulary import (
+    Action,
+    AssignmentState,
+    Decision,
+    ExtensionState,
+    Level,
+    MessageKind,
+    MessageStatus,
+    OccurrenceState,
+    Role,
+    SeatRole,
+)
 
 
 def versioned() -> declared_attr:  # type: ignore[type-arg]
     """Optimistic locking: an UPDATE names the version it read, so a lost update is an error."""
     return declared_attr(lambda cls: {"version_id_col": cls.__table__.c.version})
+
+
+def one_of(table: str, column: str, words: type[StrEnum]) -> CheckConstraint:
+    """The database refuses a word outside the vocabulary (NULL stays allowed where it is)."""
+    listed = ", ".join(f"'{word}'" for word in words)
+    return CheckConstraint(f"{column} IN ({listed})", name=f"ck_{table}_{column}")
 
 
 class Plan(SQLModel, table=True):
@@ -72,10 +91,11 @@ class UnitGroup(SQLModel, table=True):
 class JointMeetingSeat(SQLModel, table=True):
     """A unit's seat in the joint meeting (联席会议): convener, member, office, leadership."""
 
+    __table_args__ = (one_of("jointmeetingseat", "role", SeatRole),)
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
     unit_id: int = Field(foreign_key="unit.id")
-    role: str  # convener | vice_convener | member | office | leadership
+    role: str  # SeatRole
     liaison_name: str | None = None
     liaison_email: str | None = None
     liaison_phone: str | None = None
@@ -136,13 +156,17 @@ class Assignment(SQLModel, table=True):
     `original_due` is what the plan said; `due` moves only by an approved extension.
     """
 
-    __table_args__ = (UniqueConstraint("task_id", "unit_id", "role"),)
+    __table_args__ = (
+        UniqueConstraint("task_id", "unit_id", "role"),
+        one_of("assignment", "role", Role),
+        one_of("assignment", "state", AssignmentState),
+    )
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
     task_id: int = Field(foreign_key="task.id", index=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
-    role: str  # lead | co | participant
-    state: str = "not_started"
+    role: str  # Role
+    state: str = AssignmentState.NOT_STARTED
     original_due: dt.date | None = None
     due: dt.date | None = None
     active: bool = True
@@ -157,11 +181,14 @@ class Assignment(SQLModel, table=True):
 class Occurrence(SQLModel, table=True):
     """One dated submission of a multi-date or recurring assignment (a quarterly summary, say)."""
 
-    __table_args__ = (UniqueConstraint("assignment_id", "due"),)
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "due"),
+        one_of("occurrence", "state", OccurrenceState),
+    )
     id: int | None = Field(default=None, primary_key=True)
     assignment_id: int = Field(foreign_key="assignment.id", index=True)
     due: dt.date
-    state: str = "not_started"
+    state: str = OccurrenceState.NOT_STARTED
     active: bool = True
     version: int = 1
 
@@ -194,13 +221,14 @@ class ProgressReport(SQLModel, table=True):
 class Submission(SQLModel, table=True):
     """A unit saying "done" (for the assignment, or one dated occurrence), and the decision."""
 
+    __table_args__ = (one_of("submission", "decision", Decision),)
     id: int | None = Field(default=None, primary_key=True)
     assignment_id: int = Field(foreign_key="assignment.id", index=True)
     occurrence_id: int | None = Field(default=None, foreign_key="occurrence.id")
     note: str
     submitted_by: str
     submitted_at: dt.datetime
-    decision: str | None = None  # accepted | returned
+    decision: str | None = None  # Decision
     decision_reason: str | None = None
     decided_by: str | None = None
     decided_at: dt.datetime | None = None
@@ -220,12 +248,13 @@ class Evidence(SQLModel, table=True):
 class ExtensionRequest(SQLModel, table=True):
     """延期申请: a unit asks for a later due date; the office approves or denies it."""
 
+    __table_args__ = (one_of("extensionrequest", "state", ExtensionState),)
     id: int | None = Field(default=None, primary_key=True)
     assignment_id: int = Field(foreign_key="assignment.id", index=True)
     current_due: dt.date | None = None
     requested_due: dt.date
     reason: str
-    state: str = "requested"  # requested | approved | denied
+    state: str = ExtensionState.REQUESTED
     requested_by: str
     requested_at: dt.datetime
     decided_by: str | None = None
@@ -236,10 +265,11 @@ class ExtensionRequest(SQLModel, table=True):
 class AuditEvent(SQLModel, table=True):
     """One change, hash-chained to the one before it so an edited or deleted row shows."""
 
+    __table_args__ = (one_of("auditevent", "action", Action),)
     id: int | None = Field(default=None, primary_key=True)
     at: str  # ISO 8601, UTC: hashed as text so every database gives back the same bytes
     actor: str
-    action: str
+    action: str  # Action
     entity: str
     entity_id: int | None = None
     plan_code: str | None = Field(default=None, index=True)
@@ -281,6 +311,7 @@ class Notice(SQLModel, table=True):
     sweeps at once, cannot write the same notice twice.
     """
 
+    __table_args__ = (one_of("notice", "level", Level),)
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str = Field(unique=True)
     sweep_id: int = Field(foreign_key="sweeprun.id", index=True)
@@ -292,7 +323,7 @@ class Notice(SQLModel, table=True):
     unit_code: str  # whose item it is
     recipient_code: str  # who is told (the unit itself, the office, leadership)
     in_copy: bool = False  # the recipient is told for information (抄送)
-    level: str  # reminder | due | urge | supervise | report | unacknowledged
+    level: str  # Level
     rung: str  # e.g. "5wd-before", "1wd-overdue"
     due: dt.date
     overdue_workdays: int = 0
@@ -308,9 +339,13 @@ class OutboxMessage(SQLModel, table=True):
     so a notice is never lost and, with the claim, never sent twice by two workers.
     """
 
+    __table_args__ = (
+        one_of("outboxmessage", "kind", MessageKind),
+        one_of("outboxmessage", "status", MessageStatus),
+    )
     id: int | None = Field(default=None, primary_key=True)
     sweep_id: int | None = Field(default=None, foreign_key="sweeprun.id", index=True)
-    kind: str = "notice"  # notice | digest | review
+    kind: str = MessageKind.NOTICE
     plan_code: str | None = None
     recipient_code: str
     sender: str
@@ -321,7 +356,7 @@ class OutboxMessage(SQLModel, table=True):
     text: str
     html: str
     message_id_header: str = Field(unique=True)
-    status: str = Field(default="pending", index=True)  # pending | sending | sent | failed
+    status: str = Field(default=MessageStatus.PENDING, index=True)
     attempts: int = 0
     next_attempt_at: dt.datetime | None = None  # None: as soon as a worker comes by
     claimed_at: dt.datetime | None = None

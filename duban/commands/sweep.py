@@ -106,11 +106,12 @@ def outbox(
     as_json: JsonFlag = False,
 ) -> None:
     """List the outbox: every message, its recipients and whether it was delivered."""
+    from schemas.vocabulary import MessageStatus
     from tasks.sweep.outbox import list_outbox
 
     if pending and failed:
         fail("give --pending or --failed, not both")
-    status = "pending" if pending else "failed" if failed else None
+    status = MessageStatus.PENDING if pending else MessageStatus.FAILED if failed else None
     show_rows(
         "outbox",
         lambda session: list_outbox(session, status=status),

@@ -25,6 +25,7 @@ from schemas.tables import (
     Task,
     Unit,
 )
+from schemas.vocabulary import ExtensionState
 
 
 def find_plan(session: Session, code: str) -> Plan:
@@ -163,7 +164,7 @@ def extension_requests(
         .order_by(ExtensionRequest.id)
     )
     if pending_only:
-        query = query.where(ExtensionRequest.state == "requested")
+        query = query.where(ExtensionRequest.state == ExtensionState.REQUESTED)
     return [
         {
             "id": r.id,

@@ -15,6 +15,7 @@ from pathlib import Path
 from calendars.deadlines import Deadline, DeadlineConventions, DeadlineError, parse_deadline
 from calendars.workdays import CalendarError, WorkCalendar
 from schemas.plan_file import ExplicitResponsibility, PlanFile
+from schemas.vocabulary import Role, SeatRole
 from tasks.plans.graph import CycleError, PhaseNode, TaskNode, build_graph
 from tasks.plans.reader import Locator, PlanInvalid, Problem
 from tasks.plans.responsibility import (
@@ -28,7 +29,6 @@ from tasks.plans.responsibility import (
 )
 from tasks.work.status import calendar_of
 
-ROLES = ("lead", "co", "participant")
 EVERY = {"monthly": "每月", "quarterly": "每季度", "half-yearly": "每半年", "yearly": "每年"}
 
 
@@ -225,20 +225,20 @@ def _seats(
     where = ("joint_meeting",)
     wanted: list[tuple[tuple[str | int, ...], str, str, dict[str, str | None]]] = []
     if meeting.convener:
-        wanted.append(((*where, "convener"), meeting.convener, "convener", {}))
+        wanted.append(((*where, "convener"), meeting.convener, SeatRole.CONVENER, {}))
     for i, ref in enumerate(meeting.vice_conveners):
-        wanted.append(((*where, "vice_conveners", i), ref, "vice_convener", {}))
+        wanted.append(((*where, "vice_conveners", i), ref, SeatRole.VICE_CONVENER, {}))
     for i, member in enumerate(meeting.members):
         liaison = {
             "liaison_name": member.name,
             "liaison_email": member.email,
             "liaison_phone": member.phone,
         }
-        wanted.append(((*where, "members", i, "unit"), member.unit, "member", liaison))
-    wanted.append(((*where, "office"), meeting.office, "office", {}))
+        wanted.append(((*where, "members", i, "unit"), member.unit, SeatRole.MEMBER, liaison))
+    wanted.append(((*where, "office"), meeting.office, SeatRole.OFFICE, {}))
     leadership = meeting.leadership or meeting.convener
     if leadership:
-        wanted.append(((*where, "leadership"), leadership, "leadership", {}))
+        wanted.append(((*where, "leadership"), leadership, SeatRole.LEADERSHIP, {}))
     seats = []
     for path, ref, role, liaison in wanted:
         try:
@@ -378,7 +378,7 @@ class _TaskContext:
         given = getattr(item, "responsibility", None)
         clause = given if isinstance(given, str) else None
         roles: dict[str, str] = {}
-        for role, names in zip(ROLES, (who.lead, who.co, who.participants), strict=True):
+        for role, names in zip(Role, (who.lead, who.co, who.participants), strict=True):
             for name in names:
                 try:
                     codes = directory.resolve(name, clause=clause)

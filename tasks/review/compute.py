@@ -32,14 +32,24 @@ from schemas.tables import (
     Task,
     Unit,
 )
+from schemas.vocabulary import (
+    CLOSED,
+    HANDED_IN,
+    LIGHT_SEVERITY,
+    SET_ASIDE,
+    WITH_UNIT,
+    AssignmentState,
+    Cause,
+    Light,
+    OccurrenceState,
+    Role,
+)
 from tasks.plans.graph import PHASE_RANK, critical_path, downstream_of, task_predecessors
 from tasks.plans.plan_graph import plan_graph
 from tasks.plans.queries import NotFound, find_plan
 from tasks.review.model import (
-    Cause,
     Counts,
     ItemReview,
-    Light,
     PhaseReview,
     Review,
     TaskReview,
@@ -47,9 +57,6 @@ from tasks.review.model import (
 )
 from tasks.work.status import plan_calendar
 
-CLOSED = ("accepted", "waived", "cancelled")
-OPEN = ("not_started", "in_progress", "returned")
-SEVERITY: dict[Light, int] = {"green": 0, "yellow": 1, "red": 2}
 RULE = {
     "zh": "排名规则：按本单位自身原因造成的延误项数（含当前逾期）从少到多排列；项数相同的，"
     "按平均逾期工作日从少到多；再按按时办结项数从多到少。因上游任务延误导致的逾期、"
@@ -158,7 +165,9 @@ def review_plan(
         ranking_rule=RULE[spec.escalation.language],
         critical_path=critical,
         at_risk=tuple(
-            t.code for t in task_reviews if t.critical and t.light != "green" and t.code in in_scope
+            t.code
+            for t in task_reviews
+            if t.critical and t.light != Light.GREEN and t.code in in_scope
         ),
         span=(plan.span_start, plan.span_end),
         language=spec.escalation.language,
@@ -234,7 +243,7 @@ def _items(session: Session, plan_id: int | None, as_of: dt.date, zone: str) -> 
             )
         for occurrence in dated:
             key = (assignment.id, occurrence.id)
-            if state in ("waived", "cancelled"):
+            if state in SET_ASIDE:
                 done = state
             else:
                 done = then.occurrence_state(occurrence.due) if then else occurrence.state
@@ -301,7 +310,7 @@ class _Then:
         return (
             str(self.events[-1].after["state"])
             if self.events and self.events[-1].after
-            else "not_started"
+            else AssignmentState.NOT_STARTED
         )
 
     def due(self, original: dt.date | None) -> dt.date | None:
@@ -313,15 +322,15 @@ class _Then:
             occurrence = (event.after or {}).get("occurrence") or {}
             if occurrence.get("due") == due.isoformat():
                 return str(occurrence["state"])
-        return "not_started"
+        return OccurrenceState.NOT_STARTED
 
 
 def _late_by(item: _Item, as_of: dt.date, calendar: WorkCalendar) -> int:
     """Working days late: submitted after the approved date, or still open past it."""
     due = item.approved_due
-    if due is None or item.state in ("waived", "cancelled"):
+    if due is None or item.state in SET_ASIDE:
         return 0
-    if item.state in ("accepted", "submitted"):
+    if item.state in HANDED_IN:
         done = item.actual or as_of
         return calendar.workdays_between(due, done) if done > due else 0
     return calendar.workdays_between(due, as_of) if as_of > due else 0
@@ -350,13 +359,11 @@ def _task_finishes(
             by_task[item.task.code].append(item)
     finishes = {}
     for code, found in by_task.items():
-        leads = [i for i in found if i.assignment.role == "lead"] or found
+        leads = [i for i in found if i.assignment.role == Role.LEAD] or found
         ends = [
-            (i.actual or as_of)
-            if i.state in ("accepted", "submitted")
-            else max(i.approved_due or as_of, as_of)
+            (i.actual or as_of) if i.state in HANDED_IN else max(i.approved_due or as_of, as_of)
             for i in leads
-            if i.state not in ("waived", "cancelled")
+            if i.state not in SET_ASIDE
         ]
         finishes[code] = _Finish(
             late=max((_late_by(i, as_of, calendar) for i in leads), default=0),
@@ -390,17 +397,17 @@ def _review_item(
     upstream = tuple((p, f.late) for p, f in holding)
     held = max((calendar.workdays_between(due, f.finish) for _, f in holding if due), default=0)
     extended = item.approved_due != item.original_due
-    is_open = item.state in OPEN
+    is_open = item.state in WITH_UNIT
     forecast = None
     if is_open and due is not None:
         forecast = max([due, *(f.finish for _, f in holding)])
     cause: Cause
     if late > 0:
-        cause = "upstream" if held >= late else "own"
+        cause = Cause.UPSTREAM if held >= late else Cause.OWN
     elif extended and item.original_due is not None and (item.actual or as_of) > item.original_due:
-        cause = "extension"
+        cause = Cause.EXTENSION
     else:
-        cause = "open" if is_open else "on_time"
+        cause = Cause.OPEN if is_open else Cause.ON_TIME
     return ItemReview(
         task=item.task.code,
         task_title=item.task.title,
@@ -413,9 +420,9 @@ def _review_item(
         original_due=item.original_due,
         approved_due=item.approved_due,
         forecast_due=forecast,
-        actual=item.actual if item.state in ("accepted", "submitted") else None,
+        actual=item.actual if item.state in HANDED_IN else None,
         overdue_workdays=late if is_open else 0,
-        late_workdays=late if item.state in ("accepted", "submitted") else 0,
+        late_workdays=late if item.state in HANDED_IN else 0,
         cause=cause,
         upstream=upstream,
         occurrence=item.occurrence,
@@ -429,28 +436,28 @@ def _light(
 ) -> Light:
     """Red: overdue or escalated. Yellow: due soon with nothing submitted, or past half its
     window without having started. Green: done, submitted, or on track."""
-    if item.state in ("accepted", "waived", "cancelled", "submitted"):
-        return "green"
+    if item.state in (*CLOSED, AssignmentState.SUBMITTED):
+        return Light.GREEN
     if late > 0 or item.escalated:
-        return "red"
+        return Light.RED
     due = item.approved_due
     if due is None:
-        return "green"
+        return Light.GREEN
     if (
         calendar.covers(as_of)
         and calendar.covers(due)
         and calendar.workdays_between(as_of, due) <= yellow_within
     ):
-        return "yellow"
+        return Light.YELLOW
     start = item.task.start
     if (
-        item.state == "not_started"
+        item.state == AssignmentState.NOT_STARTED
         and start is not None
         and start < due
         and (as_of - start) * 2 >= (due - start)
     ):
-        return "yellow"
-    return "green"
+        return Light.YELLOW
+    return Light.GREEN
 
 
 def _review_task(
@@ -460,7 +467,9 @@ def _review_task(
     labels: dict[str, str],
     critical: tuple[str, ...],
 ) -> TaskReview:
-    light: Light = max((i.light for i in items), key=SEVERITY.__getitem__, default="green")
+    light: Light = max(
+        (i.light for i in items), key=LIGHT_SEVERITY.__getitem__, default=Light.GREEN
+    )
     dues = [i.approved_due for i in items if i.approved_due]
     forecasts = [i.forecast_due for i in items if i.forecast_due]
     return TaskReview(
@@ -483,14 +492,18 @@ def _counts(tasks: list[TaskReview], items: list[ItemReview]) -> Counts:
     return Counts(
         tasks=len(tasks),
         assignments=len(items),
-        accepted=sum(i.state == "accepted" for i in items),
-        accepted_on_time=sum(i.state == "accepted" and i.late_workdays == 0 for i in items),
-        submitted=sum(i.state == "submitted" for i in items),
-        in_progress=sum(i.state in ("in_progress", "returned") for i in items),
-        not_started=sum(i.state == "not_started" for i in items),
+        accepted=sum(i.state == AssignmentState.ACCEPTED for i in items),
+        accepted_on_time=sum(
+            i.state == AssignmentState.ACCEPTED and i.late_workdays == 0 for i in items
+        ),
+        submitted=sum(i.state == AssignmentState.SUBMITTED for i in items),
+        in_progress=sum(
+            i.state in (AssignmentState.IN_PROGRESS, AssignmentState.RETURNED) for i in items
+        ),
+        not_started=sum(i.state == AssignmentState.NOT_STARTED for i in items),
         overdue=sum(i.overdue_workdays > 0 for i in items),
         extended=sum(i.approved_due != i.original_due for i in items),
-        waived=sum(i.state in ("waived", "cancelled") for i in items),
+        waived=sum(i.state in SET_ASIDE for i in items),
     )
 
 
@@ -546,7 +559,7 @@ def _rank(
         by_unit[item.unit].append(item)
     scores = []
     for unit, mine in by_unit.items():
-        own = [i for i in mine if i.cause == "own"]
+        own = [i for i in mine if i.cause == Cause.OWN]
         reports = [
             i
             for i in mine
@@ -557,11 +570,15 @@ def _rank(
                 unit=unit,
                 name=mine[0].unit_name,
                 assigned=len(mine),
-                accepted_on_time=sum(i.state == "accepted" and i.late_workdays == 0 for i in mine),
-                accepted_late=sum(i.state == "accepted" and i.late_workdays > 0 for i in mine),
+                accepted_on_time=sum(
+                    i.state == AssignmentState.ACCEPTED and i.late_workdays == 0 for i in mine
+                ),
+                accepted_late=sum(
+                    i.state == AssignmentState.ACCEPTED and i.late_workdays > 0 for i in mine
+                ),
                 overdue_now=sum(i.overdue_workdays > 0 for i in mine),
                 own_delays=len(own),
-                upstream_delays=sum(i.cause == "upstream" for i in mine),
+                upstream_delays=sum(i.cause == Cause.UPSTREAM for i in mine),
                 avg_workdays_late=round(mean(i.late_workdays or i.overdue_workdays for i in own), 1)
                 if own
                 else 0.0,

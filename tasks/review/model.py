@@ -10,8 +10,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Light = Literal["green", "yellow", "red"]
-Cause = Literal["on_time", "own", "upstream", "extension", "open"]
+from schemas.vocabulary import Cause, Light
 
 
 @dataclass(frozen=True)

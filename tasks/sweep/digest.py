@@ -20,17 +20,18 @@ from sqlmodel import Session, select
 
 from calendars.clock import long_date
 from schemas.tables import JointMeetingSeat, OutboxMessage, Phase, Plan, Unit
+from schemas.vocabulary import Light, MessageKind, SeatRole
 from tasks.plans.queries import find_plan
 from tasks.review.compute import review_plan
 from tasks.review.model import Review
 from tasks.sweep.notices import MailComposer
 
 SUBJECTS = {
-    "review": {
+    MessageKind.REVIEW: {
         "zh": "【阶段评估】{title}：{scope}完成{pct}%（截至{day}）",
         "en": "[Phase review] {title}: {scope}{pct}% complete (as of {day})",
     },
-    "digest": {
+    MessageKind.DIGEST: {
         "zh": "【督办周报】{title}：红灯{red}项、黄灯{yellow}项（截至{day}）",
         "en": "[Weekly digest] {title}: {red} red, {yellow} yellow (as of {day})",
     },
@@ -96,17 +97,19 @@ def queue_phase_review(
     """
     review = review_plan(session, plan_code, as_of, phase=phase)
     occasion = f"{review.phase or 'plan'}.{as_of.isoformat() if on_demand else 'end'}"
-    leadership = _seat(session, plan_code, ("leadership", "convener"))
-    office = _seat(session, plan_code, ("office",))
+    leadership = _seat(session, plan_code, (SeatRole.LEADERSHIP, SeatRole.CONVENER))
+    office = _seat(session, plan_code, (SeatRole.OFFICE,))
     if leadership is None:
         return None
     scope = ""
     if review.phase:
         scope = next(p.name for p in review.phases if p.code == review.phase)
-    subject = SUBJECTS["review"][review.language].format(
+    subject = SUBJECTS[MessageKind.REVIEW][review.language].format(
         title=review.title, scope=scope, pct=review.counts.completion_pct, day=long_date(as_of)
     )
-    return _queue(session, composer, review, "review", occasion, subject, leadership, office)
+    return _queue(
+        session, composer, review, MessageKind.REVIEW, occasion, subject, leadership, office
+    )
 
 
 def queue_office_digest(
@@ -114,28 +117,30 @@ def queue_office_digest(
 ) -> OutboxMessage | None:
     """Everything red and yellow, to the joint meeting office, once per ISO week."""
     review = review_plan(session, plan_code, as_of)
-    flagged = tuple(i for i in review.items if i.light != "green")
+    flagged = tuple(i for i in review.items if i.light != Light.GREEN)
     digest = dataclasses.replace(
-        review, items=flagged, tasks=tuple(t for t in review.tasks if t.light != "green")
+        review, items=flagged, tasks=tuple(t for t in review.tasks if t.light != Light.GREEN)
     )
-    office = _seat(session, plan_code, ("office",))
+    office = _seat(session, plan_code, (SeatRole.OFFICE,))
     if office is None:
         return None
     year, week, _ = as_of.isocalendar()
-    subject = SUBJECTS["digest"][review.language].format(
+    subject = SUBJECTS[MessageKind.DIGEST][review.language].format(
         title=review.title,
-        red=sum(i.light == "red" for i in flagged),
-        yellow=sum(i.light == "yellow" for i in flagged),
+        red=sum(i.light == Light.RED for i in flagged),
+        yellow=sum(i.light == Light.YELLOW for i in flagged),
         day=long_date(as_of),
     )
-    return _queue(session, composer, digest, "digest", f"{year}-W{week:02d}", subject, office, None)
+    return _queue(
+        session, composer, digest, MessageKind.DIGEST, f"{year}-W{week:02d}", subject, office, None
+    )
 
 
 def _queue(
     session: Session,
     composer: MailComposer,
     review: Review,
-    kind: str,
+    kind: MessageKind,
     occasion: str,
     subject: str,
     to: Unit,
@@ -174,7 +179,7 @@ def _queue(
 
 
 def office_of(session: Session, plan_code: str) -> Unit | None:
-    return _seat(session, plan_code, ("office",))
+    return _seat(session, plan_code, (SeatRole.OFFICE,))
 
 
 def _seat(session: Session, plan_code: str, roles: Sequence[str]) -> Unit | None:

@@ -14,15 +14,14 @@ from dataclasses import dataclass
 
 from calendars.workdays import WorkCalendar
 from schemas.plan_file import EscalationPolicy
-
-SEVERITY = {"reminder": 0, "due": 1, "urge": 2, "supervise": 3, "report": 4, "unacknowledged": 5}
+from schemas.vocabulary import Level, Role
 
 
 @dataclass(frozen=True)
 class Rung:
     """A rung reached: its level, its name (part of the dedupe key) and the numbers behind it."""
 
-    level: str
+    level: Level
     name: str
     due: dt.date
     workdays_left: int = 0
@@ -39,7 +38,7 @@ def rung_reached(
     calendar: WorkCalendar,
 ) -> Rung | None:
     """The highest rung `due` has reached on `as_of` for a unit in `role`, or None."""
-    if role != "lead" and policy.co_lead_time:
+    if role != Role.LEAD and policy.co_lead_time:
         due = calendar.add_workdays(due, -policy.co_lead_time)
     horizon = max(policy.remind_before, default=0)
     if due > as_of:
@@ -48,18 +47,18 @@ def rung_reached(
         left = calendar.workdays_between(as_of, due)
         for before in sorted(policy.remind_before):
             if left <= before:
-                return Rung("reminder", f"{before}wd-before", due, workdays_left=left)
+                return Rung(Level.REMINDER, f"{before}wd-before", due, workdays_left=left)
         return None
     if due == as_of:
-        return Rung("due", "due-day", due) if policy.remind_on_due else None
-    if role != "lead":
+        return Rung(Level.DUE, "due-day", due) if policy.remind_on_due else None
+    if role != Role.LEAD:
         return None
     late = calendar.workdays_between(due, as_of)
     report_after = policy.report_after_critical if critical else policy.report_after
     for level, after in (
-        ("report", report_after),
-        ("supervise", policy.supervise_after),
-        ("urge", policy.urge_after),
+        (Level.REPORT, report_after),
+        (Level.SUPERVISE, policy.supervise_after),
+        (Level.URGE, policy.urge_after),
     ):
         if late >= after:
             return Rung(level, f"{after}wd-overdue", due, overdue_workdays=late)
@@ -71,13 +70,13 @@ def why(
 ) -> str:
     """The rule that fired, in the letter's language, so the recipient sees why they got it."""
     zh = language == "zh"
-    if rung.level == "reminder":
+    if rung.level == Level.REMINDER:
         base = (
             f"距完成时限还有{rung.workdays_left}个工作日"
             if zh
             else f"{rung.workdays_left} working day(s) before the due date"
         )
-        if role != "lead" and policy.co_lead_time:
+        if role != Role.LEAD and policy.co_lead_time:
             base += (
                 f"（配合单位内部时限：牵头单位时限前{policy.co_lead_time}个工作日）"
                 if zh
@@ -85,16 +84,16 @@ def why(
                 " working days before the lead's)"
             )
         return base
-    if rung.level == "due":
+    if rung.level == Level.DUE:
         return "今日为完成时限" if zh else "due today"
     late = rung.overdue_workdays
-    if rung.level == "urge":
+    if rung.level == Level.URGE:
         return (
             f"逾期{late}个工作日，予以催办，抄送联席会议办公室"
             if zh
             else f"{late} working day(s) overdue: urged, office in copy"
         )
-    if rung.level == "supervise":
+    if rung.level == Level.SUPERVISE:
         return (
             f"逾期{late}个工作日（满{policy.supervise_after}个工作日），列入督办"
             if zh

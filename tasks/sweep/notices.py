@@ -19,12 +19,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal, Protocol
 
+from schemas.vocabulary import Level, RecipientRole
 from tasks.review.model import Review
 
-Level = Literal["reminder", "due", "urge", "supervise", "report", "unacknowledged"]
-
 # The order of the sections in a letter: most severe first, receipts still awaited last.
-ORDER: tuple[Level, ...] = ("report", "supervise", "urge", "due", "reminder", "unacknowledged")
+ORDER: tuple[Level, ...] = (
+    Level.REPORT,
+    Level.SUPERVISE,
+    Level.URGE,
+    Level.DUE,
+    Level.REMINDER,
+    Level.UNACKNOWLEDGED,
+)
 BLOCKS_SHOWN = 5  # downstream tasks named in an item; the rest are counted
 
 
@@ -38,7 +44,7 @@ class NoticeItem:
     task_code: str
     task_title: str
     unit_name: str  # whose assignment it is (the office gets copies of others' items)
-    role: str  # lead | co | participant  (牵头 / 配合 / 参与)
+    role: str  # Role: 牵头 lead / 配合 co / 参与 participant
     level: Level
     rung: str  # e.g. "5wd-before", "due-day", "15wd-overdue", "ack-2wd"
     why: str  # the rule that fired, already in the letter's language
@@ -49,7 +55,7 @@ class NoticeItem:
     workdays_left: int  # >0 before due, 0 on the day
     overdue_workdays: int  # >0 when late
     in_copy: bool  # the recipient is told for information (抄送), not responsible
-    recipient_role: str  # why this recipient gets it: "responsible" | "office" | "leadership"
+    recipient_role: RecipientRole  # why this recipient gets it
     receipt_code: str | None  # 督办单 / 通报: the code to acknowledge with `duban ack CODE`
     blocks: tuple[str, ...] = ()  # downstream tasks held up, e.g. "t11 建设智慧卫监平台"
     occurrence: date | None = None  # for a dated report occurrence (阶段总结 due 9月20日)

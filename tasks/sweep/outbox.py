@@ -19,6 +19,7 @@ from calendars.clock import utc
 from duban.errors import NotFound
 from schemas.db import SessionFactory
 from schemas.tables import Notice, OutboxMessage, SweepRun
+from schemas.vocabulary import ActorKind, Level, MessageStatus
 from tasks.sweep.delivery import DeliveryError, InvalidMail, OutgoingMail, Transport
 from tasks.work.actors import Actor, Forbidden
 
@@ -83,13 +84,13 @@ def _due_messages(sessions: SessionFactory, now: dt.datetime, limit: int) -> lis
 def _claimable(now: dt.datetime):  # type: ignore[no-untyped-def]
     return or_(
         and_(
-            OutboxMessage.status == "pending",
+            OutboxMessage.status == MessageStatus.PENDING,
             or_(
                 OutboxMessage.next_attempt_at.is_(None),  # type: ignore[union-attr]
                 OutboxMessage.next_attempt_at <= now,
             ),
         ),  # type: ignore[operator]
-        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - LEASE),
+        and_(OutboxMessage.status == MessageStatus.SENDING, OutboxMessage.claimed_at < now - LEASE),
     )  # type: ignore[operator]
 
 
@@ -98,7 +99,9 @@ def _claim(sessions: SessionFactory, message_id: int, now: dt.datetime) -> Outgo
         won = session.exec(  # type: ignore[call-overload]
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id, _claimable(now))
-            .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            .values(
+                status=MessageStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1
+            )
         ).rowcount
         if won != 1:
             return None
@@ -133,25 +136,25 @@ def _settle(
         message = session.get(OutboxMessage, message_id)
         assert message is not None
         if error is None:
-            message.status, message.sent_at, message.last_error = "sent", now, None
+            message.status, message.sent_at, message.last_error = MessageStatus.SENT, now, None
             session.add(message)
             return False
         message.last_error = error[:2000]
         if hopeless or message.attempts >= MAX_ATTEMPTS:
-            message.status = "failed"
+            message.status = MessageStatus.FAILED
         else:
-            message.status = "pending"
+            message.status = MessageStatus.PENDING
             message.next_attempt_at = now + backoff(message.attempts)
         session.add(message)
-        return message.status == "failed"
+        return message.status == MessageStatus.FAILED
 
 
 def retry_failed(session: Session, *, now: dt.datetime) -> int:
     """Put messages that were given up on back in the queue (after the cause was fixed)."""
     return session.exec(  # type: ignore[call-overload,no-any-return]
         update(OutboxMessage)
-        .where(OutboxMessage.status == "failed")
-        .values(status="pending", attempts=0, next_attempt_at=now)
+        .where(OutboxMessage.status == MessageStatus.FAILED)
+        .values(status=MessageStatus.PENDING, attempts=0, next_attempt_at=now)
     ).rowcount
 
 
@@ -196,9 +199,13 @@ def acknowledge(
     """
     notice = find_receipt(session, code)
     if (
-        actor.kind != "office"
+        actor.kind != ActorKind.OFFICE
         and actor.unit != notice.recipient_code
-        and not (actor.kind == "leadership" and actor.unit is None and notice.level == "report")
+        and not (
+            actor.kind == ActorKind.LEADERSHIP
+            and actor.unit is None
+            and notice.level == Level.REPORT
+        )
     ):
         raise Forbidden(
             f"{actor} may not acknowledge {notice.receipt_code}: only its recipient "

@@ -41,14 +41,26 @@ from schemas.tables import (
     Task,
     Unit,
 )
+from schemas.vocabulary import (
+    CLOSED,
+    OCCURRENCE_WITH_UNIT,
+    RECEIPTED,
+    SET_ASIDE,
+    SEVERITY,
+    WITH_UNIT,
+    AssignmentState,
+    Level,
+    RecipientRole,
+    Role,
+    SeatRole,
+)
 from tasks.plans.graph import PhaseNode, TaskNode, build_graph, critical_path, downstream_of
 from tasks.sweep.delivery import Transport
-from tasks.sweep.escalation import SEVERITY, Rung, rung_reached, why
+from tasks.sweep.escalation import Rung, rung_reached, why
 from tasks.sweep.notices import Letter, MailComposer, NoticeItem
 from tasks.sweep.outbox import DeliveryReport, deliver_pending
 from tasks.work.status import calendar_of
 
-OPEN_STATES = ("not_started", "in_progress", "returned")
 SINGLE_DATE = ("date", "window")
 
 
@@ -109,7 +121,7 @@ class PlannedNotice:
     item: OpenItem
     recipient_code: str
     in_copy: bool
-    level: str
+    level: Level
     rung: str
     due: dt.date
     overdue_workdays: int
@@ -238,8 +250,8 @@ def load_contexts(
             policy=policy,
             units=units[plan_id],
             tasks=tasks[plan_id],
-            office=chairs.get("office"),
-            leadership=chairs.get("leadership") or chairs.get("convener"),
+            office=chairs.get(SeatRole.OFFICE),
+            leadership=chairs.get(SeatRole.LEADERSHIP) or chairs.get(SeatRole.CONVENER),
             critical=frozenset(critical_path(graph)),
             graph=graph,
         )
@@ -248,7 +260,7 @@ def load_contexts(
 
 def load_open_work(session: Session, *, plan: str | None = None) -> list[OpenItem]:
     """Every open dated item, in two queries: single-date assignments and dated occurrences."""
-    common = [Assignment.active, Task.active, Assignment.state.in_(OPEN_STATES)]  # type: ignore[attr-defined]
+    common = [Assignment.active, Task.active, Assignment.state.in_(WITH_UNIT)]  # type: ignore[attr-defined]
     if plan is not None:
         common.append(Plan.code == plan)
     single = (
@@ -289,7 +301,7 @@ def load_open_work(session: Session, *, plan: str | None = None) -> list[OpenIte
         .join(Task, Assignment.task_id == Task.id)
         .join(Unit, Assignment.unit_id == Unit.id)
         .join(Plan, Assignment.plan_id == Plan.id)
-        .where(*common, Occurrence.active, Occurrence.state.in_(("not_started", "returned")))
+        .where(*common, Occurrence.active, Occurrence.state.in_(OCCURRENCE_WITH_UNIT))
     )  # type: ignore[attr-defined]
     items += [
         OpenItem(a, o, p, t, u, r, due, due) for a, o, p, t, u, r, due in connection.execute(dated)
@@ -349,12 +361,16 @@ def plan_notices(
         item, rung = finding.item, finding.rung
         context = contexts[item.plan_code]
         office = context.office.code if context.office else None
-        if rung.level in ("reminder", "due", "urge", "supervise"):
+        if rung.level in (Level.REMINDER, Level.DUE, Level.URGE, Level.SUPERVISE):
             primary = item.unit_code
         else:  # report: 通报 goes to leadership
             primary = context.leadership.code if context.leadership else office or item.unit_code
         recipients = [(primary, False)]
-        if rung.level in ("urge", "supervise", "report") and office and office != primary:
+        if (
+            rung.level in (Level.URGE, Level.SUPERVISE, Level.REPORT)
+            and office
+            and office != primary
+        ):
             recipients.append((office, True))
         for recipient, in_copy in recipients:
             planned.append(_planned(context, finding, recipient, in_copy, primary))
@@ -370,15 +386,15 @@ def _planned(
 ) -> PlannedNotice:
     item, rung = finding.item, finding.rung
     key = f"{item.assignment_id}:{item.occurrence_id or '-'}:{rung.due}:{rung.name}:{recipient}"
-    receipt = _receipt(key) if rung.level in ("supervise", "report") and not in_copy else None
+    receipt = _receipt(key) if rung.level in RECEIPTED and not in_copy else None
     language = context.policy.language
     task = context.tasks[item.task_code]
     role = (
-        "office"
+        RecipientRole.OFFICE
         if recipient == (context.office.code if context.office else None)
-        else "leadership"
-        if rung.level == "report"
-        else "responsible"
+        else RecipientRole.LEADERSHIP
+        if rung.level == Level.REPORT
+        else RecipientRole.RESPONSIBLE
     )
     content = NoticeItem(
         plan_code=item.plan_code,
@@ -400,7 +416,7 @@ def _planned(
         in_copy=in_copy,
         recipient_role=role,
         receipt_code=receipt,
-        blocks=context.blocks(task.code) if rung.level in ("supervise", "report") else (),
+        blocks=context.blocks(task.code) if rung.level in RECEIPTED else (),
         occurrence=item.due if item.occurrence_id else None,
     )
     return PlannedNotice(
@@ -428,12 +444,12 @@ def _unacknowledged(context: PlanContext, notice: Notice, as_of: dt.date) -> Pla
         notice.plan_code,
         notice.task_code,
         notice.unit_code,
-        "lead",
+        Role.LEAD,
         notice.due,
         notice.due,
     )
     task = context.tasks[notice.task_code]
-    label = "督办单" if notice.level == "supervise" else "通报"
+    label = "督办单" if notice.level == Level.SUPERVISE else "通报"
     reason = (
         f"{label}（签收编码 {notice.receipt_code}）发出后{context.policy.acknowledge_within}"
         f"个工作日内未签收"
@@ -448,8 +464,8 @@ def _unacknowledged(context: PlanContext, notice: Notice, as_of: dt.date) -> Pla
         task_code=task.code,
         task_title=task.title,
         unit_name=context.units[notice.unit_code].name,
-        role="lead",
-        level="unacknowledged",
+        role=Role.LEAD,
+        level=Level.UNACKNOWLEDGED,
         rung=f"ack-{context.policy.acknowledge_within}wd",
         why=reason,
         due=notice.due,
@@ -459,7 +475,7 @@ def _unacknowledged(context: PlanContext, notice: Notice, as_of: dt.date) -> Pla
         workdays_left=0,
         overdue_workdays=waited,
         in_copy=False,
-        recipient_role="office",
+        recipient_role=RecipientRole.OFFICE,
         receipt_code=notice.receipt_code,
     )
     office = context.office.code
@@ -468,7 +484,7 @@ def _unacknowledged(context: PlanContext, notice: Notice, as_of: dt.date) -> Pla
         item,
         office,
         False,
-        "unacknowledged",
+        Level.UNACKNOWLEDGED,
         content.rung,
         notice.due,
         waited,
@@ -642,11 +658,11 @@ def _resolution(
     escalation: Escalation, assignment: Assignment, occurrence: Occurrence | None
 ) -> str | None:
     state = assignment.state
-    if occurrence is not None and state not in ("waived", "cancelled"):
+    if occurrence is not None and state not in SET_ASIDE:
         state = occurrence.state
-    if state in ("accepted", "waived", "cancelled"):
+    if state in CLOSED:
         return f"{state}: {assignment.closed_reason}" if assignment.closed_reason else state
-    if state == "submitted":
+    if state == AssignmentState.SUBMITTED:
         return None
     if occurrence is None and assignment.due != escalation.due:
         return f"extended to {assignment.due}"
@@ -659,7 +675,7 @@ def open_escalations(
     session: Session, findings: Sequence[Finding], contexts: dict[str, PlanContext], as_of: dt.date
 ) -> int:
     """Open a 督办 escalation for each lead item at supervise or report, once per due date."""
-    wanted = [f for f in findings if f.rung.level in ("supervise", "report")]
+    wanted = [f for f in findings if f.rung.level in RECEIPTED]
     if not wanted:
         return 0
     ids = sorted({f.item.assignment_id for f in wanted})
@@ -694,7 +710,7 @@ def open_escalations(
             have[key] = escalation
             opened += 1
         escalation.overdue_workdays = finding.rung.overdue_workdays
-        escalation.reported = escalation.reported or finding.rung.level == "report"
+        escalation.reported = escalation.reported or finding.rung.level == Level.REPORT
         session.add(escalation)
     return opened
 

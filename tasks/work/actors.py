@@ -8,14 +8,21 @@ leadership reads everything and changes nothing; the system (the sweep) changes 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from duban.errors import PermissionDenied
+from schemas.vocabulary import Action, ActorKind
 
-Kind = Literal["unit", "office", "leadership", "system"]
-
-UNIT_ACTIONS = frozenset({"progress", "submit", "request_extension"})
-OFFICE_ACTIONS = frozenset({"accept", "return", "decide_extension", "waive", "cancel", "reassign"})
+UNIT_ACTIONS = frozenset({Action.PROGRESS, Action.SUBMIT, Action.REQUEST_EXTENSION})
+OFFICE_ACTIONS = frozenset(
+    {
+        Action.ACCEPT,
+        Action.RETURN,
+        Action.DECIDE_EXTENSION,
+        Action.WAIVE,
+        Action.CANCEL,
+        Action.REASSIGN,
+    }
+)
 
 
 class Forbidden(PermissionDenied):
@@ -24,7 +31,7 @@ class Forbidden(PermissionDenied):
 
 @dataclass(frozen=True)
 class Actor:
-    kind: Kind
+    kind: ActorKind
     unit: str | None = None  # the unit's code when kind == "unit"
     label: str = ""
 
@@ -35,14 +42,14 @@ class Actor:
 def check_allowed(actor: Actor, action: str, *, unit: str | None) -> None:
     """Raise Forbidden unless `actor` may do `action` on an assignment of `unit`."""
     if action in UNIT_ACTIONS:
-        if actor.kind == "unit" and actor.unit == unit:
+        if actor.kind == ActorKind.UNIT and actor.unit == unit:
             return
         raise Forbidden(
             f"{actor} may not {action.replace('_', ' ')} for {unit}: only the "
             f"responsible unit itself may"
         )
     if action in OFFICE_ACTIONS:
-        if actor.kind == "office":
+        if actor.kind == ActorKind.OFFICE:
             return
         raise Forbidden(
             f"{actor} may not {action.replace('_', ' ')}: only the joint meeting "

@@ -35,10 +35,22 @@ from schemas.tables import (
     Task,
     Unit,
 )
+from schemas.vocabulary import (
+    OCCURRENCE_WITH_UNIT,
+    OPEN,
+    Action,
+    ActorKind,
+    AssignmentState,
+    Decision,
+    ExtensionState,
+    OccurrenceState,
+    Role,
+    SeatRole,
+)
 from tasks.plans.queries import NotFound, find_plan, find_task
 from tasks.work import audit
 from tasks.work.actors import Actor, Forbidden, check_allowed
-from tasks.work.states import OCCURRENCE_MOVES, OPEN, next_state
+from tasks.work.states import OCCURRENCE_MOVES, next_state
 from tasks.work.status import plan_calendar
 
 
@@ -71,8 +83,8 @@ def resolve_actor(session: Session, plan_code: str, text: str) -> Actor:
     A unit that holds the plan's office seat acts as the office, one holding the leadership
     seat as leadership.
     """
-    if text in ("office", "leadership", "system"):
-        return Actor(text, label=text)  # type: ignore[arg-type]
+    if text in (ActorKind.OFFICE, ActorKind.LEADERSHIP, ActorKind.SYSTEM):
+        return Actor(ActorKind(text), label=text)
     plan = find_plan(session, plan_code)
     unit = find_unit(session, plan, text)
     seats = {
@@ -84,11 +96,11 @@ def resolve_actor(session: Session, plan_code: str, text: str) -> Actor:
         )
     }
     label = f"{unit.name}({unit.code})"
-    if "office" in seats:
-        return Actor("office", unit.code, label)
-    if "leadership" in seats:
-        return Actor("leadership", unit.code, label)
-    return Actor("unit", unit.code, label)
+    if SeatRole.OFFICE in seats:
+        return Actor(ActorKind.OFFICE, unit.code, label)
+    if SeatRole.LEADERSHIP in seats:
+        return Actor(ActorKind.LEADERSHIP, unit.code, label)
+    return Actor(ActorKind.UNIT, unit.code, label)
 
 
 def find_unit(session: Session, plan: Plan, ref: str) -> Unit:
@@ -114,7 +126,7 @@ def find_work(
         .join(Unit, Assignment.unit_id == Unit.id)
         .where(Assignment.task_id == task.id, Assignment.active)
     ).all()
-    if unit_ref is None and actor is not None and actor.kind == "unit":
+    if unit_ref is None and actor is not None and actor.kind == ActorKind.UNIT:
         unit_ref = actor.unit
     if unit_ref is None:
         if len(rows) == 1:
@@ -143,11 +155,11 @@ def report_progress(
 ) -> ProgressReport:
     """进展反馈; the first report moves the assignment from not started to in progress."""
     work = find_work(session, plan, task, unit, actor)
-    check_allowed(actor, "progress", unit=work.unit.code)
-    if task_wide and work.assignment.role != "lead":
+    check_allowed(actor, Action.PROGRESS, unit=work.unit.code)
+    if task_wide and work.assignment.role != Role.LEAD:
         raise Forbidden(f"only the lead unit may report on task {task} as a whole")
-    with _changing(session, work, actor, "progress", at):
-        _move(work.assignment, "progress", at)
+    with _changing(session, work, actor, Action.PROGRESS, at):
+        _move(work.assignment, Action.PROGRESS, at)
         report = ProgressReport(
             assignment_id=work.assignment.id,
             task_wide=task_wide,
@@ -177,18 +189,18 @@ def submit(
 ) -> Submission:
     """The unit says it is done: with the assignment, or with one dated occurrence of it."""
     work = find_work(session, plan, task, unit, actor)
-    check_allowed(actor, "submit", unit=work.unit.code)
+    check_allowed(actor, Action.SUBMIT, unit=work.unit.code)
     _expect(work.assignment, expected_version)
-    dated = _occurrence(session, work, occurrence, want=("not_started", "returned"))
-    with _changing(session, work, actor, "submit", at, dated):
+    dated = _occurrence(session, work, occurrence, want=OCCURRENCE_WITH_UNIT)
+    with _changing(session, work, actor, Action.SUBMIT, at, dated):
         if dated is not None:
             dated.state = next_state(
-                dated.state, "submit", moves=OCCURRENCE_MOVES, what="report occurrence"
+                dated.state, Action.SUBMIT, moves=OCCURRENCE_MOVES, what="report occurrence"
             )
-            if work.assignment.state in ("not_started", "returned"):
-                _move(work.assignment, "progress", at)
+            if work.assignment.state in (AssignmentState.NOT_STARTED, AssignmentState.RETURNED):
+                _move(work.assignment, Action.PROGRESS, at)
         else:
-            _move(work.assignment, "submit", at)
+            _move(work.assignment, Action.SUBMIT, at)
         submission = Submission(
             assignment_id=work.assignment.id,
             occurrence_id=dated.id if dated else None,
@@ -215,7 +227,7 @@ def accept(
 ) -> Submission:
     """办结: the office accepts what was submitted."""
     return _decide(
-        session, actor, plan, task, unit, at, occurrence, expected_version, "accept", None
+        session, actor, plan, task, unit, at, occurrence, expected_version, Action.ACCEPT, None
     )
 
 
@@ -241,7 +253,7 @@ def return_submission(
         at,
         occurrence,
         expected_version,
-        "return",
+        Action.RETURN,
         _required(reason, "reason"),
     )
 
@@ -258,9 +270,9 @@ def request_extension(
     unit: str | None = None,
 ) -> ExtensionRequest:
     work = find_work(session, plan, task, unit, actor)
-    check_allowed(actor, "request_extension", unit=work.unit.code)
+    check_allowed(actor, Action.REQUEST_EXTENSION, unit=work.unit.code)
     assignment = work.assignment
-    if assignment.state not in ("not_started", "in_progress", "returned", "submitted"):
+    if assignment.state not in OPEN:
         raise InvalidRequest(
             f"task {task} is {assignment.state} for {work.unit.name}: nothing to extend"
         )
@@ -274,7 +286,8 @@ def request_extension(
         )
     pending = session.exec(
         select(ExtensionRequest).where(
-            ExtensionRequest.assignment_id == assignment.id, ExtensionRequest.state == "requested"
+            ExtensionRequest.assignment_id == assignment.id,
+            ExtensionRequest.state == ExtensionState.REQUESTED,
         )
     ).first()
     if pending is not None:
@@ -292,7 +305,7 @@ def request_extension(
     audit.record(
         session,
         actor=str(actor),
-        action="request_extension",
+        action=Action.REQUEST_EXTENSION,
         at=at,
         subject=work.subject("extension", request.id),
         before=None,
@@ -317,8 +330,8 @@ def decide_extension(
     work = _work_of(session, assignment) if assignment else None
     if request is None or work is None or work.plan.code != plan:
         raise NotFound(f"no extension request {request_id} in plan {plan}")
-    check_allowed(actor, "decide_extension", unit=work.unit.code)
-    if request.state != "requested":
+    check_allowed(actor, Action.DECIDE_EXTENSION, unit=work.unit.code)
+    if request.state != ExtensionState.REQUESTED:
         raise InvalidRequest(f"extension request {request_id} was already {request.state}")
     if approve and work.assignment.state not in OPEN:
         raise InvalidRequest(
@@ -327,8 +340,9 @@ def decide_extension(
         )
     if not approve:
         _required(reason, "reason")
-    with _changing(session, work, actor, "approve_extension" if approve else "deny_extension", at):
-        request.state = "approved" if approve else "denied"
+    decided = Action.APPROVE_EXTENSION if approve else Action.DENY_EXTENSION
+    with _changing(session, work, actor, decided, at):
+        request.state = ExtensionState.APPROVED if approve else ExtensionState.DENIED
         request.decided_by, request.decided_at = str(actor), at
         request.decision_reason = reason or None
         if approve:
@@ -350,7 +364,7 @@ def close(
     at: dt.datetime,
 ) -> list[Assignment]:
     """Waive or cancel one unit's assignment, or every open assignment of the task."""
-    if how not in ("waive", "cancel"):
+    if how not in (Action.WAIVE, Action.CANCEL):
         raise InvalidRequest(f"close how: waive or cancel, not {how}")
     targets = (
         [find_work(session, plan, task, unit)]
@@ -378,7 +392,7 @@ def reassign(
     at: dt.datetime,
 ) -> Assignment:
     """Give a unit's assignment to another unit: the old one is cancelled, history kept."""
-    check_allowed(actor, "reassign", unit=None)
+    check_allowed(actor, Action.REASSIGN, unit=None)
     work = find_work(session, plan, task, from_unit)
     receiver = find_unit(session, work.plan, to_unit)
     _required(reason, "reason")
@@ -393,14 +407,18 @@ def reassign(
         raise InvalidRequest(
             f"{receiver.name} already holds a {work.assignment.role} assignment on task {task}"
         )
-    with _changing(session, work, actor, "cancel", at):
-        _move(work.assignment, "cancel", at)
+    with _changing(session, work, actor, Action.CANCEL, at):
+        _move(work.assignment, Action.CANCEL, at)
         work.assignment.closed_reason = f"re-assigned to {receiver.name}: {reason}"
     old = work.assignment
     new = held or Assignment(
         plan_id=old.plan_id, task_id=old.task_id, unit_id=receiver.id, role=old.role
     )
-    new.state, new.active, new.closed_reason = "not_started", True, None  # handed back: reopened
+    new.state, new.active, new.closed_reason = (
+        AssignmentState.NOT_STARTED,
+        True,
+        None,
+    )  # handed back: reopened
     new.original_due, new.due = old.original_due, old.due
     session.add(new)
     session.flush()
@@ -413,7 +431,7 @@ def reassign(
     audit.record(
         session,
         actor=str(actor),
-        action="reassign",
+        action=Action.REASSIGN,
         at=at,
         subject=Work(work.plan, work.task, receiver, new).subject(),
         before={"unit": work.unit.code},
@@ -437,7 +455,7 @@ def _decide(
     work = find_work(session, plan, task, unit)
     check_allowed(actor, move, unit=work.unit.code)
     _expect(work.assignment, expected_version)
-    dated = _occurrence(session, work, occurrence, want=("submitted",))
+    dated = _occurrence(session, work, occurrence, want=(OccurrenceState.SUBMITTED,))
     if dated is None:
         next_state(work.assignment.state, move)  # refuse a wrong move before anything else
     submission = session.exec(
@@ -459,7 +477,7 @@ def _decide(
             _settle_recurring(session, work, at)
         else:
             _move(work.assignment, move, at)
-        submission.decision = "accepted" if move == "accept" else "returned"
+        submission.decision = Decision.ACCEPTED if move == Action.ACCEPT else Decision.RETURNED
         submission.decision_reason, submission.decided_by = reason, str(actor)
         submission.decided_at = at
         session.add(submission)
@@ -476,10 +494,10 @@ def _settle_recurring(session: Session, work: Work, at: dt.datetime) -> None:
             Occurrence.assignment_id == work.assignment.id, Occurrence.active
         )
     ).all()
-    if states and all(s == "accepted" for s in states):
-        if work.assignment.state != "submitted":
-            _move(work.assignment, "submit", at)
-        _move(work.assignment, "accept", at)
+    if states and all(s == OccurrenceState.ACCEPTED for s in states):
+        if work.assignment.state != AssignmentState.SUBMITTED:
+            _move(work.assignment, Action.SUBMIT, at)
+        _move(work.assignment, Action.ACCEPT, at)
 
 
 def _occurrence(
@@ -517,14 +535,7 @@ def _open_work(session: Session, plan: str, task: str) -> list[Work]:
             select(Assignment).where(
                 Assignment.task_id == row.id,
                 Assignment.active,
-                Assignment.state.in_(
-                    (
-                        "not_started",
-                        "in_progress",  # type: ignore[attr-defined]
-                        "submitted",
-                        "returned",
-                    )
-                ),
+                Assignment.state.in_(OPEN),  # type: ignore[attr-defined]
             )
         )
     ]

@@ -8,45 +8,46 @@ graph, the calendar and the date asked about (see tasks.work.status).
 from __future__ import annotations
 
 from duban.errors import Conflict
-
-OPEN = ("not_started", "in_progress", "submitted", "returned")
-CLOSED = ("accepted", "waived", "cancelled")
+from schemas.vocabulary import Action, AssignmentState, OccurrenceState
 
 MOVES: dict[str, dict[str, str]] = {
-    "not_started": {
-        "progress": "in_progress",
-        "submit": "submitted",
-        "waive": "waived",
-        "cancel": "cancelled",
+    AssignmentState.NOT_STARTED: {
+        Action.PROGRESS: AssignmentState.IN_PROGRESS,
+        Action.SUBMIT: AssignmentState.SUBMITTED,
+        Action.WAIVE: AssignmentState.WAIVED,
+        Action.CANCEL: AssignmentState.CANCELLED,
     },
-    "in_progress": {
-        "progress": "in_progress",
-        "submit": "submitted",
-        "waive": "waived",
-        "cancel": "cancelled",
+    AssignmentState.IN_PROGRESS: {
+        Action.PROGRESS: AssignmentState.IN_PROGRESS,
+        Action.SUBMIT: AssignmentState.SUBMITTED,
+        Action.WAIVE: AssignmentState.WAIVED,
+        Action.CANCEL: AssignmentState.CANCELLED,
     },
-    "submitted": {
-        "accept": "accepted",
-        "return": "returned",
-        "waive": "waived",
-        "cancel": "cancelled",
+    AssignmentState.SUBMITTED: {
+        Action.ACCEPT: AssignmentState.ACCEPTED,
+        Action.RETURN: AssignmentState.RETURNED,
+        Action.WAIVE: AssignmentState.WAIVED,
+        Action.CANCEL: AssignmentState.CANCELLED,
     },
-    "returned": {
-        "progress": "in_progress",
-        "submit": "submitted",
-        "waive": "waived",
-        "cancel": "cancelled",
+    AssignmentState.RETURNED: {
+        Action.PROGRESS: AssignmentState.IN_PROGRESS,
+        Action.SUBMIT: AssignmentState.SUBMITTED,
+        Action.WAIVE: AssignmentState.WAIVED,
+        Action.CANCEL: AssignmentState.CANCELLED,
     },
-    "accepted": {},
-    "waived": {},
-    "cancelled": {},
+    AssignmentState.ACCEPTED: {},
+    AssignmentState.WAIVED: {},
+    AssignmentState.CANCELLED: {},
 }
 
 OCCURRENCE_MOVES: dict[str, dict[str, str]] = {
-    "not_started": {"submit": "submitted"},
-    "submitted": {"accept": "accepted", "return": "returned"},
-    "returned": {"submit": "submitted"},
-    "accepted": {},
+    OccurrenceState.NOT_STARTED: {Action.SUBMIT: OccurrenceState.SUBMITTED},
+    OccurrenceState.SUBMITTED: {
+        Action.ACCEPT: OccurrenceState.ACCEPTED,
+        Action.RETURN: OccurrenceState.RETURNED,
+    },
+    OccurrenceState.RETURNED: {Action.SUBMIT: OccurrenceState.SUBMITTED},
+    OccurrenceState.ACCEPTED: {},
 }
 
 

@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 from calendars.workdays import WorkCalendar, load_calendar
 from schemas.plan_file import CalendarChoice, PlanFile
 from schemas.tables import Assignment, Plan, Task
+from schemas.vocabulary import CLOSED, WITH_UNIT
 from tasks.plans.graph import task_predecessors
-from tasks.work.states import CLOSED, OPEN
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def overdue_workdays(
     due: dt.date | None, state: str, as_of: dt.date, calendar: WorkCalendar
 ) -> int:
     """Working days past due for open work; 0 when not late, closed, or submitted in time."""
-    if due is None or state not in OPEN or state == "submitted" or as_of <= due:
+    if due is None or state not in WITH_UNIT or as_of <= due:
         return 0
     return calendar.workdays_between(due, as_of)
 

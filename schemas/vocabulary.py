@@ -1,0 +1,176 @@
+"""The one vocabulary: every closed set of words duban stores, compares or prints.
+
+Each set is a `StrEnum` whose values are the words stored in the database and written in JSON,
+so a member compares equal to the plain string read back from a row. The tables' CHECK
+constraints are built from these enums (schemas.tables, migration 0002), and the groupings the
+rules need (OPEN, CLOSED, SEVERITY …) are defined here once, not re-spelled where they are used.
+Nothing here imports anything of duban's: every layer may import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+
+class AssignmentState(StrEnum):
+    """Where an assignment stands (办理状态); the moves between them are in tasks.work.states."""
+
+    NOT_STARTED = "not_started"  # 未启动
+    IN_PROGRESS = "in_progress"  # 推进中
+    SUBMITTED = "submitted"  # 已报送待审核
+    RETURNED = "returned"  # 已退回
+    ACCEPTED = "accepted"  # 已办结
+    WAIVED = "waived"  # 免除
+    CANCELLED = "cancelled"  # 取消
+
+
+class OccurrenceState(StrEnum):
+    """Where one dated submission of a recurring report stands (阶段报送): the same words, fewer."""
+
+    NOT_STARTED = "not_started"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"
+
+
+# Open: not finished, whoever holds it. Closed: finished, one way or another.
+OPEN: Final = (
+    AssignmentState.NOT_STARTED,
+    AssignmentState.IN_PROGRESS,
+    AssignmentState.SUBMITTED,
+    AssignmentState.RETURNED,
+)
+CLOSED: Final = (AssignmentState.ACCEPTED, AssignmentState.WAIVED, AssignmentState.CANCELLED)
+# Open and the next move is the unit's: what the sweep chases and the review calls open
+# (a submitted item waits on the office, not on the unit).
+WITH_UNIT: Final = (
+    AssignmentState.NOT_STARTED,
+    AssignmentState.IN_PROGRESS,
+    AssignmentState.RETURNED,
+)
+OCCURRENCE_WITH_UNIT: Final = (OccurrenceState.NOT_STARTED, OccurrenceState.RETURNED)
+HANDED_IN: Final = (AssignmentState.SUBMITTED, AssignmentState.ACCEPTED)  # the unit has delivered
+SET_ASIDE: Final = (AssignmentState.WAIVED, AssignmentState.CANCELLED)  # 免除或取消: no work owed
+
+
+class Action(StrEnum):
+    """What an actor does to an assignment (办理动作): the moves, and the steps around them."""
+
+    PROGRESS = "progress"  # 进展反馈
+    SUBMIT = "submit"  # 报送
+    ACCEPT = "accept"  # 审核通过
+    RETURN = "return"  # 退回
+    WAIVE = "waive"  # 免除
+    CANCEL = "cancel"  # 取消
+    REQUEST_EXTENSION = "request_extension"  # 延期申请
+    DECIDE_EXTENSION = "decide_extension"  # 延期审批 (the permission; recorded as approve/deny)
+    APPROVE_EXTENSION = "approve_extension"
+    DENY_EXTENSION = "deny_extension"
+    REASSIGN = "reassign"  # 调整责任单位
+
+
+class Role(StrEnum):
+    """A unit's part in a task (责任分工): 牵头 lead, 配合 co, 参与 participant."""
+
+    LEAD = "lead"
+    CO = "co"
+    PARTICIPANT = "participant"
+
+
+class ActorKind(StrEnum):
+    """Who is acting (操作主体): a unit, the joint meeting office, leadership, or the sweep."""
+
+    UNIT = "unit"  # 责任单位
+    OFFICE = "office"  # 联席会议办公室
+    LEADERSHIP = "leadership"  # 领导
+    SYSTEM = "system"  # the sweep
+
+
+class SeatRole(StrEnum):
+    """A unit's seat in the joint meeting (联席会议)."""
+
+    CONVENER = "convener"  # 召集人
+    VICE_CONVENER = "vice_convener"  # 副召集人
+    MEMBER = "member"  # 成员单位
+    OFFICE = "office"  # 联席会议办公室
+    LEADERSHIP = "leadership"  # 领导
+
+
+class ExtensionState(StrEnum):
+    """Where a request for a later due date stands (延期申请)."""
+
+    REQUESTED = "requested"  # 待审批
+    APPROVED = "approved"  # 批准
+    DENIED = "denied"  # 不予批准
+
+
+class Decision(StrEnum):
+    """The office's decision on a submission (审核结论)."""
+
+    ACCEPTED = "accepted"  # 通过
+    RETURNED = "returned"  # 退回
+
+
+class Level(StrEnum):
+    """A rung of the escalation ladder (督办层级), declared from the least to the most severe."""
+
+    REMINDER = "reminder"  # 提醒
+    DUE = "due"  # 到期提醒
+    URGE = "urge"  # 催办
+    SUPERVISE = "supervise"  # 督办
+    REPORT = "report"  # 通报
+    UNACKNOWLEDGED = "unacknowledged"  # 未签收提醒
+
+
+# Most severe highest, for every user: sort descending to put the most severe first.
+SEVERITY: Final[Mapping[Level, int]] = MappingProxyType({v: i for i, v in enumerate(Level)})
+RECEIPTED: Final = (Level.SUPERVISE, Level.REPORT)  # 督办单 and 通报 carry a receipt code
+
+
+class RecipientRole(StrEnum):
+    """Why a recipient is told of an item: it is theirs, or they oversee it."""
+
+    RESPONSIBLE = "responsible"  # 责任单位
+    OFFICE = "office"  # 联席会议办公室 (抄送)
+    LEADERSHIP = "leadership"  # 领导 (通报)
+
+
+class MessageKind(StrEnum):
+    """What an outbox mail carries: sweep notices, the weekly digest, or a review."""
+
+    NOTICE = "notice"  # 督办通知
+    DIGEST = "digest"  # 周报
+    REVIEW = "review"  # 阶段评估
+
+
+class MessageStatus(StrEnum):
+    """Where an outbox mail stands, the delivery outcome included."""
+
+    PENDING = "pending"  # 待发送
+    SENDING = "sending"  # 发送中 (claimed by a worker)
+    SENT = "sent"  # 已发送
+    FAILED = "failed"  # 发送失败 (given up; `duban outbox retry` requeues)
+
+
+class Light(StrEnum):
+    """A review's traffic light (红黄绿灯), declared from the least to the most severe."""
+
+    GREEN = "green"  # 绿灯
+    YELLOW = "yellow"  # 黄灯
+    RED = "red"  # 红灯
+
+
+LIGHT_SEVERITY: Final[Mapping[Light, int]] = MappingProxyType({v: i for i, v in enumerate(Light)})
+
+
+class Cause(StrEnum):
+    """Why a reviewed item stands where it does: on time, its own delay, another's, extended."""
+
+    ON_TIME = "on_time"  # 按时
+    OWN = "own"  # 自身原因
+    UPSTREAM = "upstream"  # 上游延误
+    EXTENSION = "extension"  # 经批准延期
+    OPEN = "open"  # 未办结
