@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from duban.serve import free_port
+from schemas.db import HEAD
 
 from .test_settings import MARKER, duban
 
@@ -22,7 +23,7 @@ def test_a_healthy_installation_passes_and_says_where_everything_is(here):
     assert report["home"] == str(here / ".duban")
     assert report["database"] == f"sqlite:///{here / '.duban' / 'duban.db'}"
     found = checks(result)
-    assert "migration 0001, at head" in found["database"]["detail"]
+    assert f"migration {HEAD}, at head" in found["database"]["detail"]
     assert found["calendar"]["ok"] and "the horizon is 20" in found["calendar"]["detail"]
     assert found["mail"]["ok"] and "writable" in found["mail"]["detail"]
     assert "prefect" not in found  # PREFECT_API_URL is not set in the tests

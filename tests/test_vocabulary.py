@@ -3,6 +3,8 @@ migration that adds the constraints keeps the data of a database made before the
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -33,6 +35,8 @@ from tasks.plans.importer import import_plan
 
 from .conftest import ROOT
 
+IMPORTED = dt.datetime(2019, 7, 1, 9, 0, tzinfo=dt.UTC)
+
 EXAMPLE = ROOT / "docs" / "example-plan.yaml"
 
 
@@ -59,7 +63,7 @@ def test_a_member_is_its_stored_word():
 
 def _imported(url: str) -> str:
     with session_scope(url) as session:
-        import_plan(session, EXAMPLE)
+        import_plan(session, EXAMPLE, at=IMPORTED)
     return url
 
 
