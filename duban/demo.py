@@ -15,12 +15,14 @@ from sqlmodel import func, select
 
 from duban.replay import replay_story
 from duban.settings import Settings
+from render.letters import render_letter
 from render.review import render_html
 from schemas.db import create_schema, session_scope
 from schemas.tables import Escalation, Notice, OutboxMessage
 from tasks.plans.importer import import_plan
 from tasks.review.compute import review_plan
 from tasks.sweep.delivery import EmlOutbox
+from tasks.sweep.pipeline import Markup
 
 console = Console()
 LEVELS = {
@@ -33,7 +35,10 @@ LEVELS = {
 }
 
 
-def run_demo(settings: Settings, plans_dir: Path) -> None:
+def run_demo(
+    settings: Settings, plans_dir: Path, markup: Markup = render_letter
+) -> tuple[str, dt.date | None]:
+    """Replay the stories; the database's URL and the last day replayed."""
     started = time.perf_counter()
     home = settings.home / "demo"
     shutil.rmtree(home, ignore_errors=True)  # the story starts from a clean slate every run
@@ -47,9 +52,11 @@ def run_demo(settings: Settings, plans_dir: Path) -> None:
                 f"imported [bold]{report.plan}[/bold] ({path.name}): {report.tasks} "
                 f"tasks, {report.assignments} assignments"
             )
+    last_day = None
     for story in sorted((plans_dir / "stories").glob("*.yaml")):
         console.print(f"replaying {story.name}: a sweep every working morning …")
-        replay = replay_story(url, story, EmlOutbox(outbox))
+        replay = replay_story(url, story, EmlOutbox(outbox), markup=markup)
+        last_day = replay.last_day
         console.print(
             f"{replay.days} days, {replay.events} story events, "
             f"{replay.delivered} mails delivered, {replay.failed} failed"
@@ -57,6 +64,7 @@ def run_demo(settings: Settings, plans_dir: Path) -> None:
         _summary(url, outbox)
         _final_review(url, replay.plan, replay.last_day, home)
     console.print(f"database: {url}  ({time.perf_counter() - started:.1f} s)")
+    return url, last_day
 
 
 def _final_review(url: str, plan: str, day: dt.date, home: Path) -> None:

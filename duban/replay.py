@@ -12,11 +12,12 @@ from typing import Any
 import yaml
 from sqlmodel import Session, select
 
+from render.letters import render_letter
 from schemas.db import session_scope
 from schemas.tables import ExtensionRequest, Notice
 from tasks.sweep.delivery import Transport
 from tasks.sweep.outbox import acknowledge, deliver_pending
-from tasks.sweep.pipeline import sweep_once
+from tasks.sweep.pipeline import Markup, sweep_once
 from tasks.work import lifecycle
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
@@ -42,6 +43,7 @@ def replay_story(
     story_path: Path,
     transport: Transport,
     on_day: Callable[[dt.date, Any], None] | None = None,
+    markup: Markup = render_letter,
 ) -> Replay:
     story = yaml.safe_load(story_path.read_text(encoding="utf-8"))
     plan = story["plan"]
@@ -52,7 +54,7 @@ def replay_story(
     day: dt.date = story["start"]
     while day <= story["end"]:
         morning = dt.datetime.combine(day, dt.time(8, 30), SHANGHAI)
-        outcome = sweep_once(url, as_of=day, plan=plan)
+        outcome = sweep_once(url, as_of=day, plan=plan, markup=markup)
         for notice in outcome.written:
             result.notices[notice.level] = result.notices.get(notice.level, 0) + 1
         result.escalations_opened += outcome.escalations_opened

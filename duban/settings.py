@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_ssl: bool = False
     mail_from: str | None = None  # overrides the plan office's own address as sender
+    public_url: str | None = None  # where people reach `duban web`; links in mails use it
+    secret_key: str | None = None  # signs sessions and links; unset: a key file under home
+    behind_proxy: bool = False  # HTTPS ends at a reverse proxy: cookies are marked Secure
+    link_days: int = 30  # how long a link in a notice can be used
+    session_hours: int = 8  # a login lasts this long
+    upload_mb: int = 20  # the largest evidence file the web accepts
 
     @property
     def outbox_dir(self) -> Path:

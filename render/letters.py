@@ -63,6 +63,10 @@ ZH: dict[str, str] = {
     "label.receipt": "签收编码",
     "label.why": "触发规则",
     "label.recipient": "发送原因",
+    "label.links": "在线办理",
+    "link.ack": "一键签收",
+    "link.report": "报送进展 / 提交办结",
+    "link.open": "查看并办理",
     "role.lead": "牵头单位",
     "role.co": "配合单位",
     "role.participant": "参与单位",
@@ -139,6 +143,10 @@ EN: dict[str, str] = {
     "label.receipt": "Receipt code",
     "label.why": "Rule",
     "label.recipient": "Why you receive this",
+    "label.links": "Act online",
+    "link.ack": "Acknowledge with one click",
+    "link.report": "Report progress / submit as done",
+    "link.open": "Open the page",
     "role.lead": "lead unit",
     "role.co": "co-responsible unit",
     "role.participant": "participating unit",
@@ -241,6 +249,7 @@ class _Block:
     title: str
     rows: tuple[tuple[str, str], ...]
     formal: bool  # a 督办单
+    links: tuple[tuple[str, str, str], ...] = ()  # (action, what it does in words, address)
 
 
 @dataclass(frozen=True)
@@ -352,7 +361,7 @@ def _block(
         rows += _occurrence(item, w)
         rows += [("label.why", one_line(item.why)), ("label.recipient", _recipient(item, w))]
         heading = w["item_supervise"].format(section=section, number=number)
-        return _Block(heading, tuple((w[k], v) for k, v in rows), formal=True)
+        return _Block(heading, tuple((w[k], v) for k, v in rows), True, _links(item, w))
     rows += [("label.unit", unit), ("label.deadline", _deadline(item, w))]
     if item.original_due is not None and item.original_due != item.due:
         rows.append(("label.current_due", w["extended"].format(date=_date(item.due, w))))
@@ -367,7 +376,11 @@ def _block(
     if item.receipt_code:
         rows.append(("label.receipt", _receipt(item, w)))
     heading = w["item"].format(section=section, number=number, code=code, title=title)
-    return _Block(heading, tuple((w[k], v) for k, v in rows), formal=False)
+    return _Block(heading, tuple((w[k], v) for k, v in rows), False, _links(item, w))
+
+
+def _links(item: NoticeItem, w: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
+    return tuple((link.action, w[f"link.{link.action}"], link.url) for link in item.links)
 
 
 def _plan_ref(item: NoticeItem, w: dict[str, str]) -> str:
@@ -488,6 +501,10 @@ def _text(letter: Letter, w: dict[str, str], sections: list[_Section]) -> str:
             lines += [
                 indent + w["row"].format(label=label, value=value) for label, value in block.rows
             ]
+            lines += [
+                indent + w["row"].format(label=w["label.links"], value=f"{what} {url}")
+                for _, what, url in block.links
+            ]
     lines.append("")
     lines += [indent + line for line in _closing(letter, w)]
     lines += ["", one_line(letter.sender_name), _date(letter.as_of, w), "", w["footer"], ""]
@@ -516,6 +533,15 @@ def _html(letter: Letter, w: dict[str, str], sections: list[_Section], subject: 
                 f'<td style="{_CSS["value"]}">{e(value)}</td></tr>'
                 for label, value in block.rows
             ]
+            if block.links:
+                anchors = "　".join(
+                    f'<a href="{e(url)}" data-action="{e(action)}">{e(what)}</a>'
+                    for action, what, url in block.links
+                )
+                out.append(
+                    f'<tr><th style="{_CSS["label"]}">{e(w["label.links"])}</th>'
+                    f'<td style="{_CSS["value"]}">{anchors}</td></tr>'
+                )
         out.append("</table>")
     out += [f'<p style="{_CSS["indent"]}">{e(line)}</p>' for line in _closing(letter, w)]
     out.append(

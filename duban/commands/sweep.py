@@ -59,6 +59,7 @@ def sweep(
 def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, Any]:
     from calendars.workdays import CalendarError
     from duban.mail import transport_from
+    from duban.web.keys import letters_with_links
     from schemas.db import create_schema
     from tasks.sweep.outbox import deliver_pending
     from tasks.sweep.pipeline import sweep_once, sweep_summary
@@ -67,7 +68,12 @@ def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, 
     create_schema(config.url)
     try:
         outcome = sweep_once(
-            config.url, as_of=day, plan=plan, dry_run=dry_run, calendar_dir=config.calendar_dir
+            config.url,
+            as_of=day,
+            plan=plan,
+            dry_run=dry_run,
+            calendar_dir=config.calendar_dir,
+            markup=letters_with_links(config),
         )
     except (LookupError, CalendarError) as exc:
         fail(str(exc))

@@ -4,8 +4,10 @@ waiver, re-assignment, and the history and audit trail that record all of it."""
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -65,7 +67,8 @@ def acting(plan: str, who: str | None) -> Iterator[tuple[Any, Any]]:
     url = database_url()
     try:
         with session_scope(url) as session:
-            yield session, resolve_actor(session, plan, who)
+            actor = resolve_actor(session, plan, who)
+            yield session, replace(actor, person=getpass.getuser(), channel="cli")
     except (Forbidden, TransitionError, InvalidRequest, NotFound) as exc:
         fail(str(exc))
     except ConflictError as exc:

@@ -41,10 +41,11 @@ from schemas.tables import (
 )
 from tasks.plans.graph import PhaseNode, TaskNode, build_graph, critical_path, downstream_of
 from tasks.sweep.escalation import SEVERITY, Rung, rung_reached, why
-from tasks.sweep.notices import Letter, NoticeItem
+from tasks.sweep.notices import Letter, NoticeItem, RenderedMail
 from tasks.sweep.outbox import DeliveryReport
 from tasks.work.status import calendar_of
 
+Markup = Callable[[Letter], RenderedMail]  # the caller's letter markup (links added, say)
 OPEN_STATES = ("not_started", "in_progress", "returned")
 SINGLE_DATE = ("date", "window")
 
@@ -397,6 +398,8 @@ def _planned(
         receipt_code=receipt,
         blocks=context.blocks(task.code) if rung.level in ("supervise", "report") else (),
         occurrence=item.due if item.occurrence_id else None,
+        assignment_id=item.assignment_id,
+        recipient_code=recipient,
     )
     return PlannedNotice(
         key,
@@ -456,6 +459,8 @@ def _unacknowledged(context: PlanContext, notice: Notice, as_of: dt.date) -> Pla
         in_copy=False,
         recipient_role="office",
         receipt_code=notice.receipt_code,
+        assignment_id=notice.assignment_id,
+        recipient_code=context.office.code,
     )
     office = context.office.code
     return PlannedNotice(
@@ -508,6 +513,7 @@ def write_outbox(
     planned: Sequence[PlannedNotice],
     contexts: dict[str, PlanContext],
     sweep: SweepRun,
+    markup: Markup = render_letter,
 ) -> SweepOutcome:
     """Write each new notice once and one message per recipient bundling them.
 
@@ -521,7 +527,7 @@ def write_outbox(
         if notice.dedupe_key not in existing:
             letters[(notice.item.plan_code, notice.letter_to)].append(notice)
     messages = {
-        key: _message(contexts[key[0]], key[1], notices, sweep)
+        key: _message(contexts[key[0]], key[1], notices, sweep, markup)
         for key, notices in sorted(letters.items())
     }
     session.add_all(messages.values())
@@ -566,7 +572,11 @@ def _notice_row(notice: PlannedNotice, sweep: SweepRun, message_id: int | None) 
 
 
 def _message(
-    context: PlanContext, recipient: str, notices: Sequence[PlannedNotice], sweep: SweepRun
+    context: PlanContext,
+    recipient: str,
+    notices: Sequence[PlannedNotice],
+    sweep: SweepRun,
+    markup: Markup,
 ) -> OutboxMessage:
     unit = context.units[recipient]
     primary = sorted(
@@ -585,7 +595,7 @@ def _message(
         items=tuple(n.content for n in primary),
         language=context.policy.language,
     )
-    mail = render_letter(letter)
+    mail = markup(letter)
     sender = office.emails[0] if office and office.emails else "duban@localhost"
     digest = hashlib.sha256(f"{sweep.id}:{context.plan.code}:{recipient}".encode()).hexdigest()
     return OutboxMessage(
@@ -716,6 +726,7 @@ def record_sweep(
     planned: Sequence[PlannedNotice],
     contexts: dict[str, PlanContext],
     dry_run: bool = False,
+    markup: Markup = render_letter,
 ) -> SweepOutcome:
     """Step 4: write the outbox and the escalations in one transaction, or say what would be
     written. A concurrent sweep that wrote first makes this one retry and skip its notices."""
@@ -729,7 +740,7 @@ def record_sweep(
                 sweep = SweepRun(as_of=as_of, plan_code=plan)
                 session.add(sweep)
                 session.flush()
-                outcome = write_outbox(session, planned, contexts, sweep)
+                outcome = write_outbox(session, planned, contexts, sweep, markup)
                 outcome.escalations_opened = open_escalations(session, findings, contexts, as_of)
                 outcome.escalations_closed = close_resolved_escalations(session, contexts, as_of)
                 sweep.notices, sweep.messages = len(outcome.written), outcome.messages
@@ -750,6 +761,7 @@ def sweep_once(
     plan: str | None = None,
     dry_run: bool = False,
     calendar_dir: Path | None = None,
+    markup: Markup = render_letter,
 ) -> SweepOutcome:
     """The whole sweep without delivery, step by step, as the flow runs it."""
     contexts, items = read_open_work(url, plan=plan, calendar_dir=calendar_dir)
@@ -764,6 +776,7 @@ def sweep_once(
         planned=planned,
         contexts=contexts,
         dry_run=dry_run,
+        markup=markup,
     )
 
 

@@ -292,6 +292,8 @@ def request_extension(
     audit.record(
         session,
         actor=str(actor),
+        person=actor.person,
+        channel=actor.channel,
         action="request_extension",
         at=at,
         subject=work.subject("extension", request.id),
@@ -413,6 +415,8 @@ def reassign(
     audit.record(
         session,
         actor=str(actor),
+        person=actor.person,
+        channel=actor.channel,
         action="reassign",
         at=at,
         subject=Work(work.plan, work.task, receiver, new).subject(),
@@ -604,6 +608,8 @@ def _changing(
     audit.record(
         session,
         actor=str(actor),
+        person=actor.person,
+        channel=actor.channel,
         action=action,
         subject=work.subject(),
         at=at,

@@ -1,0 +1,47 @@
+"""Leadership's pages: the review live (the same figures and charts as `duban review`), as of
+today or a chosen day, with the ranking and its rule, and a drill-down from every red light
+to the assignment and its history. Read-only; the office sees them too."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from duban.web.app import database, need, web
+from duban.web.office import cached_review, chosen_day
+from duban.web.templating import page, pages
+from duban.web.words import WORDS
+from render.review import render_html
+from tasks.plans.queries import NotFound
+from tasks.work.desk import plans, work_rows
+
+router = APIRouter()
+
+
+@router.get("/review")
+def review_index(request: Request) -> Response:
+    with database(request) as session:
+        account = need(request, "leadership", "office")
+        choices = [p for p in plans(session) if account.plan_code in (None, p[0])]
+        return page(request, "review_index.html", plans=choices, as_of=web(request).today())
+
+
+@router.get("/review/{plan}")
+def review_page(plan: str, request: Request, as_of: str | None = None) -> Response:
+    with database(request) as session:
+        account = need(request, "leadership", "office")
+        if account.plan_code not in (None, plan):
+            raise NotFound(f"no plan {plan} for {account.username}")
+        day = chosen_day(request, as_of)
+        review = cached_review(request, session, plan, day)
+        ids = {(r.task, r.unit): r.id for r in work_rows(session, plan=plan)}
+        red = [i for i in review.items if i.light == "red"]
+        words = WORDS["en" if request.cookies.get("lang") == "en" else "zh"]
+        bar = pages.get_template("review_bar.html").render(
+            t=words, plan=plan, as_of=day, red=red, ids=ids, person=account,
+            csrf=request.state.session.csrf,
+        )
+    html = render_html(review)
+    # The review page is the reports' own document; the bar and the drill-down go around it.
+    html = html.replace("<body>", "<body>\n" + bar, 1)
+    return HTMLResponse(html)
