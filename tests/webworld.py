@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +42,9 @@ class World:
         return self.settings.url
 
 
-def build_world(folder: Path, database_url: str | None = None, public_url: str = "http://duban.test") -> World:
+def build_world(
+    folder: Path, database_url: str | None = None, public_url: str = "http://duban.test"
+) -> World:
     settings = Settings(
         home=folder / "home",
         database_url=database_url or f"sqlite:///{folder / 'duban.db'}",
@@ -69,7 +71,11 @@ def build_world(folder: Path, database_url: str | None = None, public_url: str =
 
 def copy_world(world: World, folder: Path) -> World:
     """A private copy of a SQLite world for a test that changes it."""
-    shutil.copy(world.folder / "duban.db", folder / "duban.db")
+    with (
+        sqlite3.connect(world.folder / "duban.db") as source,
+        sqlite3.connect(folder / "duban.db") as target,
+    ):
+        source.backup(target)  # WAL mode: the file alone may not hold the latest pages
     settings = world.settings.model_copy(
         update={"home": folder / "home", "database_url": f"sqlite:///{folder / 'duban.db'}"}
     )

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from duban.web.app import UploadRefused
 from duban.web.words import WORDS
-from schemas.tables import Account
+from tasks.work.accounts import Person
 from tasks.work.actors import Forbidden
 from tasks.work.desk import WorkRow
 
@@ -44,13 +44,13 @@ ACCEPTED = frozenset(
 )
 
 
-def may_see(account: Account, row: WorkRow) -> bool:
+def may_see(account: Person, row: WorkRow) -> bool:
     if account.plan_code and account.plan_code != row.plan:
         return False
     return account.role != "liaison" or account.unit_code == row.unit
 
 
-def check_visible(account: Account, row: WorkRow) -> None:
+def check_visible(account: Person, row: WorkRow) -> None:
     if not may_see(account, row):
         raise Forbidden(f"{account.username} may not see assignment {row.id}")
 

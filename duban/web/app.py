@@ -30,14 +30,13 @@ from duban.web.sessions import (
     LoginNeeded,
     SessionMiddleware,
     check_csrf,
-    current_account,
+    current_person,
 )
 from duban.web.templating import page
 from schemas.db import create_schema, session_scope
-from schemas.tables import Account
 from tasks.plans.queries import NotFound
 from tasks.sweep.links import LinkSigner
-from tasks.work.accounts import AccountError
+from tasks.work.accounts import AccountError, Person
 from tasks.work.actors import Forbidden
 from tasks.work.lifecycle import ConflictError, InvalidRequest
 from tasks.work.states import TransitionError
@@ -101,13 +100,13 @@ def web(request: Request) -> Web:
 @contextmanager
 def database(request: Request) -> Iterator[Session]:
     with session_scope(web(request).url) as session:
-        request.state.account = current_account(request, session)
+        request.state.account = current_person(request, session)
         yield session
 
 
-def need(request: Request, *roles: str) -> Account:
+def need(request: Request, *roles: str) -> Person:
     """The logged-in person, if their role is one of `roles`; LoginNeeded or Forbidden else."""
-    account: Account | None = request.state.account
+    account: Person | None = request.state.account
     if account is None:
         raise LoginNeeded(request.url.path)
     if roles and account.role not in roles:
@@ -119,6 +118,7 @@ async def posted(request: Request) -> FormData:
     """The submitted form, once its CSRF token checks out."""
     limit = web(request).settings.upload_mb * 1024 * 1024
     form = await request.form(max_files=10, max_fields=200, max_part_size=limit)
+    request.state.form = form
     check_csrf(request, form)
     return form
 

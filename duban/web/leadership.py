@@ -38,7 +38,12 @@ def review_page(plan: str, request: Request, as_of: str | None = None) -> Respon
         red = [i for i in review.items if i.light == "red"]
         words = WORDS["en" if request.cookies.get("lang") == "en" else "zh"]
         bar = pages.get_template("review_bar.html").render(
-            t=words, plan=plan, as_of=day, red=red, ids=ids, person=account,
+            t=words,
+            plan=plan,
+            as_of=day,
+            red=red,
+            ids=ids,
+            person=account,
             csrf=request.state.session.csrf,
         )
     html = render_html(review)

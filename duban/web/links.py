@@ -17,10 +17,11 @@ from sqlmodel import Session, select
 from duban.web.app import database, need, posted, web
 from duban.web.templating import page
 from duban.web.unit import record_acknowledgement
-from schemas.tables import Account, LinkRecord, Notice, Unit
-from tasks.sweep.links import Binding, LinkInvalid, token_hash
+from schemas.tables import LinkRecord, Notice, Unit
 from tasks.plans.queries import NotFound
+from tasks.sweep.links import Binding, LinkInvalid, token_hash
 from tasks.sweep.outbox import acknowledge
+from tasks.work.accounts import Person
 from tasks.work.actors import Actor
 
 router = APIRouter()
@@ -38,7 +39,7 @@ def _checked(request: Request, session: Session, token: str) -> tuple[Binding, N
         raise LinkInvalid("revoked")
     if any(r.sha256 == token_hash(token) for r in records):
         raise LinkInvalid("used")
-    account: Account | None = request.state.account
+    account: Person | None = request.state.account
     if account is not None and account.role == "liaison" and account.unit_code != binding.recipient:
         raise LinkInvalid("foreign")
     if binding.action != "ack":
@@ -85,7 +86,7 @@ async def use_link(token: str, request: Request) -> Response:
         unit = session.exec(
             select(Unit.name).where(Unit.code == binding.recipient).limit(1)
         ).first()
-        account: Account | None = request.state.account
+        account: Person | None = request.state.account
         actor = Actor(
             "unit",
             binding.recipient,

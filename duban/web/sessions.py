@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
-from sqlmodel import Session
 
 from schemas.tables import Account
+from tasks.work.accounts import Person
 
 COOKIE = "duban_session"
 
@@ -60,7 +61,12 @@ class SessionMiddleware(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         session = self._read(request.cookies.get(COOKIE))
         request.state.session = session
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        finally:
+            form = getattr(request.state, "form", None)
+            if form is not None:  # uploads are spooled to files: close them, kept or refused
+                await form.close()
         if session.changed:
             response.set_cookie(
                 COOKIE,
@@ -85,7 +91,7 @@ class SessionMiddleware(BaseHTTPMiddleware):
         return WebSession(None, 0, secrets.token_urlsafe(24), changed=True)
 
 
-def current_account(request: Request, session: Session) -> Account | None:
+def current_person(request: Request, session: Session) -> Person | None:
     """The logged-in person, if the session names an active account at its current version."""
     state = request.state.session
     if state.account_id is None:
@@ -94,7 +100,7 @@ def current_account(request: Request, session: Session) -> Account | None:
     if account is None or not account.active or account.session_version != state.version:
         state.log_out()
         return None
-    return account
+    return Person.of(account)
 
 
 def check_csrf(request: Request, form: FormData) -> None:

@@ -118,7 +118,8 @@ ZH: dict[str, str] = {
     "error.forbidden": "你的账户无权进行此操作。",
     "error.not_found": "找不到所请求的内容。",
     "error.csrf": "页面已过期或来源不明（CSRF 校验失败），未作任何更改。请返回刷新后重试。",
-    "error.upload_type": "不接受此类文件：{name}。可上传 PDF、Word、Excel、WPS、OFD、图片、文本或压缩包。",
+    "error.upload_type": "不接受此类文件：{name}。"
+    "可上传 PDF、Word、Excel、WPS、OFD、图片、文本或压缩包。",
     "error.upload_size": "文件过大：{name}（上限 {mb} MB）。",
     "error.conflict": "该事项刚被他人更改，请刷新后重试。",
     "back": "返回",

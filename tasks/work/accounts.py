@@ -9,6 +9,7 @@ the time: nothing here reads the clock.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -137,15 +138,34 @@ def authenticate(session: Session, username: str, password: str, *, now: dt.date
     return account
 
 
-def actor_of(account: Account, channel: str) -> Actor:
+@dataclass(frozen=True)
+class Person:
+    """Who is logged in, as plain values: safe to keep after the session that read it."""
+
+    id: int
+    username: str
+    name: str
+    role: str
+    unit_code: str | None
+    plan_code: str | None
+
+    @classmethod
+    def of(cls, account: Account) -> Person:
+        return cls(
+            account.id or 0,
+            account.username,
+            account.name,
+            account.role,
+            account.unit_code,
+            account.plan_code,
+        )
+
+
+def actor_of(person: Person, channel: str) -> Actor:
     """The service layer's actor for this person, with the person and the door named."""
-    label = f"{account.name}({account.unit_code})" if account.unit_code else account.name
+    label = f"{person.name}({person.unit_code})" if person.unit_code else person.name
     return Actor(
-        ACTS_AS[account.role],
-        account.unit_code,
-        label,
-        person=account.username,
-        channel=channel,
+        ACTS_AS[person.role], person.unit_code, label, person=person.username, channel=channel
     )
 
 
