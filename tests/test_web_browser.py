@@ -29,6 +29,9 @@ import uvicorn  # noqa: E402
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
+from selenium.webdriver.support.expected_conditions import staleness_of  # noqa: E402
+from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
 from duban.web.app import create_app  # noqa: E402
 from tasks.sweep.delivery import SmtpTransport  # noqa: E402
@@ -108,12 +111,18 @@ def shoot(browser: webdriver.Chrome, folder: Path, name: str) -> None:
     browser.set_window_size(width, 768)
 
 
+def press(button: WebElement) -> None:
+    """Click a submit button and wait for the next page to replace this one."""
+    button.click()
+    WebDriverWait(button.parent, 20).until(staleness_of(button))
+
+
 def log_in(browser: webdriver.Chrome, base: str, username: str) -> None:
     browser.delete_all_cookies()
     browser.get(f"{base}/login")
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.ID, "login-button").click()
+    press(browser.find_element(By.ID, "login-button"))
 
 
 def task_page(browser: webdriver.Chrome, code: str) -> str:
@@ -143,11 +152,11 @@ def test_each_role_walks_through_its_work(site, browser, tmp_path):
     form = browser.find_element(By.ID, "progress-form")
     form.find_element(By.NAME, "note").send_keys("例会制度已起草")
     form.find_element(By.NAME, "files").send_keys(str(attachment))
-    form.find_element(By.CSS_SELECTOR, "button").click()
+    press(form.find_element(By.CSS_SELECTOR, "button"))
     assert "进展已报送" in browser.find_element(By.ID, "done").text
     form = browser.find_element(By.ID, "submit-form")
     form.find_element(By.NAME, "note").send_keys("例会制度已印发")
-    form.find_element(By.CSS_SELECTOR, "button").click()
+    press(form.find_element(By.CSS_SELECTOR, "button"))
     assignment = browser.current_url.split("?")[0]
     # The office sees the note and the file, and returns it with a reason.
     log_in(browser, base, "office")
@@ -157,7 +166,7 @@ def test_each_role_walks_through_its_work(site, browser, tmp_path):
     assert "例会纪要.pdf" in browser.find_element(By.ID, "progress").text
     form = browser.find_element(By.ID, "return-form")
     form.find_element(By.NAME, "reason").send_keys("缺信息互通机制")
-    form.find_element(By.CSS_SELECTOR, "button").click()
+    press(form.find_element(By.CSS_SELECTOR, "button"))
     assert browser.find_element(By.ID, "state").get_attribute("data-state") == "returned"
     # The liaison sees the reason, resubmits, and asks for more time on t03.
     log_in(browser, base, "wjw")
@@ -165,7 +174,7 @@ def test_each_role_walks_through_its_work(site, browser, tmp_path):
     assert "缺信息互通机制" in browser.find_element(By.ID, "submissions").text
     form = browser.find_element(By.ID, "submit-form")
     form.find_element(By.NAME, "note").send_keys("已补充信息互通机制")
-    form.find_element(By.CSS_SELECTOR, "button").click()
+    press(form.find_element(By.CSS_SELECTOR, "button"))
     browser.get(f"{base}/my")
     later = task_page(browser, "t03")
     browser.get(later)
@@ -174,15 +183,15 @@ def test_each_role_walks_through_its_work(site, browser, tmp_path):
         "arguments[0].value = '2019-12-31'", form.find_element(By.NAME, "new_due")
     )
     form.find_element(By.NAME, "reason").send_keys("等待市政府审定")
-    form.find_element(By.CSS_SELECTOR, "button").click()
+    press(form.find_element(By.CSS_SELECTOR, "button"))
     assert "延期申请已提交" in browser.find_element(By.ID, "done").text
     # The office accepts the resubmission and approves the extension.
     log_in(browser, base, "office")
     browser.get(assignment)
-    browser.find_element(By.CSS_SELECTOR, "#accept-form button").click()
+    press(browser.find_element(By.CSS_SELECTOR, "#accept-form button"))
     assert browser.find_element(By.ID, "state").get_attribute("data-state") == "accepted"
     browser.get(later)
-    browser.find_element(By.CSS_SELECTOR, "form[id^=decide] button[value=approve]").click()
+    press(browser.find_element(By.CSS_SELECTOR, "form[id^=decide] button[value=approve]"))
     assert browser.find_element(By.ID, "due").text == "2019-12-31"
     assert severe(browser) == []
     # Leadership reads the review, live, and drills into a red light.
@@ -215,7 +224,7 @@ def test_a_supervision_order_is_acknowledged_from_the_link_in_a_real_mail(site, 
     assert ack, "the 督办单 carries its one-click link"
     browser.delete_all_cookies()
     browser.get(ack.group(1).replace("&amp;", "&"))
-    browser.find_element(By.ID, "confirm-ack").click()
+    press(browser.find_element(By.ID, "confirm-ack"))
     assert "已签收" in browser.find_element(By.ID, "link-done").text
     browser.get(ack.group(1))  # a second time: used
     assert browser.find_element(By.ID, "link-refused").get_attribute("data-reason") == "used"

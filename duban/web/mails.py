@@ -64,6 +64,7 @@ def queue_followup(
             title=plan.title, task=f"{row.task} {row.task_title}", event=words[event]
         )
     )
+    sender_name = (office.full_name or office.name) if office else plan.title
     context = {
         "t": WORDS[language],
         "row": row,
@@ -71,14 +72,14 @@ def queue_followup(
         "event": words[event],
         "detail": detail,
         "link": f"{base_url.rstrip('/')}/a/{row.id}",
-        "sender": (office.full_name or office.name) if office else plan.title,
+        "sender": sender_name,
     }
     message = OutboxMessage(
         kind="followup",
         plan_code=row.plan,
         recipient_code=unit.code,
         sender=sender,
-        sender_name=context["sender"],
+        sender_name=sender_name,
         to_addrs=list(unit.emails),
         cc_addrs=[],
         subject=subject,

@@ -53,7 +53,7 @@ def chosen_day(request: Request, text: str | None):  # type: ignore[no-untyped-d
         raise lifecycle.InvalidRequest(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _filters(request: Request) -> dict[str, str | None]:
+def _filters(request: Request) -> dict[str, Any]:
     return {name: request.query_params.get(name) or None for name in FILTERS}
 
 

@@ -55,9 +55,9 @@ class WorkRow:
             return "done"
         if self.due is not None and self.due < as_of and self.state != "submitted":
             return "overdue"
-        if self.due is None or self.due <= as_of + dt.timedelta(days=7):
+        if self.due is not None and self.due <= as_of + dt.timedelta(days=7):
             return "week"
-        return "later"
+        return "later"  # and ongoing work, which has no due date
 
 
 def _rows_query():  # type: ignore[no-untyped-def]
@@ -159,7 +159,9 @@ def office_queues(session: Session, *, plan: str | None = None, limit: int = 200
             ids=[s.assignment_id for s in submissions] + [r.assignment_id for r in requests],
         )
     }
-    queues.submissions = [(rows[s.assignment_id], s) for s in submissions if s.assignment_id in rows]
+    queues.submissions = [
+        (rows[s.assignment_id], s) for s in submissions if s.assignment_id in rows
+    ]
     queues.extensions = [(rows[r.assignment_id], r) for r in requests if r.assignment_id in rows]
     escalations = select(Escalation).where(Escalation.closed_on.is_(None))  # type: ignore[union-attr]
     notices = (

@@ -53,9 +53,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_linkrecord_binding"), ["binding"], unique=False)
     with op.batch_alter_table("auditevent", schema=None) as batch_op:
         batch_op.add_column(sa.Column("person", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
-        batch_op.add_column(
-            sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(), nullable=True)
-        )
+        batch_op.add_column(sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
 
 
 def downgrade() -> None:
