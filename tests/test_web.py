@@ -417,9 +417,11 @@ def test_report_submit_return_resubmit_accept_and_an_extension(database_url: str
         assert {e.person for e in events} == {"wjw", "office"}
         assert verify_chain(session)[1] is None
         mails = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "followup")).all()
-        subjects = " ".join(m.subject for m in mails)
-        assert all(m.to_addrs == ["wjw@cq.example.org"] for m in mails)
-        assert "退回" in subjects and "验收办结" in subjects and "同意延期" in subjects
+        to_unit = " ".join(m.subject for m in mails if m.to_addrs == ["wjw@cq.example.org"])
+        to_office = " ".join(m.subject for m in mails if m.to_addrs == ["zhjdc@cq.example.org"])
+        assert len(mails) == 7  # 3 to the unit, 4 to the office
+        assert "退回" in to_unit and "验收办结" in to_unit and "同意延期" in to_unit
+        assert "待验收" in to_office and "申请延期" in to_office
 
 
 def test_bulk_accept_accepts_all_selected_or_none(fresh: World):

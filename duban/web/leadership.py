@@ -8,12 +8,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from duban.web.app import database, need, web
-from duban.web.office import cached_review, chosen_day
+from duban.web.office import chosen_day, snapshot
 from duban.web.templating import page, pages
 from duban.web.words import WORDS
 from render.review import render_html
 from tasks.plans.queries import NotFound
-from tasks.work.desk import plans, work_rows
+from tasks.work.desk import plans
 
 router = APIRouter()
 
@@ -33,20 +33,19 @@ def review_page(plan: str, request: Request, as_of: str | None = None) -> Respon
         if account.plan_code not in (None, plan):
             raise NotFound(f"no plan {plan} for {account.username}")
         day = chosen_day(request, as_of)
-        review = cached_review(request, session, plan, day)
-        ids = {(r.task, r.unit): r.id for r in work_rows(session, plan=plan)}
-        red = [i for i in review.items if i.light == "red"]
+        seen = snapshot(request, session, plan, day)
+        if seen.html is None:
+            seen.html = render_html(seen.review)
+        red = [i for i in seen.review.items if i.light == "red"]
         words = WORDS["en" if request.cookies.get("lang") == "en" else "zh"]
         bar = pages.get_template("review_bar.html").render(
             t=words,
             plan=plan,
             as_of=day,
             red=red,
-            ids=ids,
+            ids=seen.ids,
             person=account,
             csrf=request.state.session.csrf,
         )
-    html = render_html(review)
     # The review page is the reports' own document; the bar and the drill-down go around it.
-    html = html.replace("<body>", "<body>\n" + bar, 1)
-    return HTMLResponse(html)
+    return HTMLResponse(seen.html.replace("<body>", "<body>\n" + bar, 1))

@@ -1,5 +1,6 @@
 """Mail that follows the work: a return, an extension decision, a re-assignment and an
-acceptance are mailed to the unit through the outbox, with the link to the page to act on.
+acceptance are mailed to the unit through the outbox, with the link to the page to act on; a
+submission and an extension request made on the web are mailed to the office.
 
 The message is queued in the same transaction as the change, so the change and its mail are
 written together or not at all; delivery is the outbox's job, as for every notice.
@@ -25,6 +26,8 @@ EVENTS = {
         "deny": "不同意延期",
         "reassign": "改派",
         "accept": "验收办结",
+        "submit": "报送办结，待验收",
+        "extension": "申请延期，待决定",
         "subject": "【督办】{title}：{task} {event}",
     },
     "en": {
@@ -33,6 +36,8 @@ EVENTS = {
         "deny": "extension denied",
         "reassign": "reassigned",
         "accept": "accepted",
+        "submit": "submitted, waiting for acceptance",
+        "extension": "extension requested, waiting for a decision",
         "subject": "[duban] {title}: {task} {event}",
     },
 }
@@ -46,17 +51,22 @@ def queue_followup(
     detail: str,
     base_url: str,
     to_unit: str | None = None,
+    to_office: bool = False,
 ) -> OutboxMessage | None:
-    """Queue the mail to the unit (`to_unit`, else the assignment's own); None when the unit
-    has no address (the page still shows it)."""
+    """Queue the mail to the unit (`to_unit`, else the assignment's own), or to the plan's
+    office; None when there is no address (the page still shows it)."""
     plan = session.exec(select(Plan).where(Plan.code == row.plan)).one()
     language = "en" if (plan.spec.get("escalation") or {}).get("language") == "en" else "zh"
-    unit = session.exec(
-        select(Unit).where(Unit.plan_id == plan.id, Unit.code == (to_unit or row.unit))
-    ).first()
+    office = office_of(session, row.plan)
+    unit = (
+        office
+        if to_office
+        else session.exec(
+            select(Unit).where(Unit.plan_id == plan.id, Unit.code == (to_unit or row.unit))
+        ).first()
+    )
     if unit is None or not unit.emails:
         return None
-    office = office_of(session, row.plan)
     sender = office.emails[0] if office and office.emails else "duban@localhost"
     words = EVENTS[language]
     subject = one_line(

@@ -8,6 +8,7 @@ Each decision that concerns a unit is mailed to it (duban.web.mails) in the same
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -26,21 +27,37 @@ from tasks.review.compute import review_plan
 from tasks.review.model import Review
 from tasks.work import lifecycle
 from tasks.work.accounts import actor_of
-from tasks.work.desk import WorkRow, data_version, office_queues, plans, work_rows
+from tasks.work.desk import (
+    WorkRow,
+    assignment_ids,
+    data_version,
+    office_queues,
+    plans,
+    work_rows,
+)
 
 router = APIRouter()
 SHOWN = 200  # rows of the filtered list on the page; the export has them all
 FILTERS = ("plan", "unit", "phase", "state")
 
 
-def cached_review(request: Request, session: Session, plan: str, as_of: Any) -> Review:
-    """The plan's review as of a day, computed once per change to the data."""
+@dataclass
+class Snapshot:
+    """A plan's review as of a day, the assignment ids its items link to, and (once asked
+    for) its HTML page: computed once per change to the data, then served from memory."""
+
+    review: Review
+    ids: dict[tuple[str, str], int]
+    html: str | None = None
+
+
+def snapshot(request: Request, session: Session, plan: str, as_of: Any) -> Snapshot:
     cache = web(request).reviews
     key = (plan, as_of, data_version(session))
     if key not in cache:
         if len(cache) > 64:
             cache.clear()
-        cache[key] = review_plan(session, plan, as_of)
+        cache[key] = Snapshot(review_plan(session, plan, as_of), assignment_ids(session, plan))
     return cache[key]  # type: ignore[no-any-return]
 
 
@@ -66,12 +83,13 @@ def desk(request: Request, as_of: str | None = None, done: str | None = None) ->
         filters = _filters(request)
         plan = account.plan_code or filters["plan"] or (choices[0][0] if choices else None)
         filters["plan"] = plan
-        review = cached_review(request, session, plan, day) if plan else None
+        seen = snapshot(request, session, plan, day) if plan else None
+        review = seen.review if seen else None
         flagged = [i for i in review.items if i.light != "green"] if review else []
         flagged.sort(key=lambda i: (i.light != "red", -i.overdue_workdays, i.task))
         filtered = any(filters[name] for name in ("unit", "phase", "state"))
         rows = work_rows(session, **filters) if filtered else []
-        ids = {(r.task, r.unit): r.id for r in work_rows(session, plan=plan)} if plan else {}
+        ids = seen.ids if seen else {}
         return page(
             request,
             "office.html",

@@ -124,6 +124,18 @@ def work_rows(
     ]
 
 
+def assignment_ids(session: Session, plan: str) -> dict[tuple[str, str], int]:
+    """(task code, unit code) → assignment id, to link a review's items to their pages."""
+    query = (
+        select(Task.code, Unit.code, Assignment.id)
+        .join(Task, Assignment.task_id == Task.id)
+        .join(Unit, Assignment.unit_id == Unit.id)
+        .join(Plan, Assignment.plan_id == Plan.id)
+        .where(Plan.code == plan, Assignment.active)
+    )
+    return {(task, unit): ident for task, unit, ident in session.connection().execute(query)}
+
+
 @dataclass
 class Queues:
     """What waits for the office, oldest first."""
