@@ -33,6 +33,7 @@ from prefect.cache_policies import NONE
 from prefect.utilities.annotations import quote
 
 from duban.settings import Settings
+from duban.web.keys import letters_with_links
 from flows.deliver import deliver_all
 from schemas.db import create_schema
 from schemas.tables import Notice
@@ -109,6 +110,7 @@ def write_outbox(
         planned=planned,
         contexts=contexts,
         dry_run=dry_run,
+        markup=letters_with_links(settings),
     )
 
 
