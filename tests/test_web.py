@@ -419,7 +419,7 @@ def test_report_submit_return_resubmit_accept_and_an_extension(database_url: str
         mails = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "followup")).all()
         to_unit = " ".join(m.subject for m in mails if m.to_addrs == ["wjw@cq.example.org"])
         to_office = " ".join(m.subject for m in mails if m.to_addrs == ["zhjdc@cq.example.org"])
-        assert len(mails) == 7  # 3 to the unit, 4 to the office
+        assert len(mails) == 6  # return, accept, approval to the unit; 2 submissions, 1 request
         assert "退回" in to_unit and "验收办结" in to_unit and "同意延期" in to_unit
         assert "待验收" in to_office and "申请延期" in to_office
 

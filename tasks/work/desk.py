@@ -300,7 +300,8 @@ def evidence_owner(session: Session, evidence_id: int) -> tuple[Evidence, int]:
 
 
 def plans(session: Session) -> list[tuple[str, str]]:
-    return [(p.code, p.title) for p in session.exec(select(Plan).order_by(Plan.code))]
+    """Code and title only: a plan's stored spec is large, and pages only name the plan."""
+    return [(c, t) for c, t in session.exec(select(Plan.code, Plan.title).order_by(Plan.code))]
 
 
 def data_version(session: Session) -> tuple[int, int]:
