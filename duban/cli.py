@@ -11,6 +11,7 @@ from duban.commands import (  # noqa: F401  (each registers its commands)
     review,
     sweep,
     time,
+    web,
     work,
 )
 

@@ -15,6 +15,7 @@ from sqlmodel import func, select
 
 from calendars.clock import now
 from duban.replay import replay_story
+from render.mail import COMPOSER
 from render.review import render_html
 from schemas.db import create_schema, session_scope
 from schemas.settings import Settings
@@ -23,6 +24,7 @@ from schemas.vocabulary import Level, MessageStatus
 from tasks.plans.importer import import_plan
 from tasks.review.compute import review_plan
 from tasks.sweep.delivery import EmlOutbox
+from tasks.sweep.notices import MailComposer
 
 console = Console()
 LEVELS = {
@@ -35,7 +37,11 @@ LEVELS = {
 }
 
 
-def run_demo(settings: Settings, plans_dir: Path) -> None:
+def run_demo(
+    settings: Settings, plans_dir: Path, composer: MailComposer = COMPOSER
+) -> tuple[str, dt.date | None]:
+    """Replay the stories; the database's URL and the last day replayed. The mails are
+    composed by `composer` (`duban demo --web` passes one that adds the one-click links)."""
     started = time.perf_counter()
     home = settings.home / "demo"
     shutil.rmtree(home, ignore_errors=True)  # the story starts from a clean slate every run
@@ -49,9 +55,11 @@ def run_demo(settings: Settings, plans_dir: Path) -> None:
                 f"imported [bold]{report.plan}[/bold] ({path.name}): {report.tasks} "
                 f"tasks, {report.assignments} assignments"
             )
+    last_day = None
     for story in sorted((plans_dir / "stories").glob("*.yaml")):
         console.print(f"replaying {story.name}: a sweep every working morning …")
-        replay = replay_story(url, story, EmlOutbox(outbox))
+        replay = replay_story(url, story, EmlOutbox(outbox), composer=composer)
+        last_day = replay.last_day
         console.print(
             f"{replay.days} days, {replay.events} story events, "
             f"{replay.delivered} mails delivered, {replay.failed} failed"
@@ -59,6 +67,7 @@ def run_demo(settings: Settings, plans_dir: Path) -> None:
         _summary(url, outbox)
         _final_review(url, replay.plan, replay.last_day, home)
     console.print(f"database: {url}  ({time.perf_counter() - started:.1f} s)")
+    return url, last_day
 
 
 def _final_review(url: str, plan: str, day: dt.date, home: Path) -> None:

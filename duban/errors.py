@@ -8,7 +8,10 @@ what went wrong in the terms a caller acts on, and which exit code the command l
     │   ├── CycleError ·············· tasks/plans/graph.py
     │   ├── ResponsibilityError ····· tasks/plans/responsibility.py
     │   │   └── UnknownUnitName
-    │   └── InvalidRequest ·········· tasks/work/lifecycle.py
+    │   ├── InvalidRequest ·········· tasks/work/lifecycle.py
+    │   ├── AccountError ············ tasks/work/accounts.py
+    │   ├── LinkInvalid ············· tasks/sweep/links.py
+    │   └── UploadRefused ··········· duban/web/app.py
     ├── Conflict (exit 3): the record's current state does not allow it; reload, try again
     │   ├── TransitionError ········· tasks/work/states.py
     │   └── ConflictError ··········· tasks/work/lifecycle.py
@@ -16,7 +19,10 @@ what went wrong in the terms a caller acts on, and which exit code the command l
     │   │                  what there is (raised as is by tasks/plans/queries.py)
     │   └── UnknownReceipt ·········· tasks/sweep/outbox.py
     ├── PermissionDenied (exit 5): the actor may not do this; the message says who may
-    │   └── Forbidden ··············· tasks/work/actors.py
+    │   ├── Forbidden ··············· tasks/work/actors.py
+    │   ├── LoginRefused ············ tasks/work/accounts.py
+    │   ├── CsrfFailed ·············· duban/web/sessions.py
+    │   └── LoginNeeded ············· duban/web/sessions.py (the web redirects to its login)
     ├── EnvironmentProblem (exit 6): the database, the calendar data or a server is missing,
     │   │                            unreachable or broken; fix the deployment, not the command
     │   ├── DatabaseUnreachable ····· schemas/db.py
@@ -30,7 +36,8 @@ what went wrong in the terms a caller acts on, and which exit code the command l
             └── InvalidMail
 
 Each layer raises the most specific class it has; the command line catches `DubanError` once
-(duban/app.py) and prints one line, or a JSON object with `--json`. Anything else that reaches
+(duban/app.py) and prints one line, or a JSON object with `--json`; the web app maps the
+families to HTTP statuses (duban/web/app.py: 400, 409, 404, 403). Anything else that reaches
 it is a bug and keeps its traceback. This module imports nothing from duban's other packages, so
 every layer, from calendars/ up, may import it.
 """

@@ -18,6 +18,7 @@ from schemas.db import session_scope, sessions
 from schemas.tables import ExtensionRequest, Notice
 from schemas.vocabulary import ExtensionState
 from tasks.sweep.delivery import Transport
+from tasks.sweep.notices import MailComposer
 from tasks.sweep.outbox import acknowledge
 from tasks.sweep.pipeline import DirectSteps, run_sweep
 from tasks.work import lifecycle
@@ -45,6 +46,7 @@ def replay_story(
     story_path: Path,
     transport: Transport,
     on_day: Callable[[dt.date, Any], None] | None = None,
+    composer: MailComposer = COMPOSER,
 ) -> Replay:
     story = yaml.safe_load(story_path.read_text(encoding="utf-8"))
     plan = story["plan"]
@@ -55,7 +57,7 @@ def replay_story(
     day: dt.date = story["start"]
     while day <= story["end"]:
         morning = utc(dt.datetime.combine(day, dt.time(8, 30), OFFICE))
-        steps = DirectSteps(sessions(url), COMPOSER, at=morning, transport=transport)
+        steps = DirectSteps(sessions(url), composer, at=morning, transport=transport)
         outcome = run_sweep(steps, as_of=day, plan=plan)
         for notice in outcome.written:
             result.notices[notice.level] = result.notices.get(notice.level, 0) + 1

@@ -36,7 +36,7 @@ from prefect.utilities.annotations import quote
 from calendars.clock import now, today
 from duban.errors import NotFound
 from flows.deliver import deliver_all
-from render.mail import COMPOSER
+from render.mail import composer_for
 from schemas.db import create_schema, sessions
 from schemas.settings import Settings
 from schemas.tables import Notice
@@ -74,7 +74,7 @@ def direct_steps() -> DirectSteps:
     """The steps on this worker's own database and calendars (read from its environment)."""
     settings = Settings()
     return DirectSteps(
-        sessions(settings.url), COMPOSER, at=now(), calendar_dir=settings.calendar_dir
+        sessions(settings.url), composer_for(settings), at=now(), calendar_dir=settings.calendar_dir
     )
 
 

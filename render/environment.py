@@ -1,4 +1,4 @@
-"""The one Jinja2 environment every renderer uses (and the web pages will): render/templates.
+"""The one Jinja2 environment every renderer uses, the web pages too: render/templates.
 
 Whether a template escapes is decided by its file name, once, here:
 
@@ -28,6 +28,18 @@ from calendars.clock import long_date
 def iso(day: dt.date | None) -> str:
     """2020-09-30, or a dash for no day (a table cell)."""
     return day.isoformat() if day else "—"
+
+
+def day(value: dt.date | dt.datetime | str | None) -> str:
+    """A day (2020-09-30) or a moment to the minute (2020-09-30 14:05), as given; a dash for
+    none. A stored ISO string is cut to the minute."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value[:16].replace("T", " ")
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
 
 
 def pct(value: float) -> str:
@@ -61,7 +73,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(long_date=long_date, iso=iso, pct=pct, md=md, md_cells=md_cells)
+    env.filters.update(long_date=long_date, iso=iso, day=day, pct=pct, md=md, md_cells=md_cells)
     return env
 
 

@@ -66,6 +66,10 @@ ZH: dict[str, str] = {
     "label.receipt": "签收编码",
     "label.why": "触发规则",
     "label.recipient": "发送原因",
+    "label.links": "在线办理",
+    "link.ack": "一键签收",
+    "link.report": "报送进展 / 提交办结",
+    "link.open": "查看并办理",
     "role.lead": "牵头单位",
     "role.co": "配合单位",
     "role.participant": "参与单位",
@@ -142,6 +146,10 @@ EN: dict[str, str] = {
     "label.receipt": "Receipt code",
     "label.why": "Rule",
     "label.recipient": "Why you receive this",
+    "label.links": "Act online",
+    "link.ack": "Acknowledge with one click",
+    "link.report": "Report progress / submit as done",
+    "link.open": "Open the page",
     "role.lead": "lead unit",
     "role.co": "co-responsible unit",
     "role.participant": "participating unit",
@@ -209,6 +217,7 @@ class _Block:
     title: str
     rows: tuple[tuple[str, str], ...]
     formal: bool  # a 督办单
+    links: tuple[tuple[str, str, str], ...] = ()  # (action, what it does in words, address)
 
 
 @dataclass(frozen=True)
@@ -329,7 +338,7 @@ def _block(
         rows += _occurrence(item, w)
         rows += [("label.why", one_line(item.why)), ("label.recipient", _recipient(item, w))]
         heading = w["item_supervise"].format(section=section, number=number)
-        return _Block(heading, tuple((w[k], v) for k, v in rows), formal=True)
+        return _Block(heading, tuple((w[k], v) for k, v in rows), True, _links(item, w))
     rows += [("label.unit", unit), ("label.deadline", _deadline(item, w))]
     if item.original_due is not None and item.original_due != item.due:
         rows.append(("label.current_due", w["extended"].format(date=_date(item.due, w))))
@@ -344,7 +353,11 @@ def _block(
     if item.receipt_code:
         rows.append(("label.receipt", _receipt(item, w)))
     heading = w["item"].format(section=section, number=number, code=code, title=title)
-    return _Block(heading, tuple((w[k], v) for k, v in rows), formal=False)
+    return _Block(heading, tuple((w[k], v) for k, v in rows), False, _links(item, w))
+
+
+def _links(item: NoticeItem, w: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
+    return tuple((link.action, w[f"link.{link.action}"], link.url) for link in item.links)
 
 
 def _plan_ref(item: NoticeItem, w: dict[str, str]) -> str:

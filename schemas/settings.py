@@ -8,12 +8,15 @@ read against the file's folder, and the default home is `.duban` beside it.
 
 The SMTP password is a secret: it is read from the environment only (a `smtp_password` in the
 file is ignored, and `duban doctor` says so), held as a `SecretStr` that no `repr()` or log
-shows, and never handed to a Prefect task or flow as a parameter.
+shows, and never handed to a Prefect task or flow as a parameter. So is the secret key that
+signs the web's sessions and the links in notices (`DUBAN_SECRET_KEY`; unset, `secret_key`
+makes a key file under the home, readable by its owner only).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,7 @@ from pydantic_settings import (
 )
 
 CONFIG_NAME = "duban.toml"
-ENVIRONMENT_ONLY = frozenset({"smtp_password"})
+ENVIRONMENT_ONLY = frozenset({"smtp_password", "secret_key"})
 _RELATIVE_PATHS = ("home", "calendar_dir")
 
 
@@ -52,6 +55,12 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_ssl: bool = False
     mail_from: str | None = None  # overrides the plan office's own address as sender
+    public_url: str | None = None  # where people reach `duban web`; links in mails use it
+    secret_key: SecretStr | None = None  # signs sessions and links; unset: a key file in home
+    behind_proxy: bool = False  # HTTPS ends at a reverse proxy: cookies are marked Secure
+    link_days: int = 30  # how long a link in a notice can be used
+    session_hours: int = 8  # a login lasts this long
+    upload_mb: int = 20  # the largest evidence file the web accepts
 
     @field_validator("home")
     @classmethod
@@ -116,3 +125,17 @@ def secrets_in_file(path: Path) -> list[str]:
     """The settings in `path` that are read from the environment only (and so ignored)."""
     with path.open("rb") as handle:
         return sorted(ENVIRONMENT_ONLY & set(tomllib.load(handle)))
+
+
+def secret_key(settings: Settings) -> str:
+    """The key that signs sessions and links: DUBAN_SECRET_KEY, else the home's key file (made
+    once). A sweep on a worker must use the web server's key, or its links are refused."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    path = settings.home / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

@@ -17,11 +17,14 @@ from sqlmodel import Field, SQLModel
 
 from calendars.clock import OFFICE_ZONE, now
 from schemas.vocabulary import (
+    AccountRole,
     Action,
     AssignmentState,
+    Channel,
     Decision,
     ExtensionState,
     Level,
+    LinkState,
     MessageKind,
     MessageStatus,
     OccurrenceState,
@@ -265,7 +268,10 @@ class ExtensionRequest(SQLModel, table=True):
 class AuditEvent(SQLModel, table=True):
     """One change, hash-chained to the one before it so an edited or deleted row shows."""
 
-    __table_args__ = (one_of("auditevent", "action", Action),)
+    __table_args__ = (
+        one_of("auditevent", "action", Action),
+        one_of("auditevent", "channel", Channel),
+    )
     id: int | None = Field(default=None, primary_key=True)
     at: str  # ISO 8601, UTC: hashed as text so every database gives back the same bytes
     actor: str
@@ -279,6 +285,8 @@ class AuditEvent(SQLModel, table=True):
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     prev_hash: str
     hash: str
+    person: str | None = None  # who, by name: an account's login, or the OS user at the CLI
+    channel: str | None = None  # Channel (None: written before people were recorded)
 
 
 class AuditHead(SQLModel, table=True):
@@ -382,3 +390,43 @@ class Escalation(SQLModel, table=True):
     reported: bool = False  # raised to leadership (通报)
     closed_on: dt.date | None = None
     resolution: str | None = None
+
+
+class Account(SQLModel, table=True):
+    """A person who logs in: a unit's liaison (联络员), the office's staff, or leadership.
+
+    `unit_code` names the unit a liaison acts for (in every plan that has it); `plan_code`
+    limits the account to one plan (None: all). Only an argon2 hash of the password is kept.
+    """
+
+    __table_args__ = (one_of("account", "role", AccountRole),)
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True)
+    name: str
+    email: str | None = None
+    role: str  # AccountRole
+    unit_code: str | None = None
+    plan_code: str | None = None
+    password_hash: str
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: dt.datetime | None = None
+    session_version: int = 1  # raised by a reset or a disable: every open session ends
+    created_at: dt.datetime = Field(default_factory=now)
+    last_login_at: dt.datetime | None = None
+
+
+class LinkRecord(SQLModel, table=True):
+    """A one-click link that was used or revoked, kept by the SHA-256 of its token.
+
+    Links themselves are signed, not stored: a row here is what makes one single-use or
+    revocable. A revocation with no hash revokes every link of its binding.
+    """
+
+    __table_args__ = (one_of("linkrecord", "state", LinkState),)
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str | None = Field(default=None, unique=True)
+    binding: str = Field(index=True)  # action:subject:recipient
+    state: str  # LinkState
+    at: dt.datetime
+    by: str | None = None

@@ -70,6 +70,7 @@ class Action(StrEnum):
     APPROVE_EXTENSION = "approve_extension"
     DENY_EXTENSION = "deny_extension"
     REASSIGN = "reassign"  # 调整责任单位
+    ACKNOWLEDGE = "acknowledge"  # 签收 of a 督办单 or 通报 on the web (audited, not a move)
 
 
 class Role(StrEnum):
@@ -144,6 +145,7 @@ class MessageKind(StrEnum):
     NOTICE = "notice"  # 督办通知
     DIGEST = "digest"  # 周报
     REVIEW = "review"  # 阶段评估
+    FOLLOWUP = "followup"  # 办理提示: a return, a decision, a submission made on the web
 
 
 class MessageStatus(StrEnum):
@@ -153,6 +155,29 @@ class MessageStatus(StrEnum):
     SENDING = "sending"  # 发送中 (claimed by a worker)
     SENT = "sent"  # 已发送
     FAILED = "failed"  # 发送失败 (given up; `duban outbox retry` requeues)
+
+
+class Channel(StrEnum):
+    """Through which door a person acted (办理渠道), as the audit trail records it."""
+
+    WEB = "web"  # logged in to the web workplace
+    LINK = "link"  # a one-click link in a notice (签收)
+    CLI = "cli"  # the command line, as the operating system's user
+
+
+class AccountRole(StrEnum):
+    """What a person who logs in to the web workplace is (账号角色)."""
+
+    LIAISON = "liaison"  # 联络员: acts for one unit
+    OFFICE = "office"  # 联席会议办公室 staff
+    LEADERSHIP = "leadership"  # 领导: reads
+
+
+class LinkState(StrEnum):
+    """What happened to a one-click link that has a record: used once, or revoked."""
+
+    USED = "used"
+    REVOKED = "revoked"
 
 
 class Light(StrEnum):

@@ -69,6 +69,11 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
     "review": (["nope", "--format", "pdf"], {}, 2),
     "ranking": (["nope"], {}, 4),
     "digest": (["nope"], {}, 4),
+    "web": ([], BAD_SETTING, 2),
+    "users add": (["x", "--role", "chief", "--password", "long-enough-1"], {}, 2),
+    "users list": ([], BAD_SETTING, 2),
+    "users disable": (["nobody"], {}, 4),
+    "users reset": (["nobody", "--password", "long-enough-1"], {}, 4),
 }
 
 # command -> arguments that would work on a reachable database; None: needs no database
@@ -121,6 +126,11 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "review": ["cq-2019-pilot"],
     "ranking": ["cq-2019-pilot"],
     "digest": ["cq-2019-pilot"],
+    "web": [],  # stops on the database before it serves
+    "users add": ["x", "--role", "office", "--password", "long-enough-1"],
+    "users list": [],
+    "users disable": ["x"],
+    "users reset": ["x", "--password", "long-enough-1"],
 }
 
 
@@ -249,8 +259,12 @@ DEFINING = (  # the modules that define error classes, imported before the tree 
     "tasks.plans.reader",
     "tasks.plans.responsibility",
     "tasks.sweep.outbox",
+    "tasks.sweep.links",
     "tasks.work.lifecycle",
+    "tasks.work.accounts",
     "duban.serve",
+    "duban.web.app",
+    "duban.web.sessions",
 )
 
 

@@ -261,14 +261,25 @@ def demo(
         Path | None,
         typer.Option(help="Where the plans are (default: the bundled plans/ of this checkout)."),
     ] = None,
+    web: Annotated[
+        bool, typer.Option("--web", help="Then serve the story in the web app, with accounts.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="With --web: the address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --web: the port.")] = 8000,
 ) -> None:
     """The main job on the embedded default: import the bundled plans and replay the Chongqing
-    plan's whole timeline through the daily sweep; mail goes to .eml files."""
-    from duban.demo import run_demo
-
+    plan's whole timeline through the daily sweep; mail goes to .eml files. With --web, then
+    serve it all in the web app as of the story's last day."""
     plans_dir = plans_dir or BUNDLED_PLANS
     if not any(plans_dir.glob("*.yaml")):
         fail(f"{plans_dir}: no plan files (*.yaml) here")
+    if web:
+        from duban.web.demo import demo_web
+
+        demo_web(settings(), plans_dir, host=host, port=port)
+        return
+    from duban.demo import run_demo
+
     run_demo(settings(), plans_dir)
 
 

@@ -64,7 +64,7 @@ def sweep(
 
 def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, Any]:
     from calendars.clock import now
-    from render.mail import COMPOSER
+    from render.mail import composer_for
     from schemas.db import sessions
     from tasks.sweep.delivery import transport_from
     from tasks.sweep.pipeline import DirectSteps, run_sweep, sweep_summary
@@ -72,7 +72,7 @@ def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, 
     config = settings()
     steps = DirectSteps(
         sessions(config.url),
-        COMPOSER,
+        composer_for(config),
         at=now(),
         calendar_dir=config.calendar_dir,
         transport=transport_from(config),

@@ -4,8 +4,10 @@ waiver, re-assignment, and the history and audit trail that record all of it."""
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -54,13 +56,15 @@ app.add_typer(audit_app, name="audit")
 def acting(plan: str, who: str | None) -> Iterator[tuple[Any, Any]]:
     """A write session and the resolved actor; a refusal rolls it back and reaches the shell."""
     from schemas.db import session_scope
+    from schemas.vocabulary import Channel
     from tasks.work.lifecycle import resolve_actor
 
     who = who or settings().actor
     if who is None:
         fail("say who acts: --as office|leadership|UNIT, or set actor in the settings")
     with session_scope(database_url()) as session:
-        yield session, resolve_actor(session, plan, who)
+        actor = resolve_actor(session, plan, who)
+        yield session, replace(actor, person=getpass.getuser(), channel=Channel.CLI)
 
 
 def optional_day(text: str | None, option: str) -> dt.date | None:

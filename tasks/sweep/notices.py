@@ -35,6 +35,14 @@ BLOCKS_SHOWN = 5  # downstream tasks named in an item; the rest are counted
 
 
 @dataclass(frozen=True)
+class NoticeLink:
+    """A link in a notice: ack (签收, one click), report (the unit's form), open (the page)."""
+
+    action: Literal["ack", "report", "open"]
+    url: str
+
+
+@dataclass(frozen=True)
 class NoticeItem:
     """One item in a letter: one assignment (or dated report occurrence) at one rung."""
 
@@ -59,6 +67,9 @@ class NoticeItem:
     receipt_code: str | None  # 督办单 / 通报: the code to acknowledge with `duban ack CODE`
     blocks: tuple[str, ...] = ()  # downstream tasks held up, e.g. "t11 建设智慧卫监平台"
     occurrence: date | None = None  # for a dated report occurrence (阶段总结 due 9月20日)
+    assignment_id: int | None = None  # which assignment, for the links to act on it
+    recipient_code: str | None = None  # who this copy of the item is for (a unit's code)
+    links: tuple[NoticeLink, ...] = ()  # filled by tasks.sweep.links.add_links
 
 
 @dataclass(frozen=True)

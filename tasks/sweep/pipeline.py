@@ -418,6 +418,8 @@ def _planned(
         receipt_code=receipt,
         blocks=context.blocks(task.code) if rung.level in RECEIPTED else (),
         occurrence=item.due if item.occurrence_id else None,
+        assignment_id=item.assignment_id,
+        recipient_code=recipient,
     )
     return PlannedNotice(
         key,
@@ -477,6 +479,8 @@ def _unacknowledged(context: PlanContext, notice: Notice, as_of: dt.date) -> Pla
         in_copy=False,
         recipient_role=RecipientRole.OFFICE,
         receipt_code=notice.receipt_code,
+        assignment_id=notice.assignment_id,
+        recipient_code=context.office.code,
     )
     office = context.office.code
     return PlannedNotice(

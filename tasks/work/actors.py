@@ -34,6 +34,8 @@ class Actor:
     kind: ActorKind
     unit: str | None = None  # the unit's code when kind == "unit"
     label: str = ""
+    person: str | None = None  # who, by name: an account's login, or the OS user at the CLI
+    channel: str | None = None  # web | link | cli
 
     def __str__(self) -> str:
         return self.label or (f"unit:{self.unit}" if self.unit else self.kind)

@@ -41,8 +41,13 @@ def record(
     at: dt.datetime,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    person: str | None = None,
+    channel: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction."""
+    """Append one event to the chain, in the caller's transaction.
+
+    `person` and `channel` say who, by name, acted through which door (web, link, cli).
+    """
     head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
     if head is None:
         head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
@@ -60,6 +65,8 @@ def record(
         after=after,
         prev_hash=head.last_hash,
         hash="",
+        person=person,
+        channel=channel,
     )
     session.add(event)
     session.flush()
@@ -85,6 +92,8 @@ def event_hash(event: AuditEvent) -> str:
         event.after,
         event.prev_hash,
     ]
+    if event.person is not None or event.channel is not None:  # events before 0002 keep theirs
+        content += [event.person, event.channel]
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -305,6 +305,8 @@ def request_extension(
     audit.record(
         session,
         actor=str(actor),
+        person=actor.person,
+        channel=actor.channel,
         action=Action.REQUEST_EXTENSION,
         at=at,
         subject=work.subject("extension", request.id),
@@ -431,6 +433,8 @@ def reassign(
     audit.record(
         session,
         actor=str(actor),
+        person=actor.person,
+        channel=actor.channel,
         action=Action.REASSIGN,
         at=at,
         subject=Work(work.plan, work.task, receiver, new).subject(),
@@ -615,6 +619,8 @@ def _changing(
     audit.record(
         session,
         actor=str(actor),
+        person=actor.person,
+        channel=actor.channel,
         action=action,
         subject=work.subject(),
         at=at,

@@ -1,0 +1,312 @@
+"""What the web pages read: a unit's work, the office's queues, one assignment in full.
+
+Plain functions over a Session, read-only; the pages and the CLI could both use them. Work is
+grouped the way a liaison reads it (overdue, due this week, later, done) as of a given day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from duban.errors import NotFound
+from schemas.tables import (
+    Assignment,
+    AuditEvent,
+    Escalation,
+    Evidence,
+    ExtensionRequest,
+    Notice,
+    Plan,
+    ProgressReport,
+    Submission,
+    SweepRun,
+    Task,
+    Unit,
+)
+from schemas.vocabulary import CLOSED, AssignmentState, ExtensionState
+
+GROUPS = ("overdue", "week", "later", "done")
+
+
+@dataclass(frozen=True)
+class WorkRow:
+    """One assignment as a list shows it."""
+
+    id: int
+    plan: str
+    plan_title: str
+    task: str
+    task_title: str
+    unit: str
+    unit_name: str
+    role: str
+    state: str
+    original_due: dt.date | None
+    due: dt.date | None
+    version: int
+
+    def group(self, as_of: dt.date) -> str:
+        if self.state in CLOSED:
+            return "done"
+        if self.due is not None and self.due < as_of and self.state != AssignmentState.SUBMITTED:
+            return "overdue"
+        if self.due is not None and self.due <= as_of + dt.timedelta(days=7):
+            return "week"
+        return "later"  # and ongoing work, which has no due date
+
+
+def _rows_query():  # type: ignore[no-untyped-def]
+    return (
+        select(
+            Assignment.id,
+            Plan.code,
+            Plan.title,
+            Task.code,
+            Task.title,
+            Unit.code,
+            Unit.name,
+            Assignment.role,
+            Assignment.state,
+            Assignment.original_due,
+            Assignment.due,
+            Assignment.version,
+        )
+        .join(Task, Assignment.task_id == Task.id)
+        .join(Unit, Assignment.unit_id == Unit.id)
+        .join(Plan, Assignment.plan_id == Plan.id)
+        .where(Assignment.active, Task.active)
+    )
+
+
+def unit_work(
+    session: Session, unit_code: str, as_of: dt.date, *, plan: str | None = None
+) -> dict[str, list[WorkRow]]:
+    """A unit's assignments in every plan (or one), grouped as of a day, soonest first."""
+    query = _rows_query().where(Unit.code == unit_code)
+    if plan is not None:
+        query = query.where(Plan.code == plan)
+    grouped: dict[str, list[WorkRow]] = {g: [] for g in GROUPS}
+    for row in session.connection().execute(query.order_by(Assignment.due, Task.code)):
+        work = WorkRow(*row)
+        grouped[work.group(as_of)].append(work)
+    return grouped
+
+
+def work_rows(
+    session: Session,
+    *,
+    plan: str | None = None,
+    unit: str | None = None,
+    phase: str | None = None,
+    state: str | None = None,
+    ids: list[int] | None = None,
+) -> list[WorkRow]:
+    """Assignments filtered as the office filters them (every filter optional)."""
+    query = _rows_query()
+    if plan:
+        query = query.where(Plan.code == plan)
+    if unit:
+        query = query.where(Unit.code == unit)
+    if phase:
+        query = query.where(Task.phase_code == phase)
+    if state:
+        query = query.where(Assignment.state == state)
+    if ids is not None:
+        query = query.where(Assignment.id.in_(ids))  # type: ignore[union-attr]
+    return [
+        WorkRow(*row)
+        for row in session.connection().execute(query.order_by(Plan.code, Task.position))
+    ]
+
+
+def assignment_ids(session: Session, plan: str) -> dict[tuple[str, str], int]:
+    """(task code, unit code) → assignment id, to link a review's items to their pages."""
+    query = (
+        select(Task.code, Unit.code, Assignment.id)
+        .join(Task, Assignment.task_id == Task.id)
+        .join(Unit, Assignment.unit_id == Unit.id)
+        .join(Plan, Assignment.plan_id == Plan.id)
+        .where(Plan.code == plan, Assignment.active)
+    )
+    return {(task, unit): ident for task, unit, ident in session.connection().execute(query)}
+
+
+@dataclass
+class Queues:
+    """What waits for the office, oldest first."""
+
+    submissions: list[tuple[WorkRow, Submission]] = field(default_factory=list)
+    extensions: list[tuple[WorkRow, ExtensionRequest]] = field(default_factory=list)
+    escalations: list[Escalation] = field(default_factory=list)
+    unacknowledged: list[tuple[Notice, dt.date]] = field(default_factory=list)
+
+
+def office_queues(session: Session, *, plan: str | None = None, limit: int = 200) -> Queues:
+    queues = Queues()
+    waiting = (
+        select(Submission)
+        .join(Assignment, Submission.assignment_id == Assignment.id)
+        .where(Submission.decision.is_(None), Assignment.active)  # type: ignore[union-attr]
+        .order_by(Submission.submitted_at)
+        .limit(limit)
+    )
+    requested = (
+        select(ExtensionRequest)
+        .where(ExtensionRequest.state == ExtensionState.REQUESTED)
+        .order_by(ExtensionRequest.requested_at)
+        .limit(limit)
+    )
+    submissions = list(session.exec(waiting))
+    requests = list(session.exec(requested))
+    rows = {
+        r.id: r
+        for r in work_rows(
+            session,
+            plan=plan,
+            ids=[s.assignment_id for s in submissions] + [r.assignment_id for r in requests],
+        )
+    }
+    queues.submissions = [
+        (rows[s.assignment_id], s) for s in submissions if s.assignment_id in rows
+    ]
+    queues.extensions = [(rows[r.assignment_id], r) for r in requests if r.assignment_id in rows]
+    escalations = select(Escalation).where(Escalation.closed_on.is_(None))  # type: ignore[union-attr]
+    notices = (
+        select(Notice, SweepRun.as_of)
+        .join(SweepRun)
+        .where(Notice.receipt_code.is_not(None), Notice.acknowledged_at.is_(None))  # type: ignore[union-attr]
+    )
+    if plan:
+        escalations = escalations.where(Escalation.plan_code == plan)
+        notices = notices.where(Notice.plan_code == plan)
+    queues.escalations = list(session.exec(escalations.order_by(Escalation.opened_on).limit(limit)))
+    queues.unacknowledged = [
+        (n, day) for n, day in session.exec(notices.order_by(Notice.id).limit(limit))
+    ]
+    return queues
+
+
+@dataclass
+class Detail:
+    """One assignment in full: the task's words, every report, submission, decision, file,
+    extension request and audit event, and the 督办单/通报 sent about it."""
+
+    row: WorkRow
+    task: Task
+    progress: list[tuple[ProgressReport, list[Evidence]]]
+    submissions: list[tuple[Submission, list[Evidence]]]
+    extensions: list[ExtensionRequest]
+    notices: list[Notice]
+    history: list[AuditEvent]
+    units: list[Unit]  # the plan's units, for re-assignment
+
+
+def assignment_detail(session: Session, assignment_id: int) -> Detail:
+    rows = work_rows(session, ids=[assignment_id])
+    if not rows:
+        raise NotFound(f"no assignment {assignment_id}")
+    row = rows[0]
+    assignment = session.get(Assignment, assignment_id)
+    assert assignment is not None
+    task = session.get(Task, assignment.task_id)
+    assert task is not None
+    progress = list(
+        session.exec(
+            select(ProgressReport)
+            .where(ProgressReport.assignment_id == assignment_id)
+            .order_by(ProgressReport.reported_at)
+        )
+    )
+    submissions = list(
+        session.exec(
+            select(Submission)
+            .where(Submission.assignment_id == assignment_id)
+            .order_by(Submission.submitted_at)
+        )
+    )
+    files: dict[tuple[str, int], list[Evidence]] = {}
+    report_ids = [p.id for p in progress]
+    submission_ids = [s.id for s in submissions]
+    for evidence in session.exec(
+        select(Evidence).where(
+            Evidence.progress_id.in_(report_ids)  # type: ignore[union-attr]
+            | Evidence.submission_id.in_(submission_ids)  # type: ignore[union-attr]
+        )
+    ):
+        key = (
+            ("progress", evidence.progress_id or 0)
+            if evidence.progress_id
+            else ("submission", evidence.submission_id or 0)
+        )
+        files.setdefault(key, []).append(evidence)
+    history = list(
+        session.exec(
+            select(AuditEvent)
+            .where(
+                AuditEvent.plan_code == row.plan,
+                AuditEvent.task_code == row.task,
+                AuditEvent.unit_code == row.unit,
+            )
+            .order_by(AuditEvent.id)
+        )
+    )
+    return Detail(
+        row=row,
+        task=task,
+        progress=[(p, files.get(("progress", p.id or 0), [])) for p in progress],
+        submissions=[(s, files.get(("submission", s.id or 0), [])) for s in submissions],
+        extensions=list(
+            session.exec(
+                select(ExtensionRequest)
+                .where(ExtensionRequest.assignment_id == assignment_id)
+                .order_by(ExtensionRequest.requested_at)
+            )
+        ),
+        notices=list(
+            session.exec(
+                select(Notice)
+                .where(Notice.assignment_id == assignment_id, Notice.receipt_code.is_not(None))  # type: ignore[union-attr]
+                .order_by(Notice.id)
+            )
+        ),
+        history=history,
+        units=list(
+            session.exec(
+                select(Unit)
+                .join(Plan, Unit.plan_id == Plan.id)
+                .where(Plan.code == row.plan, Unit.active)
+                .order_by(Unit.code)
+            )
+        ),
+    )
+
+
+def evidence_owner(session: Session, evidence_id: int) -> tuple[Evidence, int]:
+    """A stored file and the assignment it belongs to (for who may download it)."""
+    evidence = session.get(Evidence, evidence_id)
+    if evidence is None:
+        raise NotFound(f"no evidence file {evidence_id}")
+    if evidence.progress_id is not None:
+        owner: Any = session.get(ProgressReport, evidence.progress_id)
+    else:
+        owner = session.get(Submission, evidence.submission_id)
+    assert owner is not None
+    return evidence, owner.assignment_id
+
+
+def plans(session: Session) -> list[tuple[str, str]]:
+    """Code and title only: a plan's stored spec is large, and pages only name the plan."""
+    return [(c, t) for c, t in session.exec(select(Plan.code, Plan.title).order_by(Plan.code))]
+
+
+def data_version(session: Session) -> tuple[int, int]:
+    """Changes since: the newest audit event and the newest sweep; a cached review is good
+    while both are the same."""
+    audit = session.exec(select(func.max(AuditEvent.id))).one() or 0
+    sweep = session.exec(select(func.max(SweepRun.id))).one() or 0
+    return int(audit), int(sweep)
