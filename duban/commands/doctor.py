@@ -94,7 +94,8 @@ def _settings_file(found: Path | None) -> Check:
         return Check("settings", True, "no duban.toml at or above this folder", required=False)
     ignored = secrets_in_file(found)
     if ignored:
-        detail = f"{found}: {', '.join(ignored)} ignored; set DUBAN_SMTP_PASSWORD instead"
+        instead = " / ".join(f"DUBAN_{name.upper()}" for name in ignored)
+        detail = f"{found}: {', '.join(ignored)} ignored; set {instead} instead"
         return Check("settings", False, detail, required=False)
     return Check("settings", True, str(found), required=False)
 
