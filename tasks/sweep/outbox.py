@@ -24,7 +24,7 @@ from tasks.sweep.delivery import DeliveryError, InvalidMail, OutgoingMail, Trans
 from tasks.work.actors import Actor, Forbidden
 
 if TYPE_CHECKING:
-    from sqlmodel.engine.result import ScalarResult
+    from sqlalchemy import ScalarResult
 
 LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
