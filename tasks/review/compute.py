@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from calendars.clock import day_of, start_of
 from calendars.workdays import WorkCalendar
+from duban.errors import NotFound
 from schemas.plan_file import PlanFile
 from schemas.tables import (
     Assignment,
@@ -46,7 +47,7 @@ from schemas.vocabulary import (
 )
 from tasks.plans.graph import PHASE_RANK, critical_path, downstream_of, task_predecessors
 from tasks.plans.plan_graph import plan_graph
-from tasks.plans.queries import NotFound, find_plan
+from tasks.plans.queries import find_plan
 from tasks.review.model import (
     Counts,
     ItemReview,

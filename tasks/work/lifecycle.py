@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from calendars.workdays import CalendarError
-from duban.errors import BadInput, Conflict
+from duban.errors import BadInput, Conflict, NotFound
 from schemas.tables import (
     Assignment,
     Evidence,
@@ -47,7 +47,7 @@ from schemas.vocabulary import (
     Role,
     SeatRole,
 )
-from tasks.plans.queries import NotFound, find_plan, find_task
+from tasks.plans.queries import find_plan, find_task
 from tasks.work import audit
 from tasks.work.actors import Actor, Forbidden, check_allowed
 from tasks.work.states import OCCURRENCE_MOVES, next_state
