@@ -81,7 +81,7 @@ def _summary(url: str, outbox: Path) -> None:
         copies = session.exec(select(func.count()).where(Notice.in_copy)).one()
         opened = session.exec(select(func.count()).select_from(Escalation)).one()
         closed = session.exec(
-            select(func.count()).where(Escalation.closed_on.is_not(None))  # type: ignore[union-attr]
+            select(func.count()).where(col(Escalation.closed_on).is_not(None))
         ).one()
         still_open = session.exec(
             select(Escalation).where(col(Escalation.closed_on).is_(None))

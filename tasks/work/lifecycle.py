@@ -540,7 +540,7 @@ def _open_work(session: Session, plan: str, task: str) -> list[Work]:
             select(Assignment).where(
                 Assignment.task_id == row.id,
                 Assignment.active,
-                Assignment.state.in_(OPEN),  # type: ignore[attr-defined]
+                col(Assignment.state).in_(OPEN),
             )
         )
     ]
