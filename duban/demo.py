@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from calendars.clock import now
 from duban.replay import replay_story
@@ -90,16 +90,16 @@ def _summary(url: str, outbox: Path) -> None:
         copies = session.exec(select(func.count()).where(Notice.in_copy)).one()
         opened = session.exec(select(func.count()).select_from(Escalation)).one()
         closed = session.exec(
-            select(func.count()).where(Escalation.closed_on.is_not(None))  # type: ignore[union-attr]
+            select(func.count()).where(col(Escalation.closed_on).is_not(None))
         ).one()
         still_open = session.exec(
-            select(Escalation).where(Escalation.closed_on.is_(None))  # type: ignore[union-attr]
+            select(Escalation).where(col(Escalation.closed_on).is_(None))
         ).all()
         unacked = session.exec(
             select(func.count()).where(
-                Notice.receipt_code.is_not(None), Notice.acknowledged_at.is_(None)
+                col(Notice.receipt_code).is_not(None), col(Notice.acknowledged_at).is_(None)
             )
-        ).one()  # type: ignore[union-attr]
+        ).one()
         sent = session.exec(
             select(func.count()).where(OutboxMessage.status == MessageStatus.SENT)
         ).one()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from calendars.clock import utc, zone_of
 from render.mail import COMPOSER
@@ -118,9 +118,9 @@ def perform(session: Session, plan: str, event: dict[str, Any], at: dt.datetime)
             select(Notice).where(
                 Notice.assignment_id == work.assignment.id,
                 Notice.level == event["level"],
-                Notice.receipt_code.is_not(None),
+                col(Notice.receipt_code).is_not(None),
             )
-        ).first()  # type: ignore[union-attr]
+        ).first()
         if notice is None:
             raise ValueError(f"story: no {event['level']} notice on {task} for {unit} yet")
         acknowledge(session, code=notice.receipt_code or "", actor=actor, at=at)

@@ -106,7 +106,7 @@ def job_specs() -> list[JobSpec]:
     ]
 
 
-class Scheduler(BackgroundScheduler):
+class Scheduler(BackgroundScheduler):  # type: ignore[misc]  # APScheduler 3 ships no type hints
     """APScheduler's background scheduler, minus one flaw of 3.x: its loop looks for due jobs
     once more after `shutdown()`, submits them to the stopped executor ("cannot schedule new
     futures after shutdown", agronholm/apscheduler#285, #985) and moves their next run time
@@ -258,10 +258,11 @@ def prefect_server(
     home = (settings.home / "prefect").resolve()
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    server = PrefectServer(f"http://127.0.0.1:{port}/api", log_path=home / "server.log")
+    log_path = home / "server.log"
+    server = PrefectServer(f"http://127.0.0.1:{port}/api", log_path=log_path)
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    log.info("starting a Prefect server on port %d (log: %s)", port, server.log_path)
-    with open(server.log_path, "ab") as output:
+    log.info("starting a Prefect server on port %d (log: %s)", port, log_path)
+    with open(log_path, "ab") as output:
         # Its own session: Ctrl-C reaches this process only, which stops the server last.
         server.process = subprocess.Popen(
             [

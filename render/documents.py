@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from render.environment import long_date, render
+from calendars.clock import long_date
+from render.environment import render
 from render.review import labels, late_days
 from tasks.review.model import Review
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from calendars.clock import long_date
 from render.charts import COLOURS, phase_chart, ranking_chart, timeline_chart
-from render.environment import iso, long_date, pct, render
+from render.environment import iso, pct, render
 from schemas.vocabulary import LIGHT_SEVERITY, Cause, Light
 from tasks.review.model import Counts, ItemReview, Review, TaskReview, UnitScore
 

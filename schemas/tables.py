@@ -33,9 +33,9 @@ from schemas.vocabulary import (
 )
 
 
-def versioned() -> declared_attr:  # type: ignore[type-arg]
+def versioned() -> Any:  # a `__mapper_args__`, which SQLAlchemy types as Any
     """Optimistic locking: an UPDATE names the version it read, so a lost update is an error."""
-    return declared_attr(lambda cls: {"version_id_col": cls.__table__.c.version})
+    return declared_attr.directive(lambda cls: {"version_id_col": cls.__table__.c.version})
 
 
 def one_of(table: str, column: str, words: type[StrEnum]) -> CheckConstraint:

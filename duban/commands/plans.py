@@ -138,10 +138,10 @@ def graph(
     """Print the plan's dependency graph, or everything downstream of one task."""
     import networkx as nx
 
+    from duban.errors import NotFound
     from schemas.db import session_scope
     from tasks.plans import graph as plan_graph_ops
     from tasks.plans.plan_graph import plan_graph
-    from tasks.plans.queries import NotFound
 
     if format not in ("mermaid", "dot", "json"):
         fail(f"--format: {format!r} is not one of mermaid, dot, json")

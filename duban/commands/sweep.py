@@ -230,11 +230,12 @@ def sheet(
     out: Annotated[Path, typer.Option(help="Write the printable 督办单 (HTML) here.")],
 ) -> None:
     """The 督办单 of one escalation, as a printable page in the layout offices use."""
+    from duban.errors import NotFound
     from render.documents import supervision_sheet_html
     from schemas.db import session_scope
     from schemas.tables import Escalation
-    from tasks.plans.queries import NotFound, find_plan, find_task
     from tasks.plans.queries import escalations as plan_escalations
+    from tasks.plans.queries import find_plan, find_task
     from tasks.sweep.digest import office_of
     from tasks.work.lifecycle import find_unit
 

@@ -341,7 +341,7 @@ def history(
         find_task(session, found, task)
         unit_code = find_unit(session, found, unit).code if unit else None
         events = task_history(session, plan, task, unit_code)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": e.id,
             "at": stamp(dt.datetime.fromisoformat(e.at), found),

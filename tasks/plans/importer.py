@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from schemas.tables import (
     Assignment,
@@ -173,15 +173,15 @@ def _write_seats(
 ) -> None:
     for seat in session.exec(select(JointMeetingSeat).where(JointMeetingSeat.plan_id == plan_id)):
         session.delete(seat)
-    for seat in plan.seats:
+    for resolved in plan.seats:
         session.add(
             JointMeetingSeat(
                 plan_id=plan_id,
-                unit_id=units[seat.unit].id,
-                role=seat.role,
-                liaison_name=seat.liaison_name,
-                liaison_email=seat.liaison_email,
-                liaison_phone=seat.liaison_phone,
+                unit_id=_id(units[resolved.unit]),
+                role=resolved.role,
+                liaison_name=resolved.liaison_name,
+                liaison_email=resolved.liaison_email,
+                liaison_phone=resolved.liaison_phone,
             )
         )
 
@@ -303,8 +303,8 @@ def _write_assignments(
     fresh = {
         key: Assignment(
             plan_id=plan_id,
-            task_id=task.id,
-            unit_id=units[key[0]].id,
+            task_id=_id(task),
+            unit_id=_id(units[key[0]]),
             role=key[1],
             original_due=resolved.due,
             due=resolved.due,
@@ -344,12 +344,14 @@ def _write_occurrences(
     """Bring each assignment's dated occurrences in line with the plan, in one query."""
     ids = [a.id for a in assignments.values()]
     stored: dict[int | None, dict[dt.date, Occurrence]] = {i: {} for i in ids}
-    for row in session.exec(select(Occurrence).where(Occurrence.assignment_id.in_(ids))):  # type: ignore[attr-defined]
+    for row in session.exec(select(Occurrence).where(col(Occurrence.assignment_id).in_(ids))):
         stored[row.assignment_id][row.due] = row
     for key, assignment in assignments.items():
         existing = stored[assignment.id]
         for day in wanted[key].occurrences if key in wanted else ():
-            occurrence = existing.pop(day, None) or Occurrence(assignment_id=assignment.id, due=day)
+            occurrence = existing.pop(day, None) or Occurrence(
+                assignment_id=_id(assignment), due=day
+            )
             if not occurrence.active or occurrence.id is None:
                 occurrence.active = True
                 session.add(occurrence)
@@ -369,6 +371,14 @@ def _write_dependencies(
         for before in spec.depends_on:
             session.add(
                 Dependency(
-                    plan_id=plan_id, task_id=tasks[spec.code].id, depends_on_id=tasks[before].id
+                    plan_id=plan_id,
+                    task_id=_id(tasks[spec.code]),
+                    depends_on_id=_id(tasks[before]),
                 )
             )
+
+
+def _id(row: Unit | Task | Assignment) -> int:
+    """The id of a flushed row (the models say `int | None`: None only before the insert)."""
+    assert row.id is not None
+    return row.id

@@ -49,8 +49,8 @@ def lint_plan(plan: ResolvedPlan) -> list[LintWarning]:
         if task.deadline is None and task.kind in ("task", "report"):
             findings.append(LintWarning(where, "no deadline"))
     graph = build_graph(task_nodes(plan.tasks), phase_nodes(plan.phases))
-    for task, before in schedule_conflicts(graph):
-        findings.append(LintWarning(f"{plan.code} {task}", f"due before its predecessor {before}"))
+    for code, before in schedule_conflicts(graph):
+        findings.append(LintWarning(f"{plan.code} {code}", f"due before its predecessor {before}"))
     used = {t.phase for t in plan.tasks}
     findings.extend(
         LintWarning(f"{plan.code} phase {p.code}", "has no tasks")

@@ -10,7 +10,7 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from duban.errors import NotFound
 from schemas.tables import (
@@ -47,16 +47,16 @@ def find_task(session: Session, plan: Plan, code: str) -> Task:
 
 
 def list_plans(session: Session) -> list[dict[str, Any]]:
-    counts = dict(
+    counts: dict[int | None, int] = dict(
         session.exec(
-            select(Task.plan_id, func.count()).where(Task.active).group_by(Task.plan_id)
+            select(Task.plan_id, func.count()).where(Task.active).group_by(col(Task.plan_id))
         ).all()
     )
-    assigned = dict(
+    assigned: dict[int | None, int] = dict(
         session.exec(
             select(Assignment.plan_id, func.count())
             .where(Assignment.active)
-            .group_by(Assignment.plan_id)
+            .group_by(col(Assignment.plan_id))
         ).all()
     )
     return [
@@ -75,9 +75,11 @@ def list_plans(session: Session) -> list[dict[str, Any]]:
 def plan_overview(session: Session, code: str) -> dict[str, Any]:
     plan = find_plan(session, code)
     units = {u.id: u for u in session.exec(select(Unit).where(Unit.plan_id == plan.id))}
-    phases = session.exec(select(Phase).where(Phase.plan_id == plan.id).order_by(Phase.position))
+    phases = session.exec(
+        select(Phase).where(Phase.plan_id == plan.id).order_by(col(Phase.position))
+    )
     tasks = session.exec(
-        select(Task).where(Task.plan_id == plan.id, Task.active).order_by(Task.position)
+        select(Task).where(Task.plan_id == plan.id, Task.active).order_by(col(Task.position))
     ).all()
     assignees = _assignees(session, plan.id, units)
     seats = session.exec(select(JointMeetingSeat).where(JointMeetingSeat.plan_id == plan.id))
@@ -119,7 +121,7 @@ def plan_overview(session: Session, code: str) -> dict[str, Any]:
 
 def unit_tasks(session: Session, unit: str, plan_code: str | None = None) -> list[dict[str, Any]]:
     """Every active assignment of the unit named (by code, name or alias) across plans."""
-    query = select(Unit, Plan).join(Plan, Unit.plan_id == Plan.id).where(Unit.active)
+    query = select(Unit, Plan).join(Plan, col(Unit.plan_id) == Plan.id).where(Unit.active)
     if plan_code is not None:
         query = query.where(Plan.code == find_plan(session, plan_code).code)
     matches = [
@@ -129,13 +131,13 @@ def unit_tasks(session: Session, unit: str, plan_code: str | None = None) -> lis
         raise NotFound(f'no unit "{unit}"' + (f" in plan {plan_code}" if plan_code else ""))
     rows = []
     for found, plan in matches:
-        query = (
+        assigned = (
             select(Assignment, Task)
-            .join(Task, Assignment.task_id == Task.id)
+            .join(Task, col(Assignment.task_id) == Task.id)
             .where(Assignment.unit_id == found.id, Assignment.active, Task.active)
-            .order_by(Task.position)
+            .order_by(col(Task.position))
         )
-        for assignment, task in session.exec(query):
+        for assignment, task in session.exec(assigned):
             rows.append(
                 {
                     "plan": plan.code,
@@ -157,11 +159,11 @@ def extension_requests(
     plan = find_plan(session, plan_code)
     query = (
         select(ExtensionRequest, Task, Unit)
-        .join(Assignment, ExtensionRequest.assignment_id == Assignment.id)
-        .join(Task, Assignment.task_id == Task.id)
-        .join(Unit, Assignment.unit_id == Unit.id)
+        .join(Assignment, col(ExtensionRequest.assignment_id) == Assignment.id)
+        .join(Task, col(Assignment.task_id) == Task.id)
+        .join(Unit, col(Assignment.unit_id) == Unit.id)
         .where(Assignment.plan_id == plan.id)
-        .order_by(ExtensionRequest.id)
+        .order_by(col(ExtensionRequest.id))
     )
     if pending_only:
         query = query.where(ExtensionRequest.state == ExtensionState.REQUESTED)
@@ -185,14 +187,14 @@ def escalations(
 ) -> list[dict[str, Any]]:
     """The plan's 督办 escalations, with the receipt code of the notice that opened each."""
     find_plan(session, plan_code)
-    query = select(Escalation).where(Escalation.plan_code == plan_code).order_by(Escalation.id)
+    query = select(Escalation).where(Escalation.plan_code == plan_code).order_by(col(Escalation.id))
     if open_only:
-        query = query.where(Escalation.closed_on.is_(None))  # type: ignore[union-attr]
+        query = query.where(col(Escalation.closed_on).is_(None))
     receipts: dict[tuple[int, object], str] = {}
     for assignment_id, due, code in session.exec(
-        select(Notice.assignment_id, Notice.due, Notice.receipt_code)
-        .where(Notice.plan_code == plan_code, Notice.receipt_code.is_not(None))  # type: ignore[union-attr]
-        .order_by(Notice.id)
+        select(Notice.assignment_id, col(Notice.due), Notice.receipt_code)
+        .where(Notice.plan_code == plan_code, col(Notice.receipt_code).is_not(None))
+        .order_by(col(Notice.id))
     ):
         receipts.setdefault((assignment_id, due), code or "")
     rows = []
@@ -221,17 +223,17 @@ def _assignees(
     session: Session, plan_id: int | None, units: dict[int | None, Unit]
 ) -> dict[int | None, list[dict[str, Any]]]:
     occurrences: dict[int | None, list[str]] = defaultdict(list)
-    query = (
+    dated = (
         select(Occurrence)
-        .join(Assignment, Occurrence.assignment_id == Assignment.id)
+        .join(Assignment, col(Occurrence.assignment_id) == Assignment.id)
         .where(Assignment.plan_id == plan_id, Occurrence.active)
-        .order_by(Occurrence.due)
+        .order_by(col(Occurrence.due))
     )
-    for occurrence in session.exec(query):
+    for occurrence in session.exec(dated):
         occurrences[occurrence.assignment_id].append(occurrence.due.isoformat())
     found: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
     query = select(Assignment).where(Assignment.plan_id == plan_id, Assignment.active)
-    for a in session.exec(query.order_by(Assignment.id)):
+    for a in session.exec(query.order_by(col(Assignment.id))):
         found[a.task_id].append(
             {
                 "unit": units[a.unit_id].name,

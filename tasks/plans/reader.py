@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from duban.errors import BadInput
 from schemas.plan_file import PlanFile
@@ -134,7 +135,7 @@ def _index_lines(node: yaml.Node | None, path: FieldPath, locator: Locator) -> I
             yield from _index_lines(item, (*path, index), locator)
 
 
-def _say(error: dict) -> str:  # type: ignore[type-arg]
+def _say(error: ErrorDetails) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown field (check its spelling against docs/plan-format.md)"
     if error["type"] == "missing":

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from schemas.plan_file import PlanFile
 from schemas.tables import Assignment, Occurrence, Task, Unit
@@ -38,7 +39,7 @@ def date_moves(
     resolved = resolve_stored(plan.spec, plan_code, calendar_dir=calendar_dir)
     tasks = {t.code: t for t in session.exec(select(Task).where(Task.plan_id == plan.id))}
     units = {u.id: u for u in session.exec(select(Unit).where(Unit.plan_id == plan.id))}
-    stored = {}
+    stored: dict[tuple[int | None, str, str], Assignment] = {}
     query = select(Assignment).where(Assignment.plan_id == plan.id, Assignment.active)
     for a in session.exec(query):
         stored[(a.task_id, units[a.unit_id].code, a.role)] = a
@@ -55,7 +56,7 @@ def date_moves(
             pairs = [(have.original_due, wanted.due)]
             old_occurrences = sorted(
                 session.exec(
-                    select(Occurrence.due).where(
+                    select(col(Occurrence.due)).where(
                         Occurrence.assignment_id == have.id, Occurrence.active
                     )
                 )
@@ -92,9 +93,9 @@ def apply_recalc(
 
 
 def resolve_stored(
-    spec: dict,
+    spec: dict[str, Any],
     plan_code: str,
-    *,  # type: ignore[type-arg]
+    *,
     calendar_dir: Path | None = None,
 ) -> ResolvedPlan:
     """The plan as stored at its last import, resolved again on the current calendar data."""

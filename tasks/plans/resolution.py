@@ -14,7 +14,7 @@ from pathlib import Path
 
 from calendars.deadlines import Deadline, DeadlineConventions, DeadlineError, parse_deadline
 from calendars.workdays import CalendarError, WorkCalendar
-from schemas.plan_file import ExplicitResponsibility, PlanFile
+from schemas.plan_file import ExplicitResponsibility, PlanFile, ReportSpec, TaskSpec
 from schemas.vocabulary import Role, SeatRole
 from tasks.plans.graph import CycleError, PhaseNode, TaskNode, build_graph
 from tasks.plans.reader import Locator, PlanInvalid, Problem
@@ -239,7 +239,7 @@ def _seats(
     leadership = meeting.leadership or meeting.convener
     if leadership:
         wanted.append(((*where, "leadership"), leadership, SeatRole.LEADERSHIP, {}))
-    seats = []
+    seats: list[ResolvedSeat] = []
     for path, ref, role, liaison in wanted:
         try:
             units = directory.resolve(ref)
@@ -268,11 +268,13 @@ class _TaskContext:
         spec = self.plan.spec
         seen: dict[str, tuple[str | int, ...]] = {}
         phase_codes = {p.code for p in spec.phases}
-        items = [("tasks", i, t) for i, t in enumerate(spec.tasks)]
+        items: list[tuple[str, int, TaskSpec | ReportSpec]] = [
+            ("tasks", i, t) for i, t in enumerate(spec.tasks)
+        ]
         items += [("reports", i, r) for i, r in enumerate(spec.reports)]
         resolved = []
         for position, (section, index, item) in enumerate(items):
-            path = (section, index)
+            path: tuple[str | int, ...] = (section, index)
             if item.id in seen:
                 self.problems.append(
                     self.locator.problem(
@@ -316,7 +318,7 @@ class _TaskContext:
                 first_listed_leads=self.first_listed_leads,
                 note=None,
             )
-            responsibility_text = "、".join(item.submitters)
+            responsibility_text: str | None = "、".join(item.submitters)
         else:
             who = self._responsibility(item, path)
             responsibility_text = (

@@ -237,7 +237,9 @@ class UnitDirectory:
         names: dict[str, tuple[str, str]] = {}
         titles: dict[str, str] = {}
         members: dict[str, list[str]] = {}
-        entries = [("unit", c, n, a, ()) for c, n, a in units]
+        entries: list[tuple[str, str, str, Sequence[str], Sequence[str]]] = [
+            ("unit", c, n, a, ()) for c, n, a in units
+        ]
         entries += [("group", c, n, a, m) for c, n, a, m in groups]
         for kind, code, name, aliases, refs in entries:
             label = f'{kind} "{normalize_name(name)}" ({code})'

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
+from typing import TypedDict
 
 import networkx as nx
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from calendars.clock import day_of, start_of
 from calendars.workdays import WorkCalendar
+from duban.errors import NotFound
 from schemas.plan_file import PlanFile
 from schemas.tables import (
     Assignment,
@@ -46,7 +48,7 @@ from schemas.vocabulary import (
 )
 from tasks.plans.graph import PHASE_RANK, critical_path, downstream_of, task_predecessors
 from tasks.plans.plan_graph import plan_graph
-from tasks.plans.queries import NotFound, find_plan
+from tasks.plans.queries import find_plan
 from tasks.review.model import (
     Counts,
     ItemReview,
@@ -67,7 +69,14 @@ RULE = {
 }
 
 
-MISSING = {
+class _Words(TypedDict):
+    item: str
+    due: str
+    phase: str
+    states: dict[str, str]
+
+
+MISSING: dict[str, _Words] = {
     "zh": {
         "item": "{task} {unit}：{state}",
         "due": "，完成时限{due}",
@@ -122,7 +131,7 @@ def review_plan(
     calendar = plan_calendar(plan, calendar_dir)
     graph, labels = plan_graph(session, plan.code)
     phases = session.exec(
-        select(Phase).where(Phase.plan_id == plan.id).order_by(Phase.position)
+        select(Phase).where(Phase.plan_id == plan.id).order_by(col(Phase.position))
     ).all()
     chosen = _chosen_phase(phases, phase)
     tasks = {
@@ -174,7 +183,7 @@ def review_plan(
     )
 
 
-def _chosen_phase(phases: list[Phase], wanted: str | None) -> Phase | None:
+def _chosen_phase(phases: Sequence[Phase], wanted: str | None) -> Phase | None:
     if wanted is None:
         return None
     for phase in phases:
@@ -189,10 +198,10 @@ def _items(session: Session, plan_id: int | None, as_of: dt.date, zone: str) -> 
     day it was submitted on in the plan's zone)."""
     rows = session.exec(
         select(Assignment, Task, Unit)
-        .join(Task, Assignment.task_id == Task.id)
-        .join(Unit, Assignment.unit_id == Unit.id)
+        .join(Task, col(Assignment.task_id) == Task.id)
+        .join(Unit, col(Assignment.unit_id) == Unit.id)
         .where(Assignment.plan_id == plan_id, Assignment.active, Task.active)
-        .order_by(Task.position, Assignment.id)
+        .order_by(col(Task.position), col(Assignment.id))
     ).all()
     ids = [a.id for a, _, _ in rows]
     occurrences: dict[int | None, list[Occurrence]] = defaultdict(list)
@@ -202,18 +211,20 @@ def _items(session: Session, plan_id: int | None, as_of: dt.date, zone: str) -> 
         chunk = ids[start : start + 500]
         for row in session.exec(
             select(Occurrence)
-            .where(Occurrence.assignment_id.in_(chunk), Occurrence.active)  # type: ignore[attr-defined]
-            .order_by(Occurrence.due)
+            .where(col(Occurrence.assignment_id).in_(chunk), Occurrence.active)
+            .order_by(col(Occurrence.due))
         ):
             occurrences[row.assignment_id].append(row)
         for sub in session.exec(
-            select(Submission).where(Submission.assignment_id.in_(chunk)).order_by(Submission.id)
-        ):  # type: ignore[attr-defined]
+            select(Submission)
+            .where(col(Submission.assignment_id).in_(chunk))
+            .order_by(col(Submission.id))
+        ):
             if day_of(sub.submitted_at, zone) <= as_of:
                 submitted[(sub.assignment_id, sub.occurrence_id)] = day_of(sub.submitted_at, zone)
         for esc in session.exec(
             select(Escalation).where(
-                Escalation.assignment_id.in_(chunk),  # type: ignore[attr-defined]
+                col(Escalation.assignment_id).in_(chunk),
                 Escalation.opened_on <= as_of,
             )
         ):
@@ -293,7 +304,7 @@ def _history_until(
             AuditEvent.entity == "assignment",
             AuditEvent.at < cutoff_text,
         )
-        .order_by(AuditEvent.id)
+        .order_by(col(AuditEvent.id))
     ):
         if event.entity_id in history:
             history[event.entity_id].append(event)
@@ -509,7 +520,7 @@ def _counts(tasks: list[TaskReview], items: list[ItemReview]) -> Counts:
 
 def _review_phase(
     phase: Phase,
-    phases: list[Phase],
+    phases: Sequence[Phase],
     tasks: list[TaskReview],
     items: list[ItemReview],
     language: str,
@@ -545,8 +556,10 @@ def _review_phase(
 def _open_escalations(session: Session, plan_code: str) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
     for esc in session.exec(
-        select(Escalation).where(Escalation.plan_code == plan_code, Escalation.closed_on.is_(None))
-    ):  # type: ignore[union-attr]
+        select(Escalation).where(
+            Escalation.plan_code == plan_code, col(Escalation.closed_on).is_(None)
+        )
+    ):
         counts[esc.unit_code] += 1
     return counts
 

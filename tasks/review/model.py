@@ -146,7 +146,7 @@ class Review:
                 return [plain(v) for v in value]
             return value
 
-        data = plain(asdict(self))
+        data: dict[str, Any] = plain(asdict(self))
         data["counts"].update(
             completion_pct=self.counts.completion_pct, on_time_pct=self.counts.on_time_pct
         )

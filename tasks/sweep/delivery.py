@@ -201,7 +201,7 @@ def file_name(message_id: str) -> str:
     return safe
 
 
-class _Yagmail(yagmail.SMTP):
+class _Yagmail(yagmail.SMTP):  # type: ignore[misc]  # yagmail ships no type hints
     """yagmail's SMTP client, sending the message `build_message` makes.
 
     `send(contents=mail)` takes an OutgoingMail; everything (recipients, headers, parts)
@@ -287,7 +287,7 @@ class SmtpTransport:
         # {login: login}: yagmail takes the login as it is only in this form (a plain string
         # without "@" would become login@gmail.com).
         client = _Yagmail(
-            user={login: login},  # type: ignore[arg-type]
+            user={login: login},
             password=self._password,
             host=self.host,
             port=self.port,

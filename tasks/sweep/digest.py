@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from calendars.clock import long_date
 from schemas.tables import JointMeetingSeat, OutboxMessage, Phase, Plan, Unit
@@ -44,8 +44,8 @@ def phases_ended(session: Session, plan_code: str, as_of: dt.date) -> list[Phase
     return list(
         session.exec(
             select(Phase)
-            .where(Phase.plan_id == plan.id, Phase.due <= as_of)  # type: ignore[operator]
-            .order_by(Phase.position)
+            .where(Phase.plan_id == plan.id, col(Phase.due) <= as_of)
+            .order_by(col(Phase.position))
         )
     )
 
@@ -187,7 +187,7 @@ def _seat(session: Session, plan_code: str, roles: Sequence[str]) -> Unit | None
     for role in roles:
         unit = session.exec(
             select(Unit)
-            .join(JointMeetingSeat, JointMeetingSeat.unit_id == Unit.id)
+            .join(JointMeetingSeat, col(JointMeetingSeat.unit_id) == Unit.id)
             .where(JointMeetingSeat.plan_id == plan.id, JointMeetingSeat.role == role)
         ).first()
         if unit is not None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import and_, or_, update
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, and_, or_, update
+from sqlmodel import Session, col, select
 
 from calendars.clock import utc
 from duban.errors import NotFound
@@ -22,6 +22,9 @@ from schemas.tables import Notice, OutboxMessage, SweepRun
 from schemas.vocabulary import ActorKind, Level, MessageStatus
 from tasks.sweep.delivery import DeliveryError, InvalidMail, OutgoingMail, Transport
 from tasks.work.actors import Actor, Forbidden
+
+if TYPE_CHECKING:
+    from sqlalchemy import ScalarResult
 
 LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
@@ -71,34 +74,37 @@ def deliver_pending(
 
 def _due_messages(sessions: SessionFactory, now: dt.datetime, limit: int) -> list[int]:
     with sessions() as session:
-        return list(
-            session.exec(
-                select(OutboxMessage.id)
-                .where(_claimable(now))
-                .order_by(OutboxMessage.id)
-                .limit(limit)
-            )
+        ids = session.exec(
+            select(col(OutboxMessage.id))
+            .where(_claimable(now))
+            .order_by(col(OutboxMessage.id))
+            .limit(limit)
         )
+        # The model's id is `int | None` (None before the insert); stored rows have one.
+        return list(cast("ScalarResult[int]", ids))
 
 
-def _claimable(now: dt.datetime):  # type: ignore[no-untyped-def]
+def _claimable(now: dt.datetime) -> ColumnElement[bool]:
     return or_(
         and_(
-            OutboxMessage.status == MessageStatus.PENDING,
+            col(OutboxMessage.status) == MessageStatus.PENDING,
             or_(
-                OutboxMessage.next_attempt_at.is_(None),  # type: ignore[union-attr]
-                OutboxMessage.next_attempt_at <= now,
+                col(OutboxMessage.next_attempt_at).is_(None),
+                col(OutboxMessage.next_attempt_at) <= now,
             ),
-        ),  # type: ignore[operator]
-        and_(OutboxMessage.status == MessageStatus.SENDING, OutboxMessage.claimed_at < now - LEASE),
-    )  # type: ignore[operator]
+        ),
+        and_(
+            col(OutboxMessage.status) == MessageStatus.SENDING,
+            col(OutboxMessage.claimed_at) < now - LEASE,
+        ),
+    )
 
 
 def _claim(sessions: SessionFactory, message_id: int, now: dt.datetime) -> OutgoingMail | None:
     with sessions() as session:
-        won = session.exec(  # type: ignore[call-overload]
+        won = session.exec(
             update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, _claimable(now))
+            .where(col(OutboxMessage.id) == message_id, _claimable(now))
             .values(
                 status=MessageStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1
             )
@@ -151,15 +157,15 @@ def _settle(
 
 def retry_failed(session: Session, *, now: dt.datetime) -> int:
     """Put messages that were given up on back in the queue (after the cause was fixed)."""
-    return session.exec(  # type: ignore[call-overload,no-any-return]
+    return session.exec(
         update(OutboxMessage)
-        .where(OutboxMessage.status == MessageStatus.FAILED)
+        .where(col(OutboxMessage.status) == MessageStatus.FAILED)
         .values(status=MessageStatus.PENDING, attempts=0, next_attempt_at=now)
     ).rowcount
 
 
 def list_outbox(session: Session, *, status: str | None = None) -> list[dict[str, Any]]:
-    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    query = select(OutboxMessage).order_by(col(OutboxMessage.id))
     if status is not None:
         query = query.where(OutboxMessage.status == status)
     return [
@@ -221,13 +227,13 @@ def acknowledge(
 def unacknowledged(session: Session) -> list[dict[str, Any]]:
     """What the office is still waiting to have acknowledged."""
     query = (
-        select(Notice, SweepRun.as_of)
+        select(Notice, col(SweepRun.as_of))
         .join(SweepRun)
         .where(
-            Notice.receipt_code.is_not(None),  # type: ignore[union-attr]
-            Notice.acknowledged_at.is_(None),
-        )  # type: ignore[union-attr]
-        .order_by(Notice.id)
+            col(Notice.receipt_code).is_not(None),
+            col(Notice.acknowledged_at).is_(None),
+        )
+        .order_by(col(Notice.id))
     )
     return [
         {

@@ -17,11 +17,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import insert
+import sqlalchemy
+from sqlalchemy import ColumnExpressionArgument, insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from calendars.workdays import WorkCalendar
 from duban.errors import NotFound
@@ -60,6 +61,9 @@ from tasks.sweep.escalation import Rung, rung_reached, why
 from tasks.sweep.notices import Letter, MailComposer, NoticeItem
 from tasks.sweep.outbox import DeliveryReport, deliver_pending
 from tasks.work.status import calendar_of
+
+if TYPE_CHECKING:
+    from sqlalchemy import Result
 
 SINGLE_DATE = ("date", "window")
 
@@ -177,16 +181,17 @@ def load_contexts(
     """Each plan's calendar, policy, units, seats, tasks and graph, in a few bulk queries."""
     connection = session.connection()
     # Only the policy and the calendar choice of each stored plan file are needed here.
-    query = select(
-        Plan.id,
-        Plan.code,
-        Plan.title,
-        Plan.document_number,
-        Plan.spec["escalation"],
-        Plan.spec["plan"]["calendar"],
-    ).order_by(Plan.code)
+    # SQLAlchemy's own select: sqlmodel's is typed for at most four columns.
+    query = sqlalchemy.select(
+        col(Plan.id),
+        col(Plan.code),
+        col(Plan.title),
+        col(Plan.document_number),
+        col(Plan.spec)["escalation"],
+        col(Plan.spec)["plan"]["calendar"],
+    ).order_by(col(Plan.code))
     if plan is not None:
-        query = query.where(Plan.code == plan)
+        query = query.where(col(Plan.code) == plan)
     plans: dict[int, tuple[PlanFacts, EscalationPolicy, CalendarChoice]] = {}
     for plan_id, code, title, number, policy, choice in connection.execute(query):
         plans[plan_id] = (
@@ -196,41 +201,43 @@ def load_contexts(
         )
     wanted = list(plans)
     tasks: dict[int, dict[str, TaskFacts]] = defaultdict(dict)
-    task_codes: dict[int, str] = {}
-    for plan_id, task_id, *facts in connection.execute(
-        select(
-            Task.plan_id,
-            Task.id,
-            Task.code,
-            Task.title,
-            Task.phase_code,
-            Task.due,
-            Task.deadline_text,
-            Task.deadline_note,
-        ).where(Task.plan_id.in_(wanted), Task.active)
-    ):  # type: ignore[attr-defined]
-        tasks[plan_id][facts[0]] = TaskFacts(*facts)
-        task_codes[task_id] = facts[0]
+    task_codes: dict[int | None, str] = {}
+    for plan_id, task_id, code, title, phase, due, text, note in connection.execute(
+        sqlalchemy.select(
+            col(Task.plan_id),
+            col(Task.id),
+            col(Task.code),
+            col(Task.title),
+            col(Task.phase_code),
+            col(Task.due),
+            col(Task.deadline_text),
+            col(Task.deadline_note),
+        ).where(col(Task.plan_id).in_(wanted), col(Task.active))
+    ):
+        tasks[plan_id][code] = TaskFacts(code, title, phase, due, text, note)
+        task_codes[task_id] = code
     needs: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for plan_id, task_id, before_id in connection.execute(
         select(Dependency.plan_id, Dependency.task_id, Dependency.depends_on_id).where(
-            Dependency.plan_id.in_(wanted)
+            col(Dependency.plan_id).in_(wanted)
         )
-    ):  # type: ignore[attr-defined]
+    ):
         if task_id in task_codes and before_id in task_codes:
             needs[plan_id][task_codes[task_id]].append(task_codes[before_id])
     phases: dict[int, list[PhaseNode]] = defaultdict(list)
     for plan_id, code, kind in connection.execute(
-        select(Phase.plan_id, Phase.code, Phase.kind).where(Phase.plan_id.in_(wanted))
-    ):  # type: ignore[attr-defined]
+        select(Phase.plan_id, Phase.code, Phase.kind).where(col(Phase.plan_id).in_(wanted))
+    ):
         phases[plan_id].append(PhaseNode(code, kind))
     units: dict[int, dict[str, Unit]] = defaultdict(dict)
     by_id: dict[int | None, Unit] = {}
-    for unit in session.exec(select(Unit).where(Unit.plan_id.in_(wanted))):  # type: ignore[attr-defined]
+    for unit in session.exec(select(Unit).where(col(Unit.plan_id).in_(wanted))):
         units[unit.plan_id][unit.code] = unit
         by_id[unit.id] = unit
     seats: dict[int, dict[str, Unit]] = defaultdict(dict)
-    for seat in session.exec(select(JointMeetingSeat).where(JointMeetingSeat.plan_id.in_(wanted))):  # type: ignore[attr-defined]
+    for seat in session.exec(
+        select(JointMeetingSeat).where(col(JointMeetingSeat.plan_id).in_(wanted))
+    ):
         seats[seat.plan_id][seat.role] = by_id[seat.unit_id]
     contexts = {}
     for plan_id, (row, policy, choice) in plans.items():
@@ -260,52 +267,58 @@ def load_contexts(
 
 def load_open_work(session: Session, *, plan: str | None = None) -> list[OpenItem]:
     """Every open dated item, in two queries: single-date assignments and dated occurrences."""
-    common = [Assignment.active, Task.active, Assignment.state.in_(WITH_UNIT)]  # type: ignore[attr-defined]
+    common: list[ColumnExpressionArgument[bool]] = [
+        col(Assignment.active),
+        col(Task.active),
+        col(Assignment.state).in_(WITH_UNIT),
+    ]
     if plan is not None:
-        common.append(Plan.code == plan)
+        common.append(col(Plan.code) == plan)
+    # SQLAlchemy's own select: sqlmodel's is typed for at most four columns.
     single = (
-        select(
-            Assignment.id,
-            Plan.code,
-            Task.code,
-            Unit.code,
-            Assignment.role,
-            Assignment.due,
-            Assignment.original_due,
+        sqlalchemy.select(
+            col(Assignment.id),
+            col(Plan.code),
+            col(Task.code),
+            col(Unit.code),
+            col(Assignment.role),
+            col(Assignment.due),
+            col(Assignment.original_due),
         )
-        .join(Task, Assignment.task_id == Task.id)
-        .join(Unit, Assignment.unit_id == Unit.id)
-        .join(Plan, Assignment.plan_id == Plan.id)
+        .join(Task, col(Assignment.task_id) == Task.id)
+        .join(Unit, col(Assignment.unit_id) == Unit.id)
+        .join(Plan, col(Assignment.plan_id) == Plan.id)
         .where(
             *common,
-            Task.deadline_kind.in_(SINGLE_DATE),  # type: ignore[union-attr]
-            Assignment.due.is_not(None),
+            col(Task.deadline_kind).in_(SINGLE_DATE),
+            col(Assignment.due).is_not(None),
         )
-    )  # type: ignore[union-attr]
+    )
     connection = session.connection()  # Core rows: no ORM bookkeeping for 100k tuples
-    items = [
-        OpenItem(a, None, p, t, u, r, due, orig)
-        for a, p, t, u, r, due, orig in connection.execute(single)
-    ]
+    # The columns are typed from the models, where an id is None until inserted; rows read
+    # back have their ids, and `single` has only rows with a due date.
+    singles = cast(
+        "Result[int, str, str, str, str, dt.date, dt.date | None]", connection.execute(single)
+    )
+    items = [OpenItem(a, None, p, t, u, r, due, orig) for a, p, t, u, r, due, orig in singles]
     dated = (
-        select(
-            Assignment.id,
-            Occurrence.id,
-            Plan.code,
-            Task.code,
-            Unit.code,
-            Assignment.role,
-            Occurrence.due,
+        sqlalchemy.select(
+            col(Assignment.id),
+            col(Occurrence.id),
+            col(Plan.code),
+            col(Task.code),
+            col(Unit.code),
+            col(Assignment.role),
+            col(Occurrence.due),
         )
-        .join(Assignment, Occurrence.assignment_id == Assignment.id)
-        .join(Task, Assignment.task_id == Task.id)
-        .join(Unit, Assignment.unit_id == Unit.id)
-        .join(Plan, Assignment.plan_id == Plan.id)
-        .where(*common, Occurrence.active, Occurrence.state.in_(OCCURRENCE_WITH_UNIT))
-    )  # type: ignore[attr-defined]
-    items += [
-        OpenItem(a, o, p, t, u, r, due, due) for a, o, p, t, u, r, due in connection.execute(dated)
-    ]
+        .join(Assignment, col(Occurrence.assignment_id) == Assignment.id)
+        .join(Task, col(Assignment.task_id) == Task.id)
+        .join(Unit, col(Assignment.unit_id) == Unit.id)
+        .join(Plan, col(Assignment.plan_id) == Plan.id)
+        .where(*common, col(Occurrence.active), col(Occurrence.state).in_(OCCURRENCE_WITH_UNIT))
+    )
+    occurrences = cast("Result[int, int, str, str, str, str, dt.date]", connection.execute(dated))
+    items += [OpenItem(a, o, p, t, u, r, due, due) for a, o, p, t, u, r, due in occurrences]
     return items
 
 
@@ -405,7 +418,7 @@ def _planned(
         unit_name=context.units[item.unit_code].name,
         role=item.role,
         level=rung.level,
-        rung=rung.name,  # type: ignore[arg-type]
+        rung=rung.name,
         why=why(rung, item.role, context.policy, critical=finding.critical, language=language),
         due=item.due,
         original_due=item.original_due if item.original_due != item.due else None,
@@ -509,14 +522,14 @@ def waiting_for_receipt(
 ) -> list[Notice]:
     """督办单 and 通报 sent but not acknowledged within the policy's working days."""
     rows = session.exec(
-        select(Notice, SweepRun.as_of)
+        select(Notice, col(SweepRun.as_of))
         .join(SweepRun)
         .where(
-            Notice.receipt_code.is_not(None),  # type: ignore[union-attr]
-            Notice.acknowledged_at.is_(None),  # type: ignore[union-attr]
-            Notice.plan_code.in_(list(contexts)),
+            col(Notice.receipt_code).is_not(None),
+            col(Notice.acknowledged_at).is_(None),
+            col(Notice.plan_code).in_(list(contexts)),
         )
-    ).all()  # type: ignore[attr-defined]
+    ).all()
     late = []
     working = working_plans(contexts, as_of)
     for notice, sent_on in rows:
@@ -567,7 +580,9 @@ def _existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
-        found.update(session.exec(select(Notice.dedupe_key).where(Notice.dedupe_key.in_(chunk))))  # type: ignore[attr-defined]
+        found.update(
+            session.exec(select(Notice.dedupe_key).where(col(Notice.dedupe_key).in_(chunk)))
+        )
     return found
 
 
@@ -642,10 +657,10 @@ def close_resolved_escalations(
         select(Escalation, Assignment)
         .join(Assignment)
         .where(
-            Escalation.closed_on.is_(None),  # type: ignore[union-attr]
-            Escalation.plan_code.in_(list(contexts)),
+            col(Escalation.closed_on).is_(None),
+            col(Escalation.plan_code).in_(list(contexts)),
         )
-    )  # type: ignore[attr-defined]
+    )
     for escalation, assignment in session.exec(query):
         occurrence = (
             session.get(Occurrence, escalation.occurrence_id) if escalation.occurrence_id else None
@@ -687,10 +702,10 @@ def open_escalations(
     for start in range(0, len(ids), 500):
         for row in session.exec(
             select(Escalation).where(
-                Escalation.closed_on.is_(None),  # type: ignore[union-attr]
-                Escalation.assignment_id.in_(ids[start : start + 500]),
+                col(Escalation.closed_on).is_(None),
+                col(Escalation.assignment_id).in_(ids[start : start + 500]),
             )
-        ):  # type: ignore[attr-defined]
+        ):
             have[(row.assignment_id, row.occurrence_id, row.due)] = row
     opened = 0
     for finding in wanted:

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from calendars.clock import utc
 from schemas.tables import AuditEvent, AuditHead
@@ -110,7 +110,7 @@ class BrokenLink:
 def verify_chain(session: Session) -> tuple[int, BrokenLink | None]:
     """(events checked, the first broken link or None)."""
     previous_hash, previous_id, checked = GENESIS, 0, 0
-    for event in session.exec(select(AuditEvent).order_by(AuditEvent.id)):
+    for event in session.exec(select(AuditEvent).order_by(col(AuditEvent.id))):
         assert event.id is not None
         if event.prev_hash != previous_hash:
             missing = event.id != previous_id + 1
@@ -134,4 +134,4 @@ def history(session: Session, plan: str, task: str, unit: str | None = None) -> 
     query = select(AuditEvent).where(AuditEvent.plan_code == plan, AuditEvent.task_code == task)
     if unit is not None:
         query = query.where(AuditEvent.unit_code == unit)
-    return list(session.exec(query.order_by(AuditEvent.id)))
+    return list(session.exec(query.order_by(col(AuditEvent.id))))

@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from calendars.workdays import CalendarError
-from duban.errors import BadInput, Conflict
+from duban.errors import BadInput, Conflict, NotFound
 from schemas.tables import (
     Assignment,
     Evidence,
@@ -47,7 +47,7 @@ from schemas.vocabulary import (
     Role,
     SeatRole,
 )
-from tasks.plans.queries import NotFound, find_plan, find_task
+from tasks.plans.queries import find_plan, find_task
 from tasks.work import audit
 from tasks.work.actors import Actor, Forbidden, check_allowed
 from tasks.work.states import OCCURRENCE_MOVES, next_state
@@ -123,7 +123,7 @@ def find_work(
     task = find_task(session, plan, task_code)
     rows = session.exec(
         select(Assignment, Unit)
-        .join(Unit, Assignment.unit_id == Unit.id)
+        .join(Unit, col(Assignment.unit_id) == Unit.id)
         .where(Assignment.task_id == task.id, Assignment.active)
     ).all()
     if unit_ref is None and actor is not None and actor.kind == ActorKind.UNIT:
@@ -160,6 +160,7 @@ def report_progress(
         raise Forbidden(f"only the lead unit may report on task {task} as a whole")
     with _changing(session, work, actor, Action.PROGRESS, at):
         _move(work.assignment, Action.PROGRESS, at)
+        assert work.assignment.id is not None
         report = ProgressReport(
             assignment_id=work.assignment.id,
             task_wide=task_wide,
@@ -201,6 +202,7 @@ def submit(
                 _move(work.assignment, Action.PROGRESS, at)
         else:
             _move(work.assignment, Action.SUBMIT, at)
+        assert work.assignment.id is not None
         submission = Submission(
             assignment_id=work.assignment.id,
             occurrence_id=dated.id if dated else None,
@@ -292,6 +294,7 @@ def request_extension(
     ).first()
     if pending is not None:
         raise InvalidRequest(f"extension request {pending.id} is still waiting for a decision")
+    assert assignment.id is not None
     request = ExtensionRequest(
         assignment_id=assignment.id,
         current_due=assignment.due,
@@ -330,7 +333,7 @@ def decide_extension(
     request = session.get(ExtensionRequest, request_id)
     assignment = session.get(Assignment, request.assignment_id) if request else None
     work = _work_of(session, assignment) if assignment else None
-    if request is None or work is None or work.plan.code != plan:
+    if request is None or assignment is None or work is None or work.plan.code != plan:
         raise NotFound(f"no extension request {request_id} in plan {plan}")
     check_allowed(actor, Action.DECIDE_EXTENSION, unit=work.unit.code)
     if request.state != ExtensionState.REQUESTED:
@@ -413,6 +416,7 @@ def reassign(
         _move(work.assignment, Action.CANCEL, at)
         work.assignment.closed_reason = f"re-assigned to {receiver.name}: {reason}"
     old = work.assignment
+    assert receiver.id is not None
     new = held or Assignment(
         plan_id=old.plan_id, task_id=old.task_id, unit_id=receiver.id, role=old.role
     )
@@ -424,7 +428,8 @@ def reassign(
     new.original_due, new.due = old.original_due, old.due
     session.add(new)
     session.flush()
-    have = set(session.exec(select(Occurrence.due).where(Occurrence.assignment_id == new.id)))
+    assert new.id is not None
+    have = set(session.exec(select(col(Occurrence.due)).where(Occurrence.assignment_id == new.id)))
     for dated in session.exec(
         select(Occurrence).where(Occurrence.assignment_id == old.id, Occurrence.active)
     ).all():
@@ -467,10 +472,10 @@ def _decide(
         .where(
             Submission.assignment_id == work.assignment.id,
             Submission.occurrence_id == (dated.id if dated else None),
-            Submission.decision.is_(None),
-        )  # type: ignore[union-attr]
-        .order_by(Submission.id.desc())
-    ).first()  # type: ignore[union-attr]
+            col(Submission.decision).is_(None),
+        )
+        .order_by(col(Submission.id).desc())
+    ).first()
     if submission is None:
         raise InvalidRequest(f"nothing submitted by {work.unit.name} on task {task}")
     with _changing(session, work, actor, move, at, dated):
@@ -511,7 +516,7 @@ def _occurrence(
     rows = session.exec(
         select(Occurrence)
         .where(Occurrence.assignment_id == work.assignment.id, Occurrence.active)
-        .order_by(Occurrence.due)
+        .order_by(col(Occurrence.due))
     ).all()
     if not rows:
         if day is not None:
@@ -539,7 +544,7 @@ def _open_work(session: Session, plan: str, task: str) -> list[Work]:
             select(Assignment).where(
                 Assignment.task_id == row.id,
                 Assignment.active,
-                Assignment.state.in_(OPEN),  # type: ignore[attr-defined]
+                col(Assignment.state).in_(OPEN),
             )
         )
     ]

@@ -7,6 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 from sqlmodel import Session, select
@@ -73,10 +74,10 @@ def blocked_by(graph: nx.DiGraph, task: str, finished: set[str]) -> tuple[str, .
 
 def with_derived(
     session: Session,
-    rows: list[dict],
-    as_of: dt.date,  # type: ignore[type-arg]
+    rows: list[dict[str, Any]],
+    as_of: dt.date,
     calendar_dir: Path | None = None,
-) -> list[dict]:  # type: ignore[type-arg]
+) -> list[dict[str, Any]]:
     """Add `overdue_workdays` and `blocked_by` to rows from tasks.plans.queries.unit_tasks."""
     from tasks.plans.plan_graph import plan_graph
     from tasks.plans.queries import find_plan
