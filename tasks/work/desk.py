@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from duban.errors import NotFound
 from schemas.tables import (
@@ -60,25 +60,25 @@ class WorkRow:
         return "later"  # and ongoing work, which has no due date
 
 
-def _rows_query():  # type: ignore[no-untyped-def]
+def _rows_query() -> Any:
     return (
-        select(
-            Assignment.id,
-            Plan.code,
-            Plan.title,
-            Task.code,
-            Task.title,
-            Unit.code,
-            Unit.name,
-            Assignment.role,
-            Assignment.state,
-            Assignment.original_due,
-            Assignment.due,
-            Assignment.version,
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for up to four columns
+            col(Assignment.id),
+            col(Plan.code),
+            col(Plan.title),
+            col(Task.code),
+            col(Task.title),
+            col(Unit.code),
+            col(Unit.name),
+            col(Assignment.role),
+            col(Assignment.state),
+            col(Assignment.original_due),
+            col(Assignment.due),
+            col(Assignment.version),
         )
-        .join(Task, Assignment.task_id == Task.id)
-        .join(Unit, Assignment.unit_id == Unit.id)
-        .join(Plan, Assignment.plan_id == Plan.id)
+        .join(Task, col(Assignment.task_id) == col(Task.id))
+        .join(Unit, col(Assignment.unit_id) == col(Unit.id))
+        .join(Plan, col(Assignment.plan_id) == col(Plan.id))
         .where(Assignment.active, Task.active)
     )
 
@@ -128,9 +128,9 @@ def assignment_ids(session: Session, plan: str) -> dict[tuple[str, str], int]:
     """(task code, unit code) → assignment id, to link a review's items to their pages."""
     query = (
         select(Task.code, Unit.code, Assignment.id)
-        .join(Task, Assignment.task_id == Task.id)
-        .join(Unit, Assignment.unit_id == Unit.id)
-        .join(Plan, Assignment.plan_id == Plan.id)
+        .join(Task, col(Assignment.task_id) == col(Task.id))
+        .join(Unit, col(Assignment.unit_id) == col(Unit.id))
+        .join(Plan, col(Assignment.plan_id) == col(Plan.id))
         .where(Plan.code == plan, Assignment.active)
     )
     return {(task, unit): ident for task, unit, ident in session.connection().execute(query)}
@@ -150,15 +150,15 @@ def office_queues(session: Session, *, plan: str | None = None, limit: int = 200
     queues = Queues()
     waiting = (
         select(Submission)
-        .join(Assignment, Submission.assignment_id == Assignment.id)
+        .join(Assignment, col(Submission.assignment_id) == col(Assignment.id))
         .where(Submission.decision.is_(None), Assignment.active)  # type: ignore[union-attr]
-        .order_by(Submission.submitted_at)
+        .order_by(col(Submission.submitted_at))
         .limit(limit)
     )
     requested = (
         select(ExtensionRequest)
         .where(ExtensionRequest.state == ExtensionState.REQUESTED)
-        .order_by(ExtensionRequest.requested_at)
+        .order_by(col(ExtensionRequest.requested_at))
         .limit(limit)
     )
     submissions = list(session.exec(waiting))
@@ -177,16 +177,18 @@ def office_queues(session: Session, *, plan: str | None = None, limit: int = 200
     queues.extensions = [(rows[r.assignment_id], r) for r in requests if r.assignment_id in rows]
     escalations = select(Escalation).where(Escalation.closed_on.is_(None))  # type: ignore[union-attr]
     notices = (
-        select(Notice, SweepRun.as_of)
+        select(Notice, col(SweepRun.as_of))
         .join(SweepRun)
         .where(Notice.receipt_code.is_not(None), Notice.acknowledged_at.is_(None))  # type: ignore[union-attr]
     )
     if plan:
         escalations = escalations.where(Escalation.plan_code == plan)
         notices = notices.where(Notice.plan_code == plan)
-    queues.escalations = list(session.exec(escalations.order_by(Escalation.opened_on).limit(limit)))
+    queues.escalations = list(
+        session.exec(escalations.order_by(col(Escalation.opened_on)).limit(limit))
+    )
     queues.unacknowledged = [
-        (n, day) for n, day in session.exec(notices.order_by(Notice.id).limit(limit))
+        (n, day) for n, day in session.exec(notices.order_by(col(Notice.id)).limit(limit))
     ]
     return queues
 
@@ -219,14 +221,14 @@ def assignment_detail(session: Session, assignment_id: int) -> Detail:
         session.exec(
             select(ProgressReport)
             .where(ProgressReport.assignment_id == assignment_id)
-            .order_by(ProgressReport.reported_at)
+            .order_by(col(ProgressReport.reported_at))
         )
     )
     submissions = list(
         session.exec(
             select(Submission)
             .where(Submission.assignment_id == assignment_id)
-            .order_by(Submission.submitted_at)
+            .order_by(col(Submission.submitted_at))
         )
     )
     files: dict[tuple[str, int], list[Evidence]] = {}
@@ -252,7 +254,7 @@ def assignment_detail(session: Session, assignment_id: int) -> Detail:
                 AuditEvent.task_code == row.task,
                 AuditEvent.unit_code == row.unit,
             )
-            .order_by(AuditEvent.id)
+            .order_by(col(AuditEvent.id))
         )
     )
     return Detail(
@@ -264,23 +266,23 @@ def assignment_detail(session: Session, assignment_id: int) -> Detail:
             session.exec(
                 select(ExtensionRequest)
                 .where(ExtensionRequest.assignment_id == assignment_id)
-                .order_by(ExtensionRequest.requested_at)
+                .order_by(col(ExtensionRequest.requested_at))
             )
         ),
         notices=list(
             session.exec(
                 select(Notice)
                 .where(Notice.assignment_id == assignment_id, Notice.receipt_code.is_not(None))  # type: ignore[union-attr]
-                .order_by(Notice.id)
+                .order_by(col(Notice.id))
             )
         ),
         history=history,
         units=list(
             session.exec(
                 select(Unit)
-                .join(Plan, Unit.plan_id == Plan.id)
+                .join(Plan, col(Unit.plan_id) == col(Plan.id))
                 .where(Plan.code == row.plan, Unit.active)
-                .order_by(Unit.code)
+                .order_by(col(Unit.code))
             )
         ),
     )
@@ -301,7 +303,7 @@ def evidence_owner(session: Session, evidence_id: int) -> tuple[Evidence, int]:
 
 def plans(session: Session) -> list[tuple[str, str]]:
     """Code and title only: a plan's stored spec is large, and pages only name the plan."""
-    return [(c, t) for c, t in session.exec(select(Plan.code, Plan.title).order_by(Plan.code))]
+    return [(c, t) for c, t in session.exec(select(Plan.code, Plan.title).order_by(col(Plan.code)))]
 
 
 def data_version(session: Session) -> tuple[int, int]:
