@@ -20,13 +20,17 @@ from schemas.db import (
     session_scope,
 )
 from schemas.tables import Assignment, JointMeetingSeat
+from duban.web.words import WORDS
 from schemas.vocabulary import (
     CLOSED,
     LIGHT_SEVERITY,
     OPEN,
     SEVERITY,
     WITH_UNIT,
+    Action,
     AssignmentState,
+    Channel,
+    ExtensionState,
     Level,
     Light,
     MessageStatus,
@@ -53,6 +57,20 @@ def test_severity_puts_the_most_severe_highest():
     ladder = ["reminder", "due", "urge", "supervise", "report", "unacknowledged"]
     assert sorted(Level, key=SEVERITY.__getitem__) == ladder
     assert sorted(Light, key=LIGHT_SEVERITY.__getitem__) == ["green", "yellow", "red"]
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_every_word_the_pages_show_from_the_vocabulary_is_translated(language):
+    """The audit history, the states and the extension decisions name their members in the
+    reader's language, never by the stored word."""
+    words = WORDS[language]
+    expected = (
+        [f"action.{member}" for member in Action]
+        + [f"channel.{member}" for member in Channel]
+        + [f"state.{member}" for member in AssignmentState]
+        + [f"ext.{member}" for member in ExtensionState]
+    )
+    assert [key for key in expected if key not in words] == []
 
 
 def test_a_member_is_its_stored_word():
