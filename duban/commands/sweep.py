@@ -126,11 +126,11 @@ def deliver() -> None:
     from calendars.clock import now
     from schemas.db import sessions
     from tasks.sweep.delivery import transport_from, where_mail_goes
-    from tasks.sweep.outbox import deliver_pending
+    from tasks.sweep.outbox import deliver_everything
 
     config = settings()
     url = database_url()
-    report = deliver_pending(sessions(url), transport_from(config), now=now())
+    report = deliver_everything(sessions(url), transport_from(config), now=now())
     typer.echo(
         f"delivered {len(report.delivered)}, failed {len(report.failed)} "
         f"(mail goes to {where_mail_goes(config)})"

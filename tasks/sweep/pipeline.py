@@ -59,7 +59,7 @@ from tasks.plans.graph import PhaseNode, TaskNode, build_graph, critical_path, d
 from tasks.sweep.delivery import Transport
 from tasks.sweep.escalation import Rung, rung_reached, why
 from tasks.sweep.notices import Letter, MailComposer, NoticeItem
-from tasks.sweep.outbox import DeliveryReport, deliver_pending
+from tasks.sweep.outbox import DeliveryReport, deliver_everything
 from tasks.work.status import calendar_of
 
 if TYPE_CHECKING:
@@ -891,7 +891,7 @@ class DirectSteps:
     def deliver(self) -> DeliveryReport | None:
         if self.transport is None:
             return None
-        return deliver_pending(self.sessions, self.transport, now=self.at)
+        return deliver_everything(self.sessions, self.transport, now=self.at)
 
 
 def run_sweep(
