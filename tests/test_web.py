@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from schemas.db import session_scope
 from schemas.tables import (
@@ -19,6 +19,7 @@ from schemas.tables import (
     LinkRecord,
     Notice,
     OutboxMessage,
+    Phase,
     ProgressReport,
     Submission,
     Task,
@@ -101,6 +102,7 @@ def routes(world: World) -> list[tuple[str, str, dict[str, str], set[str]]]:
         ("GET", "/users", {}, {"office"}),
         ("GET", "/review", {}, {"office", "leader"}),
         ("GET", f"/review/{PLAN}", {}, {"office", "leader"}),
+        ("GET", f"/plans/{PLAN}", {}, {"office", "leader"}),
         ("GET", f"/a/{own}", {}, {"wjw", "office", "leader"}),
         ("GET", "/evidence/999999", {}, everyone),  # allowed roles get 404: no such file
         ("POST", f"/a/{own}/progress", {"note": ""}, {"wjw"}),
@@ -452,3 +454,84 @@ def test_the_office_can_view_a_past_day_and_export_the_view(world: World):
     english = client(world)
     english.cookies.set("lang", "en")
     assert "Log in" in english.get("/login").text
+
+
+# -- the plan view
+
+
+def section(html: str, start: str, end: str) -> str:
+    """The page from the first `start` to the next `end` after it."""
+    begin = html.index(start)
+    return html[begin : html.index(end, begin)]
+
+
+def test_the_plan_view_shows_phases_graph_units_and_tasks_as_of_the_day(world: World):
+    office = logged_in(world, "office")
+    page = office.get(f"/plans/{PLAN}")
+    assert page.status_code == 200
+    html = page.text
+    assert "重庆市医疗卫生行业多元化综合监管试点工作方案" in html and "渝卫发〔2019〕32号" in html
+    assert "截至 2019-08-12" in html and "2019-07-01 — 2020-09-30" in html
+    phases = section(html, 'id="phases"', "</ol>")
+    names = ["启动阶段", "实施阶段", "中期总结评估阶段", "全面总结评估阶段"]
+    assert [phases.index(n) for n in names] == sorted(phases.index(n) for n in names)
+    assert "时限已过" in phases and "进行中" in phases and "已办结 0/7（0.0%）" in phases
+    graph = section(html, '<svg id="plan-graph"', "</svg>")
+    assert graph.count('class="node') == 18 and graph.count('class="node critical"') == 4
+    assert graph.count('class="gate"') == 4 and "启动阶段 · 2019年7月" in graph
+    assert "<title>理顺内部监管职责\n理顺内部管理和监督职责" in graph  # the whole text, on hover
+    units = section(html, 'id="units"', "</table>")
+    assert f'href="/office?plan={PLAN}&amp;unit=cqwjw&amp;as_of=2019-08-12"' in units
+    row = section(html, 'id="task-t02"', "</tr>")
+    assert "理顺内部监管职责" in row and "市卫生健康委" in row and "2019-07-31" in row
+    assert 'data-light="red"' in row and "未开始" in row and "已逾期" in row
+    assert f'href="/a/{assignment_of(world, "t02", "cqwjw")}"' in row
+    pilots = section(html, 'id="task-t08"', "</tr>")
+    assert "试点</span> 南岸区、永川区" in pilots
+    assert f'href="/plans/{PLAN}?as_of=2019-08-12"' in office.get("/office").text
+    assert f'href="/plans/{PLAN}"' in office.get("/review").text
+    leader = logged_in(world, "leader").get(f"/plans/{PLAN}").text
+    assert 'id="plan-graph"' in leader and "/office?" not in leader  # leadership has no desk
+    assert office.get("/plans/no-such-plan").status_code == 404
+    assert office.get(f"/plans/{PLAN}?as_of=12/08/2019").status_code == 400
+
+
+def test_the_plan_view_shows_an_approved_extension_and_any_past_day_as_it_stood(fresh: World):
+    later = assignment_of(fresh, "t03", "cqwjw")
+    wjw, office = logged_in(fresh, "wjw"), logged_in(fresh, "office")
+    wjw.post(
+        f"/a/{later}/extension",
+        data={"csrf": token_of(wjw, "/my"), "new_due": "2019-12-31", "reason": "等待审定"},
+    )
+    with session_scope(fresh.url) as session:
+        request_id = session.exec(select(ExtensionRequest.id)).one()
+    office.post(
+        f"/x/{request_id}/decide",
+        data={"csrf": token_of(office, "/office"), "decision": "approve", "reason": "同意"},
+    )
+    today = section(office.get(f"/plans/{PLAN}").text, 'id="task-t03"', "</tr>")
+    assert "2019-09-30" in today and "<b>2019-12-31</b>" in today
+    before = office.get(f"/plans/{PLAN}?as_of=2019-08-11").text
+    assert "截至 2019-08-11" in before
+    assert "2019-12-31" not in section(before, 'id="task-t03"', "</tr>")
+    english = logged_in(fresh, "leader")
+    english.cookies.set("lang", "en")
+    page = english.get(f"/plans/{PLAN}").text
+    assert "Plan view" in page and "Dependency graph" in page and "under way" in page
+
+
+def test_hostile_task_unit_and_phase_text_is_escaped_in_the_plan_view_and_its_graph(fresh: World):
+    with session_scope(fresh.url) as session:
+        for row in session.exec(select(Task).where(col(Task.code).in_(["t01", "t06"]))):
+            row.title, row.text = HOSTILE, HOSTILE
+        for unit in session.exec(select(Unit).where(Unit.code == "cqwjw")):
+            unit.name = HOSTILE
+        for phase in session.exec(select(Phase).where(Phase.code == "launch")):
+            phase.name, phase.window_text = HOSTILE, HOSTILE
+    html = logged_in(fresh, "office").get(f"/plans/{PLAN}").text
+    assert "<script>window.pwned" not in html and "<img src=x" not in html
+    escaped = "&lt;script&gt;window.pwned=1&lt;/script&gt;"
+    graph = section(html, '<svg id="plan-graph"', "</svg>")
+    assert escaped in graph  # in the boxes' <title>, whole
+    assert '#1f2933">&lt;script&gt;window' in graph  # and cut short on the box itself
+    assert html.count(escaped) >= 6

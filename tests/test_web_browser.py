@@ -213,6 +213,43 @@ def test_each_role_walks_through_its_work(site, browser, tmp_path):
         browser.set_window_size(1366, 768)
 
 
+def test_the_plan_view_draws_its_graph_legibly_at_1366_and_scrolls_it_on_a_phone(
+    site, browser, tmp_path
+):
+    world, base = site
+    log_in(browser, base, "leader")
+    browser.get_log("browser")  # read and forget what the pages before left in the log
+    browser.get(f"{base}/plans/cq-2019-pilot")
+    assert "截至 2019-08-12" in browser.find_element(By.ID, "as-of").text
+    graph = browser.find_element(By.ID, "plan-graph")
+    assert graph.size["width"] > 1000 and graph.size["height"] > 500
+    assert len(graph.find_elements(By.CSS_SELECTOR, "a.node")) == 18
+    frame = browser.find_element(By.ID, "graph")
+    assert browser.execute_script(  # the whole graph in view, no sideways scrolling
+        "return arguments[0].scrollWidth <= arguments[0].clientWidth", frame
+    )
+    label = graph.find_element(By.CSS_SELECTOR, "a.node[data-task=t06] text")
+    assert label.size["width"] > 60 and label.text == "辖区试点方案与推进"
+    shoot(browser, tmp_path, "plan-view")
+    graph.find_element(By.CSS_SELECTOR, "a.node[data-task=t06]").click()
+    assert browser.current_url.endswith("#task-t06")
+    assert "辖区试点方案与推进" in browser.find_element(By.ID, "task-t06").text
+    assert severe(browser) == []
+    browser.set_window_size(390, 844)
+    try:
+        browser.get(f"{base}/plans/cq-2019-pilot")
+        frame = browser.find_element(By.ID, "graph")
+        assert browser.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth + 1"
+        )
+        assert browser.execute_script(
+            "return arguments[0].scrollWidth > arguments[0].clientWidth", frame
+        )  # the graph keeps its size and scrolls sideways in its frame
+        shoot(browser, tmp_path, "plan-view-phone")
+    finally:
+        browser.set_window_size(1366, 768)
+
+
 def test_a_supervision_order_is_acknowledged_from_the_link_in_a_real_mail(site, browser):
     world, base = site
     inbox = Inbox()
