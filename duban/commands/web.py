@@ -7,33 +7,40 @@ from typing import Annotated
 
 import typer
 
-from duban.app import JsonFlag, app, database_url, emit_json, fail, settings, show_rows
+from duban.app import (
+    HOST,
+    PORT,
+    JsonFlag,
+    WebHost,
+    WebPort,
+    app,
+    database_url,
+    emit_json,
+    fail,
+    settings,
+    show_rows,
+)
 
 users_app = typer.Typer(help="Accounts for the web app (people, not units).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 
 @app.command()
-def web(
-    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="The port.")] = 8000,
-) -> None:
-    """Serve the web app: units report and submit, the office decides, leadership reads.
-    HTTPS belongs to a reverse proxy in front (set DUBAN_BEHIND_PROXY=true there)."""
+def web(host: WebHost = HOST, port: WebPort = PORT) -> None:
+    """Serve the web app alone: units report and submit, the office decides, leadership reads.
+    (`duban serve` serves it too, beside the scheduler.) HTTPS belongs to a reverse proxy in
+    front (set DUBAN_BEHIND_PROXY=true there)."""
     import uvicorn
 
-    from duban.web.app import create_app
+    from duban.web.server import listening, web_config
 
     config = settings()
     database_url()
-    typer.echo(f"duban web on http://{host}:{port} (links in mails use {config.public_url})")
-    uvicorn.run(
-        create_app(config),
-        host=host,
-        port=port,
-        log_level="info",
-        proxy_headers=config.behind_proxy,
-    )
+    typer.echo(f"duban {listening(config, host, port)}")
+    try:
+        uvicorn.Server(web_config(config, host, port)).run()
+    except KeyboardInterrupt:  # uvicorn stops on Ctrl-C, then raises it again
+        pass
 
 
 def _password(given: str | None) -> str:
