@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +20,9 @@ from duban.app import (
     settings,
     show_rows,
 )
+
+if TYPE_CHECKING:
+    from tasks.work.actors import Actor
 
 users_app = typer.Typer(help="Accounts for the web app (people, not units).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -41,6 +44,15 @@ def web(host: WebHost = HOST, port: WebPort = PORT) -> None:
         uvicorn.Server(web_config(config, host, port)).run()
     except KeyboardInterrupt:  # uvicorn stops on Ctrl-C, then raises it again
         pass
+
+
+def operator() -> Actor:
+    """Who manages accounts at the server: the operating system's user, through the CLI."""
+    from schemas.vocabulary import ActorKind, Channel
+    from tasks.work.actors import Actor
+
+    user = getpass.getuser()
+    return Actor(ActorKind.OFFICE, label=user, person=user, channel=Channel.CLI)
 
 
 def _password(given: str | None) -> str:
@@ -117,12 +129,14 @@ def users_reset(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Set a new password; the account is enabled and unlocked, its open sessions end."""
+    """Set a new password; the account is enabled and unlocked, its open sessions end. The
+    audit trail records it, by the operating system's user, through the CLI."""
+    from calendars.clock import now
     from schemas.db import session_scope
     from tasks.work.accounts import reset_password
 
     with session_scope(database_url()) as session:
-        reset_password(session, username, _password(password))
+        reset_password(session, username, _password(password), by=operator(), at=now())
     if as_json:
         emit_json({"username": username, "reset": True})
     else:
