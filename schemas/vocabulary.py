@@ -57,7 +57,8 @@ SET_ASIDE: Final = (AssignmentState.WAIVED, AssignmentState.CANCELLED)  # 免除
 
 
 class Action(StrEnum):
-    """What an actor does to an assignment (办理动作): the moves, and the steps around them."""
+    """What an actor does to an assignment (办理动作): the moves, and the steps around them;
+    and the changes to accounts that the audit trail records beside them."""
 
     PROGRESS = "progress"  # 进展反馈
     SUBMIT = "submit"  # 报送
@@ -71,6 +72,8 @@ class Action(StrEnum):
     DENY_EXTENSION = "deny_extension"
     REASSIGN = "reassign"  # 调整责任单位
     ACKNOWLEDGE = "acknowledge"  # 签收 of a 督办单 or 通报 on the web (audited, not a move)
+    RESET_PASSWORD = "reset_password"  # 重置密码: by the office (web) or at the server (cli)
+    CHANGE_PASSWORD = "change_password"  # 修改密码: a person's own, given the current one
 
 
 class Role(StrEnum):

@@ -4,14 +4,17 @@ text, uploads, logins, and the whole return-and-resubmit story on SQLite and Pos
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import col, func, select
 
 from schemas.db import session_scope
 from schemas.tables import (
+    Account,
     Assignment,
     AuditEvent,
     Evidence,
@@ -26,6 +29,7 @@ from schemas.tables import (
     Unit,
 )
 from tasks.sweep.links import Binding, link_signer
+from tasks.work.accounts import add_account
 from tasks.work.audit import verify_chain
 
 from .webworld import (
@@ -116,6 +120,9 @@ def routes(world: World) -> list[tuple[str, str, dict[str, str], set[str]]]:
         ("POST", "/office/accept", {}, {"office"}),
         ("POST", "/users", {"username": ""}, {"office"}),
         ("POST", "/users/ghost/disable", {}, {"office"}),
+        ("POST", "/users/ghost/reset", {}, {"office"}),
+        ("GET", "/password", {}, everyone),
+        ("POST", "/password", {"current": "", "new": "", "again": ""}, everyone),  # 400
         ("POST", f"/n/{receipt}/ack", {}, {"wjw", "office"}),
         ("POST", f"/n/{receipt}/revoke", {}, {"office"}),
     ]
@@ -237,8 +244,6 @@ def test_acknowledging_from_the_link_takes_one_click_and_a_confirmation(fresh: W
 def test_a_tampered_expired_foreign_or_revoked_link_gets_a_clear_page_and_changes_nothing(
     fresh: World,
 ):
-    from fastapi.testclient import TestClient
-
     from duban.web.app import create_app
 
     receipt = receipt_of(fresh, "t02", "cqwjw")
@@ -309,13 +314,14 @@ def test_hostile_text_is_escaped_on_every_page_and_in_every_mail(fresh: World):
         office.get(f"/a/{own}").text,
         office.get("/office").text,
         office.get("/users").text,
+        office.post("/users/evil/reset", data={"csrf": office_token}).text,
     ]
     with session_scope(fresh.url) as session:
         mails = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "followup")).all()
     assert mails, "the return is mailed to the unit"
     for html in pages + [m.html for m in mails]:
         assert "<script>window.pwned" not in html and "<img src=x" not in html
-    assert sum("&lt;script&gt;window.pwned=1&lt;/script&gt;" in p for p in pages) >= 4
+    assert sum("&lt;script&gt;window.pwned=1&lt;/script&gt;" in p for p in pages) >= 5
     assert all(HOSTILE in m.text for m in mails)  # the plain part says it as typed
 
 
@@ -363,10 +369,155 @@ def test_disabling_an_account_ends_its_open_session(fresh: World):
     assert wjw.get("/my").status_code == 303
 
 
+def test_the_session_cookie_is_secure_only_when_told_a_proxy_is_in_front(world: World):
+    from fastapi.testclient import TestClient
+
+    from duban.web.app import create_app
+
+    for behind_proxy in (False, True):
+        settings = world.settings.model_copy(update={"behind_proxy": behind_proxy})
+        browser = TestClient(create_app(settings, fixed_day=DAY), follow_redirects=False)
+        cookie = browser.get("/login").headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+        assert ("Secure" in cookie) == behind_proxy
+
+
 def test_a_forged_session_cookie_is_a_stranger(world: World):
     browser = client(world)
     browser.cookies.set("duban_session", "eyJhIjoxfQ.forged.sig")
     assert browser.get("/my").status_code == 303
+
+
+# -- passwords: the office resets a liaison's, everyone changes their own
+
+
+def log_in(world: World, username: str, password: str) -> TestClient | None:
+    """A client logged in with this password, or None when the login is refused."""
+    browser = client(world)
+    page = browser.get("/login")
+    answer = browser.post(
+        "/login", data={"csrf": csrf_of(page.text), "username": username, "password": password}
+    )
+    return browser if answer.status_code == 303 else None
+
+
+def account_row(world: World, username: str) -> Account:
+    with session_scope(world.url) as session:
+        return session.exec(select(Account).where(Account.username == username)).one()
+
+
+def password_events(world: World) -> list[AuditEvent]:
+    with session_scope(world.url) as session:
+        return list(
+            session.exec(
+                select(AuditEvent).where(
+                    col(AuditEvent.action).in_(["reset_password", "change_password"])
+                )
+            )
+        )
+
+
+def test_the_office_resets_a_liaisons_password_shown_once_and_audited_without_it(
+    fresh: World, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.DEBUG)
+    wjw, office = logged_in(fresh, "wjw"), logged_in(fresh, "office")
+    listed = office.get("/users").text
+    assert 'action="/users/wjw/reset"' in listed
+    assert 'action="/users/leader/reset"' not in listed  # managed at the server
+
+    answer = office.post("/users/wjw/reset", data={"csrf": csrf_of(listed)})
+    assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+    shown = re.search(r'id="temporary-password">([^<]+)</code>', answer.text)
+    assert shown and "wjw" in answer.text
+    temporary = shown.group(1)
+    assert re.fullmatch(r"[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}", temporary)
+
+    assert wjw.get("/my").status_code == 303  # the liaison's open session has ended
+    assert log_in(fresh, "wjw", PASSWORD) is None
+    liaison = log_in(fresh, "wjw", temporary)
+    assert liaison is not None and liaison.get("/my").status_code == 200
+    assert temporary not in office.get("/users").text  # shown once: not on the page again
+
+    (event,) = password_events(fresh)
+    assert (event.action, event.entity, event.unit_code) == ("reset_password", "account", "cqwjw")
+    assert (event.person, event.channel, event.actor) == ("office", "web", "office 姓名")
+    assert event.after == {"account": "wjw"} and event.before is None
+    assert temporary not in caplog.text  # never logged
+    with session_scope(fresh.url) as session:
+        assert verify_chain(session)[1] is None
+
+
+def test_only_the_office_resets_and_only_a_liaisons_password(fresh: World):
+    before = {name: account_row(fresh, name) for name in ("wjw", "leader")}
+    nanan, office = logged_in(fresh, "nanan"), logged_in(fresh, "office")
+    assert nanan.post("/users/wjw/reset", data={"csrf": token_of(nanan)}).status_code == 403
+    leader = office.post("/users/leader/reset", data={"csrf": token_of(office, "/users")})
+    assert leader.status_code == 403 and "temporary-password" not in leader.text
+    for name, was in before.items():
+        now = account_row(fresh, name)
+        assert (now.password_hash, now.session_version) == (was.password_hash, was.session_version)
+    assert password_events(fresh) == []
+    assert log_in(fresh, "wjw", PASSWORD) is not None
+
+
+def test_an_office_limited_to_a_plan_resets_only_that_plans_liaisons(fresh: World):
+    with session_scope(fresh.url) as session:
+        add_account(
+            session,
+            username="planoffice",
+            name="某方案办公室",
+            role="office",
+            password=PASSWORD,
+            plan_code="another-plan",
+            at=dt.datetime(2019, 8, 12, tzinfo=dt.UTC),
+        )
+    office = logged_in(fresh, "planoffice")
+    refused = office.post("/users/wjw/reset", data={"csrf": token_of(office, "/users")})
+    assert refused.status_code == 403 and password_events(fresh) == []
+
+
+def test_changing_ones_own_password_needs_the_current_one(fresh: World):
+    wjw, elsewhere = logged_in(fresh, "wjw"), logged_in(fresh, "wjw")
+    form = wjw.get("/password")
+    assert form.status_code == 200 and 'name="current"' in form.text
+    token = csrf_of(form.text)
+    was = account_row(fresh, "wjw")
+    new = "a-new-long-password"
+    for current, typed, again, says in (
+        ("not-my-password", new, new, "当前密码不正确"),
+        (PASSWORD, new, "a-different-password", "不一致"),
+        (PASSWORD, "short", "short", "至少需要 8 个字符"),
+    ):
+        refused = wjw.post(
+            "/password", data={"csrf": token, "current": current, "new": typed, "again": again}
+        )
+        assert refused.status_code == 400 and says in refused.text
+        now = account_row(fresh, "wjw")
+        assert (now.password_hash, now.session_version) == (was.password_hash, was.session_version)
+    assert password_events(fresh) == []
+    assert elsewhere.get("/my").status_code == 200
+
+    changed = wjw.post(
+        "/password", data={"csrf": token, "current": PASSWORD, "new": new, "again": new}
+    )
+    assert changed.status_code == 303 and changed.headers["location"] == "/password?done=password"
+    assert wjw.get("/my").status_code == 200  # this session goes on
+    assert elsewhere.get("/my").status_code == 303  # the others end
+    assert log_in(fresh, "wjw", PASSWORD) is None and log_in(fresh, "wjw", new) is not None
+    (event,) = password_events(fresh)
+    assert (event.action, event.person, event.channel) == ("change_password", "wjw", "web")
+    assert new not in str(event.after) and PASSWORD not in str(event.after)
+
+
+def test_wrong_current_passwords_count_towards_the_lockout(fresh: World):
+    wjw = logged_in(fresh, "wjw")
+    token = token_of(wjw, "/password")
+    for _ in range(5):
+        wjw.post(
+            "/password", data={"csrf": token, "current": "nope", "new": "x" * 9, "again": "x" * 9}
+        )
+    assert log_in(fresh, "wjw", PASSWORD) is None  # locked, even against the right one
 
 
 # -- the story, on both databases

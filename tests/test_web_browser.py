@@ -118,11 +118,11 @@ def press(button: WebElement) -> None:
     WebDriverWait(button.parent, 20).until(staleness_of(button))
 
 
-def log_in(browser: webdriver.Chrome, base: str, username: str) -> None:
+def log_in(browser: webdriver.Chrome, base: str, username: str, password: str = PASSWORD) -> None:
     browser.delete_all_cookies()
     browser.get(f"{base}/login")
     browser.find_element(By.NAME, "username").send_keys(username)
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.NAME, "password").send_keys(password)
     press(browser.find_element(By.ID, "login-button"))
 
 
@@ -266,3 +266,25 @@ def test_a_supervision_order_is_acknowledged_from_the_link_in_a_real_mail(site, 
     assert "已签收" in browser.find_element(By.ID, "link-done").text
     browser.get(ack.group(1))  # a second time: used
     assert browser.find_element(By.ID, "link-refused").get_attribute("data-reason") == "used"
+
+
+def test_the_office_resets_a_password_and_the_liaison_changes_it_back(site, browser):
+    _, base = site
+    browser.get_log("browser")  # drained: what the pages of earlier tests logged
+    log_in(browser, base, "office")
+    browser.find_element(By.LINK_TEXT, "联络员账户").click()
+    press(browser.find_element(By.CSS_SELECTOR, 'form[action="/users/nanan/reset"] button'))
+    temporary = browser.find_element(By.ID, "temporary-password").text
+    assert "nanan" in browser.find_element(By.ID, "reset").text
+    log_in(browser, base, "nanan", temporary)
+    assert browser.current_url.endswith("/my")
+    browser.find_element(By.LINK_TEXT, "修改密码").click()
+    form = browser.find_element(By.ID, "change-password")
+    form.find_element(By.NAME, "current").send_keys(temporary)
+    for field in ("new", "again"):  # back to the world's password, for the other tests
+        form.find_element(By.NAME, field).send_keys(PASSWORD)
+    press(form.find_element(By.CSS_SELECTOR, "button"))
+    assert "密码已修改" in browser.find_element(By.ID, "done").text
+    log_in(browser, base, "nanan")
+    assert browser.current_url.endswith("/my")
+    assert severe(browser) == []

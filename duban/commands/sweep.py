@@ -11,7 +11,11 @@ from typing import Annotated, Any
 import typer
 
 from duban.app import (
+    HOST,
+    PORT,
     JsonFlag,
+    WebHost,
+    WebPort,
     app,
     database_url,
     emit_json,
@@ -186,13 +190,21 @@ def receipts(as_json: JsonFlag = False) -> None:
 
 
 @app.command()
-def serve() -> None:
-    """Run the embedded scheduler: the daily sweep at 08:30 and the outbox retry, on a local
-    Prefect server (started here unless PREFECT_API_URL names one). Ctrl-C stops it."""
-    from duban.serve import serve as run_scheduler
+def serve(
+    host: WebHost = HOST,
+    port: WebPort = PORT,
+    no_web: Annotated[
+        bool, typer.Option("--no-web", help="The scheduler alone; `duban web` serves the app.")
+    ] = False,
+) -> None:
+    """Serve the web app and run the embedded scheduler in one process: the daily sweep at
+    08:30 and the outbox retry, on a local Prefect server (started here unless PREFECT_API_URL
+    names one). Ctrl-C or SIGTERM stops it once running jobs finish."""
+    from duban.serve import WebAddress
+    from duban.serve import serve as run_serve
 
     database_url()  # an unreachable database ends here, before a Prefect server is started
-    run_scheduler(settings())
+    run_serve(settings(), None if no_web else WebAddress(host, port))
 
 
 @app.command()

@@ -179,6 +179,20 @@ ZH: dict[str, str] = {
     "open_items": "未办结",
     "on_desk": "在工作台查看",
     "tasks_by_phase": "任务分解",
+    "change_password": "修改密码",
+    "current_password": "当前密码",
+    "new_password": "新密码",
+    "new_password_again": "再次输入新密码",
+    "password.rule": "密码至少 {n} 个字符。修改后，你在其他设备上的登录将退出。",
+    "password.wrong": "当前密码不正确，密码未修改；连续多次错误后账户将暂时锁定。",
+    "password.differ": "两次输入的新密码不一致，密码未修改。",
+    "password.short": "新密码至少需要 {n} 个字符，密码未修改。",
+    "done.password": "密码已修改；你在其他设备上的登录已退出。",
+    "reset_password": "重置密码",
+    "reset.what": "生成临时密码；该账户将被启用、解锁，其现有登录全部退出",
+    "reset.done": "已重置 {username} 的密码。临时密码如下，只显示这一次：",
+    "reset.hand_over": "请当面或电话告知本人（不要通过邮件发送），"
+    "并请其登录后在“修改密码”中改为自己的密码。",
 }
 
 EN: dict[str, str] = {
@@ -358,6 +372,21 @@ EN: dict[str, str] = {
     "open_items": "Open",
     "on_desk": "On the desk",
     "tasks_by_phase": "Tasks by phase",
+    "change_password": "Change password",
+    "current_password": "Current password",
+    "new_password": "New password",
+    "new_password_again": "New password again",
+    "password.rule": "At least {n} characters. Your sessions on other devices end when it changes.",
+    "password.wrong": "The current password is wrong; nothing changed. Repeated failures lock "
+    "the account for a while.",
+    "password.differ": "The two new passwords differ; nothing changed.",
+    "password.short": "A new password has at least {n} characters; nothing changed.",
+    "done.password": "Password changed; your sessions on other devices have ended.",
+    "reset_password": "Reset password",
+    "reset.what": "A temporary password; the account is enabled, unlocked, logged out everywhere",
+    "reset.done": "The password of {username} is reset. The temporary password, shown only once:",
+    "reset.hand_over": "Tell the person in person or by phone (not by mail), and ask them to "
+    "change it under Change password after logging in.",
 }
 
 WORDS = {"zh": ZH, "en": EN}
