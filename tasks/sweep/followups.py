@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,13 +82,17 @@ def pending_followups(session: Session, *, plans: Collection[str]) -> list[Pendi
     )
 
 
-def mark_bundled(session: Session, letters: Mapping[int, Iterable[Pending]]) -> None:
-    """Name the letter (an outbox message's id) each follow-up went into."""
-    for message_id, followups in letters.items():
-        ids = [p.id for p in followups]
-        if ids:
+def mark_bundled(
+    session: Session, letters: Iterable[tuple[OutboxMessage, Sequence[Pending]]]
+) -> None:
+    """Name the letter (a written outbox message) each follow-up went into."""
+    for message, followups in letters:
+        if followups:
+            assert message.id is not None  # written before its follow-ups are marked
             session.exec(
-                update(FollowUp).where(col(FollowUp.id).in_(ids)).values(message_id=message_id)
+                update(FollowUp)
+                .where(col(FollowUp.id).in_([p.id for p in followups]))
+                .values(message_id=message.id)
             )
 
 

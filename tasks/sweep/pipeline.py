@@ -587,7 +587,7 @@ def write_outbox(
     assert sweep.id is not None
     for followup in claim_followups(session, sweep_id=sweep.id, plans=working):
         letters[(followup.plan_code, followup.recipient_code)].followups.append(followup)
-    _add_office_queues(session, letters, contexts, sweep.as_of)
+    _add_office_queues(session, letters, contexts, working, sweep.as_of)
     messages = {
         key: _message(contexts[key[0]], key[1], bundle, sweep, composer)
         for key, bundle in sorted(letters.items())
@@ -601,9 +601,7 @@ def write_outbox(
     ]
     if rows:
         session.execute(insert(Notice), rows)  # one executemany, not one INSERT per notice
-    mark_bundled(
-        session, {messages[key].id or 0: bundle.followups for key, bundle in letters.items()}
-    )
+    mark_bundled(session, [(messages[key], bundle.followups) for key, bundle in letters.items()])
     for bundle in letters.values():
         outcome.written.extend(bundle.notices)
         outcome.followups.extend(bundle.followups)
@@ -615,14 +613,13 @@ def _add_office_queues(
     session: Session,
     letters: dict[tuple[str, str], Bundle],
     contexts: dict[str, PlanContext],
+    working: set[str],
     as_of: dt.date,
 ) -> None:
     """Put each working plan's office queue into the office's letter, unless one carried it
     today already."""
     offices = {
-        code: c.calendar
-        for code, c in contexts.items()
-        if c.office is not None and code in working_plans(contexts, as_of)
+        code: c.calendar for code, c in contexts.items() if c.office is not None and code in working
     }
     for code, waiting in office_queue(session, calendars=offices, as_of=as_of).items():
         office = contexts[code].office
@@ -855,8 +852,8 @@ def record_sweep(
                     existing = _existing_keys(session, [p.dedupe_key for p in planned])
                     fresh = [p for p in planned if p.dedupe_key not in existing]
                     working = working_plans(contexts, as_of)
-                    waiting = pending_followups(session, plans=working)
-                    return SweepOutcome(as_of, list(planned), written=fresh, followups=waiting)
+                    pending = pending_followups(session, plans=working)
+                    return SweepOutcome(as_of, list(planned), written=fresh, followups=pending)
                 sweep = SweepRun(as_of=as_of, plan_code=plan, started_at=at)
                 session.add(sweep)
                 session.flush()
