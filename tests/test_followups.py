@@ -27,6 +27,7 @@ from tasks.sweep.outbox import deliver_pending
 from tasks.sweep.pipeline import DirectSteps, SweepOutcome, run_sweep
 from tasks.work import lifecycle
 from tasks.work.actors import Actor
+from tasks.work.states import TransitionError
 
 from .conftest import sweep_once
 from .test_delivery import Inbox, relay, smtp_server
@@ -239,6 +240,14 @@ def test_a_decision_made_on_a_rest_day_waits_for_the_next_working_morning(fresh:
     assert "1项改派他单位" in letters["cqwjw"].subject and "改由南岸区办理" in letters["cqwjw"].text
     assert "1项改派你单位" in letters["na"].subject and "原由市卫生健康委办理" in letters["na"].text
     assert "改派你单位的事项，请抓紧启动办理。" in letters["na"].text
+
+
+def test_a_refused_decision_leaves_nothing_to_mail(fresh: World):
+    at = dt.datetime(2019, 8, 12, 9, tzinfo=dt.UTC)
+    with pytest.raises(TransitionError), session_scope(fresh.url) as session:
+        lifecycle.accept(session, actor=OFFICE, plan=PLAN, task="t02", unit="cqwjw", at=at)
+    with session_scope(fresh.url) as session:
+        assert session.exec(select(FollowUp)).all() == []
 
 
 def test_a_dry_run_says_which_decisions_would_go_and_takes_none(fresh: World):
