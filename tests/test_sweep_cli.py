@@ -23,6 +23,7 @@ def test_sweep_json_has_the_promised_shape_and_delivers_to_eml_files(duban, tmp_
     assert set(summary) == {
         "as_of",
         "notices",
+        "followups",
         "escalations_opened",
         "escalations_closed",
         "delivered",

@@ -95,6 +95,7 @@ def _print_summary(summary: dict[str, Any], dry_run: bool) -> None:
     typer.echo(
         f"{summary['as_of']}: {verb} {len(summary['notices'])} notice(s)"
         + (f" ({', '.join(f'{k} {v}' for k, v in sorted(levels.items()))})" if levels else "")
+        + (f" and {len(summary['followups'])} follow-up(s)" if summary["followups"] else "")
     )
     typer.echo(
         f"escalations opened {summary['escalations_opened']}, closed "
