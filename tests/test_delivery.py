@@ -473,7 +473,6 @@ def test_a_rendered_letter_with_hostile_data_goes_out_as_one_safe_mail(deliver):
     letter = Letter(
         recipient_name="南岸区" + EVIL,
         to=MAIL.to,
-        cc=MAIL.cc,
         sender_name=OFFICE + EVIL,
         as_of=dt.date(2019, 9, 25),
         items=(item,),

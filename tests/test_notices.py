@@ -172,7 +172,6 @@ def letter(
     return Letter(
         recipient_name=recipient,
         to=("nanan@cq.example.org",),
-        cc=("office@cq.example.org",),
         sender_name=OFFICE,
         as_of=AS_OF,
         items=items,

@@ -11,7 +11,7 @@ from email import policy
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from schemas.db import create_schema, session_scope, sessions
 from schemas.tables import Escalation, Notice, OutboxMessage
@@ -60,7 +60,7 @@ def test_the_day_after_the_deadline_leads_are_urged_with_the_office_in_copy(url)
     assert {n.recipient_code for n in outcome.written if n.in_copy} == {"cqwjw-zhjdc"}
     with session_scope(url) as session:
         mail = session.exec(select(OutboxMessage).where(OutboxMessage.recipient_code == "na")).one()
-        assert mail.cc_addrs and "催办" in mail.subject
+        assert mail.cc_addrs == [] and "催办" in mail.subject  # the office has its own letter
 
 
 def test_five_days_late_is_supervised_and_on_the_critical_path_reported(url):
@@ -71,11 +71,14 @@ def test_five_days_late_is_supervised_and_on_the_critical_path_reported(url):
         if not n.in_copy
     )
     # t01 and t06 are on the critical path (t01 → t06 → t11 → final summary): 通报 after 5
-    # working days, to leadership; t02 is not: 督办 to the commission itself.
+    # working days, to leadership, and the unit's 督办单 the ladder reaches on the way; t02 is
+    # not: 督办 to the commission itself.
     assert primary == Counter(
         {
             ("cq-zhjg-ldxz", "report", "t01", "cqwjw"): 1,
             **{("cq-zhjg-ldxz", "report", "t06", d): 1 for d in ("spb", "na", "yc", "wl", "zx")},
+            ("cqwjw", "supervise", "t01", "cqwjw"): 1,
+            **{(d, "supervise", "t06", d): 1 for d in ("spb", "na", "yc", "wl", "zx")},
             ("cqwjw", "supervise", "t02", "cqwjw"): 1,
         }
     )
@@ -84,6 +87,44 @@ def test_five_days_late_is_supervised_and_on_the_critical_path_reported(url):
     with session_scope(url) as session:
         escalation = session.exec(select(Escalation).where(Escalation.task_code == "t02")).one()
         assert escalation.overdue_workdays == 5 and escalation.original_due == D(2019, 7, 31)
+
+
+def test_the_office_reads_one_letter_a_day_listing_every_item_it_is_copied_on(url):
+    outcome = sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
+    with session_scope(url) as session:
+        mails = session.exec(select(OutboxMessage)).all()
+        assert all(m.cc_addrs == [] for m in mails)  # no unit's letter is copied to anyone
+        [office] = [m for m in mails if m.recipient_code == "cqwjw-zhjdc"]
+        copies = session.exec(select(Notice).where(Notice.message_id == office.id)).all()
+    assert len(copies) == 7 and all(n.in_copy for n in copies)
+    assert outcome.messages == 7  # six units' letters and the office's one
+    # grouped by level and unit: every unit whose item it is copied on is named
+    units = ["市卫生健康委", "沙坪坝区", "南岸区", "永川区", "武隆区", "忠县"]
+    assert all(name in office.text for name in units)
+
+
+def test_a_report_to_leadership_does_not_skip_the_units_supervision_order(url):
+    # t01 and t06 are on the critical path: 通报 after 5 working days, as early as 督办
+    first = sweep_once(url, at=NOW, as_of=D(2019, 8, 7))
+    to_units = Counter(
+        (n.level, n.in_copy)
+        for n in first.written
+        if n.recipient_code == n.item.unit_code and n.item.task_code in ("t01", "t06")
+    )
+    assert to_units == {("supervise", False): 6, ("report", True): 6}
+    assert all(n.receipt_code for n in first.written if n.level == "supervise" and not n.in_copy)
+    later = sweep_once(url, at=NOW, as_of=D(2019, 8, 8))
+    assert not any(n.level == "supervise" for n in later.written)  # issued once
+
+
+def test_a_first_sweep_past_every_rung_tells_the_unit_too(url):
+    outcome = sweep_once(url, at=NOW, as_of=D(2019, 8, 21))  # t02 15 working days late
+    told_commission = {
+        (n.level, n.in_copy)
+        for n in outcome.written
+        if n.item.task_code == "t02" and n.recipient_code == "cqwjw"
+    }
+    assert told_commission == {("supervise", False), ("report", True)}
 
 
 def test_a_sweep_that_missed_days_sends_only_the_highest_rung_now_due(url):
@@ -154,18 +195,17 @@ def test_an_unacknowledged_supervision_notice_is_flagged_to_the_office(url):
                 Notice.task_code == "t02", Notice.level == "supervise", ~Notice.in_copy
             )
         ).one()
-        acknowledged = session.exec(
-            select(Notice).where(
-                Notice.task_code == "t01", Notice.level == "report", ~Notice.in_copy
+        t01 = session.exec(
+            select(Notice).where(Notice.task_code == "t01", col(Notice.receipt_code).is_not(None))
+        ).all()
+        for acknowledged in t01:  # leadership's 通报 and the commission's 督办单
+            acknowledge(
+                session,
+                code=acknowledged.receipt_code or "",
+                actor=OFFICE,  # on behalf of the recipients
+                at=dt.datetime(2019, 8, 8, tzinfo=dt.UTC),
             )
-        ).one()
-        acknowledge(
-            session,
-            code=acknowledged.receipt_code or "",
-            actor=Actor("leadership", "cq-zhjg-ldxz", "领导小组"),
-            at=dt.datetime(2019, 8, 8, tzinfo=dt.UTC),
-        )
-    assert code
+    assert code and len(t01) == 2
     flagged = sweep_once(url, at=NOW, as_of=D(2019, 8, 9))
     unacked = {
         (n.recipient_code, n.item.task_code, n.item.unit_code)
@@ -174,7 +214,7 @@ def test_an_unacknowledged_supervision_notice_is_flagged_to_the_office(url):
     }
     assert ("cqwjw-zhjdc", "t02", "cqwjw") in unacked
     assert ("cqwjw-zhjdc", "t01", "cqwjw") not in unacked
-    assert len(unacked) == 6  # t02 and the five t06 reports; t01's report was acknowledged
+    assert len(unacked) == 6  # t02 and the five t06 items; t01's receipts were acknowledged
 
 
 def test_dry_run_shows_what_would_be_sent_and_writes_nothing(url):
@@ -189,10 +229,11 @@ def test_delivery_writes_readable_eml_files(url, tmp_path):
     sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
     report = deliver_pending(sessions(url), EmlOutbox(tmp_path), now=NOW)
     files = sorted(tmp_path.glob("*.eml"))
-    assert len(report.delivered) == len(files) == 6  # the commission's two items share one
+    assert len(report.delivered) == len(files) == 7  # six units (the commission's two items
+    # share one) and the office's letter of its copies
     messages = [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
     to_na = next(m for m in messages if str(m["To"]) == "wjw@na.cq.example.org")
-    assert "催办" in str(to_na["Subject"]) and to_na["Cc"]
+    assert "催办" in str(to_na["Subject"]) and to_na["Cc"] is None
     assert "辖区试点方案与推进" in to_na.get_body(("plain",)).get_content()
 
 
@@ -212,22 +253,22 @@ class FlakySmtp:
 
 def test_smtp_down_then_back_loses_nothing_and_doubles_nothing(url, tmp_path):
     sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
-    flaky = FlakySmtp(tmp_path, down=6)
+    flaky = FlakySmtp(tmp_path, down=7)
     first = deliver_pending(sessions(url), flaky, now=NOW)
-    assert first.delivered == [] and len(first.failed) == 6
+    assert first.delivered == [] and len(first.failed) == 7
     too_soon = deliver_pending(sessions(url), flaky, now=NOW + dt.timedelta(minutes=1))
     assert too_soon.delivered == [] and too_soon.failed == []  # backing off
     back = deliver_pending(sessions(url), flaky, now=NOW + dt.timedelta(minutes=3))
-    assert len(back.delivered) == 6 and len(set(flaky.sent)) == len(flaky.sent) == 6
+    assert len(back.delivered) == 7 and len(set(flaky.sent)) == len(flaky.sent) == 7
     assert deliver_pending(sessions(url), flaky, now=NOW + dt.timedelta(hours=1)).delivered == []
 
 
 def test_a_crash_between_outbox_and_delivery_delivers_once_on_the_next_run(url, tmp_path):
     sweep_once(url, at=NOW, as_of=D(2019, 8, 1))  # written; the process "dies" before delivering
     outbox = EmlOutbox(tmp_path)
-    assert len(deliver_pending(sessions(url), outbox, now=NOW).delivered) == 6
+    assert len(deliver_pending(sessions(url), outbox, now=NOW).delivered) == 7
     assert deliver_pending(sessions(url), outbox, now=NOW).delivered == []
-    assert len(list(tmp_path.glob("*.eml"))) == 6
+    assert len(list(tmp_path.glob("*.eml"))) == 7
 
 
 def test_a_claim_abandoned_mid_send_is_taken_again_after_the_lease(url, tmp_path):
@@ -239,7 +280,7 @@ def test_a_claim_abandoned_mid_send_is_taken_again_after_the_lease(url, tmp_path
     with session_scope(url) as session:
         first = session.exec(select(OutboxMessage.id).order_by(OutboxMessage.id)).first()
     assert _claim(sessions(url), first, NOW) is not None
-    assert len(deliver_pending(sessions(url), EmlOutbox(tmp_path), now=NOW).delivered) == 5
+    assert len(deliver_pending(sessions(url), EmlOutbox(tmp_path), now=NOW).delivered) == 6
     later = deliver_pending(sessions(url), EmlOutbox(tmp_path), now=NOW + dt.timedelta(minutes=11))
     assert later.delivered == [first]
 
@@ -264,9 +305,9 @@ def test_two_sweeps_at_once_write_each_notice_once(url):
     with session_scope(url) as session:
         notices = session.exec(select(Notice)).all()
         messages = session.exec(select(OutboxMessage)).all()
-    assert counts[0] == 0 and counts[1] == len(notices) == 14
+    assert counts[0] == 0 and counts[1] == len(notices) == 26
     assert len({n.dedupe_key for n in notices}) == len(notices)
-    assert len(messages) == 2  # leadership's 通报 and the commission's 督办单; the office in copy
+    assert len(messages) == 8  # leadership, the office, the commission and the five districts
 
 
 def deliver_in_process(url: str, folder: str, barrier, results) -> None:  # type: ignore[no-untyped-def]
@@ -291,8 +332,8 @@ def test_two_workers_delivering_at_once_send_each_message_once(url, tmp_path):
         worker.join(timeout=120)
     delivered = [results.get(timeout=5) for _ in workers]
     both = delivered[0] + delivered[1]
-    assert len(both) == len(set(both)) == 6
-    assert len(list(tmp_path.rglob("*.eml"))) == 6
+    assert len(both) == len(set(both)) == 7
+    assert len(list(tmp_path.rglob("*.eml"))) == 7
 
 
 def test_a_real_smtp_server_down_then_back_gets_each_notice_once(url):
@@ -306,7 +347,7 @@ def test_a_real_smtp_server_down_then_back_gets_each_notice_once(url):
     port = free_port()
     relay = SmtpTransport(host="127.0.0.1", port=port, user=None, password=None)
     down = deliver_pending(sessions(url), relay, now=NOW)
-    assert down.delivered == [] and len(down.failed) == 6
+    assert down.delivered == [] and len(down.failed) == 7
     inbox = Inbox()
     server = Controller(inbox, hostname="127.0.0.1", port=port)
     server.start()
@@ -315,9 +356,9 @@ def test_a_real_smtp_server_down_then_back_gets_each_notice_once(url):
         again = deliver_pending(sessions(url), relay, now=NOW + dt.timedelta(hours=1))
     finally:
         server.stop()
-    assert len(back.delivered) == 6 and again.delivered == []
+    assert len(back.delivered) == 7 and again.delivered == []
     received = inbox.messages()
-    assert len(received) == 6 == len({m["Message-ID"] for m in received})
+    assert len(received) == 7 == len({m["Message-ID"] for m in received})
     assert all("催办" in str(m["Subject"]) for m in received)
 
 

@@ -29,11 +29,11 @@ def test_sweep_json_has_the_promised_shape_and_delivers_to_eml_files(duban, tmp_
         "delivered",
         "failed",
     }
-    assert summary["as_of"] == "2019-08-01" and (summary["delivered"], summary["failed"]) == (6, 0)
+    assert summary["as_of"] == "2019-08-01" and (summary["delivered"], summary["failed"]) == (7, 0)
     first = summary["notices"][0]
     assert set(first) == {"recipient", "level", "plan", "task", "unit", "due"}
     assert {n["level"] for n in summary["notices"]} == {"urge"}
-    assert len(list((tmp_path / "home" / "outbox").glob("*.eml"))) == 6
+    assert len(list((tmp_path / "home" / "outbox").glob("*.eml"))) == 7
     again = json.loads(duban("sweep", "--as-of", "2019-08-01", "--json").stdout)
     assert again["notices"] == [] and again["delivered"] == 0
 
@@ -50,15 +50,16 @@ def test_receipts_are_listed_until_acknowledged(duban):
     imported(duban)
     duban("sweep", "--as-of", "2019-08-07")
     waiting = json.loads(duban("receipts", "--json").stdout)
-    assert len(waiting) == 7 and {r["level"] for r in waiting} == {"report", "supervise"}
+    # 7 通报 and 督办单, and the 督办单 of the six reported units (the ladder is not skipped)
+    assert len(waiting) == 13 and {r["level"] for r in waiting} == {"report", "supervise"}
     code = next(r["receipt"] for r in waiting if r["task"] == "t02")
     acked = duban("ack", code.lower(), "--as", "市卫生健康委", "--as-of", "2019-08-08")
     assert acked.exit_code == 0 and f"acknowledged {code}" in acked.stdout
     assert "already acknowledged" in duban("ack", code, "--as", "市卫生健康委").stdout
-    assert len(json.loads(duban("receipts", "--json").stdout)) == 6
+    assert len(json.loads(duban("receipts", "--json").stdout)) == 12
     unknown = duban("ack", "DB0000000000", "--as", "x")
     assert unknown.exit_code == 4 and "DB0000000000" in unknown.stderr
-    other = next(r["receipt"] for r in waiting if r["task"] == "t06")
+    other = next(r["receipt"] for r in waiting if r["task"] == "t06" and r["level"] == "report")
     stranger = duban("ack", other, "--as", "南岸区")
     assert stranger.exit_code == 5 and "only its recipient" in stranger.stderr
 
@@ -69,7 +70,7 @@ def test_outbox_lists_messages_by_status_and_deliver_retries(duban):
     assert duban("outbox", "--pending", "--failed").exit_code == 2
     duban("sweep", "--as-of", "2019-08-01")
     sent = json.loads(duban("outbox", "--json").stdout)
-    assert len(sent) == 6 and {m["status"] for m in sent} == {"sent"}
+    assert len(sent) == 7 and {m["status"] for m in sent} == {"sent"}
     assert json.loads(duban("outbox", "--pending", "--json").stdout) == []
     assert "delivered 0, failed 0" in duban("deliver").stdout
 

@@ -108,7 +108,6 @@ def delivery_letter() -> Letter:
     return Letter(
         recipient_name="南岸区" + EVIL,
         to=MAIL.to,
-        cc=MAIL.cc,
         sender_name=DELIVERY_OFFICE + EVIL,
         as_of=D(2019, 9, 25),
         items=(item,),

@@ -124,8 +124,7 @@ class Letter:
     work since their last letter, and (for the office) what waits for its decision."""
 
     recipient_name: str  # e.g. 南岸区 / 综合监督处
-    to: tuple[str, ...]  # email addresses
-    cc: tuple[str, ...]
+    to: tuple[str, ...]  # email addresses: each recipient has a letter of its own, no copies
     sender_name: str  # the joint meeting office, e.g. 重庆市医疗卫生行业综合监管联席会议办公室
     as_of: date
     items: tuple[NoticeItem, ...]

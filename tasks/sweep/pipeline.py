@@ -141,7 +141,6 @@ class PlannedNotice:
     due: dt.date
     overdue_workdays: int
     receipt_code: str | None
-    letter_to: str  # the recipient whose message carries this notice
     content: NoticeItem
 
     def as_json(self) -> dict[str, Any]:
@@ -380,25 +379,21 @@ def plan_notices(
     as_of: dt.date,
     unacknowledged: Sequence[Notice] = (),
 ) -> list[PlannedNotice]:
-    """Who is told what: the unit, the office in copy, leadership for 通报."""
+    """Who is told what: the unit, the office in copy, leadership for 通报.
+
+    Each recipient's notices go into its own letter, copies too: the office reads one letter
+    a day listing what it is copied on, not one copy of every unit's letter. A 通报 does not
+    skip the ladder: the unit gets a copy of it, and the 督办单 it would have had on the way
+    (once, by that rung's key) when no sweep issued one, as on the critical path, where 通报
+    can come before 督办, or in a sweep that first sees an item already past both.
+    """
     planned: list[PlannedNotice] = []
     for finding in findings:
-        item, rung = finding.item, finding.rung
-        context = contexts[item.plan_code]
-        office = context.office.code if context.office else None
-        if rung.level in (Level.REMINDER, Level.DUE, Level.URGE, Level.SUPERVISE):
-            primary = item.unit_code
-        else:  # report: 通报 goes to leadership
-            primary = context.leadership.code if context.leadership else office or item.unit_code
-        recipients = [(primary, False)]
-        if (
-            rung.level in (Level.URGE, Level.SUPERVISE, Level.REPORT)
-            and office
-            and office != primary
-        ):
-            recipients.append((office, True))
-        for recipient, in_copy in recipients:
-            planned.append(_planned(context, finding, recipient, in_copy, primary))
+        context = contexts[finding.item.plan_code]
+        if finding.rung.level == Level.REPORT:  # the office has the 通报's copy
+            order = supervision_order(finding, context.policy)
+            planned.append(_planned(context, order, finding.item.unit_code, False))
+        planned += _told(context, finding)
     for notice in unacknowledged:
         context = contexts[notice.plan_code]
         if context.office is not None:
@@ -406,20 +401,53 @@ def plan_notices(
     return planned
 
 
+def _told(context: PlanContext, finding: Finding) -> list[PlannedNotice]:
+    """The notices of one finding: to whom it goes, and who is copied."""
+    item, level = finding.item, finding.rung.level
+    office = context.office.code if context.office else None
+    if level == Level.REPORT:  # 通报 goes to leadership, the unit in copy
+        primary = context.leadership.code if context.leadership else office or item.unit_code
+        copied = [office, item.unit_code]
+    else:
+        primary = item.unit_code
+        copied = [office] if level in (Level.URGE, Level.SUPERVISE) else []
+    recipients = [(primary, False)]
+    for code in copied:
+        if code is not None and all(code != r for r, _ in recipients):
+            recipients.append((code, True))
+    return [_planned(context, finding, code, in_copy) for code, in_copy in recipients]
+
+
+def supervision_order(finding: Finding, policy: EscalationPolicy) -> Finding:
+    """The 督办单 rung of an item at 通报: the rung the ladder passes before it."""
+    rung = finding.rung
+    order = Rung(
+        Level.SUPERVISE,
+        f"{policy.supervise_after}wd-overdue",
+        rung.due,
+        overdue_workdays=rung.overdue_workdays,
+    )
+    return Finding(finding.item, order, finding.critical)
+
+
 def _planned(
-    context: PlanContext, finding: Finding, recipient: str, in_copy: bool, letter_to: str
+    context: PlanContext, finding: Finding, recipient: str, in_copy: bool
 ) -> PlannedNotice:
     item, rung = finding.item, finding.rung
     key = f"{item.assignment_id}:{item.occurrence_id or '-'}:{rung.due}:{rung.name}:{recipient}"
+    if rung.level == Level.REPORT and recipient == item.unit_code:
+        # The unit's copy of a 通报 can share its rung's name with its 督办单 (both after 5
+        # working days on the critical path); other keys stay as earlier sweeps wrote them.
+        key += ":report"
     receipt = _receipt(key) if rung.level in RECEIPTED and not in_copy else None
     language = context.policy.language
     task = context.tasks[item.task_code]
     role = (
         RecipientRole.OFFICE
         if recipient == (context.office.code if context.office else None)
-        else RecipientRole.LEADERSHIP
-        if rung.level == Level.REPORT
         else RecipientRole.RESPONSIBLE
+        if recipient == item.unit_code
+        else RecipientRole.LEADERSHIP
     )
     content = NoticeItem(
         plan_code=item.plan_code,
@@ -456,7 +484,6 @@ def _planned(
         item.due,
         rung.overdue_workdays,
         receipt,
-        letter_to,
         content,
     )
 
@@ -518,7 +545,6 @@ def _unacknowledged(context: PlanContext, notice: Notice, as_of: dt.date) -> Pla
         notice.due,
         waited,
         None,
-        office,
         content,
     )
 
@@ -582,7 +608,7 @@ def write_outbox(
     letters: dict[tuple[str, str], Bundle] = defaultdict(Bundle)
     for notice in planned:
         if notice.dedupe_key not in existing:
-            letters[(notice.item.plan_code, notice.letter_to)].notices.append(notice)
+            letters[(notice.item.plan_code, notice.recipient_code)].notices.append(notice)
     working = working_plans(contexts, sweep.as_of)
     assert sweep.id is not None
     for followup in claim_followups(session, sweep_id=sweep.id, plans=working):
@@ -668,20 +694,18 @@ def _message(
     composer: MailComposer,
 ) -> OutboxMessage:
     unit = context.units[recipient]
-    primary = sorted(
-        (n for n in bundle.notices if not n.in_copy),
-        key=lambda n: (-SEVERITY[n.level], n.item.task_code, n.due),
+    items = sorted(  # by level, then the recipient's own before its copies, by unit
+        bundle.notices,
+        key=lambda n: (-SEVERITY[n.level], n.in_copy, n.item.unit_code, n.item.task_code, n.due),
     )
-    cc_units = sorted({n.recipient_code for n in bundle.notices if n.in_copy} - {recipient})
     office = context.office
     sender_name = office.full_name or office.name if office else context.plan.title
     letter = Letter(
         recipient_name=unit.name,
         to=tuple(unit.emails),
-        cc=tuple(e for code in cc_units for e in context.units[code].emails),
         sender_name=sender_name,
         as_of=sweep.as_of,
-        items=tuple(n.content for n in primary),
+        items=tuple(n.content for n in items),
         language=context.policy.language,
         followups=tuple(p.item for p in bundle.followups),
         waiting=tuple(bundle.waiting[:WAITING_SHOWN]),
@@ -698,7 +722,6 @@ def _message(
         sender=sender,
         sender_name=sender_name,
         to_addrs=list(letter.to),
-        cc_addrs=list(letter.cc),
         subject=mail.subject,
         text=mail.text,
         html=mail.html,
