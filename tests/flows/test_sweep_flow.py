@@ -95,10 +95,10 @@ def test_the_sweep_flow_writes_delivers_and_reports_what_the_cli_reports(duban_h
 
     assert result["as_of"] == "2019-08-05"
     assert Counter(n["level"] for n in result["notices"]) == {"urge": 14}
-    assert (result["delivered"], result["failed"]) == (6, 0)
+    assert (result["delivered"], result["failed"]) == (7, 0)
     messages = outbox(duban_home)
-    assert len(messages) == 6 and {m.status for m in messages} == {"sent"}
-    assert len(list((duban_home / "outbox").glob("*.eml"))) == 6
+    assert len(messages) == 7 and {m.status for m in messages} == {"sent"}
+    assert len(list((duban_home / "outbox").glob("*.eml"))) == 7
 
     assert task_runs(flow_run) == [  # run_sweep's steps, in its order, then the artifact
         "load open work",
@@ -114,16 +114,16 @@ def test_the_sweep_flow_writes_delivers_and_reports_what_the_cli_reports(duban_h
         "notices: urge": 14,
         "notices": 14,
         "follow-ups": 0,
-        "messages": 6,
+        "messages": 7,
         "escalations opened": 0,
         "escalations closed": 0,
-        "delivered": 6,
+        "delivered": 7,
         "failed": 0,
     }
 
     again, _ = run(deadline_sweep, as_of=D(2019, 8, 5))  # a rerun sends nothing twice
     assert (again["notices"], again["delivered"]) == ([], 0)
-    assert len(outbox(duban_home)) == 6
+    assert len(outbox(duban_home)) == 7
 
 
 def test_a_dry_run_says_what_would_be_sent_and_writes_nothing(duban_home):
@@ -184,7 +184,7 @@ def test_the_smtp_password_reaches_no_prefect_parameter_and_no_log(duban_home, m
     monkeypatch.setenv("DUBAN_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("DUBAN_SMTP_PORT", str(free_port()))  # nothing listens: sends fail
     result, flow_run = run(deadline_sweep, as_of=D(2019, 8, 5))
-    assert (result["delivered"], result["failed"]) == (0, 6)  # the transport did use it
+    assert (result["delivered"], result["failed"]) == (0, 7)  # the transport did use it
     APILogWorker.drain_all(timeout=10)
     with get_client(sync_client=True) as client:
         recorded = [client.read_flow_run(flow_run).model_dump_json()]
