@@ -197,7 +197,7 @@ def test_the_smtp_password_reaches_no_prefect_parameter_and_no_log(duban_home, m
         logs = client.read_logs(
             log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run]))
         )
-    assert any("failed 6" in log.message for log in logs)  # the run's logs were read
+    assert any("failed 7" in log.message for log in logs)  # the run's logs were read
     recorded += [log.model_dump_json() for log in logs]
     captured = capfd.readouterr()
     assert recorded and not [r for r in recorded if marker in r]
