@@ -119,6 +119,22 @@ def test_escalations_are_listed_and_each_prints_as_a_supervision_sheet(duban, tm
     assert duban("sheet", "cq-2019-pilot", "999", "--out", str(page)).exit_code == 4
 
 
+def test_a_supervision_sheet_says_what_it_said_when_issued(duban, tmp_path):
+    imported(duban)
+    duban("sweep", "--as-of", "2019-08-07")  # t02 five working days late: its 督办单
+    rows = json.loads(duban("escalations", "cq-2019-pilot", "--json").stdout)
+    t02 = next(r for r in rows if r["task"] == "t02")
+    issued, later = tmp_path / "issued.html", tmp_path / "later.html"
+    duban("sheet", "cq-2019-pilot", str(t02["id"]), "--out", str(issued))
+    duban("sweep", "--as-of", "2019-09-20")  # the escalation counts on: 36 working days late
+    rows = json.loads(duban("escalations", "cq-2019-pilot", "--json").stdout)
+    assert next(r for r in rows if r["task"] == "t02")["overdue_workdays"] > 5
+    duban("sheet", "cq-2019-pilot", str(t02["id"]), "--out", str(later))
+    page = issued.read_text(encoding="utf-8")
+    assert later.read_text(encoding="utf-8") == page
+    assert "5个工作日" in page and "2019年8月7日" in page
+
+
 def test_a_day_beyond_the_calendar_data_is_one_line_naming_the_year(duban):
     imported(duban)
     result = duban("sweep", "--as-of", "2031-01-06")

@@ -247,8 +247,7 @@ def sheet(
     from render.documents import supervision_sheet_html
     from schemas.db import session_scope
     from schemas.tables import Escalation
-    from tasks.plans.queries import escalations as plan_escalations
-    from tasks.plans.queries import find_plan, find_task
+    from tasks.plans.queries import find_plan, find_task, issued_order
     from tasks.sweep.digest import office_of
     from tasks.work.lifecycle import find_unit
 
@@ -260,9 +259,8 @@ def sheet(
             raise NotFound(f"no escalation {escalation} in plan {plan}")
         task = find_task(session, found, row.task_code)
         unit = find_unit(session, found, row.unit_code).name
-        receipt = next(
-            e["receipt"] for e in plan_escalations(session, plan) if e["id"] == escalation
-        )
+        issued = issued_order(session, row)
+        notice, issue_date = issued if issued else (None, row.opened_on)
         office = office_of(session, plan)
         page = supervision_sheet_html(
             plan_title=found.title,
@@ -272,11 +270,11 @@ def sheet(
             unit_name=unit,
             original_due=row.original_due,
             current_due=row.due,
-            overdue_workdays=row.overdue_workdays,
+            overdue_workdays=notice.overdue_workdays if notice else row.overdue_workdays,
             blocks=row.blocks,
-            receipt_code=receipt or "—",
+            receipt_code=(notice.receipt_code if notice else None) or "—",
             issuer=(office.full_name or office.name) if office else found.title,
-            issue_date=row.opened_on,
+            issue_date=issue_date,
             sheet_number=escalation,
         )
     write_out(out, lambda path: path.write_text(page, encoding="utf-8"))

@@ -7,6 +7,7 @@ same thing. A handful of queries per call, never one per row: these must feel in
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func
@@ -22,10 +23,11 @@ from schemas.tables import (
     Occurrence,
     Phase,
     Plan,
+    SweepRun,
     Task,
     Unit,
 )
-from schemas.vocabulary import ExtensionState
+from schemas.vocabulary import ExtensionState, Level
 
 
 def find_plan(session: Session, code: str) -> Plan:
@@ -217,6 +219,33 @@ def escalations(
             }
         )
     return rows
+
+
+def issued_order(session: Session, escalation: Escalation) -> tuple[Notice, date] | None:
+    """The notice that issued an escalation's 督办单, and its issue day (its sweep's day).
+
+    A 督办单 is a document: printed again later it must say what it said when it was issued,
+    so its figures come from this notice, written once, not from the escalation, which counts
+    on with every sweep. The unit's 督办单 if one was issued, else the first receipted notice
+    (a 通报, from a sweep before the ladder gave the unit its 督办单 too).
+    """
+    query = (
+        select(Notice, col(SweepRun.as_of))
+        .join(SweepRun, col(Notice.sweep_id) == SweepRun.id)
+        .where(
+            Notice.assignment_id == escalation.assignment_id,
+            Notice.occurrence_id == escalation.occurrence_id,
+            Notice.due == escalation.due,
+            col(Notice.receipt_code).is_not(None),
+        )
+        .order_by(
+            (col(Notice.level) != Level.SUPERVISE)
+            | (col(Notice.recipient_code) != Notice.unit_code),
+            col(Notice.id),
+        )
+    )
+    row = session.exec(query).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def _assignees(
