@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import multiprocessing
+import re
 from collections import Counter
 from email import policy
 from pathlib import Path
@@ -125,6 +126,22 @@ def test_a_first_sweep_past_every_rung_tells_the_unit_too(url):
         if n.item.task_code == "t02" and n.recipient_code == "cqwjw"
     }
     assert told_commission == {("supervise", False), ("report", True)}
+
+
+def test_receipt_codes_cannot_be_worked_out_from_what_the_plan_publishes(url, tmp_path):
+    # the same plan swept the same day in a second database: codes derived from the item,
+    # its due date and the recipient would come out the same, and anyone could make them
+    twin = f"sqlite:///{tmp_path / 'twin.db'}"
+    create_schema(twin)
+    with session_scope(twin) as session:
+        import_plan(session, PLANS / "chongqing-2019-pilot.yaml", at=NOW)
+    codes = [
+        {n.dedupe_key: n.receipt_code for n in sweep_once(db, at=NOW, as_of=D(2019, 8, 7)).written}
+        for db in (url, twin)
+    ]
+    issued = {key for key, code in codes[0].items() if code}
+    assert issued and all(codes[0][key] != codes[1][key] for key in issued)
+    assert all(re.fullmatch(r"DB[0-9A-F]{10}", codes[0][key] or "") for key in issued)
 
 
 def test_a_sweep_that_missed_days_sends_only_the_highest_rung_now_due(url):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -439,7 +440,7 @@ def _planned(
         # The unit's copy of a 通报 can share its rung's name with its 督办单 (both after 5
         # working days on the critical path); other keys stay as earlier sweeps wrote them.
         key += ":report"
-    receipt = _receipt(key) if rung.level in RECEIPTED and not in_copy else None
+    receipt = _receipt() if rung.level in RECEIPTED and not in_copy else None
     language = context.policy.language
     task = context.tasks[item.task_code]
     role = (
@@ -549,10 +550,12 @@ def _unacknowledged(context: PlanContext, notice: Notice, as_of: dt.date) -> Pla
     )
 
 
-def _receipt(key: str) -> str:
-    """A receipt code (签收编码) derived from the notice's key: stable, short, unguessable
-    enough for an office, and the same in a rerun that finds the notice already written."""
-    return "DB" + hashlib.sha256(key.encode()).hexdigest()[:10].upper()
+def _receipt() -> str:
+    """A receipt code (签收编码): random, so no one can work one out from what a plan
+    publishes (its items, due dates and units) and acknowledge a 督办单 they never saw. A
+    rerun finds the notice written and writes no new code. Codes are unique in the notice
+    table: a clash of two 40-bit draws fails the sweep's write loudly, never shares a code."""
+    return "DB" + secrets.token_hex(5).upper()
 
 
 def waiting_for_receipt(
