@@ -94,6 +94,11 @@ class PlanMeta(Strict):
     span: tuple[dt.date, dt.date] | None = Field(
         None, description="First and last day the plan runs; defaults to the phases' extent"
     )
+    supervise_from: dt.date | None = Field(
+        None,
+        description="The day supervision begins, for a plan adopted under way: nothing is sent "
+        "before it, and items already overdue then start the ladder at 催办 that day",
+    )
     ongoing_report_every: Literal["monthly", "quarterly", "half-yearly", "yearly"] = Field(
         "quarterly", description="How often units report progress on ongoing (持续开展) items"
     )

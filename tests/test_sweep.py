@@ -144,6 +144,24 @@ def test_receipt_codes_cannot_be_worked_out_from_what_the_plan_publishes(url, tm
     assert all(re.fullmatch(r"DB[0-9A-F]{10}", codes[0][key] or "") for key in issued)
 
 
+def test_a_plan_adopted_under_way_starts_overdue_items_at_the_first_rung(database_url, tmp_path):
+    adopted = tmp_path / "adopted.yaml"
+    text = (PLANS / "chongqing-2019-pilot.yaml").read_text(encoding="utf-8")
+    adopted.write_text(
+        text.replace("\nplan:\n", "\nplan:\n  supervise_from: 2019-09-02\n", 1), encoding="utf-8"
+    )
+    create_schema(database_url)
+    with session_scope(database_url) as session:
+        import_plan(session, adopted, at=NOW)
+    assert sweep_once(database_url, at=NOW, as_of=D(2019, 8, 21)).written == []
+    first = sweep_once(database_url, at=NOW, as_of=D(2019, 9, 2))  # t01, t02, t06 late since July
+    late = {n.level for n in first.written if n.item.task_code in ("t01", "t02", "t06")}
+    assert late == {"urge"}
+    assert {n.overdue_workdays for n in first.written if n.item.task_code == "t02"} == {23}
+    week = sweep_once(database_url, at=NOW, as_of=D(2019, 9, 9))  # then a rung at a time
+    assert ("cqwjw", "supervise", "t02") in told(week)
+
+
 def test_a_sweep_that_missed_days_sends_only_the_highest_rung_now_due(url):
     outcome = sweep_once(url, at=NOW, as_of=D(2019, 8, 2))
     assert {n.level for n in outcome.written} == {"urge"}

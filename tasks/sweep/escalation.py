@@ -36,8 +36,13 @@ def rung_reached(
     critical: bool,
     policy: EscalationPolicy,
     calendar: WorkCalendar,
+    since: dt.date | None = None,
 ) -> Rung | None:
-    """The highest rung `due` has reached on `as_of` for a unit in `role`, or None."""
+    """The highest rung `due` has reached on `as_of` for a unit in `role`, or None.
+
+    `since` is the day supervision of the plan began (its `supervise_from`): an item already
+    overdue then climbs from 催办 on that day, a rung at a time, instead of arriving at 通报.
+    """
     if role != Role.LEAD and policy.co_lead_time:
         due = calendar.add_workdays(due, -policy.co_lead_time)
     horizon = max(policy.remind_before, default=0)
@@ -54,13 +59,16 @@ def rung_reached(
     if role != Role.LEAD:
         return None
     late = calendar.workdays_between(due, as_of)
+    climbed = late
+    if since is not None and due < since:
+        climbed = min(late, policy.urge_after + calendar.workdays_between(since, as_of))
     report_after = policy.report_after_critical if critical else policy.report_after
     for level, after in (
         (Level.REPORT, report_after),
         (Level.SUPERVISE, policy.supervise_after),
         (Level.URGE, policy.urge_after),
     ):
-        if late >= after:
+        if climbed >= after:
             return Rung(level, f"{after}wd-overdue", due, overdue_workdays=late)
     return None
 

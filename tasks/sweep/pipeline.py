@@ -174,6 +174,7 @@ class PlanFacts(NamedTuple):
     code: str
     title: str
     document_number: str | None
+    supervise_from: dt.date | None  # a plan adopted under way: supervised from this day
 
 
 class TaskFacts(NamedTuple):
@@ -201,13 +202,16 @@ def load_contexts(
         col(Plan.document_number),
         col(Plan.spec)["escalation"],
         col(Plan.spec)["plan"]["calendar"],
+        col(Plan.spec)["plan"]["supervise_from"],
     ).order_by(col(Plan.code))
     if plan is not None:
         query = query.where(col(Plan.code) == plan)
     plans: dict[int, tuple[PlanFacts, EscalationPolicy, CalendarChoice]] = {}
-    for plan_id, code, title, number, policy, choice in connection.execute(query):
+    for plan_id, code, title, number, policy, choice, since in connection.execute(query):
         plans[plan_id] = (
-            PlanFacts(plan_id, code, title, number),
+            PlanFacts(
+                plan_id, code, title, number, dt.date.fromisoformat(since) if since else None
+            ),
             EscalationPolicy.model_validate(policy or {}),
             CalendarChoice.model_validate(choice or {}),
         )
@@ -340,9 +344,14 @@ def evaluate(
     """The rung each item has reached on `as_of` (items on no rung are left out).
 
     A plan is swept only on its own working days: cron cannot express the mainland calendar
-    (a make-up Saturday is a working day, a Tuesday in the Spring Festival is not).
+    (a make-up Saturday is a working day, a Tuesday in the Spring Festival is not); and, for a
+    plan adopted under way, only from its `supervise_from` day.
     """
-    working = working_plans(contexts, as_of)
+    working = {
+        code
+        for code in working_plans(contexts, as_of)
+        if (since := contexts[code].plan.supervise_from) is None or since <= as_of
+    }
     # Items due further off than any reminder reaches are skipped before any arithmetic.
     horizon = {
         code: as_of
@@ -364,6 +373,7 @@ def evaluate(
             critical=critical,
             policy=context.policy,
             calendar=context.calendar,
+            since=context.plan.supervise_from,
         )
         if rung is not None:
             found.append(Finding(item, rung, critical))
