@@ -135,6 +135,16 @@ def test_a_supervision_sheet_says_what_it_said_when_issued(duban, tmp_path):
     assert "5个工作日" in page and "2019年8月7日" in page
 
 
+def test_a_plan_imported_from_a_day_is_supervised_from_that_day(duban):
+    plan = str(PLANS / "chongqing-2019-pilot.yaml")
+    assert duban("import", plan, "--from", "2019-09-31").exit_code == 2
+    assert duban("import", plan, "--from", "2019-09-02").exit_code == 0
+    before = json.loads(duban("sweep", "--as-of", "2019-08-21", "--json").stdout)
+    assert before["notices"] == []
+    first = json.loads(duban("sweep", "--as-of", "2019-09-02", "--json").stdout)
+    assert {n["level"] for n in first["notices"] if n["task"] == "t02"} == {"urge"}
+
+
 def test_a_day_beyond_the_calendar_data_is_one_line_naming_the_year(duban):
     imported(duban)
     result = duban("sweep", "--as-of", "2031-01-06")

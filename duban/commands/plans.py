@@ -36,6 +36,14 @@ def import_(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and report; write nothing.")
     ] = False,
+    supervise_from: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="A plan adopted under way: supervise it from this day, YYYY-MM-DD (overrides "
+            "plan.supervise_from); items already overdue then start at 催办.",
+        ),
+    ] = None,
 ) -> None:
     """Import a plan file, or re-import a revised one in place."""
     from calendars.clock import now
@@ -44,11 +52,17 @@ def import_(
     from tasks.plans.importer import import_plan
     from tasks.plans.reader import PlanInvalid
 
+    since = parse_date(supervise_from, "--from") if supervise_from else None
     url = database_url(create=True)
     try:
         with session_scope(url) as session:
             report = import_plan(
-                session, plan_file, at=now(), dry_run=dry_run, calendar_dir=calendar_dir()
+                session,
+                plan_file,
+                at=now(),
+                dry_run=dry_run,
+                calendar_dir=calendar_dir(),
+                supervise_from=since,
             )
     except PlanInvalid as exc:  # each problem on its own line, then what it means
         if len(exc.problems) == 1:

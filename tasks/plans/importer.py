@@ -61,10 +61,14 @@ def import_plan(
     at: dt.datetime,
     dry_run: bool = False,
     calendar_dir: Path | None = None,
+    supervise_from: dt.date | None = None,
 ) -> ImportReport:
     """Import or re-import the plan at `path` at the instant `at`; on a dry run, roll
-    everything back."""
+    everything back. `supervise_from` (`duban import --from`) overrides the file's: a plan
+    adopted under way is supervised from that day."""
     plan = load_plan(path, calendar_dir=calendar_dir)
+    if supervise_from is not None:
+        plan.spec.plan.supervise_from = supervise_from
     source = path.read_bytes()
     report = write_plan(
         session,
