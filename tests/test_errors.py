@@ -234,7 +234,7 @@ def test_a_sweep_whose_mail_is_refused_exits_7_after_its_summary(run):
     smtp = {"DUBAN_SMTP_HOST": "127.0.0.1", "DUBAN_SMTP_PORT": str(closed_port())}
     result = run("sweep", "--as-of", "2019-08-01", env=smtp)
     assert result.exit_code == 7
-    assert "delivered 0, failed 6" in result.stdout
+    assert "delivered 0, failed 7" in result.stdout
     assert "6 message(s) not delivered" in one_line(result)
 
 
