@@ -7,8 +7,15 @@ from __future__ import annotations
 
 ZH: dict[str, str] = {
     "html_lang": "zh-CN",
-    "subject": "【督办通知】{plan}：{counts}（{date}）",
-    "subject_copy": "【督办通知（抄送）】{plan}：{counts}（{date}）",
+    "subject": "【{kind}】{plan}：{counts}（{date}）",
+    "subject_copy": "【{kind}（抄送）】{plan}：{counts}（{date}）",
+    # the subject's title says the most severe level the letter holds: a reminder is a reminder
+    "kind.report": "通报",
+    "kind.supervise": "督办通知",
+    "kind.urge": "催办通知",
+    "kind.due": "到期提醒",
+    "kind.reminder": "工作提醒",
+    "kind.unacknowledged": "签收提醒",
     "subject_plan_limit": "30",
     "several_plans": "多项工作方案",
     "list_sep": "、",
@@ -126,8 +133,15 @@ ZH: dict[str, str] = {
 
 EN: dict[str, str] = {
     "html_lang": "en",
-    "subject": "[Supervision notice] {plan}: {counts} ({date})",
-    "subject_copy": "[Supervision notice, copy] {plan}: {counts} ({date})",
+    "subject": "[{kind}] {plan}: {counts} ({date})",
+    "subject_copy": "[{kind}, copy] {plan}: {counts} ({date})",
+    # the subject's title says the most severe level the letter holds: a reminder is a reminder
+    "kind.report": "Reported to leadership",
+    "kind.supervise": "Supervision notice",
+    "kind.urge": "Overdue notice",
+    "kind.due": "Due today",
+    "kind.reminder": "Reminder",
+    "kind.unacknowledged": "Receipts to follow up",
     "subject_plan_limit": "50",
     "several_plans": "several work plans",
     "list_sep": ", ",

@@ -135,16 +135,18 @@ def _subject(letter: Letter, w: dict[str, str]) -> str:
         if len(plans) == 1
         else w["several_plans"]
     )
-    counts = [w[f"count.{level}"].format(n=len(found)) for level, found in _groups(letter.items)]
+    groups = _groups(letter.items)  # the most severe first: it titles the subject
+    counts = [w[f"count.{level}"].format(n=len(found)) for level, found in groups]
     decided = Counter(f.event for f in letter.followups)
     counts += [
         w[f"count.{event}"].format(n=decided[event]) for event in FollowUpEvent if event in decided
     ]
     if letter.waiting:
         counts.append(w["count.waiting"].format(n=len(letter.waiting) + letter.waiting_more))
+    kind = w[f"kind.{groups[0][0]}"] if groups else ""
     return one_line(
         w[_subject_kind(letter)].format(
-            plan=plan, counts=w["list_sep"].join(counts), date=_date(letter.as_of, w)
+            kind=kind, plan=plan, counts=w["list_sep"].join(counts), date=_date(letter.as_of, w)
         )
     )
 

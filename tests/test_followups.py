@@ -111,7 +111,7 @@ def test_a_return_on_the_web_and_an_acceptance_at_the_command_line_reach_the_uni
     [mail] = mails_to(received, NANAN)
     assert (
         mail["Subject"]
-        == f"【督办通知】{TITLE}：1项即将到期、1项退回、1项验收办结（2019年9月12日）"
+        == f"【工作提醒】{TITLE}：1项即将到期、1项退回、1项验收办结（2019年9月12日）"
     )
     text, html = parts(mail)
     decisions = text[text.index("二、办理情况（2项）") :]
@@ -203,7 +203,7 @@ def test_the_offices_letter_of_the_day_lists_what_waits_for_its_decision(
     assert len(mails_to(received, ZHJDC)) == 1  # once a day
     sweep(fresh, D(2019, 8, 14), transport)  # the next day's letter has the receipts awaited too
     later = mails_to(received, ZHJDC)[-1]
-    assert later["Subject"].startswith("【督办通知】") and "2项待审核" in later["Subject"]
+    assert later["Subject"].startswith("【签收提醒】") and "2项待审核" in later["Subject"]
     assert "提交时间：2019年8月12日（已等待2个工作日）" in parts(later)[0]
 
 

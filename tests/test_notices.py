@@ -206,49 +206,64 @@ def html_has_row(page: str, line: str) -> bool:
         (
             (URGE, replace(URGE, task_code="t06"), REMINDER),
             "zh",
-            f"【督办通知】{PLAN}：2项逾期催办、1项即将到期（2019年9月25日）",
+            f"【催办通知】{PLAN}：2项逾期催办、1项即将到期（2019年9月25日）",
         ),
         (
             (URGE, replace(URGE, task_code="t06"), REMINDER),
             "en",
-            f"[Supervision notice] {PLAN}: 2 overdue, 1 due soon (25 September 2019)",
+            f"[Overdue notice] {PLAN}: 2 overdue, 1 due soon (25 September 2019)",
         ),
         (
             ALL,
             "zh",
-            f"【督办通知】{PLAN}：1项通报、1项督办、1项逾期催办、1项今日到期、1项即将到期、"
+            f"【通报】{PLAN}：1项通报、1项督办、1项逾期催办、1项今日到期、1项即将到期、"
             "1项未签收（2019年9月25日）",
         ),
         (
             ALL,
             "en",
-            f"[Supervision notice] {PLAN}: 1 reported to leadership, 1 under supervision, "
+            f"[Reported to leadership] {PLAN}: 1 reported to leadership, 1 under supervision, "
             "1 overdue, 1 due today, 1 due soon, 1 unacknowledged (25 September 2019)",
         ),
         (
             (REMINDER, replace(DUE, plan_code="other", plan_title="另一方案")),
             "zh",
-            "【督办通知】多项工作方案：1项今日到期、1项即将到期（2019年9月25日）",
+            "【到期提醒】多项工作方案：1项今日到期、1项即将到期（2019年9月25日）",
         ),
         (
             (REMINDER, replace(DUE, plan_code="other", plan_title="另一方案")),
             "en",
-            "[Supervision notice] several work plans: 1 due today, 1 due soon (25 September 2019)",
+            "[Due today] several work plans: 1 due today, 1 due soon (25 September 2019)",
         ),
         (
             (replace(URGE, in_copy=True, recipient_role="office"),),
             "zh",
-            f"【督办通知（抄送）】{PLAN}：1项逾期催办（2019年9月25日）",
+            f"【催办通知（抄送）】{PLAN}：1项逾期催办（2019年9月25日）",
         ),
         (
             (replace(URGE, in_copy=True, recipient_role="office"),),
             "en",
-            f"[Supervision notice, copy] {PLAN}: 1 overdue (25 September 2019)",
+            f"[Overdue notice, copy] {PLAN}: 1 overdue (25 September 2019)",
         ),
     ],
 )
 def test_the_subject_counts_the_items_by_level(items, language, subject):
     assert render_letter(letter(*items, language=language)).subject == subject
+
+
+@pytest.mark.parametrize(
+    ("item", "title"),
+    [
+        (REMINDER, "【工作提醒】"),
+        (DUE, "【到期提醒】"),
+        (URGE, "【催办通知】"),
+        (SUPERVISE, "【督办通知】"),
+        (REPORT, "【通报】"),
+    ],
+)
+def test_a_letter_is_titled_by_the_most_severe_item_it_holds(item, title):
+    # a friendly reminder five days ahead is not a 督办通知
+    assert render_letter(letter(item, REMINDER)).subject.startswith(title)
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
@@ -259,8 +274,8 @@ def test_the_subject_is_one_short_line_whatever_the_data_holds(language):
     assert "…" in mail.subject and len(mail.subject) <= 110
     assert mail.subject.startswith(
         (
-            "【督办通知】重庆市 Bcc: evil@example.org 很长",
-            "[Supervision notice] 重庆市 Bcc: evil@example.org 很长",
+            "【催办通知】重庆市 Bcc: evil@example.org 很长",
+            "[Overdue notice] 重庆市 Bcc: evil@example.org 很长",
         )
     )
 
@@ -661,7 +676,7 @@ def test_both_languages_have_every_wording():
         (
             {"items": (REMINDER,), "followups": (RETURNED, ACCEPTED)},
             "zh",
-            f"【督办通知】{PLAN}：1项即将到期、1项退回、1项验收办结（2019年9月25日）",
+            f"【工作提醒】{PLAN}：1项即将到期、1项退回、1项验收办结（2019年9月25日）",
         ),
         (
             {"followups": (RETURNED, replace(RETURNED, task_code="t06"), APPROVED)},
