@@ -89,6 +89,7 @@ def render_letter(letter: Letter) -> RenderedMail:
         "sections": _sections(letter, w),
         "closing": _closing(letter, w),
         "sender": one_line(letter.sender_name),
+        "contact": _contact(letter, w),
         "date": _date(letter.as_of, w),
     }
     return RenderedMail(
@@ -207,12 +208,7 @@ def _block(
         rows += _waiting_rows(item, w)
     else:
         return _notice_block(item, w, section, number, rows)
-    title = w["item"].format(
-        section=section,
-        number=number,
-        code=one_line(item.task_code),
-        title=one_line(item.task_title),
-    )
+    title = w["item"].format(section=section, number=number, title=one_line(item.task_title))
     return _Block(title, tuple((w[k], v) for k, v in rows), False, _links(item, w))
 
 
@@ -256,11 +252,11 @@ def _unit(item: Content, w: dict[str, str]) -> str:
 def _notice_block(
     item: NoticeItem, w: dict[str, str], section: str, number: str, rows: list[tuple[str, str]]
 ) -> _Block:
-    code, title = one_line(item.task_code), one_line(item.task_title)
+    title = one_line(item.task_title)
     unit = _unit(item, w)
     if item.level == Level.SUPERVISE:
         rows += [
-            ("label.matter", f"{code} {title}"),
+            ("label.matter", title),
             ("label.unit", unit),
             ("label.original_due", _deadline(item, w)),
             ("label.current_due", _date(item.due, w)),
@@ -285,7 +281,7 @@ def _notice_block(
         rows.append(("label.blocks", _blocks(item, w)))
     if item.receipt_code:
         rows.append(("label.receipt", _receipt(item, w)))
-    heading = w["item"].format(section=section, number=number, code=code, title=title)
+    heading = w["item"].format(section=section, number=number, title=title)
     return _Block(heading, tuple((w[k], v) for k, v in rows), False, _links(item, w))
 
 
@@ -377,6 +373,19 @@ def _opening(letter: Letter, w: dict[str, str]) -> str:
         "opening" if letter.items else "opening_followup" if letter.followups else "opening_waiting"
     )
     return w[kind].format(date=_date(letter.as_of, w), plans=plans)
+
+
+def _contact(letter: Letter, w: dict[str, str]) -> str | None:
+    """Whom to call at the office: its liaison's name and telephone, as the plan gives them."""
+    parts = [
+        w[key].format(**{field: one_line(value)})
+        for key, field, value in (
+            ("contact_name", "name", letter.contact_name),
+            ("contact_phone", "phone", letter.contact_phone),
+        )
+        if value
+    ]
+    return w["contact_sep"].join(parts) or None
 
 
 def _closing(letter: Letter, w: dict[str, str]) -> list[str]:

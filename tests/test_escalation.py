@@ -173,8 +173,8 @@ WHY = [
         "lead",
         POLICY,
         True,
-        "逾期6个工作日（满5个工作日，属关键路径事项），报领导通报",
-        "6 working days overdue (at least 5, on the critical path): reported to leadership",
+        "逾期6个工作日（满5个工作日，且影响后续任务进度），报领导通报",
+        "6 working days overdue (at least 5, holding up later tasks): reported to leadership",
     ),
 ]
 

@@ -116,7 +116,7 @@ def test_a_return_on_the_web_and_an_acceptance_at_the_command_line_reach_the_uni
     text, html = parts(mail)
     decisions = text[text.index("二、办理情况（2项）") :]
     for line in (
-        "（一）t06 辖区试点方案与推进",
+        "（一）辖区试点方案与推进",
         "办理结果：退回",
         "理由：缺少区联席会议成员名单",
         "办理结果：验收通过，予以办结",

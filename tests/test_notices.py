@@ -306,14 +306,14 @@ def test_each_level_has_its_heading_in_both_languages(item, zh, en):
             [
                 "一、督办（1项）",
                 "（一）督办单",
-                "督办事项：t07 建立综合监管结果协同运用机制",
+                "督办事项：建立综合监管结果协同运用机制",
                 "责任单位：南岸区（牵头单位）",
-                "原定完成时限：2019年7月前（读作2019年7月31日；“前”按该月末计）",
+                "原定完成时限：2019年7月前（即2019年7月31日；“前”按该月末计）",
                 "现完成时限：2019年8月30日",
                 "逾期工作日：15个工作日",
                 "影响的后续任务：t11 建设智慧卫监平台、t12 开展试点评估",
                 "签收编码：DB1A2B3C4D5E（收到后请执行 duban ack DB1A2B3C4D5E 签收）",
-                "触发规则：逾期15个工作日（满5个工作日），列入督办",
+                "说明：逾期15个工作日（满5个工作日），列入督办",
                 "发送原因：你单位为牵头单位",
             ],
         ),
@@ -322,7 +322,7 @@ def test_each_level_has_its_heading_in_both_languages(item, zh, en):
             [
                 "1. Formal supervision (1)",
                 "1.1 Supervision order",
-                "Matter: t07 建立综合监管结果协同运用机制",
+                "Matter: 建立综合监管结果协同运用机制",
                 "Responsible unit: 南岸区 (lead unit)",
                 "Original due date: 2019年7月前 (read as 31 July 2019; '前' read as by the end of "
                 "the month)",
@@ -375,17 +375,17 @@ def test_items_without_a_receipt_code_ask_for_no_acknowledgement(item):
 @pytest.mark.parametrize(
     ("item", "language", "expected"),
     [
-        (REMINDER, "zh", "完成时限：2019年9月前（读作2019年9月30日）"),
+        (REMINDER, "zh", "完成时限：2019年9月前（即2019年9月30日）"),
         (REMINDER, "en", "Deadline: 2019年9月前 (read as 30 September 2019)"),
         (
             replace(REMINDER, deadline_reading="'前' read as by the end of the month"),
             "zh",
-            "完成时限：2019年9月前（读作2019年9月30日；“前”按该月末计）",
+            "完成时限：2019年9月前（即2019年9月30日；“前”按该月末计）",
         ),
         (
             replace(REMINDER, deadline_reading="'前' read as before the quarter starts"),
             "zh",
-            "完成时限：2019年9月前（读作2019年9月30日；“前”按该季度开始之前计）",
+            "完成时限：2019年9月前（即2019年9月30日；“前”按该季度开始之前计）",
         ),
         (
             replace(
@@ -395,12 +395,12 @@ def test_items_without_a_receipt_code_ask_for_no_acknowledgement(item):
                 due=date(2019, 12, 31),
             ),
             "zh",
-            "完成时限：2019年（读作2019年12月31日；仅写年份的，按该年最后一天计）",
+            "完成时限：2019年（即2019年12月31日；仅写年份的，按该年最后一天计）",
         ),
         (
             replace(REMINDER, deadline_reading="read by the office's own rule"),
             "zh",
-            "完成时限：2019年9月前（读作2019年9月30日；read by the office's own rule）",
+            "完成时限：2019年9月前（即2019年9月30日；read by the office's own rule）",
         ),
         (
             replace(REMINDER, deadline_reading="'前' read as by the end of the month"),
@@ -559,9 +559,9 @@ def test_a_letter_with_six_items_is_one_mail_listing_all_six():
     mail = render_letter(letter(*six))
     assert "1项" not in mail.subject and "6项逾期催办" in mail.subject
     for n in range(1, 7):
-        assert f"t{n:02d} 任务{n}" in mail.text and f"t{n:02d} 任务{n}" in mail.html
+        assert f"任务{n}" in mail.text and f"任务{n}" in mail.html
     items = [line for line in lines(mail.text) if line.startswith("（")]
-    assert items == [f"（{c}）t0{n} 任务{n}" for n, c in enumerate("一二三四五六", start=1)]
+    assert items == [f"（{c}）任务{n}" for n, c in enumerate("一二三四五六", start=1)]
 
 
 def test_items_from_several_plans_name_their_plan():
@@ -755,7 +755,7 @@ def test_the_decisions_come_after_the_notices_in_a_section_of_their_own():
     text = lines(render_letter(letter(URGE, REMINDER, followups=DECISIONS)).text)
     headings = [line for line in text if re.match(r"^[一二三四]、", line)]
     assert headings == ["一、催办（1项）", "二、提醒（1项）", "三、办理情况（6项）"]
-    assert text.index("（一）t05 开展专项检查") < text.index("三、办理情况（6项）")
+    assert text.index("（一）开展专项检查") < text.index("三、办理情况（6项）")
 
 
 def test_a_letter_of_decisions_alone_opens_with_them():

@@ -162,6 +162,31 @@ def test_a_plan_adopted_under_way_starts_overdue_items_at_the_first_rung(databas
     assert ("cqwjw", "supervise", "t02") in told(week)
 
 
+def test_letters_name_no_internal_ids_or_system_words(url):
+    sweep_once(url, at=NOW, as_of=D(2019, 8, 7))  # 通报, 督办单, copies, blocked tasks
+    with session_scope(url) as session:
+        texts = [m.text + m.html for m in session.exec(select(OutboxMessage))]
+    assert texts
+    for text in texts:
+        assert not re.search(
+            r"(?<![\w-])t\d\d(?!\w)|-summary|读作|触发规则|关键路径|上游延误", text
+        )
+
+
+def test_every_letter_says_whom_to_call_at_the_office(database_url, tmp_path):
+    named = tmp_path / "named.yaml"
+    text = (PLANS / "chongqing-2019-pilot.yaml").read_text(encoding="utf-8")
+    liaison = "  members:\n    - unit: 综合监督处\n      name: 李明\n      phone: 023-67700000\n"
+    named.write_text(text.replace("  members:\n", liaison, 1), encoding="utf-8")
+    create_schema(database_url)
+    with session_scope(database_url) as session:
+        import_plan(session, named, at=NOW)
+    sweep_once(database_url, at=NOW, as_of=D(2019, 7, 24))
+    with session_scope(database_url) as session:
+        mails = session.exec(select(OutboxMessage)).all()
+    assert mails and all("联系人：李明，联系电话：023-67700000" in m.text for m in mails)
+
+
 def test_a_sweep_that_missed_days_sends_only_the_highest_rung_now_due(url):
     outcome = sweep_once(url, at=NOW, as_of=D(2019, 8, 2))
     assert {n.level for n in outcome.written} == {"urge"}

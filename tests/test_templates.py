@@ -370,7 +370,11 @@ def hostile_letter() -> Letter:
         for item in ALL
     )
     return dataclasses.replace(
-        letter(*items), recipient_name=evil("recipient"), sender_name=evil("sender")
+        letter(*items),
+        recipient_name=evil("recipient"),
+        sender_name=evil("sender"),
+        contact_name=evil("contact"),
+        contact_phone=evil("phone"),
     )
 
 
@@ -410,9 +414,9 @@ HOSTILE_SHEET: dict[str, Any] = {
 }
 REVIEW_FIELDS: tuple[str, ...] = ("plan title", "document number", "ranking rule", "phase")
 REVIEW_FIELDS += ("missing", "task title", "task unit", "unit name")
-LETTER_FIELDS: tuple[str, ...] = ("plan title", "document number", "task code", "task title")
+LETTER_FIELDS: tuple[str, ...] = ("plan title", "document number", "task title", "contact")
 LETTER_FIELDS += ("unit name", "reason", "deadline", "reading", "receipt", "blocks")
-LETTER_FIELDS += ("recipient", "sender")
+LETTER_FIELDS += ("recipient", "sender", "phone")
 HOSTILE_PAGES: dict[str, tuple[Callable[[], str], Callable[[], str], tuple[str, ...]]] = {
     "review page": (
         lambda: render_html(hostile_review()),
@@ -437,7 +441,7 @@ HOSTILE_PAGES: dict[str, tuple[Callable[[], str], Callable[[], str], tuple[str, 
     "letter of decisions": (
         lambda: render_letter(hostile_decisions()).html,
         lambda: render_letter(letter(followups=DECISIONS, waiting=(ASKED, SUBMITTED), more=1)).html,
-        ("plan title", "document number", "task code", "task title", "unit name", "reason")
+        ("plan title", "document number", "task title", "unit name", "reason")
         + ("other unit", "note", "recipient", "desk"),
     ),
 }

@@ -109,7 +109,7 @@ def why(
             "formal supervision opened"
         )
     threshold = policy.report_after_critical if critical else policy.report_after
-    path = ("，属关键路径事项" if zh else ", on the critical path") if critical else ""
+    path = ("，且影响后续任务进度" if zh else ", holding up later tasks") if critical else ""
     return (
         f"逾期{late}个工作日（满{threshold}个工作日{path}），报领导通报"
         if zh

@@ -133,6 +133,8 @@ class Letter:
     waiting: tuple[WaitingItem, ...] = ()  # oldest first, at most WAITING_SHOWN
     waiting_more: int = 0  # waiting beyond those listed
     desk: str | None = None  # the office's desk page, for what is not listed
+    contact_name: str | None = None  # the office's liaison (联络员), whom to call
+    contact_phone: str | None = None
 
     @property
     def empty(self) -> bool:

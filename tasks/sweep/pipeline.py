@@ -109,6 +109,7 @@ class PlanContext:
     office: Unit | None
     leadership: Unit | None
     critical: frozenset[str]
+    contact: tuple[str | None, str | None] = (None, None)  # the office's liaison: name, phone
     graph: Any = None
     downstream: dict[str, tuple[str, ...]] = field(default_factory=dict)
     below: Callable[[str], list[str]] | None = None
@@ -119,7 +120,7 @@ class PlanContext:
             if self.below is None:
                 self.below = downstream_of(self.graph)
             self.downstream[task] = tuple(
-                f"{n} {self.tasks[n].title}" for n in self.below(task) if n in self.tasks
+                self.tasks[n].title for n in self.below(task) if n in self.tasks
             )
         return self.downstream[task]
 
@@ -251,10 +252,16 @@ def load_contexts(
         units[unit.plan_id][unit.code] = unit
         by_id[unit.id] = unit
     seats: dict[int, dict[str, Unit]] = defaultdict(dict)
+    liaisons: dict[tuple[int, str], tuple[str | None, str | None]] = {}
     for seat in session.exec(
         select(JointMeetingSeat).where(col(JointMeetingSeat.plan_id).in_(wanted))
     ):
         seats[seat.plan_id][seat.role] = by_id[seat.unit_id]
+        if seat.liaison_name or seat.liaison_phone:  # the plan names a unit's 联络员
+            liaisons[(seat.plan_id, by_id[seat.unit_id].code)] = (
+                seat.liaison_name,
+                seat.liaison_phone,
+            )
     contexts = {}
     for plan_id, (row, policy, choice) in plans.items():
         calendar = calendar_of(choice, calendar_dir)
@@ -267,13 +274,15 @@ def load_contexts(
             check_cycles=False,
         )
         chairs = seats[plan_id]
+        office = chairs.get(SeatRole.OFFICE)
         contexts[row.code] = PlanContext(
             plan=row,
             calendar=calendar,
             policy=policy,
             units=units[plan_id],
             tasks=tasks[plan_id],
-            office=chairs.get(SeatRole.OFFICE),
+            office=office,
+            contact=liaisons.get((plan_id, office.code), (None, None)) if office else (None, None),
             leadership=chairs.get(SeatRole.LEADERSHIP) or chairs.get(SeatRole.CONVENER),
             critical=frozenset(critical_path(graph)),
             graph=graph,
@@ -723,6 +732,8 @@ def _message(
         followups=tuple(p.item for p in bundle.followups),
         waiting=tuple(bundle.waiting[:WAITING_SHOWN]),
         waiting_more=max(0, len(bundle.waiting) - WAITING_SHOWN),
+        contact_name=context.contact[0],
+        contact_phone=context.contact[1],
     )
     mail = composer.letter(letter)
     sender = _sender(context)
