@@ -336,7 +336,7 @@ class Notice(SQLModel, table=True):
     rung: str  # e.g. "5wd-before", "1wd-overdue"
     due: dt.date
     overdue_workdays: int = 0
-    receipt_code: str | None = Field(default=None, unique=True)
+    receipt_code: str | None = Field(default=None, index=True)  # one per letter (0006)
     acknowledged_by: str | None = None
     acknowledged_at: dt.datetime | None = None
 

@@ -250,31 +250,51 @@ def test_an_approved_extension_starts_a_new_ladder_for_the_new_date(url):
 def test_an_unacknowledged_supervision_notice_is_flagged_to_the_office(url):
     sweep_once(url, at=NOW, as_of=D(2019, 8, 7))
     with session_scope(url) as session:
-        code = session.exec(
-            select(Notice.receipt_code).where(
-                Notice.task_code == "t02", Notice.level == "supervise", ~Notice.in_copy
+        [code] = set(
+            session.exec(
+                select(Notice.receipt_code).where(Notice.level == "report", ~Notice.in_copy)
             )
-        ).one()
-        t01 = session.exec(
-            select(Notice).where(Notice.task_code == "t01", col(Notice.receipt_code).is_not(None))
-        ).all()
-        for acknowledged in t01:  # leadership's 通报 and the commission's 督办单
-            acknowledge(
-                session,
-                code=acknowledged.receipt_code or "",
-                actor=OFFICE,  # on behalf of the recipients
-                at=dt.datetime(2019, 8, 8, tzinfo=dt.UTC),
-            )
-    assert code and len(t01) == 2
+        )
+        acknowledge(  # leadership's letter of six 通报: one code
+            session,
+            code=code or "",
+            actor=Actor("leadership", "cq-zhjg-ldxz", "领导小组"),
+            at=dt.datetime(2019, 8, 8, tzinfo=dt.UTC),
+        )
     flagged = sweep_once(url, at=NOW, as_of=D(2019, 8, 9))
-    unacked = {
+    unacked = [
         (n.recipient_code, n.item.task_code, n.item.unit_code)
         for n in flagged.written
         if n.level == "unacknowledged"
-    }
-    assert ("cqwjw-zhjdc", "t02", "cqwjw") in unacked
-    assert ("cqwjw-zhjdc", "t01", "cqwjw") not in unacked
-    assert len(unacked) == 6  # t02 and the five t06 items; t01's receipts were acknowledged
+    ]
+    # the seven 督办单 (t01 and t02 to the commission, t06 to the five districts); no 通报
+    assert sorted(unacked) == sorted(
+        [
+            ("cqwjw-zhjdc", "t01", "cqwjw"),
+            ("cqwjw-zhjdc", "t02", "cqwjw"),
+            *(("cqwjw-zhjdc", "t06", d) for d in ("spb", "na", "yc", "wl", "zx")),
+        ]
+    )
+
+
+def test_a_letter_has_one_receipt_code_for_all_its_supervision_orders_and_reports(url):
+    sweep_once(url, at=NOW, as_of=D(2019, 8, 7))
+    with session_scope(url) as session:
+        receipted = session.exec(select(Notice).where(col(Notice.receipt_code).is_not(None))).all()
+        codes: dict[int | None, set[str | None]] = {}
+        for notice in receipted:
+            codes.setdefault(notice.message_id, set()).add(notice.receipt_code)
+        assert all(len(letter) == 1 for letter in codes.values())
+        leadership = next(n for n in receipted if n.recipient_code == "cq-zhjg-ldxz")
+        acknowledge(
+            session,
+            code=leadership.receipt_code or "",
+            actor=Actor("leadership", "cq-zhjg-ldxz", "领导小组"),
+            at=dt.datetime(2019, 8, 8, tzinfo=dt.UTC),
+        )
+    with session_scope(url) as session:
+        reports = session.exec(select(Notice).where(Notice.recipient_code == "cq-zhjg-ldxz")).all()
+    assert len(reports) == 6 and all(n.acknowledged_at for n in reports)  # one code, six 通报
 
 
 def test_dry_run_shows_what_would_be_sent_and_writes_nothing(url):

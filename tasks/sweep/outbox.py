@@ -235,7 +235,8 @@ def find_receipt(session: Session, code: str) -> Notice:
 def acknowledge(
     session: Session, *, code: str, actor: Actor, at: dt.datetime
 ) -> tuple[Notice, bool]:
-    """签收: record who acknowledged a 督办单 or 通报, and when; True if this was the first.
+    """签收: record who acknowledged a letter's 督办单 and 通报 (they share its receipt code),
+    and when; True if this was the first.
 
     Only the notice's recipient (or the office, on its behalf) may acknowledge it.
     """
@@ -255,8 +256,10 @@ def acknowledge(
         )
     if notice.acknowledged_at is not None:
         return notice, False
-    notice.acknowledged_by, notice.acknowledged_at = str(actor), utc(at)
-    session.add(notice)
+    # the code is the letter's: every 督办单 and 通报 in it is acknowledged at once
+    for item in session.exec(select(Notice).where(Notice.receipt_code == notice.receipt_code)):
+        item.acknowledged_by, item.acknowledged_at = str(actor), utc(at)
+        session.add(item)
     return notice, True
 
 

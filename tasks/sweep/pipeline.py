@@ -12,6 +12,7 @@ evaluating and planning are pure.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import secrets
@@ -459,7 +460,6 @@ def _planned(
         # The unit's copy of a 通报 can share its rung's name with its 督办单 (both after 5
         # working days on the critical path); other keys stay as earlier sweeps wrote them.
         key += ":report"
-    receipt = _receipt() if rung.level in RECEIPTED and not in_copy else None
     language = context.policy.language
     task = context.tasks[item.task_code]
     role = (
@@ -488,7 +488,7 @@ def _planned(
         overdue_workdays=rung.overdue_workdays,
         in_copy=in_copy,
         recipient_role=role,
-        receipt_code=receipt,
+        receipt_code=None,  # the letter's, given when it is written (one per letter)
         blocks=context.blocks(task.code) if rung.level in RECEIPTED else (),
         occurrence=item.due if item.occurrence_id else None,
         assignment_id=item.assignment_id,
@@ -503,7 +503,7 @@ def _planned(
         rung.name,
         item.due,
         rung.overdue_workdays,
-        receipt,
+        None,
         content,
     )
 
@@ -571,10 +571,22 @@ def _unacknowledged(context: PlanContext, notice: Notice, as_of: dt.date) -> Pla
 
 def _receipt() -> str:
     """A receipt code (签收编码): random, so no one can work one out from what a plan
-    publishes (its items, due dates and units) and acknowledge a 督办单 they never saw. A
-    rerun finds the notice written and writes no new code. Codes are unique in the notice
-    table: a clash of two 40-bit draws fails the sweep's write loudly, never shares a code."""
+    publishes (its items, due dates and units) and acknowledge a 督办单 they never saw."""
     return "DB" + secrets.token_hex(5).upper()
+
+
+def with_receipt(notices: Sequence[PlannedNotice]) -> list[PlannedNotice]:
+    """One letter's notices, its 督办单 and 通报 sharing one receipt code: the recipient
+    acknowledges the letter once, not each item (leadership had 24 codes in one 通报)."""
+    code = _receipt()
+    return [
+        dataclasses.replace(
+            n, receipt_code=code, content=dataclasses.replace(n.content, receipt_code=code)
+        )
+        if n.level in RECEIPTED and not n.in_copy
+        else n
+        for n in notices
+    ]
 
 
 def waiting_for_receipt(
@@ -631,6 +643,8 @@ def write_outbox(
     for notice in planned:
         if notice.dedupe_key not in existing:
             letters[(notice.item.plan_code, notice.recipient_code)].notices.append(notice)
+    for bundle in letters.values():
+        bundle.notices = with_receipt(bundle.notices)
     working = working_plans(contexts, sweep.as_of)
     assert sweep.id is not None
     for followup in claim_followups(session, sweep_id=sweep.id, plans=working):
