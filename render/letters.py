@@ -144,7 +144,9 @@ def _subject(letter: Letter, w: dict[str, str]) -> str:
     ]
     if letter.waiting:
         counts.append(w["count.waiting"].format(n=len(letter.waiting) + letter.waiting_more))
-    kind = w[f"kind.{groups[0][0]}"] if groups else ""
+    # titled by the most severe item the recipient must act on; copies only if that is all
+    titling = _groups(i for i in letter.items if not i.in_copy) or groups
+    kind = w[f"kind.{titling[0][0]}"] if titling else ""
     return one_line(
         w[_subject_kind(letter)].format(
             kind=kind, plan=plan, counts=w["list_sep"].join(counts), date=_date(letter.as_of, w)

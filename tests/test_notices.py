@@ -266,6 +266,12 @@ def test_a_letter_is_titled_by_the_most_severe_item_it_holds(item, title):
     assert render_letter(letter(item, REMINDER)).subject.startswith(title)
 
 
+def test_a_copy_does_not_title_a_letter_that_asks_the_recipient_to_act():
+    report_copy = replace(REPORT, in_copy=True, recipient_role="responsible")
+    subject = render_letter(letter(report_copy, SUPERVISE)).subject
+    assert subject.startswith("【督办通知】") and "1项通报、1项督办" in subject
+
+
 @pytest.mark.parametrize("language", ["zh", "en"])
 def test_the_subject_is_one_short_line_whatever_the_data_holds(language):
     title = "重庆市\r\nBcc: evil@example.org\x00" + "很长的方案名称" * 30
