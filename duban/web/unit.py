@@ -11,12 +11,13 @@ import datetime as dt
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
+from markupsafe import Markup
 
 from duban.errors import NotFound
 from duban.web.access import check_visible, uploads
-from duban.web.app import back_to, database, need, posted, text_field, web
+from duban.web.app import back_to, database, need, posted, remembered, text_field, web
 from duban.web.mails import queue_followup
-from duban.web.templating import language, page
+from duban.web.templating import fragment, language, page
 from schemas.vocabulary import AccountRole, Action, Channel
 from tasks.sweep.outbox import acknowledge
 from tasks.work import audit, lifecycle
@@ -30,9 +31,16 @@ router = APIRouter()
 def my_work(request: Request, done: str | None = None) -> Response:
     with database(request) as session:
         account = need(request, AccountRole.LIAISON)
-        today = web(request).today()
-        grouped = unit_work(session, account.unit_code or "", today, plan=account.plan_code)
-        return page(request, "my.html", groups=GROUPS, grouped=grouped, as_of=today, done=done)
+        today, lang = web(request).today(), language(request)
+        unit, plan = account.unit_code or "", account.plan_code
+
+        def compute() -> Markup:
+            grouped = unit_work(session, unit, today, plan=plan)
+            return fragment("my_work.html", lang, groups=GROUPS, grouped=grouped)
+
+        key = ("my", unit, plan, today, lang)
+        work = remembered(request, session, web(request).parts, key, compute)
+        return page(request, "my.html", work=work, as_of=today, done=done)
 
 
 @router.get("/a/{assignment_id}")

@@ -20,6 +20,7 @@ from schemas.tables import (
     Escalation,
     Evidence,
     ExtensionRequest,
+    ImportRecord,
     Notice,
     Plan,
     ProgressReport,
@@ -105,9 +106,47 @@ def work_rows(
     phase: str | None = None,
     state: str | None = None,
     ids: list[int] | None = None,
+    limit: int | None = None,
 ) -> list[WorkRow]:
-    """Assignments filtered as the office filters them (every filter optional)."""
-    query = _rows_query()
+    """Assignments filtered as the office filters them (every filter optional), the first
+    `limit` of them if given."""
+    query = _filtered(_rows_query(), plan, unit, phase, state, ids)
+    return [
+        WorkRow(*row)
+        for row in session.connection().execute(
+            query.order_by(Plan.code, Task.position).limit(limit)
+        )
+    ]
+
+
+def count_rows(
+    session: Session,
+    *,
+    plan: str | None = None,
+    unit: str | None = None,
+    phase: str | None = None,
+    state: str | None = None,
+) -> int:
+    """How many assignments `work_rows` would list: a page shows some and counts them all."""
+    query = (
+        select(func.count())
+        .select_from(Assignment)
+        .join(Task, col(Assignment.task_id) == col(Task.id))
+        .join(Unit, col(Assignment.unit_id) == col(Unit.id))
+        .join(Plan, col(Assignment.plan_id) == col(Plan.id))
+        .where(Assignment.active, Task.active)
+    )
+    return int(session.exec(_filtered(query, plan, unit, phase, state, None)).one())
+
+
+def _filtered(
+    query: Any,
+    plan: str | None,
+    unit: str | None,
+    phase: str | None,
+    state: str | None,
+    ids: list[int] | None,
+) -> Any:
     if plan:
         query = query.where(Plan.code == plan)
     if unit:
@@ -117,11 +156,8 @@ def work_rows(
     if state:
         query = query.where(Assignment.state == state)
     if ids is not None:
-        query = query.where(Assignment.id.in_(ids))  # type: ignore[union-attr]
-    return [
-        WorkRow(*row)
-        for row in session.connection().execute(query.order_by(Plan.code, Task.position))
-    ]
+        query = query.where(col(Assignment.id).in_(ids))
+    return query
 
 
 def assignment_ids(session: Session, plan: str) -> dict[tuple[str, str], int]:
@@ -146,12 +182,14 @@ class Queues:
     unacknowledged: list[tuple[Notice, dt.date]] = field(default_factory=list)
 
 
-def office_queues(session: Session, *, plan: str | None = None, limit: int = 200) -> Queues:
-    queues = Queues()
+def waiting_work(session: Session, *, plan: str | None = None, limit: int = 200) -> Queues:
+    """The queues but the unacknowledged notices: submissions waiting for a decision,
+    extension requests and open escalations, which only the lifecycle (and so its audit
+    trail) and the sweep change."""
     waiting = (
         select(Submission)
         .join(Assignment, col(Submission.assignment_id) == col(Assignment.id))
-        .where(Submission.decision.is_(None), Assignment.active)  # type: ignore[union-attr]
+        .where(col(Submission.decision).is_(None), Assignment.active)
         .order_by(col(Submission.submitted_at))
         .limit(limit)
     )
@@ -163,34 +201,32 @@ def office_queues(session: Session, *, plan: str | None = None, limit: int = 200
     )
     submissions = list(session.exec(waiting))
     requests = list(session.exec(requested))
-    rows = {
-        r.id: r
-        for r in work_rows(
-            session,
-            plan=plan,
-            ids=[s.assignment_id for s in submissions] + [r.assignment_id for r in requests],
-        )
-    }
-    queues.submissions = [
-        (rows[s.assignment_id], s) for s in submissions if s.assignment_id in rows
-    ]
-    queues.extensions = [(rows[r.assignment_id], r) for r in requests if r.assignment_id in rows]
-    escalations = select(Escalation).where(Escalation.closed_on.is_(None))  # type: ignore[union-attr]
+    ids = [s.assignment_id for s in submissions] + [r.assignment_id for r in requests]
+    rows = {r.id: r for r in work_rows(session, plan=plan, ids=ids)} if ids else {}
+    escalations = select(Escalation).where(col(Escalation.closed_on).is_(None))
+    if plan:
+        escalations = escalations.where(Escalation.plan_code == plan)
+    return Queues(
+        submissions=[(rows[s.assignment_id], s) for s in submissions if s.assignment_id in rows],
+        extensions=[(rows[r.assignment_id], r) for r in requests if r.assignment_id in rows],
+        escalations=list(
+            session.exec(escalations.order_by(col(Escalation.opened_on)).limit(limit))
+        ),
+    )
+
+
+def unacknowledged_notices(
+    session: Session, *, plan: str | None = None, limit: int = 200
+) -> list[tuple[Notice, dt.date]]:
+    """督办单 and 通报 not yet acknowledged (签收), with the day each was sent."""
     notices = (
         select(Notice, col(SweepRun.as_of))
         .join(SweepRun)
-        .where(Notice.receipt_code.is_not(None), Notice.acknowledged_at.is_(None))  # type: ignore[union-attr]
+        .where(col(Notice.receipt_code).is_not(None), col(Notice.acknowledged_at).is_(None))
     )
     if plan:
-        escalations = escalations.where(Escalation.plan_code == plan)
         notices = notices.where(Notice.plan_code == plan)
-    queues.escalations = list(
-        session.exec(escalations.order_by(col(Escalation.opened_on)).limit(limit))
-    )
-    queues.unacknowledged = [
-        (n, day) for n, day in session.exec(notices.order_by(col(Notice.id)).limit(limit))
-    ]
-    return queues
+    return [(n, day) for n, day in session.exec(notices.order_by(col(Notice.id)).limit(limit))]
 
 
 @dataclass
@@ -306,9 +342,27 @@ def plans(session: Session) -> list[tuple[str, str]]:
     return [(c, t) for c, t in session.exec(select(Plan.code, Plan.title).order_by(col(Plan.code)))]
 
 
-def data_version(session: Session) -> tuple[int, int]:
-    """Changes since: the newest audit event and the newest sweep; a cached review is good
-    while both are the same."""
-    audit = session.exec(select(func.max(AuditEvent.id))).one() or 0
-    sweep = session.exec(select(func.max(SweepRun.id))).one() or 0
-    return int(audit), int(sweep)
+DataVersion = tuple[int, int, int]
+
+
+def data_version(session: Session) -> DataVersion:
+    """Changes since: the newest audit event, sweep and plan import, in one query.
+
+    Every change a page shows comes through one of them: the work's changes through the
+    lifecycle, which records each in the audit trail; notices and escalations with a sweep;
+    plans, tasks and due dates with an import. A result computed from the data is good while
+    these three are the same. Each only grows, and audit events are numbered under the audit
+    head's lock, so in commit order: a version read before the data it labels is never newer
+    than that data."""
+    audit, sweep, imported = (
+        session.connection()
+        .execute(
+            select(
+                select(func.max(AuditEvent.id)).scalar_subquery(),
+                select(func.max(SweepRun.id)).scalar_subquery(),
+                select(func.max(ImportRecord.id)).scalar_subquery(),
+            )
+        )
+        .one()
+    )
+    return int(audit or 0), int(sweep or 0), int(imported or 0)
