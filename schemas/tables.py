@@ -11,7 +11,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -266,11 +266,15 @@ class ExtensionRequest(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """One change, hash-chained to the one before it so an edited or deleted row shows."""
+    """One change, hash-chained to the one before it so an edited or deleted row shows.
+
+    Indexed by plan and id: a plan's newest event is one look-up (what the web pages keep is
+    good while it is the same, tasks.work.desk.data_version)."""
 
     __table_args__ = (
         one_of("auditevent", "action", Action),
         one_of("auditevent", "channel", Channel),
+        Index("ix_auditevent_plan_code_id", "plan_code", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     at: str  # ISO 8601, UTC: hashed as text so every database gives back the same bytes
@@ -278,7 +282,7 @@ class AuditEvent(SQLModel, table=True):
     action: str  # Action
     entity: str
     entity_id: int | None = None
-    plan_code: str | None = Field(default=None, index=True)
+    plan_code: str | None = None
     task_code: str | None = None
     unit_code: str | None = None
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

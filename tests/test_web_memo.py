@@ -1,6 +1,6 @@
 """What the pages keep in memory (duban.web.memo) never outlives a change: one server, several
 people; a page read, the data changed through every door (the web, the sweep's 签收 from the
-command line, a re-import), the page read again. And what is kept is never someone's own:
+command line, a sweep, a re-import), the page read again. And what is kept is never someone's own:
 each person sees their name and their CSRF token on a page served from memory."""
 
 from __future__ import annotations
@@ -13,14 +13,16 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import select
+from sqlmodel import col, select
 
 from duban.web.app import create_app
 from duban.web.memo import Memo
-from schemas.db import session_scope
-from schemas.tables import Assignment, Notice, Task, Unit
+from render.mail import composer_for
+from schemas.db import session_scope, sessions
+from schemas.tables import Assignment, Escalation, Notice, Task, Unit
 from tasks.plans.importer import import_plan
 from tasks.sweep.outbox import acknowledge
+from tasks.sweep.pipeline import DirectSteps, run_sweep
 from tasks.work.accounts import add_account
 from tasks.work.lifecycle import resolve_actor
 
@@ -120,6 +122,21 @@ def test_an_acknowledgement_from_the_command_line_leaves_the_desk_at_once(fresh:
         actor = resolve_actor(session, PLAN, "cqwjw")
         acknowledge(session, code=receipt, actor=actor, at=MORNING + dt.timedelta(hours=2))
     assert receipt not in office.get("/office").text
+
+
+def test_a_sweep_of_every_plan_shows_its_escalations_at_once(fresh: World):
+    (office,) = people(fresh, "office")
+    office.get("/office")
+    later = DAY + dt.timedelta(days=60)
+    steps = DirectSteps(sessions(fresh.url), composer_for(fresh.settings), at=MORNING)
+    run_sweep(steps, as_of=later, plan=None)  # a sweep of every plan: its plan_code is None
+    with session_scope(fresh.url) as session:
+        open_now = session.exec(select(Escalation).where(col(Escalation.closed_on).is_(None)))
+        expected = {(e.task_code, e.unit_code, e.opened_on) for e in open_now}
+    assert any(opened == later for _, _, opened in expected)
+    desk = office.get("/office").text
+    for task, unit, opened in expected:
+        assert f"<td>{opened}</td><td>{task}</td><td>{unit}</td>" in desk
 
 
 def test_a_re_import_shows_the_plans_new_words_at_once(fresh: World, tmp_path: Path):

@@ -42,7 +42,7 @@ from schemas.settings import Settings, secret_key
 from tasks.sweep.links import LinkSigner, link_signer
 from tasks.work.accounts import Person
 from tasks.work.actors import Forbidden
-from tasks.work.desk import data_version
+from tasks.work.desk import DataVersion, data_version
 
 STATIC = Path(__file__).with_name("static")
 T = TypeVar("T")
@@ -112,14 +112,24 @@ def database(request: Request) -> Iterator[Session]:
 
 
 def remembered(
-    request: Request, session: Session, memo: Memo, key: Hashable, compute: Callable[[], T]
+    request: Request,
+    session: Session,
+    memo: Memo,
+    key: Hashable,
+    compute: Callable[[], T],
+    *,
+    plan: str | None,
 ) -> T:
-    """`compute()`, or its result from an earlier request if the data has not changed since.
+    """`compute()`, or its result from an earlier request if the data it comes from (one
+    plan's, or every plan's: None) has not changed since.
 
-    The data version is read once per request, before anything computed from the data."""
-    if not hasattr(request.state, "data_version"):
-        request.state.data_version = data_version(session)
-    return memo.get(key, request.state.data_version, compute)
+    Each version is read once per request, before anything computed from the data."""
+    if not hasattr(request.state, "versions"):
+        request.state.versions = {}
+    versions: dict[str | None, DataVersion] = request.state.versions
+    if plan not in versions:
+        versions[plan] = data_version(session, plan)
+    return memo.get((plan, key), versions[plan], compute)
 
 
 def need(request: Request, *roles: str) -> Person:

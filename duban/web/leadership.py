@@ -39,10 +39,10 @@ def review_page(plan: str, request: Request, as_of: str | None = None) -> Respon
         seen = snapshot(request, session, plan, day)
         reviews, parts = web(request).reviews, web(request).parts
         before, after = remembered(
-            request, session, reviews, ("html", plan, day), lambda: _document(seen)
+            request, session, reviews, ("html", day), lambda: _document(seen), plan=plan
         )
         drill = remembered(
-            request, session, parts, ("drill", plan, day, lang), lambda: _drill(seen, lang)
+            request, session, parts, ("drill", day, lang), lambda: _drill(seen, lang), plan=plan
         )
         bar = render(
             "web/review_bar.html",

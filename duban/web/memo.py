@@ -1,10 +1,11 @@
 """What the pages compute from the data, kept while the data is unchanged.
 
 A review of 2,500 items, or the rendered list of a unit's 250 assignments, takes longer than
-everything else in a request together. Each is computed once per change to the data
-(`tasks.work.desk.data_version`, read in the request before the data itself), then served from
-memory. One computation at a time per key: ten requests arriving just after a change wait for
-the first one's result instead of computing it ten times over.
+everything else in a request together. Each is computed once per change to the data it comes
+from (`tasks.work.desk.data_version` of its plan, read in the request before the data itself),
+then served from memory: a change in one plan leaves the other plans' pages where they are.
+One computation at a time per key: ten requests arriving just after a change wait for the
+first one's result instead of computing it ten times over.
 
 Only what is the same for everyone who may see it is kept here: never the person, never a CSRF
 token. Each process of the server keeps its own; all of them ask the database for the version.

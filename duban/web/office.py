@@ -67,7 +67,7 @@ def snapshot(request: Request, session: Session, plan: str, as_of: dt.date) -> S
         )
         return Snapshot(plan, as_of, review, assignment_ids(session, plan), flagged)
 
-    return remembered(request, session, web(request).reviews, ("review", plan, as_of), compute)
+    return remembered(request, session, web(request).reviews, ("review", as_of), compute, plan=plan)
 
 
 def chosen_day(request: Request, text: str | None) -> dt.date:
@@ -87,7 +87,7 @@ def desk(request: Request, as_of: str | None = None, done: str | None = None) ->
         account = need(request, AccountRole.OFFICE)
         day = chosen_day(request, as_of)
         choices = remembered(
-            request, session, web(request).parts, ("plans",), lambda: plans(session)
+            request, session, web(request).parts, "plans", lambda: plans(session), plan=None
         )
         filters = _filters(request)
         plan = account.plan_code or filters["plan"] or (choices[0][0] if choices else None)
@@ -97,8 +97,9 @@ def desk(request: Request, as_of: str | None = None, done: str | None = None) ->
             request,
             session,
             web(request).parts,
-            ("queues", plan),
+            "queues",
             lambda: waiting_work(session, plan=plan),
+            plan=plan,
         )
         # 签收 is not always in the audit trail (`duban ack`): asked for on every request
         queues = replace(waiting, unacknowledged=unacknowledged_notices(session, plan=plan))
@@ -137,8 +138,8 @@ def _lights(request: Request, session: Session, seen: Snapshot) -> Lights:
         red = sum(1 for i in seen.flagged if i.light == Light.RED)
         return Lights(red, len(seen.flagged) - red, table)
 
-    key = ("lights", seen.plan, seen.as_of, lang)
-    return remembered(request, session, web(request).parts, key, compute)
+    key = ("lights", seen.as_of, lang)
+    return remembered(request, session, web(request).parts, key, compute, plan=seen.plan)
 
 
 @router.get("/office/export.xlsx")

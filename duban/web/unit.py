@@ -38,8 +38,8 @@ def my_work(request: Request, done: str | None = None) -> Response:
             grouped = unit_work(session, unit, today, plan=plan)
             return fragment("my_work.html", lang, groups=GROUPS, grouped=grouped)
 
-        key = ("my", unit, plan, today, lang)
-        work = remembered(request, session, web(request).parts, key, compute)
+        key = ("my", unit, today, lang)
+        work = remembered(request, session, web(request).parts, key, compute, plan=plan)
         return page(request, "my.html", work=work, as_of=today, done=done)
 
 

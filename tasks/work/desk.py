@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from duban.errors import NotFound
@@ -345,24 +345,25 @@ def plans(session: Session) -> list[tuple[str, str]]:
 DataVersion = tuple[int, int, int]
 
 
-def data_version(session: Session) -> DataVersion:
-    """Changes since: the newest audit event, sweep and plan import, in one query.
+def data_version(session: Session, plan: str | None = None) -> DataVersion:
+    """Changes since, to one plan's data (or to any plan's): the newest audit event, sweep and
+    import of the plan, in one query.
 
     Every change a page shows comes through one of them: the work's changes through the
-    lifecycle, which records each in the audit trail; notices and escalations with a sweep;
-    plans, tasks and due dates with an import. A result computed from the data is good while
-    these three are the same. Each only grows, and audit events are numbered under the audit
-    head's lock, so in commit order: a version read before the data it labels is never newer
-    than that data."""
-    audit, sweep, imported = (
-        session.connection()
-        .execute(
-            select(
-                select(func.max(AuditEvent.id)).scalar_subquery(),
-                select(func.max(SweepRun.id)).scalar_subquery(),
-                select(func.max(ImportRecord.id)).scalar_subquery(),
-            )
+    lifecycle, which records each in the audit trail under the plan's code; notices and
+    escalations with a sweep (of the plan, or of every plan); plans, tasks and due dates with
+    an import. A result computed from the data is good while these three are the same. Each
+    only grows, and audit events are numbered under the audit head's lock, so in commit
+    order: a version read before the data it labels is never newer than that data."""
+    audit = select(func.max(AuditEvent.id))
+    sweep = select(func.max(SweepRun.id))
+    imported = select(func.max(ImportRecord.id))
+    if plan is not None:
+        audit = audit.where(AuditEvent.plan_code == plan)
+        sweep = sweep.where(or_(col(SweepRun.plan_code) == plan, col(SweepRun.plan_code).is_(None)))
+        imported = imported.join(Plan, col(ImportRecord.plan_id) == col(Plan.id)).where(
+            Plan.code == plan
         )
-        .one()
-    )
-    return int(audit or 0), int(sweep or 0), int(imported or 0)
+    versions = select(audit.scalar_subquery(), sweep.scalar_subquery(), imported.scalar_subquery())
+    newest = session.connection().execute(versions).one()
+    return int(newest[0] or 0), int(newest[1] or 0), int(newest[2] or 0)
