@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, col, select
 
 from duban.errors import NotFound
@@ -345,6 +345,24 @@ def plans(session: Session) -> list[tuple[str, str]]:
 DataVersion = tuple[int, int, int]
 
 
+def _versions(plan: Any) -> Any:
+    """The query of `data_version`: of every plan, or of the plan bound to `plan`."""
+    audit = select(func.max(AuditEvent.id))
+    sweep = select(func.max(SweepRun.id))
+    imported = select(func.max(ImportRecord.id))
+    if plan is not None:
+        audit = audit.where(AuditEvent.plan_code == plan)
+        sweep = sweep.where(or_(col(SweepRun.plan_code) == plan, col(SweepRun.plan_code).is_(None)))
+        imported = imported.join(Plan, col(ImportRecord.plan_id) == col(Plan.id)).where(
+            Plan.code == plan
+        )
+    return select(audit.scalar_subquery(), sweep.scalar_subquery(), imported.scalar_subquery())
+
+
+# Built once: asked on every page, a query built anew would be compiled (looked up) anew.
+EVERY_PLAN, ONE_PLAN = _versions(None), _versions(bindparam("plan"))
+
+
 def data_version(session: Session, plan: str | None = None) -> DataVersion:
     """Changes since, to one plan's data (or to any plan's): the newest audit event, sweep and
     import of the plan, in one query.
@@ -355,15 +373,6 @@ def data_version(session: Session, plan: str | None = None) -> DataVersion:
     an import. A result computed from the data is good while these three are the same. Each
     only grows, and audit events are numbered under the audit head's lock, so in commit
     order: a version read before the data it labels is never newer than that data."""
-    audit = select(func.max(AuditEvent.id))
-    sweep = select(func.max(SweepRun.id))
-    imported = select(func.max(ImportRecord.id))
-    if plan is not None:
-        audit = audit.where(AuditEvent.plan_code == plan)
-        sweep = sweep.where(or_(col(SweepRun.plan_code) == plan, col(SweepRun.plan_code).is_(None)))
-        imported = imported.join(Plan, col(ImportRecord.plan_id) == col(Plan.id)).where(
-            Plan.code == plan
-        )
-    versions = select(audit.scalar_subquery(), sweep.scalar_subquery(), imported.scalar_subquery())
-    newest = session.connection().execute(versions).one()
+    query, bound = (EVERY_PLAN, {}) if plan is None else (ONE_PLAN, {"plan": plan})
+    newest = session.connection().execute(query, bound).one()
     return int(newest[0] or 0), int(newest[1] or 0), int(newest[2] or 0)
