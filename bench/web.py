@@ -2,10 +2,10 @@
 on the sweep benchmark's data (40 plans × 250 tasks × 10 units = 100k assignments).
 
 A client makes `--requests` requests per page, `--concurrency` at a time, against uvicorn in
-processes of its own (`--workers`, as `duban web --workers` runs it), and prints p50/p95 per
-page and the ratio to the bare SQL read of the same rows, measured in the same round on the
-same file. Each account is limited to plan bench-0, as a real liaison or office is to its own
-plan: 250 rows for the unit, 2,500 for the office.
+a process of its own (one process, as `duban web` runs it), and prints p50/p95 per page and
+the ratio to the bare SQL read of the same rows, measured in the same round on the same file.
+Each account is limited to plan bench-0, as a real liaison or office is to its own plan: 250
+rows for the unit, 2,500 for the office.
 
 Two figures per page. "Steady": the data unchanged while the page is read, so what the pages
 keep from one request to the next (duban.web.memo) serves. "After a write": a liaison reports
@@ -16,7 +16,7 @@ the page computed afresh, the worst a reader waits.
 Every figure is measured `--repeat` times (rounds interleaved) and the median printed, with
 the spread of p95 beside it: absolute times on a shared machine are noise, the ratios less so.
 Usage: python bench/web.py [--plans 40] [--tasks 250] [--units 10] [--requests 200]
-[--concurrency 10] [--repeat 3] [--workers 1] [--keep DIR] (build the data once into DIR and
+[--concurrency 10] [--repeat 3] [--keep DIR] (build the data once into DIR and
 copy it from there on later runs)
 """
 
@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -57,17 +56,11 @@ PAGES = {  # page: (account, path, the rows it reads)
     "leadership review": ("leader", "/review/bench-0", " AND p.code = 'bench-0'"),
 }
 SERVER = """
-import uvicorn
-uvicorn.run("web:bench_app", factory=True, app_dir={bench!r}, host="127.0.0.1", port={port},
-            workers={workers}, log_level="warning")
+import datetime as dt, uvicorn
+from duban.web.app import create_app
+uvicorn.run(create_app(fixed_day=dt.date.fromisoformat({day!r})), host="127.0.0.1", port={port},
+            log_level="warning")
 """
-
-
-def bench_app() -> FastAPI:
-    """The app as `duban web` makes it (settings from the environment), on the bench's day."""
-    from duban.web.app import create_app
-
-    return create_app(fixed_day=DAY)
 
 
 def floor(url: str, where: str, runs: int = 20) -> float:
@@ -116,10 +109,15 @@ async def timed_gets(client: httpx.AsyncClient, path: str, count: int, at_once: 
     return times
 
 
-async def steady(base: str, username: str, path: str, requests: int, at_once: int) -> list[float]:
+async def steady(
+    base: str, username: str, path: str, requests: int, at_once: int, server: int
+) -> tuple[list[float], float]:
+    """The times of the requests, and the server's processor time per request meanwhile."""
     async with logged_in(base, username) as (client, _):
-        await timed_gets(client, path, at_once, at_once)  # each worker computes it once
-        return await timed_gets(client, path, requests, at_once)
+        await timed_gets(client, path, at_once, at_once)  # the first computes it
+        used = cpu_seconds(server)
+        times = await timed_gets(client, path, requests, at_once)
+        return times, (cpu_seconds(server) - used) / requests
 
 
 async def after_writes(
@@ -142,9 +140,19 @@ async def after_writes(
 class Figures:
     p50: list[float]
     p95: list[float]
+    cpu: list[float]  # the server's processor time per request, steady
     sql: list[float]
     written_p50: list[float]
     written_p95: list[float]
+
+
+def cpu_seconds(pid: int) -> float:
+    """The processor time a process has used so far (Linux), or 0 where that is unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentiles(times: list[float]) -> tuple[float, float]:
@@ -152,8 +160,10 @@ def percentiles(times: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.95) - 1] * 1000
 
 
-async def measure(args: argparse.Namespace, base: str, url: str, target: int) -> dict[str, Figures]:
-    figures = {name: Figures([], [], [], [], []) for name in PAGES}
+async def measure(
+    args: argparse.Namespace, base: str, url: str, target: int, server: int
+) -> dict[str, Figures]:
+    figures = {name: Figures([], [], [], [], [], []) for name in PAGES}
     async with logged_in(base, "liaison") as (writer, csrf):
         notes = iter(range(1_000_000))
 
@@ -167,10 +177,13 @@ async def measure(args: argparse.Namespace, base: str, url: str, target: int) ->
         for _ in range(args.repeat):
             for name, (username, path, where) in PAGES.items():
                 shown = figures[name]
-                times = await steady(base, username, path, args.requests, args.concurrency)
+                times, used = await steady(
+                    base, username, path, args.requests, args.concurrency, server
+                )
                 p50, p95 = percentiles(times)
                 shown.p50.append(p50)
                 shown.p95.append(p95)
+                shown.cpu.append(used * 1000)
                 shown.sql.append(floor(url, where) * 1000)
                 times = await after_writes(
                     base, username, path, args.requests, args.concurrency, write
@@ -185,20 +198,21 @@ def report(args: argparse.Namespace, figures: dict[str, Figures]) -> None:
     median = statistics.median
     print(
         f"{args.requests} requests a figure, {args.concurrency} at a time, "
-        f"{args.workers} uvicorn worker(s), median of {args.repeat} rounds (p95 spread in [])"
+        f"one uvicorn process, median of {args.repeat} rounds (p95 spread in []; CPU: the "
+        "server's processor time per request)"
     )
     print(
-        f"{'page':<18}{'p50 ms':>8}{'p95 ms':>8}{'[spread]':>14}{'SQL ms':>8}{'p95/SQL':>9}"
-        f"  {'after a write: p50':>18}{'p95 ms':>8}{'p95/SQL':>9}"
+        f"{'page':<18}{'p50 ms':>8}{'p95 ms':>8}{'[spread]':>12}{'CPU ms':>8}{'SQL ms':>8}"
+        f"{'p95/SQL':>9}  {'after a write: p50':>18}{'p95 ms':>8}{'p95/SQL':>9}"
     )
     for name, f in figures.items():
         ratio = median(p / s for p, s in zip(f.p95, f.sql, strict=True))
         written = median(p / s for p, s in zip(f.written_p95, f.sql, strict=True))
         spread = f"[{min(f.p95):.0f}–{max(f.p95):.0f}]"
         print(
-            f"{name:<18}{median(f.p50):>8.1f}{median(f.p95):>8.1f}{spread:>14}"
-            f"{median(f.sql):>8.2f}{ratio:>8.0f}×  {median(f.written_p50):>18.1f}"
-            f"{median(f.written_p95):>8.1f}{written:>8.0f}×"
+            f"{name:<18}{median(f.p50):>8.1f}{median(f.p95):>8.1f}{spread:>12}"
+            f"{median(f.cpu):>8.2f}{median(f.sql):>8.2f}{ratio:>8.0f}×  "
+            f"{median(f.written_p50):>18.1f}{median(f.written_p95):>8.1f}{written:>8.0f}×"
         )
     print("verdict (p95 under 100 ms at concurrency 10):")
     for name, f in figures.items():
@@ -261,7 +275,6 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--keep", type=Path, help="a folder to keep the built data in")
     args = parser.parse_args()
@@ -277,13 +290,8 @@ def main() -> None:
             "DUBAN_HOME": str(folder / "home"),
             "DUBAN_SECRET_KEY": "bench",
         }
-        bench = str(Path(__file__).resolve().parent)
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                SERVER.format(bench=bench, port=args.port, workers=args.workers),
-            ],
+            [sys.executable, "-c", SERVER.format(day=DAY.isoformat(), port=args.port)],
             env=env,
             cwd=Path(__file__).resolve().parent.parent,
         )
@@ -295,7 +303,7 @@ def main() -> None:
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            report(args, asyncio.run(measure(args, base, url, writable(url))))
+            report(args, asyncio.run(measure(args, base, url, writable(url), server.pid)))
         finally:
             server.terminate()
             server.wait(timeout=30)
