@@ -1,7 +1,8 @@
 """What the pages keep in memory (duban.web.memo) never outlives a change: one server, several
 people; a page read, the data changed through every door (the web, the sweep's 签收 from the
 command line, a sweep, a re-import), the page read again. And what is kept is never someone's own:
-each person sees their name and their CSRF token on a page served from memory."""
+each person sees their name and their CSRF token on a page served from memory. And a list
+longer than a page is read as far as the page shows it, and counted."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tasks.plans.importer import import_plan
 from tasks.sweep.outbox import acknowledge
 from tasks.sweep.pipeline import DirectSteps, run_sweep
 from tasks.work.accounts import add_account
+from tasks.work.desk import work_rows
 from tasks.work.lifecycle import resolve_actor
 
 from .conftest import PLANS
@@ -176,6 +178,20 @@ def test_english_readers_get_the_list_in_english_from_the_same_memory(world: Wor
     assert "已逾期" in zh.get("/my").text
     english = en.get("/my").text
     assert "Overdue" in english and "已逾期" not in english
+
+
+def test_the_filtered_list_reads_the_rows_it_shows_and_counts_the_rest(
+    world: World, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr("duban.web.office.SHOWN", 3)
+    (office,) = people(world, "office")
+    with session_scope(world.url) as session:
+        total = len(work_rows(session, plan=PLAN, state="not_started"))
+    assert total > 3
+    page = office.get(f"/office?plan={PLAN}&state=not_started").text
+    listed = page.split('id="filtered"', 1)[1].split("</table>", 1)[0]
+    assert listed.count("<tr>") == 3
+    assert f"+{total - 3} — " in page
 
 
 def test_ten_requests_at_once_compute_once_and_wait_for_it():

@@ -59,9 +59,9 @@ class WebSession:
 class SessionMiddleware:
     """Reads the signed cookie into request.state.session; writes it back when it changed.
 
-    Plain ASGI, not Starlette's BaseHTTPMiddleware: that one runs every request in a task of
-    its own and passes the body through a stream, which costs more than the rest of a page
-    served from memory."""
+    Plain ASGI, not Starlette's BaseHTTPMiddleware, which runs every request in a task of its
+    own and passes the response through a stream: on a page served from memory, that is work
+    worth saving."""
 
     def __init__(self, app: ASGIApp, secret: str, hours: int, secure: bool) -> None:
         self.app = app

@@ -40,4 +40,4 @@ def fragment(name: str, lang: str, **context: Any) -> Markup:
     """Part of a page (`name` under render/templates/web/) from the data and the words alone.
 
     Markup: the fragment's own template escaped every value, and the page prints it as is."""
-    return Markup(render(f"web/{name}", t=WORDS[lang], **context))  # noqa: S704
+    return Markup(render(f"web/{name}", t=WORDS[lang], **context))

@@ -61,8 +61,18 @@ class WorkRow:
         return "later"  # and ongoing work, which has no due date
 
 
-def _rows_query() -> Any:
+def _active(query: Any) -> Any:
+    """The query over active assignments of active tasks, joined to their task, unit, plan."""
     return (
+        query.join(Task, col(Assignment.task_id) == col(Task.id))
+        .join(Unit, col(Assignment.unit_id) == col(Unit.id))
+        .join(Plan, col(Assignment.plan_id) == col(Plan.id))
+        .where(Assignment.active, Task.active)
+    )
+
+
+def _rows_query() -> Any:
+    return _active(
         select(  # type: ignore[call-overload]  # sqlmodel types select() for up to four columns
             col(Assignment.id),
             col(Plan.code),
@@ -77,10 +87,6 @@ def _rows_query() -> Any:
             col(Assignment.due),
             col(Assignment.version),
         )
-        .join(Task, col(Assignment.task_id) == col(Task.id))
-        .join(Unit, col(Assignment.unit_id) == col(Unit.id))
-        .join(Plan, col(Assignment.plan_id) == col(Plan.id))
-        .where(Assignment.active, Task.active)
     )
 
 
@@ -128,14 +134,7 @@ def count_rows(
     state: str | None = None,
 ) -> int:
     """How many assignments `work_rows` would list: a page shows some and counts them all."""
-    query = (
-        select(func.count())
-        .select_from(Assignment)
-        .join(Task, col(Assignment.task_id) == col(Task.id))
-        .join(Unit, col(Assignment.unit_id) == col(Unit.id))
-        .join(Plan, col(Assignment.plan_id) == col(Plan.id))
-        .where(Assignment.active, Task.active)
-    )
+    query = _active(select(func.count()).select_from(Assignment))
     return int(session.exec(_filtered(query, plan, unit, phase, state, None)).one())
 
 
