@@ -368,22 +368,24 @@ def plan_notices(
     as_of: dt.date,
     unacknowledged: Sequence[Notice] = (),
 ) -> list[PlannedNotice]:
-    """Who is told what: the unit, the office in copy, leadership for 通报."""
+    """Who is told what: the unit, the office in copy, leadership for 通报.
+
+    The office does not press itself: when an item of its own is late, leadership gets the
+    催办, the 督办单 and the 通报, and the office is not copied on them.
+    """
     planned: list[PlannedNotice] = []
     for finding in findings:
         item, rung = finding.item, finding.rung
         context = contexts[item.plan_code]
         office = context.office.code if context.office else None
-        if rung.level in (Level.REMINDER, Level.DUE, Level.URGE, Level.SUPERVISE):
+        leadership = context.leadership.code if context.leadership else office
+        office_own = _office_own(context, finding)
+        if rung.level == Level.REPORT or office_own:
+            primary = leadership or item.unit_code
+        else:
             primary = item.unit_code
-        else:  # report: 通报 goes to leadership
-            primary = context.leadership.code if context.leadership else office or item.unit_code
         recipients = [(primary, False)]
-        if (
-            rung.level in (Level.URGE, Level.SUPERVISE, Level.REPORT)
-            and office
-            and office != primary
-        ):
+        if rung.level in PRESSED and office and office != primary and not office_own:
             recipients.append((office, True))
         for recipient, in_copy in recipients:
             planned.append(_planned(context, finding, recipient, in_copy, primary))
@@ -394,6 +396,15 @@ def plan_notices(
     return planned
 
 
+PRESSED = (Level.URGE, Level.SUPERVISE, Level.REPORT)  # 催办, 督办, 通报: the office copied
+
+
+def _office_own(context: PlanContext, finding: Finding) -> bool:
+    """A late item the office itself is responsible for: it cannot press itself."""
+    office = context.office.code if context.office else None
+    return finding.rung.level in PRESSED and finding.item.unit_code == office
+
+
 def _planned(
     context: PlanContext, finding: Finding, recipient: str, in_copy: bool, letter_to: str
 ) -> PlannedNotice:
@@ -402,11 +413,12 @@ def _planned(
     receipt = _receipt(key) if rung.level in RECEIPTED and not in_copy else None
     language = context.policy.language
     task = context.tasks[item.task_code]
+    office = context.office.code if context.office else None
     role = (
         RecipientRole.OFFICE
-        if recipient == (context.office.code if context.office else None)
-        else RecipientRole.LEADERSHIP
-        if rung.level == Level.REPORT
+        if recipient == office
+        else RecipientRole.LEADERSHIP  # 通报, or told of the office's own item
+        if rung.level == Level.REPORT or recipient != item.unit_code
         else RecipientRole.RESPONSIBLE
     )
     content = NoticeItem(
@@ -419,7 +431,14 @@ def _planned(
         role=item.role,
         level=rung.level,
         rung=rung.name,
-        why=why(rung, item.role, context.policy, critical=finding.critical, language=language),
+        why=why(
+            rung,
+            item.role,
+            context.policy,
+            critical=finding.critical,
+            language=language,
+            office_own=_office_own(context, finding),
+        ),
         due=item.due,
         original_due=item.original_due if item.original_due != item.due else None,
         deadline_text=task.deadline_text,
