@@ -199,3 +199,4 @@ class Cause(StrEnum):
     UPSTREAM = "upstream"  # 上游延误
     EXTENSION = "extension"  # 经批准延期
     OPEN = "open"  # 未办结
+    SUPPORTING = "supporting"  # 配合单位逾期: a role the sweep does not chase, so not counted
