@@ -11,6 +11,7 @@ from alembic import command
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
+from duban.web.words import WORDS
 from schemas.db import (
     HEAD,
     create_schema,
@@ -20,7 +21,6 @@ from schemas.db import (
     session_scope,
 )
 from schemas.tables import Assignment, JointMeetingSeat
-from duban.web.words import WORDS
 from schemas.vocabulary import (
     CLOSED,
     LIGHT_SEVERITY,
