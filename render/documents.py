@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from calendars.clock import long_date
 from render.environment import render
 from render.review import labels
-from render.review_rows import late_days, unit_cells
+from render.review_rows import late_days, not_yet_due, unit_cells
 from tasks.review.model import Review
 
 SHEET_WORDS = {
@@ -257,5 +257,6 @@ def ranking_circular_html(
         problems=problems,
         columns=RANKING_COLUMNS,
         rows=[unit_cells(u, review, t, RANKING_COLUMNS) for u in review.units],
+        apart=not_yet_due(review, t),
         org_size=_org_size(issuer),
     )

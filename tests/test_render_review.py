@@ -906,6 +906,7 @@ def test_the_ranking_circular_states_the_rule_the_figures_and_the_ranking():
     ranked = re.findall(r'<tr><td>(\d)</td><td class="name">([^<]+)</td>', html)
     assert ranked == [("1", "区卫生健康委"), ("2", "区市场监管局")]
     assert "<td>50.0%</td>" in html
+    assert "<p>尚无到期事项、不参与排名的单位（2个）：区公安分局、区医保局</p>" in html
     assert html.index("南岸区医疗卫生行业综合监管联席会议办公室</p>") < html.index(
         "2020年3月16日</p>"
     )
