@@ -119,6 +119,8 @@ def test_the_review_serialises_to_json_with_percentages(story_url):
     data = review(story_url, D(2020, 9, 30)).as_json()
     assert data["counts"]["completion_pct"] == 69.2
     assert data["as_of"] == "2020-09-30"
+    assert (data["units"][-1]["name"], data["units"][-1]["rate"]) == ("武隆区", 37.5)
+    assert data["not_yet_due"] == []
     json.dumps(data, ensure_ascii=False)
 
 
