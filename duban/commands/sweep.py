@@ -11,7 +11,11 @@ from typing import Annotated, Any
 import typer
 
 from duban.app import (
+    HOST,
+    PORT,
     JsonFlag,
+    WebHost,
+    WebPort,
     app,
     database_url,
     emit_json,
@@ -91,6 +95,7 @@ def _print_summary(summary: dict[str, Any], dry_run: bool) -> None:
     typer.echo(
         f"{summary['as_of']}: {verb} {len(summary['notices'])} notice(s)"
         + (f" ({', '.join(f'{k} {v}' for k, v in sorted(levels.items()))})" if levels else "")
+        + (f" and {len(summary['followups'])} follow-up(s)" if summary["followups"] else "")
     )
     typer.echo(
         f"escalations opened {summary['escalations_opened']}, closed "
@@ -126,11 +131,11 @@ def deliver() -> None:
     from calendars.clock import now
     from schemas.db import sessions
     from tasks.sweep.delivery import transport_from, where_mail_goes
-    from tasks.sweep.outbox import deliver_pending
+    from tasks.sweep.outbox import deliver_everything
 
     config = settings()
     url = database_url()
-    report = deliver_pending(sessions(url), transport_from(config), now=now())
+    report = deliver_everything(sessions(url), transport_from(config), now=now())
     typer.echo(
         f"delivered {len(report.delivered)}, failed {len(report.failed)} "
         f"(mail goes to {where_mail_goes(config)})"
@@ -186,13 +191,21 @@ def receipts(as_json: JsonFlag = False) -> None:
 
 
 @app.command()
-def serve() -> None:
-    """Run the embedded scheduler: the daily sweep at 08:30 and the outbox retry, on a local
-    Prefect server (started here unless PREFECT_API_URL names one). Ctrl-C stops it."""
-    from duban.serve import serve as run_scheduler
+def serve(
+    host: WebHost = HOST,
+    port: WebPort = PORT,
+    no_web: Annotated[
+        bool, typer.Option("--no-web", help="The scheduler alone; `duban web` serves the app.")
+    ] = False,
+) -> None:
+    """Serve the web app and run the embedded scheduler in one process: the daily sweep at
+    08:30 and the outbox retry, on a local Prefect server (started here unless PREFECT_API_URL
+    names one). Ctrl-C or SIGTERM stops it once running jobs finish."""
+    from duban.serve import WebAddress
+    from duban.serve import serve as run_serve
 
     database_url()  # an unreachable database ends here, before a Prefect server is started
-    run_scheduler(settings())
+    run_serve(settings(), None if no_web else WebAddress(host, port))
 
 
 @app.command()
