@@ -70,7 +70,17 @@ class Action(StrEnum):
     APPROVE_EXTENSION = "approve_extension"
     DENY_EXTENSION = "deny_extension"
     REASSIGN = "reassign"  # 调整责任单位
-    ACKNOWLEDGE = "acknowledge"  # 签收 of a 督办单 or 通报 on the web (audited, not a move)
+    ACKNOWLEDGE = "acknowledge"  # 签收 of a 督办单 or 通报 (audited, not a move)
+
+
+class Operation(StrEnum):
+    """What else the audit trail records: work on a whole plan or on the mail, never on one
+    assignment (so no assignment's history shows it), by the office's operator or the sweep."""
+
+    IMPORT = "import"  # 导入方案: an import or re-import, with every change it made
+    RECALC = "recalc"  # 重算时限: stored due dates moved to new calendar data
+    SWEEP = "sweep"  # 每日巡查: notices written, escalations opened and closed
+    RETRY_MAIL = "retry_mail"  # 重新投递: mail given up on put back in the outbox
 
 
 class Role(StrEnum):
@@ -154,7 +164,7 @@ class MessageStatus(StrEnum):
     PENDING = "pending"  # 待发送
     SENDING = "sending"  # 发送中 (claimed by a worker)
     SENT = "sent"  # 已发送
-    FAILED = "failed"  # 发送失败 (given up; `duban outbox retry` requeues)
+    FAILED = "failed"  # 发送失败 (given up; `duban deliver --retry-failed` requeues)
 
 
 class Channel(StrEnum):
