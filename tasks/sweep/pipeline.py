@@ -60,6 +60,7 @@ from tasks.sweep.delivery import Transport
 from tasks.sweep.escalation import Rung, rung_reached, why
 from tasks.sweep.notices import Letter, MailComposer, NoticeItem
 from tasks.sweep.outbox import DeliveryReport, deliver_pending
+from tasks.work import audit
 from tasks.work.status import calendar_of
 
 if TYPE_CHECKING:
@@ -797,6 +798,7 @@ def record_sweep(
                 sweep.escalations_opened = outcome.escalations_opened
                 sweep.escalations_closed = outcome.escalations_closed
                 sweep.finished_at = at
+                audit.record_sweep(session, sweep)
                 return outcome
         except IntegrityError:
             if attempt == 2:
