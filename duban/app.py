@@ -56,6 +56,10 @@ app = typer.Typer(
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
+HOST, PORT = "127.0.0.1", 8000  # where the web app listens: a reverse proxy in front, on this host
+WebHost = Annotated[str, typer.Option(help="The address the web app listens on.")]
+WebPort = Annotated[int, typer.Option(help="The port the web app listens on.")]
+
 
 def fail(message: str) -> NoReturn:
     """Refuse an argument: the shell prints one line and exits with BadInput's code (2)."""

@@ -82,11 +82,20 @@ def _line(x: float, y1: float, y2: float, stroke: str, **more: object) -> _Svg:
     )
 
 
-def _fit(text: str, room: float, size: float = 12) -> str:
+def _advance(char: str, size: float) -> float:
+    """About how far one character moves the pen at this font size (CJK counted full width)."""
+    return size if ord(char) > 0x2E80 else size * 0.6
+
+
+def text_width(text: str, size: float = 12) -> float:
+    return sum(_advance(char, size) for char in text)
+
+
+def fit(text: str, room: float, size: float = 12) -> str:
     """Cut text to about `room` units at this font size (CJK counted full width)."""
     used = 0.0
     for n, char in enumerate(text):
-        used += size if ord(char) > 0x2E80 else size * 0.6
+        used += _advance(char, size)
         if used > room:
             return text[: max(n - 1, 0)] + "…"
     return text
@@ -115,7 +124,7 @@ def phase_chart(review: Review, w: dict[str, str]) -> Markup:
         ]
     for n, (name, counts) in enumerate(rows):
         y = top + n * step
-        body.append(_text(left - 10, y + 21, _fit(name, left - 20), "end"))
+        body.append(_text(left - 10, y + 21, fit(name, left - 20), "end"))
         for offset, value, fill, shown in (
             (6, counts.completion_pct, "#1565c0", True),
             (21, counts.on_time_pct, "#26a69a", counts.accepted > 0),
@@ -203,7 +212,7 @@ def timeline_chart(review: Review, w: dict[str, str]) -> Markup:
     for name, begins, ends, tasks in groups:
         body += [
             _rect(0, y, WIDE, row, "#f1f4f8"),
-            _text(8, y + 14, _fit(name, left - 16), font_weight="600"),
+            _text(8, y + 14, fit(name, left - 16), font_weight="600"),
         ]
         if begins and ends:
             body.append(_rect(x(begins), y + 7, x(ends) - x(begins), 6, "#90a4ae", rx="3"))
@@ -222,7 +231,7 @@ def timeline_chart(review: Review, w: dict[str, str]) -> Markup:
             if task.due is None:
                 look.update(fill_opacity="0.45")
             shapes = [
-                _text(16, y + 14, _fit(f"{task.code} {task.title}", left - 24)),
+                _text(16, y + 14, fit(f"{task.code} {task.title}", left - 24)),
                 _rect(
                     x(first),
                     y + 4,
@@ -280,7 +289,7 @@ def ranking_chart(review: Review, w: dict[str, str]) -> Markup:
         y = top + n * row
         own, upstream = plot * unit.own_delays / scale, plot * unit.upstream_delays / scale
         body += [
-            _text(left - 10, y + 16, _fit(f"{unit.rank}  {unit.name}", left - 20), "end"),
+            _text(left - 10, y + 16, fit(f"{unit.rank}  {unit.name}", left - 20), "end"),
             _rect(left, y + 4, own, row - 8, "#e53935"),
             _rect(left + own, y + 4, upstream, row - 8, "#b0bec5"),
         ]

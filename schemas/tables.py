@@ -23,6 +23,7 @@ from schemas.vocabulary import (
     Channel,
     Decision,
     ExtensionState,
+    FollowUpEvent,
     Level,
     LinkState,
     MessageKind,
@@ -381,6 +382,33 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: dt.datetime | None = None
     last_error: str | None = None
     created_at: dt.datetime = Field(default_factory=now)
+
+
+class FollowUp(SQLModel, table=True):
+    """A decision on a unit's work to tell the unit of (办理情况): recorded by the lifecycle in
+    the decision's transaction, whichever door it came through, and put into the unit's next
+    letter by the sweep, which claims it (`sweep_id`) and names the letter (`message_id`).
+    """
+
+    __table_args__ = (
+        one_of("followup", "event", FollowUpEvent),
+        one_of("followup", "channel", Channel),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    plan_code: str = Field(index=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)  # what the link opens
+    occurrence_id: int | None = Field(default=None, foreign_key="occurrence.id")
+    recipient_code: str  # the unit told (the one whose work it is, or was)
+    event: str  # FollowUpEvent
+    reason: str | None = None  # the office's reason, as it gave it
+    due: dt.date | None = None  # the date decided on: granted, or asked for and refused
+    other_unit_code: str | None = None  # a re-assignment: the unit the work went to or came from
+    actor: str
+    person: str | None = None
+    channel: str | None = None  # Channel
+    at: dt.datetime
+    sweep_id: int | None = Field(default=None, foreign_key="sweeprun.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="outboxmessage.id")
 
 
 class Escalation(SQLModel, table=True):

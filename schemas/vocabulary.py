@@ -57,7 +57,8 @@ SET_ASIDE: Final = (AssignmentState.WAIVED, AssignmentState.CANCELLED)  # 免除
 
 
 class Action(StrEnum):
-    """What an actor does to an assignment (办理动作): the moves, and the steps around them."""
+    """What an actor does to an assignment (办理动作): the moves, and the steps around them;
+    and the changes to accounts that the audit trail records beside them."""
 
     PROGRESS = "progress"  # 进展反馈
     SUBMIT = "submit"  # 报送
@@ -70,7 +71,9 @@ class Action(StrEnum):
     APPROVE_EXTENSION = "approve_extension"
     DENY_EXTENSION = "deny_extension"
     REASSIGN = "reassign"  # 调整责任单位
-    ACKNOWLEDGE = "acknowledge"  # 签收 of a 督办单 or 通报 (audited, not a move)
+    ACKNOWLEDGE = "acknowledge"  # 签收 of a 督办单 or 通报 on the web (audited, not a move)
+    RESET_PASSWORD = "reset_password"  # 重置密码: by the office (web) or at the server (cli)
+    CHANGE_PASSWORD = "change_password"  # 修改密码: a person's own, given the current one
 
 
 class Operation(StrEnum):
@@ -150,12 +153,30 @@ class RecipientRole(StrEnum):
 
 
 class MessageKind(StrEnum):
-    """What an outbox mail carries: sweep notices, the weekly digest, or a review."""
+    """What an outbox mail carries: sweep notices, follow-ups, the weekly digest, or a review."""
 
     NOTICE = "notice"  # 督办通知
     DIGEST = "digest"  # 周报
     REVIEW = "review"  # 阶段评估
-    FOLLOWUP = "followup"  # 办理提示: a return, a decision, a submission made on the web
+    FOLLOWUP = "followup"  # 办理情况: a letter of decisions or the office's queue, no notices
+
+
+class FollowUpEvent(StrEnum):
+    """A decision on a unit's work that the unit is told of in its next letter (办理情况)."""
+
+    RETURNED = "returned"  # 退回
+    ACCEPTED = "accepted"  # 验收办结
+    EXTENSION_APPROVED = "extension_approved"  # 同意延期
+    EXTENSION_DENIED = "extension_denied"  # 不同意延期
+    REASSIGNED_AWAY = "reassigned_away"  # 改派他单位: the unit no longer holds the work
+    REASSIGNED_TO = "reassigned_to"  # 改派至你单位: the unit now holds it
+
+
+class Waiting(StrEnum):
+    """What waits for the joint meeting office's decision (待审核事项), listed in its letter."""
+
+    SUBMISSION = "submission"  # 报送办结，待验收
+    EXTENSION = "extension"  # 申请延期，待审批
 
 
 class MessageStatus(StrEnum):

@@ -155,7 +155,7 @@ def digest(
     from schemas.db import session_scope, sessions
     from tasks.sweep.delivery import transport_from
     from tasks.sweep.digest import queue_reviews
-    from tasks.sweep.outbox import deliver_pending
+    from tasks.sweep.outbox import deliver_everything
 
     day = _day(as_of, plan)
     url = database_url()
@@ -171,6 +171,6 @@ def digest(
         )
         queued = messages[0].subject if messages else None
     typer.echo(f"queued: {queued}" if queued else "already queued before: nothing new")
-    report = deliver_pending(sessions(url), transport_from(settings()), now=now())
+    report = deliver_everything(sessions(url), transport_from(settings()), now=now())
     typer.echo(f"delivered {len(report.delivered)}, failed {len(report.failed)}")
     end_if_undelivered(len(report.failed))

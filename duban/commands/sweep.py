@@ -11,7 +11,11 @@ from typing import Annotated, Any
 import typer
 
 from duban.app import (
+    HOST,
+    PORT,
     JsonFlag,
+    WebHost,
+    WebPort,
     app,
     at_the_cli,
     database_url,
@@ -92,6 +96,7 @@ def _print_summary(summary: dict[str, Any], dry_run: bool) -> None:
     typer.echo(
         f"{summary['as_of']}: {verb} {len(summary['notices'])} notice(s)"
         + (f" ({', '.join(f'{k} {v}' for k, v in sorted(levels.items()))})" if levels else "")
+        + (f" and {len(summary['followups'])} follow-up(s)" if summary["followups"] else "")
     )
     typer.echo(
         f"escalations opened {summary['escalations_opened']}, closed "
@@ -136,7 +141,7 @@ def deliver(
     from calendars.clock import now
     from schemas.db import session_scope, sessions
     from tasks.sweep.delivery import transport_from, where_mail_goes
-    from tasks.sweep.outbox import deliver_pending
+    from tasks.sweep.outbox import deliver_everything
     from tasks.sweep.outbox import retry_failed as requeue
 
     config = settings()
@@ -145,7 +150,7 @@ def deliver(
         with session_scope(url) as session:
             requeued = requeue(session, now=now(), by=at_the_cli())
         typer.echo(f"{len(requeued)} message(s) given up on are back in the outbox")
-    report = deliver_pending(sessions(url), transport_from(config), now=now())
+    report = deliver_everything(sessions(url), transport_from(config), now=now())
     typer.echo(
         f"delivered {len(report.delivered)}, failed {len(report.failed)} "
         f"(mail goes to {where_mail_goes(config)})"
@@ -203,13 +208,21 @@ def receipts(as_json: JsonFlag = False) -> None:
 
 
 @app.command()
-def serve() -> None:
-    """Run the embedded scheduler: the daily sweep at 08:30 and the outbox retry, on a local
-    Prefect server (started here unless PREFECT_API_URL names one). Ctrl-C stops it."""
-    from duban.serve import serve as run_scheduler
+def serve(
+    host: WebHost = HOST,
+    port: WebPort = PORT,
+    no_web: Annotated[
+        bool, typer.Option("--no-web", help="The scheduler alone; `duban web` serves the app.")
+    ] = False,
+) -> None:
+    """Serve the web app and run the embedded scheduler in one process: the daily sweep at
+    08:30 and the outbox retry, on a local Prefect server (started here unless PREFECT_API_URL
+    names one). Ctrl-C or SIGTERM stops it once running jobs finish."""
+    from duban.serve import WebAddress
+    from duban.serve import serve as run_serve
 
     database_url()  # an unreachable database ends here, before a Prefect server is started
-    run_scheduler(settings())
+    run_serve(settings(), None if no_web else WebAddress(host, port))
 
 
 @app.command()

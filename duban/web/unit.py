@@ -15,7 +15,6 @@ from fastapi.responses import FileResponse, Response
 from duban.errors import NotFound
 from duban.web.access import check_visible, uploads
 from duban.web.app import back_to, database, need, posted, text_field, web
-from duban.web.mails import queue_followup
 from duban.web.templating import language, page
 from schemas.vocabulary import AccountRole, Action, Channel
 from tasks.sweep.outbox import acknowledge
@@ -94,10 +93,6 @@ async def submit(assignment_id: int, request: Request) -> Response:
                 evidence_dir=state.evidence_dir,
                 expected_version=_version(text_field(form, "version")),
             )
-        note = text_field(form, "note")
-        queue_followup(
-            session, row, "submit", detail=note, base_url=state.signer.base_url, to_office=True
-        )
     return back_to(f"/a/{assignment_id}", "submit")
 
 
@@ -119,14 +114,6 @@ async def request_extension(assignment_id: int, request: Request) -> Response:
             new_due=new_due,
             reason=text_field(form, "reason"),
             at=web(request).now(),
-        )
-        queue_followup(
-            session,
-            row,
-            "extension",
-            detail=f"{new_due}: {text_field(form, 'reason')}",
-            base_url=web(request).signer.base_url,
-            to_office=True,
         )
     return back_to(f"/a/{assignment_id}", "extension")
 

@@ -9,6 +9,7 @@ is retried with growing pauses, and after the last try the message is marked fai
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
+BATCH = 500
 
 
 @dataclass
@@ -37,14 +39,48 @@ class DeliveryReport:
     failed: list[int] = field(default_factory=list)  # failed this time (retried later or given up)
     given_up: list[int] = field(default_factory=list)
 
+    def add(self, other: DeliveryReport) -> None:
+        self.delivered += other.delivered
+        self.failed += other.failed
+        self.given_up += other.given_up
+
 
 def backoff(attempts: int) -> dt.timedelta:
     """2, 4, 8 … minutes, at most six hours: an SMTP outage is waited out, not hammered."""
     return min(dt.timedelta(minutes=2**attempts), dt.timedelta(hours=6))
 
 
+def deliver_everything(
+    sessions: SessionFactory, transport: Transport, *, now: dt.datetime
+) -> DeliveryReport:
+    """Send every due message, batch after batch, until the outbox has nothing due."""
+    return deliver_in_batches(
+        lambda limit: deliver_pending(sessions, transport, now=now, limit=limit)
+    )
+
+
+def deliver_in_batches(
+    send_batch: Callable[[int], DeliveryReport],
+    *,
+    batch: int = BATCH,
+    max_batches: int | None = None,
+) -> DeliveryReport:
+    """Call `send_batch(batch)` until a batch comes back short (nothing more is due, or other
+    workers hold the rest), or `max_batches` have run. A batch is the unit of retry and of
+    memory; the outbox may hold many more messages than one batch (a 300k sweep writes 1,200)."""
+    total = DeliveryReport()
+    done = 0
+    while max_batches is None or done < max_batches:
+        report = send_batch(batch)
+        total.add(report)
+        done += 1
+        if len(report.delivered) + len(report.failed) < batch:
+            break
+    return total
+
+
 def deliver_pending(
-    sessions: SessionFactory, transport: Transport, *, now: dt.datetime, limit: int = 500
+    sessions: SessionFactory, transport: Transport, *, now: dt.datetime, limit: int = BATCH
 ) -> DeliveryReport:
     """Send up to `limit` due messages through `transport`.
 

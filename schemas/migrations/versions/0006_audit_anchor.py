@@ -9,8 +9,8 @@
 
 The words are spelled out here, as in 0002 and 0003.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-04 12:00:00
 """
 
@@ -20,13 +20,13 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 GENESIS = "0" * 64
-ACTIONS_BEFORE = (  # 0003's
+ACTIONS_BEFORE = (  # 0004's
     "progress",
     "submit",
     "accept",
@@ -39,6 +39,8 @@ ACTIONS_BEFORE = (  # 0003's
     "deny_extension",
     "reassign",
     "acknowledge",
+    "reset_password",
+    "change_password",
 )
 ACTIONS = (*ACTIONS_BEFORE, "import", "recalc", "sweep", "retry_mail")
 OPEN_ESCALATIONS = {  # index name: (columns, which open rows)
