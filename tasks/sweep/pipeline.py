@@ -71,6 +71,7 @@ from tasks.sweep.followups import (
 )
 from tasks.sweep.notices import WAITING_SHOWN, Letter, MailComposer, NoticeItem, WaitingItem
 from tasks.sweep.outbox import DeliveryReport, deliver_everything
+from tasks.work import audit
 from tasks.work.status import calendar_of
 
 if TYPE_CHECKING:
@@ -883,6 +884,7 @@ def record_sweep(
                 sweep.escalations_opened = outcome.escalations_opened
                 sweep.escalations_closed = outcome.escalations_closed
                 sweep.finished_at = at
+                audit.record_sweep(session, sweep)
                 return outcome
         except IntegrityError:
             if attempt == 2:
