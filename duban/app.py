@@ -44,6 +44,7 @@ def report(error: DubanError, *, as_json: bool) -> None:
 if TYPE_CHECKING:
     from calendars.clock import Zoned
     from schemas.settings import Settings
+    from tasks.work.actors import Actor
 
 app = typer.Typer(
     cls=Shell,
@@ -54,6 +55,10 @@ app = typer.Typer(
 )
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+HOST, PORT = "127.0.0.1", 8000  # where the web app listens: a reverse proxy in front, on this host
+WebHost = Annotated[str, typer.Option(help="The address the web app listens on.")]
+WebPort = Annotated[int, typer.Option(help="The port the web app listens on.")]
 
 
 def fail(message: str) -> NoReturn:
@@ -149,6 +154,19 @@ def settings() -> Settings:
         raise BadInput(f"settings (DUBAN_* or duban.toml): {problems}") from None
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"duban.toml: not valid TOML: {exc}") from None
+
+
+def at_the_cli(actor: Actor | None = None) -> Actor:
+    """Who writes from the command line, as the audit trail records it: the actor resolved
+    from `--as` (the office when the command takes none), with the operating system's user
+    and the channel cli."""
+    import getpass
+    from dataclasses import replace
+
+    from schemas.vocabulary import ActorKind, Channel
+    from tasks.work.actors import Actor
+
+    return replace(actor or Actor(ActorKind.OFFICE), person=getpass.getuser(), channel=Channel.CLI)
 
 
 def parse_moment(

@@ -1,6 +1,7 @@
-"""`duban serve`: the embedded scheduler for a single machine.
+"""`duban serve`: the web app and the embedded scheduler for a single machine.
 
-One long-lived process runs the two jobs a Prefect deployment would run (see
+One long-lived process serves the web app (uvicorn, in a thread; `--no-web` leaves it to a
+separate `duban web`) and runs the two jobs a Prefect deployment would run (see
 docs/deployment.md), as Prefect flows, so each run is recorded on a real Prefect server:
 
     deadline sweep   every day at 08:30 Asia/Shanghai (the flow itself skips non-working days)
@@ -11,8 +12,8 @@ database (table `apscheduler_jobs`), coalescing missed runs into one and running
 late within a grace time: a sweep missed while the machine was down runs when `duban serve`
 comes back, until 14:30. The Prefect server is the one PREFECT_API_URL names, or else one
 started here (`prefect server start` on a free local port, its data under DUBAN_HOME/prefect)
-and stopped on exit. Ctrl-C or SIGTERM lets a running flow finish, then stops everything; a
-second one abandons running flows and stops at once.
+and stopped on exit. Ctrl-C or SIGTERM lets a running flow finish (the web app answers until
+then), then stops everything; a second one abandons running flows and stops at once.
 
 Prefect is imported only once PREFECT_API_URL is set, inside the jobs.
 """
@@ -32,7 +33,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -49,6 +50,9 @@ from duban.errors import EnvironmentProblem
 from schemas.db import engine_for
 from schemas.settings import Settings
 
+if TYPE_CHECKING:
+    import uvicorn
+
 log = logging.getLogger("duban.serve")
 
 TIMEZONE = ZoneInfo(OFFICE_ZONE)  # a plain ZoneInfo: APScheduler pickles it with the job
@@ -59,13 +63,15 @@ SERVER_STARTUP = 120  # seconds to wait for a Prefect server to answer /api/heal
 
 
 class ServeError(EnvironmentProblem):
-    """The Prefect server could not be started or reached; the message says where to look."""
+    """The Prefect server could not be started or reached, or the web app could not listen;
+    the message says where to look."""
 
 
 def run_deadline_sweep() -> None:
     """APScheduler job (stored by reference): the `deadline_sweep` flow as of today."""
     from flows.sweep import deadline_sweep
 
+    _web_logs_stay_ours()
     deadline_sweep()
 
 
@@ -73,7 +79,17 @@ def run_outbox_retry() -> None:
     """APScheduler job (stored by reference): the `deliver_outbox` flow."""
     from flows.deliver import deliver_outbox
 
+    _web_logs_stay_ours()
     deliver_outbox()
+
+
+def _web_logs_stay_ours() -> None:
+    """Importing Prefect (in the first job) sets up its logging, which hands the `uvicorn`
+    logger to Prefect's console at WARNING, as if for a Prefect server; here that logger is
+    the web app's, so its lines (requests included) go back to this process's log."""
+    web = logging.getLogger("uvicorn")
+    web.setLevel(logging.INFO)
+    web.handlers, web.propagate = [], True
 
 
 @dataclass(frozen=True)
@@ -167,15 +183,26 @@ def schedule_jobs(scheduler: Scheduler) -> None:
         )
 
 
-def serve(settings: Settings) -> None:
-    """Run the embedded scheduler until Ctrl-C or SIGTERM (what `duban serve` does).
+@dataclass(frozen=True)
+class WebAddress:
+    """Where `duban serve` serves the web app beside the scheduler."""
 
-    Uses the Prefect server PREFECT_API_URL names, or starts one (`prefect server start` on a
-    free port of 127.0.0.1, PREFECT_HOME under `settings.home / "prefect"`) and stops it on
-    exit. The first Ctrl-C or SIGTERM lets running flows finish; a second one abandons them
-    (their database transactions roll back), stops the server and exits the process at once
-    (status 130). Must be called from the main thread (it installs signal handlers). Raises
-    ServeError when the server does not come up or dies.
+    host: str
+    port: int
+
+
+def serve(settings: Settings, web: WebAddress | None = None) -> None:
+    """Serve the web app at `web` (if given) and run the embedded scheduler until Ctrl-C or
+    SIGTERM (what `duban serve` does).
+
+    The web app listens before the Prefect server is started, and stops last: it answers while
+    running flows finish. Uses the Prefect server PREFECT_API_URL names, or starts one
+    (`prefect server start` on a free port of 127.0.0.1, PREFECT_HOME under
+    `settings.home / "prefect"`) and stops it on exit. The first Ctrl-C or SIGTERM lets running
+    flows finish; a second one abandons them (their database transactions roll back), stops
+    the server and exits the process at once (status 130). Must be called from the main thread
+    (it installs signal handlers). Raises
+    ServeError when the server does not come up or dies, or the web app cannot listen.
     """
     logging.basicConfig(
         level=logging.INFO,
@@ -198,9 +225,9 @@ def serve(settings: Settings) -> None:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with prefect_server(settings, stop=stop) as server:
+        with web_app(settings, web, stop) as site, prefect_server(settings, stop=stop) as server:
             if not stop.is_set():
-                run_scheduler(settings, server, stop)
+                run_scheduler(settings, server, stop, site)
     except KeyboardInterrupt:
         log.warning("stopped without waiting: running flows were abandoned")
         logging.shutdown()
@@ -211,7 +238,9 @@ def serve(settings: Settings) -> None:
     log.info("duban serve stopped")
 
 
-def run_scheduler(settings: Settings, server: PrefectServer, stop: threading.Event) -> None:
+def run_scheduler(
+    settings: Settings, server: PrefectServer, stop: threading.Event, site: WebThread | None
+) -> None:
     """Schedule the jobs and run them until `stop` is set; then wait for running jobs."""
     scheduler = build_scheduler(settings)
     scheduler.start(paused=True)
@@ -224,9 +253,63 @@ def run_scheduler(settings: Settings, server: PrefectServer, stop: threading.Eve
         while not stop.wait(1.0):
             if not server.alive():
                 raise ServeError(f"the Prefect server stopped; see {server.log_path}")
+            if site is not None and not site.alive():
+                raise ServeError("the web app stopped; see the lines above")
     finally:
         scheduler.shutdown(wait=True)
         _flush_prefect()
+
+
+class WebThread:
+    """The web app on uvicorn in a thread of this process. uvicorn installs no signal handlers
+    outside the main thread, so `serve`'s own decide when it stops."""
+
+    def __init__(self, server: uvicorn.Server) -> None:
+        self.server = server
+        self.thread = threading.Thread(target=server.run, name="duban-web", daemon=True)
+
+    def alive(self) -> bool:
+        return self.thread.is_alive()
+
+    def wait_listening(self, address: WebAddress, stop: threading.Event) -> None:
+        """Until uvicorn listens (or `stop` is set); ServeError if it gives up (the port is
+        taken, say: uvicorn has logged why)."""
+        while not self.server.started and not stop.is_set():
+            if not self.alive():
+                raise ServeError(
+                    f"the web app could not listen on {address.host}:{address.port}; "
+                    "see the lines above"
+                )
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop accepting, finish the requests under way, close the connections."""
+        self.server.should_exit = True
+        self.thread.join()
+
+
+@contextmanager
+def web_app(
+    settings: Settings, address: WebAddress | None, stop: threading.Event
+) -> Iterator[WebThread | None]:
+    """The web app served at `address` while the block runs (nothing when it is None)."""
+    if address is None:
+        yield None
+        return
+    import uvicorn
+
+    from duban.web.server import listening, web_config
+
+    config = web_config(settings, address.host, address.port, own_logging=False)
+    site = WebThread(uvicorn.Server(config))
+    site.thread.start()
+    try:
+        site.wait_listening(address, stop)
+        log.info(listening(settings, address.host, address.port))
+        yield site
+    finally:
+        site.stop()
+        log.info("web app stopped")
 
 
 @dataclass

@@ -22,9 +22,8 @@ from calendars.clock import now
 from schemas.db import create_schema, sessions
 from schemas.settings import Settings
 from tasks.sweep.delivery import transport_from
-from tasks.sweep.outbox import DeliveryReport, deliver_pending
+from tasks.sweep.outbox import BATCH, DeliveryReport, deliver_in_batches, deliver_pending
 
-BATCH = 500
 MAX_BATCHES = 20  # 10,000 messages a run; the rest waits for the next run
 
 
@@ -42,16 +41,9 @@ def deliver_batch(limit: int = BATCH) -> DeliveryReport:
 
 
 def deliver_all(*, limit: int = BATCH, max_batches: int = MAX_BATCHES) -> DeliveryReport:
-    """Batches until the outbox has nothing due (a short batch), inside a running flow."""
-    total = DeliveryReport()
-    for _ in range(max_batches):
-        report = deliver_batch(limit)
-        total.delivered += report.delivered
-        total.failed += report.failed
-        total.given_up += report.given_up
-        if len(report.delivered) + len(report.failed) < limit:
-            break
-    return total
+    """Batches until the outbox has nothing due (a short batch), inside a running flow: one
+    task run per batch."""
+    return deliver_in_batches(deliver_batch, batch=limit, max_batches=max_batches)
 
 
 @flow(name="deliver-outbox", log_prints=False)

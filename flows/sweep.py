@@ -6,7 +6,8 @@ days; this module only adds retries, run history and the summary artifact:
     load open work    contexts of the plans, open dated items, 督办单/通报 awaiting receipt
     evaluate          the rung each item has reached on `as_of`
     plan notices      who is told what
-    write outbox      notices, one message per recipient, escalations opened and closed
+    write outbox      notices, follow-ups and the office's queue in one message per
+                      recipient, escalations opened and closed
     deliver           the outbox, in batches of 500 (retried: the mail server may be down)
     publish summary   a table artifact with the counts
 
@@ -168,6 +169,7 @@ def publish_summary(
     ]
     rows += [
         {"what": "notices", "count": len(summary["notices"])},
+        {"what": "follow-ups", "count": len(summary["followups"])},
         {"what": "messages", "count": messages},
         {"what": "escalations opened", "count": summary["escalations_opened"]},
         {"what": "escalations closed", "count": summary["escalations_closed"]},

@@ -1,193 +1,39 @@
 """Letters: the subject, plain-text and HTML parts of a notice letter, in Chinese or English.
 
-All wording lives in `TEMPLATES`, one dict per language; the code below picks and fills it, and
-templates/letters/letter.txt and letter.html lay it out (the HTML escaping every value). The
-subject is one line of wording, so it stays a format string here.
+A letter lists its notices by level, then the decisions on the recipient's work (办理情况),
+then what waits for the office's decision (待审核事项); a letter may hold any of the three.
+
+All wording lives in `render.letter_words.TEMPLATES`, one dict per language; the code below
+picks and fills it, and templates/letters/letter.txt and letter.html lay it out (the HTML
+escaping every value).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from calendars.clock import long_date
 from render.environment import render
-from schemas.vocabulary import RECEIPTED, Level, RecipientRole
+from render.letter_words import TEMPLATES, ZH
+from schemas.vocabulary import RECEIPTED, FollowUpEvent, Level, RecipientRole, Waiting
 from tasks.sweep.notices import (
     BLOCKS_SHOWN,
     ORDER,
+    FollowUpItem,
     Letter,
     NoticeItem,
     RenderedMail,
+    WaitingItem,
     one_line,
 )
 
-ZH: dict[str, str] = {
-    "html_lang": "zh-CN",
-    "subject": "【督办通知】{plan}：{counts}（{date}）",
-    "subject_copy": "【督办通知（抄送）】{plan}：{counts}（{date}）",
-    "subject_plan_limit": "30",
-    "several_plans": "多项工作方案",
-    "list_sep": "、",
-    "language": "zh",
-    "salutation": "{recipient}：",
-    "opening": "现将截至{date}{plans}中需要你单位办理或知悉的工作任务通知如下。",
-    "plan": "《{title}》",
-    "plan_numbered": "《{title}》（{number}）",
-    "heading": "{section}、{level}（{n}项）",
-    "item": "（{number}）{code} {title}",
-    "item_supervise": "（{number}）督办单",
-    "row": "{label}：{value}",
-    "indent": "\u3000\u3000",
-    "level.report": "通报",
-    "level.supervise": "督办",
-    "level.urge": "催办",
-    "level.due": "到期提醒",
-    "level.reminder": "提醒",
-    "level.unacknowledged": "未签收提醒",
-    "count.report": "{n}项通报",
-    "count.supervise": "{n}项督办",
-    "count.urge": "{n}项逾期催办",
-    "count.due": "{n}项今日到期",
-    "count.reminder": "{n}项即将到期",
-    "count.unacknowledged": "{n}项未签收",
-    "label.plan": "工作方案",
-    "label.matter": "督办事项",
-    "label.unit": "责任单位",
-    "label.deadline": "完成时限",
-    "label.original_due": "原定完成时限",
-    "label.current_due": "现完成时限",
-    "label.occurrence": "本次报送",
-    "label.progress": "办理进度",
-    "label.overdue": "逾期工作日",
-    "label.blocks": "影响的后续任务",
-    "label.receipt": "签收编码",
-    "label.why": "触发规则",
-    "label.recipient": "发送原因",
-    "label.links": "在线办理",
-    "link.ack": "一键签收",
-    "link.report": "报送进展 / 提交办结",
-    "link.open": "查看并办理",
-    "role.lead": "牵头单位",
-    "role.co": "配合单位",
-    "role.participant": "参与单位",
-    "unit": "{unit}（{role}）",
-    "deadline_read": "{text}（读作{date}）",
-    "deadline_read_note": "{text}（读作{date}；{note}）",
-    "extended": "{date}（经批准延期）",
-    "left": "距完成时限还有{n}个工作日",
-    "today": "今日到期",
-    "overdue": "已逾期{n}个工作日",
-    "overdue_days": "{n}个工作日",
-    "none": "无",
-    "receipt": "{code}（收到后请执行 duban ack {code} 签收）",
-    "receipt_waiting": "{code}（尚未签收）",
-    "receipt_copy": "抄送件，无需签收",
-    "recipient.lead": "你单位为牵头单位",
-    "recipient.co": "你单位为配合单位",
-    "recipient.participant": "你单位为参与单位",
-    "recipient.responsible": "你单位为责任单位",
-    "recipient.leadership": "逾期事项按规定报领导通报",
-    "recipient.office": "联席会议办公室跟踪督办单、通报的签收",
-    "recipient.copy_office": "抄送联席会议办公室，供掌握情况",
-    "recipient.copy": "抄送你单位，供掌握情况",
-    "blocks_more": "{shown}等{n}项",
-    "closing_action": "请你单位高度重视，对照完成时限抓紧推进，按要求报送办理情况。",
-    "closing_leadership": "以上事项逾期未完成，现予通报，请督促责任单位限期办结。",
-    "closing_office": "请及时跟进上述督办单、通报的签收。",
-    "closing_receipt": "督办单、通报须签收：收到后请执行 duban ack 签收编码。",
-    "closing_copy": "以上事项抄送你单位，供掌握情况。",
-    "closing": "特此通知。",
-    "footer": "本通知由 duban 督办系统按工作方案和工作日历自动生成。",
-}
-
-EN: dict[str, str] = {
-    "html_lang": "en",
-    "subject": "[Supervision notice] {plan}: {counts} ({date})",
-    "subject_copy": "[Supervision notice, copy] {plan}: {counts} ({date})",
-    "subject_plan_limit": "50",
-    "several_plans": "several work plans",
-    "list_sep": ", ",
-    "language": "en",
-    "salutation": "To {recipient}:",
-    "opening": "As of {date}, the following tasks under {plans} need action or attention "
-    "from your unit.",
-    "plan": "\u201c{title}\u201d",
-    "plan_numbered": "\u201c{title}\u201d ({number})",
-    "heading": "{section}. {level} ({n})",
-    "item": "{section}.{number} {code} {title}",
-    "item_supervise": "{section}.{number} Supervision order",
-    "row": "{label}: {value}",
-    "indent": "    ",
-    "level.report": "Reported to leadership",
-    "level.supervise": "Formal supervision",
-    "level.urge": "Urged: overdue",
-    "level.due": "Due today",
-    "level.reminder": "Reminders",
-    "level.unacknowledged": "Receipts not acknowledged",
-    "count.report": "{n} reported to leadership",
-    "count.supervise": "{n} under supervision",
-    "count.urge": "{n} overdue",
-    "count.due": "{n} due today",
-    "count.reminder": "{n} due soon",
-    "count.unacknowledged": "{n} unacknowledged",
-    "label.plan": "Work plan",
-    "label.matter": "Matter",
-    "label.unit": "Responsible unit",
-    "label.deadline": "Deadline",
-    "label.original_due": "Original due date",
-    "label.current_due": "Current due date",
-    "label.occurrence": "This submission",
-    "label.progress": "Status",
-    "label.overdue": "Working days overdue",
-    "label.blocks": "Downstream tasks affected",
-    "label.receipt": "Receipt code",
-    "label.why": "Rule",
-    "label.recipient": "Why you receive this",
-    "label.links": "Act online",
-    "link.ack": "Acknowledge with one click",
-    "link.report": "Report progress / submit as done",
-    "link.open": "Open the page",
-    "role.lead": "lead unit",
-    "role.co": "co-responsible unit",
-    "role.participant": "participating unit",
-    "unit": "{unit} ({role})",
-    "deadline_read": "{text} (read as {date})",
-    "deadline_read_note": "{text} (read as {date}; {note})",
-    "extended": "{date} (extension approved)",
-    "left": "{n} working day(s) left",
-    "today": "due today",
-    "overdue": "{n} working day(s) overdue",
-    "overdue_days": "{n}",
-    "none": "none",
-    "receipt": "{code} (acknowledge on receipt: run duban ack {code})",
-    "receipt_waiting": "{code} (not yet acknowledged)",
-    "receipt_copy": "copy for information, no acknowledgement needed",
-    "recipient.lead": "your unit is the lead unit",
-    "recipient.co": "your unit is a co-responsible unit",
-    "recipient.participant": "your unit is a participating unit",
-    "recipient.responsible": "your unit is responsible",
-    "recipient.leadership": "overdue items are reported to leadership as the rules require",
-    "recipient.office": "the joint meeting office follows up unacknowledged receipts",
-    "recipient.copy_office": "copied to the joint meeting office for information",
-    "recipient.copy": "copied to your unit for information",
-    "blocks_more": "{shown} and {more} more",
-    "closing_action": "Please give these tasks priority, keep to the due dates and report "
-    "progress as required.",
-    "closing_leadership": "The items above are overdue and are hereby reported; please see "
-    "that the responsible units complete them without further delay.",
-    "closing_office": "Please follow up the acknowledgement of these supervision orders and "
-    "reports.",
-    "closing_receipt": "Supervision orders and reports must be acknowledged: run duban ack "
-    "with the receipt code.",
-    "closing_copy": "The items above are copied to you for information.",
-    "closing": "",
-    "footer": "This notice was generated by duban from the work plan and the working calendar.",
-}
-
-TEMPLATES: dict[str, dict[str, str]] = {"zh": ZH, "en": EN}
+Content = NoticeItem | FollowUpItem | WaitingItem  # anything a letter lists, of some plan
+MOVED = (FollowUpEvent.REASSIGNED_AWAY, FollowUpEvent.REASSIGNED_TO)
 
 # Deadline readings come from calendars/deadlines.py in English; Chinese letters say them in
 # Chinese where the wording is known, and quote anything else as it is.
@@ -222,14 +68,16 @@ class _Block:
 
 @dataclass(frozen=True)
 class _Section:
-    level: Level
+    level: str  # a Level, or "followup" (办理情况), or "waiting" (待审核事项)
     heading: str
     blocks: tuple[_Block, ...]
+    more: str | None = None  # a line after the blocks: what the section leaves out
+    more_link: str | None = None  # and where to see it
 
 
 def render_letter(letter: Letter) -> RenderedMail:
     """The subject, plain-text and HTML parts of one letter."""
-    if not letter.items:
+    if letter.empty:
         raise ValueError(f"the letter to {letter.recipient_name} has no items")
     w = TEMPLATES[letter.language]
     subject = _subject(letter, w)
@@ -261,12 +109,16 @@ def _date(day: date, w: dict[str, str]) -> str:
     return long_date(day, w["language"])
 
 
-def _plans(items: Iterable[NoticeItem]) -> list[NoticeItem]:
+def _plans(items: Iterable[Content]) -> list[Content]:
     """One item per plan, in the order the plans first appear."""
-    seen: dict[str, NoticeItem] = {}
+    seen: dict[str, Content] = {}
     for item in items:
         seen.setdefault(item.plan_code, item)
     return list(seen.values())
+
+
+def _contents(letter: Letter) -> list[Content]:
+    return [*letter.items, *letter.followups, *letter.waiting]
 
 
 def _groups(items: Iterable[NoticeItem]) -> list[tuple[Level, list[NoticeItem]]]:
@@ -277,17 +129,35 @@ def _groups(items: Iterable[NoticeItem]) -> list[tuple[Level, list[NoticeItem]]]
 
 
 def _subject(letter: Letter, w: dict[str, str]) -> str:
-    plans = _plans(letter.items)
+    plans = _plans(_contents(letter))
     plan = (
         _shorten(one_line(plans[0].plan_title), int(w["subject_plan_limit"]))
         if len(plans) == 1
         else w["several_plans"]
     )
-    counts = w["list_sep"].join(
-        w[f"count.{level}"].format(n=len(found)) for level, found in _groups(letter.items)
+    counts = [w[f"count.{level}"].format(n=len(found)) for level, found in _groups(letter.items)]
+    decided = Counter(f.event for f in letter.followups)
+    counts += [
+        w[f"count.{event}"].format(n=decided[event]) for event in FollowUpEvent if event in decided
+    ]
+    if letter.waiting:
+        counts.append(w["count.waiting"].format(n=len(letter.waiting) + letter.waiting_more))
+    return one_line(
+        w[_subject_kind(letter)].format(
+            plan=plan, counts=w["list_sep"].join(counts), date=_date(letter.as_of, w)
+        )
     )
-    template = "subject_copy" if all(i.in_copy for i in letter.items) else "subject"
-    return one_line(w[template].format(plan=plan, counts=counts, date=_date(letter.as_of, w)))
+
+
+def _subject_kind(letter: Letter) -> str:
+    """A notice to act on comes first; then decisions, the office's queue, and copies."""
+    if any(not i.in_copy for i in letter.items):
+        return "subject"
+    if letter.followups:
+        return "subject_followup"
+    if letter.waiting:
+        return "subject_waiting"
+    return "subject_copy"
 
 
 def _numeral(n: int, language: str) -> str:
@@ -303,28 +173,89 @@ def _numeral(n: int, language: str) -> str:
 
 
 def _sections(letter: Letter, w: dict[str, str]) -> list[_Section]:
-    several = len(_plans(letter.items)) > 1
+    several = len(_plans(_contents(letter))) > 1
+    groups: list[tuple[str, Iterable[Content]]] = list(_groups(letter.items))
+    if letter.followups:
+        groups.append(("followup", letter.followups))
+    if letter.waiting:
+        groups.append(("waiting", letter.waiting))
     sections = []
-    for index, (level, items) in enumerate(_groups(letter.items), start=1):
+    for index, (level, items) in enumerate(groups, start=1):
         section = _numeral(index, letter.language)
-        heading = w["heading"].format(section=section, level=w[f"level.{level}"], n=len(items))
         blocks = tuple(
             _block(item, w, section, _numeral(n, letter.language), several)
             for n, item in enumerate(items, start=1)
         )
+        heading = w["heading"].format(section=section, level=w[f"level.{level}"], n=len(blocks))
         sections.append(_Section(level, heading, blocks))
+    if letter.waiting_more:
+        more = w["waiting_more"].format(n=letter.waiting_more)
+        sections[-1] = dataclasses.replace(sections[-1], more=more, more_link=letter.desk)
     return sections
 
 
 def _block(
-    item: NoticeItem, w: dict[str, str], section: str, number: str, several_plans: bool
+    item: Content, w: dict[str, str], section: str, number: str, several_plans: bool
+) -> _Block:
+    """One item as a titled block of rows: a notice, a decision or a waiting item."""
+    rows: list[tuple[str, str]] = [("label.plan", _plan_ref(item, w))] if several_plans else []
+    if isinstance(item, FollowUpItem):
+        rows += _decision_rows(item, w)
+    elif isinstance(item, WaitingItem):
+        rows += _waiting_rows(item, w)
+    else:
+        return _notice_block(item, w, section, number, rows)
+    title = w["item"].format(
+        section=section,
+        number=number,
+        code=one_line(item.task_code),
+        title=one_line(item.task_title),
+    )
+    return _Block(title, tuple((w[k], v) for k, v in rows), False, _links(item, w))
+
+
+def _decision_rows(item: FollowUpItem, w: dict[str, str]) -> list[tuple[str, str]]:
+    rows = [("label.decision", w[f"event.{item.event}"]), ("label.unit", _unit(item, w))]
+    rows += _occurrence(item, w)
+    if item.due is not None and item.event == FollowUpEvent.EXTENSION_APPROVED:
+        rows.append(("label.current_due", w["extended"].format(date=_date(item.due, w))))
+    if item.due is not None and item.event == FollowUpEvent.EXTENSION_DENIED:
+        rows.append(("label.requested_due", _date(item.due, w)))
+    if item.other_unit and item.event in MOVED:
+        moved = w[f"reassigned.{item.event}"].format(unit=one_line(item.other_unit))
+        rows.append(("label.reassigned", moved))
+    if item.reason:
+        rows.append(("label.reason", one_line(item.reason)))
+    rows.append(("label.decided_on", _date(item.decided_on, w)))
+    return rows
+
+
+def _waiting_rows(item: WaitingItem, w: dict[str, str]) -> list[tuple[str, str]]:
+    rows = [("label.waiting", w[f"waiting.{item.kind}"]), ("label.unit", _unit(item, w))]
+    rows += _occurrence(item, w)
+    if item.due is not None:
+        rows.append(("label.current_due", _date(item.due, w)))
+    if item.requested_due is not None:
+        rows.append(("label.requested_due", _date(item.requested_due, w)))
+    said = "label.note" if item.kind == Waiting.SUBMISSION else "label.request_reason"
+    rows.append((said, one_line(item.note)))
+    since = _date(item.since, w)
+    if item.waited_workdays > 0:
+        since = w["since"].format(date=since, n=item.waited_workdays)
+    rows.append(("label.since", since))
+    return rows
+
+
+def _unit(item: Content, w: dict[str, str]) -> str:
+    role = w.get(f"role.{item.role}", one_line(item.role))
+    return w["unit"].format(unit=one_line(item.unit_name), role=role)
+
+
+def _notice_block(
+    item: NoticeItem, w: dict[str, str], section: str, number: str, rows: list[tuple[str, str]]
 ) -> _Block:
     code, title = one_line(item.task_code), one_line(item.task_title)
-    role = w.get(f"role.{item.role}", one_line(item.role))
-    unit = w["unit"].format(unit=one_line(item.unit_name), role=role)
-    rows: list[tuple[str, str]] = []
-    if several_plans:
-        rows.append(("label.plan", _plan_ref(item, w)))
+    unit = _unit(item, w)
     if item.level == Level.SUPERVISE:
         rows += [
             ("label.matter", f"{code} {title}"),
@@ -356,11 +287,11 @@ def _block(
     return _Block(heading, tuple((w[k], v) for k, v in rows), False, _links(item, w))
 
 
-def _links(item: NoticeItem, w: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
+def _links(item: Content, w: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
     return tuple((link.action, w[f"link.{link.action}"], link.url) for link in item.links)
 
 
-def _plan_ref(item: NoticeItem, w: dict[str, str]) -> str:
+def _plan_ref(item: Content, w: dict[str, str]) -> str:
     title = one_line(item.plan_title)
     if item.document_number:
         return w["plan_numbered"].format(title=title, number=one_line(item.document_number))
@@ -394,7 +325,7 @@ def _zh_reading(part: str) -> str:
     return part
 
 
-def _occurrence(item: NoticeItem, w: dict[str, str]) -> list[tuple[str, str]]:
+def _occurrence(item: Content, w: dict[str, str]) -> list[tuple[str, str]]:
     return [("label.occurrence", _date(item.occurrence, w))] if item.occurrence else []
 
 
@@ -439,8 +370,11 @@ def _recipient(item: NoticeItem, w: dict[str, str]) -> str:
 
 
 def _opening(letter: Letter, w: dict[str, str]) -> str:
-    plans = w["list_sep"].join(_plan_ref(i, w) for i in _plans(letter.items))
-    return w["opening"].format(date=_date(letter.as_of, w), plans=plans)
+    plans = w["list_sep"].join(_plan_ref(i, w) for i in _plans(_contents(letter)))
+    kind = (
+        "opening" if letter.items else "opening_followup" if letter.followups else "opening_waiting"
+    )
+    return w[kind].format(date=_date(letter.as_of, w), plans=plans)
 
 
 def _closing(letter: Letter, w: dict[str, str]) -> list[str]:
@@ -453,15 +387,30 @@ def _closing(letter: Letter, w: dict[str, str]) -> list[str]:
         else "closing_action"
         for i in letter.items
         if not i.in_copy
-    } or {"closing_copy"}
+    }
+    if letter.items and not asks:
+        asks.add("closing_copy")
     if any(i.receipt_code and i.level in RECEIPTED for i in letter.items):
         asks.add("closing_receipt")
+    decided = {f.event for f in letter.followups}
+    if FollowUpEvent.RETURNED in decided:
+        asks.add("closing_returned")
+    if FollowUpEvent.REASSIGNED_TO in decided:
+        asks.add("closing_reassigned")
+    if letter.waiting:
+        asks.add("closing_waiting")
+    if not asks:
+        asks.add("closing_noted")
     order = (
         "closing_action",
         "closing_leadership",
         "closing_receipt",
         "closing_office",
+        "closing_returned",
+        "closing_reassigned",
+        "closing_waiting",
         "closing_copy",
+        "closing_noted",
         "closing",
     )
     return [w[key] for key in order if key in asks or (key == "closing" and w[key])]

@@ -57,7 +57,8 @@ SET_ASIDE: Final = (AssignmentState.WAIVED, AssignmentState.CANCELLED)  # 免除
 
 
 class Action(StrEnum):
-    """What an actor does to an assignment (办理动作): the moves, and the steps around them."""
+    """What an actor does to an assignment (办理动作): the moves, and the steps around them;
+    and the changes to accounts that the audit trail records beside them."""
 
     PROGRESS = "progress"  # 进展反馈
     SUBMIT = "submit"  # 报送
@@ -71,6 +72,18 @@ class Action(StrEnum):
     DENY_EXTENSION = "deny_extension"
     REASSIGN = "reassign"  # 调整责任单位
     ACKNOWLEDGE = "acknowledge"  # 签收 of a 督办单 or 通报 on the web (audited, not a move)
+    RESET_PASSWORD = "reset_password"  # 重置密码: by the office (web) or at the server (cli)
+    CHANGE_PASSWORD = "change_password"  # 修改密码: a person's own, given the current one
+
+
+class Operation(StrEnum):
+    """What else the audit trail records: work on a whole plan or on the mail, never on one
+    assignment (so no assignment's history shows it), by the office's operator or the sweep."""
+
+    IMPORT = "import"  # 导入方案: an import or re-import, with every change it made
+    RECALC = "recalc"  # 重算时限: stored due dates moved to new calendar data
+    SWEEP = "sweep"  # 每日巡查: notices written, escalations opened and closed
+    RETRY_MAIL = "retry_mail"  # 重新投递: mail given up on put back in the outbox
 
 
 class Role(StrEnum):
@@ -140,12 +153,30 @@ class RecipientRole(StrEnum):
 
 
 class MessageKind(StrEnum):
-    """What an outbox mail carries: sweep notices, the weekly digest, or a review."""
+    """What an outbox mail carries: sweep notices, follow-ups, the weekly digest, or a review."""
 
     NOTICE = "notice"  # 督办通知
     DIGEST = "digest"  # 周报
     REVIEW = "review"  # 阶段评估
-    FOLLOWUP = "followup"  # 办理提示: a return, a decision, a submission made on the web
+    FOLLOWUP = "followup"  # 办理情况: a letter of decisions or the office's queue, no notices
+
+
+class FollowUpEvent(StrEnum):
+    """A decision on a unit's work that the unit is told of in its next letter (办理情况)."""
+
+    RETURNED = "returned"  # 退回
+    ACCEPTED = "accepted"  # 验收办结
+    EXTENSION_APPROVED = "extension_approved"  # 同意延期
+    EXTENSION_DENIED = "extension_denied"  # 不同意延期
+    REASSIGNED_AWAY = "reassigned_away"  # 改派他单位: the unit no longer holds the work
+    REASSIGNED_TO = "reassigned_to"  # 改派至你单位: the unit now holds it
+
+
+class Waiting(StrEnum):
+    """What waits for the joint meeting office's decision (待审核事项), listed in its letter."""
+
+    SUBMISSION = "submission"  # 报送办结，待验收
+    EXTENSION = "extension"  # 申请延期，待审批
 
 
 class MessageStatus(StrEnum):
@@ -154,7 +185,7 @@ class MessageStatus(StrEnum):
     PENDING = "pending"  # 待发送
     SENDING = "sending"  # 发送中 (claimed by a worker)
     SENT = "sent"  # 已发送
-    FAILED = "failed"  # 发送失败 (given up; `duban outbox retry` requeues)
+    FAILED = "failed"  # 发送失败 (given up; `duban deliver --retry-failed` requeues)
 
 
 class Channel(StrEnum):
@@ -199,3 +230,4 @@ class Cause(StrEnum):
     UPSTREAM = "upstream"  # 上游延误
     EXTENSION = "extension"  # 经批准延期
     OPEN = "open"  # 未办结
+    SUPPORTING = "supporting"  # 配合单位逾期: a role the sweep does not chase, so not counted

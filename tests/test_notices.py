@@ -9,8 +9,9 @@ from datetime import date
 import pytest
 from markupsafe import escape
 
-from render.letters import EN, TEMPLATES, ZH, render_letter
-from tasks.sweep.notices import Letter, NoticeItem
+from render.letter_words import EN, TEMPLATES, ZH
+from render.letters import render_letter
+from tasks.sweep.notices import FollowUpItem, Letter, NoticeItem, NoticeLink, WaitingItem
 
 PLAN = "重庆市医疗卫生行业综合监管制度试点工作方案"
 OFFICE = "重庆市医疗卫生行业综合监管联席会议办公室"
@@ -99,8 +100,75 @@ UNACKNOWLEDGED = replace(
 )
 ALL = (REMINDER, DUE, URGE, SUPERVISE, REPORT, UNACKNOWLEDGED)
 
+# The decisions on a unit's work since its last letter (办理情况), each with its page.
+RETURNED = FollowUpItem(
+    plan_code="cq-2019-pilot",
+    plan_title=PLAN,
+    document_number="渝卫发〔2019〕32号",
+    task_code="t05",
+    task_title="开展专项检查",
+    unit_name="南岸区",
+    role="lead",
+    event="returned",  # type: ignore[arg-type]
+    decided_on=date(2019, 9, 24),
+    reason="缺少检查记录，请补充",
+    assignment_id=7,
+    links=(NoticeLink("open", "http://duban.test/a/7"),),
+)
+ACCEPTED = replace(
+    RETURNED, task_code="t04", task_title="建立信用记录", event="accepted", reason=None
+)
+APPROVED = replace(
+    RETURNED, event="extension_approved", reason="同意", due=date(2019, 10, 31), task_code="t03"
+)
+DENIED = replace(
+    RETURNED, event="extension_denied", reason="不符合延期条件", due=date(2019, 12, 31)
+)
+MOVED_AWAY = replace(
+    RETURNED, event="reassigned_away", reason="职能调整", other_unit="沙坪坝区", task_code="t08"
+)
+MOVED_TO = replace(MOVED_AWAY, event="reassigned_to", other_unit="永川区", task_code="t09")
+DECISIONS = (RETURNED, ACCEPTED, APPROVED, DENIED, MOVED_AWAY, MOVED_TO)
 
-def letter(*items: NoticeItem, language: str = "zh", recipient: str = "南岸区") -> Letter:
+# What waits for the office's decision (待审核事项), oldest first.
+ASKED = WaitingItem(
+    plan_code="cq-2019-pilot",
+    plan_title=PLAN,
+    document_number="渝卫发〔2019〕32号",
+    task_code="t06",
+    task_title="建立联席会议制度",
+    unit_name="忠县",
+    role="lead",
+    kind="extension",  # type: ignore[arg-type]
+    since=date(2019, 9, 20),
+    waited_workdays=3,
+    note="区县机构改革，人员未到位",
+    due=date(2019, 9, 30),
+    requested_due=date(2019, 10, 31),
+    assignment_id=12,
+    links=(NoticeLink("open", "http://duban.test/a/12"),),
+)
+SUBMITTED = replace(
+    ASKED,
+    kind="submission",
+    unit_name="南岸区",
+    since=AS_OF,
+    waited_workdays=0,
+    note="已印发联席会议制度",
+    requested_due=None,
+    assignment_id=13,
+    links=(NoticeLink("open", "http://duban.test/a/13"),),
+)
+
+
+def letter(
+    *items: NoticeItem,
+    language: str = "zh",
+    recipient: str = "南岸区",
+    followups: tuple[FollowUpItem, ...] = (),
+    waiting: tuple[WaitingItem, ...] = (),
+    more: int = 0,
+) -> Letter:
     return Letter(
         recipient_name=recipient,
         to=("nanan@cq.example.org",),
@@ -108,8 +176,12 @@ def letter(*items: NoticeItem, language: str = "zh", recipient: str = "南岸区
         sender_name=OFFICE,
         as_of=AS_OF,
         items=items,
-        language=language,
-    )  # type: ignore[arg-type]
+        language=language,  # type: ignore[arg-type]
+        followups=followups,
+        waiting=waiting,
+        waiting_more=more,
+        desk="http://duban.test/office" if more else None,
+    )
 
 
 def lines(text: str) -> list[str]:
@@ -579,3 +651,143 @@ def test_a_letter_needs_items():
 def test_both_languages_have_every_wording():
     assert ZH.keys() == EN.keys()
     assert TEMPLATES == {"zh": ZH, "en": EN}
+
+
+# -- the decisions on the recipient's work (办理情况) and the office's queue (待审核事项)
+
+
+@pytest.mark.parametrize(
+    ("content", "language", "subject"),
+    [
+        (
+            {"items": (REMINDER,), "followups": (RETURNED, ACCEPTED)},
+            "zh",
+            f"【督办通知】{PLAN}：1项即将到期、1项退回、1项验收办结（2019年9月25日）",
+        ),
+        (
+            {"followups": (RETURNED, replace(RETURNED, task_code="t06"), APPROVED)},
+            "zh",
+            f"【办理情况】{PLAN}：2项退回、1项同意延期（2019年9月25日）",
+        ),
+        (
+            {"followups": (MOVED_TO,)},
+            "en",
+            f"[Decisions on your work] {PLAN}: 1 reassigned to your unit (25 September 2019)",
+        ),
+        (
+            {"waiting": (ASKED, SUBMITTED), "more": 3},
+            "zh",
+            f"【待审核事项】{PLAN}：5项待审核（2019年9月25日）",
+        ),
+        (
+            {"items": (replace(URGE, in_copy=True),), "waiting": (SUBMITTED,)},
+            "en",
+            f"[Waiting for your decision] {PLAN}: 1 overdue, 1 waiting (25 September 2019)",
+        ),
+    ],
+)
+def test_the_subject_counts_the_decisions_and_the_queue_too(content, language, subject):
+    items = content.pop("items", ())
+    assert render_letter(letter(*items, language=language, **content)).subject == subject
+
+
+@pytest.mark.parametrize(
+    ("decision", "zh", "en"),
+    [
+        (
+            RETURNED,
+            ["办理结果：退回", "理由：缺少检查记录，请补充", "办理时间：2019年9月24日"],
+            ["Decision: returned", "Reason: 缺少检查记录，请补充", "Decided on: 24 September 2019"],
+        ),
+        (ACCEPTED, ["办理结果：验收通过，予以办结"], ["Decision: accepted as done"]),
+        (
+            APPROVED,
+            ["办理结果：同意延期", "现完成时限：2019年10月31日（经批准延期）"],
+            [
+                "Decision: extension approved",
+                "Current due date: 31 October 2019 (extension approved)",
+            ],
+        ),
+        (
+            DENIED,
+            ["办理结果：不同意延期", "申请延期至：2019年12月31日", "理由：不符合延期条件"],
+            ["Decision: extension denied", "Extension asked for: 31 December 2019"],
+        ),
+        (
+            MOVED_AWAY,
+            ["办理结果：改派他单位办理", "改派情况：改由沙坪坝区办理", "理由：职能调整"],
+            ["Decision: reassigned to another unit", "Reassignment: now with 沙坪坝区"],
+        ),
+        (
+            MOVED_TO,
+            ["办理结果：改派你单位办理", "改派情况：原由永川区办理"],
+            ["Decision: reassigned to your unit", "Reassignment: previously with 永川区"],
+        ),
+    ],
+)
+def test_each_decision_says_what_was_decided_why_and_where_to_act(decision, zh, en):
+    for language, expected in (("zh", zh), ("en", en)):
+        mail = render_letter(letter(followups=(decision,), language=language))
+        text = lines(mail.text)
+        link = "在线办理：查看并办理" if language == "zh" else "Act online: Open the page"
+        for line in [*expected, f"{link} http://duban.test/a/7"]:
+            assert line in text, line
+        for line in expected:
+            assert html_has_row(mail.html, line), line
+        assert '<a href="http://duban.test/a/7" data-action="open">' in mail.html
+
+
+def test_the_decisions_come_after_the_notices_in_a_section_of_their_own():
+    text = lines(render_letter(letter(URGE, REMINDER, followups=DECISIONS)).text)
+    headings = [line for line in text if re.match(r"^[一二三四]、", line)]
+    assert headings == ["一、催办（1项）", "二、提醒（1项）", "三、办理情况（6项）"]
+    assert text.index("（一）t05 开展专项检查") < text.index("三、办理情况（6项）")
+
+
+def test_a_letter_of_decisions_alone_opens_with_them():
+    text = lines(render_letter(letter(followups=(ACCEPTED,))).text)
+    assert text[2] == f"现将《{PLAN}》（渝卫发〔2019〕32号）中你单位工作任务的办理情况通知如下。"
+
+
+def test_the_office_queue_lists_what_waits_oldest_first_and_for_how_long():
+    mail = render_letter(letter(waiting=(ASKED, SUBMITTED), recipient="综合监督处"))
+    text = lines(mail.text)
+    assert (
+        text[2] == f"截至2019年9月25日，《{PLAN}》（渝卫发〔2019〕32号）中以下事项等待你单位审核。"
+    )
+    assert text.index("待办事项：申请延期，待审批") < text.index("待办事项：报送办结，待验收")
+    for line in (
+        "责任单位：忠县（牵头单位）",
+        "现完成时限：2019年9月30日",
+        "申请延期至：2019年10月31日",
+        "申请理由：区县机构改革，人员未到位",
+        "提交时间：2019年9月20日（已等待3个工作日）",
+        "报送说明：已印发联席会议制度",
+        "提交时间：2019年9月25日",  # handed in today: no wait to speak of
+        "在线办理：查看并办理 http://duban.test/a/12",
+    ):
+        assert line in text, line
+    assert "请及时审核上述事项，作出验收或延期决定。" in text
+
+
+def test_what_the_office_queue_leaves_out_is_counted_with_the_desk_link():
+    mail = render_letter(letter(waiting=(ASKED,), more=60, language="en"))
+    text = lines(mail.text)
+    assert "60 more are not listed here: see the office's desk." in text
+    assert "The office's desk: http://duban.test/office" in text
+    assert '<a href="http://duban.test/office" data-action="desk">' in mail.html
+
+
+@pytest.mark.parametrize(
+    ("followups", "asks"),
+    [
+        ((RETURNED, ACCEPTED), ["退回的事项，请按意见修改完善后重新报送。"]),
+        ((MOVED_TO,), ["改派你单位的事项，请抓紧启动办理。"]),
+        ((ACCEPTED, APPROVED, MOVED_AWAY), ["以上情况，请知悉。"]),
+    ],
+)
+def test_the_closing_asks_for_what_the_decisions_need(followups, asks):
+    text = lines(render_letter(letter(followups=followups)).text)
+    closing = text[text.index("特此通知。") - len(asks) : text.index("特此通知。")]
+    assert closing == asks
+    assert ACT not in text  # no notice, so nothing to push on

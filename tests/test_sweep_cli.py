@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+from schemas.db import session_scope
+from schemas.tables import OutboxMessage
+from tasks.sweep.outbox import BATCH
+
 from .conftest import PLANS
 
 
@@ -19,6 +23,7 @@ def test_sweep_json_has_the_promised_shape_and_delivers_to_eml_files(duban, tmp_
     assert set(summary) == {
         "as_of",
         "notices",
+        "followups",
         "escalations_opened",
         "escalations_closed",
         "delivered",
@@ -67,6 +72,30 @@ def test_outbox_lists_messages_by_status_and_deliver_retries(duban):
     assert len(sent) == 6 and {m["status"] for m in sent} == {"sent"}
     assert json.loads(duban("outbox", "--pending", "--json").stdout) == []
     assert "delivered 0, failed 0" in duban("deliver").stdout
+
+
+def test_deliver_empties_an_outbox_larger_than_one_batch(duban, database_url, tmp_path):
+    """A big sweep writes more messages than one delivery batch holds; the command goes on
+    batch after batch until nothing is due, as the flow does."""
+    imported(duban)
+    waiting = BATCH + 7
+    with session_scope(database_url) as session:
+        session.add_all(
+            OutboxMessage(
+                recipient_code=f"u{n}",
+                sender="office@example.org",
+                to_addrs=[f"u{n}@example.org"],
+                subject=f"notice {n}",
+                text="text",
+                html="<p>text</p>",
+                message_id_header=f"<batch.{n}@example.org>",
+            )
+            for n in range(waiting)
+        )
+    result = duban("deliver")
+    assert result.exit_code == 0 and f"delivered {waiting}, failed 0" in result.stdout
+    assert len(list((tmp_path / "home" / "outbox").glob("*.eml"))) == waiting
+    assert json.loads(duban("outbox", "--pending", "--json").stdout) == []
 
 
 def test_an_unknown_plan_is_one_line(duban):

@@ -36,7 +36,17 @@ from tasks.sweep.notices import Letter, NoticeItem
 
 from .test_delivery import EVIL, MAIL
 from .test_delivery import OFFICE as DELIVERY_OFFICE
-from .test_notices import ALL, DUE, REMINDER, SUPERVISE, URGE, letter
+from .test_notices import (
+    ALL,
+    ASKED,
+    DECISIONS,
+    DUE,
+    REMINDER,
+    SUBMITTED,
+    SUPERVISE,
+    URGE,
+    letter,
+)
 from .test_render_review import SHEET, sample_review, with_title
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
@@ -105,6 +115,11 @@ def delivery_letter() -> Letter:
     )
 
 
+def replace_copy(item: NoticeItem) -> NoticeItem:
+    """The item as the office's copy of it."""
+    return dataclasses.replace(item, in_copy=True, recipient_role="office")
+
+
 def reviews() -> Iterator[tuple[str, Review]]:
     sample = sample_review()
     yield "district-zh", sample
@@ -118,7 +133,9 @@ def reviews() -> Iterator[tuple[str, Review]]:
     )
     yield (
         "district-empty",
-        sample_review(items=(), tasks=(), units=(), phases=(), critical_path=(), at_risk=()),
+        sample_review(
+            items=(), tasks=(), units=(), not_yet_due=(), phases=(), critical_path=(), at_risk=()
+        ),
     )
     found, _ = story()
     yield from zip(
@@ -144,6 +161,18 @@ def letters() -> Iterator[tuple[str, Letter]]:
             f"copy-{language}",
             letter(
                 dataclasses.replace(URGE, in_copy=True, recipient_role="office"),
+                language=language,
+                recipient="联席会议办公室",
+            ),
+        )
+        yield f"decisions-{language}", letter(REMINDER, followups=DECISIONS, language=language)
+        yield f"decisions-only-{language}", letter(followups=DECISIONS[:2], language=language)
+        yield (
+            f"queue-{language}",
+            letter(
+                replace_copy(URGE),
+                waiting=(ASKED, SUBMITTED),
+                more=3,
                 language=language,
                 recipient="联席会议办公室",
             ),
@@ -348,6 +377,30 @@ def hostile_letter() -> Letter:
     )
 
 
+def hostile_decisions() -> Letter:
+    """Decisions and the office's queue, every field from the plan, a unit or the office
+    hostile; the office's desk link too."""
+    plan = {
+        "plan_title": evil("plan title"),
+        "document_number": evil("document number"),
+        "task_code": evil("task code"),
+        "task_title": evil("task title"),
+        "unit_name": evil("unit name"),
+    }
+    decisions = tuple(
+        dataclasses.replace(
+            d, **plan, reason=evil("reason"), other_unit=d.other_unit and evil("other unit")
+        )
+        for d in DECISIONS
+    )
+    waiting = tuple(dataclasses.replace(w, **plan, note=evil("note")) for w in (ASKED, SUBMITTED))
+    return dataclasses.replace(
+        letter(followups=decisions, waiting=waiting, more=1),
+        recipient_name=evil("recipient"),
+        desk=evil("desk"),
+    )
+
+
 HOSTILE_SHEET: dict[str, Any] = {
     **SHEET,
     **{
@@ -383,6 +436,12 @@ HOSTILE_PAGES: dict[str, tuple[Callable[[], str], Callable[[], str], tuple[str, 
         lambda: render_letter(hostile_letter()).html,
         lambda: render_letter(letter(*ALL)).html,
         LETTER_FIELDS,
+    ),
+    "letter of decisions": (
+        lambda: render_letter(hostile_decisions()).html,
+        lambda: render_letter(letter(followups=DECISIONS, waiting=(ASKED, SUBMITTED), more=1)).html,
+        ("plan title", "document number", "task code", "task title", "unit name", "reason")
+        + ("other unit", "note", "recipient", "desk"),
     ),
 }
 
@@ -421,6 +480,9 @@ def test_hostile_text_is_literal_in_the_letters_text_part():
     text = render_letter(hostile_letter()).text
     for field in LETTER_FIELDS:
         assert evil(field) in text, field
+    decisions = render_letter(hostile_decisions()).text
+    for field in ("reason", "other unit", "note", "desk"):
+        assert evil(field) in decisions, field
 
 
 def test_hostile_text_is_one_escaped_markdown_line_in_the_review():

@@ -4,14 +4,17 @@ text, uploads, logins, and the whole return-and-resubmit story on SQLite and Pos
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from pathlib import Path
 
 import pytest
-from sqlmodel import func, select
+from fastapi.testclient import TestClient
+from sqlmodel import col, func, select
 
 from schemas.db import session_scope
 from schemas.tables import (
+    Account,
     Assignment,
     AuditEvent,
     Evidence,
@@ -19,14 +22,17 @@ from schemas.tables import (
     LinkRecord,
     Notice,
     OutboxMessage,
+    Phase,
     ProgressReport,
     Submission,
     Task,
     Unit,
 )
 from tasks.sweep.links import Binding, link_signer
+from tasks.work.accounts import add_account
 from tasks.work.audit import verify_chain
 
+from .conftest import sweep_once
 from .webworld import (
     DAY,
     PASSWORD,
@@ -41,6 +47,7 @@ from .webworld import (
 )
 
 ROLES = ("anonymous", "wjw", "nanan", "office", "leader")
+NEXT_DAY = DAY + dt.timedelta(days=1)
 HOSTILE = "<script>window.pwned=1</script><img src=x onerror=alert(1)>"
 
 
@@ -101,6 +108,7 @@ def routes(world: World) -> list[tuple[str, str, dict[str, str], set[str]]]:
         ("GET", "/users", {}, {"office"}),
         ("GET", "/review", {}, {"office", "leader"}),
         ("GET", f"/review/{PLAN}", {}, {"office", "leader"}),
+        ("GET", f"/plans/{PLAN}", {}, {"office", "leader"}),
         ("GET", f"/a/{own}", {}, {"wjw", "office", "leader"}),
         ("GET", "/evidence/999999", {}, everyone),  # allowed roles get 404: no such file
         ("POST", f"/a/{own}/progress", {"note": ""}, {"wjw"}),
@@ -114,6 +122,9 @@ def routes(world: World) -> list[tuple[str, str, dict[str, str], set[str]]]:
         ("POST", "/office/accept", {}, {"office"}),
         ("POST", "/users", {"username": ""}, {"office"}),
         ("POST", "/users/ghost/disable", {}, {"office"}),
+        ("POST", "/users/ghost/reset", {}, {"office"}),
+        ("GET", "/password", {}, everyone),
+        ("POST", "/password", {"current": "", "new": "", "again": ""}, everyone),  # 400
         ("POST", f"/n/{receipt}/ack", {}, {"wjw", "office"}),
         ("POST", f"/n/{receipt}/revoke", {}, {"office"}),
     ]
@@ -235,8 +246,6 @@ def test_acknowledging_from_the_link_takes_one_click_and_a_confirmation(fresh: W
 def test_a_tampered_expired_foreign_or_revoked_link_gets_a_clear_page_and_changes_nothing(
     fresh: World,
 ):
-    from fastapi.testclient import TestClient
-
     from duban.web.app import create_app
 
     receipt = receipt_of(fresh, "t02", "cqwjw")
@@ -307,13 +316,17 @@ def test_hostile_text_is_escaped_on_every_page_and_in_every_mail(fresh: World):
         office.get(f"/a/{own}").text,
         office.get("/office").text,
         office.get("/users").text,
+        office.post("/users/evil/reset", data={"csrf": office_token}).text,
     ]
+    sweep_once(
+        fresh.url, as_of=NEXT_DAY, plan=PLAN
+    )  # the return to the unit, the request to the office
     with session_scope(fresh.url) as session:
         mails = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "followup")).all()
-    assert mails, "the return is mailed to the unit"
+    assert {m.recipient_code for m in mails} == {"cqwjw", "cqwjw-zhjdc"}
     for html in pages + [m.html for m in mails]:
         assert "<script>window.pwned" not in html and "<img src=x" not in html
-    assert sum("&lt;script&gt;window.pwned=1&lt;/script&gt;" in p for p in pages) >= 4
+    assert sum("&lt;script&gt;window.pwned=1&lt;/script&gt;" in p for p in pages) >= 5
     assert all(HOSTILE in m.text for m in mails)  # the plain part says it as typed
 
 
@@ -361,10 +374,155 @@ def test_disabling_an_account_ends_its_open_session(fresh: World):
     assert wjw.get("/my").status_code == 303
 
 
+def test_the_session_cookie_is_secure_only_when_told_a_proxy_is_in_front(world: World):
+    from fastapi.testclient import TestClient
+
+    from duban.web.app import create_app
+
+    for behind_proxy in (False, True):
+        settings = world.settings.model_copy(update={"behind_proxy": behind_proxy})
+        browser = TestClient(create_app(settings, fixed_day=DAY), follow_redirects=False)
+        cookie = browser.get("/login").headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+        assert ("Secure" in cookie) == behind_proxy
+
+
 def test_a_forged_session_cookie_is_a_stranger(world: World):
     browser = client(world)
     browser.cookies.set("duban_session", "eyJhIjoxfQ.forged.sig")
     assert browser.get("/my").status_code == 303
+
+
+# -- passwords: the office resets a liaison's, everyone changes their own
+
+
+def log_in(world: World, username: str, password: str) -> TestClient | None:
+    """A client logged in with this password, or None when the login is refused."""
+    browser = client(world)
+    page = browser.get("/login")
+    answer = browser.post(
+        "/login", data={"csrf": csrf_of(page.text), "username": username, "password": password}
+    )
+    return browser if answer.status_code == 303 else None
+
+
+def account_row(world: World, username: str) -> Account:
+    with session_scope(world.url) as session:
+        return session.exec(select(Account).where(Account.username == username)).one()
+
+
+def password_events(world: World) -> list[AuditEvent]:
+    with session_scope(world.url) as session:
+        return list(
+            session.exec(
+                select(AuditEvent).where(
+                    col(AuditEvent.action).in_(["reset_password", "change_password"])
+                )
+            )
+        )
+
+
+def test_the_office_resets_a_liaisons_password_shown_once_and_audited_without_it(
+    fresh: World, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.DEBUG)
+    wjw, office = logged_in(fresh, "wjw"), logged_in(fresh, "office")
+    listed = office.get("/users").text
+    assert 'action="/users/wjw/reset"' in listed
+    assert 'action="/users/leader/reset"' not in listed  # managed at the server
+
+    answer = office.post("/users/wjw/reset", data={"csrf": csrf_of(listed)})
+    assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+    shown = re.search(r'id="temporary-password">([^<]+)</code>', answer.text)
+    assert shown and "wjw" in answer.text
+    temporary = shown.group(1)
+    assert re.fullmatch(r"[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}", temporary)
+
+    assert wjw.get("/my").status_code == 303  # the liaison's open session has ended
+    assert log_in(fresh, "wjw", PASSWORD) is None
+    liaison = log_in(fresh, "wjw", temporary)
+    assert liaison is not None and liaison.get("/my").status_code == 200
+    assert temporary not in office.get("/users").text  # shown once: not on the page again
+
+    (event,) = password_events(fresh)
+    assert (event.action, event.entity, event.unit_code) == ("reset_password", "account", "cqwjw")
+    assert (event.person, event.channel, event.actor) == ("office", "web", "office 姓名")
+    assert event.after == {"account": "wjw"} and event.before is None
+    assert temporary not in caplog.text  # never logged
+    with session_scope(fresh.url) as session:
+        assert verify_chain(session)[1] is None
+
+
+def test_only_the_office_resets_and_only_a_liaisons_password(fresh: World):
+    before = {name: account_row(fresh, name) for name in ("wjw", "leader")}
+    nanan, office = logged_in(fresh, "nanan"), logged_in(fresh, "office")
+    assert nanan.post("/users/wjw/reset", data={"csrf": token_of(nanan)}).status_code == 403
+    leader = office.post("/users/leader/reset", data={"csrf": token_of(office, "/users")})
+    assert leader.status_code == 403 and "temporary-password" not in leader.text
+    for name, was in before.items():
+        now = account_row(fresh, name)
+        assert (now.password_hash, now.session_version) == (was.password_hash, was.session_version)
+    assert password_events(fresh) == []
+    assert log_in(fresh, "wjw", PASSWORD) is not None
+
+
+def test_an_office_limited_to_a_plan_resets_only_that_plans_liaisons(fresh: World):
+    with session_scope(fresh.url) as session:
+        add_account(
+            session,
+            username="planoffice",
+            name="某方案办公室",
+            role="office",
+            password=PASSWORD,
+            plan_code="another-plan",
+            at=dt.datetime(2019, 8, 12, tzinfo=dt.UTC),
+        )
+    office = logged_in(fresh, "planoffice")
+    refused = office.post("/users/wjw/reset", data={"csrf": token_of(office, "/users")})
+    assert refused.status_code == 403 and password_events(fresh) == []
+
+
+def test_changing_ones_own_password_needs_the_current_one(fresh: World):
+    wjw, elsewhere = logged_in(fresh, "wjw"), logged_in(fresh, "wjw")
+    form = wjw.get("/password")
+    assert form.status_code == 200 and 'name="current"' in form.text
+    token = csrf_of(form.text)
+    was = account_row(fresh, "wjw")
+    new = "a-new-long-password"
+    for current, typed, again, says in (
+        ("not-my-password", new, new, "当前密码不正确"),
+        (PASSWORD, new, "a-different-password", "不一致"),
+        (PASSWORD, "short", "short", "至少需要 8 个字符"),
+    ):
+        refused = wjw.post(
+            "/password", data={"csrf": token, "current": current, "new": typed, "again": again}
+        )
+        assert refused.status_code == 400 and says in refused.text
+        now = account_row(fresh, "wjw")
+        assert (now.password_hash, now.session_version) == (was.password_hash, was.session_version)
+    assert password_events(fresh) == []
+    assert elsewhere.get("/my").status_code == 200
+
+    changed = wjw.post(
+        "/password", data={"csrf": token, "current": PASSWORD, "new": new, "again": new}
+    )
+    assert changed.status_code == 303 and changed.headers["location"] == "/password?done=password"
+    assert wjw.get("/my").status_code == 200  # this session goes on
+    assert elsewhere.get("/my").status_code == 303  # the others end
+    assert log_in(fresh, "wjw", PASSWORD) is None and log_in(fresh, "wjw", new) is not None
+    (event,) = password_events(fresh)
+    assert (event.action, event.person, event.channel) == ("change_password", "wjw", "web")
+    assert new not in str(event.after) and PASSWORD not in str(event.after)
+
+
+def test_wrong_current_passwords_count_towards_the_lockout(fresh: World):
+    wjw = logged_in(fresh, "wjw")
+    token = token_of(wjw, "/password")
+    for _ in range(5):
+        wjw.post(
+            "/password", data={"csrf": token, "current": "nope", "new": "x" * 9, "again": "x" * 9}
+        )
+    assert log_in(fresh, "wjw", PASSWORD) is None  # locked, even against the right one
 
 
 # -- the story, on both databases
@@ -415,12 +573,12 @@ def test_report_submit_return_resubmit_accept_and_an_extension(database_url: str
         events = session.exec(select(AuditEvent).where(AuditEvent.channel == "web")).all()
         assert {e.person for e in events} == {"wjw", "office"}
         assert verify_chain(session)[1] is None
-        mails = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "followup")).all()
-        to_unit = " ".join(m.subject for m in mails if m.to_addrs == ["wjw@cq.example.org"])
-        to_office = " ".join(m.subject for m in mails if m.to_addrs == ["zhjdc@cq.example.org"])
-        assert len(mails) == 6  # return, accept, approval to the unit; 2 submissions, 1 request
-        assert "退回" in to_unit and "验收办结" in to_unit and "同意延期" in to_unit
-        assert "待验收" in to_office and "申请延期" in to_office
+    sweep_once(world.url, as_of=NEXT_DAY, plan=PLAN)  # the next morning's letter tells the unit
+    with session_scope(world.url) as session:
+        [mail] = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "followup")).all()
+    assert mail.to_addrs == ["wjw@cq.example.org"]  # and nothing waits for the office
+    assert "：1项退回、1项验收办结、1项同意延期（2019年8月13日）" in mail.subject
+    assert "理由：缺信息互通机制" in mail.text
 
 
 def test_bulk_accept_accepts_all_selected_or_none(fresh: World):
@@ -452,3 +610,84 @@ def test_the_office_can_view_a_past_day_and_export_the_view(world: World):
     english = client(world)
     english.cookies.set("lang", "en")
     assert "Log in" in english.get("/login").text
+
+
+# -- the plan view
+
+
+def section(html: str, start: str, end: str) -> str:
+    """The page from the first `start` to the next `end` after it."""
+    begin = html.index(start)
+    return html[begin : html.index(end, begin)]
+
+
+def test_the_plan_view_shows_phases_graph_units_and_tasks_as_of_the_day(world: World):
+    office = logged_in(world, "office")
+    page = office.get(f"/plans/{PLAN}")
+    assert page.status_code == 200
+    html = page.text
+    assert "重庆市医疗卫生行业多元化综合监管试点工作方案" in html and "渝卫发〔2019〕32号" in html
+    assert "截至 2019-08-12" in html and "2019-07-01 — 2020-09-30" in html
+    phases = section(html, 'id="phases"', "</ol>")
+    names = ["启动阶段", "实施阶段", "中期总结评估阶段", "全面总结评估阶段"]
+    assert [phases.index(n) for n in names] == sorted(phases.index(n) for n in names)
+    assert "时限已过" in phases and "进行中" in phases and "已办结 0/7（0.0%）" in phases
+    graph = section(html, '<svg id="plan-graph"', "</svg>")
+    assert graph.count('class="node') == 18 and graph.count('class="node critical"') == 4
+    assert graph.count('class="gate"') == 4 and "启动阶段 · 2019年7月" in graph
+    assert "<title>理顺内部监管职责\n理顺内部管理和监督职责" in graph  # the whole text, on hover
+    units = section(html, 'id="units"', "</table>")
+    assert f'href="/office?plan={PLAN}&amp;unit=cqwjw&amp;as_of=2019-08-12"' in units
+    row = section(html, 'id="task-t02"', "</tr>")
+    assert "理顺内部监管职责" in row and "市卫生健康委" in row and "2019-07-31" in row
+    assert 'data-light="red"' in row and "未开始" in row and "已逾期" in row
+    assert f'href="/a/{assignment_of(world, "t02", "cqwjw")}"' in row
+    pilots = section(html, 'id="task-t08"', "</tr>")
+    assert "试点</span> 南岸区、永川区" in pilots
+    assert f'href="/plans/{PLAN}?as_of=2019-08-12"' in office.get("/office").text
+    assert f'href="/plans/{PLAN}"' in office.get("/review").text
+    leader = logged_in(world, "leader").get(f"/plans/{PLAN}").text
+    assert 'id="plan-graph"' in leader and "/office?" not in leader  # leadership has no desk
+    assert office.get("/plans/no-such-plan").status_code == 404
+    assert office.get(f"/plans/{PLAN}?as_of=12/08/2019").status_code == 400
+
+
+def test_the_plan_view_shows_an_approved_extension_and_any_past_day_as_it_stood(fresh: World):
+    later = assignment_of(fresh, "t03", "cqwjw")
+    wjw, office = logged_in(fresh, "wjw"), logged_in(fresh, "office")
+    wjw.post(
+        f"/a/{later}/extension",
+        data={"csrf": token_of(wjw, "/my"), "new_due": "2019-12-31", "reason": "等待审定"},
+    )
+    with session_scope(fresh.url) as session:
+        request_id = session.exec(select(ExtensionRequest.id)).one()
+    office.post(
+        f"/x/{request_id}/decide",
+        data={"csrf": token_of(office, "/office"), "decision": "approve", "reason": "同意"},
+    )
+    today = section(office.get(f"/plans/{PLAN}").text, 'id="task-t03"', "</tr>")
+    assert "2019-09-30" in today and "<b>2019-12-31</b>" in today
+    before = office.get(f"/plans/{PLAN}?as_of=2019-08-11").text
+    assert "截至 2019-08-11" in before
+    assert "2019-12-31" not in section(before, 'id="task-t03"', "</tr>")
+    english = logged_in(fresh, "leader")
+    english.cookies.set("lang", "en")
+    page = english.get(f"/plans/{PLAN}").text
+    assert "Plan view" in page and "Dependency graph" in page and "under way" in page
+
+
+def test_hostile_task_unit_and_phase_text_is_escaped_in_the_plan_view_and_its_graph(fresh: World):
+    with session_scope(fresh.url) as session:
+        for row in session.exec(select(Task).where(col(Task.code).in_(["t01", "t06"]))):
+            row.title, row.text = HOSTILE, HOSTILE
+        for unit in session.exec(select(Unit).where(Unit.code == "cqwjw")):
+            unit.name = HOSTILE
+        for phase in session.exec(select(Phase).where(Phase.code == "launch")):
+            phase.name, phase.window_text = HOSTILE, HOSTILE
+    html = logged_in(fresh, "office").get(f"/plans/{PLAN}").text
+    assert "<script>window.pwned" not in html and "<img src=x" not in html
+    escaped = "&lt;script&gt;window.pwned=1&lt;/script&gt;"
+    graph = section(html, '<svg id="plan-graph"', "</svg>")
+    assert escaped in graph  # in the boxes' <title>, whole
+    assert '#1f2933">&lt;script&gt;window' in graph  # and cut short on the box itself
+    assert html.count(escaped) >= 6

@@ -118,11 +118,11 @@ def press(button: WebElement) -> None:
     WebDriverWait(button.parent, 20).until(staleness_of(button))
 
 
-def log_in(browser: webdriver.Chrome, base: str, username: str) -> None:
+def log_in(browser: webdriver.Chrome, base: str, username: str, password: str = PASSWORD) -> None:
     browser.delete_all_cookies()
     browser.get(f"{base}/login")
     browser.find_element(By.NAME, "username").send_keys(username)
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.NAME, "password").send_keys(password)
     press(browser.find_element(By.ID, "login-button"))
 
 
@@ -213,6 +213,43 @@ def test_each_role_walks_through_its_work(site, browser, tmp_path):
         browser.set_window_size(1366, 768)
 
 
+def test_the_plan_view_draws_its_graph_legibly_at_1366_and_scrolls_it_on_a_phone(
+    site, browser, tmp_path
+):
+    world, base = site
+    log_in(browser, base, "leader")
+    browser.get_log("browser")  # read and forget what the pages before left in the log
+    browser.get(f"{base}/plans/cq-2019-pilot")
+    assert "截至 2019-08-12" in browser.find_element(By.ID, "as-of").text
+    graph = browser.find_element(By.ID, "plan-graph")
+    assert graph.size["width"] > 1000 and graph.size["height"] > 500
+    assert len(graph.find_elements(By.CSS_SELECTOR, "a.node")) == 18
+    frame = browser.find_element(By.ID, "graph")
+    assert browser.execute_script(  # the whole graph in view, no sideways scrolling
+        "return arguments[0].scrollWidth <= arguments[0].clientWidth", frame
+    )
+    label = graph.find_element(By.CSS_SELECTOR, "a.node[data-task=t06] text")
+    assert label.size["width"] > 60 and label.text == "辖区试点方案与推进"
+    shoot(browser, tmp_path, "plan-view")
+    graph.find_element(By.CSS_SELECTOR, "a.node[data-task=t06]").click()
+    assert browser.current_url.endswith("#task-t06")
+    assert "辖区试点方案与推进" in browser.find_element(By.ID, "task-t06").text
+    assert severe(browser) == []
+    browser.set_window_size(390, 844)
+    try:
+        browser.get(f"{base}/plans/cq-2019-pilot")
+        frame = browser.find_element(By.ID, "graph")
+        assert browser.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth + 1"
+        )
+        assert browser.execute_script(
+            "return arguments[0].scrollWidth > arguments[0].clientWidth", frame
+        )  # the graph keeps its size and scrolls sideways in its frame
+        shoot(browser, tmp_path, "plan-view-phone")
+    finally:
+        browser.set_window_size(1366, 768)
+
+
 def test_a_supervision_order_is_acknowledged_from_the_link_in_a_real_mail(site, browser):
     world, base = site
     inbox = Inbox()
@@ -229,3 +266,25 @@ def test_a_supervision_order_is_acknowledged_from_the_link_in_a_real_mail(site, 
     assert "已签收" in browser.find_element(By.ID, "link-done").text
     browser.get(ack.group(1))  # a second time: used
     assert browser.find_element(By.ID, "link-refused").get_attribute("data-reason") == "used"
+
+
+def test_the_office_resets_a_password_and_the_liaison_changes_it_back(site, browser):
+    _, base = site
+    browser.get_log("browser")  # drained: what the pages of earlier tests logged
+    log_in(browser, base, "office")
+    browser.find_element(By.LINK_TEXT, "联络员账户").click()
+    press(browser.find_element(By.CSS_SELECTOR, 'form[action="/users/nanan/reset"] button'))
+    temporary = browser.find_element(By.ID, "temporary-password").text
+    assert "nanan" in browser.find_element(By.ID, "reset").text
+    log_in(browser, base, "nanan", temporary)
+    assert browser.current_url.endswith("/my")
+    browser.find_element(By.LINK_TEXT, "修改密码").click()
+    form = browser.find_element(By.ID, "change-password")
+    form.find_element(By.NAME, "current").send_keys(temporary)
+    for field in ("new", "again"):  # back to the world's password, for the other tests
+        form.find_element(By.NAME, field).send_keys(PASSWORD)
+    press(form.find_element(By.CSS_SELECTOR, "button"))
+    assert "密码已修改" in browser.find_element(By.ID, "done").text
+    log_in(browser, base, "nanan")
+    assert browser.current_url.endswith("/my")
+    assert severe(browser) == []

@@ -39,6 +39,13 @@ def test_users_add_list_disable_reset(duban, database_url):
     assert duban("users", "reset", "nanan", "--password", "another-long-pw").exit_code == 0
     with session_scope(database_url) as session:
         assert session.exec(select(Account)).one().active
+        event = session.exec(select(AuditEvent)).one()  # the reset, without the password
+        assert (event.action, event.unit_code, event.after) == (
+            "reset_password",
+            "na",
+            {"account": "nanan"},
+        )
+        assert (event.person, event.channel) == (getpass.getuser(), "cli")
 
 
 def test_a_cli_write_records_the_operating_system_user_and_the_channel(duban, database_url):

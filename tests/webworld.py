@@ -44,7 +44,10 @@ class World:
 
 
 def build_world(
-    folder: Path, database_url: str | None = None, public_url: str = "http://duban.test"
+    folder: Path,
+    database_url: str | None = None,
+    public_url: str = "http://duban.test",
+    swept_on: dt.date | None = DAY,
 ) -> World:
     settings = Settings(
         home=folder / "home",
@@ -56,8 +59,9 @@ def build_world(
     create_schema(settings.url)
     with session_scope(settings.url) as session:
         import_plan(session, PLANS / "chongqing-2019-pilot.yaml", at=MORNING)
-    steps = DirectSteps(sessions(settings.url), composer_for(settings), at=MORNING)
-    run_sweep(steps, as_of=DAY, plan=PLAN)
+    if swept_on is not None:
+        steps = DirectSteps(sessions(settings.url), composer_for(settings), at=MORNING)
+        run_sweep(steps, as_of=swept_on, plan=PLAN)
     with session_scope(settings.url) as session:
         for username, (role, unit) in PEOPLE.items():
             add_account(
@@ -94,15 +98,15 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def client(world: World) -> TestClient:
+def client(world: World, day: dt.date = DAY) -> TestClient:
     from duban.web.app import create_app
 
-    return TestClient(create_app(world.settings, fixed_day=DAY), follow_redirects=False)
+    return TestClient(create_app(world.settings, fixed_day=day), follow_redirects=False)
 
 
-def logged_in(world: World, username: str | None) -> TestClient:
-    """A client with a session: logged in as `username`, or anonymous (None)."""
-    browser = client(world)
+def logged_in(world: World, username: str | None, day: dt.date = DAY) -> TestClient:
+    """A client with a session, on `day`: logged in as `username`, or anonymous (None)."""
+    browser = client(world, day)
     page = browser.get("/login")
     if username is not None:
         answer = browser.post(

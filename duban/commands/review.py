@@ -99,22 +99,24 @@ def ranking(
     from render.documents import ranking_circular_html
 
     found = load_review(plan, _day(as_of, plan), None)
-    rows = [dict(u.__dict__) for u in found.units]
+    rows = [dict(u.__dict__, rate=u.rate) for u in found.units]
+    apart = [dict(u.__dict__, rate=u.rate) for u in found.not_yet_due]
     if as_json:
-        emit_json({"rule": found.ranking_rule, "units": rows})
+        emit_json({"rule": found.ranking_rule, "units": rows, "not_yet_due": apart})
     else:
         table(
             f"ranking of {plan} as of {found.as_of}",
-            rows,
+            [*rows, *apart],
             [
                 "rank",
                 "name",
+                "rate",
+                "on_time",
+                "due",
                 "own_delays",
-                "avg_workdays_late",
-                "accepted_on_time",
-                "accepted_late",
-                "overdue_now",
                 "upstream_delays",
+                "supporting_delays",
+                "overdue_now",
                 "open_escalations",
             ],
         )
@@ -155,7 +157,7 @@ def digest(
     from schemas.db import session_scope, sessions
     from tasks.sweep.delivery import transport_from
     from tasks.sweep.digest import queue_reviews
-    from tasks.sweep.outbox import deliver_pending
+    from tasks.sweep.outbox import deliver_everything
 
     day = _day(as_of, plan)
     url = database_url()
@@ -171,6 +173,6 @@ def digest(
         )
         queued = messages[0].subject if messages else None
     typer.echo(f"queued: {queued}" if queued else "already queued before: nothing new")
-    report = deliver_pending(sessions(url), transport_from(settings()), now=now())
+    report = deliver_everything(sessions(url), transport_from(settings()), now=now())
     typer.echo(f"delivered {len(report.delivered)}, failed {len(report.failed)}")
     end_if_undelivered(len(report.failed))

@@ -11,8 +11,13 @@ from typing import Annotated, Any
 import typer
 
 from duban.app import (
+    HOST,
+    PORT,
     JsonFlag,
+    WebHost,
+    WebPort,
     app,
+    at_the_cli,
     database_url,
     emit_json,
     end_if_undelivered,
@@ -91,6 +96,7 @@ def _print_summary(summary: dict[str, Any], dry_run: bool) -> None:
     typer.echo(
         f"{summary['as_of']}: {verb} {len(summary['notices'])} notice(s)"
         + (f" ({', '.join(f'{k} {v}' for k, v in sorted(levels.items()))})" if levels else "")
+        + (f" and {len(summary['followups'])} follow-up(s)" if summary["followups"] else "")
     )
     typer.echo(
         f"escalations opened {summary['escalations_opened']}, closed "
@@ -121,16 +127,30 @@ def outbox(
 
 
 @app.command()
-def deliver() -> None:
+def deliver(
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed",
+            help="First put the mail given up on back in the outbox (recorded in the audit "
+            "trail), once what failed it is fixed.",
+        ),
+    ] = False,
+) -> None:
     """Deliver what is waiting in the outbox (the retry the scheduler also runs)."""
     from calendars.clock import now
-    from schemas.db import sessions
+    from schemas.db import session_scope, sessions
     from tasks.sweep.delivery import transport_from, where_mail_goes
-    from tasks.sweep.outbox import deliver_pending
+    from tasks.sweep.outbox import deliver_everything
+    from tasks.sweep.outbox import retry_failed as requeue
 
     config = settings()
     url = database_url()
-    report = deliver_pending(sessions(url), transport_from(config), now=now())
+    if retry_failed:
+        with session_scope(url) as session:
+            requeued = requeue(session, now=now(), by=at_the_cli())
+        typer.echo(f"{len(requeued)} message(s) given up on are back in the outbox")
+    report = deliver_everything(sessions(url), transport_from(config), now=now())
     typer.echo(
         f"delivered {len(report.delivered)}, failed {len(report.failed)} "
         f"(mail goes to {where_mail_goes(config)})"
@@ -151,7 +171,7 @@ def ack(
     from calendars.clock import stamp
     from schemas.db import session_scope
     from tasks.plans.queries import find_plan
-    from tasks.sweep.outbox import acknowledge, find_receipt
+    from tasks.sweep.outbox import acknowledge, find_receipt, record_acknowledgement
     from tasks.work.lifecycle import resolve_actor
 
     who = who or settings().actor
@@ -161,8 +181,10 @@ def ack(
     with session_scope(url) as session:
         plan = find_plan(session, find_receipt(session, code).plan_code)
         at = parse_moment(as_of, plan=plan)
-        actor = resolve_actor(session, plan.code, who)
+        actor = at_the_cli(resolve_actor(session, plan.code, who))
         notice, first = acknowledge(session, code=code, actor=actor, at=at)
+        if first:
+            record_acknowledgement(session, notice, actor, at)
         summary = f"{notice.receipt_code}: {notice.level} on {notice.plan_code} {notice.task_code}"
         when = stamp(notice.acknowledged_at, plan)
     typer.echo(
@@ -186,13 +208,21 @@ def receipts(as_json: JsonFlag = False) -> None:
 
 
 @app.command()
-def serve() -> None:
-    """Run the embedded scheduler: the daily sweep at 08:30 and the outbox retry, on a local
-    Prefect server (started here unless PREFECT_API_URL names one). Ctrl-C stops it."""
-    from duban.serve import serve as run_scheduler
+def serve(
+    host: WebHost = HOST,
+    port: WebPort = PORT,
+    no_web: Annotated[
+        bool, typer.Option("--no-web", help="The scheduler alone; `duban web` serves the app.")
+    ] = False,
+) -> None:
+    """Serve the web app and run the embedded scheduler in one process: the daily sweep at
+    08:30 and the outbox retry, on a local Prefect server (started here unless PREFECT_API_URL
+    names one). Ctrl-C or SIGTERM stops it once running jobs finish."""
+    from duban.serve import WebAddress
+    from duban.serve import serve as run_serve
 
     database_url()  # an unreachable database ends here, before a Prefect server is started
-    run_scheduler(settings())
+    run_serve(settings(), None if no_web else WebAddress(host, port))
 
 
 @app.command()

@@ -3,37 +3,56 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from duban.app import JsonFlag, app, database_url, emit_json, fail, settings, show_rows
+from duban.app import (
+    HOST,
+    PORT,
+    JsonFlag,
+    WebHost,
+    WebPort,
+    app,
+    database_url,
+    emit_json,
+    fail,
+    settings,
+    show_rows,
+)
+
+if TYPE_CHECKING:
+    from tasks.work.actors import Actor
 
 users_app = typer.Typer(help="Accounts for the web app (people, not units).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
 
 @app.command()
-def web(
-    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="The port.")] = 8000,
-) -> None:
-    """Serve the web app: units report and submit, the office decides, leadership reads.
-    HTTPS belongs to a reverse proxy in front (set DUBAN_BEHIND_PROXY=true there)."""
+def web(host: WebHost = HOST, port: WebPort = PORT) -> None:
+    """Serve the web app alone: units report and submit, the office decides, leadership reads.
+    (`duban serve` serves it too, beside the scheduler.) HTTPS belongs to a reverse proxy in
+    front (set DUBAN_BEHIND_PROXY=true there)."""
     import uvicorn
 
-    from duban.web.app import create_app
+    from duban.web.server import listening, web_config
 
     config = settings()
     database_url()
-    typer.echo(f"duban web on http://{host}:{port} (links in mails use {config.public_url})")
-    uvicorn.run(
-        create_app(config),
-        host=host,
-        port=port,
-        log_level="info",
-        proxy_headers=config.behind_proxy,
-    )
+    typer.echo(f"duban {listening(config, host, port)}")
+    try:
+        uvicorn.Server(web_config(config, host, port)).run()
+    except KeyboardInterrupt:  # uvicorn stops on Ctrl-C, then raises it again
+        pass
+
+
+def operator() -> Actor:
+    """Who manages accounts at the server: the operating system's user, through the CLI."""
+    from schemas.vocabulary import ActorKind, Channel
+    from tasks.work.actors import Actor
+
+    user = getpass.getuser()
+    return Actor(ActorKind.OFFICE, label=user, person=user, channel=Channel.CLI)
 
 
 def _password(given: str | None) -> str:
@@ -110,12 +129,14 @@ def users_reset(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Set a new password; the account is enabled and unlocked, its open sessions end."""
+    """Set a new password; the account is enabled and unlocked, its open sessions end. The
+    audit trail records it, by the operating system's user, through the CLI."""
+    from calendars.clock import now
     from schemas.db import session_scope
     from tasks.work.accounts import reset_password
 
     with session_scope(database_url()) as session:
-        reset_password(session, username, _password(password))
+        reset_password(session, username, _password(password), by=operator(), at=now())
     if as_json:
         emit_json({"username": username, "reset": True})
     else:

@@ -92,9 +92,9 @@ def create_app(settings: Settings | None = None, *, fixed_day: dt.date | None = 
         secure=settings.behind_proxy,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    from duban.web import auth, leadership, links, office, unit, users
+    from duban.web import auth, leadership, links, office, plans, unit, users
 
-    for module in (auth, links, unit, office, leadership, users):
+    for module in (auth, links, unit, office, leadership, users, plans):
         app.include_router(module.router)
     _errors(app)
     return app

@@ -2,7 +2,8 @@
 acceptance, extension requests, open escalations, unacknowledged 督办单), filters, the XLSX of
 the view, and the decisions: accept, return, decide an extension, reassign, waive, bulk accept.
 
-Each decision that concerns a unit is mailed to it (duban.web.mails) in the same transaction.
+A decision that concerns a unit is recorded by the lifecycle as a follow-up, which the next
+sweep mails to the unit in its letter of the day (tasks.sweep.followups).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from sqlmodel import Session
 from duban.errors import NotFound
 from duban.web.access import check_visible
 from duban.web.app import back_to, database, need, posted, remembered, text_field, web
-from duban.web.mails import queue_followup
 from duban.web.templating import fragment, language, page
 from duban.web.words import WORDS
 from schemas.tables import ExtensionRequest
@@ -210,7 +210,6 @@ async def accept(assignment_id: int, request: Request) -> Response:
             at=web(request).now(),
             expected_version=_version(form),
         )
-        queue_followup(session, row, "accept", detail="", base_url=web(request).signer.base_url)
     return back_to(f"/a/{assignment_id}", "accept")
 
 
@@ -230,7 +229,6 @@ async def return_submission(assignment_id: int, request: Request) -> Response:
             at=web(request).now(),
             expected_version=_version(form),
         )
-        queue_followup(session, row, "return", detail=reason, base_url=web(request).signer.base_url)
     return back_to(f"/a/{assignment_id}", "return")
 
 
@@ -268,10 +266,6 @@ async def reassign(assignment_id: int, request: Request) -> Response:
             reason=reason,
             at=web(request).now(),
         )
-        base = web(request).signer.base_url
-        queue_followup(session, row, "reassign", detail=reason, base_url=base)
-        (moved,) = work_rows(session, ids=[new.id or 0])
-        queue_followup(session, moved, "reassign", detail=reason, base_url=base)
     return back_to(f"/a/{new.id}", "reassign")
 
 
@@ -295,13 +289,6 @@ async def decide_extension(request_id: int, request: Request) -> Response:
             reason=reason,
             at=web(request).now(),
         )
-        queue_followup(
-            session,
-            row,
-            "approve" if approve else "deny",
-            detail=reason,
-            base_url=web(request).signer.base_url,
-        )
     return back_to(f"/a/{row.id}", "decide")
 
 
@@ -322,5 +309,4 @@ async def bulk_accept(request: Request) -> Response:
                 unit=row.unit,
                 at=web(request).now(),
             )
-            queue_followup(session, row, "accept", detail="", base_url=web(request).signer.base_url)
     return back_to("/office", "bulk")

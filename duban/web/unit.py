@@ -16,11 +16,10 @@ from markupsafe import Markup
 from duban.errors import NotFound
 from duban.web.access import check_visible, uploads
 from duban.web.app import back_to, database, need, posted, remembered, text_field, web
-from duban.web.mails import queue_followup
 from duban.web.templating import fragment, language, page
-from schemas.vocabulary import AccountRole, Action, Channel
-from tasks.sweep.outbox import acknowledge
-from tasks.work import audit, lifecycle
+from schemas.vocabulary import AccountRole, Channel
+from tasks.sweep.outbox import acknowledge, record_acknowledgement
+from tasks.work import lifecycle
 from tasks.work.accounts import actor_of
 from tasks.work.desk import GROUPS, assignment_detail, evidence_owner, unit_work, work_rows
 
@@ -102,10 +101,6 @@ async def submit(assignment_id: int, request: Request) -> Response:
                 evidence_dir=state.evidence_dir,
                 expected_version=_version(text_field(form, "version")),
             )
-        note = text_field(form, "note")
-        queue_followup(
-            session, row, "submit", detail=note, base_url=state.signer.base_url, to_office=True
-        )
     return back_to(f"/a/{assignment_id}", "submit")
 
 
@@ -128,14 +123,6 @@ async def request_extension(assignment_id: int, request: Request) -> Response:
             reason=text_field(form, "reason"),
             at=web(request).now(),
         )
-        queue_followup(
-            session,
-            row,
-            "extension",
-            detail=f"{new_due}: {text_field(form, 'reason')}",
-            base_url=web(request).signer.base_url,
-            to_office=True,
-        )
     return back_to(f"/a/{assignment_id}", "extension")
 
 
@@ -151,22 +138,6 @@ async def acknowledge_receipt(receipt: str, request: Request) -> Response:
             record_acknowledgement(session, notice, actor, web(request).now())
         target = notice.assignment_id
     return back_to(f"/a/{target}", "ack")
-
-
-def record_acknowledgement(session, notice, actor, at: dt.datetime) -> None:  # type: ignore[no-untyped-def]
-    """签收 goes into the audit trail with the person and the door they came through."""
-    audit.record(
-        session,
-        actor=str(actor),
-        action=Action.ACKNOWLEDGE,
-        subject=audit.Subject(
-            "notice", notice.id, notice.plan_code, notice.task_code, notice.unit_code
-        ),
-        at=at,
-        after={"receipt": notice.receipt_code, "recipient": notice.recipient_code},
-        person=actor.person,
-        channel=actor.channel,
-    )
 
 
 @router.get("/evidence/{evidence_id}")

@@ -17,16 +17,17 @@ import dataclasses
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from duban.errors import BadInput
 from schemas.settings import Settings, secret_key
 from schemas.vocabulary import RECEIPTED, RecipientRole
-from tasks.sweep.notices import Letter, NoticeItem, NoticeLink
+from tasks.sweep.notices import FollowUpItem, Letter, NoticeItem, NoticeLink, WaitingItem
 
 Action = Literal["ack", "report"]
+Opened = TypeVar("Opened", FollowUpItem, WaitingItem)
 SALT = "duban.link.v1"
 DEFAULT_URL = "http://127.0.0.1:8000"  # where `duban web` listens unless told otherwise
 
@@ -98,10 +99,24 @@ def token_hash(token: str) -> str:
 
 def add_links(letter: Letter, signer: LinkSigner) -> Letter:
     """The letter with each item's links: 签收 for a 督办单/通报 addressed to the recipient,
-    the report form for the recipient's own assignment, and the page for everyone else."""
+    the report form for the recipient's own assignment, and the page for everyone else; each
+    decision and each item waiting for the office links to its page, and what the office's
+    queue does not list, to the office's desk."""
+    base = signer.base_url.rstrip("/")
     return dataclasses.replace(
-        letter, items=tuple(_linked(item, signer, letter.as_of) for item in letter.items)
+        letter,
+        items=tuple(_linked(item, signer, letter.as_of) for item in letter.items),
+        followups=tuple(_opened(f, base) for f in letter.followups),
+        waiting=tuple(_opened(w, base) for w in letter.waiting),
+        desk=f"{base}/office" if letter.waiting_more else None,
     )
+
+
+def _opened(item: Opened, base: str) -> Opened:
+    """The item with the link to its assignment's page, where the recipient acts (login)."""
+    if item.assignment_id is None:
+        return item
+    return dataclasses.replace(item, links=(NoticeLink("open", f"{base}/a/{item.assignment_id}"),))
 
 
 def _linked(item: NoticeItem, signer: LinkSigner, issued: dt.date) -> NoticeItem:

@@ -3,9 +3,10 @@
 One letter per recipient bundles every item the sweep has for them, grouped by level from the
 most to the least severe: 通报 (report to leadership), 督办 (formal supervision, each item a
 督办单), 催办 (urge), 到期提醒 (due today), 提醒 (reminder), 未签收提醒 (receipt not yet
-acknowledged). This module holds what a letter says; render.letters turns it into a one-line
-subject, a plain-text part and a self-contained HTML part. Nothing here reads the clock: the
-letter carries its `as_of` date.
+acknowledged); then the decisions on the recipient's work since its last letter (办理情况),
+and for the office what waits for its decision (待审核事项). This module holds what a letter
+says; render.letters turns it into a one-line subject, a plain-text part and a self-contained
+HTML part. Nothing here reads the clock: the letter carries its `as_of` date.
 
 `MailComposer` is the seam between what a mail says and its markup: the sweep and the review
 mails take one from their caller (`render.mail.COMPOSER`), so nothing in `tasks` imports
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal, Protocol
 
-from schemas.vocabulary import Level, RecipientRole
+from schemas.vocabulary import FollowUpEvent, Level, RecipientRole, Waiting
 from tasks.review.model import Review
 
 # The order of the sections in a letter: most severe first, receipts still awaited last.
@@ -32,6 +33,7 @@ ORDER: tuple[Level, ...] = (
     Level.UNACKNOWLEDGED,
 )
 BLOCKS_SHOWN = 5  # downstream tasks named in an item; the rest are counted
+WAITING_SHOWN = 50  # items of the office's queue listed in a letter; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,53 @@ class NoticeItem:
 
 
 @dataclass(frozen=True)
+class FollowUpItem:
+    """A decision on the recipient's work since its last letter (办理情况): a return with its
+    reason, an acceptance, an extension granted or refused, a re-assignment."""
+
+    plan_code: str
+    plan_title: str
+    document_number: str | None
+    task_code: str
+    task_title: str
+    unit_name: str  # whose assignment it is
+    role: str  # Role
+    event: FollowUpEvent
+    decided_on: date  # the day of the decision, on the plan's clock
+    reason: str | None  # the office's reason, as it gave it
+    due: date | None = None  # the date granted, or asked for and refused
+    other_unit: str | None = None  # a re-assignment: the unit the work went to or came from
+    occurrence: date | None = None  # a dated report: which submission was decided on
+    assignment_id: int | None = None  # the page to act on
+    links: tuple[NoticeLink, ...] = ()  # filled by tasks.sweep.links.add_links
+
+
+@dataclass(frozen=True)
+class WaitingItem:
+    """A submission or an extension request waiting for the office's decision (待审核事项)."""
+
+    plan_code: str
+    plan_title: str
+    document_number: str | None
+    task_code: str
+    task_title: str
+    unit_name: str
+    role: str  # Role
+    kind: Waiting
+    since: date  # when it was handed in, on the plan's clock
+    waited_workdays: int  # working days since then, as of the letter's day
+    note: str  # the unit's note with the submission, or its reason for more time
+    due: date | None  # the due date now
+    requested_due: date | None = None  # an extension request: the date asked for
+    occurrence: date | None = None
+    assignment_id: int | None = None
+    links: tuple[NoticeLink, ...] = ()
+
+
+@dataclass(frozen=True)
 class Letter:
-    """One mail to one recipient: every item the sweep has for them."""
+    """One mail to one recipient: every item the sweep has for them, the decisions on their
+    work since their last letter, and (for the office) what waits for its decision."""
 
     recipient_name: str  # e.g. 南岸区 / 综合监督处
     to: tuple[str, ...]  # email addresses
@@ -83,6 +130,14 @@ class Letter:
     as_of: date
     items: tuple[NoticeItem, ...]
     language: Literal["zh", "en"] = "zh"
+    followups: tuple[FollowUpItem, ...] = ()
+    waiting: tuple[WaitingItem, ...] = ()  # oldest first, at most WAITING_SHOWN
+    waiting_more: int = 0  # waiting beyond those listed
+    desk: str | None = None  # the office's desk page, for what is not listed
+
+    @property
+    def empty(self) -> bool:
+        return not (self.items or self.followups or self.waiting)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ is retried with growing pauses, and after the last try the message is marked fai
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -19,8 +20,9 @@ from calendars.clock import utc
 from duban.errors import NotFound
 from schemas.db import SessionFactory
 from schemas.tables import Notice, OutboxMessage, SweepRun
-from schemas.vocabulary import ActorKind, Level, MessageStatus
+from schemas.vocabulary import Action, ActorKind, Level, MessageStatus, Operation
 from tasks.sweep.delivery import DeliveryError, InvalidMail, OutgoingMail, Transport
+from tasks.work import audit
 from tasks.work.actors import Actor, Forbidden
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
+BATCH = 500
 
 
 @dataclass
@@ -36,14 +39,48 @@ class DeliveryReport:
     failed: list[int] = field(default_factory=list)  # failed this time (retried later or given up)
     given_up: list[int] = field(default_factory=list)
 
+    def add(self, other: DeliveryReport) -> None:
+        self.delivered += other.delivered
+        self.failed += other.failed
+        self.given_up += other.given_up
+
 
 def backoff(attempts: int) -> dt.timedelta:
     """2, 4, 8 … minutes, at most six hours: an SMTP outage is waited out, not hammered."""
     return min(dt.timedelta(minutes=2**attempts), dt.timedelta(hours=6))
 
 
+def deliver_everything(
+    sessions: SessionFactory, transport: Transport, *, now: dt.datetime
+) -> DeliveryReport:
+    """Send every due message, batch after batch, until the outbox has nothing due."""
+    return deliver_in_batches(
+        lambda limit: deliver_pending(sessions, transport, now=now, limit=limit)
+    )
+
+
+def deliver_in_batches(
+    send_batch: Callable[[int], DeliveryReport],
+    *,
+    batch: int = BATCH,
+    max_batches: int | None = None,
+) -> DeliveryReport:
+    """Call `send_batch(batch)` until a batch comes back short (nothing more is due, or other
+    workers hold the rest), or `max_batches` have run. A batch is the unit of retry and of
+    memory; the outbox may hold many more messages than one batch (a 300k sweep writes 1,200)."""
+    total = DeliveryReport()
+    done = 0
+    while max_batches is None or done < max_batches:
+        report = send_batch(batch)
+        total.add(report)
+        done += 1
+        if len(report.delivered) + len(report.failed) < batch:
+            break
+    return total
+
+
 def deliver_pending(
-    sessions: SessionFactory, transport: Transport, *, now: dt.datetime, limit: int = 500
+    sessions: SessionFactory, transport: Transport, *, now: dt.datetime, limit: int = BATCH
 ) -> DeliveryReport:
     """Send up to `limit` due messages through `transport`.
 
@@ -155,13 +192,33 @@ def _settle(
         return message.status == MessageStatus.FAILED
 
 
-def retry_failed(session: Session, *, now: dt.datetime) -> int:
-    """Put messages that were given up on back in the queue (after the cause was fixed)."""
-    return session.exec(
-        update(OutboxMessage)
+def retry_failed(session: Session, *, now: dt.datetime, by: Actor) -> list[int]:
+    """Put the messages given up on back in the queue (after the cause was fixed), as `by`,
+    in the audit trail; their ids."""
+    failed = session.exec(
+        select(col(OutboxMessage.id))
         .where(col(OutboxMessage.status) == MessageStatus.FAILED)
-        .values(status=MessageStatus.PENDING, attempts=0, next_attempt_at=now)
-    ).rowcount
+        .order_by(col(OutboxMessage.id))
+    )
+    ids = list(cast("ScalarResult[int]", failed))  # stored rows have an id
+    if not ids:
+        return []
+    session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .values(status=MessageStatus.PENDING, attempts=0, next_attempt_at=utc(now))
+    )
+    audit.record(
+        session,
+        actor=str(by),
+        person=by.person,
+        channel=by.channel,
+        action=Operation.RETRY_MAIL,
+        subject=audit.Subject("outbox", None),
+        at=now,
+        after={"messages": ids},
+    )
+    return ids
 
 
 def list_outbox(session: Session, *, status: str | None = None) -> list[dict[str, Any]]:
@@ -222,6 +279,22 @@ def acknowledge(
     notice.acknowledged_by, notice.acknowledged_at = str(actor), utc(at)
     session.add(notice)
     return notice, True
+
+
+def record_acknowledgement(session: Session, notice: Notice, actor: Actor, at: dt.datetime) -> None:
+    """签收 goes into the audit trail with the person and the door they came through."""
+    audit.record(
+        session,
+        actor=str(actor),
+        action=Action.ACKNOWLEDGE,
+        subject=audit.Subject(
+            "notice", notice.id, notice.plan_code, notice.task_code, notice.unit_code
+        ),
+        at=at,
+        after={"receipt": notice.receipt_code, "recipient": notice.recipient_code},
+        person=actor.person,
+        channel=actor.channel,
+    )
 
 
 def unacknowledged(session: Session) -> list[dict[str, Any]]:

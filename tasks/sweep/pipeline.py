@@ -1,6 +1,7 @@
 """The deadline sweep: look at every open item as of a day, decide which rung of the ladder
-each has reached, write one outbox message per recipient bundling what it must be told, and
-deliver the outbox.
+each has reached, write one outbox message per recipient bundling what it must be told (its
+notices, the decisions on its work since its last letter, and for the office what waits for
+its decision: tasks.sweep.followups), and deliver the outbox.
 
 `run_sweep` is the one sweep: it says in which order the steps run and when the day is
 skipped. How each step runs is the caller's `SweepSteps`: `DirectSteps` runs them here, in
@@ -51,6 +52,7 @@ from schemas.vocabulary import (
     WITH_UNIT,
     AssignmentState,
     Level,
+    MessageKind,
     RecipientRole,
     Role,
     SeatRole,
@@ -58,8 +60,18 @@ from schemas.vocabulary import (
 from tasks.plans.graph import PhaseNode, TaskNode, build_graph, critical_path, downstream_of
 from tasks.sweep.delivery import Transport
 from tasks.sweep.escalation import Rung, rung_reached, why
-from tasks.sweep.notices import Letter, MailComposer, NoticeItem
-from tasks.sweep.outbox import DeliveryReport, deliver_pending
+from tasks.sweep.followups import (
+    Pending,
+    claim_followups,
+    daily_header,
+    mailed,
+    mark_bundled,
+    office_queue,
+    pending_followups,
+)
+from tasks.sweep.notices import WAITING_SHOWN, Letter, MailComposer, NoticeItem, WaitingItem
+from tasks.sweep.outbox import DeliveryReport, deliver_everything
+from tasks.work import audit
 from tasks.work.status import calendar_of
 
 if TYPE_CHECKING:
@@ -149,6 +161,7 @@ class SweepOutcome:
     as_of: dt.date
     planned: list[PlannedNotice]
     written: list[PlannedNotice] = field(default_factory=list)
+    followups: list[Pending] = field(default_factory=list)  # decisions mailed (or to be, dry)
     messages: int = 0
     escalations_opened: int = 0
     escalations_closed: int = 0
@@ -368,22 +381,24 @@ def plan_notices(
     as_of: dt.date,
     unacknowledged: Sequence[Notice] = (),
 ) -> list[PlannedNotice]:
-    """Who is told what: the unit, the office in copy, leadership for 通报."""
+    """Who is told what: the unit, the office in copy, leadership for 通报.
+
+    The office does not press itself: when an item of its own is late, leadership gets the
+    催办, the 督办单 and the 通报, and the office is not copied on them.
+    """
     planned: list[PlannedNotice] = []
     for finding in findings:
         item, rung = finding.item, finding.rung
         context = contexts[item.plan_code]
         office = context.office.code if context.office else None
-        if rung.level in (Level.REMINDER, Level.DUE, Level.URGE, Level.SUPERVISE):
+        leadership = context.leadership.code if context.leadership else office
+        office_own = _office_own(context, finding)
+        if rung.level == Level.REPORT or office_own:
+            primary = leadership or item.unit_code
+        else:
             primary = item.unit_code
-        else:  # report: 通报 goes to leadership
-            primary = context.leadership.code if context.leadership else office or item.unit_code
         recipients = [(primary, False)]
-        if (
-            rung.level in (Level.URGE, Level.SUPERVISE, Level.REPORT)
-            and office
-            and office != primary
-        ):
+        if rung.level in PRESSED and office and office != primary and not office_own:
             recipients.append((office, True))
         for recipient, in_copy in recipients:
             planned.append(_planned(context, finding, recipient, in_copy, primary))
@@ -394,6 +409,15 @@ def plan_notices(
     return planned
 
 
+PRESSED = (Level.URGE, Level.SUPERVISE, Level.REPORT)  # 催办, 督办, 通报: the office copied
+
+
+def _office_own(context: PlanContext, finding: Finding) -> bool:
+    """A late item the office itself is responsible for: it cannot press itself."""
+    office = context.office.code if context.office else None
+    return finding.rung.level in PRESSED and finding.item.unit_code == office
+
+
 def _planned(
     context: PlanContext, finding: Finding, recipient: str, in_copy: bool, letter_to: str
 ) -> PlannedNotice:
@@ -402,11 +426,12 @@ def _planned(
     receipt = _receipt(key) if rung.level in RECEIPTED and not in_copy else None
     language = context.policy.language
     task = context.tasks[item.task_code]
+    office = context.office.code if context.office else None
     role = (
         RecipientRole.OFFICE
-        if recipient == (context.office.code if context.office else None)
-        else RecipientRole.LEADERSHIP
-        if rung.level == Level.REPORT
+        if recipient == office
+        else RecipientRole.LEADERSHIP  # 通报, or told of the office's own item
+        if rung.level == Level.REPORT or recipient != item.unit_code
         else RecipientRole.RESPONSIBLE
     )
     content = NoticeItem(
@@ -419,7 +444,14 @@ def _planned(
         role=item.role,
         level=rung.level,
         rung=rung.name,
-        why=why(rung, item.role, context.policy, critical=finding.critical, language=language),
+        why=why(
+            rung,
+            item.role,
+            context.policy,
+            critical=finding.critical,
+            language=language,
+            office_own=_office_own(context, finding),
+        ),
         due=item.due,
         original_due=item.original_due if item.original_due != item.due else None,
         deadline_text=task.deadline_text,
@@ -541,6 +573,16 @@ def waiting_for_receipt(
     return late
 
 
+@dataclass
+class Bundle:
+    """What one recipient's letter from this sweep carries."""
+
+    notices: list[PlannedNotice] = field(default_factory=list)
+    followups: list[Pending] = field(default_factory=list)
+    waiting: list[WaitingItem] = field(default_factory=list)
+    header: str | None = None  # the Message-ID of the letter of the day with the office's queue
+
+
 def write_outbox(
     session: Session,
     planned: Sequence[PlannedNotice],
@@ -548,32 +590,64 @@ def write_outbox(
     sweep: SweepRun,
     composer: MailComposer,
 ) -> SweepOutcome:
-    """Write each new notice once and one message per recipient bundling them.
+    """Write each new notice once and one message per recipient bundling them with the
+    follow-ups no sweep has taken and, once a day, the office's queue.
 
     Notices written by an earlier sweep are left out. If a concurrent sweep writes the same
-    notice first, the unique dedupe key makes this insert fail and record_sweep retries.
+    notice (or the office's letter of the day) first, the unique key makes this insert fail
+    and record_sweep retries.
     """
     outcome = SweepOutcome(as_of=sweep.as_of, planned=list(planned), sweep_id=sweep.id)
     existing = _existing_keys(session, [p.dedupe_key for p in planned])
-    letters: dict[tuple[str, str], list[PlannedNotice]] = defaultdict(list)
+    letters: dict[tuple[str, str], Bundle] = defaultdict(Bundle)
     for notice in planned:
         if notice.dedupe_key not in existing:
-            letters[(notice.item.plan_code, notice.letter_to)].append(notice)
+            letters[(notice.item.plan_code, notice.letter_to)].notices.append(notice)
+    working = working_plans(contexts, sweep.as_of)
+    assert sweep.id is not None
+    for followup in claim_followups(session, sweep_id=sweep.id, plans=working):
+        letters[(followup.plan_code, followup.recipient_code)].followups.append(followup)
+    _add_office_queues(session, letters, contexts, working, sweep.as_of)
     messages = {
-        key: _message(contexts[key[0]], key[1], notices, sweep, composer)
-        for key, notices in sorted(letters.items())
+        key: _message(contexts[key[0]], key[1], bundle, sweep, composer)
+        for key, bundle in sorted(letters.items())
     }
     session.add_all(messages.values())
     session.flush()
     rows = [
-        _notice_row(n, sweep, messages[key].id) for key, notices in letters.items() for n in notices
+        _notice_row(n, sweep, messages[key].id)
+        for key, bundle in letters.items()
+        for n in bundle.notices
     ]
     if rows:
         session.execute(insert(Notice), rows)  # one executemany, not one INSERT per notice
-    for notices in letters.values():
-        outcome.written.extend(notices)
+    mark_bundled(session, [(messages[key], bundle.followups) for key, bundle in letters.items()])
+    for bundle in letters.values():
+        outcome.written.extend(bundle.notices)
+        outcome.followups.extend(bundle.followups)
     outcome.messages = len(messages)
     return outcome
+
+
+def _add_office_queues(
+    session: Session,
+    letters: dict[tuple[str, str], Bundle],
+    contexts: dict[str, PlanContext],
+    working: set[str],
+    as_of: dt.date,
+) -> None:
+    """Put each working plan's office queue into the office's letter, unless one carried it
+    today already."""
+    offices = {
+        code: c.calendar for code, c in contexts.items() if c.office is not None and code in working
+    }
+    for code, waiting in office_queue(session, calendars=offices, as_of=as_of).items():
+        office = contexts[code].office
+        assert office is not None
+        header = daily_header(code, office.code, as_of, _sender(contexts[code]))
+        if not mailed(session, header):
+            bundle = letters[(code, office.code)]
+            bundle.waiting, bundle.header = waiting, header
 
 
 def _existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
@@ -609,16 +683,16 @@ def _notice_row(notice: PlannedNotice, sweep: SweepRun, message_id: int | None) 
 def _message(
     context: PlanContext,
     recipient: str,
-    notices: Sequence[PlannedNotice],
+    bundle: Bundle,
     sweep: SweepRun,
     composer: MailComposer,
 ) -> OutboxMessage:
     unit = context.units[recipient]
     primary = sorted(
-        (n for n in notices if not n.in_copy),
+        (n for n in bundle.notices if not n.in_copy),
         key=lambda n: (-SEVERITY[n.level], n.item.task_code, n.due),
     )
-    cc_units = sorted({n.recipient_code for n in notices if n.in_copy} - {recipient})
+    cc_units = sorted({n.recipient_code for n in bundle.notices if n.in_copy} - {recipient})
     office = context.office
     sender_name = office.full_name or office.name if office else context.plan.title
     letter = Letter(
@@ -629,12 +703,16 @@ def _message(
         as_of=sweep.as_of,
         items=tuple(n.content for n in primary),
         language=context.policy.language,
+        followups=tuple(p.item for p in bundle.followups),
+        waiting=tuple(bundle.waiting[:WAITING_SHOWN]),
+        waiting_more=max(0, len(bundle.waiting) - WAITING_SHOWN),
     )
     mail = composer.letter(letter)
-    sender = office.emails[0] if office and office.emails else "duban@localhost"
+    sender = _sender(context)
     digest = hashlib.sha256(f"{sweep.id}:{context.plan.code}:{recipient}".encode()).hexdigest()
     return OutboxMessage(
         sweep_id=sweep.id,
+        kind=MessageKind.NOTICE if bundle.notices else MessageKind.FOLLOWUP,
         plan_code=context.plan.code,
         recipient_code=recipient,
         sender=sender,
@@ -644,8 +722,15 @@ def _message(
         subject=mail.subject,
         text=mail.text,
         html=mail.html,
-        message_id_header=f"<duban.{sweep.id}.{digest[:16]}@{sender.rsplit('@', 1)[-1]}>",
+        message_id_header=bundle.header
+        or f"<duban.{sweep.id}.{digest[:16]}@{sender.rsplit('@', 1)[-1]}>",
     )
+
+
+def _sender(context: PlanContext) -> str:
+    """The address a plan's letters come from: its office's."""
+    office = context.office
+    return office.emails[0] if office and office.emails else "duban@localhost"
 
 
 def close_resolved_escalations(
@@ -786,7 +871,9 @@ def record_sweep(
                 if dry_run:
                     existing = _existing_keys(session, [p.dedupe_key for p in planned])
                     fresh = [p for p in planned if p.dedupe_key not in existing]
-                    return SweepOutcome(as_of, list(planned), written=fresh)
+                    working = working_plans(contexts, as_of)
+                    pending = pending_followups(session, plans=working)
+                    return SweepOutcome(as_of, list(planned), written=fresh, followups=pending)
                 sweep = SweepRun(as_of=as_of, plan_code=plan, started_at=at)
                 session.add(sweep)
                 session.flush()
@@ -797,6 +884,7 @@ def record_sweep(
                 sweep.escalations_opened = outcome.escalations_opened
                 sweep.escalations_closed = outcome.escalations_closed
                 sweep.finished_at = at
+                audit.record_sweep(session, sweep)
                 return outcome
         except IntegrityError:
             if attempt == 2:
@@ -891,7 +979,7 @@ class DirectSteps:
     def deliver(self) -> DeliveryReport | None:
         if self.transport is None:
             return None
-        return deliver_pending(self.sessions, self.transport, now=self.at)
+        return deliver_everything(self.sessions, self.transport, now=self.at)
 
 
 def run_sweep(
@@ -920,6 +1008,7 @@ def sweep_summary(outcome: SweepOutcome) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "as_of": outcome.as_of.isoformat(),
         "notices": [n.as_json() for n in outcome.written],
+        "followups": [f.as_json() for f in outcome.followups],
         "escalations_opened": outcome.escalations_opened,
         "escalations_closed": outcome.escalations_closed,
         "delivered": len(report.delivered) if report else 0,

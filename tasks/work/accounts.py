@@ -2,13 +2,15 @@
 
 A liaison (联络员) acts for one unit, the office's staff act as the joint meeting office,
 leadership reads. Passwords are kept only as argon2 hashes; after `MAX_FAILURES` wrong
-passwords in a row an account is locked for `LOCKOUT`, so guessing is slow. The caller passes
-the time: nothing here reads the clock.
+passwords in a row an account is locked for `LOCKOUT`, so guessing is slow. A password reset
+and a change of one's own password go into the audit trail (who, through which channel; never
+the password). The caller passes the time: nothing here reads the clock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +20,9 @@ from sqlmodel import Session, select
 
 from duban.errors import BadInput, NotFound, PermissionDenied
 from schemas.tables import Account
-from schemas.vocabulary import AccountRole, ActorKind, Channel
-from tasks.work.actors import Actor
+from schemas.vocabulary import AccountRole, Action, ActorKind, Channel
+from tasks.work import audit
+from tasks.work.actors import Actor, Forbidden
 
 ROLES = tuple(AccountRole)
 ACTS_AS: dict[str, ActorKind] = {
@@ -30,6 +33,8 @@ ACTS_AS: dict[str, ActorKind] = {
 MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
 MIN_PASSWORD = 8
+TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read out or copied by hand
+TEMPORARY_GROUPS = 3  # of 4 characters: 12 drawn from 31, about 59 bits
 
 _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("duban: a password nobody has")  # checked for unknown names: same timing
@@ -114,18 +119,70 @@ def disable_account(session: Session, username: str) -> Account:
     return account
 
 
-def reset_password(session: Session, username: str, password: str) -> Account:
-    """A new password, the account enabled and unlocked, every open session ended."""
+def reset_password(
+    session: Session, username: str, password: str, *, by: Actor, at: dt.datetime
+) -> Account:
+    """A new password, the account enabled and unlocked, every open session ended; recorded
+    in the audit trail as done by `by`."""
     account = find_account(session, username)
     account.password_hash = _hash(password)
     account.active, account.failed_logins, account.locked_until = True, 0, None
     account.session_version += 1
     session.add(account)
+    _record(session, account, Action.RESET_PASSWORD, by, at)
+    return account
+
+
+def temporary_password() -> str:
+    """A password for the office to hand to a liaison, who then changes it: random, with no
+    characters that are confused when read out (`abcd-efgh-jkmn`)."""
+    groups = (
+        "".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(4))
+        for _ in range(TEMPORARY_GROUPS)
+    )
+    return "-".join(groups)
+
+
+def managed_liaison(session: Session, manager: Person, username: str) -> Account:
+    """The account the office's `manager` may disable or reset on the web: a liaison's, and one
+    of the manager's plan when the manager's account is limited to a plan. Office and
+    leadership accounts are managed at the server with `duban users`."""
+    account = find_account(session, username)
+    if account.role != AccountRole.LIAISON:
+        raise Forbidden("office and leadership accounts are managed with `duban users`")
+    if manager.plan_code is not None and account.plan_code != manager.plan_code:
+        raise Forbidden(f"{manager.username} manages the liaisons of {manager.plan_code} only")
+    return account
+
+
+def change_password(
+    session: Session, person: Person, current: str, new: str, *, at: dt.datetime, channel: Channel
+) -> Account:
+    """The person's own new password, given the current one; their other sessions end.
+
+    The new password is checked first (AccountError: nothing is counted). A wrong current
+    password is LoginRefused and counts as a failed login, to be committed like one: this
+    form is no way round the lockout.
+    """
+    new_hash = _hash(new)
+    account = _checked(session, person.username, current, now=at)
+    account.password_hash = new_hash
+    account.session_version += 1
+    session.add(account)
+    _record(session, account, Action.CHANGE_PASSWORD, actor_of(person, channel), at)
     return account
 
 
 def authenticate(session: Session, username: str, password: str, *, now: dt.datetime) -> Account:
     """The account, if the password is right and the account may log in; else LoginRefused."""
+    account = _checked(session, username, password, now=now)
+    account.last_login_at = now
+    return account
+
+
+def _checked(session: Session, username: str, password: str, *, now: dt.datetime) -> Account:
+    """The account, if the password is right and the account may log in; else LoginRefused,
+    with a wrong password counted (MAX_FAILURES in a row lock the account for LOCKOUT)."""
     account = session.exec(select(Account).where(Account.username == username.strip())).first()
     if account is None:
         _verify(_DUMMY, password)
@@ -140,7 +197,7 @@ def authenticate(session: Session, username: str, password: str, *, now: dt.date
         raise LoginRefused("wrong user name or password")
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hash(password)
-    account.failed_logins, account.locked_until, account.last_login_at = 0, None, now
+    account.failed_logins, account.locked_until = 0, None
     session.add(account)
     return account
 
@@ -173,6 +230,20 @@ def actor_of(person: Person, channel: Channel) -> Actor:
     label = f"{person.name}({person.unit_code})" if person.unit_code else person.name
     return Actor(
         ACTS_AS[person.role], person.unit_code, label, person=person.username, channel=channel
+    )
+
+
+def _record(session: Session, account: Account, action: Action, by: Actor, at: dt.datetime) -> None:
+    """An account's change in the audit trail: whose account, by whom, through which door."""
+    audit.record(
+        session,
+        actor=str(by),
+        action=action,
+        subject=audit.Subject("account", account.id, account.plan_code, None, account.unit_code),
+        at=at,
+        after={"account": account.username},
+        person=by.person,
+        channel=by.channel,
     )
 
 

@@ -3,7 +3,9 @@ extension requests (延期申请) and their decisions, waiver, cancellation and 
 
 The CLI, the flows and (later) the web pages call these functions and nothing else to change
 work. Each call names its actor, is checked against what that actor may do and what the state
-allows, changes nothing when refused, and leaves an audit event for every change.
+allows, changes nothing when refused, and leaves an audit event for every change. A decision
+the unit must hear of (a return, an acceptance, an extension decision, a re-assignment) also
+leaves a follow-up (tasks.work.followups) for the sweep to put into the unit's next letter.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from schemas.vocabulary import (
     AssignmentState,
     Decision,
     ExtensionState,
+    FollowUpEvent,
     OccurrenceState,
     Role,
     SeatRole,
@@ -50,6 +53,7 @@ from schemas.vocabulary import (
 from tasks.plans.queries import find_plan, find_task
 from tasks.work import audit
 from tasks.work.actors import Actor, Forbidden, check_allowed
+from tasks.work.followups import record_followup
 from tasks.work.states import OCCURRENCE_MOVES, next_state
 from tasks.work.status import plan_calendar
 
@@ -354,6 +358,17 @@ def decide_extension(
             assignment.due = request.requested_due
             assignment.updated_at = at
         session.add(request)
+    record_followup(
+        session,
+        event=FollowUpEvent.EXTENSION_APPROVED if approve else FollowUpEvent.EXTENSION_DENIED,
+        plan=plan,
+        assignment_id=assignment.id,
+        recipient=work.unit.code,
+        actor=actor,
+        at=at,
+        reason=reason,
+        due=request.requested_due,
+    )
     return request
 
 
@@ -425,6 +440,7 @@ def reassign(
         True,
         None,
     )  # handed back: reopened
+    new.replaces_id = old.id  # so a re-import of the plan keeps the re-assignment
     new.original_due, new.due = old.original_due, old.due
     session.add(new)
     session.flush()
@@ -446,6 +462,21 @@ def reassign(
         before={"unit": work.unit.code},
         after=_snapshot(new),
     )
+    for event, held_by, recipient, other in (
+        (FollowUpEvent.REASSIGNED_AWAY, old, work.unit, receiver),
+        (FollowUpEvent.REASSIGNED_TO, new, receiver, work.unit),
+    ):  # both units are told: the one that gave the work up and the one that has it now
+        record_followup(
+            session,
+            event=event,
+            plan=plan,
+            assignment_id=held_by.id,
+            recipient=recipient.code,
+            other_unit=other.code,
+            actor=actor,
+            at=at,
+            reason=reason,
+        )
     return new
 
 
@@ -490,6 +521,17 @@ def _decide(
         submission.decision_reason, submission.decided_by = reason, str(actor)
         submission.decided_at = at
         session.add(submission)
+    record_followup(
+        session,
+        event=FollowUpEvent.ACCEPTED if move == Action.ACCEPT else FollowUpEvent.RETURNED,
+        plan=work.plan.code,
+        assignment_id=work.assignment.id,
+        occurrence_id=dated.id if dated else None,
+        recipient=work.unit.code,
+        actor=actor,
+        at=at,
+        reason=reason,
+    )
     return submission
 
 

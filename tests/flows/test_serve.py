@@ -1,13 +1,16 @@
 """`duban serve`: the APScheduler jobs kept in duban's own database, a missed sweep caught up
-at the next start, and the whole thing (its own Prefect server, a flow run from a job, Ctrl-C)
-in a subprocess."""
+at the next start, and the whole thing in a subprocess: the scheduler alone with its own
+Prefect server stopped by Ctrl-C, and the command with the web app beside the scheduler,
+stopped by SIGTERM."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import pickle
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,19 +18,28 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import inspect, text
+from sqlmodel import select
 
 from duban.serve import (
     JOB_TABLE,
     OUTBOX_GRACE,
     SWEEP_GRACE,
     TIMEZONE,
+    PrefectServer,
     build_scheduler,
+    free_port,
     schedule_jobs,
 )
-from schemas.db import create_schema, engine_for
+from schemas.db import create_schema, engine_for, session_scope
 from schemas.settings import Settings
+from schemas.tables import OutboxMessage
+from schemas.vocabulary import AccountRole, MessageStatus
+from tasks.sweep.delivery import EmlOutbox
+from tasks.work.accounts import add_account
 
 from ..conftest import ROOT
+from ..webworld import csrf_of
+from .conftest import server_env
 
 SWEEP, RETRY = "duban-deadline-sweep", "duban-outbox-retry"
 
@@ -113,7 +125,7 @@ def test_a_stored_job_that_cannot_be_read_any_more_is_replaced(tmp_path):
         scheduler.shutdown()
 
 
-def test_serve_starts_its_own_prefect_server_runs_the_missed_sweep_and_stops_on_ctrl_c(tmp_path):
+def test_serve_no_web_runs_the_missed_sweep_on_its_own_prefect_server_and_stops_on_ctrl_c(tmp_path):
     home = tmp_path / "home"
     settings = Settings(home=home)
     scheduler = started(settings)  # the 08:30 sweep was missed a minute ago
@@ -125,12 +137,7 @@ def test_serve_starts_its_own_prefect_server_runs_the_missed_sweep_and_stops_on_
     log = tmp_path / "serve.log"
     with open(log, "wb") as output:
         serve = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from duban.serve import serve\n"
-                "from schemas.settings import Settings\nserve(Settings())",
-            ],
+            [duban_command(), "serve", "--no-web"],
             cwd=ROOT,
             env=env,
             stdout=output,
@@ -148,6 +155,7 @@ def test_serve_starts_its_own_prefect_server_runs_the_missed_sweep_and_stops_on_
     assert "skipping the sweep: no plan has been imported" in out  # an empty database
     assert "Prefect server stopped" in out and "duban serve stopped" in out
     assert "Traceback" not in out and "ERROR" not in out, out
+    assert "web app" not in out  # `duban web` serves it, in a process of its own
 
     api = out.split("runs recorded at ")[1].split(";")[0]
     assert (home / "prefect" / "server.log").exists()  # PREFECT_HOME under DUBAN_HOME
@@ -163,6 +171,118 @@ def test_serve_starts_its_own_prefect_server_runs_the_missed_sweep_and_stops_on_
         assert next_run > dt.datetime.now(TIMEZONE)
     finally:
         scheduler.shutdown()
+
+
+def test_duban_serve_answers_on_the_web_runs_the_jobs_and_stops_cleanly_on_sigterm(
+    tmp_path, prefect_server: PrefectServer
+):
+    """The command as an operator runs it: one process, the web app on its port, the missed
+    sweep and outbox retry run as flows on the Prefect server PREFECT_API_URL names, a mail
+    left in the outbox delivered; SIGTERM stops it all with status 0."""
+    home = tmp_path / "home"
+    settings = Settings(home=home)
+    create_schema(settings.url)
+    with session_scope(settings.url) as session:
+        add_account(
+            session,
+            username="boss",
+            name="王科长",
+            role=AccountRole.OFFICE,
+            password="long-enough-1",
+            at=dt.datetime.now(dt.UTC),
+        )
+        session.add(waiting_mail())
+    scheduler = started(settings)  # both jobs were due a minute ago, while serve was down
+    for job in (SWEEP, RETRY):
+        scheduler.modify_job(job, next_run_time=dt.datetime.now(TIMEZONE) - dt.timedelta(minutes=1))
+    scheduler.shutdown()
+
+    assert prefect_server.log_path is not None
+    env = server_env(prefect_server, prefect_server.log_path.parent) | {"DUBAN_HOME": str(home)}
+    port = free_port()
+    log = tmp_path / "serve.log"
+    command = [duban_command(), "serve", "--port", str(port)]
+    with open(log, "wb") as output:
+        serve = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=output, stderr=output)
+    try:
+        for job in ("deadline sweep", "outbox retry"):  # APScheduler's line when a job ends
+            wait_for(log, f'Job "{job}', serve, timeout=120)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as browser:
+            login = browser.get("/login")
+            assert login.status_code == 200 and "登录" in login.text
+            answer = browser.post(
+                "/login",
+                data={"csrf": csrf_of(login.text), "username": "boss", "password": "long-enough-1"},
+            )
+            assert answer.status_code == 303
+            users = browser.get("/users")
+            assert users.status_code == 200 and "王科长" in users.text
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(60) == 0, read(log)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+    out = read(log)
+    assert f"web app on http://127.0.0.1:{port}" in out
+    for job in ("deadline sweep", "outbox retry"):
+        assert re.search(f'Job "{job} .*" executed successfully', out), out
+    assert "skipping the sweep: no plan has been imported" in out
+    assert '"GET /users HTTP/1.1" 200' in out  # the web's log lines outlive Prefect's setup
+    assert "SIGTERM: stopping" in out and "web app stopped" in out
+    assert out.rstrip().endswith("duban serve stopped")
+    assert "Traceback" not in out and "ERROR" not in out, out
+    with session_scope(settings.url) as session:
+        mail = session.exec(select(OutboxMessage)).one()
+        assert mail.status == MessageStatus.SENT
+    assert EmlOutbox(home / "outbox").path_for(mail.message_id_header).exists()
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+        raise AssertionError("the web app still answers after duban serve stopped")
+    except httpx.ConnectError:
+        pass
+
+
+def test_a_taken_port_ends_serve_in_one_line_before_any_prefect_server_starts(tmp_path):
+    home = tmp_path / "home"
+    create_schema(Settings(home=home).url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DUBAN_"))}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        ended = subprocess.run(
+            [duban_command(), "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=env | {"DUBAN_HOME": str(home)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert ended.returncode == 6, ended.stderr
+    lines = ended.stderr.splitlines()
+    assert (
+        lines[-1] == f"error: the web app could not listen on 127.0.0.1:{port}; see the lines above"
+    )
+    assert "address already in use" in ended.stderr and "Traceback" not in ended.stderr
+    assert "Prefect server" not in ended.stderr and not (home / "prefect").exists()
+
+
+def waiting_mail() -> OutboxMessage:
+    """A mail an earlier sweep could not deliver: the outbox retry's to send."""
+    return OutboxMessage(
+        recipient_code="na",
+        sender="duban@example.org",
+        to_addrs=["liaison@na.example.org"],
+        subject="催办",
+        text="请于本周内报送进展。",
+        html="<p>请于本周内报送进展。</p>",
+        message_id_header="<serve-test.1@example.org>",
+    )
+
+
+def duban_command() -> str:
+    """The `duban` console script of this environment, as an operator starts it."""
+    return str(Path(sys.executable).with_name("duban"))
 
 
 def read(path: Path) -> str:

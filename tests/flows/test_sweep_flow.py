@@ -113,6 +113,7 @@ def test_the_sweep_flow_writes_delivers_and_reports_what_the_cli_reports(duban_h
     assert counts == {
         "notices: urge": 14,
         "notices": 14,
+        "follow-ups": 0,
         "messages": 6,
         "escalations opened": 0,
         "escalations closed": 0,
@@ -153,6 +154,7 @@ def test_the_sweep_runs_on_the_working_calendar_not_on_weekdays(duban_home, day,
         assert result == {
             "as_of": day.isoformat(),
             "notices": [],
+            "followups": [],
             "escalations_opened": 0,
             "escalations_closed": 0,
             "delivered": 0,

@@ -5,8 +5,8 @@ is the same (tasks.work.desk.data_version): an index on (plan_code, id) answers 
 plan at once on PostgreSQL too (SQLite's plan_code index held the row id already). It
 replaces the index on plan_code alone, which it covers.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-04 12:00:00
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
