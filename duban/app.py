@@ -44,6 +44,7 @@ def report(error: DubanError, *, as_json: bool) -> None:
 if TYPE_CHECKING:
     from calendars.clock import Zoned
     from schemas.settings import Settings
+    from tasks.work.actors import Actor
 
 app = typer.Typer(
     cls=Shell,
@@ -153,6 +154,19 @@ def settings() -> Settings:
         raise BadInput(f"settings (DUBAN_* or duban.toml): {problems}") from None
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"duban.toml: not valid TOML: {exc}") from None
+
+
+def at_the_cli(actor: Actor | None = None) -> Actor:
+    """Who writes from the command line, as the audit trail records it: the actor resolved
+    from `--as` (the office when the command takes none), with the operating system's user
+    and the channel cli."""
+    import getpass
+    from dataclasses import replace
+
+    from schemas.vocabulary import ActorKind, Channel
+    from tasks.work.actors import Actor
+
+    return replace(actor or Actor(ActorKind.OFFICE), person=getpass.getuser(), channel=Channel.CLI)
 
 
 def parse_moment(

@@ -77,10 +77,10 @@ def _final_review(url: str, plan: str, day: dt.date, home: Path) -> None:
         whole = review_plan(session, plan, day)
     path = home / f"{plan}-final-evaluation.html"
     path.write_text(render_html(review), encoding="utf-8")
+    first = "、".join(u.name for u in whole.units if u.rank == 1) or "—"  # ties share it
     console.print(
         f"final evaluation review ({whole.counts.completion_pct}% complete, "
-        f"{whole.counts.on_time_pct}% on time, first in the ranking: "
-        f"{whole.units[0].name}): {path}"
+        f"{whole.counts.on_time_pct}% on time, first in the ranking: {first}): {path}"
     )
 
 

@@ -19,7 +19,7 @@ from schemas.tables import ExtensionRequest, Notice
 from schemas.vocabulary import ExtensionState
 from tasks.sweep.delivery import Transport
 from tasks.sweep.notices import MailComposer
-from tasks.sweep.outbox import acknowledge
+from tasks.sweep.outbox import acknowledge, record_acknowledgement
 from tasks.sweep.pipeline import DirectSteps, run_sweep
 from tasks.work import lifecycle
 
@@ -123,6 +123,8 @@ def perform(session: Session, plan: str, event: dict[str, Any], at: dt.datetime)
         ).first()
         if notice is None:
             raise ValueError(f"story: no {event['level']} notice on {task} for {unit} yet")
-        acknowledge(session, code=notice.receipt_code or "", actor=actor, at=at)
+        notice, first = acknowledge(session, code=notice.receipt_code or "", actor=actor, at=at)
+        if first:
+            record_acknowledgement(session, notice, actor, at)
     else:
         raise ValueError(f"story: unknown action {action!r}")

@@ -128,16 +128,17 @@ def review_tables(review: Any) -> None:
         "ranking",
         [
             {
-                "#": u.rank,
+                "#": u.rank or "—",
                 "unit": u.name,
+                "rate %": u.rate if u.due else "—",
+                "on time/due": f"{u.on_time}/{u.due}",
                 "own delays": u.own_delays,
-                "avg late": u.avg_workdays_late,
-                "on time": u.accepted_on_time,
+                "not counted": u.upstream_delays + u.supporting_delays,
                 "overdue": u.overdue_now,
-                "upstream": u.upstream_delays,
+                "督办": u.open_escalations,
             }
-            for u in review.units
+            for u in (*review.units, *review.not_yet_due)
         ],
-        ["#", "unit", "own delays", "avg late", "on time", "overdue", "upstream"],
+        ["#", "unit", "rate %", "on time/due", "own delays", "not counted", "overdue", "督办"],
     )
     console.print(review.ranking_rule)

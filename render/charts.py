@@ -180,15 +180,16 @@ def timeline_chart(review: Review, w: dict[str, str]) -> Markup:
     def x(day: dt.date) -> float:
         return left + plot * min(max((day - start).days, 0), total) / total
 
-    groups: list[tuple[str, dt.date | None, dt.date | None, list[TaskReview]]] = [
+    groups: list[tuple[str | None, dt.date | None, dt.date | None, list[TaskReview]]] = [
         (p.name, p.start, p.due, [t for t in review.tasks if t.phase == p.code])
         for p in review.phases
     ]
     known = {p.code for p in review.phases}
     stray = [t for t in review.tasks if t.phase not in known]
-    if stray:
-        groups.append((w["no_phase"], None, None, stray))
-    height = top + row * sum(1 + len(g[3]) for g in groups) + 30
+    if stray:  # a plan without phases draws its tasks under no heading
+        groups.append((w["no_phase"] if review.phases else None, None, None, stray))
+    bands = sum(name is not None for name, *_ in groups)
+    height = top + row * (bands + sum(len(g[3]) for g in groups)) + 30
     hatch = _element(
         "pattern",
         {
@@ -201,22 +202,25 @@ def timeline_chart(review: Review, w: dict[str, str]) -> Markup:
         children=[_element("rect", {"width": 3, "height": 6, "fill": "#e53935"})],
     )
     body = [_element("defs", {}, children=[hatch])]
-    for n, month in enumerate(_months(start, end)):
+    year: int | None = None
+    for month in _months(start, end):
         body.append(_line(x(month), top - 6, height - 30, "#e0e4e8"))
-        name = f"{month.month}月" if review.language == "zh" else MONTHS[month.month - 1][:3]
-        body.append(_text(x(month) + 2, top - 10, name, font_size="10"))
-        if n == 0 or month.month == 1:
-            year = f"{month.year}年" if review.language == "zh" else str(month.year)
-            body.append(_text(x(month) + 2, top - 26, year, font_weight="600"))
+        called = f"{month.month}月" if review.language == "zh" else MONTHS[month.month - 1][:3]
+        body.append(_text(x(month) + 2, top - 10, called, font_size="10"))
+        if month.year != year:  # the first tick of each year carries it
+            year = month.year
+            label = f"{year}年" if review.language == "zh" else str(year)
+            body.append(_text(x(month) + 2, top - 26, label, font_weight="600"))
     y = top
     for name, begins, ends, tasks in groups:
-        body += [
-            _rect(0, y, WIDE, row, "#f1f4f8"),
-            _text(8, y + 14, fit(name, left - 16), font_weight="600"),
-        ]
-        if begins and ends:
-            body.append(_rect(x(begins), y + 7, x(ends) - x(begins), 6, "#90a4ae", rx="3"))
-        y += row
+        if name is not None:
+            body += [
+                _rect(0, y, WIDE, row, "#f1f4f8"),
+                _text(8, y + 14, fit(name, left - 16), font_weight="600"),
+            ]
+            if begins and ends:
+                body.append(_rect(x(begins), y + 7, x(ends) - x(begins), 6, "#90a4ae", rx="3"))
+            y += row
         for task in tasks:
             first = task.start or begins or start
             last = task.due or task.forecast_due or end
@@ -281,23 +285,23 @@ def timeline_chart(review: Review, w: dict[str, str]) -> Markup:
 
 
 def ranking_chart(review: Review, w: dict[str, str]) -> Markup:
-    """(c) The ranking: own delays (ranked) and upstream delays (not ranked), one bar each."""
-    left, plot, top, row = 190, 480, 34, 26
-    scale = max((u.own_delays + u.upstream_delays for u in review.units), default=0) or 1
-    body = _legend(left, 16, (("#e53935", w["own_bar"]), ("#b0bec5", w["upstream_bar"])))
+    """(c) The ranking: each ranked unit's on-time rate as a bar, in rank order (tied ranks
+    repeat their number); a unit under an open 督办 in red."""
+    left, plot, top, row = 190, 460, 34, 26
+    escalated_colour, colour = "#e53935", "#43a047"
+    body = _legend(left, 16, ((colour, w["rate_bar"]), (escalated_colour, w["rate_bar_escalated"])))
     for n, unit in enumerate(review.units):
         y = top + n * row
-        own, upstream = plot * unit.own_delays / scale, plot * unit.upstream_delays / scale
+        width = plot * unit.rate / 100
+        note = w["rate_note"].format(rate=pct(unit.rate), on_time=unit.on_time, due=unit.due)
+        if unit.open_escalations:
+            note += w["escalated_note"].format(n=unit.open_escalations)
         body += [
             _text(left - 10, y + 16, fit(f"{unit.rank}  {unit.name}", left - 20), "end"),
-            _rect(left, y + 4, own, row - 8, "#e53935"),
-            _rect(left + own, y + 4, upstream, row - 8, "#b0bec5"),
+            _rect(left, y + 4, plot, row - 8, "#eceff1"),
+            _rect(
+                left, y + 4, width, row - 8, escalated_colour if unit.open_escalations else colour
+            ),
+            _text(left + plot + 6, y + 16, note),
         ]
-        note = (
-            (f"{w['own_short']} {unit.own_delays} · {w['upstream_short']} {unit.upstream_delays}")
-            if unit.own_delays or unit.upstream_delays
-            else w["no_delay"]
-        )
-        colour = "#2e7d32" if note == w["no_delay"] else "#1f2933"
-        body.append(_text(left + own + upstream + 6, y + 16, note, fill=colour))
     return _svg("chart-ranking", top + row * max(len(review.units), 1) + 6, w["ranking"], body)

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 from calendars.clock import long_date
 from render.environment import render
-from render.review import labels, late_days
+from render.review import labels
+from render.review_rows import late_days, not_yet_due, unit_cells
 from tasks.review.model import Review
 
 SHEET_WORDS = {
@@ -173,14 +174,14 @@ SUFFIXES = ("工作方案", "实施方案", "行动方案", "方案")
 RANKING_COLUMNS = (
     "rank",
     "name",
-    "assigned",
-    "unit_on_time",
-    "accepted_late",
+    "due_items",
+    "on_time_items",
+    "rate",
     "overdue_now",
     "own_delays",
-    "upstream_delays",
-    "avg_late",
-)  # the review's label keys; the 通报 leaves out the reports and escalations
+    "excused",
+    "open_escalations",
+)  # the review's label keys; the 通报 leaves out the workload, lateness and reports
 
 
 def _subject(title: str, language: str) -> str:
@@ -243,7 +244,6 @@ def ranking_circular_html(
     return render(
         "documents/ranking_circular.html",
         lang="zh-CN" if language == "zh" else "en",
-        review=review,
         w=w,
         t=t,
         issuer=issuer,
@@ -256,5 +256,7 @@ def ranking_circular_html(
         rule=rule,
         problems=problems,
         columns=RANKING_COLUMNS,
+        rows=[unit_cells(u, review, t, RANKING_COLUMNS) for u in review.units],
+        apart=not_yet_due(review, t),
         org_size=_org_size(issuer),
     )

@@ -1,5 +1,6 @@
 """The review as an XLSX workbook for the office: 汇总 (summary), 任务 (one row per item), 单位
-(the ranking), or Summary / Items / Units in English.
+(the ranking, then the units not ranked yet), 尚缺 (every open item of each phase: the detail
+behind the summary of what a phase lacks), or Summary / Items / Units / Missing in English.
 
 Dates are real Excel dates, percentages real percentages; each sheet's header row is frozen and
 the item and unit sheets have an auto-filter on it; an item's traffic light is its fill colour
@@ -20,15 +21,16 @@ from openpyxl.worksheet.worksheet import Worksheet
 from render.review import (
     COUNT_KEYS,
     TINTS,
-    cause_text,
+    folded,
     labels,
     light_counts,
     scope,
 )
-from schemas.vocabulary import Light
-from tasks.review.model import Review
+from render.review_rows import cause_text
+from schemas.vocabulary import CLOSED, Light
+from tasks.review.model import PhaseReview, Review
 
-SHEETS = {"zh": ("汇总", "任务", "单位"), "en": ("Summary", "Items", "Units")}
+SHEETS = {"zh": ("汇总", "任务", "单位", "尚缺"), "en": ("Summary", "Items", "Units", "Missing")}
 WORDS = {
     "zh": {
         "figure": "指标",
@@ -46,6 +48,8 @@ WORDS = {
         "end": "结束",
         "summaries_on_time": "阶段总结按时",
         "summaries_due": "阶段总结应报",
+        "supporting": "配合单位逾期（不计入）",
+        "see_missing": "明细见“尚缺”工作表（{n}项）",
         "flag_yes": "是",
         "flag_no": "否",
     },
@@ -65,6 +69,8 @@ WORDS = {
         "end": "End",
         "summaries_on_time": "Reports on time",
         "summaries_due": "Reports due",
+        "supporting": "Late as co-responsible (not counted)",
+        "see_missing": "Detail: the Missing sheet ({n} items)",
         "flag_yes": "yes",
         "flag_no": "no",
     },
@@ -89,6 +95,7 @@ def write_xlsx(review: Review, path: Path) -> None:
     _summary(summary, review)
     _items(book.create_sheet(names[1]), review)
     _units(book.create_sheet(names[2]), review)
+    _missing(book.create_sheet(names[3]), review)
     book.save(path)
 
 
@@ -128,7 +135,15 @@ def _summary(ws: Worksheet, review: Review) -> None:
         _put(ws, row, (name, value))
         if name in (w["completion"], w["on_time"]):
             ws.cell(row, 2).number_format = "0.0%"
-    top = len(figures) + 4
+    if review.phases:
+        _phases(ws, review, len(figures) + 4)
+    ws.freeze_panes = "A3"
+    _finish(ws, widths={10: 60}, skip_rows=1)
+
+
+def _phases(ws: Worksheet, review: Review, top: int) -> None:
+    """The phase table under the figures: readiness, and what is missing in summary."""
+    w = _words(review)
     _header(
         ws,
         top,
@@ -159,14 +174,63 @@ def _summary(ws: Worksheet, review: Review) -> None:
                 phase.counts.completion_pct / 100,
                 phase.counts.on_time_pct / 100 if phase.counts.accepted else None,
                 w["yes" if phase.ready else "no"],
-                "\n".join(phase.missing),
+                "\n".join(_missing_summary(phase, w)),
             ),
         )
         for column in (7, 8):
             ws.cell(row, column).number_format = "0.0%"
         ws.cell(row, 10).alignment = WRAP
-    ws.freeze_panes = "A3"
-    _finish(ws, widths={10: 60}, skip_rows=1)
+
+
+def _missing_summary(phase: PhaseReview, w: dict[str, str]) -> list[str]:
+    lines = list(phase.missing_summary)
+    if folded(phase):
+        lines.append(w["see_missing"].format(n=len(phase.missing)))
+    return lines
+
+
+def _missing(ws: Worksheet, review: Review) -> None:
+    """Every open item of each phase reviewed, one row each, with an auto-filter."""
+    w = _words(review)
+    _header(
+        ws,
+        1,
+        (
+            w["phase"],
+            w["code"],
+            w["title"],
+            w["unit"],
+            w["role"],
+            w["state"],
+            w["occurrence"],
+            w["approved_due"],
+            w["overdue_days"],
+        ),
+    )
+    row = 2
+    for phase in review.phases:
+        for item in review.items:
+            if item.phase != phase.code or item.state in CLOSED:
+                continue
+            _put(
+                ws,
+                row,
+                (
+                    phase.name,
+                    item.task,
+                    item.task_title,
+                    item.unit_name,
+                    w.get(f"role.{item.role}", item.role),
+                    w.get(f"state.{item.state}", item.state),
+                    item.occurrence,
+                    item.approved_due,
+                    item.overdue_workdays or None,
+                ),
+            )
+            row += 1
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(ws.max_column)}{max(ws.max_row, 1)}"
+    _finish(ws)
 
 
 def _items(ws: Worksheet, review: Review) -> None:
@@ -225,16 +289,19 @@ def _items(ws: Worksheet, review: Review) -> None:
 
 
 def _units(ws: Worksheet, review: Review) -> None:
+    """The ranked units in rank order (tied ones share a rank), then those not ranked yet."""
     w = _words(review)
     names = (
         w["rank"],
         w["name"],
         w["assigned"],
-        w["unit_on_time"],
-        w["accepted_late"],
+        w["due_items"],
+        w["on_time_items"],
+        w["rate"],
         w["overdue_now"],
         w["own_delays"],
         w["upstream_delays"],
+        w["supporting"],
         w["avg_late"],
         w["summaries_on_time"],
         w["summaries_due"],
@@ -243,28 +310,31 @@ def _units(ws: Worksheet, review: Review) -> None:
     ws["A1"] = review.ranking_rule
     ws["A1"].alignment = WRAP
     ws.merge_cells(start_row=1, end_row=1, start_column=1, end_column=len(names))
-    ws.row_dimensions[1].height = 48
+    ws.row_dimensions[1].height = 64
     _header(ws, 2, names)
-    for row, u in enumerate(review.units, 3):
+    for row, u in enumerate((*review.units, *review.not_yet_due), 3):
         _put(
             ws,
             row,
             (
-                u.rank,
+                u.rank or None,
                 u.name,
                 u.assigned,
-                u.accepted_on_time,
-                u.accepted_late,
+                u.due,
+                u.on_time,
+                u.rate / 100 if u.due else None,
                 u.overdue_now,
                 u.own_delays,
                 u.upstream_delays,
+                u.supporting_delays,
                 u.avg_workdays_late,
                 u.summaries_on_time,
                 u.summaries_due,
                 u.open_escalations,
             ),
         )
-        ws.cell(row, 9).number_format = "0.0"
+        ws.cell(row, 6).number_format = "0.0%"
+        ws.cell(row, 11).number_format = "0.0"
     ws.freeze_panes = "A3"
     ws.auto_filter.ref = f"A2:{get_column_letter(len(names))}{max(ws.max_row, 2)}"
     _finish(ws, skip_rows=1)

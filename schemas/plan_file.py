@@ -223,6 +223,19 @@ class EscalationPolicy(Strict):
         description="Co-responsible units' internal deadline, this many working days "
         "before the lead's, so the lead can consolidate their input",
     )
+    co_units: Literal["not_counted", "chased"] = Field(
+        "not_counted",
+        description="Co-responsible and participating units. not_counted: they get reminders "
+        "only and the review does not count their lateness against them (the lead unit "
+        "answers for the task). chased: they are also urged (催办) once past their internal "
+        "deadline, and the review counts their lateness",
+    )
+    phase_order_upstream: bool = Field(
+        False,
+        description="The plan makes each phase's work wait on the earlier phases, so a late "
+        "earlier phase excuses later work as upstream (the review's rule says so); otherwise "
+        "only depends_on edges do",
+    )
     acknowledge_within: int = Field(
         2,
         ge=1,

@@ -10,7 +10,9 @@ The SMTP password is a secret: it is read from the environment only (a `smtp_pas
 file is ignored, and `duban doctor` says so), held as a `SecretStr` that no `repr()` or log
 shows, and never handed to a Prefect task or flow as a parameter. So is the secret key that
 signs the web's sessions and the links in notices (`DUBAN_SECRET_KEY`; unset, `secret_key`
-makes a key file under the home, readable by its owner only).
+makes a key file under the home, readable by its owner only), and so is the key that seals the
+audit trail's head (`DUBAN_AUDIT_KEY`, else the home's `audit_key` file): kept out of the
+database, so whoever can only write the database cannot rewrite the trail unseen.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pydantic_settings import (
 )
 
 CONFIG_NAME = "duban.toml"
-ENVIRONMENT_ONLY = frozenset({"smtp_password", "secret_key"})
+ENVIRONMENT_ONLY = frozenset({"smtp_password", "secret_key", "audit_key"})
 _RELATIVE_PATHS = ("home", "calendar_dir")
 
 
@@ -57,6 +59,7 @@ class Settings(BaseSettings):
     mail_from: str | None = None  # overrides the plan office's own address as sender
     public_url: str | None = None  # where people reach `duban web`; links in mails use it
     secret_key: SecretStr | None = None  # signs sessions and links; unset: a key file in home
+    audit_key: SecretStr | None = None  # seals the audit trail's head; unset: a key file in home
     behind_proxy: bool = False  # HTTPS ends at a reverse proxy: cookies are marked Secure
     link_days: int = 30  # how long a link in a notice can be used
     session_hours: int = 8  # a login lasts this long
@@ -130,12 +133,30 @@ def secrets_in_file(path: Path) -> list[str]:
 def secret_key(settings: Settings) -> str:
     """The key that signs sessions and links: DUBAN_SECRET_KEY, else the home's key file (made
     once). A sweep on a worker must use the web server's key, or its links are refused."""
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value()
-    path = settings.home / "secret_key"
+    return _key(settings.secret_key, settings.home / "secret_key")
+
+
+def audit_key(settings: Settings) -> str:
+    """The key that seals the audit trail's head: DUBAN_AUDIT_KEY, else the home's key file
+    (made once). Every process that writes the trail must use the same one."""
+    return _key(settings.audit_key, settings.home / "audit_key")
+
+
+def _key(given: SecretStr | None, path: Path) -> str:
+    """The key given, else the one in `path`, made once: written whole beside it, then linked
+    into place, so two processes starting at once agree on one key and never read half of it."""
+    if given is not None:
+        return given.get_secret_value()
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as file:
             file.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:  # another process made it first: use theirs
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()

@@ -11,7 +11,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint, text
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -29,6 +29,7 @@ from schemas.vocabulary import (
     MessageKind,
     MessageStatus,
     OccurrenceState,
+    Operation,
     Role,
     SeatRole,
 )
@@ -39,10 +40,16 @@ def versioned() -> Any:  # a `__mapper_args__`, which SQLAlchemy types as Any
     return declared_attr.directive(lambda cls: {"version_id_col": cls.__table__.c.version})
 
 
-def one_of(table: str, column: str, words: type[StrEnum]) -> CheckConstraint:
+def one_of(table: str, column: str, *vocabularies: type[StrEnum]) -> CheckConstraint:
     """The database refuses a word outside the vocabulary (NULL stays allowed where it is)."""
-    listed = ", ".join(f"'{word}'" for word in words)
+    listed = ", ".join(f"'{word}'" for words in vocabularies for word in words)
     return CheckConstraint(f"{column} IN ({listed})", name=f"ck_{table}_{column}")
+
+
+def once_while_open(name: str, *columns: str, where: str) -> Index:
+    """A unique index over the rows still open: two writers at once cannot both open one."""
+    condition = text(f"closed_on IS NULL AND {where}")
+    return Index(name, *columns, unique=True, sqlite_where=condition, postgresql_where=condition)
 
 
 class Plan(SQLModel, table=True):
@@ -175,6 +182,7 @@ class Assignment(SQLModel, table=True):
     due: dt.date | None = None
     active: bool = True
     closed_reason: str | None = None
+    replaces_id: int | None = Field(default=None, foreign_key="assignment.id")  # re-assigned from
     version: int = 1
     created_at: dt.datetime = Field(default_factory=now)
     updated_at: dt.datetime = Field(default_factory=now)
@@ -267,19 +275,23 @@ class ExtensionRequest(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """One change, hash-chained to the one before it so an edited or deleted row shows."""
+    """One change, hash-chained to the one before it so an edited or deleted row shows.
+
+    Indexed by plan and id: a plan's newest event is one look-up (what the web pages keep is
+    good while it is the same, tasks.work.desk.data_version)."""
 
     __table_args__ = (
-        one_of("auditevent", "action", Action),
+        one_of("auditevent", "action", Action, Operation),
         one_of("auditevent", "channel", Channel),
+        Index("ix_auditevent_plan_code_id", "plan_code", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     at: str  # ISO 8601, UTC: hashed as text so every database gives back the same bytes
     actor: str
-    action: str  # Action
+    action: str  # Action or Operation
     entity: str
     entity_id: int | None = None
-    plan_code: str | None = Field(default=None, index=True)
+    plan_code: str | None = None
     task_code: str | None = None
     unit_code: str | None = None
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
@@ -291,11 +303,13 @@ class AuditEvent(SQLModel, table=True):
 
 
 class AuditHead(SQLModel, table=True):
-    """The chain's newest link, one row, locked while an event is appended."""
+    """The chain's newest link, one row (made with the schema), locked while an event is
+    appended, and sealed with a key kept outside the database (see tasks.work.audit)."""
 
     id: int = Field(default=1, primary_key=True)
     last_id: int = 0
     last_hash: str = ""
+    seal: str | None = None  # HMAC of (last_id, last_hash) under the audit key
 
 
 class SweepRun(SQLModel, table=True):
@@ -336,7 +350,7 @@ class Notice(SQLModel, table=True):
     rung: str  # e.g. "5wd-before", "1wd-overdue"
     due: dt.date
     overdue_workdays: int = 0
-    receipt_code: str | None = Field(default=None, index=True)  # one per letter (0006)
+    receipt_code: str | None = Field(default=None, index=True)  # one per letter (0008)
     acknowledged_by: str | None = None
     acknowledged_at: dt.datetime | None = None
 
@@ -402,8 +416,27 @@ class FollowUp(SQLModel, table=True):
 
 
 class Escalation(SQLModel, table=True):
-    """督办: an overdue item opened at the joint meeting office, until it is resolved."""
+    """督办: an overdue item opened at the joint meeting office, until it is resolved.
 
+    At most one is open per item (an assignment, or one dated occurrence of it) and due date,
+    whichever sweeps run at once: a unique index over the open rows says so.
+    """
+
+    __table_args__ = (
+        once_while_open(
+            "uq_escalation_open_assignment",
+            "assignment_id",
+            "due",
+            where="occurrence_id IS NULL",
+        ),
+        once_while_open(
+            "uq_escalation_open_occurrence",
+            "assignment_id",
+            "occurrence_id",
+            "due",
+            where="occurrence_id IS NOT NULL",
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     plan_code: str = Field(index=True)
     task_code: str

@@ -76,6 +76,16 @@ class Action(StrEnum):
     CHANGE_PASSWORD = "change_password"  # 修改密码: a person's own, given the current one
 
 
+class Operation(StrEnum):
+    """What else the audit trail records: work on a whole plan or on the mail, never on one
+    assignment (so no assignment's history shows it), by the office's operator or the sweep."""
+
+    IMPORT = "import"  # 导入方案: an import or re-import, with every change it made
+    RECALC = "recalc"  # 重算时限: stored due dates moved to new calendar data
+    SWEEP = "sweep"  # 每日巡查: notices written, escalations opened and closed
+    RETRY_MAIL = "retry_mail"  # 重新投递: mail given up on put back in the outbox
+
+
 class Role(StrEnum):
     """A unit's part in a task (责任分工): 牵头 lead, 配合 co, 参与 participant."""
 
@@ -175,7 +185,7 @@ class MessageStatus(StrEnum):
     PENDING = "pending"  # 待发送
     SENDING = "sending"  # 发送中 (claimed by a worker)
     SENT = "sent"  # 已发送
-    FAILED = "failed"  # 发送失败 (given up; `duban outbox retry` requeues)
+    FAILED = "failed"  # 发送失败 (given up; `duban deliver --retry-failed` requeues)
 
 
 class Channel(StrEnum):
@@ -220,3 +230,4 @@ class Cause(StrEnum):
     UPSTREAM = "upstream"  # 上游延误
     EXTENSION = "extension"  # 经批准延期
     OPEN = "open"  # 未办结
+    SUPPORTING = "supporting"  # 配合单位逾期: a role the sweep does not chase, so not counted

@@ -57,7 +57,8 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
     ),
     "extensions": (["nope"], {}, 4),
     "history": (["nope", "t1"], {}, 4),
-    "audit verify": ([], BAD_SETTING, 2),
+    "audit verify": (["--against", "/nonexistent/head.json"], {}, 2),
+    "audit export-head": ([], {}, 4),  # an empty trail has no head to file
     "sweep": (["--as-of", "2019-08-32"], {}, 2),
     "outbox": (["--pending", "--failed"], {}, 2),
     "deliver": ([], BAD_SETTING, 2),
@@ -115,6 +116,7 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "extensions": ["cq-2019-pilot"],
     "history": ["cq-2019-pilot", "t02"],
     "audit verify": [],
+    "audit export-head": [],
     "sweep": ["--as-of", "2019-08-01"],
     "outbox": [],
     "deliver": [],

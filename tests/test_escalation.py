@@ -1,4 +1,5 @@
-"""The escalation ladder on the real mainland calendar around National Day 2019.
+"""The escalation ladder on the real mainland calendar around National Day 2019, and who is
+told when the office's own item is late.
 
 Due 2019-09-30 (a Monday). 2019-09-29 (Sunday) and 2019-10-12 (Saturday) were make-up working
 days; 2019-10-01..07 were holidays.
@@ -9,10 +10,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlmodel import select
 
 from calendars.workdays import load_calendar
+from schemas.db import session_scope
 from schemas.plan_file import EscalationPolicy
+from schemas.tables import Notice, SweepRun
 from tasks.sweep.escalation import Rung, rung_reached, why
+
+from .county import build_county
 
 D = dt.date
 DUE = D(2019, 9, 30)
@@ -211,3 +217,73 @@ def test_a_rung_for_a_co_responsible_unit_is_dated_by_its_internal_deadline():
     )
     # three working days before Monday 30 September: Sunday 29 (a make-up day), 27, 26
     assert reached == Rung("reminder", "1wd-before", D(2019, 9, 26), workdays_left=1)
+
+
+CHASED = EscalationPolicy(co_units="chased", co_lead_time=3)
+
+
+@pytest.mark.parametrize(
+    ("as_of", "level", "late"),
+    [
+        (D(2019, 9, 26), "due", 0),  # the internal deadline, three working days early
+        (D(2019, 9, 27), "urge", 1),
+        (D(2019, 10, 12), "urge", 8),  # urged, never supervised or reported: the lead answers
+        (D(2019, 10, 25), "urge", 18),
+    ],
+)
+def test_co_responsible_units_are_urged_on_their_internal_deadline_when_chased(as_of, level, late):
+    for role in ("co", "participant"):
+        reached = rung_reached(
+            due=DUE, as_of=as_of, role=role, critical=True, policy=CHASED, calendar=CAL
+        )
+        assert reached is not None
+        assert (reached.level, reached.due, reached.overdue_workdays) == (
+            level,
+            D(2019, 9, 26),
+            late,
+        )
+    assert why(
+        Rung("urge", "1wd-overdue", DUE, overdue_workdays=1), "co", CHASED, critical=False
+    ) == (
+        "逾期1个工作日（配合单位内部时限：牵头单位时限前3个工作日），予以催办，抄送联席会议办公室"
+    )
+
+
+def test_by_default_co_responsible_units_are_not_urged():
+    assert EscalationPolicy().co_units == "not_counted"
+    late = rung_reached(
+        due=DUE, as_of=D(2019, 10, 25), role="co", critical=False, policy=POLICY, calendar=CAL
+    )
+    assert late is None
+
+
+def test_the_rule_says_when_leadership_is_told_of_the_offices_own_item():
+    urge = Rung("urge", "1wd-overdue", DUE, overdue_workdays=2)
+    assert why(urge, "lead", POLICY, critical=False, office_own=True) == (
+        "逾期2个工作日，予以催办；该事项由联席会议办公室承办，报领导"
+    )
+    assert why(urge, "lead", POLICY, critical=False, office_own=True, language="en") == (
+        "2 working day(s) overdue: urged; the office's own item: leadership is told"
+    )
+
+
+# The office's own lateness, through real sweeps of the county plan (tests/county.py) ----------
+
+
+def test_the_office_is_not_urged_or_supervised_about_its_own_item_leadership_is(sqlite_url):
+    build_county(sqlite_url, until=D(2021, 6, 8))
+    with session_scope(sqlite_url) as session:
+        sent = [
+            (day, n.task_code, n.level, n.recipient_code, n.in_copy, n.receipt_code is not None)
+            for n, day in session.exec(select(Notice, SweepRun.as_of).join(SweepRun))
+            if n.level in ("urge", "supervise", "report")
+        ]
+    # The office's `audit` (due 2021-05-31): the 催办 and the 督办单 go to leadership, and the
+    # office is not copied on them; leadership signs for the 督办单.
+    assert [s for s in sent if s[1] == "audit"] == [
+        (D(2021, 6, 1), "audit", "urge", "leaders", False, False),
+        (D(2021, 6, 8), "audit", "supervise", "leaders", False, True),
+    ]
+    # Anyone else's lateness still goes to the unit, the office in copy.
+    assert (D(2021, 4, 12), "inspect", "supervise", "hospitals", False, True) in sent
+    assert (D(2021, 4, 12), "inspect", "supervise", "office", True, False) in sent

@@ -15,6 +15,8 @@ from schemas.tables import Assignment, ImportRecord, Occurrence, Task, Unit
 from tasks.plans.importer import import_plan
 from tasks.plans.queries import plan_overview, unit_tasks
 from tasks.plans.recalc import apply_recalc, date_moves
+from tasks.work import lifecycle
+from tasks.work.actors import Actor
 
 from .conftest import ROOT
 
@@ -160,3 +162,139 @@ def test_new_calendar_data_moves_nothing_until_recalc_is_applied(database_url, t
         assert date_moves(session, "example-2019", calendar_dir=calendar_dir) == []
         t2 = session.get(Assignment, t2.id)
         assert (t2.original_due, t2.due) == (dt.date(2019, 10, 8), dt.date(2019, 10, 8))
+
+
+def test_a_reimport_says_every_change_of_the_plan_file(database_url, tmp_path):
+    """Not only tasks: a unit's mail address, the office seat, a liaison, a group, a phase and
+    the escalation policy changing are each said (and so audited with the import)."""
+    imported(database_url, write(tmp_path, EXAMPLE))
+    revised = (
+        EXAMPLE.replace("emails: [whc@example.org]", "emails: [zhjd@example.org]")
+        .replace("  office: 联席会议办公室\n", "  office: 区卫生健康委\n")
+        .replace("name: 王敏, email: wangmin@example.org", "name: 王敏, email: wm@example.org")
+        .replace("members: [na, yc]}", "members: [na]}")
+        .replace("window: 2019年8月至2020年6月}", "window: 2019年8月至2020年8月}")
+    )
+    revised += "escalation: {supervise_after: 3}\n"
+    report = imported(database_url, write(tmp_path, revised))
+    for change in (
+        "unit whc: emails ['whc@example.org'] → ['zhjd@example.org']",
+        "joint meeting: office '联席会议办公室' → '区卫生健康委'",
+        "joint meeting: members 区财政局: email 'wangmin@example.org' → 'wm@example.org'",
+        "group pilots: members ['na', 'yc'] → ['na']",
+        "phase work: window '2019年8月至2020年6月' → '2019年8月至2020年8月'",
+        "escalation: supervise_after 5 → 3",
+    ):
+        assert change in report.changes
+    assert imported(database_url, write(tmp_path, revised)).changes == []
+
+
+def test_a_unit_removed_and_added_back_is_said_to_be_restored(database_url, tmp_path):
+    imported(database_url, write(tmp_path, EXAMPLE))
+    without_yc = EXAMPLE.replace(
+        "  - {code: yc, name: 永川区, kind: district, emails: [yc@example.org]}\n", ""
+    ).replace("members: [na, yc]}", "members: [na]}")
+    assert "unit yc (永川区) removed" in imported(database_url, write(tmp_path, without_yc)).changes
+    assert "unit yc (永川区) restored" in imported(database_url, write(tmp_path, EXAMPLE)).changes
+
+
+def test_a_reimport_keeps_the_offices_reassignment(database_url, tmp_path):
+    """The office gave t1 from 区卫生健康委 to 区财政局; the plan still names the former. A
+    re-import leaves the work with 区财政局, and a new date in the plan reaches it."""
+    path = write(tmp_path, EXAMPLE)
+    imported(database_url, path)
+    with session_scope(database_url) as session:
+        moved = lifecycle.reassign(
+            session,
+            actor=Actor("office", "office"),
+            plan="example-2019",
+            task="t1",
+            from_unit="whc",
+            to_unit="fin",
+            reason="职责调整",
+            at=IMPORTED,
+        )
+        moved_id = moved.id
+    same = imported(database_url, path)
+    later = imported(
+        database_url, write(tmp_path, EXAMPLE.replace("2019年7月\n", "2019年8月\n", 1))
+    )
+    assert not [c for c in same.changes + later.changes if "re-assigned" in c]
+    with session_scope(database_url) as session:
+        held = session.get(Assignment, moved_id)
+        work = lifecycle.find_work(session, "example-2019", "t1", "fin")
+        assert held is not None and held.active and held.state == "not_started"
+        assert work.assignment.id == moved_id
+        assert held.due == dt.date(2019, 9, 2)  # 2019-08-31 is a Saturday: the next working day
+
+
+def _accepted_first_report(url: str) -> int:
+    """南岸区's first stage summary (r1, due 2019-09-20), submitted and accepted; its id."""
+    with session_scope(url) as session:
+        lifecycle.submit(
+            session,
+            actor=Actor("unit", "na"),
+            plan="example-2019",
+            task="r1",
+            note="第一季度总结",
+            at=IMPORTED,
+            occurrence=dt.date(2019, 9, 20),
+        )
+        lifecycle.accept(
+            session,
+            actor=Actor("office", "office"),
+            plan="example-2019",
+            task="r1",
+            unit="na",
+            at=IMPORTED,
+            occurrence=dt.date(2019, 9, 20),
+        )
+        return session.exec(
+            select(Occurrence.id).where(
+                Occurrence.due == dt.date(2019, 9, 20), Occurrence.state == "accepted"
+            )
+        ).one()
+
+
+def _report_dates(url: str, unit: str) -> dict[dt.date, str]:
+    with session_scope(url) as session:
+        rows = session.exec(
+            select(Occurrence)
+            .join(Assignment)
+            .join(Task)
+            .join(Unit)
+            .where(Task.code == "r1", Unit.code == unit, Occurrence.active)
+        ).all()
+        return {row.due: row.state for row in rows}
+
+
+def test_moving_a_report_date_keeps_its_acceptance(database_url, tmp_path):
+    imported(database_url, write(tmp_path, EXAMPLE))
+    accepted = _accepted_first_report(database_url)
+    moved = EXAMPLE.replace("deadline: 2019年9月20日、", "deadline: 2019年9月25日、")
+    imported(database_url, write(tmp_path, moved))
+    assert _report_dates(database_url, "na") == {
+        dt.date(2019, 9, 25): "accepted",
+        dt.date(2019, 12, 20): "not_started",
+        dt.date(2020, 3, 20): "not_started",
+        dt.date(2020, 6, 22): "not_started",
+    }
+    with session_scope(database_url) as session:
+        row = session.get(Occurrence, accepted)
+        assert row is not None and row.due == dt.date(2019, 9, 25)  # the same row, moved
+    assert _report_dates(database_url, "yc")[dt.date(2019, 9, 25)] == "not_started"
+
+
+def test_a_report_date_dropped_and_another_added_elsewhere_is_not_a_move(database_url, tmp_path):
+    """Dropping September and adding the next September crosses the dates kept between them:
+    the accepted September report is retired, the new date owed afresh."""
+    imported(database_url, write(tmp_path, EXAMPLE))
+    _accepted_first_report(database_url)
+    shifted = EXAMPLE.replace(
+        "deadline: 2019年9月20日、12月20日，2020年3月20日、6月20日",
+        "deadline: 2019年12月20日，2020年3月20日、6月20日、9月20日",
+    )
+    imported(database_url, write(tmp_path, shifted))
+    dates = _report_dates(database_url, "na")
+    assert dt.date(2019, 9, 20) not in dates and set(dates.values()) == {"not_started"}
+    assert dt.date(2020, 9, 21) in dates  # 2020-09-20 is a Sunday

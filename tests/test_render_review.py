@@ -1,5 +1,6 @@
 """The review's outputs, built from one hand-made review: Markdown, the self-contained HTML page
-with its three charts, the XLSX workbook, and the printable 督办单 and 通报.
+with its three charts, the XLSX workbook, and the printable 督办单 and 通报; then the pages of
+real plans with many units on one task (tests/county.py) and with no phases.
 
 The review is a district's pilot plan as of 16 March 2020: three phases, eight tasks, thirteen
 items over four units; two items red (one escalated, one held up upstream), three yellow.
@@ -19,14 +20,20 @@ import pytest
 from render.documents import ranking_circular_html, supervision_sheet_html
 from render.review import render_html, render_markdown
 from render.xlsx import write_xlsx
+from schemas.db import create_schema, session_scope
+from schemas.plan_file import EscalationPolicy
+from tasks.plans.importer import import_plan
+from tasks.review.compute import review_plan
 from tasks.review.model import Counts, ItemReview, PhaseReview, Review, TaskReview, UnitScore
+from tasks.review.ranking import ranking_rule
+
+from .conftest import DATA
+from .county import COUNTIES, build_county
+from .county import PLAN as COUNTY
 
 D = dt.date
-RULE = (
-    "排名规则：按本单位自身原因造成的延误项数（含当前逾期）从少到多排列；项数相同的，按平均逾期"
-    "工作日从少到多；再按按时办结项数从多到少。因上游任务延误导致的逾期、经批准延期的事项不计入"
-    "本单位延误。"
-)
+RULE = ranking_rule(EscalationPolicy())
+GOALS_FILE = DATA / "plans" / "goals-2020.yaml"
 UNITS = {"wjw": "区卫生健康委", "scj": "区市场监管局", "ybj": "区医保局", "gaj": "区公安分局"}
 
 
@@ -152,7 +159,7 @@ def sample_review(**changes: object) -> Review:
             role="co",
             actual=D(2019, 9, 6),
             late_workdays=5,
-            cause="own",
+            cause="supporting",
         ),
         item(
             "t03",
@@ -356,6 +363,7 @@ def sample_review(**changes: object) -> Review:
             counts(2, 3, 3, 2),
             ready=True,
             missing=(),
+            missing_summary=(),
         ),
         PhaseReview(
             "p2",
@@ -366,6 +374,14 @@ def sample_review(**changes: object) -> Review:
             counts(5, 9, 3, 2, in_progress=2, not_started=4, overdue=2, extended=1),
             ready=False,
             missing=open_p2,
+            missing_summary=(
+                "t04 开展医疗机构依法执业专项检查: 2 units not finished "
+                "(1 in_progress, 1 not_started), due 2020-03-31",
+                "t05 推进“双随机、一公开”抽查: 2 units not finished "
+                "(1 not_started, 1 in_progress), due 2020-02-28",
+                "t06 区卫生健康委: not_started, due 2020-03-20",
+                "t07 区卫生健康委: not_started, due 2020-06-30",
+            ),
         ),
         PhaseReview(
             "p3",
@@ -379,13 +395,21 @@ def sample_review(**changes: object) -> Review:
                 "t08 区卫生健康委: not_started, due 2020-09-15",
                 "phase p2 (组织实施) has 6 item(s) not finished",
             ),
+            missing_summary=(
+                "t08 区卫生健康委: not_started, due 2020-09-15",
+                "phase p2 (组织实施) has 6 item(s) not finished",
+            ),
         ),
     )
+    # unit, name, assigned, due, on time, accepted on time, accepted late, overdue now, own,
+    # upstream, supporting delays, average working days late, summaries on time, due, 督办
     units = (
-        UnitScore("wjw", "区卫生健康委", 7, 3, 0, 0, 0, 0, 0.0, 1, 1, 0, rank=1),
-        UnitScore("gaj", "区公安分局", 1, 0, 1, 0, 0, 1, 0.0, 0, 0, 0, rank=2),
-        UnitScore("ybj", "区医保局", 2, 0, 1, 1, 1, 1, 5.0, 0, 0, 0, rank=3),
-        UnitScore("scj", "区市场监管局", 3, 1, 0, 1, 1, 0, 12.0, 0, 0, 1, rank=4),
+        UnitScore("wjw", "区卫生健康委", 7, 3, 3, 3, 0, 0, 0, 0, 0, 0.0, 1, 1, 0, rank=1),
+        UnitScore("scj", "区市场监管局", 3, 2, 1, 1, 0, 1, 1, 0, 0, 12.0, 0, 0, 1, rank=2),
+    )
+    apart = (  # co-responsible only: nothing of theirs is counted
+        UnitScore("gaj", "区公安分局", 1, 0, 0, 0, 1, 0, 0, 1, 0, 0.0, 0, 0, 0),
+        UnitScore("ybj", "区医保局", 2, 0, 0, 0, 1, 1, 0, 1, 1, 0.0, 0, 0, 0),
     )
     review = Review(
         plan="na-2019-pilot",
@@ -402,6 +426,7 @@ def sample_review(**changes: object) -> Review:
         critical_path=("t01", "t03", "t05", "t08"),
         at_risk=("t05",),
         span=(D(2019, 7, 1), D(2020, 9, 30)),
+        not_yet_due=apart,
     )
     return dataclasses.replace(review, **changes)  # type: ignore[arg-type]
 
@@ -456,8 +481,9 @@ def test_the_markdown_phase_table_says_whether_each_phase_is_ready_and_what_is_m
     )
     implementation = row_of(lines, "| 组织实施 |")
     assert "| 33.3% | 66.7% | 尚不能验收 |" in implementation
-    assert "t05 区市场监管局: not_started, due 2020-02-28" in implementation
-    assert implementation.endswith("；等6项 |")  # five shown, then the count
+    assert "t05 推进“双随机、一公开”抽查: 2 units not finished" in implementation
+    assert "t05 区市场监管局" not in implementation  # the detail is folded into the summary
+    assert implementation.endswith("；明细（6项） |")  # and counted
     assert "| 总结评估 | 2020-07-01 – 2020-09-30 | 0.0% | — | 尚不能验收 |" in "\n".join(lines)
 
 
@@ -501,14 +527,13 @@ def test_the_markdown_names_the_critical_path_and_what_the_task_at_risk_blocks()
 def test_the_markdown_ranking_states_its_rule_and_lists_units_in_rank_order():
     text = render_markdown(sample_review())
     ranking = text.split("## 单位排名")[1]
-    assert "因上游任务延误导致的逾期、经批准延期的事项不计入本单位延误" in ranking
+    assert "按时完成率" in ranking and "因上游任务延误导致的逾期不计入本单位" in ranking
     assert re.findall(r"^\| (\d) \| (\S+) \|", ranking, re.M) == [
         ("1", "区卫生健康委"),
-        ("2", "区公安分局"),
-        ("3", "区医保局"),
-        ("4", "区市场监管局"),
+        ("2", "区市场监管局"),
     ]
-    assert "| 3 | 区医保局 | 2 | 0 | 1 | 1 | 1 | 1 | 5.0 | 0/0 | 0 |" in ranking
+    assert "| 2 | 区市场监管局 | 3 | 2 | 1 | 50.0% | 1 | 1 | 0 | 12.0 | 0/0 | 1 |" in ranking
+    assert "尚无到期事项、不参与排名的单位（2个）：区公安分局、区医保局" in ranking
 
 
 def test_markdown_table_cells_cannot_break_the_table_or_add_markup():
@@ -621,6 +646,7 @@ def test_an_empty_review_still_renders_in_every_format(tmp_path):
         tasks=(),
         items=(),
         units=(),
+        not_yet_due=(),
         critical_path=(),
         at_risk=(),
         span=(None, None),
@@ -628,20 +654,21 @@ def test_an_empty_review_still_renders_in_every_format(tmp_path):
     )
     assert "0.0%" in render_markdown(empty)
     html = render_html(empty)
-    assert all(
-        svg(html, name) is not None for name in ("chart-phases", "chart-timeline", "chart-ranking")
-    )
+    assert all(svg(html, name) is not None for name in ("chart-timeline", "chart-ranking"))
+    assert 'id="chart-phases"' not in html  # no phases, no phase chart
     write_xlsx(empty, tmp_path / "empty.xlsx")
     assert openpyxl.load_workbook(tmp_path / "empty.xlsx")["任务"].max_row == 1
     assert "<table" in ranking_circular_html(empty, issuer="办公室")
 
 
-def test_the_ranking_chart_lists_units_in_rank_order_with_own_and_upstream_delays():
+def test_the_ranking_chart_draws_each_ranked_units_rate_in_rank_order():
     chart = svg(render_html(sample_review()), "chart-ranking")
     texts = [t.text or "" for t in chart.iter("text")]
     names = [t for t in texts if re.match(r"\d  ", t)]
-    assert names == ["1  区卫生健康委", "2  区公安分局", "3  区医保局", "4  区市场监管局"]
-    assert "无延误" in texts and "自身 1 · 上游 1" in texts
+    assert names == ["1  区卫生健康委", "2  区市场监管局"]
+    assert "100.0%（3/3）" in texts and "50.0%（1/2） · 督办1项" in texts
+    bars = [r.get("fill") for r in chart.iter("rect") if r.get("fill") in ("#43a047", "#e53935")]
+    assert bars[-2:] == ["#43a047", "#e53935"]  # the unit under 督办 drawn red
 
 
 def test_everything_from_the_data_is_escaped():
@@ -687,13 +714,18 @@ def header(sheet: object) -> dict[str, int]:
     return {c.value: c.column for c in sheet[row] if c.value}  # type: ignore[index]
 
 
-def test_the_workbook_has_a_summary_an_item_and_a_unit_sheet(workbook):
-    assert workbook.sheetnames == ["汇总", "任务", "单位"]
+def test_the_workbook_has_a_summary_an_item_a_unit_and_a_missing_sheet(workbook):
+    assert workbook.sheetnames == ["汇总", "任务", "单位", "尚缺"]
 
 
 def test_english_sheet_names_for_an_english_review(tmp_path):
     write_xlsx(sample_review(language="en"), tmp_path / "en.xlsx")
-    assert openpyxl.load_workbook(tmp_path / "en.xlsx").sheetnames == ["Summary", "Items", "Units"]
+    assert openpyxl.load_workbook(tmp_path / "en.xlsx").sheetnames == [
+        "Summary",
+        "Items",
+        "Units",
+        "Missing",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -701,7 +733,8 @@ def test_english_sheet_names_for_an_english_review(tmp_path):
     [
         ("汇总", "A3", None),
         ("任务", "A2", "A1:Q14"),
-        ("单位", "A3", "A2:L6"),
+        ("单位", "A3", "A2:N6"),
+        ("尚缺", "A2", "A1:I8"),
     ],
 )
 def test_each_sheet_freezes_its_header_row_and_lists_are_filtered(
@@ -783,11 +816,13 @@ def test_the_unit_sheet_lists_the_ranking_with_its_rule(workbook):
         "名次",
         "单位",
         "承担事项",
-        "按时办结",
-        "逾期办结",
+        "到期事项",
+        "按时完成",
+        "按时率",
         "当前逾期",
         "自身延误",
         "上游延误（不计入）",
+        "配合单位逾期（不计入）",
         "平均逾期工作日",
         "阶段总结按时",
         "阶段总结应报",
@@ -796,11 +831,13 @@ def test_the_unit_sheet_lists_the_ranking_with_its_rule(workbook):
     col = header(ws)
     assert [ws.cell(r, col["单位"]).value for r in range(3, 7)] == [
         "区卫生健康委",
-        "区公安分局",
-        "区医保局",
         "区市场监管局",
+        "区公安分局",  # then, unranked, the units with nothing due
+        "区医保局",
     ]
-    assert [ws.cell(r, col["名次"]).value for r in range(3, 7)] == [1, 2, 3, 4]
+    assert [ws.cell(r, col["名次"]).value for r in range(3, 7)] == [1, 2, None, None]
+    assert [ws.cell(r, col["按时率"]).value for r in range(3, 5)] == [1.0, 0.5]
+    assert ws.cell(3, col["按时率"]).number_format == "0.0%"
 
 
 def test_columns_are_wide_enough_for_their_text(workbook):
@@ -867,12 +904,9 @@ def test_the_ranking_circular_states_the_rule_the_figures_and_the_ranking():
     assert "完成率46.2%" in html and "按时办结率66.7%" in html
     assert f"<h2>二、排名规则</h2><p>{RULE.removeprefix('排名规则：')}</p>" in html
     ranked = re.findall(r'<tr><td>(\d)</td><td class="name">([^<]+)</td>', html)
-    assert ranked == [
-        ("1", "区卫生健康委"),
-        ("2", "区公安分局"),
-        ("3", "区医保局"),
-        ("4", "区市场监管局"),
-    ]
+    assert ranked == [("1", "区卫生健康委"), ("2", "区市场监管局")]
+    assert "<td>50.0%</td>" in html
+    assert "<p>尚无到期事项、不参与排名的单位（2个）：区公安分局、区医保局</p>" in html
     assert html.index("南岸区医疗卫生行业综合监管联席会议办公室</p>") < html.index(
         "2020年3月16日</p>"
     )
@@ -880,5 +914,92 @@ def test_the_ranking_circular_states_the_rule_the_figures_and_the_ranking():
 
 def test_the_circular_names_the_units_with_own_delays_and_the_overdue_items():
     html = ranking_circular_html(sample_review(), issuer="联席会议办公室")
-    assert "区市场监管局（自身延误1项）" in html and "区医保局（自身延误1项）" in html
+    assert "区市场监管局（自身延误1项）" in html
+    assert "区医保局（自身延误" not in html  # late only as co-responsible: not its own delay
     assert "t05 推进“双随机、一公开”抽查（区市场监管局，逾期12个工作日）" in html
+
+
+# Pages of real plans: many units on one task, no phases, an overdue goal ---------------------
+
+
+@pytest.fixture(scope="module")
+def county_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The county plan of tests/county.py after its whole story."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('county') / 'duban.db'}"
+    build_county(url)
+    return url
+
+
+def reviewed(url: str, plan: str, day: dt.date) -> Review:
+    with session_scope(url) as session:
+        return review_plan(session, plan, day)
+
+
+def test_many_units_on_one_task_make_one_row_naming_them_by_state(county_url):
+    found = reviewed(county_url, COUNTY, D(2021, 7, 12))  # 24 summaries due in 3 working days
+    flagged = render_markdown(found).split("## 红灯、黄灯事项")[1].split("## 关键路径风险")[0]
+    (row,) = [line for line in flagged.splitlines() if line.startswith("| 黄灯 | summary ")]
+    names = "、".join(COUNTIES)
+    assert f"| 24个单位（未启动：{names}） | 未启动24 | 2021-07-15 | 2021-07-15 |" in row
+    html = render_html(found).split('<section id="flagged">')[1].split("</section>")[0]
+    (grouped,) = re.findall(r'<tr class="yellow">.*?</tr>', html)
+    assert "summary 报送年度工作总结" in grouped and f"24个单位（未启动：{names}）" in grouped
+
+
+def test_a_grouped_row_gives_the_span_of_dates_and_lateness_and_counts_the_causes(county_url):
+    found = reviewed(county_url, COUNTY, D(2021, 7, 30))
+    html = render_html(found)
+    (row,) = re.findall(r'<tr class="red">.*?summary 报送年度工作总结.*?</tr>', html)
+    assert "6个单位（未启动：" in row and "未启动6" in row
+    assert ">11<" in row and "自身延误" in row and "已督办" not in row
+
+
+def test_a_plan_without_phases_has_no_phase_chart_or_table(sqlite_url):
+    create_schema(sqlite_url)
+    with session_scope(sqlite_url) as session:
+        import_plan(session, GOALS_FILE, at=dt.datetime(2020, 5, 1, tzinfo=dt.UTC))
+    found = reviewed(sqlite_url, "goals-2020", D(2022, 3, 1))
+    html = render_html(found)
+    assert 'id="chart-phases"' not in html and '<section id="phases">' not in html
+    assert "未分阶段" not in html  # no heading over tasks that could not have one
+    assert "## 各阶段进展" not in render_markdown(found)
+
+
+def test_an_overdue_goal_is_never_drawn_green(sqlite_url):
+    create_schema(sqlite_url)
+    with session_scope(sqlite_url) as session:
+        import_plan(session, GOALS_FILE, at=dt.datetime(2020, 5, 1, tzinfo=dt.UTC))
+    html = render_html(reviewed(sqlite_url, "goals-2020", D(2022, 3, 1)))
+    # The goal of 2021, held by nobody, is past its year: drawn red to its date, then hatched.
+    chart = svg(html, "chart-timeline")
+    (bar,) = [g for g in chart.iter("g") if (g.findtext("title") or "").startswith("g2021 ")]
+    drawn, slip = bar.findall("rect")
+    assert (drawn.get("fill"), slip.get("fill")) == ("#e53935", "url(#slip)")
+
+
+def test_what_a_phase_lacks_is_summarised_with_the_detail_behind_it(county_url, tmp_path):
+    found = reviewed(county_url, COUNTY, D(2021, 7, 30))
+    html = render_html(found)
+    summary = (
+        "summary 报送年度工作总结：24个单位未办结（已报送待审核18、未启动6），完成时限2021-07-15"
+    )
+    assert f"<li>{summary}</li>" in html
+    detail = re.search(r"<details><summary>明细（25项）</summary><ul>(.*?)</ul></details>", html)
+    assert detail and detail.group(1).count("<li>") == 25
+    assert "summary 金沙县：未启动，完成时限2021-07-15" in detail.group(1)
+    (row,) = [line for line in render_markdown(found).splitlines() if line.startswith("| 总结阶段")]
+    assert f"| {summary}；实施阶段尚有4项未办结；明细（25项） |" in row
+    write_xlsx(found, tmp_path / "county.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "county.xlsx")
+    missing = book["尚缺"]
+    assert missing.max_row == 1 + 4 + 24  # the header, the open items of the two phases
+    phases = book["汇总"]
+    cells = [str(c.value) for row in phases.iter_rows() for c in row if c.value]
+    assert any(summary in c and "明细见“尚缺”工作表（25项）" in c for c in cells)
+
+
+def test_tied_units_are_shown_as_tied(county_url):
+    found = reviewed(county_url, COUNTY, D(2021, 7, 30))
+    ranking = render_markdown(found).split("## 单位排名")[1]
+    assert ranking.count("| 1（并列） |") == 17 and ranking.count("| 18（并列） |") == 7
+    assert "| 25 | 白水县 |" in ranking and "| 26 | 市属医院 |" in ranking  # both under 督办

@@ -49,7 +49,7 @@ def test_review_writes_html_markdown_and_xlsx_files(duban, tmp_path):
         assert result.exit_code == 0 and f"wrote {path}" in result.stdout
     assert "<svg" in html.read_text(encoding="utf-8")
     assert "重庆市医疗卫生行业多元化综合监管试点工作方案" in md.read_text(encoding="utf-8")
-    assert len(load_workbook(xlsx).sheetnames) == 3
+    assert load_workbook(xlsx).sheetnames == ["汇总", "任务", "单位", "尚缺"]
 
 
 def test_review_of_one_phase_and_its_errors(duban):

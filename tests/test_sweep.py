@@ -12,13 +12,16 @@ from email import policy
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from schemas.db import create_schema, session_scope, sessions
-from schemas.tables import Escalation, Notice, OutboxMessage
+from schemas.db import create_schema, engine_for, session_scope, sessions
+from schemas.tables import Escalation, Notice, Occurrence, OutboxMessage
 from tasks.plans.importer import import_plan
 from tasks.sweep.delivery import DeliveryError, EmlOutbox, OutgoingMail
 from tasks.sweep.outbox import acknowledge, deliver_pending
+from tasks.sweep.pipeline import evaluate, open_escalations, read_open_work
 from tasks.work import lifecycle
 from tasks.work.actors import Actor
 
@@ -467,3 +470,62 @@ def test_waiving_a_recurring_item_closes_its_occurrence_escalations(url):
     with session_scope(url) as session:
         closed = session.exec(select(Escalation).where(Escalation.id == opened[0].id)).one()
         assert closed.resolution == "waived: 并入区总结"
+
+
+def test_the_database_keeps_one_open_escalation_per_item_and_due_date(url):
+    """Whatever writes them: a second open escalation of the same item and due date is refused,
+    for an assignment and for one dated occurrence alike; closed ones may repeat."""
+    sweep_once(url, at=NOW, as_of=D(2019, 8, 7))
+    with session_scope(url) as session:
+        first = session.exec(select(Escalation).order_by(Escalation.id)).first()
+        assert first is not None and first.occurrence_id is None
+        twin = first.model_copy(update={"id": None, "opened_on": D(2019, 8, 8)})
+    with pytest.raises(IntegrityError), session_scope(url) as session:
+        session.add(Escalation.model_validate(twin.model_dump()))
+    with session_scope(url) as session:
+        occurrence = (
+            session.exec(
+                select(Occurrence).where(Occurrence.assignment_id == first.assignment_id)
+            ).first()
+            or session.exec(select(Occurrence)).first()
+        )
+        assert occurrence is not None
+        dated = {**twin.model_dump(), "assignment_id": occurrence.assignment_id}
+        dated |= {"occurrence_id": occurrence.id, "due": occurrence.due}
+        session.add(Escalation.model_validate(dated))
+    with pytest.raises(IntegrityError), session_scope(url) as session:
+        session.add(Escalation.model_validate(dated))
+    with session_scope(url) as session:  # closed, the same item may be escalated again later
+        session.add(Escalation.model_validate({**dated, "closed_on": D(2019, 8, 9)}))
+        session.add(Escalation.model_validate({**dated, "closed_on": D(2019, 8, 10)}))
+
+
+def test_two_sweeps_of_different_days_at_once_open_one_escalation(postgres_url):
+    """The sweep of 8 August has looked for open escalations and found none; before it writes,
+    the sweep of 9 August (which found none either) commits the escalations it opened. The
+    first then retries and takes them over instead of opening each a second time."""
+    create_schema(postgres_url)
+    with session_scope(postgres_url) as session:
+        import_plan(session, PLANS / "chongqing-2019-pilot.yaml", at=NOW)
+        contexts, items, _ = read_open_work(session, as_of=D(2019, 8, 9))
+    other_day = evaluate(items, contexts, D(2019, 8, 9))
+    engine = engine_for(postgres_url)
+    ran: list[str | int] = []
+
+    def the_other_sweep_commits_first(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
+        if ran or "FROM escalation" not in statement or "assignment_id IN" not in statement:
+            return
+        ran.append("started")  # once: the other sweep's own look must not start a third
+        with session_scope(postgres_url) as other:
+            ran.append(open_escalations(other, other_day, contexts, D(2019, 8, 9)))
+
+    event.listen(engine, "after_cursor_execute", the_other_sweep_commits_first)
+    try:
+        outcome = sweep_once(postgres_url, at=NOW, as_of=D(2019, 8, 8))
+    finally:
+        event.remove(engine, "after_cursor_execute", the_other_sweep_commits_first)
+    assert ran == ["started", 7] and outcome.escalations_opened == 0
+    with session_scope(postgres_url) as session:
+        rows = session.exec(select(Escalation)).all()
+    assert len(rows) == 7
+    assert len({(r.assignment_id, r.occurrence_id, r.due) for r in rows}) == 7

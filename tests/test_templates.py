@@ -132,7 +132,9 @@ def reviews() -> Iterator[tuple[str, Review]]:
     )
     yield (
         "district-empty",
-        sample_review(items=(), tasks=(), units=(), phases=(), critical_path=(), at_risk=()),
+        sample_review(
+            items=(), tasks=(), units=(), not_yet_due=(), phases=(), critical_path=(), at_risk=()
+        ),
     )
     found, _ = story()
     yield from zip(

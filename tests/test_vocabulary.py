@@ -124,9 +124,14 @@ def test_every_vocabulary_constraint_of_the_models_is_in_the_migrated_database(d
 
 
 def test_the_migration_keeps_the_data_of_a_database_made_before_it(database_url):
+    """A plan imported, the database taken back to the first schema (today's importer writes
+    what that schema cannot hold, so it is made here, not there), and brought forward again."""
     config = migration_config(database_url)
-    command.upgrade(config, "0001")
+    create_schema(database_url)
     _imported(database_url)
+    with engine_for(database_url).begin() as connection:  # words the first schema did not know
+        connection.execute(sa.text("DELETE FROM auditevent"))
+    command.downgrade(config, "0001")
     rows = "SELECT id, task_id, unit_id, role, state, due FROM assignment ORDER BY id"
     with engine_for(database_url).connect() as connection:
         before = connection.execute(sa.text(rows)).all()

@@ -10,6 +10,7 @@ import typer
 from duban.app import (
     JsonFlag,
     app,
+    at_the_cli,
     calendar_dir,
     database_url,
     emit_json,
@@ -45,7 +46,10 @@ def import_(
         ),
     ] = None,
 ) -> None:
-    """Import a plan file, or re-import a revised one in place."""
+    """Import a plan file, or re-import a revised one in place, saying every change it makes.
+
+    The import, with its changes, is recorded in the audit trail under the operating system's
+    user. What the office changed since (a re-assignment, a dated report accepted) stands."""
     from calendars.clock import now
     from duban.errors import BadInput
     from schemas.db import session_scope
@@ -63,6 +67,7 @@ def import_(
                 dry_run=dry_run,
                 calendar_dir=calendar_dir(),
                 supervise_from=since,
+                by=at_the_cli(),
             )
     except PlanInvalid as exc:  # each problem on its own line, then what it means
         if len(exc.problems) == 1:
@@ -103,22 +108,27 @@ def recalc(
         bool, typer.Option("--apply", help="Move the dates; default only shows.")
     ] = False,
 ) -> None:
-    """Show which stored due dates the current calendar data would move, and why."""
+    """Show which stored due dates the current calendar data would move, and why; with
+    --apply, move them (recorded in the audit trail)."""
     from calendars.clock import now
     from schemas.db import session_scope
     from tasks.plans.recalc import apply_recalc, date_moves
 
     with session_scope(database_url()) as session:
-        moves = date_moves(session, plan, calendar_dir=calendar_dir())
-        for move in moves:
-            typer.echo(str(move))
-        if not moves:
-            typer.echo(f"{plan}: no due date moves on the current calendar data")
-        elif apply:
-            apply_recalc(session, plan, at=now(), calendar_dir=calendar_dir())
-            typer.echo(f"{plan}: {len(moves)} due date(s) moved")
+        if apply:
+            moves = apply_recalc(
+                session, plan, at=now(), calendar_dir=calendar_dir(), by=at_the_cli()
+            )
         else:
-            typer.echo(f"{plan}: {len(moves)} due date(s) would move; --apply moves them")
+            moves = date_moves(session, plan, calendar_dir=calendar_dir())
+    for move in moves:
+        typer.echo(str(move))
+    if not moves:
+        typer.echo(f"{plan}: no due date moves on the current calendar data")
+    elif apply:
+        typer.echo(f"{plan}: {len(moves)} due date(s) moved")
+    else:
+        typer.echo(f"{plan}: {len(moves)} due date(s) would move; --apply moves them")
 
 
 @app.command()

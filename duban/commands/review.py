@@ -99,22 +99,24 @@ def ranking(
     from render.documents import ranking_circular_html
 
     found = load_review(plan, _day(as_of, plan), None)
-    rows = [dict(u.__dict__) for u in found.units]
+    rows = [dict(u.__dict__, rate=u.rate) for u in found.units]
+    apart = [dict(u.__dict__, rate=u.rate) for u in found.not_yet_due]
     if as_json:
-        emit_json({"rule": found.ranking_rule, "units": rows})
+        emit_json({"rule": found.ranking_rule, "units": rows, "not_yet_due": apart})
     else:
         table(
             f"ranking of {plan} as of {found.as_of}",
-            rows,
+            [*rows, *apart],
             [
                 "rank",
                 "name",
+                "rate",
+                "on_time",
+                "due",
                 "own_delays",
-                "avg_workdays_late",
-                "accepted_on_time",
-                "accepted_late",
-                "overdue_now",
                 "upstream_delays",
+                "supporting_delays",
+                "overdue_now",
                 "open_escalations",
             ],
         )

@@ -17,6 +17,7 @@ from duban.app import (
     WebHost,
     WebPort,
     app,
+    at_the_cli,
     database_url,
     emit_json,
     end_if_undelivered,
@@ -126,15 +127,29 @@ def outbox(
 
 
 @app.command()
-def deliver() -> None:
+def deliver(
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed",
+            help="First put the mail given up on back in the outbox (recorded in the audit "
+            "trail), once what failed it is fixed.",
+        ),
+    ] = False,
+) -> None:
     """Deliver what is waiting in the outbox (the retry the scheduler also runs)."""
     from calendars.clock import now
-    from schemas.db import sessions
+    from schemas.db import session_scope, sessions
     from tasks.sweep.delivery import transport_from, where_mail_goes
     from tasks.sweep.outbox import deliver_everything
+    from tasks.sweep.outbox import retry_failed as requeue
 
     config = settings()
     url = database_url()
+    if retry_failed:
+        with session_scope(url) as session:
+            requeued = requeue(session, now=now(), by=at_the_cli())
+        typer.echo(f"{len(requeued)} message(s) given up on are back in the outbox")
     report = deliver_everything(sessions(url), transport_from(config), now=now())
     typer.echo(
         f"delivered {len(report.delivered)}, failed {len(report.failed)} "
@@ -156,7 +171,7 @@ def ack(
     from calendars.clock import stamp
     from schemas.db import session_scope
     from tasks.plans.queries import find_plan
-    from tasks.sweep.outbox import acknowledge, find_receipt
+    from tasks.sweep.outbox import acknowledge, find_receipt, record_acknowledgement
     from tasks.work.lifecycle import resolve_actor
 
     who = who or settings().actor
@@ -166,8 +181,10 @@ def ack(
     with session_scope(url) as session:
         plan = find_plan(session, find_receipt(session, code).plan_code)
         at = parse_moment(as_of, plan=plan)
-        actor = resolve_actor(session, plan.code, who)
+        actor = at_the_cli(resolve_actor(session, plan.code, who))
         notice, first = acknowledge(session, code=code, actor=actor, at=at)
+        if first:
+            record_acknowledgement(session, notice, actor, at)
         summary = f"{notice.receipt_code}: {notice.level} on {notice.plan_code} {notice.task_code}"
         when = stamp(notice.acknowledged_at, plan)
     typer.echo(

@@ -4,10 +4,8 @@ waiver, re-assignment, and the history and audit trail that record all of it."""
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +14,7 @@ import typer
 from duban.app import (
     JsonFlag,
     app,
+    at_the_cli,
     database_url,
     emit_json,
     fail,
@@ -23,6 +22,7 @@ from duban.app import (
     parse_moment,
     settings,
     show_rows,
+    write_out,
 )
 
 Plan = Annotated[str, typer.Argument(help="Code of an imported plan.")]
@@ -56,15 +56,13 @@ app.add_typer(audit_app, name="audit")
 def acting(plan: str, who: str | None) -> Iterator[tuple[Any, Any]]:
     """A write session and the resolved actor; a refusal rolls it back and reaches the shell."""
     from schemas.db import session_scope
-    from schemas.vocabulary import Channel
     from tasks.work.lifecycle import resolve_actor
 
     who = who or settings().actor
     if who is None:
         fail("say who acts: --as office|leadership|UNIT, or set actor in the settings")
     with session_scope(database_url()) as session:
-        actor = resolve_actor(session, plan, who)
-        yield session, replace(actor, person=getpass.getuser(), channel=Channel.CLI)
+        yield session, at_the_cli(resolve_actor(session, plan, who))
 
 
 def optional_day(text: str | None, option: str) -> dt.date | None:
@@ -372,16 +370,78 @@ def _change(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
     return "; ".join(parts)
 
 
+Filed = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--against",
+        help="A head filed earlier (`duban audit export-head`; repeatable): its event must "
+        "still be in the trail, unchanged.",
+    ),
+]
+
+
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the audit chain; name the first event that was edited or removed."""
+def audit_verify(against: Filed = None) -> None:
+    """Check the audit trail: each event's hash and link, the head's seal (under the audit
+    key), that no work the database records lost its events, and every head filed; name the
+    first thing broken (exit 1)."""
     from schemas.db import session_scope
+    from schemas.settings import audit_key
     from tasks.work.audit import verify_chain
 
-    url = database_url()
-    with session_scope(url) as session:
-        checked, broken = verify_chain(session)
-    if broken is not None:  # the check's answer, not an error: exit 1, like a failed test
-        typer.echo(f"error: {broken} ({checked} event(s) before it are intact)", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"audit trail intact: {checked} event(s)")
+    filed = [_filed_head(path) for path in against or []]
+    key = audit_key(settings())
+    with session_scope(database_url()) as session:
+        checked, broken = verify_chain(session, key=key, filed=filed)
+    _end_if_broken(checked, broken)
+    found = f"; the {len(filed)} filed head(s) are in it" if filed else ""
+    typer.echo(f"audit trail intact: {checked} event(s){found}")
+
+
+@audit_app.command("export-head")
+def audit_export_head(
+    out: Annotated[Path | None, typer.Option(help="Write it to this file, not stdout.")] = None,
+) -> None:
+    """The audit trail's head, sealed, for the office to file outside this server (print it,
+    sign it): `audit verify --against FILE` then shows whether the trail was cut back or
+    rewritten since. The trail is verified first; a broken one is not exported."""
+    import json
+
+    from duban.errors import NotFound
+    from schemas.db import session_scope
+    from schemas.settings import audit_key
+    from tasks.work.audit import export_head, verify_chain
+
+    key = audit_key(settings())
+    with session_scope(database_url()) as session:
+        checked, broken = verify_chain(session, key=key)
+        _end_if_broken(checked, broken)
+        head = export_head(session)
+    if head is None:
+        raise NotFound("the audit trail is empty: there is no head to file yet")
+    text = json.dumps(head.as_json(), indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    write_out(out, lambda path: path.write_text(text, encoding="utf-8"))
+    typer.echo(f"wrote {out}: the head at audit event {head.event} ({head.at})")
+
+
+def _filed_head(path: Path) -> Any:  # a FiledHead; the module is imported when it is needed
+    from tasks.work.audit import FiledHead
+
+    try:
+        return FiledHead.read(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror or exc}")
+    except ValueError:
+        fail(f"{path}: not a head written by `duban audit export-head`")
+
+
+def _end_if_broken(checked: int, broken: Any) -> None:
+    """A broken trail is the check's answer, not an error: exit 1, like a failed test."""
+    if broken is None:
+        return
+    intact = f" ({checked} event(s) before it are intact)" if broken.event_id else ""
+    typer.echo(f"error: {broken}{intact}", err=True)
+    raise typer.Exit(1)

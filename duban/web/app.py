@@ -13,11 +13,11 @@ The time is the clock's (calendars.clock), on the office's zone; the demo fixes 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -28,6 +28,7 @@ from starlette.datastructures import FormData
 
 from calendars.clock import local, now
 from duban.errors import BadInput, Conflict, NotFound, PermissionDenied
+from duban.web.memo import Memo
 from duban.web.sessions import (
     CsrfFailed,
     LoginNeeded,
@@ -41,8 +42,10 @@ from schemas.settings import Settings, secret_key
 from tasks.sweep.links import LinkSigner, link_signer
 from tasks.work.accounts import Person
 from tasks.work.actors import Forbidden
+from tasks.work.desk import DataVersion, data_version
 
 STATIC = Path(__file__).with_name("static")
+T = TypeVar("T")
 
 
 class UploadRefused(BadInput):
@@ -51,13 +54,16 @@ class UploadRefused(BadInput):
 
 @dataclass
 class Web:
-    """What the routes share: settings, the database, the link signer, the day."""
+    """What the routes share: settings, the database, the link signer, the day, and what the
+    pages computed from the data while it is unchanged (duban.web.memo): a few reviews, each
+    large, and many rendered lists."""
 
     settings: Settings
     url: str
     signer: LinkSigner
     fixed_day: dt.date | None = None  # the demo serves its story's last day
-    reviews: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    reviews: Memo = field(default_factory=lambda: Memo(size=16))
+    parts: Memo = field(default_factory=lambda: Memo(size=256))
 
     def now(self) -> dt.datetime:
         """The moment, on the office's clock (the demo's fixed day at the time of day)."""
@@ -103,6 +109,27 @@ def database(request: Request) -> Iterator[Session]:
     with session_scope(web(request).url) as session:
         request.state.account = current_person(request, session)
         yield session
+
+
+def remembered(
+    request: Request,
+    session: Session,
+    memo: Memo,
+    key: Hashable,
+    compute: Callable[[], T],
+    *,
+    plan: str | None,
+) -> T:
+    """`compute()`, or its result from an earlier request if the data it comes from (one
+    plan's, or every plan's: None) has not changed since.
+
+    Each version is read once per request, before anything computed from the data."""
+    if not hasattr(request.state, "versions"):
+        request.state.versions = {}
+    versions: dict[str | None, DataVersion] = request.state.versions
+    if plan not in versions:
+        versions[plan] = data_version(session, plan)
+    return memo.get((plan, key), versions[plan], compute)
 
 
 def need(request: Request, *roles: str) -> Person:

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
 from duban.errors import NotFound
-from duban.web.app import database, need, web
-from duban.web.office import chosen_day, snapshot
-from duban.web.templating import page
+from duban.web.app import database, need, remembered, web
+from duban.web.office import Snapshot, chosen_day, snapshot
+from duban.web.templating import fragment, language, page
 from duban.web.words import WORDS
 from render.environment import render
 from render.review import render_html
-from schemas.vocabulary import AccountRole
+from schemas.vocabulary import AccountRole, Light
 from tasks.work.desk import plans
 
 router = APIRouter()
@@ -34,21 +35,33 @@ def review_page(plan: str, request: Request, as_of: str | None = None) -> Respon
         account = need(request, AccountRole.LEADERSHIP, AccountRole.OFFICE)
         if account.plan_code not in (None, plan):
             raise NotFound(f"no plan {plan} for {account.username}")
-        day = chosen_day(request, as_of)
+        day, lang = chosen_day(request, as_of), language(request)
         seen = snapshot(request, session, plan, day)
-        if seen.html is None:
-            seen.html = render_html(seen.review)
-        red = [i for i in seen.review.items if i.light == "red"]
-        words = WORDS["en" if request.cookies.get("lang") == "en" else "zh"]
+        reviews, parts = web(request).reviews, web(request).parts
+        before, after = remembered(
+            request, session, reviews, ("html", day), lambda: _document(seen), plan=plan
+        )
+        drill = remembered(
+            request, session, parts, ("drill", day, lang), lambda: _drill(seen, lang), plan=plan
+        )
         bar = render(
             "web/review_bar.html",
-            t=words,
+            t=WORDS[lang],
             plan=plan,
             as_of=day,
-            red=red,
-            ids=seen.ids,
+            drill=drill,
             person=account,
             csrf=request.state.session.csrf,
         )
-    # The review page is the reports' own document; the bar and the drill-down go around it.
-    return HTMLResponse(seen.html.replace("<body>", "<body>\n" + bar, 1))
+    return HTMLResponse(before + bar.encode() + after)
+
+
+def _document(seen: Snapshot) -> tuple[bytes, bytes]:
+    """The reports' own review page, cut where the bar and the drill-down go: after <body>."""
+    before, body, after = render_html(seen.review).partition("<body>")
+    return (before + body + "\n").encode(), after.encode()
+
+
+def _drill(seen: Snapshot, lang: str) -> Markup:
+    red = [i for i in seen.review.items if i.light == Light.RED]
+    return fragment("review_drill.html", lang, red=red, ids=seen.ids)

@@ -17,11 +17,10 @@ from sqlmodel import Session, select
 from duban.errors import NotFound
 from duban.web.app import database, need, posted, web
 from duban.web.templating import page
-from duban.web.unit import record_acknowledgement
 from schemas.tables import LinkRecord, Notice, Unit
 from schemas.vocabulary import AccountRole, ActorKind, Channel, LinkState
 from tasks.sweep.links import Binding, LinkInvalid, token_hash
-from tasks.sweep.outbox import acknowledge
+from tasks.sweep.outbox import acknowledge, record_acknowledgement
 from tasks.work.accounts import Person
 from tasks.work.actors import Actor
 

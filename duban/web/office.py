@@ -8,32 +8,35 @@ sweep mails to the unit in its letter of the day (tasks.sweep.followups).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from openpyxl import Workbook
 from sqlmodel import Session
 
 from duban.errors import NotFound
 from duban.web.access import check_visible
-from duban.web.app import back_to, database, need, posted, text_field, web
-from duban.web.templating import page
+from duban.web.app import back_to, database, need, posted, remembered, text_field, web
+from duban.web.templating import fragment, language, page
 from duban.web.words import WORDS
 from schemas.tables import ExtensionRequest
-from schemas.vocabulary import AccountRole, Channel
+from schemas.vocabulary import AccountRole, Channel, Light
 from tasks.review.compute import review_plan
-from tasks.review.model import Review
+from tasks.review.model import ItemReview, Review
 from tasks.work import lifecycle
 from tasks.work.accounts import actor_of
 from tasks.work.desk import (
     WorkRow,
     assignment_ids,
-    data_version,
-    office_queues,
+    count_rows,
     plans,
+    unacknowledged_notices,
+    waiting_work,
     work_rows,
 )
 
@@ -42,29 +45,32 @@ SHOWN = 200  # rows of the filtered list on the page; the export has them all
 FILTERS = ("plan", "unit", "phase", "state")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Snapshot:
-    """A plan's review as of a day, the assignment ids its items link to, and (once asked
-    for) its HTML page: computed once per change to the data, then served from memory."""
+    """A plan's review as of a day, the assignment ids its items link to, and its red and
+    yellow items, the reddest and longest overdue first: computed once per change to the
+    data, then served from memory."""
 
+    plan: str
+    as_of: dt.date
     review: Review
     ids: dict[tuple[str, str], int]
-    html: str | None = None
+    flagged: list[ItemReview]
 
 
-def snapshot(request: Request, session: Session, plan: str, as_of: Any) -> Snapshot:
-    cache = web(request).reviews
-    key = (plan, as_of, data_version(session))
-    if key not in cache:
-        if len(cache) > 64:
-            cache.clear()
-        cache[key] = Snapshot(review_plan(session, plan, as_of), assignment_ids(session, plan))
-    return cache[key]  # type: ignore[no-any-return]
+def snapshot(request: Request, session: Session, plan: str, as_of: dt.date) -> Snapshot:
+    def compute() -> Snapshot:
+        review = review_plan(session, plan, as_of)
+        flagged = sorted(
+            (i for i in review.items if i.light != Light.GREEN),
+            key=lambda i: (i.light != Light.RED, -i.overdue_workdays, i.task),
+        )
+        return Snapshot(plan, as_of, review, assignment_ids(session, plan), flagged)
+
+    return remembered(request, session, web(request).reviews, ("review", as_of), compute, plan=plan)
 
 
-def chosen_day(request: Request, text: str | None):  # type: ignore[no-untyped-def]
-    import datetime as dt
-
+def chosen_day(request: Request, text: str | None) -> dt.date:
     try:
         return dt.date.fromisoformat(text) if text else web(request).today()
     except ValueError:
@@ -80,31 +86,60 @@ def desk(request: Request, as_of: str | None = None, done: str | None = None) ->
     with database(request) as session:
         account = need(request, AccountRole.OFFICE)
         day = chosen_day(request, as_of)
-        choices = plans(session)
+        choices = remembered(
+            request, session, web(request).parts, "plans", lambda: plans(session), plan=None
+        )
         filters = _filters(request)
         plan = account.plan_code or filters["plan"] or (choices[0][0] if choices else None)
         filters["plan"] = plan
         seen = snapshot(request, session, plan, day) if plan else None
-        review = seen.review if seen else None
-        flagged = [i for i in review.items if i.light != "green"] if review else []
-        flagged.sort(key=lambda i: (i.light != "red", -i.overdue_workdays, i.task))
+        waiting = remembered(
+            request,
+            session,
+            web(request).parts,
+            "queues",
+            lambda: waiting_work(session, plan=plan),
+            plan=plan,
+        )
+        # 签收 is not always in the audit trail (`duban ack`): asked for on every request
+        queues = replace(waiting, unacknowledged=unacknowledged_notices(session, plan=plan))
         filtered = any(filters[name] for name in ("unit", "phase", "state"))
-        rows = work_rows(session, **filters) if filtered else []
-        ids = seen.ids if seen else {}
+        rows = work_rows(session, **filters, limit=SHOWN) if filtered else []
         return page(
             request,
             "office.html",
             as_of=day,
             plans=choices,
             filters=filters,
-            review=review,
-            flagged=flagged,
-            ids=ids,
-            queues=office_queues(session, plan=plan),
-            rows=rows[:SHOWN],
-            more=max(0, len(rows) - SHOWN),
+            review=seen.review if seen else None,
+            lights=_lights(request, session, seen) if seen else None,
+            ids=seen.ids if seen else {},
+            queues=queues,
+            rows=rows,
+            more=count_rows(session, **filters) - len(rows) if len(rows) == SHOWN else 0,
             done=done,
         )
+
+
+@dataclass(frozen=True)
+class Lights:
+    """The desk's red and yellow counts and its list of them, rendered once per change."""
+
+    red: int
+    yellow: int
+    table: Markup
+
+
+def _lights(request: Request, session: Session, seen: Snapshot) -> Lights:
+    lang = language(request)
+
+    def compute() -> Lights:
+        table = fragment("office_lights.html", lang, flagged=seen.flagged[:SHOWN], ids=seen.ids)
+        red = sum(1 for i in seen.flagged if i.light == Light.RED)
+        return Lights(red, len(seen.flagged) - red, table)
+
+    key = ("lights", seen.as_of, lang)
+    return remembered(request, session, web(request).parts, key, compute, plan=seen.plan)
 
 
 @router.get("/office/export.xlsx")

@@ -15,15 +15,20 @@ from dataclasses import dataclass
 from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlmodel import Session
-from starlette.datastructures import FormData
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
+from starlette.datastructures import FormData, MutableHeaders
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from duban.errors import PermissionDenied
 from schemas.tables import Account
 from tasks.work.accounts import Person
 
 COOKIE = "duban_session"
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+)
 
 
 class CsrfFailed(PermissionDenied):
@@ -51,36 +56,45 @@ class WebSession:
         self.csrf, self.changed = secrets.token_urlsafe(24), True
 
 
-class SessionMiddleware(BaseHTTPMiddleware):
-    """Reads the signed cookie into request.state.session; writes it back when it changed."""
+class SessionMiddleware:
+    """Reads the signed cookie into request.state.session; writes it back when it changed.
 
-    def __init__(self, app, secret: str, hours: int, secure: bool) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(app)
+    Plain ASGI, not Starlette's BaseHTTPMiddleware, which runs every request in a task of its
+    own and passes the response through a stream: on a page served from memory, that is work
+    worth saving."""
+
+    def __init__(self, app: ASGIApp, secret: str, hours: int, secure: bool) -> None:
+        self.app = app
         self.serializer = URLSafeTimedSerializer(secret, salt="duban.session.v1")
         self.max_age, self.secure = hours * 3600, secure
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        session = self._read(request.cookies.get(COOKIE))
-        request.state.session = session
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        session = state["session"] = self._read(HTTPConnection(scope).cookies.get(COOKIE))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if session.changed:
+                    headers.append("set-cookie", self._cookie(session))
+                for name, value in SECURITY_HEADERS:
+                    headers.setdefault(name, value)
+            await send(message)
+
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_headers)
         finally:
-            form = getattr(request.state, "form", None)
+            form = state.get("form")
             if form is not None:  # uploads are spooled to files: close them, kept or refused
                 await form.close()
-        if session.changed:
-            response.set_cookie(
-                COOKIE,
-                self.serializer.dumps([session.account_id, session.version, session.csrf]),
-                max_age=self.max_age,
-                httponly=True,
-                samesite="lax",
-                secure=self.secure,
-            )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
+
+    def _cookie(self, session: WebSession) -> str:
+        value = self.serializer.dumps([session.account_id, session.version, session.csrf])
+        secure = "; Secure" if self.secure else ""
+        return f"{COOKIE}={value}; HttpOnly; Max-Age={self.max_age}; Path=/; SameSite=lax{secure}"
 
     def _read(self, cookie: str | None) -> WebSession:
         if cookie:

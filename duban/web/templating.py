@@ -1,6 +1,9 @@
 """The pages: the templates under render/templates/web/, rendered by the one Jinja2 environment
 of render.environment (autoescaped by extension, undefined names an error), with what every
 page needs: the words in the reader's language, the person, the CSRF token, the day.
+
+A page's long lists are fragments: rendered from the data and the words alone (no person, no
+token), so that one rendering serves everyone while the data is unchanged (duban.web.memo).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from duban.web.words import WORDS
 from render.environment import render
@@ -30,3 +34,10 @@ def page(request: Request, name: str, status: int = 200, **context: Any) -> HTML
         **context,
     )
     return HTMLResponse(body, status_code=status)
+
+
+def fragment(name: str, lang: str, **context: Any) -> Markup:
+    """Part of a page (`name` under render/templates/web/) from the data and the words alone.
+
+    Markup: the fragment's own template escaped every value, and the page prints it as is."""
+    return Markup(render(f"web/{name}", t=WORDS[lang], **context))

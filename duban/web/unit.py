@@ -11,14 +11,15 @@ import datetime as dt
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
+from markupsafe import Markup
 
 from duban.errors import NotFound
 from duban.web.access import check_visible, uploads
-from duban.web.app import back_to, database, need, posted, text_field, web
-from duban.web.templating import language, page
-from schemas.vocabulary import AccountRole, Action, Channel
-from tasks.sweep.outbox import acknowledge
-from tasks.work import audit, lifecycle
+from duban.web.app import back_to, database, need, posted, remembered, text_field, web
+from duban.web.templating import fragment, language, page
+from schemas.vocabulary import AccountRole, Channel
+from tasks.sweep.outbox import acknowledge, record_acknowledgement
+from tasks.work import lifecycle
 from tasks.work.accounts import actor_of
 from tasks.work.desk import GROUPS, assignment_detail, evidence_owner, unit_work, work_rows
 
@@ -29,9 +30,16 @@ router = APIRouter()
 def my_work(request: Request, done: str | None = None) -> Response:
     with database(request) as session:
         account = need(request, AccountRole.LIAISON)
-        today = web(request).today()
-        grouped = unit_work(session, account.unit_code or "", today, plan=account.plan_code)
-        return page(request, "my.html", groups=GROUPS, grouped=grouped, as_of=today, done=done)
+        today, lang = web(request).today(), language(request)
+        unit, plan = account.unit_code or "", account.plan_code
+
+        def compute() -> Markup:
+            grouped = unit_work(session, unit, today, plan=plan)
+            return fragment("my_work.html", lang, groups=GROUPS, grouped=grouped)
+
+        key = ("my", unit, today, lang)
+        work = remembered(request, session, web(request).parts, key, compute, plan=plan)
+        return page(request, "my.html", work=work, as_of=today, done=done)
 
 
 @router.get("/a/{assignment_id}")
@@ -130,22 +138,6 @@ async def acknowledge_receipt(receipt: str, request: Request) -> Response:
             record_acknowledgement(session, notice, actor, web(request).now())
         target = notice.assignment_id
     return back_to(f"/a/{target}", "ack")
-
-
-def record_acknowledgement(session, notice, actor, at: dt.datetime) -> None:  # type: ignore[no-untyped-def]
-    """签收 goes into the audit trail with the person and the door they came through."""
-    audit.record(
-        session,
-        actor=str(actor),
-        action=Action.ACKNOWLEDGE,
-        subject=audit.Subject(
-            "notice", notice.id, notice.plan_code, notice.task_code, notice.unit_code
-        ),
-        at=at,
-        after={"receipt": notice.receipt_code, "recipient": notice.recipient_code},
-        person=actor.person,
-        channel=actor.channel,
-    )
 
 
 @router.get("/evidence/{evidence_id}")

@@ -116,6 +116,11 @@ def downstream_of(graph: nx.DiGraph) -> Callable[[str], list[str]]:
     return below
 
 
+def named_predecessors(graph: nx.DiGraph, task: str) -> list[str]:
+    """The tasks `task` names in its depends_on: its edges from tasks, not from phases."""
+    return sorted(p for p in graph.predecessors(task) if is_task(p)) if task in graph else []
+
+
 def task_predecessors(graph: nx.DiGraph, task: str) -> list[str]:
     """The nearest tasks `task` waits on, looking through phase nodes."""
     found: list[str] = []

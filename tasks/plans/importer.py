@@ -3,16 +3,21 @@
 Re-importing a revised plan updates rows in place: an assignment keeps its id, state and
 history; what the revision drops is marked inactive, not deleted. A change of calendar data
 alone never moves a stored date here: that is `recalc`'s job, done only when asked.
+
+What the office did stands: an assignment it re-assigned stays with the unit it went to (for as
+long as the plan still names the one it replaced), and a dated report whose date the revision
+moves keeps its submission and acceptance. Every import is an audit event with its changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from bisect import bisect
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -28,11 +33,17 @@ from schemas.tables import (
     Unit,
     UnitGroup,
 )
+from schemas.vocabulary import ActorKind, Operation
+from tasks.plans.changes import plan_file_changes
 from tasks.plans.lint import lint_plan
 from tasks.plans.reader import read_plan_file
 from tasks.plans.resolution import ResolvedAssignment, ResolvedPlan, ResolvedTask, resolve_plan
+from tasks.work import audit
+from tasks.work.actors import Actor
 
 Coded = TypeVar("Coded", Unit, UnitGroup, Phase, Task)
+Key = tuple[str, str]  # (unit code, role): an assignment as the plan names it
+THE_OFFICE = Actor(ActorKind.OFFICE)  # who imports, when the caller names no one
 
 
 @dataclass
@@ -46,6 +57,29 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     tasks: int = 0
     assignments: int = 0
+    record: int | None = None  # the ImportRecord written
+
+
+def record_import(
+    session: Session,
+    report: ImportReport,
+    *,
+    action: Operation,
+    by: Actor,
+    at: dt.datetime,
+    details: dict[str, Any],
+) -> None:
+    """The import (or recalculation) into the audit trail, with every change it made."""
+    audit.record(
+        session,
+        actor=str(by),
+        person=by.person,
+        channel=by.channel,
+        action=action,
+        subject=audit.Subject("import", report.record, report.plan),
+        at=at,
+        after={**details, "created": report.created, "changes": report.changes},
+    )
 
 
 def load_plan(path: Path, *, calendar_dir: Path | None = None) -> ResolvedPlan:
@@ -61,21 +95,24 @@ def import_plan(
     at: dt.datetime,
     dry_run: bool = False,
     calendar_dir: Path | None = None,
+    by: Actor = THE_OFFICE,
     supervise_from: dt.date | None = None,
 ) -> ImportReport:
-    """Import or re-import the plan at `path` at the instant `at`; on a dry run, roll
+    """Import or re-import the plan at `path` at the instant `at`, as `by`; on a dry run, roll
     everything back. `supervise_from` (`duban import --from`) overrides the file's: a plan
     adopted under way is supervised from that day."""
     plan = load_plan(path, calendar_dir=calendar_dir)
     if supervise_from is not None:
         plan.spec.plan.supervise_from = supervise_from
-    source = path.read_bytes()
-    report = write_plan(
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    report = write_plan(session, plan, at=at, source_path=str(path), source_sha256=digest)
+    record_import(
         session,
-        plan,
+        report,
+        action=Operation.IMPORT,
+        by=by,
         at=at,
-        source_path=str(path),
-        source_sha256=hashlib.sha256(source).hexdigest(),
+        details={"file": str(path), "sha256": digest, "calendar": plan.calendar.version},
     )
     report.warnings = [str(w) for w in lint_plan(plan)]
     report.dry_run = dry_run
@@ -96,13 +133,16 @@ def write_plan(
     meta = plan.spec.plan
     row = session.exec(select(Plan).where(Plan.code == meta.code)).first()
     report = ImportReport(plan=meta.code, created=row is None, dry_run=False)
+    spec = plan.spec.model_dump(mode="json")
     if row is None:
         row = Plan(code=meta.code, title=meta.title, calendar_version=plan.calendar.version)
         session.add(row)
+    else:
+        report.changes += plan_file_changes(row.spec, spec)
     row.title, row.document_number, row.issuer = meta.title, meta.document_number, meta.issuer
     row.issued, row.timezone = meta.issued, meta.timezone
     row.span_start, row.span_end = plan.span or (None, None)
-    row.spec = plan.spec.model_dump(mode="json")
+    row.spec = spec
     row.source_path, row.source_sha256 = source_path, source_sha256
     row.imported_at = at
     session.flush()
@@ -114,16 +154,16 @@ def write_plan(
     tasks = _write_tasks(session, row.id, plan, units, report, recalculate, at)
     _write_dependencies(session, row.id, plan, tasks)
     row.calendar_version = plan.calendar.version
-    session.add(
-        ImportRecord(
-            plan_id=row.id,
-            source_path=source_path,
-            source_sha256=source_sha256,
-            calendar_version=plan.calendar.version,
-            changes=report.changes,
-        )
+    record = ImportRecord(
+        plan_id=row.id,
+        source_path=source_path,
+        source_sha256=source_sha256,
+        calendar_version=plan.calendar.version,
+        changes=report.changes,
     )
+    session.add(record)
     session.flush()
+    report.record = record.id
     report.tasks = len(plan.tasks)
     report.assignments = sum(len(t.assignments) for t in plan.tasks)
     return report
@@ -144,6 +184,8 @@ def _write_units(
             unit = existing[spec.code] = Unit(plan_id=plan_id, code=spec.code, name=spec.name)
             if not report.created:
                 report.changes.append(f"unit {spec.code} ({spec.name}) added")
+        elif not unit.active:
+            report.changes.append(f"unit {spec.code} ({spec.name}) restored")
         unit.name, unit.full_name, unit.kind = spec.name, spec.full_name, spec.kind
         unit.parent_code, unit.aliases = spec.parent, list(spec.aliases)
         unit.emails, unit.contact_role, unit.active = (
@@ -292,8 +334,12 @@ def _write_assignments(
     rows = session.exec(select(Assignment).where(Assignment.task_id == task.id)).all()
     existing = {(unit_code[a.unit_id], a.role): a for a in rows}
     wanted = {(a.unit, a.role): a for a in spec.assignments}
-    added = [k for k in wanted if k not in existing or not existing[k].active]
-    dropped = [k for k, a in existing.items() if k not in wanted and a.active]
+    owed = {  # what the plan asks of each: a re-assigned unit owes what the replaced one did
+        **wanted,
+        **{key: wanted[origin] for key, origin in _stand_ins(existing, wanted).items()},
+    }
+    added = [k for k in owed if k not in existing or not existing[k].active]
+    dropped = [k for k, a in existing.items() if k not in owed and a.active]
     if rows and (added or dropped):
         report.changes.append(
             f"task {spec.code} re-assigned: "
@@ -318,15 +364,35 @@ def _write_assignments(
     }
     session.add_all(fresh.values())
     for key, assignment in existing.items():
-        if key in wanted:
+        if key in owed:
             assignment.active = True
             if not keep_dates:
-                _move_due(assignment, wanted[key], at)
+                _move_due(assignment, owed[key], at)
     if keep_dates:
         return
-    if any(resolved.occurrences for resolved in wanted.values()) or rows:
+    if any(resolved.occurrences for resolved in owed.values()) or rows:
         session.flush()
-        _write_occurrences(session, {**existing, **fresh}, wanted)
+        _write_occurrences(session, {**existing, **fresh}, owed)
+
+
+def _stand_ins(
+    existing: dict[Key, Assignment], wanted: dict[Key, ResolvedAssignment]
+) -> dict[Key, Key]:
+    """The office's re-assignments the plan does not name, each with the assignment of the
+    plan it stands in for: the first the plan still names, back along what each replaced."""
+    key_of = {a.id: key for key, a in existing.items()}
+    by_id = {a.id: a for a in existing.values()}
+    found: dict[Key, Key] = {}
+    for key, receiver in existing.items():
+        seen = {receiver.id}
+        step = by_id.get(receiver.replaces_id)
+        while key not in wanted and step is not None and step.id not in seen:
+            if key_of[step.id] in wanted:
+                found[key] = key_of[step.id]
+                break
+            seen.add(step.id)
+            step = by_id.get(step.replaces_id)
+    return found
 
 
 def _move_due(assignment: Assignment, resolved: ResolvedAssignment, at: dt.datetime) -> None:
@@ -342,27 +408,53 @@ def _move_due(assignment: Assignment, resolved: ResolvedAssignment, at: dt.datet
 
 def _write_occurrences(
     session: Session,
-    assignments: dict[tuple[str, str], Assignment],
-    wanted: dict[tuple[str, str], ResolvedAssignment],
+    assignments: dict[Key, Assignment],
+    owed: dict[Key, ResolvedAssignment],
 ) -> None:
-    """Bring each assignment's dated occurrences in line with the plan, in one query."""
+    """Bring each assignment's dated occurrences in line with the plan, in one query. A date
+    the plan moved takes its occurrence along, with what was submitted and accepted on it."""
     ids = [a.id for a in assignments.values()]
     stored: dict[int | None, dict[dt.date, Occurrence]] = {i: {} for i in ids}
     for row in session.exec(select(Occurrence).where(col(Occurrence.assignment_id).in_(ids))):
         stored[row.assignment_id][row.due] = row
     for key, assignment in assignments.items():
         existing = stored[assignment.id]
-        for day in wanted[key].occurrences if key in wanted else ():
-            occurrence = existing.pop(day, None) or Occurrence(
-                assignment_id=_id(assignment), due=day
-            )
-            if not occurrence.active or occurrence.id is None:
+        days = owed[key].occurrences if key in owed else ()
+        kept = sorted(day for day in days if day in existing)
+        new = [day for day in days if day not in existing]
+        gone = sorted(day for day, row in existing.items() if row.active and day not in days)
+        for day in kept:
+            occurrence = existing.pop(day)
+            if not occurrence.active:
                 occurrence.active = True
                 session.add(occurrence)
+        moves = _moved(gone, new, kept)
+        for old, day in moves:
+            occurrence = existing.pop(old)
+            occurrence.due = day
+            session.add(occurrence)
+        moved_to = {day for _, day in moves}
+        for day in new:
+            if day not in moved_to:
+                session.add(Occurrence(assignment_id=_id(assignment), due=day))
         for stale in existing.values():
             if stale.active:
                 stale.active = False
                 session.add(stale)
+
+
+def _moved(
+    gone: Sequence[dt.date], new: Sequence[dt.date], kept: Sequence[dt.date]
+) -> list[tuple[dt.date, dt.date]]:
+    """(old, new) for each date the plan moved: a date gone and a new one between the same two
+    kept dates, paired in order. A date that would cross a kept one was dropped and another
+    added, not moved."""
+    pairs: list[tuple[dt.date, dt.date]] = []
+    for gap in sorted({bisect(kept, day) for day in gone}):
+        olds = [day for day in gone if bisect(kept, day) == gap]
+        news = sorted(day for day in new if bisect(kept, day) == gap)
+        pairs += zip(olds, news, strict=False)
+    return pairs
 
 
 def _write_dependencies(

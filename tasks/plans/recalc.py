@@ -1,5 +1,6 @@
 """Recalculating stored due dates after the calendar data changed (a new State Council notice,
-a correction): shown first, applied only when asked, each move with its reason."""
+a correction): shown first, applied only when asked, each move with its reason, and the moves
+applied recorded in the audit trail."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from sqlmodel import Session, col, select
 
 from schemas.plan_file import PlanFile
 from schemas.tables import Assignment, Occurrence, Task, Unit
-from tasks.plans.importer import write_plan
+from schemas.vocabulary import Operation
+from tasks.plans.importer import THE_OFFICE, record_import, write_plan
 from tasks.plans.queries import find_plan
 from tasks.plans.reader import Locator
 from tasks.plans.resolution import ResolvedPlan, resolve_plan
+from tasks.work.actors import Actor
 
 
 @dataclass(frozen=True)
@@ -79,17 +82,31 @@ def date_moves(
 
 
 def apply_recalc(
-    session: Session, plan_code: str, *, at: dt.datetime, calendar_dir: Path | None = None
-) -> None:
+    session: Session,
+    plan_code: str,
+    *,
+    at: dt.datetime,
+    calendar_dir: Path | None = None,
+    by: Actor = THE_OFFICE,
+) -> list[DateMove]:
+    """Move the stored dates to the current calendar data, as `by`; the moves made (none: then
+    nothing is written)."""
+    moves = date_moves(session, plan_code, calendar_dir=calendar_dir)
+    if not moves:
+        return moves
     plan = find_plan(session, plan_code)
-    write_plan(
+    resolved = resolve_stored(plan.spec, plan_code, calendar_dir=calendar_dir)
+    report = write_plan(
         session,
-        resolve_stored(plan.spec, plan_code, calendar_dir=calendar_dir),
+        resolved,
         at=at,
         source_path=plan.source_path,
         source_sha256=plan.source_sha256,
         recalculate=True,
     )
+    details = {"calendar": resolved.calendar.version, "moves": [str(move) for move in moves]}
+    record_import(session, report, action=Operation.RECALC, by=by, at=at, details=details)
+    return moves
 
 
 def resolve_stored(

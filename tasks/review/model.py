@@ -94,26 +94,36 @@ class PhaseReview:
     due: dt.date | None
     counts: Counts
     ready: bool  # can be declared complete
-    missing: tuple[str, ...]  # what stands in the way, one line each
+    missing: tuple[str, ...]  # what stands in the way, one line per open item (the detail)
+    missing_summary: tuple[str, ...]  # the same, one line per task and per earlier phase
 
 
 @dataclass(frozen=True)
 class UnitScore:
-    """A unit's scorecard; ranked on its own delays, never on delays caused upstream."""
+    """A unit's scorecard. Ranked on its on-time rate over its own due items; delays caused
+    upstream, and those of roles not chased, are shown but never counted."""
 
     unit: str
     name: str
     assigned: int
+    due: int  # items counted: due by the review's day, the unit's to answer for
+    on_time: int  # of those, handed in by their approved due date
     accepted_on_time: int
     accepted_late: int
     overdue_now: int
     own_delays: int
     upstream_delays: int
+    supporting_delays: int  # late as co-responsible or participant, not counted
     avg_workdays_late: float
     summaries_on_time: int
     summaries_due: int
     open_escalations: int
-    rank: int = 0
+    rank: int = 0  # equal rates share a rank; 0: not ranked (nothing due yet)
+
+    @property
+    def rate(self) -> float:
+        """Percent of the counted items handed in on time."""
+        return round(100 * self.on_time / self.due, 1) if self.due else 0.0
 
 
 @dataclass(frozen=True)
@@ -127,12 +137,13 @@ class Review:
     phases: tuple[PhaseReview, ...]
     tasks: tuple[TaskReview, ...]
     items: tuple[ItemReview, ...]
-    units: tuple[UnitScore, ...]  # in rank order
+    units: tuple[UnitScore, ...]  # ranked, in rank order
     ranking_rule: str
     critical_path: tuple[str, ...]
     at_risk: tuple[str, ...] = field(default=())  # critical-path tasks not green
     span: tuple[dt.date | None, dt.date | None] = (None, None)
     language: Literal["zh", "en"] = "zh"
+    not_yet_due: tuple[UnitScore, ...] = ()  # listed apart: nothing of theirs counted yet
 
     def as_json(self) -> dict[str, Any]:
         """Plain JSON types, percentages included, for `--format json` and artifacts."""
@@ -154,4 +165,8 @@ class Review:
             phase["counts"].update(
                 completion_pct=review.counts.completion_pct, on_time_pct=review.counts.on_time_pct
             )
+        for unit, score in zip(
+            data["units"] + data["not_yet_due"], self.units + self.not_yet_due, strict=True
+        ):
+            unit["rate"] = score.rate
         return data

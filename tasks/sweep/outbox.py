@@ -20,8 +20,9 @@ from calendars.clock import utc
 from duban.errors import NotFound
 from schemas.db import SessionFactory
 from schemas.tables import Notice, OutboxMessage, SweepRun
-from schemas.vocabulary import ActorKind, Level, MessageStatus
+from schemas.vocabulary import Action, ActorKind, Level, MessageStatus, Operation
 from tasks.sweep.delivery import DeliveryError, InvalidMail, OutgoingMail, Transport
+from tasks.work import audit
 from tasks.work.actors import Actor, Forbidden
 
 if TYPE_CHECKING:
@@ -191,13 +192,33 @@ def _settle(
         return message.status == MessageStatus.FAILED
 
 
-def retry_failed(session: Session, *, now: dt.datetime) -> int:
-    """Put messages that were given up on back in the queue (after the cause was fixed)."""
-    return session.exec(
-        update(OutboxMessage)
+def retry_failed(session: Session, *, now: dt.datetime, by: Actor) -> list[int]:
+    """Put the messages given up on back in the queue (after the cause was fixed), as `by`,
+    in the audit trail; their ids."""
+    failed = session.exec(
+        select(col(OutboxMessage.id))
         .where(col(OutboxMessage.status) == MessageStatus.FAILED)
-        .values(status=MessageStatus.PENDING, attempts=0, next_attempt_at=now)
-    ).rowcount
+        .order_by(col(OutboxMessage.id))
+    )
+    ids = list(cast("ScalarResult[int]", failed))  # stored rows have an id
+    if not ids:
+        return []
+    session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .values(status=MessageStatus.PENDING, attempts=0, next_attempt_at=utc(now))
+    )
+    audit.record(
+        session,
+        actor=str(by),
+        person=by.person,
+        channel=by.channel,
+        action=Operation.RETRY_MAIL,
+        subject=audit.Subject("outbox", None),
+        at=now,
+        after={"messages": ids},
+    )
+    return ids
 
 
 def list_outbox(session: Session, *, status: str | None = None) -> list[dict[str, Any]]:
@@ -261,6 +282,22 @@ def acknowledge(
         item.acknowledged_by, item.acknowledged_at = str(actor), utc(at)
         session.add(item)
     return notice, True
+
+
+def record_acknowledgement(session: Session, notice: Notice, actor: Actor, at: dt.datetime) -> None:
+    """签收 goes into the audit trail with the person and the door they came through."""
+    audit.record(
+        session,
+        actor=str(actor),
+        action=Action.ACKNOWLEDGE,
+        subject=audit.Subject(
+            "notice", notice.id, notice.plan_code, notice.task_code, notice.unit_code
+        ),
+        at=at,
+        after={"receipt": notice.receipt_code, "recipient": notice.recipient_code},
+        person=actor.person,
+        channel=actor.channel,
+    )
 
 
 def unacknowledged(session: Session) -> list[dict[str, Any]]:

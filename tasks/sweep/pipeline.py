@@ -73,6 +73,7 @@ from tasks.sweep.followups import (
 )
 from tasks.sweep.notices import WAITING_SHOWN, Letter, MailComposer, NoticeItem, WaitingItem
 from tasks.sweep.outbox import DeliveryReport, deliver_everything
+from tasks.work import audit
 from tasks.work.status import calendar_of
 
 if TYPE_CHECKING:
@@ -407,12 +408,15 @@ def plan_notices(
     skip the ladder: the unit gets a copy of it, and the 督办单 it would have had on the way
     (once, by that rung's key) when no sweep issued one, as on the critical path, where 通报
     can come before 督办, or in a sweep that first sees an item already past both.
+
+    The office does not press itself: when an item of its own is late, leadership gets the
+    催办, the 督办单 and the 通报, and the office is not copied on them.
     """
     planned: list[PlannedNotice] = []
     for finding in findings:
         context = contexts[finding.item.plan_code]
-        if finding.rung.level == Level.REPORT:  # the office has the 通报's copy
-            order = supervision_order(finding, context.policy)
+        if finding.rung.level == Level.REPORT and not _office_own(context, finding):
+            order = supervision_order(finding, context.policy)  # the office has the 通报's copy
             planned.append(_planned(context, order, finding.item.unit_code, False))
         planned += _told(context, finding)
     for notice in unacknowledged:
@@ -422,16 +426,28 @@ def plan_notices(
     return planned
 
 
+PRESSED = (Level.URGE, Level.SUPERVISE, Level.REPORT)  # 催办, 督办, 通报: the office copied
+
+
+def _office_own(context: PlanContext, finding: Finding) -> bool:
+    """A late item the office itself is responsible for: it cannot press itself."""
+    office = context.office.code if context.office else None
+    return finding.rung.level in PRESSED and finding.item.unit_code == office
+
+
 def _told(context: PlanContext, finding: Finding) -> list[PlannedNotice]:
     """The notices of one finding: to whom it goes, and who is copied."""
     item, level = finding.item, finding.rung.level
     office = context.office.code if context.office else None
+    leadership = context.leadership.code if context.leadership else office
+    if _office_own(context, finding):  # leadership presses the office, no one is copied
+        return [_planned(context, finding, leadership or item.unit_code, False)]
     if level == Level.REPORT:  # 通报 goes to leadership, the unit in copy
-        primary = context.leadership.code if context.leadership else office or item.unit_code
+        primary = leadership or item.unit_code
         copied = [office, item.unit_code]
     else:
         primary = item.unit_code
-        copied = [office] if level in (Level.URGE, Level.SUPERVISE) else []
+        copied = [office] if level in PRESSED else []
     recipients = [(primary, False)]
     for code in copied:
         if code is not None and all(code != r for r, _ in recipients):
@@ -462,12 +478,13 @@ def _planned(
         key += ":report"
     language = context.policy.language
     task = context.tasks[item.task_code]
+    office = context.office.code if context.office else None
     role = (
         RecipientRole.OFFICE
-        if recipient == (context.office.code if context.office else None)
-        else RecipientRole.RESPONSIBLE
+        if recipient == office
+        else RecipientRole.RESPONSIBLE  # its own item, or its copy of the 通报 on it
         if recipient == item.unit_code
-        else RecipientRole.LEADERSHIP
+        else RecipientRole.LEADERSHIP  # 通报, or told of the office's own item
     )
     content = NoticeItem(
         plan_code=item.plan_code,
@@ -479,7 +496,14 @@ def _planned(
         role=item.role,
         level=rung.level,
         rung=rung.name,
-        why=why(rung, item.role, context.policy, critical=finding.critical, language=language),
+        why=why(
+            rung,
+            item.role,
+            context.policy,
+            critical=finding.critical,
+            language=language,
+            office_own=_office_own(context, finding),
+        ),
         due=item.due,
         original_due=item.original_due if item.original_due != item.due else None,
         deadline_text=task.deadline_text,
@@ -925,6 +949,7 @@ def record_sweep(
                 sweep.escalations_opened = outcome.escalations_opened
                 sweep.escalations_closed = outcome.escalations_closed
                 sweep.finished_at = at
+                audit.record_sweep(session, sweep)
                 return outcome
         except IntegrityError:
             if attempt == 2:

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, col, select
 
 from duban.errors import NotFound
@@ -20,6 +20,7 @@ from schemas.tables import (
     Escalation,
     Evidence,
     ExtensionRequest,
+    ImportRecord,
     Notice,
     Plan,
     ProgressReport,
@@ -60,8 +61,18 @@ class WorkRow:
         return "later"  # and ongoing work, which has no due date
 
 
-def _rows_query() -> Any:
+def _active(query: Any) -> Any:
+    """The query over active assignments of active tasks, joined to their task, unit, plan."""
     return (
+        query.join(Task, col(Assignment.task_id) == col(Task.id))
+        .join(Unit, col(Assignment.unit_id) == col(Unit.id))
+        .join(Plan, col(Assignment.plan_id) == col(Plan.id))
+        .where(Assignment.active, Task.active)
+    )
+
+
+def _rows_query() -> Any:
+    return _active(
         select(  # type: ignore[call-overload]  # sqlmodel types select() for up to four columns
             col(Assignment.id),
             col(Plan.code),
@@ -76,10 +87,6 @@ def _rows_query() -> Any:
             col(Assignment.due),
             col(Assignment.version),
         )
-        .join(Task, col(Assignment.task_id) == col(Task.id))
-        .join(Unit, col(Assignment.unit_id) == col(Unit.id))
-        .join(Plan, col(Assignment.plan_id) == col(Plan.id))
-        .where(Assignment.active, Task.active)
     )
 
 
@@ -105,9 +112,40 @@ def work_rows(
     phase: str | None = None,
     state: str | None = None,
     ids: list[int] | None = None,
+    limit: int | None = None,
 ) -> list[WorkRow]:
-    """Assignments filtered as the office filters them (every filter optional)."""
-    query = _rows_query()
+    """Assignments filtered as the office filters them (every filter optional), the first
+    `limit` of them if given."""
+    query = _filtered(_rows_query(), plan, unit, phase, state, ids)
+    return [
+        WorkRow(*row)
+        for row in session.connection().execute(
+            query.order_by(Plan.code, Task.position).limit(limit)
+        )
+    ]
+
+
+def count_rows(
+    session: Session,
+    *,
+    plan: str | None = None,
+    unit: str | None = None,
+    phase: str | None = None,
+    state: str | None = None,
+) -> int:
+    """How many assignments `work_rows` would list: a page shows some and counts them all."""
+    query = _active(select(func.count()).select_from(Assignment))
+    return int(session.exec(_filtered(query, plan, unit, phase, state, None)).one())
+
+
+def _filtered(
+    query: Any,
+    plan: str | None,
+    unit: str | None,
+    phase: str | None,
+    state: str | None,
+    ids: list[int] | None,
+) -> Any:
     if plan:
         query = query.where(Plan.code == plan)
     if unit:
@@ -117,11 +155,8 @@ def work_rows(
     if state:
         query = query.where(Assignment.state == state)
     if ids is not None:
-        query = query.where(Assignment.id.in_(ids))  # type: ignore[union-attr]
-    return [
-        WorkRow(*row)
-        for row in session.connection().execute(query.order_by(Plan.code, Task.position))
-    ]
+        query = query.where(col(Assignment.id).in_(ids))
+    return query
 
 
 def assignment_ids(session: Session, plan: str) -> dict[tuple[str, str], int]:
@@ -146,12 +181,14 @@ class Queues:
     unacknowledged: list[tuple[Notice, dt.date]] = field(default_factory=list)
 
 
-def office_queues(session: Session, *, plan: str | None = None, limit: int = 200) -> Queues:
-    queues = Queues()
+def waiting_work(session: Session, *, plan: str | None = None, limit: int = 200) -> Queues:
+    """The queues but the unacknowledged notices: submissions waiting for a decision,
+    extension requests and open escalations, which only the lifecycle (and so its audit
+    trail) and the sweep change."""
     waiting = (
         select(Submission)
         .join(Assignment, col(Submission.assignment_id) == col(Assignment.id))
-        .where(Submission.decision.is_(None), Assignment.active)  # type: ignore[union-attr]
+        .where(col(Submission.decision).is_(None), Assignment.active)
         .order_by(col(Submission.submitted_at))
         .limit(limit)
     )
@@ -163,34 +200,32 @@ def office_queues(session: Session, *, plan: str | None = None, limit: int = 200
     )
     submissions = list(session.exec(waiting))
     requests = list(session.exec(requested))
-    rows = {
-        r.id: r
-        for r in work_rows(
-            session,
-            plan=plan,
-            ids=[s.assignment_id for s in submissions] + [r.assignment_id for r in requests],
-        )
-    }
-    queues.submissions = [
-        (rows[s.assignment_id], s) for s in submissions if s.assignment_id in rows
-    ]
-    queues.extensions = [(rows[r.assignment_id], r) for r in requests if r.assignment_id in rows]
-    escalations = select(Escalation).where(Escalation.closed_on.is_(None))  # type: ignore[union-attr]
+    ids = [s.assignment_id for s in submissions] + [r.assignment_id for r in requests]
+    rows = {r.id: r for r in work_rows(session, plan=plan, ids=ids)} if ids else {}
+    escalations = select(Escalation).where(col(Escalation.closed_on).is_(None))
+    if plan:
+        escalations = escalations.where(Escalation.plan_code == plan)
+    return Queues(
+        submissions=[(rows[s.assignment_id], s) for s in submissions if s.assignment_id in rows],
+        extensions=[(rows[r.assignment_id], r) for r in requests if r.assignment_id in rows],
+        escalations=list(
+            session.exec(escalations.order_by(col(Escalation.opened_on)).limit(limit))
+        ),
+    )
+
+
+def unacknowledged_notices(
+    session: Session, *, plan: str | None = None, limit: int = 200
+) -> list[tuple[Notice, dt.date]]:
+    """督办单 and 通报 not yet acknowledged (签收), with the day each was sent."""
     notices = (
         select(Notice, col(SweepRun.as_of))
         .join(SweepRun)
-        .where(Notice.receipt_code.is_not(None), Notice.acknowledged_at.is_(None))  # type: ignore[union-attr]
+        .where(col(Notice.receipt_code).is_not(None), col(Notice.acknowledged_at).is_(None))
     )
     if plan:
-        escalations = escalations.where(Escalation.plan_code == plan)
         notices = notices.where(Notice.plan_code == plan)
-    queues.escalations = list(
-        session.exec(escalations.order_by(col(Escalation.opened_on)).limit(limit))
-    )
-    queues.unacknowledged = [
-        (n, day) for n, day in session.exec(notices.order_by(col(Notice.id)).limit(limit))
-    ]
-    return queues
+    return [(n, day) for n, day in session.exec(notices.order_by(col(Notice.id)).limit(limit))]
 
 
 @dataclass
@@ -306,9 +341,37 @@ def plans(session: Session) -> list[tuple[str, str]]:
     return [(c, t) for c, t in session.exec(select(Plan.code, Plan.title).order_by(col(Plan.code)))]
 
 
-def data_version(session: Session) -> tuple[int, int]:
-    """Changes since: the newest audit event and the newest sweep; a cached review is good
-    while both are the same."""
-    audit = session.exec(select(func.max(AuditEvent.id))).one() or 0
-    sweep = session.exec(select(func.max(SweepRun.id))).one() or 0
-    return int(audit), int(sweep)
+DataVersion = tuple[int, int, int]
+
+
+def _versions(plan: Any) -> Any:
+    """The query of `data_version`: of every plan, or of the plan bound to `plan`."""
+    audit = select(func.max(AuditEvent.id))
+    sweep = select(func.max(SweepRun.id))
+    imported = select(func.max(ImportRecord.id))
+    if plan is not None:
+        audit = audit.where(AuditEvent.plan_code == plan)
+        sweep = sweep.where(or_(col(SweepRun.plan_code) == plan, col(SweepRun.plan_code).is_(None)))
+        imported = imported.join(Plan, col(ImportRecord.plan_id) == col(Plan.id)).where(
+            Plan.code == plan
+        )
+    return select(audit.scalar_subquery(), sweep.scalar_subquery(), imported.scalar_subquery())
+
+
+# Built once: asked on every page, a query built anew would be compiled (looked up) anew.
+EVERY_PLAN, ONE_PLAN = _versions(None), _versions(bindparam("plan"))
+
+
+def data_version(session: Session, plan: str | None = None) -> DataVersion:
+    """Changes since, to one plan's data (or to any plan's): the newest audit event, sweep and
+    import of the plan, in one query.
+
+    Every change a page shows comes through one of them: the work's changes through the
+    lifecycle, which records each in the audit trail under the plan's code; notices and
+    escalations with a sweep (of the plan, or of every plan); plans, tasks and due dates with
+    an import. A result computed from the data is good while these three are the same. Each
+    only grows, and audit events are numbered under the audit head's lock, so in commit
+    order: a version read before the data it labels is never newer than that data."""
+    query, bound = (EVERY_PLAN, {}) if plan is None else (ONE_PLAN, {"plan": plan})
+    newest = session.connection().execute(query, bound).one()
+    return int(newest[0] or 0), int(newest[1] or 0), int(newest[2] or 0)

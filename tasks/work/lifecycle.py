@@ -440,6 +440,7 @@ def reassign(
         True,
         None,
     )  # handed back: reopened
+    new.replaces_id = old.id  # so a re-import of the plan keeps the re-assignment
     new.original_due, new.due = old.original_due, old.due
     session.add(new)
     session.flush()

@@ -15,13 +15,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import tasks.sweep.pipeline as pipeline
 from duban.replay import replay_story
+from render.mail import Composer
 from schemas.db import create_schema, session_scope
 from tasks.plans.importer import import_plan
 from tasks.review.compute import review_plan
 from tasks.sweep.delivery import EmlOutbox
-from tasks.sweep.notices import Letter
+from tasks.sweep.notices import Letter, RenderedMail
 
 ROOT = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
@@ -56,21 +56,36 @@ def shape(letter: Letter) -> tuple[object, ...]:
     )
 
 
+class Recording(Composer):
+    """The composer of the replay, keeping the first letter of each shape it renders."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.letters: dict[tuple[object, ...], Letter] = {}
+
+    def letter(self, letter: Letter) -> RenderedMail:
+        self.letters.setdefault(shape(letter), letter)
+        return super().letter(letter)
+
+
 def main() -> None:
-    letters: dict[tuple[object, ...], Letter] = {}
-    render = pipeline.render_letter  # type: ignore[attr-defined]
-
-    def recording(letter: Letter) -> Any:
-        letters.setdefault(shape(letter), letter)
-        return render(letter)
-
-    pipeline.render_letter = recording  # type: ignore[attr-defined]
+    recording = Recording()
+    letters = recording.letters
     folder = Path(tempfile.mkdtemp())
     url = f"sqlite:///{folder / 'duban.db'}"
     create_schema(url)
     with session_scope(url) as session:
-        import_plan(session, ROOT / "plans" / "chongqing-2019-pilot.yaml")
-    replay_story(url, ROOT / "plans/stories/chongqing-2019-pilot.yaml", EmlOutbox(folder / "out"))
+        import_plan(
+            session,
+            ROOT / "plans" / "chongqing-2019-pilot.yaml",
+            at=dt.datetime(2019, 7, 1, tzinfo=dt.UTC),
+        )
+    replay_story(
+        url,
+        ROOT / "plans/stories/chongqing-2019-pilot.yaml",
+        EmlOutbox(folder / "out"),
+        composer=recording,
+    )
     with session_scope(url) as session:
         reviews = [
             review_plan(session, PLAN, dt.date.fromisoformat(day), phase=phase)

@@ -3,8 +3,8 @@
 A notice's receipt code is no longer unique: the items of one letter share it, so a recipient
 acknowledges the letter once. An index keeps acknowledging by code a lookup.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02 18:00:00
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
