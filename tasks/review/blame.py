@@ -14,21 +14,36 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from calendars.workdays import WorkCalendar
-from schemas.tables import Assignment, Task, Unit
 from schemas.vocabulary import HANDED_IN, SET_ASIDE, WITH_UNIT, Cause, Role
 
 SINGLE_DATE = ("date", "window")
+
+
+class TaskFacts(NamedTuple):
+    """What the review reads of a task: plain values from one Core query, not ORM objects
+    (a plan has thousands of items, and per-row ORM loading was most of the review's time)."""
+
+    code: str
+    title: str
+    kind: str
+    phase_code: str | None
+    deadline_kind: str | None
+    start: dt.date | None
+    due: dt.date | None
+    position: int
 
 
 @dataclass
 class Item:
     """An item being reviewed, before it is frozen into an ItemReview."""
 
-    task: Task
-    unit: Unit
-    assignment: Assignment
+    task: TaskFacts
+    unit: str
+    unit_name: str
+    role: str
     state: str
     original_due: dt.date | None
     approved_due: dt.date | None
@@ -77,10 +92,10 @@ def lead_finishes(
             by_task[item.task.code].append(item)
     finishes = {}
     for code, found in by_task.items():
-        leads = [i for i in found if i.assignment.role == Role.LEAD] or found
+        leads = [i for i in found if i.role == Role.LEAD] or found
         finishes[code] = [
             Finish(
-                unit=i.unit.code,
+                unit=i.unit,
                 late=late_by(i, as_of, calendar),
                 finish=(i.actual or as_of)
                 if i.state in HANDED_IN
@@ -117,10 +132,7 @@ def judge(
         (task, finish)
         for task in waits_on(item.task.code)
         for finish in finishes.get(task, ())
-        if finish.unit != item.unit.code
-        and finish.late > 0
-        and due is not None
-        and finish.finish > due
+        if finish.unit != item.unit and finish.late > 0 and due is not None and finish.finish > due
     ]
     upstream = {task: 0 for task, _ in holding}
     for task, finish in holding:

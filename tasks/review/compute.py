@@ -13,13 +13,15 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as select_core
+from sqlmodel import Session, SQLModel, col, select
 
 from calendars.clock import day_of, start_of
 from calendars.workdays import WorkCalendar
 from duban.errors import NotFound
-from schemas.plan_file import EscalationPolicy, PlanFile
+from schemas.plan_file import EscalationPolicy
 from schemas.tables import (
     Assignment,
     AuditEvent,
@@ -51,7 +53,7 @@ from tasks.plans.graph import (
 )
 from tasks.plans.plan_graph import plan_graph
 from tasks.plans.queries import find_plan
-from tasks.review.blame import Finish, Item, judge, late_by, lead_finishes
+from tasks.review.blame import Finish, Item, TaskFacts, judge, late_by, lead_finishes
 from tasks.review.model import (
     ItemReview,
     Review,
@@ -72,17 +74,15 @@ def review_plan(
 ) -> Review:
     """The review of a plan (or of one phase, by kind or code) as of a day."""
     plan = find_plan(session, plan_code)
-    spec = PlanFile.model_validate(plan.spec)
-    policy = spec.escalation
+    # The stored spec was validated whole when loaded: only the policy is read again.
+    policy = EscalationPolicy.model_validate(plan.spec.get("escalation", {}))
     calendar = plan_calendar(plan, calendar_dir)
     graph, labels = plan_graph(session, plan.code)
     phases = session.exec(
         select(Phase).where(Phase.plan_id == plan.id).order_by(col(Phase.position))
     ).all()
     chosen = _chosen_phase(phases, phase)
-    tasks = {
-        t.code: t for t in session.exec(select(Task).where(Task.plan_id == plan.id, Task.active))
-    }
+    tasks = {t.code: t for t in _tasks(session, plan.id)}
     items = _items(session, plan.id, as_of, plan.timezone)
     finishes = lead_finishes(items, as_of, calendar)
     critical = tuple(critical_path(graph))
@@ -168,83 +168,126 @@ def _chosen_phase(phases: Sequence[Phase], wanted: str | None) -> Phase | None:
 
 def _items(session: Session, plan_id: int | None, as_of: dt.date, zone: str) -> list[Item]:
     """Every assignment, or each dated occurrence of it, with its latest submission date (the
-    day it was submitted on in the plan's zone)."""
-    rows = session.exec(
-        select(Assignment, Task, Unit)
-        .join(Task, col(Assignment.task_id) == Task.id)
-        .join(Unit, col(Assignment.unit_id) == Unit.id)
-        .where(Assignment.plan_id == plan_id, Assignment.active, Task.active)
-        .order_by(col(Task.position), col(Assignment.id))
+    day it was submitted on in the plan's zone).
+
+    Read as Core rows of the few columns used: ORM objects (and the units' JSON columns
+    decoded on every row) cost far more than the review itself.
+    """
+    conn = session.connection()
+    assignment, task, unit = (_columns(t) for t in (Assignment, Task, Unit))
+    rows = conn.execute(
+        select_core(
+            assignment.id,
+            assignment.role,
+            assignment.state,
+            assignment.original_due,
+            assignment.due,
+            unit.code,
+            unit.name,
+            *_task_columns(task),
+        )
+        .select_from(assignment.id.table)
+        .join(task.id.table, assignment.task_id == task.id)
+        .join(unit.id.table, assignment.unit_id == unit.id)
+        .where(assignment.plan_id == plan_id, assignment.active, task.active)
+        .order_by(task.position, assignment.id)
     ).all()
-    ids = [a.id for a, _, _ in rows]
-    occurrences: dict[int | None, list[Occurrence]] = defaultdict(list)
+    ids = [row[0] for row in rows]
+    occurrence, submission, escalation = (_columns(t) for t in (Occurrence, Submission, Escalation))
+    occurrences: dict[int, list[tuple[int, dt.date, str]]] = defaultdict(list)
     submitted: dict[tuple[int, int | None], dt.date] = {}
     escalated: set[tuple[int, int | None]] = set()
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        for row in session.exec(
-            select(Occurrence)
-            .where(col(Occurrence.assignment_id).in_(chunk), Occurrence.active)
-            .order_by(col(Occurrence.due))
+        for a_id, o_id, o_due, o_state in conn.execute(
+            select_core(occurrence.assignment_id, occurrence.id, occurrence.due, occurrence.state)
+            .where(occurrence.assignment_id.in_(chunk), occurrence.active)
+            .order_by(occurrence.due)
         ):
-            occurrences[row.assignment_id].append(row)
-        for sub in session.exec(
-            select(Submission)
-            .where(col(Submission.assignment_id).in_(chunk))
-            .order_by(col(Submission.id))
+            occurrences[a_id].append((o_id, o_due, o_state))
+        for a_id, o_id, at in conn.execute(
+            select_core(submission.assignment_id, submission.occurrence_id, submission.submitted_at)
+            .where(submission.assignment_id.in_(chunk))
+            .order_by(submission.id)
         ):
-            if day_of(sub.submitted_at, zone) <= as_of:
-                submitted[(sub.assignment_id, sub.occurrence_id)] = day_of(sub.submitted_at, zone)
-        for esc in session.exec(
-            select(Escalation).where(
-                col(Escalation.assignment_id).in_(chunk),
-                Escalation.opened_on <= as_of,
-            )
+            day = day_of(at, zone)
+            if day <= as_of:
+                submitted[(a_id, o_id)] = day
+        for a_id, o_id, closed_on in conn.execute(
+            select_core(
+                escalation.assignment_id, escalation.occurrence_id, escalation.closed_on
+            ).where(escalation.assignment_id.in_(chunk), escalation.opened_on <= as_of)
         ):
-            if esc.closed_on is None or esc.closed_on > as_of:
-                escalated.add((esc.assignment_id, esc.occurrence_id))
+            if closed_on is None or closed_on > as_of:
+                escalated.add((a_id, o_id))
     history = _history_until(session, plan_id, as_of, zone)
+    facts: dict[int, TaskFacts] = {}
     items = []
-    for assignment, task, unit in rows:
-        assert assignment.id is not None
-        then = _Then(history[assignment.id]) if assignment.id in history else None
-        state = then.state() if then else assignment.state
-        dated = occurrences.get(assignment.id, [])
+    for a_id, role, a_state, original_due, a_due, unit_code, unit_name, *task_row in rows:
+        facts_of = facts.get(task_row[0])
+        if facts_of is None:
+            facts_of = facts[task_row[0]] = TaskFacts(*task_row[1:])
+        then = _Then(history[a_id]) if a_id in history else None
+        state = then.state() if then else a_state
+        dated = occurrences.get(a_id, [])
         if not dated:
-            due = then.due(assignment.original_due) if then else assignment.due
+            due = then.due(original_due) if then else a_due
             items.append(
                 Item(
-                    task,
-                    unit,
-                    assignment,
+                    facts_of,
+                    unit_code,
+                    unit_name,
+                    role,
                     state,
-                    assignment.original_due,
+                    original_due,
                     due,
-                    submitted.get((assignment.id, None)),
+                    submitted.get((a_id, None)),
                     None,
-                    (assignment.id, None) in escalated,
+                    (a_id, None) in escalated,
                 )
             )
-        for occurrence in dated:
-            key = (assignment.id, occurrence.id)
+        for o_id, o_due, o_state in dated:
+            key = (a_id, o_id)
             if state in SET_ASIDE:
                 done = state
             else:
-                done = then.occurrence_state(occurrence.due) if then else occurrence.state
+                done = then.occurrence_state(o_due) if then else o_state
             items.append(
                 Item(
-                    task,
-                    unit,
-                    assignment,
+                    facts_of,
+                    unit_code,
+                    unit_name,
+                    role,
                     done,
-                    occurrence.due,
-                    occurrence.due,
+                    o_due,
+                    o_due,
                     submitted.get(key),
-                    occurrence.due,
+                    o_due,
                     key in escalated,
                 )
             )
     return items
+
+
+def _columns(model: type[SQLModel]) -> Any:
+    """A table's columns, for Core queries."""
+    return model.__table__.c  # type: ignore[attr-defined]
+
+
+def _task_columns(task: Any) -> tuple[Any, ...]:
+    """The task id, then TaskFacts' columns in its order."""
+    return (task.id, *(task[name] for name in TaskFacts._fields))
+
+
+def _tasks(session: Session, plan_id: int | None) -> list[TaskFacts]:
+    """The plan's active tasks in their order."""
+    task = _columns(Task)
+    rows = session.connection().execute(
+        select_core(*_task_columns(task))
+        .where(task.plan_id == plan_id, task.active)
+        .order_by(task.position, task.id)
+    )
+    return [TaskFacts(*row[1:]) for row in rows]
 
 
 def _history_until(
@@ -326,16 +369,16 @@ def _review_item(
         waits_on=waits_on,
         finishes=finishes,
         calendar=calendar,
-        counted=counts_against(item.assignment.role, policy),
+        counted=counts_against(item.role, policy),
     )
     is_open = item.state in WITH_UNIT
     return ItemReview(
         task=item.task.code,
         task_title=item.task.title,
         phase=item.task.phase_code,
-        unit=item.unit.code,
-        unit_name=item.unit.name,
-        role=item.assignment.role,
+        unit=item.unit,
+        unit_name=item.unit_name,
+        role=item.role,
         state=item.state,
         light=_light(item, late, as_of, calendar, policy.yellow_within),
         original_due=item.original_due,
@@ -382,7 +425,7 @@ def _light(
 
 
 def _review_task(
-    task: Task,
+    task: TaskFacts,
     items: list[ItemReview],
     below: Callable[[str], list[str]],
     labels: dict[str, str],

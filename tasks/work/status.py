@@ -13,7 +13,7 @@ import networkx as nx
 from sqlmodel import Session, select
 
 from calendars.workdays import WorkCalendar, load_calendar
-from schemas.plan_file import CalendarChoice, PlanFile
+from schemas.plan_file import CalendarChoice
 from schemas.tables import Assignment, Plan, Task
 from schemas.vocabulary import CLOSED, WITH_UNIT
 from tasks.plans.graph import task_predecessors
@@ -40,7 +40,11 @@ def calendar_of(choice: CalendarChoice, data_dir: Path | None = None) -> WorkCal
 
 
 def plan_calendar(plan: Plan, data_dir: Path | None = None) -> WorkCalendar:
-    return calendar_of(PlanFile.model_validate(plan.spec).plan.calendar, data_dir)
+    """The plan's calendar. The stored spec was validated whole when loaded, so only its
+    calendar choice is validated again (not the thousands of tasks around it)."""
+    return calendar_of(
+        CalendarChoice.model_validate(plan.spec["plan"].get("calendar", {})), data_dir
+    )
 
 
 def overdue_workdays(
