@@ -16,8 +16,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 
-from calendars.clock import today
 from flows.deliver import deliver_all
+from flows.runtime import scheduled_day
 from render.mail import COMPOSER
 from render.review import render_markdown
 from schemas.db import create_schema, session_scope
@@ -95,12 +95,12 @@ def phase_review(
     demand, the review of one phase (kind or code) or of the whole plan.
 
     Args:
-        as_of: The day of the review (default: today on the office's clock).
+        as_of: The day of the review (default: the day the run was scheduled for).
         plan: Only this plan; default all plans.
         phase: With on_demand: the phase to review; default the whole plan.
         on_demand: Send now, whether or not a phase ended.
     """
-    return _run(as_of or today(), plan, phase, on_demand, digest=False)
+    return _run(as_of or scheduled_day(), plan, phase, on_demand, digest=False)
 
 
 @flow(name="office-digest", log_prints=False)
@@ -108,7 +108,7 @@ def office_digest(as_of: dt.date | None = None, plan: str | None = None) -> dict
     """Mail the joint meeting office everything red and yellow (once per ISO week and plan).
 
     Args:
-        as_of: The day of the digest (default: today on the office's clock).
+        as_of: The day of the digest (default: the day the run was scheduled for).
         plan: Only this plan; default all plans.
     """
-    return _run(as_of or today(), plan, None, on_demand=False, digest=True)
+    return _run(as_of or scheduled_day(), plan, None, on_demand=False, digest=True)
