@@ -28,6 +28,7 @@ from duban.app import (
     show_rows,
     write_out,
 )
+from schemas.vocabulary import ScheduledJob
 
 
 @app.command()
@@ -214,15 +215,23 @@ def serve(
     no_web: Annotated[
         bool, typer.Option("--no-web", help="The scheduler alone; `duban web` serves the app.")
     ] = False,
+    run_now: Annotated[
+        list[ScheduledJob] | None,
+        typer.Option(
+            "--run-now",
+            help="Run this job at once, then on its schedule (repeatable).",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the web app and run the embedded scheduler in one process: the daily sweep at
-    08:30 and the outbox retry, on a local Prefect server (started here unless PREFECT_API_URL
-    names one). Ctrl-C or SIGTERM stops it once running jobs finish."""
+    """Serve the web app and run the embedded scheduler in one process: the daily sweep, the
+    outbox retry, the phase reviews and the office's weekly digest (times from the
+    `*_cron` settings), on a local Prefect server (started here unless PREFECT_API_URL names
+    one). One per database. Ctrl-C or SIGTERM stops it once running jobs finish."""
     from duban.serve import WebAddress
     from duban.serve import serve as run_serve
 
     database_url()  # an unreachable database ends here, before a Prefect server is started
-    run_serve(settings(), None if no_web else WebAddress(host, port))
+    run_serve(settings(), None if no_web else WebAddress(host, port), run_now or [])
 
 
 @app.command()
