@@ -19,6 +19,7 @@ from duban.app import (
     plan_zone,
     settings,
     show_rows,
+    write_out,
 )
 
 BUNDLED_PLANS = Path(__file__).resolve().parents[2] / "plans"
@@ -33,7 +34,7 @@ def init() -> None:
 
 @app.command("import")
 def import_(
-    plan_file: Annotated[Path, typer.Argument(help="A plan file (YAML).")],
+    plan_file: Annotated[Path, typer.Argument(help="A plan file (YAML), or a task table (.xlsx, .csv).")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and report; write nothing.")
     ] = False,
@@ -86,6 +87,41 @@ def import_(
         typer.echo(f"  changed: {change}")
     for warning in report.warnings:
         typer.echo(f"  warning: {warning}")
+
+
+@app.command()
+def template(
+    kind: Annotated[str, typer.Argument(help="xlsx (the workbook) or csv (the task sheet).")],
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write it.")] = None,
+) -> None:
+    """Write a blank task table (任务分工表) with the 单位, 分组, 阶段 and 方案 sheets an import
+    reads: fill it in Excel, then `duban import` it."""
+    from render.plan_table import write_plan_table
+
+    target = out or Path(f"任务分工表.{_table_format(kind)}")
+    write_out(target, lambda path: write_plan_table(None, path, fmt=_table_format(kind)))
+    typer.echo(f"wrote {target}")
+
+
+@app.command()
+def export(
+    plan: Annotated[str, typer.Argument(help="A plan file, or the code of an imported plan.")],
+    fmt: Annotated[str, typer.Option("--format", help="xlsx or csv (the task sheet alone).")] = "xlsx",
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write it.")] = None,
+) -> None:
+    """Write a plan as the task table offices pass around; `duban import` reads it back."""
+    from render.plan_table import write_plan_table
+
+    spec = _resolved(plan).spec
+    target = out or Path(f"{spec.plan.code}.{_table_format(fmt)}")
+    write_out(target, lambda path: write_plan_table(spec, path, fmt=_table_format(fmt)))
+    typer.echo(f"wrote {target}: {len(spec.tasks)} tasks, {len(spec.reports)} reports")
+
+
+def _table_format(kind: str) -> str:
+    if kind not in ("xlsx", "csv"):
+        fail(f"format: {kind!r} is not one of xlsx, csv")
+    return kind
 
 
 @app.command()

@@ -37,6 +37,7 @@ from schemas.vocabulary import ActorKind, Operation
 from tasks.plans.changes import plan_file_changes
 from tasks.plans.lint import lint_plan
 from tasks.plans.reader import read_plan_file
+from tasks.plans.table import is_table, read_plan_table
 from tasks.plans.resolution import ResolvedAssignment, ResolvedPlan, ResolvedTask, resolve_plan
 from tasks.work import audit
 from tasks.work.actors import Actor
@@ -83,8 +84,8 @@ def record_import(
 
 
 def load_plan(path: Path, *, calendar_dir: Path | None = None) -> ResolvedPlan:
-    """Read, validate and resolve a plan file without touching any database."""
-    spec, locator = read_plan_file(path)
+    """Read, validate and resolve a plan file (YAML, or a task table) without a database."""
+    spec, locator = read_plan_table(path) if is_table(path) else read_plan_file(path)
     return resolve_plan(spec, locator, calendar_dir=calendar_dir)
 
 
