@@ -128,8 +128,16 @@ def _table(sheet: Worksheet, columns: Sequence[Column], rows: Iterable[Sequence[
 def _unit_rows(plan: PlanFile | None) -> list[list[Cell]]:
     kinds = {v: k for k, v in UNIT_KINDS.items()}
     return [
-        [u.code, u.name, u.full_name, _joined(u.aliases), kinds[u.kind], u.parent,
-         _joined(u.emails), u.contact_role]
+        [
+            u.code,
+            u.name,
+            u.full_name,
+            _joined(u.aliases),
+            kinds[u.kind],
+            u.parent,
+            _joined(u.emails),
+            u.contact_role,
+        ]
         for u in (plan.units if plan else ())
     ]
 
@@ -144,8 +152,15 @@ def _group_rows(plan: PlanFile | None) -> list[list[Cell]]:
 def _phase_rows(plan: PlanFile | None) -> list[list[Cell]]:
     kinds = {v: k for k, v in PHASE_KINDS.items()}
     return [
-        [p.code, kinds[p.kind], p.name, p.window,
-         p.start.isoformat() if p.start else None, p.due.isoformat() if p.due else None, p.text]
+        [
+            p.code,
+            kinds[p.kind],
+            p.name,
+            p.window,
+            p.start.isoformat() if p.start else None,
+            p.due.isoformat() if p.due else None,
+            p.text,
+        ]
         for p in (plan.phases if plan else ())
     ]
 

@@ -34,7 +34,9 @@ def init() -> None:
 
 @app.command("import")
 def import_(
-    plan_file: Annotated[Path, typer.Argument(help="A plan file (YAML), or a task table (.xlsx, .csv).")],
+    plan_file: Annotated[
+        Path, typer.Argument(help="A plan file (YAML), or a task table (.xlsx, .csv).")
+    ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and report; write nothing.")
     ] = False,
@@ -106,7 +108,9 @@ def template(
 @app.command()
 def export(
     plan: Annotated[str, typer.Argument(help="A plan file, or the code of an imported plan.")],
-    fmt: Annotated[str, typer.Option("--format", help="xlsx or csv (the task sheet alone).")] = "xlsx",
+    fmt: Annotated[
+        str, typer.Option("--format", help="xlsx or csv (the task sheet alone).")
+    ] = "xlsx",
     out: Annotated[Path | None, typer.Option("--out", help="Where to write it.")] = None,
 ) -> None:
     """Write a plan as the task table offices pass around; `duban import` reads it back."""

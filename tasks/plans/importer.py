@@ -37,8 +37,8 @@ from schemas.vocabulary import ActorKind, Operation
 from tasks.plans.changes import plan_file_changes
 from tasks.plans.lint import lint_plan
 from tasks.plans.reader import read_plan_file
-from tasks.plans.table import is_table, read_plan_table
 from tasks.plans.resolution import ResolvedAssignment, ResolvedPlan, ResolvedTask, resolve_plan
+from tasks.plans.table import is_table, read_plan_table
 from tasks.work import audit
 from tasks.work.actors import Actor
 

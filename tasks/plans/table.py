@@ -62,8 +62,12 @@ RESPONSIBLE = ("责任单位", "责任部门", "责任主体")
 TASK_COLUMNS = (
     Column("number", "序号", ("编号",)),
     Column("id", "任务代码", ("代码", "任务编码")),
-    Column("title", "重点任务", ("工作任务", "主要任务", "任务", "任务名称", "重点工作", "工作内容")),
-    Column("text", "具体措施", ("工作措施", "主要措施", "具体工作", "工作举措", "措施", "具体内容")),
+    Column(
+        "title", "重点任务", ("工作任务", "主要任务", "任务", "任务名称", "重点工作", "工作内容")
+    ),
+    Column(
+        "text", "具体措施", ("工作措施", "主要措施", "具体工作", "工作举措", "措施", "具体内容")
+    ),
     Column("lead", "牵头单位", ("牵头部门", "主办单位", "牵头责任单位")),
     Column("co", "配合单位", ("配合部门", "协办单位", "协办部门", "协同单位")),
     Column("participants", "参与单位", ("参与部门",)),
@@ -185,7 +189,9 @@ class TableLocator(Locator):
             return Problem(self.file, None, self.label(path), message)
         ref, header = self.cells[at]
         label = self.label(path)
-        return Problem(f"{self.file} {ref}", None, f"{header} ({label})" if header else label, message)
+        return Problem(
+            f"{self.file} {ref}", None, f"{header} ({label})" if header else label, message
+        )
 
 
 def cell_text(value: object) -> str:
@@ -226,7 +232,9 @@ def _read_workbook(path: Path) -> dict[str, Grid]:
     try:
         book = load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError, InvalidFileException…
-        raise PlanInvalid([Problem(str(path), None, "", f"not an Excel workbook ({exc})")]) from None
+        raise PlanInvalid(
+            [Problem(str(path), None, "", f"not an Excel workbook ({exc})")]
+        ) from None
     grids: dict[str, Grid] = {}
     for sheet in book.worksheets:
         rows = [list(row) for row in sheet.iter_rows(values_only=True)]
@@ -358,12 +366,14 @@ def _task_rows(
     if "responsible" in where:
         where["co" if "lead" in where else "clause"] = where.pop("responsible")
     headers = {c.key: c.header for c in TASK_COLUMNS}
-    headers.update(
-        {k: grid.text(header_row, col) or headers.get(k, k) for k, col in where.items()}
-    )
+    headers.update({k: grid.text(header_row, col) or headers.get(k, k) for k, col in where.items()})
     title = next(
-        (grid.text(r, c) for r in range(header_row) for c in range(len(grid.rows[r]))
-         if grid.text(r, c)),
+        (
+            grid.text(r, c)
+            for r in range(header_row)
+            for c in range(len(grid.rows[r]))
+            if grid.text(r, c)
+        ),
         None,
     )
     width = len(grid.rows[header_row])
@@ -404,9 +414,14 @@ def _task_rows(
         path: FieldPath = (block, len(data[block]))
         locator.cells[path] = (grid.ref(row, 0), "")
         for k, col in where.items():
-            target = {"lead": "responsibility", "co": "responsibility",
-                      "participants": "responsibility", "clause": "responsibility",
-                      "number": "", "title": "title"}.get(k, k)
+            target = {
+                "lead": "responsibility",
+                "co": "responsibility",
+                "participants": "responsibility",
+                "clause": "responsibility",
+                "number": "",
+                "title": "title",
+            }.get(k, k)
             if k == "lead" and kind == "report":
                 target = "submitters"
             if target:
@@ -486,8 +501,11 @@ def _plan_meta(
             if value is None:
                 continue
             if isinstance(value, Problem):
-                problems.append(Problem(f"{locator.file} {grid.ref(row, 1)}", None,
-                                        grid.text(row, 0), value.message))
+                problems.append(
+                    Problem(
+                        f"{locator.file} {grid.ref(row, 1)}", None, grid.text(row, 0), value.message
+                    )
+                )
                 continue
             if key in blocks:
                 data[key] = value
