@@ -42,16 +42,19 @@ WIDTHS = {"title": 28, "text": 60, "deadline": 16, "remarks": 20, "name": 20, "f
 
 
 def safe(value: Cell) -> Cell:
-    """A text a spreadsheet would run as a formula (= + - @) is quoted, for CSV readers; the
-    table reader takes the quote off again."""
+    """A CSV text a spreadsheet would run as a formula (= + - @) is quoted; the table reader
+    takes the quote off again."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value
 
 
 def put_row(sheet: Worksheet, values: Sequence[Cell]) -> None:
-    """Append a row of plain text: nothing written here is ever read as a formula."""
-    sheet.append([safe(v) for v in values])
+    """Append a row of plain text: a cell starting with = is stored as text, never a formula."""
+    sheet.append(list(values))
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
 
 
 def task_rows(plan: PlanFile | None) -> list[list[Cell]]:

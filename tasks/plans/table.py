@@ -152,6 +152,7 @@ NUMBERING = re.compile(
 )
 SPACES = re.compile(r"[\s\u3000]+")
 BRACKETED = re.compile(r"[（(][^）)]*[）)]$")
+ATTACHMENT = re.compile(r"^附件\s*[0-9一二三四五六七八九十]*[:：]?$")
 FORMULA_QUOTE = re.compile(r"^'(?=[=+\-@])")
 
 
@@ -372,7 +373,7 @@ def _task_rows(
             grid.text(r, c)
             for r in range(header_row)
             for c in range(len(grid.rows[r]))
-            if grid.text(r, c)
+            if grid.text(r, c) and not ATTACHMENT.match(grid.text(r, c))
         ),
         None,
     )
