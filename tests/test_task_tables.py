@@ -200,3 +200,53 @@ def test_template_export_and_import_on_the_command_line(duban, tmp_path):
     result = duban("export", "rongchang-2019", "--format", "csv", "--out", "rc.csv")
     assert result.exit_code == 0 and (tmp_path / "rc.csv").is_file()
     assert duban("export", plan, "--format", "pdf").exit_code == 2
+
+
+def test_a_key_task_typed_again_on_each_row_titles_none_of_them_alone(tmp_path):
+    rows = [
+        ",".join(HEADER),
+        "1,健全监管体系,（1）建立监管清单。,区卫生健康委,,2019年12月底前,",
+        "2,健全监管体系,（2）开展专项检查。,区卫生健康委,,2020年6月前,",
+        "3,强化结果运用,,区医保局,,2020年12月31日前,",
+    ]
+    table = tmp_path / "x.csv"
+    table.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    spec = read_plan_table(table)[0]
+    assert [(t.id, t.title) for t in spec.tasks] == [
+        ("t1-1", "建立监管清单"),
+        ("t1-2", "开展专项检查"),
+        ("t2-1", "强化结果运用"),
+    ]
+
+
+def test_a_csv_cell_is_named_by_column_and_row(tmp_path):
+    table = tmp_path / "x.csv"
+    table.write_text(
+        ",".join(HEADER) + "\n1,健全监管体系,,区卫生健康委,,明年某时,\n", encoding="utf-8"
+    )
+    with pytest.raises(PlanInvalid) as caught:
+        load_plan(table)
+    assert f"{table} F2: 完成时限" in str(caught.value)
+
+
+def test_an_old_format_workbook_is_refused_with_what_to_do(tmp_path):
+    (tmp_path / "x.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(PlanInvalid, match=r"save it as \.xlsx"):
+        read_plan_table(tmp_path / "x.xls")
+
+
+def test_the_blank_template_filled_in_imports(tmp_path):
+    write_plan_table(None, tmp_path / "blank.xlsx", fmt="xlsx")
+    book = load_workbook(tmp_path / "blank.xlsx")
+    book["任务分工表"].append([1, None, "建立监管清单", "建立监管清单。", "区卫生健康委"])
+    book["任务分工表"]["J3"] = "2019年12月底前"
+    book["单位"].append(["whc", "区卫生健康委", None, "卫健委", "部门", None, "whc@example.org"])
+    book["方案"]["B1"] = "nanan-2019"
+    book["方案"]["B2"] = "南岸区综合监管实施方案"
+    book.save(tmp_path / "filled.xlsx")
+    plan = load_plan(tmp_path / "filled.xlsx")
+    assert (plan.code, plan.spec.plan.title) == ("nanan-2019", "南岸区综合监管实施方案")
+    assert [(t.code, t.due, [a.unit for a in t.assignments]) for t in plan.tasks] == [
+        ("t1-1", dt.date(2019, 12, 31), ["whc"])
+    ]
+    assert lint_plan(plan) == []

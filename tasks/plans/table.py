@@ -35,7 +35,7 @@ from schemas.plan_file import PlanFile
 from tasks.plans.reader import FieldPath, Locator, PlanInvalid, Problem, _say
 from tasks.plans.responsibility import read_responsibility
 
-TABLE_SUFFIXES = (".xlsx", ".xlsm", ".csv")
+TABLE_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".xls", ".et")
 TASK_SHEET = "任务分工表"
 UNIT_SHEET = "单位"
 GROUP_SHEET = "分组"
@@ -169,7 +169,8 @@ class Grid:
     spans: dict[tuple[int, int], tuple[int, int, int, int]] = field(default_factory=dict)
 
     def ref(self, row: int, col: int) -> str:
-        return f"{self.name}!{get_column_letter(col + 1)}{row + 1}"
+        cell = f"{get_column_letter(col + 1)}{row + 1}"
+        return f"{self.name}!{cell}" if self.name else cell
 
     def text(self, row: int, col: int) -> str:
         cells = self.rows[row]
@@ -213,6 +214,10 @@ def read_plan_table(path: Path) -> tuple[PlanFile, TableLocator]:
     name = str(path)
     if not path.is_file():
         raise PlanInvalid([Problem(name, None, "", "no such file")])
+    if path.suffix.lower() in (".xls", ".et"):
+        raise PlanInvalid(
+            [Problem(name, None, "", "an old-format workbook: save it as .xlsx (or .csv) first")]
+        )
     grids = _read_csv(path) if path.suffix.lower() == ".csv" else _read_workbook(path)
     locator = TableLocator(name)
     problems: list[Problem] = []
@@ -267,7 +272,7 @@ def _read_csv(path: Path) -> dict[str, Grid]:
     else:  # pragma: no cover - gb18030 decodes nearly every byte string
         raise PlanInvalid([Problem(str(path), None, "", "neither UTF-8 nor GBK text")])
     rows: list[list[object]] = [list(row) for row in csv.reader(io.StringIO(text))]
-    return {TASK_SHEET: Grid(path.name, rows)}
+    return {TASK_SHEET: Grid("", rows)}  # a CSV has one sheet, and no name for it
 
 
 def _header_row(grid: Grid, columns: Sequence[Column]) -> tuple[int, dict[str, int]] | None:
@@ -320,7 +325,7 @@ def _plan_data(
         grid = grids.get(sheet)
         if grid is not None:
             data[key] = _records(grid, key, columns, locator, problems)
-    if "units" not in data:
+    if not data.get("units"):
         data["units"] = _units_named_in(data)
     return data
 
@@ -378,17 +383,24 @@ def _task_rows(
         None,
     )
     width = len(grid.rows[header_row])
+    rows = [
+        (row, {k: grid.text(row, col) for k, col in where.items()})
+        for row in range(header_row + 1, len(grid.rows))
+        if not _is_heading(grid, row, width)
+    ]
+    rows = [(row, values) for row, values in rows if any(values.values())]
+    titles = [values.get("title", "") for _, values in rows]
     key_task, key_count, measure_count = "", 0, 0
     used: set[str] = set()
-    for row in range(header_row + 1, len(grid.rows)):
-        values = {k: grid.text(row, col) for k, col in where.items()}
-        if not any(values.values()) or _is_heading(grid, row, width):
-            continue
+    for index, (row, values) in enumerate(rows):
         if values.get("title") and values["title"] != key_task:
             key_task, key_count, measure_count = values["title"], key_count + 1, 0
         measure_count += 1
-        title_cell = (row, where["title"]) if "title" in where else None
-        shared = title_cell is not None and _spans_rows(grid, *title_cell)
+        # a 重点任务 over several 具体措施: merged down, or typed again on each row
+        neighbours = {*titles[max(index - 1, 0) : index], *titles[index + 1 : index + 2]}
+        shared = bool(values.get("title")) and (
+            _spans_rows(grid, row, where["title"]) or values["title"] in neighbours
+        )
         spec = _task_spec(values, shared)
         if not spec.get("title"):
             problems.append(
@@ -410,7 +422,8 @@ def _task_rows(
         block = "reports" if kind == "report" else "tasks"
         if kind == "report":
             spec.pop("kind")
-            spec["submitters"] = spec.pop("responsibility", {}).get("lead", [])
+            given = spec.pop("responsibility", {})
+            spec["submitters"] = _split(given) if isinstance(given, str) else given.get("lead", [])
             spec.pop("pilots", None)
         path: FieldPath = (block, len(data[block]))
         locator.cells[path] = (grid.ref(row, 0), "")
