@@ -3,7 +3,8 @@
 The workbook holds 任务分工表 (a title row, then one row per task or report), 单位, 分组, 阶段
 and 方案 (the document's own fields, and as JSON the blocks a table has no columns for), so that
 `duban import` reads it back into the same plan; `duban template xlsx` writes it empty. A CSV
-holds the task sheet alone. The column words come from `tasks.plans.table`, which reads them.
+holds the task sheet alone. The column words come from `tasks.plans.table_columns`, as the
+reader's do.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from schemas.plan_file import ExplicitResponsibility, PlanFile, ReportSpec, TaskSpec
-from tasks.plans.table import (
+from tasks.plans.table_columns import (
     GROUP_COLUMNS,
     GROUP_SHEET,
     PHASE_COLUMNS,

@@ -17,7 +17,8 @@ from schemas.tables import Plan
 from tasks.plans.importer import import_plan, load_plan
 from tasks.plans.lint import lint_plan
 from tasks.plans.reader import PlanInvalid, read_plan_file
-from tasks.plans.table import TASK_COLUMNS, read_plan_table
+from tasks.plans.table import read_plan_table
+from tasks.plans.table_columns import TASK_COLUMNS
 
 from .conftest import ROOT
 
