@@ -251,3 +251,20 @@ def test_the_blank_template_filled_in_imports(tmp_path):
         ("t1-1", dt.date(2019, 12, 31), ["whc"])
     ]
     assert lint_plan(plan) == []
+
+
+def test_a_responsibility_column_alone_is_read_as_the_plans_clause(tmp_path):
+    table = tmp_path / "x.csv"
+    table.write_text(
+        "序号,工作任务,责任单位,完成时限\n"
+        "1,健全监管体系,区卫生健康委牵头，区财政局、区医保局配合,2019年12月底前\n",
+        encoding="utf-8",
+    )
+    spec = read_plan_table(table)[0]
+    assert spec.tasks[0].responsibility == "区卫生健康委牵头，区财政局、区医保局配合"
+    plan = load_plan(table)
+    assert [(plan.directory.name_of(a.unit), a.role) for a in plan.tasks[0].assignments] == [
+        ("区卫生健康委", "lead"),
+        ("区财政局", "co"),
+        ("区医保局", "co"),
+    ]
