@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlmodel import Session, col, select
 
 from calendars.clock import utc, zone_of
@@ -17,6 +16,7 @@ from render.mail import COMPOSER
 from schemas.db import session_scope, sessions
 from schemas.tables import ExtensionRequest, Notice
 from schemas.vocabulary import ExtensionState
+from tasks.plans.reader import read_yaml
 from tasks.sweep.delivery import Transport
 from tasks.sweep.notices import MailComposer
 from tasks.sweep.outbox import acknowledge, record_acknowledgement
@@ -48,7 +48,7 @@ def replay_story(
     on_day: Callable[[dt.date, Any], None] | None = None,
     composer: MailComposer = COMPOSER,
 ) -> Replay:
-    story = yaml.safe_load(story_path.read_text(encoding="utf-8"))
+    _, story = read_yaml(story_path)
     plan = story["plan"]
     events: dict[dt.date, list[dict[str, Any]]] = {}
     for event in story["events"]:
