@@ -9,12 +9,12 @@ import shutil
 import time
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 from sqlmodel import col, func, select
 
 from calendars.clock import now
 from duban.replay import replay_story
+from duban.terminal import console, styled
 from render.mail import COMPOSER
 from render.review import render_html
 from schemas.db import create_schema, session_scope
@@ -26,7 +26,6 @@ from tasks.review.compute import review_plan
 from tasks.sweep.delivery import EmlOutbox
 from tasks.sweep.notices import MailComposer
 
-console = Console()
 LEVELS = {
     Level.REMINDER: "提醒",
     Level.DUE: "到期提醒",
@@ -52,8 +51,9 @@ def run_demo(
         for path in sorted(plans_dir.glob("*.yaml")):
             report = import_plan(session, path, at=now())
             console.print(
-                f"imported [bold]{report.plan}[/bold] ({path.name}): {report.tasks} "
-                f"tasks, {report.assignments} assignments"
+                "imported",
+                styled(report.plan, "bold"),
+                f"({path.name}): {report.tasks} tasks, {report.assignments} assignments",
             )
     last_day = None
     for story in sorted((plans_dir / "stories").glob("*.yaml")):
