@@ -143,17 +143,20 @@ def settings() -> Settings:
 
     from pydantic import ValidationError
 
-    from schemas.settings import Settings
+    from schemas.settings import Settings, config_file
 
     try:
         return Settings()
     except ValidationError as exc:
+        where = config_file() or "duban.toml"
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            f"{key} (DUBAN_{key.upper()} or {where}): {e['msg']}"
+            for e in exc.errors()
+            for key in [".".join(str(p) for p in e["loc"])]
         )
-        raise BadInput(f"settings (DUBAN_* or duban.toml): {problems}") from None
+        raise BadInput(f"settings: {problems}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"duban.toml: not valid TOML: {exc}") from None
+        raise BadInput(f"{config_file()}: not valid TOML: {exc}") from None
 
 
 def at_the_cli(actor: Actor | None = None) -> Actor:

@@ -5,6 +5,7 @@ what went wrong in the terms a caller acts on, and which exit code the command l
     ├── BadInput (exit 2): an argument, plan file or setting that cannot be used as given
     │   ├── DeadlineError ··········· calendars/deadlines.py
     │   ├── PlanInvalid ············· tasks/plans/reader.py
+    │   │   └── YamlRefused
     │   ├── CycleError ·············· tasks/plans/graph.py
     │   ├── ResponsibilityError ····· tasks/plans/responsibility.py
     │   │   └── UnknownUnitName

@@ -30,6 +30,8 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 CONFIG_NAME = "duban.toml"
 ENVIRONMENT_ONLY = frozenset({"smtp_password", "secret_key", "audit_key"})
@@ -70,6 +72,19 @@ class Settings(BaseSettings):
     def _absolute(cls, home: Path) -> Path:
         """The home as an absolute path: the same folder whatever the current one is later."""
         return home.expanduser().resolve()
+
+    @field_validator("database_url")
+    @classmethod
+    def _a_database_url(cls, url: str | None) -> str | None:
+        """A URL SQLAlchemy can read (`sqlite:///…`, `postgresql+psycopg://…`), or refused."""
+        if url is not None:
+            try:
+                make_url(url)
+            except ArgumentError:
+                raise ValueError(
+                    "not a database URL (sqlite:///path or postgresql+psycopg://…)"
+                ) from None
+        return url
 
     @property
     def outbox_dir(self) -> Path:

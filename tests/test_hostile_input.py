@@ -70,3 +70,59 @@ def test_an_alias_inside_its_own_block_is_refused(tmp_path: Path) -> None:
     loop = tmp_path / "loop.yaml"
     loop.write_text("plan: &p\n  self: *p\n")
     assert "holds it" in refusal(loop)
+
+
+@pytest.fixture
+def run(here: Path):  # type: ignore[no-untyped-def]
+    """`duban …` in an empty folder; an exception that is not a DubanError fails the test."""
+    from duban.cli import app
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def one_line(result) -> str:  # type: ignore[no-untyped-def]
+    assert result.exit_code not in (0, 1), result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+PILOT = ROOT / "plans" / "chongqing-2019-pilot.yaml"
+
+
+def test_a_date_that_does_not_exist_is_named_with_its_line(run, here: Path) -> None:  # type: ignore[no-untyped-def]
+    plan = here / "plan.yaml"
+    plan.write_text(
+        PILOT.read_text(encoding="utf-8").replace("issued: 2019-07-11", "issued: 2019-02-30")
+    )
+    assert one_line(run("import", str(plan))).startswith(f"error: {plan}:8: 2019-02-30: not a date")
+
+
+def test_a_window_that_ends_before_it_starts_is_named(run, here: Path) -> None:  # type: ignore[no-untyped-def]
+    plan = here / "plan.yaml"
+    text = PILOT.read_text(encoding="utf-8")
+    plan.write_text(text.replace("window: 2019年8月至2020年8月", "window: 2020年8月至2019年8月"))
+    assert "ends before it starts" in one_line(run("import", str(plan)))
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("DUBAN_SMTP_PORT", "notaport", "DUBAN_SMTP_PORT"),
+        ("DUBAN_DATABASE_URL", "not a url", "DUBAN_DATABASE_URL"),
+        ("DUBAN_LINK_DAYS", "soon", "DUBAN_LINK_DAYS"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it(run, monkeypatch, variable, value, named) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv(variable, value)
+    assert named in one_line(run("plans"))
+
+
+def test_a_settings_file_that_is_not_toml_is_named(run, here: Path) -> None:  # type: ignore[no-untyped-def]
+    (here / "duban.toml").write_text('home = "unfinished\n')
+    line = one_line(run("plans"))
+    assert str(here / "duban.toml") in line and "line 1" in line

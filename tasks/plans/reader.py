@@ -122,8 +122,25 @@ def read_yaml(path: Path) -> tuple[yaml.Node | None, Any]:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         raise PlanInvalid([Problem(name, line, "", f"not valid YAML: {exc}")]) from None
+    except ValueError as exc:  # a date that does not exist: 2019-02-30
+        line, value = _bad_date(root)
+        raise PlanInvalid([Problem(name, line, "", f"{value}: not a date ({exc})")]) from None
     finally:
         loader.dispose()
+
+
+def _bad_date(root: yaml.Node | None) -> tuple[int | None, str]:
+    """The first date-looking value in the graph that is no date, with its line."""
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":timestamp"):
+            try:
+                yaml.SafeLoader("").construct_yaml_timestamp(node)
+            except ValueError:
+                return node.start_mark.line + 1, node.value
+        stack.extend(reversed(_children(node)))
+    return None, "a value"
 
 
 def _check_shape(name: str, root: yaml.Node | None) -> None:
