@@ -13,6 +13,7 @@ from rich.table import Table
 from sqlmodel import col, func, select
 
 from calendars.clock import now
+from duban.errors import BadInput
 from duban.replay import replay_story
 from duban.terminal import console, styled
 from render.mail import COMPOSER
@@ -43,7 +44,7 @@ def run_demo(
     composed by `composer` (`duban demo --web` passes one that adds the one-click links)."""
     started = time.perf_counter()
     home = settings.home / "demo"
-    shutil.rmtree(home, ignore_errors=True)  # the story starts from a clean slate every run
+    clear_demo_folder(home)  # the story starts from a clean slate every run
     url = f"sqlite:///{home / 'duban.db'}"
     outbox = home / "outbox"
     create_schema(url)
@@ -68,6 +69,25 @@ def run_demo(
         _final_review(url, replay.plan, replay.last_day, home)
     console.print(f"database: {url}  ({time.perf_counter() - started:.1f} s)")
     return url, last_day
+
+
+MARKER = ".duban-demo"  # in every folder `duban demo` made, and only those
+
+
+def clear_demo_folder(folder: Path) -> None:
+    """Empty `folder` for a new demo, and mark it as the demo's. A folder that has files but
+    no marker was not made by `duban demo`: it is refused, and nothing in it is deleted."""
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise BadInput(f"{folder}: not a folder duban demo made; nothing deleted")
+    if folder.is_dir() and any(folder.iterdir()):
+        if not (folder / MARKER).is_file():
+            raise BadInput(
+                f"{folder}: has files and no {MARKER} marker, so duban demo did not make it; "
+                "nothing deleted (move it away or set DUBAN_HOME)"
+            )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text("made by duban demo; deleted and remade by each run\n")
 
 
 def _final_review(url: str, plan: str, day: dt.date, home: Path) -> None:

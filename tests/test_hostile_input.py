@@ -126,3 +126,23 @@ def test_a_settings_file_that_is_not_toml_is_named(run, here: Path) -> None:  # 
     (here / "duban.toml").write_text('home = "unfinished\n')
     line = one_line(run("plans"))
     assert str(here / "duban.toml") in line and "line 1" in line
+
+
+def test_the_demo_refuses_to_clear_a_folder_it_did_not_make(run, here: Path) -> None:  # type: ignore[no-untyped-def]
+    theirs = here / ".duban" / "demo"
+    theirs.mkdir(parents=True)
+    (theirs / "thesis.docx").write_text("三年的工作")
+    line = one_line(run("demo"))
+    assert str(theirs) in line and ".duban-demo" in line
+    assert (theirs / "thesis.docx").read_text() == "三年的工作"
+
+
+def test_the_demo_clears_only_its_own_marked_folder(tmp_path: Path) -> None:
+    from duban.demo import MARKER, clear_demo_folder
+
+    folder = tmp_path / "demo"
+    clear_demo_folder(folder)
+    assert (folder / MARKER).is_file()
+    (folder / "duban.db").write_text("old run")
+    clear_demo_folder(folder)
+    assert sorted(p.name for p in folder.iterdir()) == [MARKER]
