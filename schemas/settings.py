@@ -35,7 +35,7 @@ from sqlalchemy.exc import ArgumentError
 
 CONFIG_NAME = "duban.toml"
 ENVIRONMENT_ONLY = frozenset({"smtp_password", "secret_key", "audit_key"})
-_RELATIVE_PATHS = ("home", "calendar_dir")
+_RELATIVE_PATHS = ("home", "calendar_dir", "evidence_folder")
 
 
 class Settings(BaseSettings):
@@ -65,7 +65,9 @@ class Settings(BaseSettings):
     behind_proxy: bool = False  # HTTPS ends at a reverse proxy: cookies are marked Secure
     link_days: int = 30  # how long a link in a notice can be used
     session_hours: int = 8  # a login lasts this long
-    upload_mb: int = 20  # the largest evidence file the web accepts
+    evidence_limit_mb: int = 20  # the largest evidence file taken, from the CLI or the web
+    evidence_folder: Path | None = None  # where evidence is kept; unset: `evidence` in home
+    evidence_from: list[Path] = []  # the CLI takes evidence only from these; empty: anywhere
 
     @field_validator("home")
     @classmethod
@@ -92,7 +94,7 @@ class Settings(BaseSettings):
 
     @property
     def evidence_dir(self) -> Path:
-        return self.home / "evidence"
+        return (self.evidence_folder or self.home / "evidence").expanduser().resolve()
 
     @property
     def url(self) -> str:

@@ -76,6 +76,8 @@ def doctor(as_json: JsonFlag = False) -> None:
 def _shown_settings(config: Settings) -> dict[str, Any]:
     """Every setting as it is in effect; the SMTP password and database password masked."""
     shown = config.model_dump(mode="json")
+    shown["evidence_folder"] = str(config.evidence_dir)
+    shown["evidence_from"] = [str(p) for p in config.evidence_from] or "anywhere (not restricted)"
     if config.database_url is not None:
         shown["database_url"] = _masked(config.database_url)
     return shown

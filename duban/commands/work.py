@@ -98,6 +98,8 @@ def progress(
             task_wide=task_wide,
             evidence=evidence or [],
             evidence_dir=settings().evidence_dir,
+            evidence_limit_mb=settings().evidence_limit_mb,
+            evidence_from=settings().evidence_from,
         )
     typer.echo(f"progress recorded on {plan} {task}")
 
@@ -129,6 +131,8 @@ def submit(
             occurrence=optional_day(occurrence, "--occurrence"),
             evidence=evidence or [],
             evidence_dir=settings().evidence_dir,
+            evidence_limit_mb=settings().evidence_limit_mb,
+            evidence_from=settings().evidence_from,
         )
     typer.echo(f"submitted {plan} {task} (submission {submission.id})")
 
