@@ -11,6 +11,7 @@ what went wrong in the terms a caller acts on, and which exit code the command l
     │   │   └── UnknownUnitName
     │   ├── InvalidRequest ·········· tasks/work/lifecycle.py
     │   ├── AccountError ············ tasks/work/accounts.py
+    │   ├── EvidenceRefused ········· tasks/work/evidence.py
     │   ├── LinkInvalid ············· tasks/sweep/links.py
     │   └── UploadRefused ··········· duban/web/app.py
     ├── Conflict (exit 3): the record's current state does not allow it; reload, try again
