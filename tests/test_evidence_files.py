@@ -121,3 +121,10 @@ def test_a_web_download_is_refused_when_the_stored_copy_was_altered(tmp_path: Pa
     read_back(world.settings.evidence_dir, digest, "纪要.pdf")
     (world.settings.evidence_dir / digest[:2] / digest).write_bytes(b"altered")
     assert wjw.get(f"/evidence/{evidence.group(1)}").status_code == 400
+
+
+def test_doctor_shows_the_evidence_folder_and_roots_in_effect(duban, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert duban("init").exit_code == 0
+    shown = duban("doctor").output
+    assert f"evidence_folder = {tmp_path / 'home' / 'evidence'}" in shown
+    assert "evidence_from = anywhere (not restricted)" in shown
