@@ -75,6 +75,8 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
     "users list": ([], BAD_SETTING, 2),
     "users disable": (["nobody"], {}, 4),
     "users reset": (["nobody", "--password", "long-enough-1"], {}, 4),
+    "evidence list": (["nope", "t1"], {}, 4),
+    "evidence get": (["1", "--out", "/nonexistent/x.pdf"], {}, 4),
 }
 
 # command -> arguments that would work on a reachable database; None: needs no database
@@ -133,6 +135,8 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "users list": [],
     "users disable": ["x"],
     "users reset": ["x", "--password", "long-enough-1"],
+    "evidence list": ["cq-2019-pilot", "t02"],
+    "evidence get": ["1", "--out", "x.pdf"],
 }
 
 
