@@ -326,12 +326,12 @@ class FlakySmtp:
     def __init__(self, folder: Path, down: int) -> None:
         self.inner, self.down, self.sent = EmlOutbox(folder), down, []
 
-    def send(self, mail: OutgoingMail) -> None:
+    def send(self, mail: OutgoingMail) -> dict[str, tuple[int, str]]:
         if self.down > 0:
             self.down -= 1
             raise DeliveryError("connection refused")
-        self.inner.send(mail)
         self.sent.append(mail.message_id)
+        return self.inner.send(mail)
 
 
 def test_smtp_down_then_back_loses_nothing_and_doubles_nothing(url, tmp_path):

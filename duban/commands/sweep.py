@@ -105,13 +105,20 @@ def _print_summary(summary: dict[str, Any], dry_run: bool) -> None:
     )
 
 
-@app.command()
+outbox_app = typer.Typer(help="The outbox: list it, or put mail given up on back in it.")
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.callback(invoke_without_command=True)
 def outbox(
+    context: typer.Context,
     pending: Annotated[bool, typer.Option("--pending", help="Only messages not yet sent.")] = False,
     failed: Annotated[bool, typer.Option("--failed", help="Only messages given up on.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """List the outbox: every message, its recipients and whether it was delivered."""
+    if context.invoked_subcommand is not None:
+        return
     from schemas.vocabulary import MessageStatus
     from tasks.sweep.outbox import list_outbox
 
@@ -121,9 +128,36 @@ def outbox(
     show_rows(
         "outbox",
         lambda session: list_outbox(session, status=status),
-        ["id", "plan", "recipient", "subject", "status", "attempts", "last_error"],
+        ["id", "plan", "recipient", "subject", "status", "attempts", "last_error", "refused"],
         as_json=as_json,
     )
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Every message given up on (the default).")
+    ] = False,
+    ids: Annotated[
+        list[int] | None,
+        typer.Option("--id", help="Only this message (repeatable); see `duban outbox --failed`."),
+    ] = None,
+) -> None:
+    """Put mail given up on back in the outbox, once what failed it is fixed (recorded in the
+    audit trail); the next delivery sends it."""
+    if failed and ids:
+        fail("give --failed or --id, not both")
+    typer.echo(_requeue(ids or None))
+
+
+def _requeue(ids: list[int] | None) -> str:
+    from calendars.clock import now
+    from schemas.db import session_scope
+    from tasks.sweep.outbox import retry_failed
+
+    with session_scope(database_url()) as session:
+        requeued = retry_failed(session, now=now(), by=at_the_cli(), ids=ids)
+    return f"{len(requeued)} message(s) given up on are back in the outbox"
 
 
 @app.command()
@@ -132,25 +166,20 @@ def deliver(
         bool,
         typer.Option(
             "--retry-failed",
-            help="First put the mail given up on back in the outbox (recorded in the audit "
-            "trail), once what failed it is fixed.",
+            help="First put the mail given up on back in the outbox (as `duban outbox retry`).",
         ),
     ] = False,
 ) -> None:
     """Deliver what is waiting in the outbox (the retry the scheduler also runs)."""
     from calendars.clock import now
-    from schemas.db import session_scope, sessions
+    from schemas.db import sessions
     from tasks.sweep.delivery import transport_from, where_mail_goes
     from tasks.sweep.outbox import deliver_everything
-    from tasks.sweep.outbox import retry_failed as requeue
 
     config = settings()
-    url = database_url()
     if retry_failed:
-        with session_scope(url) as session:
-            requeued = requeue(session, now=now(), by=at_the_cli())
-        typer.echo(f"{len(requeued)} message(s) given up on are back in the outbox")
-    report = deliver_everything(sessions(url), transport_from(config), now=now())
+        typer.echo(_requeue(None))
+    report = deliver_everything(sessions(database_url()), transport_from(config), now=now())
     typer.echo(
         f"delivered {len(report.delivered)}, failed {len(report.failed)} "
         f"(mail goes to {where_mail_goes(config)})"

@@ -91,8 +91,13 @@ class InvalidMail(DeliveryError):
     """The mail cannot be sent as it is: fix the address (or Message-ID) it names."""
 
 
+Refused = dict[str, tuple[int, str]]
+"""The recipients a server refused while it took the mail for the others: address → (SMTP
+reply code, its text). 4xx is temporary (try that recipient again), 5xx permanent."""
+
+
 class Transport(Protocol):
-    def send(self, mail: OutgoingMail) -> None: ...
+    def send(self, mail: OutgoingMail) -> Refused: ...
 
 
 def build_message(mail: OutgoingMail) -> str:
@@ -174,7 +179,7 @@ class EmlOutbox:
     def path_for(self, message_id: str) -> Path:
         return self.folder / f"{file_name(message_id)}.eml"
 
-    def send(self, mail: OutgoingMail) -> None:
+    def send(self, mail: OutgoingMail) -> Refused:
         text = build_message(mail)
         target = self.path_for(mail.message_id)
         try:
@@ -190,6 +195,7 @@ class EmlOutbox:
                 raise
         except OSError as exc:
             raise DeliveryError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        return {}
 
 
 def file_name(message_id: str) -> str:
@@ -250,7 +256,9 @@ class SmtpTransport:
             f"starttls={self.starttls}, ssl={self.ssl}, sender={self.sender!r})"
         )
 
-    def send(self, mail: OutgoingMail) -> None:
+    def send(self, mail: OutgoingMail) -> Refused:
+        """Send `mail`; the recipients refused while the others got it (smtplib's partial
+        refusal, which yagmail passes on as its return value)."""
         if self.sender is not None:
             mail = replace(mail, sender=self.sender)
         _prepare(mail)  # a malformed mail fails here, before any connection
@@ -267,14 +275,20 @@ class SmtpTransport:
                 f"SMTP {self.host}:{self.port}: the server closed the "
                 "connection three times while sending"
             )
-        if isinstance(result, dict) and result:
+        refused: Refused = {}
+        if isinstance(result, dict):
+            for address, (code, reply) in result.items():
+                text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+                refused[address] = (int(code), one_line(text))
+        if refused:
             log.warning(
                 "SMTP %s:%s refused %s for %s; the other recipients got it",
                 self.host,
                 self.port,
-                ", ".join(sorted(result)),
+                ", ".join(sorted(refused)),
                 mail.message_id,
             )
+        return refused
 
     def _client(self, sender: str) -> _Yagmail:
         login = self.user if self.user is not None else sender

@@ -9,7 +9,7 @@ is retried with growing pauses, and after the last try the message is marked fai
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,7 +21,7 @@ from duban.errors import NotFound
 from schemas.db import SessionFactory
 from schemas.tables import Notice, OutboxMessage, SweepRun
 from schemas.vocabulary import Action, ActorKind, Level, MessageStatus, Operation
-from tasks.sweep.delivery import DeliveryError, InvalidMail, OutgoingMail, Transport
+from tasks.sweep.delivery import DeliveryError, InvalidMail, OutgoingMail, Refused, Transport
 from tasks.work import audit
 from tasks.work.actors import Actor, Forbidden
 
@@ -38,11 +38,13 @@ class DeliveryReport:
     delivered: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)  # failed this time (retried later or given up)
     given_up: list[int] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)  # some recipient refused for good
 
     def add(self, other: DeliveryReport) -> None:
         self.delivered += other.delivered
         self.failed += other.failed
         self.given_up += other.given_up
+        self.refused += other.refused
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -95,7 +97,7 @@ def deliver_pending(
         if mail is None:
             continue  # another worker has it
         try:
-            transport.send(mail)
+            refused = transport.send(mail) or {}
         except DeliveryError as exc:
             gave_up = _settle(
                 sessions, message_id, now, error=str(exc), hopeless=isinstance(exc, InvalidMail)
@@ -104,8 +106,15 @@ def deliver_pending(
             if gave_up:
                 report.given_up.append(message_id)
         else:
-            _settle(sessions, message_id, now, error=None)
-            report.delivered.append(message_id)
+            outcome = _settle_refusals(sessions, message_id, now, refused)
+            if outcome is None:
+                report.delivered.append(message_id)
+            else:
+                report.failed.append(message_id)
+                if outcome.status == MessageStatus.FAILED:
+                    report.given_up.append(message_id)
+            if any(code >= 500 for code, _ in refused.values()):
+                report.refused.append(message_id)
     return report
 
 
@@ -168,44 +177,92 @@ def _settle(
     message_id: int,
     now: dt.datetime,
     *,
-    error: str | None,
+    error: str,
     hopeless: bool = False,
 ) -> bool:
-    """Record the outcome of a send; True when the message has been given up on.
+    """Record a failed send; True when the message has been given up on.
 
     A mail that can never go (no address, a malformed one) is failed at once, not retried.
     """
     with sessions() as session:
         message = session.get(OutboxMessage, message_id)
         assert message is not None
-        if error is None:
-            message.status, message.sent_at, message.last_error = MessageStatus.SENT, now, None
-            session.add(message)
-            return False
-        message.last_error = error[:2000]
-        if hopeless or message.attempts >= MAX_ATTEMPTS:
-            message.status = MessageStatus.FAILED
-        else:
-            message.status = MessageStatus.PENDING
-            message.next_attempt_at = now + backoff(message.attempts)
+        _failed(message, now, error, hopeless=hopeless)
         session.add(message)
         return message.status == MessageStatus.FAILED
 
 
-def retry_failed(session: Session, *, now: dt.datetime, by: Actor) -> list[int]:
-    """Put the messages given up on back in the queue (after the cause was fixed), as `by`,
-    in the audit trail; their ids."""
-    failed = session.exec(
-        select(col(OutboxMessage.id))
-        .where(col(OutboxMessage.status) == MessageStatus.FAILED)
-        .order_by(col(OutboxMessage.id))
-    )
-    ids = list(cast("ScalarResult[int]", failed))  # stored rows have an id
-    if not ids:
+def _failed(message: OutboxMessage, now: dt.datetime, error: str, *, hopeless: bool) -> None:
+    message.last_error = error[:2000]
+    if hopeless or message.attempts >= MAX_ATTEMPTS:
+        message.status = MessageStatus.FAILED
+    else:
+        message.status = MessageStatus.PENDING
+        message.next_attempt_at = now + backoff(message.attempts)
+
+
+def _settle_refusals(
+    sessions: SessionFactory, message_id: int, now: dt.datetime, refused: Refused
+) -> OutboxMessage | None:
+    """Record a send the server took, perhaps not for every recipient; the message when some
+    recipient is to be tried again (None when it is done).
+
+    A permanent refusal (5xx) is kept on the message, which counts as sent to the others; a
+    temporary one (4xx) leaves the message pending for those recipients only (the others have
+    it: sending it to them again would be a duplicate), retried with the same backoff.
+    """
+    with sessions() as session:
+        message = session.get(OutboxMessage, message_id)
+        assert message is not None
+        later = [a for a, (code, _) in refused.items() if code < 500]
+        results = {a: r for a, r in (message.refused or {}).items() if a not in _sent_to(message)}
+        results.update({a: f"{code} {text}" for a, (code, text) in refused.items()})
+        message.refused = results
+        if not later:
+            message.status, message.sent_at = MessageStatus.SENT, now
+            permanent = sorted(a for a, (code, _) in refused.items() if code >= 500)
+            message.last_error = f"refused for good: {', '.join(permanent)}" if permanent else None
+            session.add(message)
+            return None
+        # the retry goes to the recipients refused for now, and only to them
+        every = [*message.to_addrs, *message.cc_addrs]
+        message.to_addrs, message.cc_addrs = [a for a in every if a in later], []
+        refusals = "; ".join(f"{a}: {results[a]}" for a in sorted(later))
+        _failed(message, now, f"refused for now: {refusals}", hopeless=False)
+        session.add(message)
+        session.flush()
+        session.expunge(message)
+        return message
+
+
+def _sent_to(message: OutboxMessage) -> set[str]:
+    """The addresses this send went to (a refusal of theirs from an earlier try is stale)."""
+    return {*message.to_addrs, *message.cc_addrs}
+
+
+def retry_failed(
+    session: Session, *, now: dt.datetime, by: Actor, ids: Sequence[int] | None = None
+) -> list[int]:
+    """Put the messages given up on (all of them, or those of `ids`) back in the queue, after
+    the cause was fixed, as `by`, in the audit trail; their ids. `duban outbox retry` and
+    `duban deliver --retry-failed` both come here.
+
+    An id that is not a message given up on is refused (NotFound), and nothing is re-queued.
+    """
+    query = select(col(OutboxMessage.id)).where(col(OutboxMessage.status) == MessageStatus.FAILED)
+    if ids is not None:
+        query = query.where(col(OutboxMessage.id).in_(list(ids)))
+    found = list(cast("ScalarResult[int]", session.exec(query.order_by(col(OutboxMessage.id)))))
+    if ids is not None and (missing := sorted(set(ids) - set(found))):
+        raise NotFound(
+            f"outbox message {', '.join(map(str, missing))} is not one given up on "
+            "(see `duban outbox --failed`)"
+        )
+    if not found:
         return []
     session.exec(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(ids))
+        .where(col(OutboxMessage.id).in_(found))
         .values(status=MessageStatus.PENDING, attempts=0, next_attempt_at=utc(now))
     )
     audit.record(
@@ -216,9 +273,9 @@ def retry_failed(session: Session, *, now: dt.datetime, by: Actor) -> list[int]:
         action=Operation.RETRY_MAIL,
         subject=audit.Subject("outbox", None),
         at=now,
-        after={"messages": ids},
+        after={"messages": found},
     )
-    return ids
+    return found
 
 
 def list_outbox(session: Session, *, status: str | None = None) -> list[dict[str, Any]]:
@@ -236,6 +293,7 @@ def list_outbox(session: Session, *, status: str | None = None) -> list[dict[str
             "status": m.status,
             "attempts": m.attempts,
             "last_error": m.last_error,
+            "refused": m.refused or {},
             "sent_at": m.sent_at.isoformat() if m.sent_at else None,
         }
         for m in session.exec(query)

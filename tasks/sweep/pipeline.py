@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -775,7 +774,6 @@ def _message(
     )
     mail = composer.letter(letter)
     sender = _sender(context)
-    digest = hashlib.sha256(f"{sweep.id}:{context.plan.code}:{recipient}".encode()).hexdigest()
     return OutboxMessage(
         sweep_id=sweep.id,
         kind=MessageKind.NOTICE if bundle.notices else MessageKind.FOLLOWUP,
@@ -788,8 +786,15 @@ def _message(
         text=mail.text,
         html=mail.html,
         message_id_header=bundle.header
-        or f"<duban.{sweep.id}.{digest[:16]}@{sender.rsplit('@', 1)[-1]}>",
+        or message_id_header(sweep, sender),
     )
+
+
+def message_id_header(sweep: SweepRun, sender: str) -> str:
+    """A Message-ID no other mail has, from this database or any other: a random part, not
+    one derived from the sweep's row number (two installations number their sweeps alike).
+    It is stored with the message, so every retry of the message carries the same one."""
+    return f"<duban.{sweep.id}.{secrets.token_hex(12)}@{sender.rsplit('@', 1)[-1]}>"
 
 
 def _sender(context: PlanContext) -> str:
