@@ -132,6 +132,14 @@ ZH: dict[str, str] = {
     "closing_reassigned": "改派你单位的事项，请抓紧启动办理。",
     "closing_waiting": "请及时审核上述事项，作出验收或延期决定。",
     "closing_noted": "以上情况，请知悉。",
+    "undelivered.subject": "通知未能送达：{recipient}",
+    "undelivered.opening": "下列通知未能送达，请通过电话等其他方式通知对方，并核对其邮箱地址。",
+    "undelivered.recipient": "收件单位",
+    "undelivered.letter": "通知",
+    "undelivered.addresses": "未送达地址",
+    "undelivered.why": "原因",
+    "undelivered.sent_on": "发出日期",
+    "undelivered.closing": "地址更正后，可执行 duban outbox retry 重新发送。",
 }
 
 EN: dict[str, str] = {
@@ -268,6 +276,15 @@ EN: dict[str, str] = {
     "closing_waiting": "Please decide on the items above: accept them, return them, or rule on "
     "the extension.",
     "closing_noted": "For your information.",
+    "undelivered.subject": "Notice not delivered: {recipient}",
+    "undelivered.opening": "The notice below did not reach its recipient; please tell them "
+    "another way (by telephone) and check their mail address.",
+    "undelivered.recipient": "Recipient",
+    "undelivered.letter": "Notice",
+    "undelivered.addresses": "Not delivered to",
+    "undelivered.why": "Reason",
+    "undelivered.sent_on": "Written on",
+    "undelivered.closing": "Once the address is corrected, duban outbox retry sends it again.",
 }
 
 TEMPLATES: dict[str, dict[str, str]] = {"zh": ZH, "en": EN}

@@ -159,6 +159,7 @@ class MessageKind(StrEnum):
     DIGEST = "digest"  # 周报
     REVIEW = "review"  # 阶段评估
     FOLLOWUP = "followup"  # 办理情况: a letter of decisions or the office's queue, no notices
+    UNDELIVERED = "undelivered"  # 通知未能送达: to the office, a letter that did not arrive
 
 
 class FollowUpEvent(StrEnum):

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.smtp import Envelope
 from sqlmodel import col, select
 
+from render.mail import COMPOSER
 from schemas.db import create_schema, session_scope, sessions
 from schemas.tables import AuditEvent, OutboxMessage
 from schemas.vocabulary import MessageStatus
@@ -195,6 +197,68 @@ def test_a_retried_message_keeps_its_message_id(url, tmp_path):
     outbox = EmlOutbox(tmp_path / "out")
     assert deliver_pending(sessions(url), outbox, now=LATER).failed == []
     assert message_ids(url) == before
-    assert {p.stem for p in (tmp_path / "out").glob("*.eml")} >= {
-        i.strip("<>") for i in before
-    }
+    assert {p.stem for p in (tmp_path / "out").glob("*.eml")} >= {i.strip("<>") for i in before}
+
+
+class Unreachable:
+    """A server that refuses every mail for the given addresses (a mailbox gone, a dead
+    domain) and writes the others to an .eml outbox."""
+
+    def __init__(self, folder: Path, *addresses: str) -> None:
+        self.outbox, self.addresses, self.sent = EmlOutbox(folder), set(addresses), []
+
+    def send(self, mail: OutgoingMail) -> dict[str, tuple[int, str]]:
+        if self.addresses & {*mail.to, *mail.cc}:
+            raise DeliveryError(f"SMTP: connection to {sorted(self.addresses)[0]} timed out")
+        self.sent.append(mail)
+        return self.outbox.send(mail)
+
+
+def deliver_until_given_up(url: str, transport: Any, start: dt.datetime = NOW) -> None:
+    for attempt in range(MAX_ATTEMPTS + 1):
+        deliver_pending(
+            sessions(url), transport, now=start + dt.timedelta(days=attempt), composer=COMPOSER
+        )
+
+
+def letters_of_kind(url: str, kind: str) -> list[OutboxMessage]:
+    with session_scope(url) as session:
+        query = select(OutboxMessage).where(OutboxMessage.kind == kind)
+        return list(session.exec(query.order_by(col(OutboxMessage.id))))
+
+
+def test_a_letter_given_up_on_is_told_to_the_office(url, tmp_path):
+    smtp = Unreachable(tmp_path, "wjw@na.cq.example.org")
+    deliver_until_given_up(url, smtp)
+    [lost] = [m for m in letters_of_kind(url, "notice") if m.status == MessageStatus.FAILED]
+    assert lost.recipient_code == "na"
+    [told] = letters_of_kind(url, "undelivered")
+    assert told.to_addrs == ["zhjdc@cq.example.org"] and told.status == MessageStatus.SENT
+    assert told.subject == "通知未能送达：南岸区"
+    assert lost.subject in told.text and "wjw@na.cq.example.org" in told.text
+    assert "connection to wjw@na.cq.example.org timed out" in told.text
+    assert "duban outbox retry" in told.text
+    assert told.message_id_header in {m.message_id for m in smtp.sent}
+
+
+def test_when_the_offices_own_address_fails_nothing_goes_round_in_circles(url, tmp_path):
+    smtp = Unreachable(tmp_path, "wjw@na.cq.example.org", "zhjdc@cq.example.org")
+    deliver_until_given_up(url, smtp)
+    deliver_until_given_up(url, smtp, start=NOW + dt.timedelta(days=30))  # the office's too
+    told = letters_of_kind(url, "undelivered")
+    assert [m.status for m in told] == [MessageStatus.FAILED] * len(told)
+    gave_up = [m for m in letters_of_kind(url, "notice") if m.status == MessageStatus.FAILED]
+    # one letter to the office per letter lost (the office's own among them), none about those
+    assert len(told) == len(gave_up)
+
+
+def test_a_recipient_refused_for_good_is_told_to_the_office(url, tmp_path):
+    handler = Refusing({"wjw@na.cq.example.org": "550 5.1.1 no such mailbox"})
+    with smtp_server(handler) as server:  # type: ignore[arg-type]
+        smtp = SmtpTransport(host="127.0.0.1", port=server.port, user=None, password=None)
+        first = deliver_pending(sessions(url), smtp, now=NOW, composer=COMPOSER)
+        assert len(first.refused) == 1 and first.failed == []
+        deliver_pending(sessions(url), smtp, now=NOW, composer=COMPOSER)
+    [told] = letters_of_kind(url, "undelivered")
+    assert told.status == MessageStatus.SENT
+    assert "550 5.1.1 no such mailbox" in told.text and "南岸区" in told.text

@@ -172,6 +172,7 @@ def deliver(
 ) -> None:
     """Deliver what is waiting in the outbox (the retry the scheduler also runs)."""
     from calendars.clock import now
+    from render.mail import composer_for
     from schemas.db import sessions
     from tasks.sweep.delivery import transport_from, where_mail_goes
     from tasks.sweep.outbox import deliver_everything
@@ -179,7 +180,9 @@ def deliver(
     config = settings()
     if retry_failed:
         typer.echo(_requeue(None))
-    report = deliver_everything(sessions(database_url()), transport_from(config), now=now())
+    report = deliver_everything(
+        sessions(database_url()), transport_from(config), now=now(), composer=composer_for(config)
+    )
     typer.echo(
         f"delivered {len(report.delivered)}, failed {len(report.failed)} "
         f"(mail goes to {where_mail_goes(config)})"

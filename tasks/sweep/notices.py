@@ -142,6 +142,20 @@ class Letter:
 
 
 @dataclass(frozen=True)
+class Undelivered:
+    """A letter the outbox could not deliver (gave up on, or a recipient refused for good),
+    told to the office so that it can reach the recipient another way."""
+
+    office_name: str
+    recipient_name: str  # the unit the letter was for
+    subject: str  # the letter's
+    addresses: tuple[str, ...]  # the addresses it did not reach
+    why: str  # the server's answer, or the last error
+    sent_on: date  # when it was written
+    language: Literal["zh", "en"] = "zh"
+
+
+@dataclass(frozen=True)
 class RenderedMail:
     """A letter ready to send: one-line subject, plain-text part, HTML part."""
 
@@ -163,6 +177,10 @@ class MailComposer(Protocol):
 
     def letter(self, letter: Letter) -> RenderedMail:
         """A sweep's letter: subject, plain text, HTML."""
+        ...
+
+    def undelivered(self, notice: Undelivered) -> RenderedMail:
+        """通知未能送达: tells the office which letter did not reach whom, and why."""
         ...
 
     def review(self, review: Review) -> MailBody:

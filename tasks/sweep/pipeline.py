@@ -71,7 +71,7 @@ from tasks.sweep.followups import (
     pending_followups,
 )
 from tasks.sweep.notices import WAITING_SHOWN, Letter, MailComposer, NoticeItem, WaitingItem
-from tasks.sweep.outbox import DeliveryReport, deliver_everything
+from tasks.sweep.outbox import DeliveryReport, deliver_everything, new_message_id
 from tasks.work import audit
 from tasks.work.status import calendar_of
 
@@ -785,16 +785,8 @@ def _message(
         subject=mail.subject,
         text=mail.text,
         html=mail.html,
-        message_id_header=bundle.header
-        or message_id_header(sweep, sender),
+        message_id_header=bundle.header or new_message_id(sweep.id, sender),
     )
-
-
-def message_id_header(sweep: SweepRun, sender: str) -> str:
-    """A Message-ID no other mail has, from this database or any other: a random part, not
-    one derived from the sweep's row number (two installations number their sweeps alike).
-    It is stored with the message, so every retry of the message carries the same one."""
-    return f"<duban.{sweep.id}.{secrets.token_hex(12)}@{sender.rsplit('@', 1)[-1]}>"
 
 
 def _sender(context: PlanContext) -> str:
@@ -1049,7 +1041,9 @@ class DirectSteps:
     def deliver(self) -> DeliveryReport | None:
         if self.transport is None:
             return None
-        return deliver_everything(self.sessions, self.transport, now=self.at)
+        return deliver_everything(
+            self.sessions, self.transport, now=self.at, composer=self.composer
+        )
 
 
 def run_sweep(
