@@ -186,7 +186,7 @@ class MessageStatus(StrEnum):
     PENDING = "pending"  # 待发送
     SENDING = "sending"  # 发送中 (claimed by a worker)
     SENT = "sent"  # 已发送
-    FAILED = "failed"  # 发送失败 (given up; `duban deliver --retry-failed` requeues)
+    FAILED = "failed"  # 发送失败 (given up; `duban outbox retry` requeues)
 
 
 class Channel(StrEnum):
