@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from render.mail import COMPOSER
 from schemas.db import create_schema, session_scope, sessions
-from schemas.tables import AuditEvent, OutboxMessage
+from schemas.tables import AuditEvent, Notice, OutboxMessage
 from schemas.vocabulary import MessageStatus
 from tasks.plans.importer import import_plan
 from tasks.sweep.delivery import DeliveryError, EmlOutbox, OutgoingMail, SmtpTransport
@@ -262,3 +262,26 @@ def test_a_recipient_refused_for_good_is_told_to_the_office(url, tmp_path):
     [told] = letters_of_kind(url, "undelivered")
     assert told.status == MessageStatus.SENT
     assert "550 5.1.1 no such mailbox" in told.text and "南岸区" in told.text
+
+
+def test_a_sweep_killed_mid_write_is_completed_by_the_next_run_of_the_day(
+    database_url, monkeypatch
+):
+    create_schema(database_url)
+    with session_scope(database_url) as session:
+        import_plan(session, PLANS / "chongqing-2019-pilot.yaml", at=NOW)
+    import tasks.sweep.pipeline as pipeline
+
+    def killed(*args: Any, **kwargs: Any) -> int:
+        raise KeyboardInterrupt  # the process dies after the outbox was written, uncommitted
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "open_escalations", killed)
+        with pytest.raises(KeyboardInterrupt):
+            sweep_once(database_url, at=NOW, as_of=D(2019, 8, 1))
+    outcome = sweep_once(database_url, at=NOW, as_of=D(2019, 8, 1))
+    again = sweep_once(database_url, at=NOW, as_of=D(2019, 8, 1))
+    with session_scope(database_url) as session:
+        keys = list(session.exec(select(Notice.dedupe_key)))
+    assert len(keys) == len(set(keys)) == len(outcome.written) > 0
+    assert again.written == []
