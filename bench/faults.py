@@ -46,6 +46,7 @@ from sqlmodel import select
 from render.mail import COMPOSER
 from schemas.db import create_schema, dispose_engines, engine_for, session_scope, sessions
 from schemas.tables import OutboxMessage
+from schemas.vocabulary import ActorKind
 from tasks.plans.importer import import_plan
 from tasks.sweep.delivery import SmtpTransport
 from tasks.sweep.outbox import MAX_ATTEMPTS, deliver_everything, retry_failed
@@ -56,7 +57,7 @@ PLAN = ROOT / "plans" / "chongqing-2019-pilot.yaml"
 DAY = dt.date(2019, 8, 1)
 NOW = dt.datetime(2019, 8, 1, 9, tzinfo=dt.UTC)
 POSTGRES = os.environ.get("DUBAN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-OFFICE = Actor("office", "cqwjw-zhjdc", "综合监督处", person="bench/faults.py", channel="cli")
+OFFICE = Actor(ActorKind.OFFICE, label="office", person="bench/faults.py", channel="cli")
 
 
 @dataclass
