@@ -285,3 +285,24 @@ def test_a_sweep_killed_mid_write_is_completed_by_the_next_run_of_the_day(
         keys = list(session.exec(select(Notice.dedupe_key)))
     assert len(keys) == len(set(keys)) == len(outcome.written) > 0
     assert again.written == []
+
+
+def test_the_fault_script_finds_nothing_lost_or_duplicated_on_sqlite():
+    """bench/faults.py, one run of its in-process faults (the SIGKILL runs are too slow here)."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = Path(__file__).resolve().parent.parent / "bench" / "faults.py"
+    args = ["--runs", "1", "--backends", "sqlite", "--faults", "outage,refusal"]
+    done = subprocess.run(
+        [sys.executable, str(script), *args, "--port", str(port)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 and all(" lost 0  duplicated 0" in line for line in lines), done.stdout
