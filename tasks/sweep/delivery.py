@@ -6,7 +6,8 @@ chooses between them.
 
     DeliveryError       a send failed; worth retrying later (the outbox backs off and retries)
      └── InvalidMail    the mail itself cannot be sent (no recipient, a malformed address or
-                        Message-ID); retrying will not help until the data is corrected
+                        Message-ID, every recipient refused with 5xx); retrying will not help
+                        until the data is corrected
 
 What yagmail (0.16) does, and what is done about it here:
 
@@ -265,6 +266,9 @@ class SmtpTransport:
         client = self._client(mail.sender)
         try:
             result = client.send(contents=mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            permanent = all(code >= 500 for code, _ in exc.recipients.values())
+            raise (InvalidMail if permanent else DeliveryError)(self._say(exc)) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(self._say(exc)) from exc
         finally:
@@ -278,8 +282,7 @@ class SmtpTransport:
         refused: Refused = {}
         if isinstance(result, dict):
             for address, (code, reply) in result.items():
-                text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
-                refused[address] = (int(code), one_line(text))
+                refused[address] = (int(code), _text(reply))
         if refused:
             log.warning(
                 "SMTP %s:%s refused %s for %s; the other recipients got it",
@@ -321,11 +324,19 @@ class SmtpTransport:
             text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
             detail = f"{exc.smtp_code} {text}"
         elif isinstance(exc, smtplib.SMTPRecipientsRefused):
-            detail = "every recipient refused: " + ", ".join(sorted(exc.recipients))
+            detail = "every recipient refused: " + ", ".join(
+                f"{address} ({code} {_text(reply)})"
+                for address, (code, reply) in sorted(exc.recipients.items())
+            )
         message = f"SMTP {self.host}:{self.port}: {type(exc).__name__}: {detail}"
         if self._password:
             message = message.replace(self._password, "***")
         return message
+
+
+def _text(reply: bytes | str) -> str:
+    """An SMTP reply's text on one line."""
+    return one_line(reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply))
 
 
 def transport_from(settings: Settings) -> Transport:
