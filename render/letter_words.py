@@ -70,7 +70,6 @@ ZH: dict[str, str] = {
     "overdue": "已逾期{n}个工作日",
     "overdue_days": "{n}个工作日",
     "none": "无",
-    "receipt": "{code}（收到后请执行 duban ack {code} 签收）",
     "receipt_waiting": "{code}（尚未签收）",
     "receipt_copy": "抄送件，无需签收",
     "recipient.lead": "你单位为牵头单位",
@@ -132,6 +131,21 @@ ZH: dict[str, str] = {
     "closing_reassigned": "改派你单位的事项，请抓紧启动办理。",
     "closing_waiting": "请及时审核上述事项，作出验收或延期决定。",
     "closing_noted": "以上情况，请知悉。",
+    # what the plan asks, how to report it, the letter's one receipt, ongoing work (持续开展)
+    "label.task": "工作任务",
+    "label.how": "报送方式",
+    "how": "请登录督办系统工作台，报送办理进展或提交办结材料。",
+    "how.link": "点击“报送进展 / 提交办结”，在督办系统工作台报送办理进展或提交办结材料。",
+    "receipt_letter": "本函签收编码：{code}（本函所列督办单、通报凭此编码一并签收）",
+    "ongoing": "持续开展",
+    "deadline_ongoing": "{text}（持续性工作，按期报送进展）",
+    "left.ongoing": "距本次报送还有{n}个工作日",
+    "today.ongoing": "本次进展今日报送",
+    "overdue.ongoing": "本次报送已逾期{n}个工作日",
+    "count.due.ongoing": "{n}项今日报送进展",
+    "count.reminder.ongoing": "{n}项即将报送进展",
+    "kind.due.ongoing": "报送提醒",
+    "level.due.ongoing": "今日报送",
 }
 
 EN: dict[str, str] = {
@@ -200,7 +214,6 @@ EN: dict[str, str] = {
     "overdue": "{n} working day(s) overdue",
     "overdue_days": "{n}",
     "none": "none",
-    "receipt": "{code} (acknowledge on receipt: run duban ack {code})",
     "receipt_waiting": "{code} (not yet acknowledged)",
     "receipt_copy": "copy for information, no acknowledgement needed",
     "recipient.lead": "your unit is the lead unit",
@@ -268,6 +281,23 @@ EN: dict[str, str] = {
     "closing_waiting": "Please decide on the items above: accept them, return them, or rule on "
     "the extension.",
     "closing_noted": "For your information.",
+    # what the plan asks, how to report it, the letter's one receipt, ongoing work (持续开展)
+    "label.task": "Task",
+    "label.how": "How to report",
+    "how": "Log in to the duban workplace to report progress or submit the work as done.",
+    "how.link": "Follow \u201cReport progress / submit as done\u201d to report progress or "
+    "submit the work as done in the duban workplace.",
+    "receipt_letter": "Receipt code of this letter: {code} (one acknowledgement covers every "
+    "supervision order and report in it)",
+    "ongoing": "ongoing",
+    "deadline_ongoing": "{text} (ongoing work, progress reported periodically)",
+    "left.ongoing": "{n} working day(s) to this report",
+    "today.ongoing": "this progress report is due today",
+    "overdue.ongoing": "this report is {n} working day(s) overdue",
+    "count.due.ongoing": "{n} progress report(s) due today",
+    "count.reminder.ongoing": "{n} progress report(s) due soon",
+    "kind.due.ongoing": "Progress report due",
+    "level.due.ongoing": "Progress reports due today",
 }
 
 TEMPLATES: dict[str, dict[str, str]] = {"zh": ZH, "en": EN}
