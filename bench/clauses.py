@@ -59,7 +59,9 @@ def main() -> int:
     invented = sum(invented_lead(row, got) for row, got in misses)
     right = len(rows) - len(misses)
     sources = len({row.source for row in rows})
-    print(f"{right}/{len(rows)} clauses read right ({right / len(rows):.1%}) from {sources} documents")
+    print(
+        f"{right}/{len(rows)} clauses read right ({right / len(rows):.1%}) from {sources} documents"
+    )
     print(f"invented leads: {invented}")
     for row, got in misses:
         print(f"  [{row.source}] {row.clause!r}\n    expected {row.expected}\n    got      {got}")

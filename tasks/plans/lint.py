@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schemas.vocabulary import Role
 from tasks.plans.graph import build_graph, schedule_conflicts
 from tasks.plans.resolution import ResolvedPlan, phase_nodes, task_nodes
+from tasks.plans.responsibility import NO_LEAD
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ def lint_plan(plan: ResolvedPlan) -> list[LintWarning]:
                             f" ({calendar.holiday_name(day) or '周末'})",
                         )
                     )
+        if task.assignments and all(a.role != Role.LEAD for a in task.assignments):
+            findings.append(
+                LintWarning(where, f"{NO_LEAD}: no lead unit is named (name one: duban lead)")
+            )
         if not task.assignments and task.kind != "goal":
             findings.append(LintWarning(where, "no responsible unit: held as unassigned"))
         if task.deadline is None and task.kind in ("task", "report"):
