@@ -358,3 +358,17 @@ def _roles(session, task_code: str) -> set[tuple[str, str]]:  # type: ignore[no-
         .where(Task.code == task_code, col(Assignment.active))
     ).all()
     return set(rows)
+
+
+def test_duban_lint_lists_a_task_with_no_lead_and_duban_lead_names_one(duban, tmp_path):
+    text = EXAMPLE.replace(
+        "区卫生健康委牵头，区财政局、区市场监管局参与", "区财政局、区市场监管局按职责分工负责"
+    )
+    assert duban("import", str(write(tmp_path, text))).exit_code == 0
+    lint = duban("lint", "example-2019")
+    assert "example-2019 t2: 牵头单位未明确" in lint.stdout
+    done = duban(
+        "lead", "example-2019", "t2", "区财政局", "--reason", "办公室会议确定", "--as", "office"
+    )
+    assert done.exit_code == 0, done.output
+    assert "区财政局 now leads example-2019 t2" in done.stdout

@@ -599,3 +599,15 @@ def test_a_suggestion_is_never_the_text_that_was_typed():
         directory.resolve("卫生健康委")
     assert "卫生健康委" not in caught.value.suggestions
     assert caught.value.suggestions == ("区卫生健康委", "市卫生健康委")
+
+
+def test_duban_who_shows_that_no_lead_is_named(duban):
+    shown = duban("who", "（区卫生健康委、区财政局按职责分工负责）")
+    assert shown.exit_code == 0
+    assert shown.stdout.splitlines() == [
+        "        lead: -",
+        "          co: 区卫生健康委、区财政局",
+        "participants: -",
+        "      pilots: -",
+        "        note: 牵头单位未明确",
+    ]

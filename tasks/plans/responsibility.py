@@ -417,7 +417,7 @@ class UnitDirectory:
 
     def _closest(self, key: str) -> list[str]:
         """Prefixed or unprefixed forms first (区卫生健康委 for 卫生健康委), then lookalikes."""
-        known = [n for n in self._names if not n.isascii()]
+        known = [n for n in self._names if not n.isascii() and n != key]
         affixed = [n for n in known if key and (n.endswith(key) or key.endswith(n))]
         alike = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
         return list(dict.fromkeys(sorted(affixed, key=len) + alike))[:3]
