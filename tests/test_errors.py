@@ -55,6 +55,7 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
         {},
         4,
     ),
+    "lead": (["nope", "t1", "a", "--reason", "-", "--as", "office"], {}, 4),
     "extensions": (["nope"], {}, 4),
     "history": (["nope", "t1"], {}, 4),
     "audit verify": (["--against", "/nonexistent/head.json"], {}, 2),
@@ -101,6 +102,7 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "extend": ["cq-2019-pilot", "t02", "--to", "2019-12-31", "--reason", "x", "--as", "南岸区"],
     "decide": ["cq-2019-pilot", "1", "--approve", "--as", "office"],
     "waive": ["cq-2019-pilot", "t02", "--reason", "x", "--as", "office"],
+    "lead": ["cq-2019-pilot", "t02", "a", "--reason", "-", "--as", "office"],
     "reassign": [
         "cq-2019-pilot",
         "t02",
