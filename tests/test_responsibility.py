@@ -553,9 +553,8 @@ def test_printed_clause_forms_read_as_a_clerk_reads_them(clause, lead, co, parti
         ("（区卫生健康委、区财政局按职责分工负责）", ["区卫生健康委", "区财政局"]),
         ("（责任单位：区卫生健康委、区财政局）", ["区卫生健康委", "区财政局"]),
         ("区疫情防控指挥部成员单位按职责分工负责", ["区疫情防控指挥部成员单位"]),
-        ("（各街道负责）", ["各街道"]),
         ("省有关部门按职责分工负责", ["省有关部门"]),
-        ("（3个乡镇人民政府负责）", ["3个乡镇人民政府"]),
+        ("（责任单位：区相关部门）", ["区相关部门"]),
     ],
 )
 def test_a_clause_that_names_no_lead_is_never_given_one(clause, co):
@@ -591,6 +590,13 @@ def test_every_printed_first_listed_rule_names_the_lead_and_carries(clause, lead
     found = read_responsibility(clause)
     assert roles(found) == (lead, co, [], [])
     assert found.first_listed_leads is carries
+
+
+@pytest.mark.parametrize("clause", ["（各街道负责）", "（3个乡镇人民政府负责）", "各县"])
+def test_each_of_a_definite_set_named_alone_answers_for_its_own_share(clause):
+    found = read_responsibility(clause)
+    assert found.lead == (normalize_name(clause).removesuffix("负责"),)
+    assert found.note is None
 
 
 def test_a_suggestion_is_never_the_text_that_was_typed():

@@ -68,11 +68,10 @@ _VERBS = {
     "落实": None,
 }
 _TAGGED = re.compile(r"[（(](?P<verb>牵头|配合|协助|参与)(?:单位|部门)?[）)]$")
-# Bodies named as a whole ("各街道", "成员单位", "有关部门", "3个乡镇人民政府"): never taken
-# to lead just because they are the only unit named.
-_COLLECTIVE = re.compile(
-    r"^各|^全(?:省|市|县|区)|^\d+个|^[一二三四五六七八九十]+个|成员单位$|(?:有关|相关)(?:部门|单位)"
-)
+# Bodies that are no definite unit ("成员单位", "有关部门", "相关单位"): never taken to lead just
+# because they are the only ones named. "各县" and "3个乡镇" name each of a definite set, and each
+# answers for its own share, so they may.
+_VAGUE = re.compile(r"成员单位$|(?:有关|相关)(?:部门|单位)")
 # "各区、县级市": the words after "各" that continue one collective body.
 _AREA = re.compile(r"县级市|县市|县|市|区|乡|镇|乡镇|街道|镇街|州|旗")
 # Traditional-character copies: only the words the reader looks for are mapped.
@@ -150,8 +149,8 @@ def read_responsibility(clause: str, *, first_listed_leads: bool = False) -> Res
     """Read one clause; `first_listed_leads` is the rule carried from earlier clauses ("下同").
 
     A lead is never invented: with no lead marked, no rule in force and more than one unit
-    (or only a collective body such as "各街道") named, the units share the work with no lead
-    and the result's `note` is "牵头单位未明确", for the office to settle.
+    (or only an indefinite body such as "成员单位") named, the units share the work with no
+    lead and the result's `note` is "牵头单位未明确", for the office to settle.
     """
     text = _simplified(re.sub(r"\s+", "", clause))
     if not text:
@@ -183,7 +182,7 @@ def _settle(
         leader = None
     elif rule and neutral:
         leader = neutral[0]
-    elif len(neutral) == 1 and not _COLLECTIVE.search(neutral[0]):
+    elif len(neutral) == 1 and not _VAGUE.search(neutral[0]):
         leader = neutral[0]
     else:
         leader = None
