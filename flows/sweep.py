@@ -37,7 +37,7 @@ from prefect.utilities.annotations import quote
 from calendars.clock import now
 from duban.errors import NotFound
 from flows.deliver import deliver_all
-from flows.runtime import scheduled_day
+from flows.runtime import check_this_worker, scheduled_day, through_outages
 from render.mail import composer_for
 from schemas.db import create_schema, sessions
 from schemas.settings import Settings
@@ -217,9 +217,12 @@ def deadline_sweep(
         plan: Only this plan (its code); default all plans.
         dry_run: Say what would be sent; write and send nothing.
     """
+    check_this_worker()
     logger = get_run_logger()
     day = as_of or scheduled_day()
-    outcome = run_sweep(PrefectSteps(), as_of=day, plan=plan, dry_run=dry_run)
+    outcome = through_outages(
+        lambda: run_sweep(PrefectSteps(), as_of=day, plan=plan, dry_run=dry_run), f"sweep of {day}"
+    )
     summary = sweep_summary(outcome)
     if outcome.skipped is not None:
         logger.info("skipping the sweep: %s", outcome.skipped)

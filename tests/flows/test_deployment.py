@@ -4,11 +4,16 @@ sweep picked up and run by a process worker from this checkout."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from importlib.metadata import version
+from pathlib import Path
+from uuid import UUID
 
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import DeploymentUpdate
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
 from ..conftest import ROOT
@@ -27,6 +32,8 @@ def prefect_cli(prefect_server, duban_home):  # type: ignore[no-untyped-def]
         "PWD": str(ROOT),
         "DUBAN_HOME": str(duban_home),
         "DUBAN_DATABASE_URL": f"sqlite:///{duban_home / 'duban.db'}",
+        # as an operator deploys and runs a worker: in duban's activated environment
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
 
     def prefect(*args: str, timeout: float = 120) -> str:
@@ -59,6 +66,7 @@ def test_prefect_yaml_deploys_both_flows_and_a_worker_runs_them(
     assert digest.entrypoint == "flows/review.py:office_digest"
     assert digest.schedules[0].schedule.cron == "0 9 * * 1"
     for deployment in (daily, retry, review, digest):
+        assert deployment.version == version("duban")  # what the worker must run
         assert deployment.work_pool_name == "duban-process"
         assert deployment.pull_steps == [
             {"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}
@@ -91,3 +99,22 @@ def test_prefect_yaml_deploys_both_flows_and_a_worker_runs_them(
     assert flow_run.state is not None and flow_run.state.is_completed(), flow_run.state
     assert flow_run.parameters == {"as_of": "2019-07-25", "plan": "cq-2019-pilot"}
     assert len(list((duban_home / "outbox").glob("*.eml"))) == 6  # the 7 reminders, delivered
+
+
+def test_a_worker_with_another_duban_refuses_the_run_saying_what_to_install(
+    prefect_cli, prefect_api, duban_home
+):
+    prefect_cli("work-pool", "create", "duban-process", "--type", "process", "--overwrite")
+    prefect_cli("--no-prompt", "deploy", "--name", "daily")
+    with get_client(sync_client=True) as client:  # as if deployed by a newer duban
+        [daily] = [d for d in client.read_deployments() if d.name == "daily"]
+        client.update_deployment(daily.id, DeploymentUpdate(version="9.9.9"))
+    out = prefect_cli("deployment", "run", "deadline-sweep/daily", "--param", "as_of=2019-07-25")
+    flow_run_id = out.split("/runs/flow-run/")[1].split()[0]
+    prefect_cli("worker", "start", "--pool", "duban-process", "--run-once")
+    with get_client(sync_client=True) as client:
+        flow_run = client.read_flow_run(UUID(flow_run_id))
+    assert flow_run.state is not None and flow_run.state.is_failed(), flow_run.state
+    assert f"this worker runs duban {version('duban')}" in (flow_run.state.message or "")
+    assert "install duban 9.9.9 here" in (flow_run.state.message or "")
+    assert not list((duban_home / "outbox").glob("*.eml"))  # nothing was swept or sent
