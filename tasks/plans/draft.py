@@ -25,6 +25,7 @@ from tasks.plans.responsibility import (
     Responsibility,
     ResponsibilityError,
     read_pilots,
+    normalize_name,
     read_responsibility,
 )
 
@@ -61,6 +62,10 @@ _TABLE_HEADS = {
     "phase": re.compile(r"阶段"),
     "text": re.compile(r"任务|工作|内容|措施|事项"),
 }
+_SCOPE = re.compile(
+    r"(?P<members>[\u4e00-\u9fff]{2,12}(?:、[\u4e00-\u9fff]{2,12})+)等?为(?:综合监管)?"
+    r"(?P<name>试点[\u4e00-\u9fff]{2,8}?)[。；，]"
+)
 _LOOSE_TABLE = re.compile(r"进度安排|任务分解|工作安排|任务清单|重点任务|重点工作")
 
 
@@ -159,8 +164,10 @@ def draft_plan(document: Document) -> Draft:
         draft.left_out += [(t.source.line or 0, f"{t.id} {t.title}") for t in measures]
         draft.tasks = [t for t in draft.tasks if t not in measures]
     draft.meeting = read_meeting(lines, roll)
-    _groups_from_pilots(draft, roll)
+    _groups(draft, paragraphs, roll)
     _phases_of_tasks(draft, year)
+    for number, unit in enumerate(roll.units, start=1):
+        unit.code = f"u{number:02d}"
     draft.units = roll.units
     return draft
 
@@ -583,20 +590,30 @@ def _set_deadline(task: DraftTask, line: int, text: str, year: int | None) -> No
 # ---------------------------------------------------------------- after reading
 
 
-def _groups_from_pilots(draft: Draft, roll: UnitRoll) -> None:
-    """"（试点区县：南岸区、永川区）" in several tasks: the label names a group of them all."""
-    groups: dict[str, tuple[list[str], int]] = {}
+def _groups(draft: Draft, paragraphs: list[_Paragraph], roll: UnitRoll) -> None:
+    """Groups the text defines: "A、B等为综合监管试点区县" in the pilot scope, and the labels of
+    "（试点区县：南岸区、永川区）" in tasks, whose group holds every pilot named under it."""
+    found: dict[str, tuple[list[str], Source]] = {}
+    for p in paragraphs:
+        for m in _SCOPE.finditer(p.text):
+            name = m["name"]
+            members, _ = found.setdefault(name, ([], Source(p.line, _short(m[0], 30), "中")))
+            members += [n for n in re.split(r"[、，,]", m["members"]) if n and n not in members]
     for task in draft.tasks:
         for m in re.finditer(r"[（(](试点[^：:（）()，,。、]{0,8})[：:]", task.text):
-            members, _ = groups.setdefault(m[1], ([], task.source.line or 0))
-            for name in read_pilots(task.text):
-                if name not in members:
-                    members.append(name)
-    for name, (members, line) in groups.items():
+            quote = Source(task.source.line, f"（{m[1]}：…）", "中", "各任务所列试点之和")
+            members, _ = found.setdefault(m[1], ([], quote))
+            members += [n for n in read_pilots(task.text) if n not in members]
+    for name, (members, source) in found.items():
+        names = list(dict.fromkeys(n for n in map(normalize_name, members) if n))
+        if not names:
+            continue
+        for member in names:
+            roll.add(member, source.line)
         unit = next((u for u in roll.units if u.name == name), None)
         if unit is not None:
             roll.units.remove(unit)
-        draft.groups.append((name, members, Source(line, f"（{name}：…）", "中", "各任务所列试点之和")))
+        draft.groups.append((name, names, source))
 
 
 def _phases_of_tasks(draft: Draft, year: int | None) -> None:
