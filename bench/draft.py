@@ -38,8 +38,10 @@ def measure(source: str, folder: Path) -> tuple[DraftScore, int]:
 
 
 def main() -> None:
-    print(f"{'plan':28} {'tasks found':>14} {'extra':>5} {'clauses right':>15} "
-          f"{'deadlines right':>16} {'lint':>5}")
+    print(
+        f"{'plan':28} {'tasks found':>14} {'extra':>5} {'clauses right':>15} "
+        f"{'deadlines right':>16} {'lint':>5}"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for source, plan in PAIRS.items():
             s, warnings = measure(source, Path(folder))

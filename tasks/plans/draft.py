@@ -24,8 +24,8 @@ from tasks.plans.draft_units import DraftUnit, UnitRoll
 from tasks.plans.responsibility import (
     Responsibility,
     ResponsibilityError,
-    read_pilots,
     normalize_name,
+    read_pilots,
     read_responsibility,
 )
 
@@ -37,8 +37,12 @@ _LEVEL2 = re.compile(rf"^[（(][{_NUM}]+[）)]\s*")
 _LEVEL3 = re.compile(r"^\d{1,2}\s*[.．、](?!\d)\s*")
 _LEVEL4 = re.compile(r"^[（(]\d{1,2}[）)]\s*")
 _ANNEX = re.compile(rf"^附\s*件\s*[\d{_NUM}]*\s*$")
-_DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{2,12})\s*[〔\[［【(（]\s*(\d{4})\s*[〕\]］】)）]\s*(\d+)\s*号")
-_DATE_LINE = re.compile(r"^\s*(\d{4}|[〇零一二三四五六七八九]{4})\s*年[\d\s一二三四五六七八九十]+月[\d\s一二三四五六七八九十]+日\s*$")
+_DOC_NUMBER = re.compile(
+    r"([\u4e00-\u9fff]{2,12})\s*[〔\[［【(（]\s*(\d{4})\s*[〕\]］】)）]\s*(\d+)\s*号"
+)
+_DATE_LINE = re.compile(
+    r"^\s*(\d{4}|[〇零一二三四五六七八九]{4})\s*年[\d\s一二三四五六七八九十]+月[\d\s一二三四五六七八九十]+日\s*$"
+)
 _KIND_WORD = re.compile(r"(?:方案|意见|办法|规划|计划|细则|规定|要点|措施|通知|制度)$")
 _ISSUER_WORD = re.compile(r"(?:委员会|办公室|办公厅|人民政府|政府|委|局|厅|部|中心)$")
 _PHASES = re.compile(r"实施步骤|时间安排|工作步骤|步骤安排|进度安排|实施阶段|工作安排")
@@ -47,7 +51,9 @@ _PHASE = re.compile(
 )
 _CLAUSE = re.compile(r"[（(](责任(?:单位|部门|主体|分工)[：:][^（()）]*)[）)][。.]?\s*$")
 _LED_BY = re.compile(r"^由([^，,。]{2,24}?)牵头")
-_SUBJECT = re.compile(r"^([市区县][^，,。]{1,14}?(?:部门和单位|有关部门|有关单位))(?:按照|要|对|根据)")
+_SUBJECT = re.compile(
+    r"^([市区县][^，,。]{1,14}?(?:部门和单位|有关部门|有关单位))(?:按照|要|对|根据)"
+)
 _SENTENCE_END = "。！？；：:;"
 _IN_TEXT_DATE = re.compile(
     r"(?:到|于|在|截至)?(?:\d{4}年)?\d{1,2}月(?:\d{1,2}日)?"
@@ -197,9 +203,7 @@ def _read_head(draft: Draft, head: list[Line], lines: list[Line]) -> None:
             draft.issuer = (signed, Source(above[-1].number, signed, "高"))
     blocks = _title_blocks(head)
     notice = next((b for b in blocks if "关于印发" in b[1] and b[1].endswith("通知")), None)
-    own = next(
-        (b for b in blocks if _KIND_WORD.search(b[1]) and not b[1].endswith("通知")), None
-    )
+    own = next((b for b in blocks if _KIND_WORD.search(b[1]) and not b[1].endswith("通知")), None)
     if own is not None:
         sure = "高" if notice and own[1] in notice[1] else "中"
         draft.title = (own[1], Source(own[0], own[1], sure, "文件自身的标题"))
@@ -208,7 +212,10 @@ def _read_head(draft: Draft, head: list[Line], lines: list[Line]) -> None:
         draft.title = (title, Source(notice[0], notice[1], "中", "读自印发通知的标题"))
     if draft.issuer is None and draft.title:
         if m := re.match(r"^(.{4,20}?(?:办公厅|办公室|人民政府|委员会))关于", draft.title[0]):
-            draft.issuer = (m[1], Source(draft.title[1].line, draft.title[0], "中", "标题中的发文机关"))
+            draft.issuer = (
+                m[1],
+                Source(draft.title[1].line, draft.title[0], "中", "标题中的发文机关"),
+            )
 
 
 def _title_blocks(head: list[Line]) -> list[tuple[int, str]]:
@@ -247,6 +254,8 @@ def _paragraphs(lines: list[Line]) -> list[_Paragraph]:
             last is None
             or starts
             or last.text[-1] in _SENTENCE_END
+            or _CLAUSE.search(last.text)
+            or _DATE_LINE.match(text)
             or (_LEVEL1.match(last.text) and "。" not in last.text)
         ):
             found.append(_Paragraph(line.number, text))
@@ -267,8 +276,20 @@ class _Item:
         first = _LEVEL2.sub("", self.paragraph.text)
         return "\n".join([first, *(p.text for p in self.more)])
 
+    def take_clause(self) -> str | None:
+        """The responsibility clause closing one of the item's paragraphs; what follows it
+        (a signature, a date) is not the item's and is dropped."""
+        paragraphs = [self.paragraph, *self.more]
+        for k in range(len(paragraphs) - 1, -1, -1):
+            if m := _CLAUSE.search("".join(p.text for p in paragraphs[: k + 1])):
+                self.more = self.more[:k]
+                return m[1]
+        return None
 
-def _read_body(draft: Draft, paragraphs: list[_Paragraph], roll: UnitRoll, year: int | None) -> None:
+
+def _read_body(
+    draft: Draft, paragraphs: list[_Paragraph], roll: UnitRoll, year: int | None
+) -> None:
     sections: list[tuple[_Paragraph, list[_Item], list[_Paragraph]]] = []
     for p in paragraphs:
         if _LEVEL1.match(p.text):
@@ -276,19 +297,19 @@ def _read_body(draft: Draft, paragraphs: list[_Paragraph], roll: UnitRoll, year:
         elif not sections:
             continue
         elif _LEVEL2.match(p.text):
-            head, items, _ = sections[-1]
+            items = sections[-1][1]
             items.append(_Item(len(sections), len(items) + 1, p))
         elif sections[-1][1]:
             sections[-1][1][-1].more.append(p)
         else:
             sections[-1][2].append(p)
     measures: list[tuple[_Item, str | None]] = []
-    for head, items, prose in sections:
+    for head, items, _ in sections:
         if _PHASES.search(head.text) and not draft.phases:
             _read_phases(draft, items, year)
             continue
         for item in items:
-            measures.append((item, _clause_of(item.text)))
+            measures.append((item, item.take_clause()))
     with_clause = any(clause for _, clause in measures)
     goals = not with_clause
     carry = False
@@ -305,11 +326,6 @@ def _read_body(draft: Draft, paragraphs: list[_Paragraph], roll: UnitRoll, year:
             if "目标" in head.text:
                 draft.tasks[0:0] = _goals(prose, year)
     draft.tasks = [t for t in draft.tasks if t.text]
-
-
-def _clause_of(text: str) -> str | None:
-    m = _CLAUSE.search(text)
-    return m[1] if m else None
 
 
 def _measure(item: _Item, clause: str | None) -> DraftTask:
@@ -351,7 +367,7 @@ def _reading(who: Responsibility) -> str:
 
 
 def _goals(prose: list[_Paragraph], year: int | None) -> list[DraftTask]:
-    """"到2022年，…": each target year of a goals section as a goal with that deadline."""
+    """ "到2022年，…": each target year of a goals section as a goal with that deadline."""
     found = []
     for p in prose:
         pieces = re.split(r"(?=到\d{4}年)", p.text)
@@ -555,19 +571,21 @@ def _add_stage(draft: Draft, stage: tuple[int, str]) -> None:
     if any(p.name == stage[1] for p in draft.phases):
         return
     draft.phases.append(
-        DraftPhase(f"p{len(draft.phases) + 1}", "", stage[1], None, "", Source(stage[0], stage[1], "中"))
+        DraftPhase(
+            f"p{len(draft.phases) + 1}", "", stage[1], None, "", Source(stage[0], stage[1], "中")
+        )
     )
     _phase_kinds(draft.phases)
 
 
 def _split_deadline(text: str) -> tuple[str, str, str]:
-    """"启动第一轮督查。 2020年 6月前": the task and a deadline on the same line."""
+    """ "启动第一轮督查。 2020年 6月前": the task and a deadline on the same line."""
     m = re.match(r"^(.*[。；])\s*(\d{4}\s*年.*)$", text)
     return (m[1], "", m[2]) if m else (text, "", "")
 
 
 def _responsibility_in_prose(task: DraftTask, line: int, roll: UnitRoll) -> None:
-    """"由区卫生健康委牵头，…" or "区级有关部门和单位按照职责…": who the row itself names."""
+    """ "由区卫生健康委牵头，…" or "区级有关部门和单位按照职责…": who the row itself names."""
     if task.responsibility is not None:
         return
     if m := _LED_BY.match(task.text):
@@ -634,13 +652,17 @@ def _phases_of_tasks(draft: Draft, year: int | None) -> None:
     for phase in draft.phases:
         if phase.window is not None:
             continue
-        spans = [s for t in draft.tasks if t.phase == phase.code if (s := _window(t.deadline, year))]
+        spans = [
+            s for t in draft.tasks if t.phase == phase.code if (s := _window(t.deadline, year))
+        ]
         if spans:
             first, last = min(s[0] for s in spans), max(s[1] for s in spans)
             phase.window = f"{first.year}年{first.month}月至{last.year}年{last.month}月"
             if (first.year, first.month) == (last.year, last.month):
                 phase.window = f"{first.year}年{first.month}月"
-            phase.source = Source(phase.source.line, phase.source.quote, "低", "由本阶段各任务的完成时限推出")
+            phase.source = Source(
+                phase.source.line, phase.source.quote, "低", "由本阶段各任务的完成时限推出"
+            )
 
 
 def _window(text: str | None, year: int | None) -> tuple[dt.date, dt.date] | None:

@@ -22,9 +22,13 @@ _POST = (
     r"(?:主要负责同志|分管负责同志|主要负责人|分管负责人|负责同志|负责人|"
     r"主任|副主任|局长|副局长|书记|部长|厅长|同志)"
 )
-_CONVENER = re.compile(rf"(?<!副)召集人[：:由为]?\s*([^，,。；;（(]+?){_POST}?\s*(?:担任)?[，,。；;（(]")
-_VICE = re.compile(rf"副召集人[：:由为]?\s*([^。；;（(]+?)\s*(?:担任)?[。；;（(]")
-_MEMBERS = re.compile(r"成员(?:单位)?(?:包括|为|由|：|:)\s*([^。；;]+?)(?:等(?:部门|单位)?)?(?:组成)?[。；;]")
+_CONVENER = re.compile(
+    rf"(?<!副)召集人[：:由为]?\s*([^，,。；;（(]+?){_POST}?\s*(?:担任)?[，,。；;（(]"
+)
+_VICE = re.compile(r"副召集人[：:由为]?\s*([^。；;（(]+?)\s*(?:担任)?[。；;（(]")
+_MEMBERS = re.compile(
+    r"成员(?:单位)?(?:包括|为|由|：|:)\s*([^。；;]+?)(?:等(?:部门|单位)?)?(?:组成)?[。；;]"
+)
 _OFFICE = re.compile(r"办公室设在\s*([^，,。；;（(]+)")
 _LIAISON_HEADS = ("单位", "姓名")
 
@@ -114,7 +118,7 @@ def _liaison_table(lines: list[Line]) -> list[DraftLiaison]:
     header = next((r for r in rows if all(h in r.text for h in _LIAISON_HEADS)), None)
     if header is None:
         return []
-    heads = [c for c in header.text.strip("\t").split("\t")]
+    heads = header.text.strip("\t").split("\t")
     column = {
         key: next((i for i, h in enumerate(heads) if word in h), None)
         for key, word in (("unit", "单位"), ("name", "姓名"), ("title", "职务"), ("phone", "电话"))

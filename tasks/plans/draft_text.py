@@ -97,12 +97,13 @@ def _docx_lines(path: Path) -> list[str]:
     import zipfile
 
     import docx
+    from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise DocumentUnreadable(f"{path}: not a Word (.docx) document ({exc})") from None
     lines: list[str] = []
     for block in document.iter_inner_content():
@@ -119,4 +120,3 @@ def _unmerged(cells: list[str]) -> list[str]:
     """python-docx repeats a merged cell in each column it spans; a table read by a person
     shows it once, like the pasted tables whose later rows leave a carried cell empty."""
     return [c if i == 0 or c != cells[i - 1] else "" for i, c in enumerate(cells)]
-
