@@ -86,7 +86,9 @@ def test_the_chongqing_draft_reads_the_head_and_the_four_phase_windows(here):
 
 def test_every_value_read_says_where_from_and_how_sure(here):
     text = drafted(SOURCES / CHONGQING, here).read_text(encoding="utf-8")
-    assert 'document_number: "渝卫发〔2019〕32号"  # 读自第1行「渝卫发〔2019〕32号」；把握：高' in text
+    assert (
+        'document_number: "渝卫发〔2019〕32号"  # 读自第1行「渝卫发〔2019〕32号」；把握：高' in text
+    )
     assert 'responsibility: "试点区县"  # 读自第89行「试点区县」' in text
     assert 'deadline: "持续开展"  # 读自第' in text
     # the reports' dates in a phase's text are pointed out, not silently dropped
@@ -110,7 +112,10 @@ def test_the_shanghai_draft_is_in_simplified_characters_without_pinyin(here):
     text = drafted(SOURCES / SHANGHAI, here).read_text(encoding="utf-8")
     plan = yaml.safe_load(text)
     assert plan["plan"]["document_number"] == "沪府办规〔2020〕5号"
-    assert plan["plan"]["title"] == "上海市人民政府办公厅关于改革完善医疗卫生行业综合监管制度的实施意见"
+    assert (
+        plan["plan"]["title"]
+        == "上海市人民政府办公厅关于改革完善医疗卫生行业综合监管制度的实施意见"
+    )
     assert "原文为繁体字" in text and "删去了字后括注的拼音" in text
     pinyin = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔù]+\)")
     assert not any(pinyin.search(t["text"]) or "規" in t["text"] for t in plan["tasks"])

@@ -32,6 +32,7 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
     "doctor": ([], BAD_SETTING, 2),
     "import": (["/nonexistent/plan.yaml"], {}, 2),
     "lint": (["nope"], {}, 4),
+    "draft": (["/nonexistent/plan.docx"], {}, 2),
     "recalc": (["nope"], {}, 4),
     "who": (["区卫生健康委牵头", "--plan", "nope"], {}, 4),
     "graph": (["nope", "--format", "png"], {}, 2),
@@ -83,6 +84,7 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "doctor": None,  # reports an unreachable database in its table (tests/test_doctor.py)
     "import": [PLAN_FILE],
     "lint": ["cq-2019-pilot"],
+    "draft": None,  # reads a document, writes a file
     "recalc": ["cq-2019-pilot"],
     "who": ["区卫生健康委牵头", "--plan", "cq-2019-pilot"],
     "graph": ["cq-2019-pilot"],
