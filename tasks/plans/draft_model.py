@@ -47,6 +47,8 @@ class Source:
 
 @dataclass
 class DraftPhase:
+    """A stage as read from 实施步骤 or a table's stage column; `window` None if not read."""
+
     code: str
     kind: str
     name: str
@@ -58,6 +60,8 @@ class DraftPhase:
 
 @dataclass
 class DraftTask:
+    """A measure, a table row or a goal; each value read says where, in its `*_source`."""
+
     id: str
     title: str
     text: str
