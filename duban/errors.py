@@ -8,6 +8,7 @@ what went wrong in the terms a caller acts on, and which exit code the command l
     │   ├── CycleError ·············· tasks/plans/graph.py
     │   ├── ResponsibilityError ····· tasks/plans/responsibility.py
     │   │   └── UnknownUnitName
+    │   ├── DocumentUnreadable ······ tasks/plans/draft_text.py
     │   ├── InvalidRequest ·········· tasks/work/lifecycle.py
     │   ├── AccountError ············ tasks/work/accounts.py
     │   ├── LinkInvalid ············· tasks/sweep/links.py

@@ -261,6 +261,7 @@ DEFINING = (  # the modules that define error classes, imported before the tree 
     "tasks.plans.graph",
     "tasks.plans.reader",
     "tasks.plans.responsibility",
+    "tasks.plans.draft_text",
     "tasks.sweep.outbox",
     "tasks.sweep.links",
     "tasks.work.lifecycle",
