@@ -144,6 +144,24 @@ def test_lint_lists_exactly_what_the_clerk_must_still_decide(here):
     assert "m1-1: no responsible unit" in said
 
 
+def test_items_numbered_1_2_are_measures_and_a_clause_rule_carries_to_the_next(here):
+    source = here / "plan.txt"
+    source.write_text(
+        "某县某某工作方案\n一、重点任务\n"
+        "1.开展调查。摸清底数。（责任单位：县卫健委、县财政局。排在第一的部门为牵头单位，下同）\n"
+        "2.建立台账。（责任单位：县财政局、县卫健委）\n",
+        encoding="utf-8",
+    )
+    out = drafted(source, here)
+    assert "# 读作：牵头：县财政局；配合：县卫健委" in out.read_text(encoding="utf-8")
+    plan = load_plan(out)
+    names = {u.code: u.name for u in plan.spec.units}
+    assert [(t.code, [(names[a.unit], a.role) for a in t.assignments]) for t in plan.tasks] == [
+        ("m1-1", [("县卫健委", "lead"), ("县财政局", "co")]),
+        ("m1-2", [("县财政局", "lead"), ("县卫健委", "co")]),
+    ]
+
+
 def test_one_department_written_two_ways_is_one_unit():
     assert name_key("县发展和改革委员会") == name_key("县发改局")
     assert name_key("区委网信办") == name_key("区网信办")

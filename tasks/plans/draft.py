@@ -197,11 +197,12 @@ class _Item:
     section: int
     number: int
     paragraph: _Paragraph
+    marker: re.Pattern[str]
     more: list[_Paragraph] = field(default_factory=list)
 
     @property
     def text(self) -> str:
-        first = _LEVEL2.sub("", self.paragraph.text)
+        first = self.marker.sub("", self.paragraph.text)
         return "\n".join([first, *(p.text for p in self.more)])
 
     def take_clause(self) -> str | None:
@@ -215,28 +216,48 @@ class _Item:
         return None
 
 
+@dataclass
+class _Section:
+    """A "一、" section: its heading, its numbered items, the prose before them."""
+
+    head: _Paragraph
+    items: list[_Item] = field(default_factory=list)
+    prose: list[_Paragraph] = field(default_factory=list)
+    marker: re.Pattern[str] | None = None  # how its items are numbered: （一） or 1.
+
+
+def _sections(paragraphs: list[_Paragraph]) -> list[_Section]:
+    """The body's sections; a section's items are numbered as its first item is."""
+    sections: list[_Section] = []
+    for p in paragraphs:
+        if _LEVEL1.match(p.text):
+            sections.append(_Section(p))
+            continue
+        if not sections:
+            continue
+        section = sections[-1]
+        if section.marker is None:
+            section.marker = next((m for m in (_LEVEL2, LEVEL3) if m.match(p.text)), None)
+        if section.marker is not None and section.marker.match(p.text):
+            number = len(section.items) + 1
+            section.items.append(_Item(len(sections), number, p, section.marker))
+        elif section.items:
+            section.items[-1].more.append(p)
+        else:
+            section.prose.append(p)
+    return sections
+
+
 def _read_body(
     draft: Draft, paragraphs: list[_Paragraph], roll: UnitRoll, year: int | None
 ) -> None:
-    sections: list[tuple[_Paragraph, list[_Item], list[_Paragraph]]] = []
-    for p in paragraphs:
-        if _LEVEL1.match(p.text):
-            sections.append((p, [], []))
-        elif not sections:
-            continue
-        elif _LEVEL2.match(p.text):
-            items = sections[-1][1]
-            items.append(_Item(len(sections), len(items) + 1, p))
-        elif sections[-1][1]:
-            sections[-1][1][-1].more.append(p)
-        else:
-            sections[-1][2].append(p)
+    sections = _sections(paragraphs)
     measures: list[tuple[_Item, str | None]] = []
-    for head, items, _ in sections:
-        if _PHASES.search(head.text) and not draft.phases:
-            _read_phases(draft, items, year)
+    for section in sections:
+        if _PHASES.search(section.head.text) and not draft.phases:
+            _read_phases(draft, section.items, year)
             continue
-        for item in items:
+        for item in section.items:
             measures.append((item, item.take_clause()))
     with_clause = any(clause for _, clause in measures)
     goals = not with_clause
@@ -250,9 +271,9 @@ def _read_body(
             carry = read_clause(task, clause, item.paragraph.line, roll, carry)
         draft.tasks.append(task)
     if goals:
-        for head, _, prose in sections:
-            if "目标" in head.text:
-                draft.tasks[0:0] = _goals(prose, year)
+        for section in sections:
+            if "目标" in section.head.text:
+                draft.tasks[0:0] = _goals(section.prose, year)
     draft.tasks = [t for t in draft.tasks if t.text]
 
 
