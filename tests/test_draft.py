@@ -162,6 +162,27 @@ def test_items_numbered_1_2_are_measures_and_a_clause_rule_carries_to_the_next(h
     ]
 
 
+def test_an_unreadable_deadline_is_left_to_the_clerk_with_its_words(here):
+    source = here / "plan.txt"
+    source.write_text(
+        "一、主要任务\n附件\n\t责任单位\t工作任务\t完成时限\n\tX局\t1.做事。\t尽快\n",
+        encoding="utf-8",
+    )
+    out = drafted(source, here)
+    assert "deadline: null  # TODO: 请填写（完成时限）；第4行「尽快」读不出" in out.read_text(
+        encoding="utf-8"
+    )
+    assert "t01: no deadline" in run("lint", str(out)).stdout
+
+
+def test_an_empty_document_still_drafts_a_file_lint_reads(here):
+    source = here / "empty.txt"
+    source.write_text("", encoding="utf-8")
+    lint = run("lint", str(drafted(source, here)))
+    assert lint.exit_code == 0
+    assert "plan.title: placeholder left to fill in" in lint.stdout
+
+
 def test_one_department_written_two_ways_is_one_unit():
     assert name_key("县发展和改革委员会") == name_key("县发改局")
     assert name_key("区委网信办") == name_key("区网信办")

@@ -145,10 +145,14 @@ def phase_kinds(phases: list[DraftPhase]) -> None:
 
 
 def set_deadline(task: DraftTask, line: int, text: str, year: int | None) -> None:
+    """The 完成时限 as written, if the deadline reader reads it; else none, and the words
+    kept in the source for the clerk (an import would refuse them)."""
     text = text.strip()
-    task.deadline = text
-    sure = "高" if parses(text, year) else "低"
-    task.deadline_source = Source(line, text, sure, "" if sure == "高" else "完成时限读不出")
+    if parses(text, year):
+        task.deadline = text
+        task.deadline_source = Source(line, text, "高")
+    else:
+        task.deadline_source = Source(line, text, "低", "完成时限读不出")
 
 
 def parses(text: str, year: int | None) -> bool:
