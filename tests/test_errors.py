@@ -41,7 +41,8 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
     "schema": ([], {}, 0),  # takes nothing that can be wrong (usage errors aside)
     "demo": (["--plans-dir", "/nonexistent"], {}, 2),
     "due": (["2019年9月下旬左右"], {}, 2),
-    "calendar": (["2031"], {}, 6),
+    "calendar show": (["2031"], {}, 6),
+    "calendar add-notice": (["/nonexistent/notice.txt", "--yes"], {}, 2),
     "workdays": (["2019-13-01", "--plus", "1"], {}, 2),
     "progress": (["nope", "t1", "--note", "x", "--as", "office"], {}, 4),
     "submit": (["nope", "t1", "--note", "x", "--as", "office"], {}, 4),
@@ -92,7 +93,8 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "schema": None,
     "demo": None,  # keeps its own SQLite database under the home folder
     "due": None,
-    "calendar": None,
+    "calendar show": None,
+    "calendar add-notice": None,
     "workdays": None,
     "progress": ["cq-2019-pilot", "t02", "--note", "x", "--as", "南岸区"],
     "submit": ["cq-2019-pilot", "t02", "--note", "x", "--as", "南岸区"],
