@@ -29,7 +29,8 @@ what went wrong in the terms a caller acts on, and which exit code the command l
     │   ├── NoDatabase ·············· schemas/db.py
     │   ├── CalendarError ··········· calendars/workdays.py
     │   │   ├── MissingCalendarYear
-    │   │   └── UnknownRegion
+    │   │   ├── UnknownRegion
+    │   │   └── NoticeError ········· calendars/notices.py
     │   └── ServeError ·············· duban/serve.py
     └── DeliveryFailed (exit 7): mail was not delivered; it stays in the outbox for a retry
         └── DeliveryError ··········· tasks/sweep/delivery.py
