@@ -110,7 +110,9 @@ def read_notice(text: str) -> YearNotice:
         if item := _ITEM.match(line):
             _Item(year, i, item["name"].strip(), item["body"]).read(holidays, makeups)
     if not holidays:
-        raise NoticeError("no holidays found: expected lines like 一、元旦：1月1日至3日放假调休，共3天。")
+        raise NoticeError(
+            "no holidays found: expected lines like 一、元旦：1月1日至3日放假调休，共3天。"
+        )
     _check_apart(holidays, makeups)
     return YearNotice(
         year, titled[0], number, signed[-1] if signed else None, tuple(holidays),

@@ -20,7 +20,9 @@ NOTICES = ROOT / "tests" / "data" / "holiday-notices"
 # What the amending notices changed after publication; the bundled files follow them.
 AMENDED = {
     2019: {  # 国办发明电〔2019〕3号: 劳动节 5月1日至4日, make-up days 4月28日 and 5月5日
-        "holidays": {("劳动节", "2019-05-01", "2019-05-01"): ("劳动节", "2019-05-01", "2019-05-04")},
+        "holidays": {
+            ("劳动节", "2019-05-01", "2019-05-01"): ("劳动节", "2019-05-01", "2019-05-04")
+        },
         "makeups_added": {("2019-04-28", "劳动节"), ("2019-05-05", "劳动节")},
         "makeups_dropped": set(),
     },
@@ -63,20 +65,34 @@ def test_each_published_notice_reads_into_the_bundled_data_file(year: int) -> No
 
 
 def test_a_weekday_the_notice_states_wrongly_is_refused_with_its_line() -> None:
-    text = (NOTICES / "2026.txt").read_text(encoding="utf-8").replace("1月4日（周日）", "1月4日（周一）")
-    with pytest.raises(NoticeError, match=r"line \d+ \(元旦\): 1月4日\(周一\): 2026-01-04 is a Sunday"):
+    text = (
+        (NOTICES / "2026.txt")
+        .read_text(encoding="utf-8")
+        .replace("1月4日（周日）", "1月4日（周一）")
+    )
+    with pytest.raises(
+        NoticeError, match=r"line \d+ \(元旦\): 1月4日\(周一\): 2026-01-04 is a Sunday"
+    ):
         read_notice(text)
 
 
 def test_a_makeup_day_on_a_weekday_is_refused() -> None:
-    text = (NOTICES / "2021.txt").read_text(encoding="utf-8").replace("9月18日（星期六）", "9月17日")
-    with pytest.raises(NoticeError, match=r"\(中秋节\): make-up working day 2021-09-17 is a Friday"):
+    text = (
+        (NOTICES / "2021.txt").read_text(encoding="utf-8").replace("9月18日（星期六）", "9月17日")
+    )
+    with pytest.raises(
+        NoticeError, match=r"\(中秋节\): make-up working day 2021-09-17 is a Friday"
+    ):
         read_notice(text)
 
 
 def test_a_holiday_whose_dates_do_not_make_its_stated_days_is_refused() -> None:
-    text = (NOTICES / "2022.txt").read_text(encoding="utf-8").replace("10月1日至7日", "10月1日至6日")
-    with pytest.raises(NoticeError, match=r"\(国庆节\): says 7 days, but 2022-10-01 to 2022-10-06 is 6"):
+    text = (
+        (NOTICES / "2022.txt").read_text(encoding="utf-8").replace("10月1日至7日", "10月1日至6日")
+    )
+    with pytest.raises(
+        NoticeError, match=r"\(国庆节\): says 7 days, but 2022-10-01 to 2022-10-06 is 6"
+    ):
         read_notice(text)
 
 
@@ -100,9 +116,13 @@ def test_add_notice_writes_the_year_the_engine_then_counts_on(
     runner = CliRunner()
     before = runner.invoke(app, ["calendar", "2026", "--month", "2", "--json"])
     assert before.exit_code == 6 and "2026" in before.stdout
-    declined = runner.invoke(app, ["calendar", "add-notice", str(NOTICES / "2026.txt")], input="n\n")
+    declined = runner.invoke(
+        app, ["calendar", "add-notice", str(NOTICES / "2026.txt")], input="n\n"
+    )
     assert declined.exit_code == 2 and not (folder / "2026.toml").exists()
-    assert "2026年2月" in declined.stdout and "15休" in declined.stdout and "14班" in declined.stdout
+    assert (
+        "2026年2月" in declined.stdout and "15休" in declined.stdout and "14班" in declined.stdout
+    )
     added = runner.invoke(app, ["calendar", "add-notice", str(NOTICES / "2026.txt"), "--yes"])
     assert added.exit_code == 0, added.output
     shown = runner.invoke(app, ["calendar", "2026", "--month", "2", "--json"])

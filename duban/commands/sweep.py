@@ -18,6 +18,7 @@ from duban.app import (
     WebPort,
     app,
     at_the_cli,
+    calendar_warnings,
     database_url,
     emit_json,
     end_if_undelivered,
@@ -60,10 +61,13 @@ def sweep(
         summary = deadline_sweep(as_of=day, plan=plan, dry_run=dry_run)
     else:
         summary = _sweep_directly(day, plan, dry_run)
+    summary["calendar_warnings"] = calendar_warnings(settings(), day)
     if as_json:
         emit_json(summary)
     else:
         _print_summary(summary, dry_run)
+        for warning in summary["calendar_warnings"]:
+            typer.echo(f"warning: {warning}", err=True)
     end_if_undelivered(summary["failed"], as_json=as_json)
 
 

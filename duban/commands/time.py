@@ -76,7 +76,10 @@ def calendar(
 @calendar_app.command("add-notice")
 def add_notice(
     notice: Annotated[
-        Path, typer.Argument(help="The notice's text as published (国务院办公厅关于YYYY年部分节假日安排的通知).")
+        Path,
+        typer.Argument(
+            help="The notice's text as published (国务院办公厅关于YYYY年部分节假日安排的通知)."
+        ),
     ],
     yes: Annotated[bool, typer.Option("--yes", help="Write without asking.")] = False,
 ) -> None:
