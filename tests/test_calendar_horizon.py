@@ -71,9 +71,7 @@ def test_an_open_plan_past_the_data_is_warned_of_from_30_working_days_ahead(
     calendar = load_calendar(data_dir=folder)
     first = calendar.add_workdays(dt.date(2019, 12, 31), -WARN_WORKDAYS)
     with session_scope(sqlite_url) as session:
-        before = plans_past_the_calendar(
-            session, calendar.previous_workday(first), data_dir=folder
-        )
+        before = plans_past_the_calendar(session, calendar.previous_workday(first), data_dir=folder)
         on_the_day = plans_past_the_calendar(session, first, data_dir=folder)
         with_data = plans_past_the_calendar(session, first)  # the bundled data reaches 2026
     assert before == [] and with_data == []

@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import click
 import typer
+from typer import _click  # the click typer vendors: its Context is the one TyperGroup takes
 from typer.core import TyperGroup
 
 from duban.app import JsonFlag, app, calendar_dir, emit_json, fail, parse_date
@@ -38,7 +38,7 @@ class _ShowByDefault(TyperGroup):
     """`duban calendar 2020` keeps meaning `duban calendar show 2020`: anything that is not a
     subcommand's name is the year to show."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["show", *args]
         return super().parse_args(ctx, args)

@@ -14,10 +14,10 @@ from sqlmodel import Session, col, select
 from schemas.plan_file import PlanFile
 from schemas.tables import Assignment, Occurrence, Task, Unit
 from schemas.vocabulary import Operation
+from tasks.plans.horizon import resolve_within_calendar
 from tasks.plans.importer import THE_OFFICE, record_import, write_plan
 from tasks.plans.queries import find_plan
 from tasks.plans.reader import Locator
-from tasks.plans.horizon import resolve_within_calendar
 from tasks.plans.resolution import ResolvedPlan
 from tasks.work.actors import Actor
 
