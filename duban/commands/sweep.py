@@ -235,6 +235,32 @@ def serve(
 
 
 @app.command()
+def automations(
+    webhook: Annotated[
+        str, typer.Option("--webhook", help="The office's webhook (a WeCom or DingTalk robot).")
+    ],
+    silence: Annotated[
+        int,
+        typer.Option(
+            "--silence",
+            min=45,
+            help="Seconds without a heartbeat before a run is taken for dead (more than "
+            "PREFECT_FLOWS_HEARTBEAT_FREQUENCY on the workers).",
+        ),
+    ] = 150,
+) -> None:
+    """Set up, on the Prefect server PREFECT_API_URL names, the automations that tell the
+    office when a sweep fails or does not run, and mark runs whose heartbeats stopped Crashed
+    (replacing earlier ones)."""
+    if not os.environ.get("PREFECT_API_URL"):
+        fail("PREFECT_API_URL: set it to the Prefect server the workers report to")
+    from flows.automations import install_automations
+
+    for name in install_automations(webhook, silence=silence):
+        typer.echo(f"automation {name}: created")
+
+
+@app.command()
 def escalations(
     plan: Annotated[str, typer.Argument(help="Code of an imported plan.")],
     open_only: Annotated[bool, typer.Option("--open", help="Only those not yet resolved.")] = False,

@@ -4,9 +4,14 @@ sweep picked up and run by a process worker from this checkout."""
 
 from __future__ import annotations
 
+import http.server
 import os
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 from importlib.metadata import version
 from pathlib import Path
 from uuid import UUID
@@ -15,6 +20,9 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import DeploymentUpdate
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+from duban.serve import PrefectServer
+from flows.automations import install_automations
 
 from ..conftest import ROOT
 from .conftest import server_env
@@ -26,15 +34,7 @@ PREFECT = [sys.executable, "-m", "prefect"]
 def prefect_cli(prefect_server, duban_home):  # type: ignore[no-untyped-def]
     """Run `prefect …` from the project folder against the session's server; a worker started
     so runs flows on `duban_home` (it passes its environment on to the flow run)."""
-    assert prefect_server.log_path is not None
-    env = {
-        **server_env(prefect_server, prefect_server.log_path.parent),
-        "PWD": str(ROOT),
-        "DUBAN_HOME": str(duban_home),
-        "DUBAN_DATABASE_URL": f"sqlite:///{duban_home / 'duban.db'}",
-        # as an operator deploys and runs a worker: in duban's activated environment
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-    }
+    env = operator_env(prefect_server, duban_home)
 
     def prefect(*args: str, timeout: float = 120) -> str:
         done = subprocess.run(
@@ -44,6 +44,19 @@ def prefect_cli(prefect_server, duban_home):  # type: ignore[no-untyped-def]
         return done.stdout
 
     return prefect
+
+
+def operator_env(prefect_server: PrefectServer, duban_home: Path) -> dict[str, str]:
+    """The environment of an operator's shell: the session's server, duban's home."""
+    assert prefect_server.log_path is not None
+    return {
+        **server_env(prefect_server, prefect_server.log_path.parent),
+        "PWD": str(ROOT),
+        "DUBAN_HOME": str(duban_home),
+        "DUBAN_DATABASE_URL": f"sqlite:///{duban_home / 'duban.db'}",
+        # as an operator deploys and runs a worker: in duban's activated environment
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
 
 
 def test_prefect_yaml_deploys_both_flows_and_a_worker_runs_them(
@@ -118,3 +131,113 @@ def test_a_worker_with_another_duban_refuses_the_run_saying_what_to_install(
     assert f"this worker runs duban {version('duban')}" in (flow_run.state.message or "")
     assert "install duban 9.9.9 here" in (flow_run.state.message or "")
     assert not list((duban_home / "outbox").glob("*.eml"))  # nothing was swept or sent
+
+
+class WebhookSink(http.server.ThreadingHTTPServer):
+    """The office's webhook (a WeCom robot, in production): keeps what is posted to it."""
+
+    def __init__(self) -> None:
+        self.posted: list[str] = []
+        sink = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                sink.posted.append(self.rfile.read(length).decode("utf-8"))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/robot"
+
+
+def test_a_run_that_dies_with_its_worker_is_marked_crashed_and_the_office_is_told(
+    prefect_cli, prefect_api, prefect_server, duban_home
+):
+    """kill -9 of the worker and the flow's process mid-delivery: nobody is left to report
+    the run, its heartbeats stop, and the automations mark it Crashed and tell the office."""
+    sink = WebhookSink()
+    silence = 45
+    assert install_automations(sink.url, silence=silence) == [
+        "duban-sweep-failed",
+        "duban-sweep-missing",
+        "duban-runs-unheard",
+    ]
+    prefect_cli("work-pool", "create", "duban-process", "--type", "process", "--overwrite")
+    prefect_cli("--no-prompt", "deploy", "--name", "daily")
+    out = prefect_cli("deployment", "run", "deadline-sweep/daily", "--param", "as_of=2019-08-05")
+    flow_run_id = UUID(out.split("/runs/flow-run/")[1].split()[0])
+
+    with socket.socket() as mute_smtp:  # accepts, never greets: delivery hangs on it
+        mute_smtp.bind(("127.0.0.1", 0))
+        mute_smtp.listen()
+        env = operator_env(prefect_server, duban_home) | {
+            "DUBAN_SMTP_HOST": "127.0.0.1",
+            "DUBAN_SMTP_PORT": str(mute_smtp.getsockname()[1]),
+            "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
+        }
+        worker = subprocess.Popen(
+            [*PREFECT, "worker", "start", "--pool", "duban-process"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            mute_smtp.settimeout(120)
+            connection, _ = mute_smtp.accept()  # the sweep is delivering: mid-run
+            family = [worker.pid, *descendants(worker.pid)]
+            for pid in family:
+                os.kill(pid, signal.SIGKILL)
+            worker.wait(30)
+            connection.close()
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+
+    state = wait_for_state(flow_run_id, "CRASHED", timeout=silence + 90)
+    assert f"no heartbeat for {silence} s" in (state.message or "")
+    deadline = time.monotonic() + 60
+    while not sink.posted and time.monotonic() < deadline:
+        time.sleep(0.5)
+    sink.shutdown()
+    sink.server_close()
+    [told] = sink.posted
+    assert "督办 deadline sweep Crashed" in told and "2019-08-05" in told
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes started by `pid`, and by them, read from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def wait_for_state(flow_run_id: UUID, state_type: str, timeout: float):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            state = client.read_flow_run(flow_run_id).state
+            if state is not None and state.type.value == state_type:
+                return state
+            time.sleep(1)
+    raise AssertionError(f"the flow run is still {state} after {timeout} s")
