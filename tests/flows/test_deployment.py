@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
 from importlib.metadata import version
@@ -54,6 +55,7 @@ def operator_env(prefect_server: PrefectServer, duban_home: Path) -> dict[str, s
         "PWD": str(ROOT),
         "DUBAN_HOME": str(duban_home),
         "DUBAN_DATABASE_URL": f"sqlite:///{duban_home / 'duban.db'}",
+        "DUBAN_WHEELHOUSE": str(duban_home.parent / "wheelhouse"),  # scripts/release writes it
         # as an operator deploys and runs a worker: in duban's activated environment
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     }
@@ -73,16 +75,22 @@ def test_prefect_yaml_deploys_both_flows_and_a_worker_runs_them(
         deployments = {d.name: d for d in client.read_deployments()}
     daily, retry = deployments["daily"], deployments["outbox-retry"]
     review, digest = deployments["phase-review"], deployments["weekly-digest"]
-    assert daily.entrypoint == "flows/sweep.py:deadline_sweep"
-    assert retry.entrypoint == "flows/deliver.py:deliver_outbox"
-    assert review.entrypoint == "flows/review.py:phase_review"
-    assert digest.entrypoint == "flows/review.py:office_digest"
+    assert daily.entrypoint == "flows.sweep:deadline_sweep"  # modules: no checkout needed
+    assert retry.entrypoint == "flows.deliver:deliver_outbox"
+    assert review.entrypoint == "flows.review:phase_review"
+    assert digest.entrypoint == "flows.review:office_digest"
     assert digest.schedules[0].schedule.cron == "0 9 * * 1"
     for deployment in (daily, retry, review, digest):
         assert deployment.version == version("duban")  # what the worker must run
         assert deployment.work_pool_name == "duban-process"
         assert deployment.pull_steps == [
-            {"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}
+            {
+                "prefect.deployments.steps.run_shell_script": {
+                    "script": "python -m pip install --quiet --disable-pip-version-check "
+                    f'--find-links "{duban_home.parent / "wheelhouse"}" duban=={version("duban")}',
+                    "stream_output": False,
+                }
+            }
         ]
         [schedule] = deployment.schedules
         assert schedule.active and schedule.schedule.timezone == "Asia/Shanghai"
@@ -241,3 +249,67 @@ def wait_for_state(flow_run_id: UUID, state_type: str, timeout: float):  # type:
                 return state
             time.sleep(1)
     raise AssertionError(f"the flow run is still {state} after {timeout} s")
+
+
+def test_a_worker_without_a_checkout_installs_the_deployed_duban_and_runs_the_sweep(
+    prefect_cli, prefect_api, prefect_server, duban_home, tmp_path
+):
+    """Another machine: duban's dependencies installed but not duban, no checkout, another
+    folder. The run's pull step installs the deployed version from the wheelhouse."""
+    env = operator_env(prefect_server, duban_home)
+    released = subprocess.run(
+        ["bash", "scripts/release", env["DUBAN_WHEELHOUSE"]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert released.stdout.strip().endswith(f"duban-{version('duban')}-py3-none-any.whl")
+    prefect_cli("work-pool", "create", "duban-process", "--type", "process", "--overwrite")
+    prefect_cli("--no-prompt", "deploy", "--name", "daily")
+    out = prefect_cli("deployment", "run", "deadline-sweep/daily", "--param", "as_of=2019-07-25")
+    flow_run_id = UUID(out.split("/runs/flow-run/")[1].split()[0])
+
+    machine = tmp_path / "worker-machine"
+    python = environment_without_duban(machine / "env")
+    folder = machine / "work"
+    folder.mkdir()
+    worker_env = env | {
+        "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
+        "PWD": str(folder),
+    }
+    subprocess.run(
+        [str(python), "-m", "prefect", "worker", "start", "--pool", "duban-process", "--run-once"],
+        cwd=folder,
+        env=worker_env,
+        capture_output=True,
+        check=True,
+        timeout=300,
+    )
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(flow_run_id).state
+    assert state is not None and state.is_completed(), state
+    assert len(list((duban_home / "outbox").glob("*.eml"))) == 6
+    installed = subprocess.run(
+        [str(python), "-c", "import flows; print(flows.__file__)"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert str(machine / "env") in installed.stdout  # from the wheel, not this checkout
+
+
+def environment_without_duban(where: Path) -> Path:
+    """A virtual environment holding what duban needs but not duban: this one's packages,
+    linked, less duban's own. Returns its python."""
+    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
+    ours = Path(sysconfig.get_paths()["purelib"])
+    others = where / "dependencies"
+    others.mkdir()
+    for entry in ours.iterdir():
+        if not entry.name.lower().startswith(("duban", "__editable__")):
+            (others / entry.name).symlink_to(entry)
+    [site] = where.glob("lib/python*/site-packages")
+    (site / "dependencies.pth").write_text(f"{others}\n")
+    return where / "bin" / "python"
