@@ -4,6 +4,8 @@ sweep picked up and run by a process worker from this checkout."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import http.server
 import os
 import signal
@@ -13,20 +15,30 @@ import sys
 import sysconfig
 import threading
 import time
+from email import message_from_bytes
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import DeploymentUpdate
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    FlowRunFilterParentFlowRunId,
+)
 
-from duban.serve import PrefectServer
+from duban.serve import PrefectServer, free_port
 from flows.automations import install_automations
+from schemas.db import session_scope
+from tasks.plans.importer import import_plan
 
 from ..conftest import ROOT
-from .conftest import server_env
+from .conftest import CHONGQING, server_env
 
 PREFECT = [sys.executable, "-m", "prefect"]
 
@@ -313,3 +325,73 @@ def environment_without_duban(where: Path) -> Path:
     [site] = where.glob("lib/python*/site-packages")
     (site / "dependencies.pth").write_text(f"{others}\n")
     return where / "bin" / "python"
+
+
+class SlowInbox:
+    """An SMTP server that takes a second over each mail, keeping Message-IDs and when."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, float]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
+        await asyncio.sleep(1)
+        message = message_from_bytes(envelope.original_content or b"")
+        self.received.append((str(message["Message-ID"]), time.monotonic()))
+        return "250 2.0.0 accepted"
+
+
+def test_two_workers_sweep_two_plans_at_once_and_send_each_mail_once(
+    prefect_cli, prefect_api, prefect_server, duban_home, tmp_path
+):
+    twin = tmp_path / "twin.yaml"  # a second plan: the same work under another code
+    twin.write_text(CHONGQING.read_text(encoding="utf-8").replace("cq-2019-pilot", "cq-twin"))
+    with session_scope(f"sqlite:///{duban_home / 'duban.db'}") as session:
+        import_plan(session, twin, at=dt.datetime(2019, 7, 1, tzinfo=dt.UTC))
+    prefect_cli("work-pool", "create", "duban-process", "--type", "process", "--overwrite")
+    prefect_cli("--no-prompt", "deploy", "--name", "daily")
+
+    inbox = SlowInbox()
+    sink = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    sink.start()
+    env = operator_env(prefect_server, duban_home) | {
+        "DUBAN_SMTP_HOST": "127.0.0.1",
+        "DUBAN_SMTP_PORT": str(sink.port),
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
+    }
+    workers = [
+        subprocess.Popen(
+            [*PREFECT, "worker", "start", "--pool", "duban-process", "--limit", "2"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        out = prefect_cli(
+            "deployment", "run", "deadline-sweep/daily", "--param", "as_of=2019-08-05"
+        )
+        parent_id = UUID(out.split("/runs/flow-run/")[1].split()[0])
+        parent = wait_for_state(parent_id, "COMPLETED", timeout=240)
+    finally:
+        for worker in workers:
+            os.killpg(worker.pid, signal.SIGTERM)
+        for worker in workers:
+            worker.wait(60)
+        sink.stop()
+
+    with get_client(sync_client=True) as client:
+        children = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[parent_id])
+            )
+        )
+    assert sorted(c.parameters["plan"] for c in children) == ["cq-2019-pilot", "cq-twin"]
+    assert all(c.state is not None and c.state.is_completed() for c in children)
+    first, second = sorted(children, key=lambda c: c.start_time)
+    assert second.start_time < first.end_time  # at once, not one after the other
+    assert parent.state_details is not None
+    ids = [message_id for message_id, _ in inbox.received]
+    assert len(ids) == 14 and len(set(ids)) == 14  # 7 letters a plan, each sent once
