@@ -279,7 +279,15 @@ def test_a_worker_without_a_checkout_installs_the_deployed_duban_and_runs_the_sw
     assert released.stdout.strip().endswith(f"duban-{version('duban')}-py3-none-any.whl")
     prefect_cli("work-pool", "create", "duban-process", "--type", "process", "--overwrite")
     prefect_cli("--no-prompt", "deploy", "--name", "daily")
-    out = prefect_cli("deployment", "run", "deadline-sweep/daily", "--param", "as_of=2019-07-25")
+    out = prefect_cli(  # one plan: a run of all would start child runs for other workers
+        "deployment",
+        "run",
+        "deadline-sweep/daily",
+        "--param",
+        "as_of=2019-07-25",
+        "--param",
+        "plan=cq-2019-pilot",
+    )
     flow_run_id = UUID(out.split("/runs/flow-run/")[1].split()[0])
 
     machine = tmp_path / "worker-machine"
