@@ -66,6 +66,7 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
     "ack": (["DB0000000000", "--as", "office"], {}, 4),
     "receipts": ([], BAD_SETTING, 2),
     "serve": ([], BAD_SETTING, 2),
+    "automations": (["--webhook", "https://robot.example.org/x"], {}, 2),  # no PREFECT_API_URL
     "escalations": (["nope"], {}, 4),
     "sheet": (["nope", "1", "--out", "/nonexistent/sheet.html"], {}, 4),
     "review": (["nope", "--format", "pdf"], {}, 2),
@@ -125,6 +126,7 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "ack": ["DB0000000000", "--as", "office"],
     "receipts": [],
     "serve": [],
+    "automations": None,  # talks to the Prefect server only
     "escalations": ["cq-2019-pilot"],
     "sheet": ["cq-2019-pilot", "1", "--out", "sheet.html"],
     "review": ["cq-2019-pilot"],
