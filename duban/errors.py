@@ -31,7 +31,8 @@ what went wrong in the terms a caller acts on, and which exit code the command l
     │   ├── SchemaAhead ············· schemas/db.py
     │   ├── CalendarError ··········· calendars/workdays.py
     │   │   ├── MissingCalendarYear
-    │   │   └── UnknownRegion
+    │   │   ├── UnknownRegion
+    │   │   └── NoticeError ········· calendars/notices.py
     │   ├── ServeError ·············· duban/serve.py
     │   ├── AlreadyServing ·········· duban/serve_lock.py
     │   └── WorkerMismatch ·········· flows/runtime.py

@@ -32,11 +32,13 @@ from typing import Any, TypeVar, cast
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
+from prefect.runtime import deployment
 from prefect.utilities.annotations import quote
 
 from calendars.clock import now
 from duban.errors import NotFound
 from flows.deliver import deliver_all
+from flows.fan_out import holding_slots, plan_codes, sweep_plans_apart
 from flows.runtime import check_this_worker, scheduled_day, through_outages
 from render.mail import composer_for
 from schemas.db import create_schema, sessions
@@ -220,9 +222,14 @@ def deadline_sweep(
     check_this_worker()
     logger = get_run_logger()
     day = as_of or scheduled_day()
-    outcome = through_outages(
-        lambda: run_sweep(PrefectSteps(), as_of=day, plan=plan, dry_run=dry_run), f"sweep of {day}"
-    )
+    if plan is None and deployment.id is not None:  # a scheduled run: one child per plan
+        return sweep_plans_apart(day, dry_run)
+
+    def sweep_holding_slots() -> SweepOutcome:
+        with holding_slots([plan] if plan else plan_codes()):
+            return run_sweep(PrefectSteps(), as_of=day, plan=plan, dry_run=dry_run)
+
+    outcome = through_outages(sweep_holding_slots, f"sweep of {day}")
     summary = sweep_summary(outcome)
     if outcome.skipped is not None:
         logger.info("skipping the sweep: %s", outcome.skipped)

@@ -42,7 +42,8 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
     "schema": ([], {}, 0),  # takes nothing that can be wrong (usage errors aside)
     "demo": (["--plans-dir", "/nonexistent"], {}, 2),
     "due": (["2019年9月下旬左右"], {}, 2),
-    "calendar": (["2031"], {}, 6),
+    "calendar show": (["2031"], {}, 6),
+    "calendar add-notice": (["/nonexistent/notice.txt", "--yes"], {}, 2),
     "workdays": (["2019-13-01", "--plus", "1"], {}, 2),
     "progress": (["nope", "t1", "--note", "x", "--as", "office"], {}, 4),
     "submit": (["nope", "t1", "--note", "x", "--as", "office"], {}, 4),
@@ -66,6 +67,7 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
     "ack": (["DB0000000000", "--as", "office"], {}, 4),
     "receipts": ([], BAD_SETTING, 2),
     "serve": ([], BAD_SETTING, 2),
+    "automations": (["--webhook", "https://robot.example.org/x"], {}, 2),  # no PREFECT_API_URL
     "escalations": (["nope"], {}, 4),
     "sheet": (["nope", "1", "--out", "/nonexistent/sheet.html"], {}, 4),
     "review": (["nope", "--format", "pdf"], {}, 2),
@@ -94,7 +96,8 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "schema": None,
     "demo": None,  # keeps its own SQLite database under the home folder
     "due": None,
-    "calendar": None,
+    "calendar show": None,
+    "calendar add-notice": None,
     "workdays": None,
     "progress": ["cq-2019-pilot", "t02", "--note", "x", "--as", "南岸区"],
     "submit": ["cq-2019-pilot", "t02", "--note", "x", "--as", "南岸区"],
@@ -125,6 +128,7 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "ack": ["DB0000000000", "--as", "office"],
     "receipts": [],
     "serve": [],
+    "automations": None,  # talks to the Prefect server only
     "escalations": ["cq-2019-pilot"],
     "sheet": ["cq-2019-pilot", "1", "--out", "sheet.html"],
     "review": ["cq-2019-pilot"],

@@ -52,6 +52,16 @@ def lint_plan(plan: ResolvedPlan) -> list[LintWarning]:
                             f" ({calendar.holiday_name(day) or '周末'})",
                         )
                     )
+        if task.deadline and task.deadline.warning:
+            findings.append(LintWarning(where, task.deadline.warning))
+        if task.deadline and task.deadline.kind == "recurring" and plan.span is None:
+            findings.append(
+                LintWarning(
+                    where,
+                    f"'{task.deadline.text}' recurs ({task.deadline.rule}), but the plan has "
+                    "neither phases nor span, so it has no dates: give plan.span",
+                )
+            )
         if not task.assignments and task.kind != "goal":
             findings.append(LintWarning(where, "no responsible unit: held as unassigned"))
         if task.deadline is None and task.kind in ("task", "report"):
