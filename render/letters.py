@@ -301,6 +301,10 @@ def _plan_ref(item: Content, w: dict[str, str]) -> str:
 def _deadline(item: NoticeItem, w: dict[str, str]) -> str:
     """The plan's date, with the plan's own words and how they were read."""
     planned = _date(item.original_due or item.due, w)
+    if item.moved_from is not None:
+        weekday = w["weekdays"].split(",")[item.moved_from.weekday()]
+        moved = _date(item.moved_from, w)
+        planned = w["moved"].format(written=moved, weekday=weekday, date=planned)
     if not item.deadline_text:
         return planned
     text = one_line(item.deadline_text)

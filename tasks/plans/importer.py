@@ -35,9 +35,10 @@ from schemas.tables import (
 )
 from schemas.vocabulary import ActorKind, Operation, Role
 from tasks.plans.changes import plan_file_changes
+from tasks.plans.horizon import resolve_within_calendar
 from tasks.plans.lint import lint_plan
 from tasks.plans.reader import read_plan_file
-from tasks.plans.resolution import ResolvedAssignment, ResolvedPlan, ResolvedTask, resolve_plan
+from tasks.plans.resolution import ResolvedAssignment, ResolvedPlan, ResolvedTask
 from tasks.work import audit
 from tasks.work.actors import Actor
 
@@ -85,7 +86,7 @@ def record_import(
 def load_plan(path: Path, *, calendar_dir: Path | None = None) -> ResolvedPlan:
     """Read, validate and resolve a plan file without touching any database."""
     spec, locator = read_plan_file(path)
-    return resolve_plan(spec, locator, calendar_dir=calendar_dir)
+    return resolve_within_calendar(spec, locator, calendar_dir=calendar_dir)
 
 
 def import_plan(

@@ -72,6 +72,9 @@ class NoticeItem:
     assignment_id: int | None = None  # which assignment, for the links to act on it
     recipient_code: str | None = None  # who this copy of the item is for (a unit's code)
     links: tuple[NoticeLink, ...] = ()  # filled by tasks.sweep.links.add_links
+    # The plan's own date when the rest-day rule moved it into the next month (8月31日, a
+    # Saturday, kept as 9月2日): the letter says so, or "8月底前" would seem misread.
+    moved_from: date | None = None
 
 
 @dataclass(frozen=True)
@@ -176,3 +179,10 @@ def one_line(value: str) -> str:
         " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in value
     )
     return " ".join(cleaned.split())
+
+
+def moved_from(written: date | None, kept: date | None) -> date | None:
+    """The plan's date, when the rest-day rule moved it past a month end to `kept`."""
+    if written is None or kept is None or written >= kept:
+        return None
+    return written if (written.year, written.month) != (kept.year, kept.month) else None
