@@ -19,6 +19,7 @@ from prefect.cache_policies import NONE
 from pydantic import Field
 
 from calendars.clock import now
+from flows.runtime import check_this_worker
 from schemas.db import create_schema, sessions
 from schemas.settings import Settings
 from tasks.sweep.delivery import transport_from
@@ -57,6 +58,7 @@ def deliver_outbox(
         limit: Messages per batch (one task run each).
         max_batches: Batches at most in one run; what is left waits for the next run.
     """
+    check_this_worker()
     create_schema(Settings().url)
     report = deliver_all(limit=limit, max_batches=max_batches)
     logger = get_run_logger()

@@ -354,6 +354,10 @@ def _deadline(item: NoticeItem, w: dict[str, str]) -> str:
     if item.ongoing:  # 持续开展, 每季度: no date of its own to read the words as
         return w["deadline_ongoing"].format(text=one_line(item.deadline_text or w["ongoing"]))
     planned = _date(item.original_due or item.due, w)
+    if item.moved_from is not None:
+        weekday = w["weekdays"].split(",")[item.moved_from.weekday()]
+        moved = _date(item.moved_from, w)
+        planned = w["moved"].format(written=moved, weekday=weekday, date=planned)
     if not item.deadline_text:
         return planned
     text = one_line(item.deadline_text)

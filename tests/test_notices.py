@@ -945,3 +945,29 @@ def test_the_unit_responsible_is_told_how_and_where_to_report():
     assert "报送方式：请登录督办系统工作台，报送办理进展或提交办结材料。" in unlinked
     leadership = lines(render_letter(letter(REPORT)).text)
     assert not any(line.startswith("报送方式") for line in leadership)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("zh", "2019年8月底前（即原定2019年8月31日（星期六），顺延至2019年9月2日）"),
+        ("en", "2019年8月底前 (read as 31 August 2019 (Saturday), moved to 2 September 2019)"),
+    ],
+)
+def test_a_due_date_moved_past_a_month_end_by_the_rest_day_rule_says_so(language, words):
+    item = replace(
+        REMINDER,
+        deadline_text="2019年8月底前",
+        due=date(2019, 9, 2),
+        moved_from=date(2019, 8, 31),
+    )
+    mail = render_letter(letter(item, language=language))
+    assert words in mail.text
+
+
+def test_only_a_move_into_the_next_month_is_told():
+    from tasks.sweep.notices import moved_from
+
+    assert moved_from(date(2019, 8, 31), date(2019, 9, 2)) == date(2019, 8, 31)
+    assert moved_from(date(2019, 9, 14), date(2019, 9, 16)) is None  # same month: the date says it
+    assert moved_from(date(2019, 9, 30), date(2019, 9, 30)) is None

@@ -75,6 +75,10 @@ class NoticeItem:
     task_text: str | None = None  # what the plan asks to be done (the task's own text)
     ongoing: bool = False  # 持续开展 / a recurring report: `due` is this report's day, not an end
 
+    # The plan's own date when the rest-day rule moved it into the next month (8月31日, a
+    # Saturday, kept as 9月2日): the letter says so, or "8月底前" would seem misread.
+    moved_from: date | None = None
+
     @property
     def receipted(self) -> bool:
         """A 督办单 or 通报 to the recipient: acknowledged with the letter's one receipt code."""
@@ -189,3 +193,10 @@ def one_line(value: str) -> str:
         " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in value
     )
     return " ".join(cleaned.split())
+
+
+def moved_from(written: date | None, kept: date | None) -> date | None:
+    """The plan's date, when the rest-day rule moved it past a month end to `kept`."""
+    if written is None or kept is None or written >= kept:
+        return None
+    return written if (written.year, written.month) != (kept.year, kept.month) else None

@@ -71,7 +71,14 @@ from tasks.sweep.followups import (
     office_queue,
     pending_followups,
 )
-from tasks.sweep.notices import WAITING_SHOWN, Letter, MailComposer, NoticeItem, WaitingItem
+from tasks.sweep.notices import (
+    WAITING_SHOWN,
+    Letter,
+    MailComposer,
+    NoticeItem,
+    WaitingItem,
+    moved_from,
+)
 from tasks.sweep.outbox import DeliveryReport, deliver_everything
 from tasks.work import audit
 from tasks.work.status import calendar_of
@@ -517,6 +524,7 @@ def _planned(
         deadline_reading=task.deadline_note,
         task_text=task.text or task.title,
         ongoing=task.ongoing,
+        moved_from=moved_from(task.due, item.original_due),
         workdays_left=rung.workdays_left,
         overdue_workdays=rung.overdue_workdays,
         in_copy=in_copy,
