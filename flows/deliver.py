@@ -19,6 +19,7 @@ from prefect.cache_policies import NONE
 from pydantic import Field
 
 from calendars.clock import now
+from flows.runtime import check_this_worker
 from render.mail import composer_for
 from schemas.db import create_schema, session_scope, sessions
 from schemas.settings import Settings
@@ -67,6 +68,7 @@ def deliver_outbox(
         retry_failed: First put the mail given up on back in the outbox, as
             `duban outbox retry` does (audited as the office, through the scheduler).
     """
+    check_this_worker()
     settings = Settings()
     create_schema(settings.url)
     if retry_failed:

@@ -63,6 +63,8 @@ ZH: dict[str, str] = {
     "role.participant": "参与单位",
     "unit": "{unit}（{role}）",
     "deadline_read": "{text}（即{date}）",
+    "moved": "原定{written}（{weekday}），顺延至{date}",
+    "weekdays": "星期一,星期二,星期三,星期四,星期五,星期六,星期日",
     "deadline_read_note": "{text}（即{date}；{note}）",
     "extended": "{date}（经批准延期）",
     "left": "距完成时限还有{n}个工作日",
@@ -70,7 +72,6 @@ ZH: dict[str, str] = {
     "overdue": "已逾期{n}个工作日",
     "overdue_days": "{n}个工作日",
     "none": "无",
-    "receipt": "{code}（收到后请执行 duban ack {code} 签收）",
     "receipt_waiting": "{code}（尚未签收）",
     "receipt_copy": "抄送件，无需签收",
     "recipient.lead": "你单位为牵头单位",
@@ -140,6 +141,21 @@ ZH: dict[str, str] = {
     "undelivered.why": "原因",
     "undelivered.sent_on": "发出日期",
     "undelivered.closing": "地址更正后，可执行 duban outbox retry 重新发送。",
+    # what the plan asks, how to report it, the letter's one receipt, ongoing work (持续开展)
+    "label.task": "工作任务",
+    "label.how": "报送方式",
+    "how": "请登录督办系统工作台，报送办理进展或提交办结材料。",
+    "how.link": "点击“报送进展 / 提交办结”，在督办系统工作台报送办理进展或提交办结材料。",
+    "receipt_letter": "本函签收编码：{code}（本函所列督办单、通报凭此编码一并签收）",
+    "ongoing": "持续开展",
+    "deadline_ongoing": "{text}（持续性工作，按期报送进展）",
+    "left.ongoing": "距本次报送还有{n}个工作日",
+    "today.ongoing": "本次进展今日报送",
+    "overdue.ongoing": "本次报送已逾期{n}个工作日",
+    "count.due.ongoing": "{n}项今日报送进展",
+    "count.reminder.ongoing": "{n}项即将报送进展",
+    "kind.due.ongoing": "报送提醒",
+    "level.due.ongoing": "今日报送",
 }
 
 EN: dict[str, str] = {
@@ -201,6 +217,8 @@ EN: dict[str, str] = {
     "role.participant": "participating unit",
     "unit": "{unit} ({role})",
     "deadline_read": "{text} (read as {date})",
+    "moved": "{written} ({weekday}), moved to {date}",
+    "weekdays": "Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday",
     "deadline_read_note": "{text} (read as {date}; {note})",
     "extended": "{date} (extension approved)",
     "left": "{n} working day(s) left",
@@ -208,7 +226,6 @@ EN: dict[str, str] = {
     "overdue": "{n} working day(s) overdue",
     "overdue_days": "{n}",
     "none": "none",
-    "receipt": "{code} (acknowledge on receipt: run duban ack {code})",
     "receipt_waiting": "{code} (not yet acknowledged)",
     "receipt_copy": "copy for information, no acknowledgement needed",
     "recipient.lead": "your unit is the lead unit",
@@ -285,6 +302,23 @@ EN: dict[str, str] = {
     "undelivered.why": "Reason",
     "undelivered.sent_on": "Written on",
     "undelivered.closing": "Once the address is corrected, duban outbox retry sends it again.",
+    # what the plan asks, how to report it, the letter's one receipt, ongoing work (持续开展)
+    "label.task": "Task",
+    "label.how": "How to report",
+    "how": "Log in to the duban workplace to report progress or submit the work as done.",
+    "how.link": "Follow \u201cReport progress / submit as done\u201d to report progress or "
+    "submit the work as done in the duban workplace.",
+    "receipt_letter": "Receipt code of this letter: {code} (one acknowledgement covers every "
+    "supervision order and report in it)",
+    "ongoing": "ongoing",
+    "deadline_ongoing": "{text} (ongoing work, progress reported periodically)",
+    "left.ongoing": "{n} working day(s) to this report",
+    "today.ongoing": "this progress report is due today",
+    "overdue.ongoing": "this report is {n} working day(s) overdue",
+    "count.due.ongoing": "{n} progress report(s) due today",
+    "count.reminder.ongoing": "{n} progress report(s) due soon",
+    "kind.due.ongoing": "Progress report due",
+    "level.due.ongoing": "Progress reports due today",
 }
 
 TEMPLATES: dict[str, dict[str, str]] = {"zh": ZH, "en": EN}

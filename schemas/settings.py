@@ -64,6 +64,23 @@ class Settings(BaseSettings):
     link_days: int = 30  # how long a link in a notice can be used
     session_hours: int = 8  # a login lasts this long
     upload_mb: int = 20  # the largest evidence file the web accepts
+    # When `duban serve` runs its jobs (crontab lines, Asia/Shanghai); prefect.yaml's
+    # deployments use the same defaults.
+    sweep_cron: str = "30 8 * * *"
+    review_cron: str = "0 18 * * *"
+    digest_cron: str = "0 9 * * mon"
+
+    @field_validator("sweep_cron", "review_cron", "digest_cron")
+    @classmethod
+    def _crontab(cls, line: str) -> str:
+        """Refused here, at the first read of the settings, not at the job's first run."""
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(line)
+        except ValueError as exc:
+            raise ValueError(f"not a crontab line (minute hour day month weekday): {exc}") from exc
+        return line
 
     @field_validator("home")
     @classmethod

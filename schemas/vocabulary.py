@@ -197,6 +197,16 @@ class Channel(StrEnum):
     CLI = "cli"  # the command line, as the operating system's user
 
 
+class ScheduledJob(StrEnum):
+    """The jobs a scheduler runs (`duban serve`, the Prefect deployments), by the names
+    `duban serve --run-now` takes."""
+
+    SWEEP = "sweep"  # the daily deadline sweep
+    DELIVER = "deliver"  # the outbox retry
+    REVIEW = "review"  # phase reviews to leadership
+    DIGEST = "digest"  # the office's weekly digest
+
+
 class AccountRole(StrEnum):
     """What a person who logs in to the web workplace is (账号角色)."""
 

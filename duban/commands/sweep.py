@@ -18,6 +18,7 @@ from duban.app import (
     WebPort,
     app,
     at_the_cli,
+    calendar_warnings,
     database_url,
     emit_json,
     end_if_undelivered,
@@ -28,6 +29,7 @@ from duban.app import (
     show_rows,
     write_out,
 )
+from schemas.vocabulary import ScheduledJob
 
 
 @app.command()
@@ -60,10 +62,13 @@ def sweep(
         summary = deadline_sweep(as_of=day, plan=plan, dry_run=dry_run)
     else:
         summary = _sweep_directly(day, plan, dry_run)
+    summary["calendar_warnings"] = calendar_warnings(settings(), day)
     if as_json:
         emit_json(summary)
     else:
         _print_summary(summary, dry_run)
+        for warning in summary["calendar_warnings"]:
+            typer.echo(f"warning: {warning}", err=True)
     end_if_undelivered(summary["failed"], as_json=as_json)
 
 
@@ -246,15 +251,49 @@ def serve(
     no_web: Annotated[
         bool, typer.Option("--no-web", help="The scheduler alone; `duban web` serves the app.")
     ] = False,
+    run_now: Annotated[
+        list[ScheduledJob] | None,
+        typer.Option(
+            "--run-now",
+            help="Run this job at once, then on its schedule (repeatable).",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the web app and run the embedded scheduler in one process: the daily sweep at
-    08:30 and the outbox retry, on a local Prefect server (started here unless PREFECT_API_URL
-    names one). Ctrl-C or SIGTERM stops it once running jobs finish."""
+    """Serve the web app and run the embedded scheduler in one process: the daily sweep, the
+    outbox retry, the phase reviews and the office's weekly digest (times from the
+    `*_cron` settings), on a local Prefect server (started here unless PREFECT_API_URL names
+    one). One per database. Ctrl-C or SIGTERM stops it once running jobs finish."""
     from duban.serve import WebAddress
     from duban.serve import serve as run_serve
 
     database_url()  # an unreachable database ends here, before a Prefect server is started
-    run_serve(settings(), None if no_web else WebAddress(host, port))
+    run_serve(settings(), None if no_web else WebAddress(host, port), run_now or [])
+
+
+@app.command()
+def automations(
+    webhook: Annotated[
+        str, typer.Option("--webhook", help="The office's webhook (a WeCom or DingTalk robot).")
+    ],
+    silence: Annotated[
+        int,
+        typer.Option(
+            "--silence",
+            min=45,
+            help="Seconds without a heartbeat before a run is taken for dead (more than "
+            "PREFECT_FLOWS_HEARTBEAT_FREQUENCY on the workers).",
+        ),
+    ] = 150,
+) -> None:
+    """Set up, on the Prefect server PREFECT_API_URL names, the automations that tell the
+    office when a sweep fails or does not run, and mark runs whose heartbeats stopped Crashed
+    (replacing earlier ones)."""
+    if not os.environ.get("PREFECT_API_URL"):
+        fail("PREFECT_API_URL: set it to the Prefect server the workers report to")
+    from flows.automations import install_automations
+
+    for name in install_automations(webhook, silence=silence):
+        typer.echo(f"automation {name}: created")
 
 
 @app.command()
