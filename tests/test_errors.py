@@ -64,6 +64,7 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
     "audit export-head": ([], {}, 4),  # an empty trail has no head to file
     "sweep": (["--as-of", "2019-08-32"], {}, 2),
     "outbox": (["--pending", "--failed"], {}, 2),
+    "outbox retry": (["--id", "5"], {}, 4),  # not a message given up on
     "deliver": ([], BAD_SETTING, 2),
     "ack": (["DB0000000000", "--as", "office"], {}, 4),
     "receipts": ([], BAD_SETTING, 2),
@@ -126,6 +127,7 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "audit export-head": [],
     "sweep": ["--as-of", "2019-08-01"],
     "outbox": [],
+    "outbox retry": [],
     "deliver": [],
     "ack": ["DB0000000000", "--as", "office"],
     "receipts": [],
@@ -149,6 +151,8 @@ def command_paths(group: object = None, prefix: str = "") -> Iterator[str]:
     group = group or typer.main.get_command(app)
     for name, command in group.commands.items():  # type: ignore[attr-defined]
         if hasattr(command, "commands"):
+            if command.invoke_without_command:  # type: ignore[attr-defined]  # `duban outbox`
+                yield f"{prefix}{name}"
             yield from command_paths(command, f"{prefix}{name} ")
         else:
             yield f"{prefix}{name}"
