@@ -113,6 +113,17 @@ def database_url(*, create: bool = False) -> str:
     return url
 
 
+def calendar_warnings(config: Settings, as_of: dt.date) -> list[str]:
+    """Open plans that run past the calendar data, once its end is 30 working days away: what
+    the sweep, `serve` and `doctor` warn of (tasks/work/horizon.py)."""
+    from schemas.db import session_scope
+    from tasks.work.horizon import plans_past_the_calendar
+
+    with session_scope(config.url) as session:
+        past = plans_past_the_calendar(session, as_of, data_dir=config.calendar_dir)
+    return [str(p) for p in past]
+
+
 def calendar_dir() -> Path | None:
     """An office's own calendar data files, replacing the bundled ones when set."""
     return settings().calendar_dir

@@ -16,8 +16,9 @@ from calendars.clock import now
 from duban.errors import BadInput
 from duban.replay import replay_story
 from duban.terminal import console, styled
+from render.environment import pct
 from render.mail import COMPOSER
-from render.review import render_html
+from render.review import labels, on_time, render_html, scope
 from schemas.db import create_schema, session_scope
 from schemas.settings import Settings
 from schemas.tables import Escalation, Notice, OutboxMessage
@@ -91,16 +92,17 @@ def clear_demo_folder(folder: Path) -> None:
 
 
 def _final_review(url: str, plan: str, day: dt.date, home: Path) -> None:
-    """Leadership's final evaluation review, as the plan's last day saw it."""
+    """Leadership's final evaluation review, as the plan's last day saw it; the figures printed
+    are the file's (the final phase), not the whole plan's."""
     with session_scope(url) as session:
         review = review_plan(session, plan, day, phase="final_evaluation")
-        whole = review_plan(session, plan, day)
     path = home / f"{plan}-final-evaluation.html"
     path.write_text(render_html(review), encoding="utf-8")
-    first = "、".join(u.name for u in whole.units if u.rank == 1) or "—"  # ties share it
+    first = "、".join(u.name for u in review.units if u.rank == 1) or "—"  # ties share it
     console.print(
-        f"final evaluation review ({whole.counts.completion_pct}% complete, "
-        f"{whole.counts.on_time_pct}% on time, first in the ranking: {first}): {path}"
+        f"final evaluation review ({scope(review, labels(review))}: "
+        f"{pct(review.counts.completion_pct)} complete, {on_time(review.counts)} on time, "
+        f"first in the ranking: {first}): {path}"
     )
 
 

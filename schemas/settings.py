@@ -68,6 +68,23 @@ class Settings(BaseSettings):
     evidence_limit_mb: int = 20  # the largest evidence file taken, from the CLI or the web
     evidence_folder: Path | None = None  # where evidence is kept; unset: `evidence` in home
     evidence_from: list[Path] = []  # the CLI takes evidence only from these; empty: anywhere
+    # When `duban serve` runs its jobs (crontab lines, Asia/Shanghai); prefect.yaml's
+    # deployments use the same defaults.
+    sweep_cron: str = "30 8 * * *"
+    review_cron: str = "0 18 * * *"
+    digest_cron: str = "0 9 * * mon"
+
+    @field_validator("sweep_cron", "review_cron", "digest_cron")
+    @classmethod
+    def _crontab(cls, line: str) -> str:
+        """Refused here, at the first read of the settings, not at the job's first run."""
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(line)
+        except ValueError as exc:
+            raise ValueError(f"not a crontab line (minute hour day month weekday): {exc}") from exc
+        return line
 
     @field_validator("home")
     @classmethod

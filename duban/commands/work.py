@@ -305,6 +305,24 @@ def reassign(
 
 
 @app.command()
+def lead(
+    plan: Plan,
+    task: TaskCode,
+    unit: Annotated[str, typer.Argument(help="The unit that is to lead (code or name).")],
+    reason: Annotated[str, typer.Option(help="Why; kept in the audit trail.")],
+    who: As = None,
+    as_of: AsOf = None,
+) -> None:
+    """Name the lead of a task whose plan named none (牵头单位未明确). Office only."""
+    from tasks.work.lifecycle import name_lead
+
+    at = parse_moment(as_of, plan=plan)
+    with acting(plan, who) as (session, actor):
+        name_lead(session, actor=actor, plan=plan, task=task, unit=unit, reason=reason, at=at)
+    typer.echo(f"{unit} now leads {plan} {task}")
+
+
+@app.command()
 def extensions(
     plan: Plan,
     pending: Annotated[bool, typer.Option("--pending", help="Only undecided ones.")] = False,

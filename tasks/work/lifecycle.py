@@ -417,6 +417,52 @@ def close(
     return [w.assignment for w in targets]
 
 
+def name_lead(
+    session: Session,
+    *,
+    actor: Actor,
+    plan: str,
+    task: str,
+    unit: str,
+    reason: str,
+    at: dt.datetime,
+) -> Assignment:
+    """Name the lead of a task whose plan names none (牵头单位未明确): the unit's assignment
+    becomes the lead one, the others stay as they are; audited as a re-assignment."""
+    check_allowed(actor, Action.REASSIGN, unit=None)
+    work = find_work(session, plan, task, unit)
+    _required(reason, "reason")
+    lead = session.exec(
+        select(Unit)
+        .join(Assignment, col(Assignment.unit_id) == Unit.id)
+        .where(
+            Assignment.task_id == work.task.id,
+            Assignment.role == Role.LEAD,
+            col(Assignment.active),
+        )
+    ).first()
+    if lead is not None:
+        raise InvalidRequest(
+            f"task {task} already has a lead unit ({lead.name}): use reassign to change it"
+        )
+    before = _snapshot(work.assignment)
+    work.assignment.role, work.assignment.updated_at = Role.LEAD, at
+    session.add(work.assignment)
+    session.flush()
+    audit.record(
+        session,
+        actor=str(actor),
+        person=actor.person,
+        channel=actor.channel,
+        action=Action.REASSIGN,
+        subject=work.subject(),
+        at=at,
+        before=before,
+        after={**_snapshot(work.assignment), "reason": reason},
+    )
+    return work.assignment
+
+
 def reassign(
     session: Session,
     *,
