@@ -80,10 +80,21 @@ class ServeError(EnvironmentProblem):
 
 def run_deadline_sweep() -> None:
     """APScheduler job (stored by reference): the `deadline_sweep` flow as of today."""
+    from duban.app import settings
     from flows.sweep import deadline_sweep
 
     _web_logs_stay_ours()
+    warn_past_the_calendar(settings())
     deadline_sweep()
+
+
+def warn_past_the_calendar(settings: Settings) -> None:
+    """Log each open plan that runs past the calendar data (from 30 working days ahead)."""
+    from calendars.clock import today
+    from duban.app import calendar_warnings
+
+    for warning in calendar_warnings(settings, today()):
+        log.warning(warning)
 
 
 def run_outbox_retry() -> None:
@@ -278,6 +289,7 @@ def serve(settings: Settings, web: WebAddress | None = None, run_now: Sequence[J
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    warn_past_the_calendar(settings)
     try:
         with (
             only_serve(settings.url),

@@ -17,7 +17,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 
 from flows.deliver import deliver_all
-from flows.runtime import scheduled_day
+from flows.runtime import check_this_worker, scheduled_day, through_outages
 from render.mail import COMPOSER
 from render.review import render_markdown
 from schemas.db import create_schema, session_scope
@@ -70,9 +70,15 @@ def publish_review(day: dt.date, plan: str | None, phase: str | None, queued: li
 def _run(
     day: dt.date, plan: str | None, phase: str | None, on_demand: bool, digest: bool
 ) -> dict[str, Any]:
-    queued = queue_mails(day, plan, phase, on_demand, digest)
+    check_this_worker()
+    queued = through_outages(
+        lambda: queue_mails(day, plan, phase, on_demand, digest), f"review mails of {day}"
+    )
     report = deliver_all()
-    publish_review(day, plan, phase, queued)
+    try:
+        publish_review(day, plan, phase, queued)
+    except Exception:  # the mail is queued and delivered: its artifact must not fail the run
+        get_run_logger().warning("the review of %s could not be published", day, exc_info=True)
     get_run_logger().info(
         "%s: queued %d mail(s), delivered %d", day, len(queued), len(report.delivered)
     )

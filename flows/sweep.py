@@ -32,12 +32,14 @@ from typing import Any, TypeVar, cast
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
+from prefect.runtime import deployment
 from prefect.utilities.annotations import quote
 
 from calendars.clock import now
 from duban.errors import NotFound
 from flows.deliver import deliver_all
-from flows.runtime import scheduled_day
+from flows.fan_out import holding_slots, plan_codes, sweep_plans_apart
+from flows.runtime import check_this_worker, scheduled_day, through_outages
 from render.mail import composer_for
 from schemas.db import create_schema, sessions
 from schemas.settings import Settings
@@ -217,9 +219,17 @@ def deadline_sweep(
         plan: Only this plan (its code); default all plans.
         dry_run: Say what would be sent; write and send nothing.
     """
+    check_this_worker()
     logger = get_run_logger()
     day = as_of or scheduled_day()
-    outcome = run_sweep(PrefectSteps(), as_of=day, plan=plan, dry_run=dry_run)
+    if plan is None and deployment.id is not None:  # a scheduled run: one child per plan
+        return sweep_plans_apart(day, dry_run)
+
+    def sweep_holding_slots() -> SweepOutcome:
+        with holding_slots([plan] if plan else plan_codes()):
+            return run_sweep(PrefectSteps(), as_of=day, plan=plan, dry_run=dry_run)
+
+    outcome = through_outages(sweep_holding_slots, f"sweep of {day}")
     summary = sweep_summary(outcome)
     if outcome.skipped is not None:
         logger.info("skipping the sweep: %s", outcome.skipped)

@@ -19,6 +19,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from render.xlsx import put_row
 from schemas.plan_file import ExplicitResponsibility, PlanFile, ReportSpec, TaskSpec
 from tasks.plans.table_columns import (
     GROUP_COLUMNS,
@@ -50,12 +51,10 @@ def safe(value: Cell) -> Cell:
     return value
 
 
-def put_row(sheet: Worksheet, values: Sequence[Cell]) -> None:
-    """Append a row of plain text: a cell starting with = is stored as text, never a formula."""
-    sheet.append(list(values))
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith("="):
-            cell.data_type = "s"
+def append_row(sheet: Worksheet, values: Sequence[Cell]) -> None:
+    """Add a row under the last one, each cell as render.xlsx writes it (text never a formula)."""
+    empty = sheet.max_row == 1 and sheet.cell(1, 1).value is None
+    put_row(sheet, 1 if empty else sheet.max_row + 1, values)
 
 
 def task_rows(plan: PlanFile | None) -> list[list[Cell]]:
@@ -101,7 +100,7 @@ def plan_workbook(plan: PlanFile | None) -> Workbook:
     tasks = book.active
     assert tasks is not None  # a new workbook has its sheet
     tasks.title = TASK_SHEET
-    put_row(tasks, [f"{plan.plan.title}任务分工表" if plan else "任务分工表"])
+    append_row(tasks, [f"{plan.plan.title}任务分工表" if plan else "任务分工表"])
     tasks.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(TASK_COLUMNS))
     tasks["A1"].font = Font(bold=True, size=14)
     tasks["A1"].alignment = Alignment(horizontal="center")
@@ -111,19 +110,19 @@ def plan_workbook(plan: PlanFile | None) -> Workbook:
     _table(book.create_sheet(PHASE_SHEET), PHASE_COLUMNS, _phase_rows(plan))
     meta = book.create_sheet(PLAN_SHEET)
     for row in _plan_rows(plan):
-        put_row(meta, row)
+        append_row(meta, row)
     meta.column_dimensions["A"].width = 18
     meta.column_dimensions["B"].width = 60
     return book
 
 
 def _table(sheet: Worksheet, columns: Sequence[Column], rows: Iterable[Sequence[Cell]]) -> None:
-    put_row(sheet, [c.header for c in columns])
+    append_row(sheet, [c.header for c in columns])
     header = sheet.max_row
     for cell in sheet[header]:
         cell.font = Font(bold=True)
     for row in rows:
-        put_row(sheet, row)
+        append_row(sheet, row)
     for n, column in enumerate(columns, 1):
         sheet.column_dimensions[get_column_letter(n)].width = WIDTHS.get(column.key, 12)
     sheet.freeze_panes = sheet.cell(row=header + 1, column=1)

@@ -159,6 +159,7 @@ class MessageKind(StrEnum):
     DIGEST = "digest"  # 周报
     REVIEW = "review"  # 阶段评估
     FOLLOWUP = "followup"  # 办理情况: a letter of decisions or the office's queue, no notices
+    UNDELIVERED = "undelivered"  # 通知未能送达: to the office, a letter that did not arrive
 
 
 class FollowUpEvent(StrEnum):
@@ -185,7 +186,7 @@ class MessageStatus(StrEnum):
     PENDING = "pending"  # 待发送
     SENDING = "sending"  # 发送中 (claimed by a worker)
     SENT = "sent"  # 已发送
-    FAILED = "failed"  # 发送失败 (given up; `duban deliver --retry-failed` requeues)
+    FAILED = "failed"  # 发送失败 (given up; `duban outbox retry` requeues)
 
 
 class Channel(StrEnum):

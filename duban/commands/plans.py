@@ -182,7 +182,8 @@ def who(
     """Read who leads, co-leads, participates and pilots from a responsibility clause."""
     from tasks.plans.responsibility import read_pilots, read_responsibility
 
-    found = read_responsibility(clause).as_json()
+    reading = read_responsibility(clause)
+    found = reading.as_json()
     found["pilots"] = found["pilots"] or list(read_pilots(clause))
     if plan is not None:
         found = _resolve_names(plan, clause, found)
@@ -191,6 +192,8 @@ def who(
         return
     for role, names in found.items():
         typer.echo(f"{role:>12}: {'、'.join(names) if names else '-'}")
+    if reading.note:
+        typer.echo(f"{'note':>12}: {reading.note}")
 
 
 @app.command()

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -30,15 +32,15 @@ from sqlmodel import select
 
 from duban.serve import free_port
 from flows.deliver import deliver_outbox
-from flows.sweep import ARTIFACT_KEY, NOTICES_KEY, deadline_sweep
+from flows.sweep import ARTIFACT_KEY, NOTICES_KEY, deadline_sweep, load_open_work
 from render.mail import COMPOSER
-from schemas.db import create_schema, session_scope, sessions
+from schemas.db import create_schema, dispose_engines, session_scope, sessions
 from schemas.tables import OutboxMessage, SweepRun
 from tasks.plans.importer import import_plan
 from tasks.sweep.delivery import EmlOutbox
 from tasks.sweep.pipeline import DirectSteps, run_sweep, sweep_summary
 
-from ..conftest import sweep_once
+from ..conftest import POSTGRES, postgres_connect, sweep_once
 from .conftest import CHONGQING
 
 D = dt.date
@@ -250,3 +252,35 @@ def test_a_summary_that_cannot_be_published_does_not_fail_a_finished_sweep(duban
             log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run]))
         )
     assert any("summary could not be published" in log.message for log in logs)
+
+
+def test_a_database_away_for_minutes_makes_the_sweep_late_not_lost(monkeypatch):
+    """The database comes back after the task's own retries have given up: the whole run is
+    tried again (waits shortened here) and the day is swept."""
+    name = f"duban_outage_{uuid4().hex[:8]}"
+    url = POSTGRES.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0]
+    monkeypatch.setenv("DUBAN_DATABASE_URL", f"{url}/{name}")
+    monkeypatch.setattr("flows.runtime.OUTAGE_WAITS", (1,) * 20)
+    monkeypatch.setattr(load_open_work, "retries", 0)
+
+    def come_back() -> None:
+        time.sleep(4)
+        with postgres_connect() as connection:
+            connection.execute(f"CREATE DATABASE {name}")
+
+    returning = threading.Thread(target=come_back)
+    returning.start()
+    try:
+        result, flow_run = run(deadline_sweep, as_of=D(2019, 8, 5))
+    finally:
+        returning.join()
+        dispose_engines()
+        with postgres_connect() as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {name}")
+    assert result["skipped"] == "no plan has been imported"  # swept: an empty database
+    APILogWorker.drain_all(timeout=10)
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run]))
+        )
+    assert any("the database is unreachable" in log.message for log in logs)
