@@ -39,7 +39,9 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
     "plans": ([], BAD_SETTING, 2),
     "show": (["nope"], {}, 4),
     "tasks": (["--unit", "火星局"], {}, 4),
-    "schema": ([], {}, 0),  # takes nothing that can be wrong (usage errors aside)
+    "schema": ([], {}, 0),
+    "template": (["pdf"], {}, 2),
+    "export": (["nope", "--format", "xlsx", "--out", "x.xlsx"], {}, 4),  # takes nothing that can be wrong (usage errors aside)
     "demo": (["--plans-dir", "/nonexistent"], {}, 2),
     "due": (["2019年9月下旬左右"], {}, 2),
     "calendar show": (["2031"], {}, 6),
@@ -98,6 +100,8 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "show": ["cq-2019-pilot"],
     "tasks": ["--unit", "南岸区"],
     "schema": None,
+    "template": None,  # writes a blank table, reads no database
+    "export": ["cq-2019-pilot", "--format", "xlsx", "--out", "x.xlsx"],
     "demo": None,  # keeps its own SQLite database under the home folder
     "due": None,
     "calendar show": None,
