@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
 
 from calendars.numerals import NUMERAL_RUN, numeral_digits
+from calendars.workdays import WorkCalendar, load_calendar
 from duban.errors import BadInput
 
 Kind = Literal["date", "window", "dates", "recurring", "ongoing"]
@@ -37,6 +39,7 @@ class Deadline:
     dates: tuple[date, ...] = ()
     rule: str | None = None
     note: str | None = None
+    warning: str | None = None  # a reading the office should confirm: `duban lint` shows it
 
     def as_json(self) -> dict[str, object]:
         """Plain JSON types, so the result can be stored and compared without this module."""
@@ -136,6 +139,14 @@ class _Text:
 # ---------------------------------------------------------------- grammar pieces
 
 _ONGOING = re.compile(r"(?:长期|持续|常态化)(?:开展|推进|坚持|实施)?")
+_AT_ONCE = re.compile(r"立行立改|立即整改|即知即改")
+_FROM_NOW = re.compile(r"(?:自|从)?即日起")
+_ON_ISSUE = r"(?:(?:本?方案)?(?:印发|发布|下发)(?:之日)?(?:起|后)|即日起)?"
+_WORKDAYS = re.compile(_ON_ISSUE + r"(?P<n>\d+)个工作日内(?:完成)?")
+_MONTHLY_DAY = re.compile(r"每(?:个)?月(?P<day>\d{1,2})[日号](?:前|以前|之前)?")
+_QUARTERLY_DAY = re.compile(
+    r"每季度?(?P<which>首|第1个|末)月(?P<day>\d{1,2})[日号](?:前|以前|之前)?"
+)
 _RECURRING = re.compile(
     r"每(?P<n>\d+)?(?P<unit>个月|月|季度|季|半年|年度|年)"
     r"(?:[年季月]?[底末](?:前)?)?"  # 每年年底前, 每季度末: the period's end anyway
@@ -151,6 +162,7 @@ _QUARTER = re.compile(r"第?(\d)季度?")
 _HALF = re.compile(r"([上下])半年")
 _MONTH = re.compile(r"(\d{1,2})月份?")
 _DAY = re.compile(r"(\d{1,2})[日号]")
+_XUN = re.compile(r"([上中下])旬")  # the first, middle or last ten days of a month
 _BARE = re.compile(r"(\d{1,4})(?=~|至|到)")  # "2020年7—12月": the unit comes after the dash
 _CLOSING = re.compile(r"[底末内]")
 _BEFORE = re.compile(r"(?:以|之)?前(?!后)")
@@ -169,6 +181,7 @@ class _Point:
     day: int | None = None
     quarter: int | None = None
     half: int | None = None
+    xun: str | None = None  # 上 / 中 / 下旬
     bare: int | None = None
     closing: bool = False
     before: bool = False
@@ -176,7 +189,10 @@ class _Point:
 
     @property
     def unit(self) -> str:
-        found = next((u for u in ("day", "month", "quarter", "half") if getattr(self, u)), "year")
+        found = next(
+            (u for u in ("day", "xun", "month", "quarter", "half") if getattr(self, u)), "year"
+        )
+        found = "day" if found == "xun" else found
         return "half-year" if found == "half" else found
 
 
@@ -189,15 +205,18 @@ class _Parser:
 
     def __init__(
         self, text: str, year: int | None, span: tuple[date, date] | None,
-        conventions: DeadlineConventions,
+        conventions: DeadlineConventions, anchor: date | None, calendar: WorkCalendar | None,
     ) -> None:  # fmt: skip
+        self.calendar = calendar
         self.text = _Text(text)
         self.s = self.text.chars
         self.i = 0
         self.year = year
         self.span = span
         self.conventions = conventions
+        self.anchor = anchor
         self.notes: list[str] = []
+        self.warning: str | None = None
 
     # -- cursor
 
@@ -217,7 +236,28 @@ class _Parser:
 
     def _deadline(self, kind: Kind, **fields: object) -> Deadline:
         note = "; ".join(dict.fromkeys(self.notes)) or None
-        return Deadline(self.text.original, kind, note=note, **fields)  # type: ignore[arg-type]
+        return Deadline(
+            self.text.original, kind, note=note, warning=self.warning,
+            **fields,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    def _anchor(self, i: int) -> date:
+        """The day a plan's "from now" forms count from: the anchor given (the plan's issue
+        date), else the first day of its span."""
+        if self.anchor is not None:
+            return self.anchor
+        if self.span is not None:
+            return self.span[0]
+        raise self._error(i, reason="counted from the plan's issue date: give plan.issued")
+
+    def _within_workdays(self, n: int) -> Deadline:
+        """ "10个工作日内": n working days after the anchor, on the calendar given, else the
+        bundled national one."""
+        start = self._anchor(0)
+        calendar = self.calendar or load_calendar()
+        due = calendar.add_workdays(start, n)
+        self.notes.append(f"{n} working days counted from {start}")
+        return self._deadline("date", start=start, due=due)
 
     # -- top level
 
@@ -226,8 +266,23 @@ class _Parser:
             raise DeadlineError(self.text.original, "", "the text is empty")
         if _ONGOING.fullmatch(self.s):
             return self._deadline("ongoing", rule="ongoing")
+        if _AT_ONCE.fullmatch(self.s):
+            self.notes.append(f"'{self.s}' (at once) read as due on the plan's first day")
+            return self._deadline("date", due=self._anchor(0))
+        if m := _WORKDAYS.fullmatch(self.s):
+            return self._within_workdays(int(m["n"]))
         if self.s.startswith("每"):
             return self._recurring()
+        if self._take(_FROM_NOW):
+            start = self._anchor(0)
+            self._take(_RANGE) or self._take(_PREFIX)
+            last = self._point()
+            self._expect_end()
+            due = self._due(last, self._period(last, start.year, None, (last.begin, last.end)))
+            if due < start:
+                raise self._error(0, reason=f"the window ends before the plan's first day {start}")
+            self.notes.append(f"'即日起' read as from the plan's first day, {start}")
+            return self._deadline("window", start=start, due=due)
         self._take(_PREFIX)
         first = self._point()
         if self._take(_RANGE):
@@ -240,6 +295,13 @@ class _Parser:
         due = self._due(first, self._period(first, self.year, None, (first.begin, first.end)))
         if first.unit == "year" and not first.closing and not first.before:
             self.notes.append("a year alone read as its last day")
+        if first.unit == "year" and not first.closing:
+            self.warning = (
+                f"'{self.text.original.strip()}' names a year only: read as due {due}; "
+                "say the month if the plan means another day"
+            )
+        if first.unit == "year" and first.closing and self.s.startswith("年内"):
+            self.notes.append("'年内' read as by the end of the plan's year")
         return self._deadline("date", due=due)
 
     def _point(self) -> _Point:
@@ -255,6 +317,8 @@ class _Parser:
             p.month, p.spans["month"] = int(m[1]), m.span()
             if m := self._take(_DAY):
                 p.day, p.spans["day"] = int(m[1]), m.span()
+            elif m := self._take(_XUN):
+                p.xun, p.spans["day"] = m[1], m.span()
         elif m := self._take(_DAY):
             p.day, p.spans["day"] = int(m[1]), m.span()
         elif m := self._take(_BARE):
@@ -307,6 +371,12 @@ class _Parser:
         return self._deadline("dates", due=dates[-1], dates=dates)
 
     def _recurring(self) -> Deadline:
+        if m := _MONTHLY_DAY.fullmatch(self.s):
+            return self._recurring_on_day(int(m["day"]), range(1, 13), "monthly", m.span("day"))
+        if m := _QUARTERLY_DAY.fullmatch(self.s):
+            which = (3, 6, 9, 12) if m["which"] == "末" else (1, 4, 7, 10)
+            name = "quarterly-last-month" if m["which"] == "末" else "quarterly-first-month"
+            return self._recurring_on_day(int(m["day"]), which, name, m.span("day"))
         m = self._take(_RECURRING)
         if not m:
             raise self._error(0)
@@ -326,6 +396,26 @@ class _Parser:
         if self.span is not None:
             dates = _occurrences(months, n > 1 and unit != "年", self.span)
         return self._deadline("recurring", dates=dates, rule=rule)
+
+    def _recurring_on_day(
+        self, day: int, months: Iterable[int], rule: str, where: tuple[int, int]
+    ) -> Deadline:
+        """ "每月10日前", "每季度首月10日前": day `day` of the months named, inside the span."""
+        if not 1 <= day <= 31:
+            raise self._error(*where, reason=f"no day {day}")
+        if day > 28:  # a month without that day: its last day instead
+            self.notes.append(f"day {day} read as the month's last day where it has none")
+        dates: tuple[date, ...] = ()
+        if self.span is not None:
+            lo, hi = self.span
+            wanted = set(months)
+            dates = tuple(
+                d
+                for y in range(lo.year, hi.year + 1)
+                for mo in sorted(wanted)
+                if lo <= (d := date(y, mo, min(day, _month_end(y, mo).day))) <= hi
+            )
+        return self._deadline("recurring", dates=dates, rule=f"{rule}-day-{day}")
 
     # -- meaning
 
@@ -347,6 +437,12 @@ class _Parser:
         m = p.month if p.month is not None else month if p.day is not None else None
         if m is not None and not 1 <= m <= 12:
             raise self._error(*p.spans["month"], reason=f"no month {m}")
+        if p.xun is not None and m is not None:
+            first = {"上": 1, "中": 11, "下": 21}[p.xun]
+            last = {"上": 10, "中": 20}.get(p.xun, _month_end(y, m).day)
+            by = "the month's last day" if p.xun == "下" else f"the {last}th"
+            self.notes.append(f"'{p.xun}旬' read as by {by}")
+            return date(y, m, first), date(y, m, last)
         if p.day is not None:
             if p.closing:
                 raise self._error(*p.spans["closing"])
@@ -401,6 +497,10 @@ def parse_deadline(
     year: int | None = None,
     span: tuple[date, date] | None = None,
     conventions: DeadlineConventions | None = None,
+    anchor: date | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> Deadline:
-    """Read a deadline cell; year and span come from the plan, never from today's date."""
-    return _Parser(text, year, span, conventions or DeadlineConventions()).parse()
+    """Read a deadline cell; year, span and anchor (the day "即日起" and "N个工作日内" count
+    from: the plan's issue date, else its span's first day) come from the plan, never from
+    today's date. "N个工作日内" is counted on `calendar`, the bundled national one if None."""
+    return _Parser(text, year, span, conventions or DeadlineConventions(), anchor, calendar).parse()

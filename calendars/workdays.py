@@ -40,8 +40,10 @@ class MissingCalendarYear(CalendarError):
     def __init__(self, year: int, fix: str) -> None:
         self.year = year
         super().__init__(
-            f"no working-day calendar data for {year}: {fix}, or opt into the weekends-only "
-            f"fallback (weekend_fallback=True) to count {year} as Monday-to-Friday working days"
+            f"no working-day calendar data for {year}: {fix} (once the State Council's notice "
+            f"for {year} is out: `duban calendar add-notice NOTICE.txt`), or set "
+            f"`weekend_fallback: true` under `plan.calendar` in the plan file to count {year} "
+            "as Monday-to-Friday working days"
         )
 
 

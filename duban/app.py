@@ -113,6 +113,17 @@ def database_url(*, create: bool = False) -> str:
     return url
 
 
+def calendar_warnings(config: Settings, as_of: dt.date) -> list[str]:
+    """Open plans that run past the calendar data, once its end is 30 working days away: what
+    the sweep, `serve` and `doctor` warn of (tasks/work/horizon.py)."""
+    from schemas.db import session_scope
+    from tasks.work.horizon import plans_past_the_calendar
+
+    with session_scope(config.url) as session:
+        past = plans_past_the_calendar(session, as_of, data_dir=config.calendar_dir)
+    return [str(p) for p in past]
+
+
 def calendar_dir() -> Path | None:
     """An office's own calendar data files, replacing the bundled ones when set."""
     return settings().calendar_dir
@@ -143,17 +154,20 @@ def settings() -> Settings:
 
     from pydantic import ValidationError
 
-    from schemas.settings import Settings
+    from schemas.settings import Settings, config_file
 
     try:
         return Settings()
     except ValidationError as exc:
+        where = config_file() or "duban.toml"
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            f"{key} (DUBAN_{key.upper()} or {where}): {e['msg']}"
+            for e in exc.errors()
+            for key in [".".join(str(p) for p in e["loc"])]
         )
-        raise BadInput(f"settings (DUBAN_* or duban.toml): {problems}") from None
+        raise BadInput(f"settings: {problems}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"duban.toml: not valid TOML: {exc}") from None
+        raise BadInput(f"{config_file()}: not valid TOML: {exc}") from None
 
 
 def at_the_cli(actor: Actor | None = None) -> Actor:

@@ -7,6 +7,8 @@ read-only commands start fast and never load Prefect.
 from duban.app import app
 from duban.commands import (  # noqa: F401  (each registers its commands)
     doctor,
+    draft,
+    evidence,
     plans,
     review,
     sweep,

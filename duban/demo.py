@@ -9,14 +9,16 @@ import shutil
 import time
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 from sqlmodel import col, func, select
 
 from calendars.clock import now
+from duban.errors import BadInput
 from duban.replay import replay_story
+from duban.terminal import console, styled
+from render.environment import pct
 from render.mail import COMPOSER
-from render.review import render_html
+from render.review import labels, on_time, render_html, scope
 from schemas.db import create_schema, session_scope
 from schemas.settings import Settings
 from schemas.tables import Escalation, Notice, OutboxMessage
@@ -26,7 +28,6 @@ from tasks.review.compute import review_plan
 from tasks.sweep.delivery import EmlOutbox
 from tasks.sweep.notices import MailComposer
 
-console = Console()
 LEVELS = {
     Level.REMINDER: "提醒",
     Level.DUE: "到期提醒",
@@ -44,7 +45,7 @@ def run_demo(
     composed by `composer` (`duban demo --web` passes one that adds the one-click links)."""
     started = time.perf_counter()
     home = settings.home / "demo"
-    shutil.rmtree(home, ignore_errors=True)  # the story starts from a clean slate every run
+    clear_demo_folder(home)  # the story starts from a clean slate every run
     url = f"sqlite:///{home / 'duban.db'}"
     outbox = home / "outbox"
     create_schema(url)
@@ -52,8 +53,9 @@ def run_demo(
         for path in sorted(plans_dir.glob("*.yaml")):
             report = import_plan(session, path, at=now())
             console.print(
-                f"imported [bold]{report.plan}[/bold] ({path.name}): {report.tasks} "
-                f"tasks, {report.assignments} assignments"
+                "imported",
+                styled(report.plan, "bold"),
+                f"({path.name}): {report.tasks} tasks, {report.assignments} assignments",
             )
     last_day = None
     for story in sorted((plans_dir / "stories").glob("*.yaml")):
@@ -70,17 +72,37 @@ def run_demo(
     return url, last_day
 
 
+MARKER = ".duban-demo"  # in every folder `duban demo` made, and only those
+
+
+def clear_demo_folder(folder: Path) -> None:
+    """Empty `folder` for a new demo, and mark it as the demo's. A folder that has files but
+    no marker was not made by `duban demo`: it is refused, and nothing in it is deleted."""
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise BadInput(f"{folder}: not a folder duban demo made; nothing deleted")
+    if folder.is_dir() and any(folder.iterdir()):
+        if not (folder / MARKER).is_file():
+            raise BadInput(
+                f"{folder}: has files and no {MARKER} marker, so duban demo did not make it; "
+                "nothing deleted (move it away or set DUBAN_HOME)"
+            )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text("made by duban demo; deleted and remade by each run\n")
+
+
 def _final_review(url: str, plan: str, day: dt.date, home: Path) -> None:
-    """Leadership's final evaluation review, as the plan's last day saw it."""
+    """Leadership's final evaluation review, as the plan's last day saw it; the figures printed
+    are the file's (the final phase), not the whole plan's."""
     with session_scope(url) as session:
         review = review_plan(session, plan, day, phase="final_evaluation")
-        whole = review_plan(session, plan, day)
     path = home / f"{plan}-final-evaluation.html"
     path.write_text(render_html(review), encoding="utf-8")
-    first = "、".join(u.name for u in whole.units if u.rank == 1) or "—"  # ties share it
+    first = "、".join(u.name for u in review.units if u.rank == 1) or "—"  # ties share it
     console.print(
-        f"final evaluation review ({whole.counts.completion_pct}% complete, "
-        f"{whole.counts.on_time_pct}% on time, first in the ranking: {first}): {path}"
+        f"final evaluation review ({scope(review, labels(review))}: "
+        f"{pct(review.counts.completion_pct)} complete, {on_time(review.counts)} on time, "
+        f"first in the ranking: {first}): {path}"
     )
 
 

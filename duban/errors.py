@@ -5,11 +5,14 @@ what went wrong in the terms a caller acts on, and which exit code the command l
     ├── BadInput (exit 2): an argument, plan file or setting that cannot be used as given
     │   ├── DeadlineError ··········· calendars/deadlines.py
     │   ├── PlanInvalid ············· tasks/plans/reader.py
+    │   │   └── YamlRefused
     │   ├── CycleError ·············· tasks/plans/graph.py
     │   ├── ResponsibilityError ····· tasks/plans/responsibility.py
     │   │   └── UnknownUnitName
+    │   ├── DocumentUnreadable ······ tasks/plans/draft_text.py
     │   ├── InvalidRequest ·········· tasks/work/lifecycle.py
     │   ├── AccountError ············ tasks/work/accounts.py
+    │   ├── EvidenceRefused ········· tasks/work/evidence.py
     │   ├── LinkInvalid ············· tasks/sweep/links.py
     │   └── UploadRefused ··········· duban/web/app.py
     ├── Conflict (exit 3): the record's current state does not allow it; reload, try again
@@ -27,10 +30,14 @@ what went wrong in the terms a caller acts on, and which exit code the command l
     │   │                            unreachable or broken; fix the deployment, not the command
     │   ├── DatabaseUnreachable ····· schemas/db.py
     │   ├── NoDatabase ·············· schemas/db.py
+    │   ├── SchemaAhead ············· schemas/db.py
     │   ├── CalendarError ··········· calendars/workdays.py
     │   │   ├── MissingCalendarYear
-    │   │   └── UnknownRegion
-    │   └── ServeError ·············· duban/serve.py
+    │   │   ├── UnknownRegion
+    │   │   └── NoticeError ········· calendars/notices.py
+    │   ├── ServeError ·············· duban/serve.py
+    │   ├── AlreadyServing ·········· duban/serve_lock.py
+    │   └── WorkerMismatch ·········· flows/runtime.py
     └── DeliveryFailed (exit 7): mail was not delivered; it stays in the outbox for a retry
         └── DeliveryError ··········· tasks/sweep/delivery.py
             └── InvalidMail

@@ -1,25 +1,32 @@
 """`duban serve`: the web app and the embedded scheduler for a single machine.
 
 One long-lived process serves the web app (uvicorn, in a thread; `--no-web` leaves it to a
-separate `duban web`) and runs the two jobs a Prefect deployment would run (see
-docs/deployment.md), as Prefect flows, so each run is recorded on a real Prefect server:
+separate `duban web`) and runs the jobs the Prefect deployments run (see docs/deployment.md),
+as Prefect flows, so each run is recorded on a real Prefect server:
 
-    deadline sweep   every day at 08:30 Asia/Shanghai (the flow itself skips non-working days)
+    deadline sweep   daily at 08:30 Asia/Shanghai (`sweep_cron`; the flow skips rest days)
     outbox retry     every 15 minutes (quarter past, half past, …)
+    phase review     daily at 18:00 (`review_cron`; each ended phase is mailed once)
+    office digest    Mondays at 09:00 (`digest_cron`)
 
 The schedule is APScheduler's (3.x): a background scheduler whose jobs are kept in duban's own
 database (table `apscheduler_jobs`), coalescing missed runs into one and running a missed run
 late within a grace time: a sweep missed while the machine was down runs when `duban serve`
 comes back, until 14:30. The Prefect server is the one PREFECT_API_URL names, or else one
 started here (`prefect server start` on a free local port, its data under DUBAN_HOME/prefect)
-and stopped on exit. Ctrl-C or SIGTERM lets a running flow finish (the web app answers until
-then), then stops everything; a second one abandons running flows and stops at once.
+and stopped on exit, or when this process dies (even by kill -9: the server is told by the
+kernel, and a server left running anyway is stopped by the next start). Ctrl-C or SIGTERM lets
+a running flow finish (the web app answers until then), then stops everything; a second one
+abandons running flows and stops at once. One `duban serve` per database: a second one is
+refused, naming the first (`duban.serve_lock`).
 
 Prefect is imported only once PREFECT_API_URL is set, inside the jobs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
 import logging
 import os
@@ -29,7 +36,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +54,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from calendars.clock import OFFICE_ZONE
 from duban.errors import EnvironmentProblem
+from duban.serve_lock import only_serve
 from schemas.db import engine_for
 from schemas.settings import Settings
+from schemas.vocabulary import ScheduledJob as Job
 
 if TYPE_CHECKING:
     import uvicorn
@@ -60,6 +69,8 @@ JOB_TABLE = "apscheduler_jobs"
 OUTBOX_GRACE = 15 * 60  # seconds a missed outbox retry may still run late
 SWEEP_GRACE = 6 * 3600  # a missed 08:30 sweep still runs until 14:30
 SERVER_STARTUP = 120  # seconds to wait for a Prefect server to answer /api/health
+PID_FILE = "server.pid"  # under the Prefect home: the server this serve started
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class ServeError(EnvironmentProblem):
@@ -69,10 +80,21 @@ class ServeError(EnvironmentProblem):
 
 def run_deadline_sweep() -> None:
     """APScheduler job (stored by reference): the `deadline_sweep` flow as of today."""
+    from duban.app import settings
     from flows.sweep import deadline_sweep
 
     _web_logs_stay_ours()
+    warn_past_the_calendar(settings())
     deadline_sweep()
+
+
+def warn_past_the_calendar(settings: Settings) -> None:
+    """Log each open plan that runs past the calendar data (from 30 working days ahead)."""
+    from calendars.clock import today
+    from duban.app import calendar_warnings
+
+    for warning in calendar_warnings(settings, today()):
+        log.warning(warning)
 
 
 def run_outbox_retry() -> None:
@@ -81,6 +103,22 @@ def run_outbox_retry() -> None:
 
     _web_logs_stay_ours()
     deliver_outbox()
+
+
+def run_phase_review() -> None:
+    """APScheduler job (stored by reference): the `phase_review` flow (ended phases, once)."""
+    from flows.review import phase_review
+
+    _web_logs_stay_ours()
+    phase_review()
+
+
+def run_office_digest() -> None:
+    """APScheduler job (stored by reference): the `office_digest` flow."""
+    from flows.review import office_digest
+
+    _web_logs_stay_ours()
+    office_digest()
 
 
 def _web_logs_stay_ours() -> None:
@@ -94,30 +132,53 @@ def _web_logs_stay_ours() -> None:
 
 @dataclass(frozen=True)
 class JobSpec:
-    id: str
+    job: Job
     name: str
-    func: str  # "module:function", so the job store keeps a reference, not code
+    func: Callable[[], None]  # kept by reference ("module:function"), not as code
     trigger: BaseTrigger
     misfire_grace_time: int
 
+    @property
+    def id(self) -> str:
+        """The fixed id the job keeps in the job store."""
+        return f"duban-{self.func.__name__.removeprefix('run_').replace('_', '-')}"
 
-def job_specs() -> list[JobSpec]:
-    """The jobs of `duban serve`, with the fixed ids they keep in the job store."""
+    @property
+    def ref(self) -> str:
+        return f"{__name__}:{self.func.__name__}"
+
+
+def job_specs(settings: Settings) -> list[JobSpec]:
+    """The jobs of `duban serve`, at the times the settings give."""
     quarter_hours = dt.datetime(2019, 1, 1, tzinfo=TIMEZONE)
     return [
         JobSpec(
-            "duban-deadline-sweep",
-            "deadline sweep (daily 08:30)",
-            f"{__name__}:{run_deadline_sweep.__name__}",
-            CronTrigger(hour=8, minute=30, timezone=TIMEZONE),
+            Job.SWEEP,
+            f"deadline sweep ({settings.sweep_cron})",
+            run_deadline_sweep,
+            CronTrigger.from_crontab(settings.sweep_cron, timezone=TIMEZONE),
             SWEEP_GRACE,
         ),
         JobSpec(
-            "duban-outbox-retry",
+            Job.DELIVER,
             "outbox retry (every 15 minutes)",
-            f"{__name__}:{run_outbox_retry.__name__}",
+            run_outbox_retry,
             IntervalTrigger(minutes=15, start_date=quarter_hours, timezone=TIMEZONE),
             OUTBOX_GRACE,
+        ),
+        JobSpec(
+            Job.REVIEW,
+            f"phase review ({settings.review_cron})",
+            run_phase_review,
+            CronTrigger.from_crontab(settings.review_cron, timezone=TIMEZONE),
+            SWEEP_GRACE,
+        ),
+        JobSpec(
+            Job.DIGEST,
+            f"office digest ({settings.digest_cron})",
+            run_office_digest,
+            CronTrigger.from_crontab(settings.digest_cron, timezone=TIMEZONE),
+            SWEEP_GRACE,
         ),
     ]
 
@@ -148,14 +209,15 @@ def build_scheduler(settings: Settings) -> Scheduler:
     )
 
 
-def schedule_jobs(scheduler: Scheduler) -> None:
-    """Add (or replace) the jobs by their fixed ids on a started scheduler.
+def schedule_jobs(scheduler: Scheduler, settings: Settings, run_now: Sequence[Job] = ()) -> None:
+    """Add (or replace) the jobs by their fixed ids on a started scheduler; the `run_now`
+    ones are due at once (and then at their schedule again).
 
     A stored job whose schedule is unchanged keeps its stored next run time, even one in the
     past: that is how a run missed while `duban serve` was down is noticed and run (once,
     within its grace time) instead of being silently replaced by the next one.
     """
-    for spec in job_specs():
+    for spec in job_specs(settings):
         try:
             stored = scheduler.get_job(spec.id)
         except Exception as exc:  # stored by an older duban: unreadable, so replaced
@@ -164,14 +226,16 @@ def schedule_jobs(scheduler: Scheduler) -> None:
         keep: dict[str, Any] = {}
         if (
             stored is not None
-            and stored.func_ref == spec.func
+            and stored.func_ref == spec.ref
             and str(stored.trigger) == str(spec.trigger)
             and getattr(stored.trigger, "timezone", None) == TIMEZONE
             and stored.next_run_time is not None
         ):
             keep["next_run_time"] = stored.next_run_time
+        if spec.job in run_now:
+            keep["next_run_time"] = dt.datetime.now(TIMEZONE)
         scheduler.add_job(
-            spec.func,
+            spec.ref,
             spec.trigger,
             id=spec.id,
             name=spec.name,
@@ -191,7 +255,7 @@ class WebAddress:
     port: int
 
 
-def serve(settings: Settings, web: WebAddress | None = None) -> None:
+def serve(settings: Settings, web: WebAddress | None = None, run_now: Sequence[Job] = ()) -> None:
     """Serve the web app at `web` (if given) and run the embedded scheduler until Ctrl-C or
     SIGTERM (what `duban serve` does).
 
@@ -201,8 +265,9 @@ def serve(settings: Settings, web: WebAddress | None = None) -> None:
     `settings.home / "prefect"`) and stops it on exit. The first Ctrl-C or SIGTERM lets running
     flows finish; a second one abandons them (their database transactions roll back), stops
     the server and exits the process at once (status 130). Must be called from the main thread
-    (it installs signal handlers). Raises
-    ServeError when the server does not come up or dies, or the web app cannot listen.
+    (it installs signal handlers). Raises AlreadyServing when another serve holds the
+    database, ServeError when the server does not come up or dies, or the web app cannot
+    listen.
     """
     logging.basicConfig(
         level=logging.INFO,
@@ -224,10 +289,15 @@ def serve(settings: Settings, web: WebAddress | None = None) -> None:
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    warn_past_the_calendar(settings)
     try:
-        with web_app(settings, web, stop) as site, prefect_server(settings, stop=stop) as server:
+        with (
+            only_serve(settings.url),
+            web_app(settings, web, stop) as site,
+            prefect_server(settings, stop=stop) as server,
+        ):
             if not stop.is_set():
-                run_scheduler(settings, server, stop, site)
+                run_scheduler(settings, server, stop, site, run_now)
     except KeyboardInterrupt:
         log.warning("stopped without waiting: running flows were abandoned")
         logging.shutdown()
@@ -239,13 +309,17 @@ def serve(settings: Settings, web: WebAddress | None = None) -> None:
 
 
 def run_scheduler(
-    settings: Settings, server: PrefectServer, stop: threading.Event, site: WebThread | None
+    settings: Settings,
+    server: PrefectServer,
+    stop: threading.Event,
+    site: WebThread | None,
+    run_now: Sequence[Job] = (),
 ) -> None:
     """Schedule the jobs and run them until `stop` is set; then wait for running jobs."""
     scheduler = build_scheduler(settings)
     scheduler.start(paused=True)
     try:
-        schedule_jobs(scheduler)
+        schedule_jobs(scheduler, settings, run_now)
         scheduler.resume()
         for job in scheduler.get_jobs():
             log.info("scheduled %s: next run %s", job.name, job.next_run_time)
@@ -340,13 +414,23 @@ def prefect_server(
         return
     home = (settings.home / "prefect").resolve()
     home.mkdir(parents=True, exist_ok=True)
+    stop_orphaned_server(home / PID_FILE)
     port = free_port()
     log_path = home / "server.log"
     server = PrefectServer(f"http://127.0.0.1:{port}/api", log_path=log_path)
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # where the UI's pages call the API (else they call port 4200 and find nothing)
+        "PREFECT_SERVER_API_HOST": "127.0.0.1",
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_UI_API_URL": server.api_url,
+    }
     log.info("starting a Prefect server on port %d (log: %s)", port, log_path)
     with open(log_path, "ab") as output:
-        # Its own session: Ctrl-C reaches this process only, which stops the server last.
+        # Its own session: Ctrl-C reaches this process only, which stops the server last;
+        # the kernel stops it if this process dies without doing so.
         server.process = subprocess.Popen(
             [
                 sys.executable,
@@ -364,14 +448,60 @@ def prefect_server(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=stopped_with_parent(),
         )
+    (home / PID_FILE).write_text(f"{server.process.pid}\n")
     try:
         wait_healthy(server, timeout=SERVER_STARTUP, stop=stop)
         with prefect_environment(PREFECT_HOME=str(home), PREFECT_API_URL=server.api_url):
             yield server
     finally:
         stop_process_group(server.process)
+        (home / PID_FILE).unlink(missing_ok=True)
         log.info("Prefect server stopped")
+
+
+def stopped_with_parent() -> Callable[[], None] | None:
+    """On Linux, a function for the child to run before `exec`: the kernel sends it SIGTERM
+    when this process dies, kill -9 included (prctl PR_SET_PDEATHSIG), so no Prefect server
+    outlives `duban serve`. Elsewhere None: the next start stops an orphan instead."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here, not in the forked child
+
+    def ask_for_sigterm() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+    return ask_for_sigterm
+
+
+def stop_orphaned_server(pid_file: Path) -> None:
+    """Stop the Prefect server a killed `duban serve` left running on these files (its pid is
+    in `pid_file`), so that a restart does not run a second one beside it."""
+    try:
+        pid = int(pid_file.read_text())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        pid_file.unlink(missing_ok=True)
+        return
+    if b"prefect" in command and b"server" in command:
+        log.warning("stopping the Prefect server (pid %d) a stopped duban serve left running", pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 20
+            while running(pid) and time.monotonic() < deadline:
+                time.sleep(0.25)
+            if running(pid):
+                os.killpg(pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
+
+
+def running(pid: int) -> bool:
+    """Whether the process runs (one that has exited but is not yet reaped does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
 
 
 @contextmanager

@@ -1,4 +1,10 @@
-"""Terminal output: rich tables and calendar grids for the read-only commands."""
+"""Terminal output: rich tables and calendar grids for the read-only commands.
+
+The one `console` every command prints through reads no markup, emoji codes or highlighting
+from what it is given: a unit's reason that says `[/]` or `[bold]` or `:warning:` is printed
+as written (markup in data crashed `duban extensions` before). duban's own colours are
+`rich.text.Text` objects made by `styled`, never markup in a string.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,20 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from schemas.vocabulary import Light
 
-console = Console()
+console = Console(markup=False, emoji=False, highlight=False)
+
+
+def styled(text: object, style: str) -> Text:
+    """`text` in `style` (e.g. "bold", "red"), its characters printed as they are."""
+    return Text(str(text), style=style)
+
+
+def _cell(value: object) -> Text | str:
+    return value if isinstance(value, Text) else "" if value is None else str(value)
 
 
 def table(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
@@ -19,7 +35,7 @@ def table(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]) ->
     for column in columns:
         grid.add_column(column)
     for row in rows:
-        grid.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+        grid.add_row(*(_cell(row.get(c)) for c in columns))
     console.print(grid)
 
 
@@ -30,17 +46,17 @@ def month_grid(year: int, month: int, infos: Sequence[Any]) -> None:
         grid.add_column(name, justify="right")
     by_day = {i.date.day: i for i in infos}
     for week in month_calendar.Calendar().monthdayscalendar(year, month):
-        cells = []
+        cells: list[Text | str] = []
         for day in week:
             info = by_day.get(day)
             if info is None:
                 cells.append("")
             elif info.holiday:
-                cells.append(f"[red]{day}休[/red]")
+                cells.append(styled(f"{day}休", "red"))
             elif info.makeup:
-                cells.append(f"[blue]{day}班[/blue]")
+                cells.append(styled(f"{day}班", "blue"))
             elif not info.workday:
-                cells.append(f"[dim]{day}[/dim]")
+                cells.append(styled(day, "dim"))
             else:
                 cells.append(str(day))
         grid.add_row(*cells)
@@ -56,8 +72,8 @@ def month_grid(year: int, month: int, infos: Sequence[Any]) -> None:
 
 def plan_tables(overview: dict[str, Any]) -> None:
     console.print(
-        f"[bold]{overview['title']}[/bold] {overview['document_number'] or ''}"
-        f"  ({overview['code']})"
+        styled(overview["title"], "bold"),
+        f"{overview['document_number'] or ''}  ({overview['code']})",
     )
     table("phases", overview["phases"], ["code", "kind", "name", "window", "start", "due"])
     rows = [
@@ -72,9 +88,9 @@ def plan_tables(overview: dict[str, Any]) -> None:
 
 
 LIGHTS = {
-    Light.GREEN: "[green]●[/green]",
-    Light.YELLOW: "[yellow]●[/yellow]",
-    Light.RED: "[red]●[/red]",
+    Light.GREEN: styled("●", "green"),
+    Light.YELLOW: styled("●", "yellow"),
+    Light.RED: styled("●", "red"),
 }
 
 
@@ -82,8 +98,9 @@ def review_tables(review: Any) -> None:
     """The review in the terminal: summary, phases, red and yellow items, the ranking."""
     counts = review.counts
     console.print(
-        f"[bold]{review.title}[/bold] {review.document_number or ''} — as of "
-        f"{review.as_of}" + (f", phase {review.phase}" if review.phase else "")
+        styled(review.title, "bold"),
+        f"{review.document_number or ''} — as of {review.as_of}"
+        + (f", phase {review.phase}" if review.phase else ""),
     )
     console.print(
         f"completion {counts.completion_pct}%, on time {counts.on_time_pct}%: "

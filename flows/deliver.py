@@ -19,11 +19,18 @@ from prefect.cache_policies import NONE
 from pydantic import Field
 
 from calendars.clock import now
-from schemas.db import create_schema, sessions
+from flows.runtime import check_this_worker
+from render.mail import composer_for
+from schemas.db import create_schema, session_scope, sessions
 from schemas.settings import Settings
+from schemas.vocabulary import ActorKind
 from tasks.sweep.delivery import transport_from
 from tasks.sweep.outbox import BATCH, DeliveryReport, deliver_in_batches, deliver_pending
+from tasks.sweep.outbox import retry_failed as requeue
+from tasks.work.actors import Actor
 
+# who re-queues mail from a flow run: the office, whoever started the run in Prefect's UI
+SCHEDULER = Actor(ActorKind.OFFICE, label="office", person="prefect deliver-outbox")
 MAX_BATCHES = 20  # 10,000 messages a run; the rest waits for the next run
 
 
@@ -37,6 +44,7 @@ def deliver_batch(limit: int = BATCH) -> DeliveryReport:
         transport_from(settings),
         now=now(),
         limit=limit,
+        composer=composer_for(settings),
     )
 
 
@@ -50,14 +58,22 @@ def deliver_all(*, limit: int = BATCH, max_batches: int = MAX_BATCHES) -> Delive
 def deliver_outbox(
     limit: Annotated[int, Field(ge=1, le=5000)] = BATCH,
     max_batches: Annotated[int, Field(ge=1, le=200)] = MAX_BATCHES,
+    retry_failed: bool = False,
 ) -> dict[str, Any]:
     """Retry the outbox: deliver every message that is due, in batches.
 
     Args:
         limit: Messages per batch (one task run each).
         max_batches: Batches at most in one run; what is left waits for the next run.
+        retry_failed: First put the mail given up on back in the outbox, as
+            `duban outbox retry` does (audited as the office, through the scheduler).
     """
-    create_schema(Settings().url)
+    check_this_worker()
+    settings = Settings()
+    create_schema(settings.url)
+    if retry_failed:
+        with session_scope(settings.url) as session:
+            requeue(session, now=now(), by=SCHEDULER)
     report = deliver_all(limit=limit, max_batches=max_batches)
     logger = get_run_logger()
     logger.info(

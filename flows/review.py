@@ -16,8 +16,8 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 
-from calendars.clock import today
 from flows.deliver import deliver_all
+from flows.runtime import check_this_worker, scheduled_day, through_outages
 from render.mail import COMPOSER
 from render.review import render_markdown
 from schemas.db import create_schema, session_scope
@@ -70,9 +70,15 @@ def publish_review(day: dt.date, plan: str | None, phase: str | None, queued: li
 def _run(
     day: dt.date, plan: str | None, phase: str | None, on_demand: bool, digest: bool
 ) -> dict[str, Any]:
-    queued = queue_mails(day, plan, phase, on_demand, digest)
+    check_this_worker()
+    queued = through_outages(
+        lambda: queue_mails(day, plan, phase, on_demand, digest), f"review mails of {day}"
+    )
     report = deliver_all()
-    publish_review(day, plan, phase, queued)
+    try:
+        publish_review(day, plan, phase, queued)
+    except Exception:  # the mail is queued and delivered: its artifact must not fail the run
+        get_run_logger().warning("the review of %s could not be published", day, exc_info=True)
     get_run_logger().info(
         "%s: queued %d mail(s), delivered %d", day, len(queued), len(report.delivered)
     )
@@ -95,12 +101,12 @@ def phase_review(
     demand, the review of one phase (kind or code) or of the whole plan.
 
     Args:
-        as_of: The day of the review (default: today on the office's clock).
+        as_of: The day of the review (default: the day the run was scheduled for).
         plan: Only this plan; default all plans.
         phase: With on_demand: the phase to review; default the whole plan.
         on_demand: Send now, whether or not a phase ended.
     """
-    return _run(as_of or today(), plan, phase, on_demand, digest=False)
+    return _run(as_of or scheduled_day(), plan, phase, on_demand, digest=False)
 
 
 @flow(name="office-digest", log_prints=False)
@@ -108,7 +114,7 @@ def office_digest(as_of: dt.date | None = None, plan: str | None = None) -> dict
     """Mail the joint meeting office everything red and yellow (once per ISO week and plan).
 
     Args:
-        as_of: The day of the digest (default: today on the office's clock).
+        as_of: The day of the digest (default: the day the run was scheduled for).
         plan: Only this plan; default all plans.
     """
-    return _run(as_of or today(), plan, None, on_demand=False, digest=True)
+    return _run(as_of or scheduled_day(), plan, None, on_demand=False, digest=True)

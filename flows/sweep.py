@@ -32,11 +32,14 @@ from typing import Any, TypeVar, cast
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
+from prefect.runtime import deployment
 from prefect.utilities.annotations import quote
 
-from calendars.clock import now, today
+from calendars.clock import now
 from duban.errors import NotFound
 from flows.deliver import deliver_all
+from flows.fan_out import holding_slots, plan_codes, sweep_plans_apart
+from flows.runtime import check_this_worker, scheduled_day, through_outages
 from render.mail import composer_for
 from schemas.db import create_schema, sessions
 from schemas.settings import Settings
@@ -59,6 +62,7 @@ from tasks.sweep.pipeline import (
 
 T = TypeVar("T")
 ARTIFACT_KEY = "deadline-sweep"
+NOTICES_KEY = "deadline-sweep-notices"
 
 
 def quoted(value: T) -> T:
@@ -81,6 +85,7 @@ def direct_steps() -> DirectSteps:
 
 @task(
     name="load open work",
+    task_run_name="load open work of {as_of}",
     cache_policy=NONE,
     retries=2,
     retry_delay_seconds=10,
@@ -91,21 +96,27 @@ def load_open_work(as_of: dt.date, plan: str | None) -> OpenWork:
     return direct_steps().load(as_of, plan)
 
 
-@task(name="evaluate", cache_policy=NONE)
+@task(name="evaluate", task_run_name="evaluate the rungs of {as_of}", cache_policy=NONE)
 def evaluate_items(
     items: list[OpenItem], contexts: dict[str, PlanContext], as_of: dt.date
 ) -> list[Finding]:
     return evaluate(items, contexts, as_of)
 
 
-@task(name="plan notices", cache_policy=NONE)
+@task(name="plan notices", task_run_name="plan the notices of {as_of}", cache_policy=NONE)
 def plan_all_notices(
     findings: list[Finding], contexts: dict[str, PlanContext], as_of: dt.date, waiting: list[Notice]
 ) -> list[PlannedNotice]:
     return plan_notices(findings, contexts, as_of, waiting)
 
 
-@task(name="write outbox", cache_policy=NONE, retries=2, retry_delay_seconds=10)
+@task(
+    name="write outbox",
+    task_run_name="write the outbox of {as_of}",
+    cache_policy=NONE,
+    retries=2,
+    retry_delay_seconds=10,
+)
 def write_outbox(
     as_of: dt.date,
     plan: str | None,
@@ -158,11 +169,13 @@ class PrefectSteps:
         return deliver_all()
 
 
-@task(name="publish summary", cache_policy=NONE)
+@task(name="publish summary", task_run_name="publish the summary of the sweep", cache_policy=NONE)
 def publish_summary(
     summary: dict[str, Any], *, plan: str | None, dry_run: bool, messages: int
 ) -> str:
-    """A table artifact (key `deadline-sweep`) with the counts of this run."""
+    """Two table artifacts: the counts of this run (key `deadline-sweep`) and every notice
+    it wrote, naming recipient, plan, task and unit (key `deadline-sweep-notices`), so an
+    operator reads on the server what the run did without the database."""
     rows = [
         {"what": f"notices: {level}", "count": count}
         for level, count in sorted(Counter(n["level"] for n in summary["notices"]).items())
@@ -184,13 +197,11 @@ def publish_summary(
         if dry_run
         else "done"
     )
-    return str(
-        create_table_artifact(
-            key=ARTIFACT_KEY,
-            table=rows,
-            description=f"Deadline sweep of {summary['as_of']} ({scope}): {state}",
-        )
+    description = f"Deadline sweep of {summary['as_of']} ({scope}): {state}"
+    create_table_artifact(
+        key=NOTICES_KEY, table=summary["notices"], description=f"{description}: the notices"
     )
+    return str(create_table_artifact(key=ARTIFACT_KEY, table=rows, description=description))
 
 
 @flow(name="deadline-sweep", log_prints=False)
@@ -203,13 +214,22 @@ def deadline_sweep(
     day for any plan.
 
     Args:
-        as_of: The day to sweep, YYYY-MM-DD (default: today on the office's clock).
+        as_of: The day to sweep, YYYY-MM-DD (default: the day the run was scheduled for, on
+            the office's clock; today for a run started by hand).
         plan: Only this plan (its code); default all plans.
         dry_run: Say what would be sent; write and send nothing.
     """
+    check_this_worker()
     logger = get_run_logger()
-    day = as_of or today()
-    outcome = run_sweep(PrefectSteps(), as_of=day, plan=plan, dry_run=dry_run)
+    day = as_of or scheduled_day()
+    if plan is None and deployment.id is not None:  # a scheduled run: one child per plan
+        return sweep_plans_apart(day, dry_run)
+
+    def sweep_holding_slots() -> SweepOutcome:
+        with holding_slots([plan] if plan else plan_codes()):
+            return run_sweep(PrefectSteps(), as_of=day, plan=plan, dry_run=dry_run)
+
+    outcome = through_outages(sweep_holding_slots, f"sweep of {day}")
     summary = sweep_summary(outcome)
     if outcome.skipped is not None:
         logger.info("skipping the sweep: %s", outcome.skipped)
@@ -226,5 +246,10 @@ def deadline_sweep(
             summary["delivered"],
             summary["failed"],
         )
-    publish_summary(quoted(summary), plan=plan, dry_run=dry_run, messages=outcome.messages)
+    try:
+        publish_summary(quoted(summary), plan=plan, dry_run=dry_run, messages=outcome.messages)
+    except Exception:  # the sweep is done and delivered: its summary must not fail it
+        logger.warning(
+            "the sweep of %s is done; its summary could not be published", day, exc_info=True
+        )
     return summary

@@ -7,7 +7,8 @@ Whether a template escapes is decided by its file name, once, here:
   other HTML templates (the font stacks of ``fonts.html``).
 - ``.txt`` and ``.md`` templates print values as they are: plain text has no markup to escape,
   and Markdown has its own rules, applied by the ``md`` and ``md_cells`` filters to every value
-  from the data.
+  from the data. ``.yaml`` templates likewise: YAML's rules are applied by the ``yq`` filter
+  (a value as a quoted scalar) and ``oneline`` (text inside a comment).
 
 Undefined names fail (``StrictUndefined``) instead of printing nothing, and block tags take
 their own line break with them (``trim_blocks``, ``lstrip_blocks``), so a template can be laid out
@@ -17,6 +18,7 @@ for reading without changing what it prints.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -59,12 +61,22 @@ def md_cells(row: Iterable[object]) -> str:
     return " | ".join(md(cell) for cell in row)
 
 
+def yq(value: object) -> str:
+    """A YAML scalar that reads back as the same string: JSON's quoting is YAML's."""
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def oneline(value: object) -> str:
+    """Text for a YAML comment: one line, whatever the value held."""
+    return " ".join(str(value).split())
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("render", "templates"),
         autoescape=select_autoescape(
             enabled_extensions=("html", "xml", "svg"),
-            disabled_extensions=("txt", "md"),
+            disabled_extensions=("txt", "md", "yaml"),
             default_for_string=True,
             default=True,
         ),
@@ -73,7 +85,16 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(long_date=long_date, iso=iso, day=day, pct=pct, md=md, md_cells=md_cells)
+    env.filters.update(
+        long_date=long_date,
+        iso=iso,
+        day=day,
+        pct=pct,
+        md=md,
+        md_cells=md_cells,
+        yq=yq,
+        oneline=oneline,
+    )
     return env
 
 

@@ -20,7 +20,7 @@ from datetime import date
 from calendars.clock import long_date
 from render.environment import render
 from render.letter_words import TEMPLATES, ZH
-from schemas.vocabulary import RECEIPTED, FollowUpEvent, Level, RecipientRole, Waiting
+from schemas.vocabulary import FollowUpEvent, Level, RecipientRole, Waiting
 from tasks.sweep.notices import (
     BLOCKS_SHOWN,
     ORDER,
@@ -86,6 +86,8 @@ def render_letter(letter: Letter) -> RenderedMail:
         "subject": subject,
         "salutation": w["salutation"].format(recipient=one_line(letter.recipient_name)),
         "opening": _opening(letter, w),
+        "receipt": _letter_receipt(letter, w),
+        "ack": letter.ack,
         "sections": _sections(letter, w),
         "closing": _closing(letter, w),
         "sender": one_line(letter.sender_name),
@@ -100,6 +102,9 @@ def render_letter(letter: Letter) -> RenderedMail:
 
 
 # -- content
+
+
+TASK_TEXT_LIMIT = 150  # characters of the plan's task text a letter quotes before "…"
 
 
 def _shorten(value: str, limit: int) -> str:
@@ -137,7 +142,7 @@ def _subject(letter: Letter, w: dict[str, str]) -> str:
         else w["several_plans"]
     )
     groups = _groups(letter.items)  # the most severe first: it titles the subject
-    counts = [w[f"count.{level}"].format(n=len(found)) for level, found in groups]
+    counts = [count for level, found in groups for count in _counts(level, found, w)]
     decided = Counter(f.event for f in letter.followups)
     counts += [
         w[f"count.{event}"].format(n=decided[event]) for event in FollowUpEvent if event in decided
@@ -146,12 +151,29 @@ def _subject(letter: Letter, w: dict[str, str]) -> str:
         counts.append(w["count.waiting"].format(n=len(letter.waiting) + letter.waiting_more))
     # titled by the most severe item the recipient must act on; copies only if that is all
     titling = _groups(i for i in letter.items if not i.in_copy) or groups
-    kind = w[f"kind.{titling[0][0]}"] if titling else ""
+    kind = _worded(w, f"kind.{titling[0][0]}", titling[0][1]) if titling else ""
     return one_line(
         w[_subject_kind(letter)].format(
             kind=kind, plan=plan, counts=w["list_sep"].join(counts), date=_date(letter.as_of, w)
         )
     )
+
+
+def _worded(w: dict[str, str], key: str, items: list[NoticeItem]) -> str:
+    """The wording for `items`; its ongoing variant if every one of them is ongoing work, which
+    has a report day, not a deadline (no "今日到期" for 持续开展)."""
+    if items and all(i.ongoing for i in items) and f"{key}.ongoing" in w:
+        return w[f"{key}.ongoing"]
+    return w[key]
+
+
+def _counts(level: Level, items: list[NoticeItem], w: dict[str, str]) -> list[str]:
+    """A level's count for the subject: one-off deadlines and ongoing reports counted apart."""
+    if f"count.{level}.ongoing" not in w:
+        return [w[f"count.{level}"].format(n=len(items))]
+    ongoing = sum(i.ongoing for i in items)
+    apart = ((f"count.{level}", len(items) - ongoing), (f"count.{level}.ongoing", ongoing))
+    return [w[key].format(n=n) for key, n in apart if n]
 
 
 def _subject_kind(letter: Letter) -> str:
@@ -185,13 +207,15 @@ def _sections(letter: Letter, w: dict[str, str]) -> list[_Section]:
     if letter.waiting:
         groups.append(("waiting", letter.waiting))
     sections = []
-    for index, (level, items) in enumerate(groups, start=1):
+    for index, (level, listed) in enumerate(groups, start=1):
+        items = list(listed)
         section = _numeral(index, letter.language)
         blocks = tuple(
             _block(item, w, section, _numeral(n, letter.language), several)
             for n, item in enumerate(items, start=1)
         )
-        heading = w["heading"].format(section=section, level=w[f"level.{level}"], n=len(blocks))
+        said = _worded(w, f"level.{level}", [i for i in items if isinstance(i, NoticeItem)])
+        heading = w["heading"].format(section=section, level=said, n=len(blocks))
         sections.append(_Section(level, heading, blocks))
     if letter.waiting_more:
         more = w["waiting_more"].format(n=letter.waiting_more)
@@ -257,20 +281,26 @@ def _notice_block(
     title = one_line(item.task_title)
     unit = _unit(item, w)
     if item.level == Level.SUPERVISE:
+        rows += [("label.matter", title), *_task(item, w), ("label.unit", unit)]
+        if item.ongoing:  # no end date to be late against: this report's day is the date
+            rows.append(("label.deadline", _deadline(item, w)))
+        else:
+            rows += [
+                ("label.original_due", _deadline(item, w)),
+                ("label.current_due", _date(item.due, w)),
+            ]
         rows += [
-            ("label.matter", title),
-            ("label.unit", unit),
-            ("label.original_due", _deadline(item, w)),
-            ("label.current_due", _date(item.due, w)),
             ("label.overdue", w["overdue_days"].format(n=item.overdue_workdays)),
             ("label.blocks", _blocks(item, w) or w["none"]),
-            ("label.receipt", _receipt(item, w)),
         ]
+        if not item.receipted:  # the letter's own code is printed once, at its head
+            rows.append(("label.receipt", _receipt(item, w)))
         rows += _occurrence(item, w)
         rows += [("label.why", one_line(item.why)), ("label.recipient", _recipient(item, w))]
+        rows += _how(item, w)
         heading = w["item_supervise"].format(section=section, number=number)
         return _Block(heading, tuple((w[k], v) for k, v in rows), True, _links(item, w))
-    rows += [("label.unit", unit), ("label.deadline", _deadline(item, w))]
+    rows += [*_task(item, w), ("label.unit", unit), ("label.deadline", _deadline(item, w))]
     if item.original_due is not None and item.original_due != item.due:
         rows.append(("label.current_due", w["extended"].format(date=_date(item.due, w))))
     rows += _occurrence(item, w)
@@ -281,10 +311,31 @@ def _notice_block(
     ]
     if item.blocks:
         rows.append(("label.blocks", _blocks(item, w)))
-    if item.receipt_code:
+    if item.receipt_code and not item.receipted:
         rows.append(("label.receipt", _receipt(item, w)))
+    rows += _how(item, w)
     heading = w["item"].format(section=section, number=number, title=title)
     return _Block(heading, tuple((w[k], v) for k, v in rows), False, _links(item, w))
+
+
+def _task(item: NoticeItem, w: dict[str, str]) -> list[tuple[str, str]]:
+    """What the plan asks to be done, in its own words, shortened if long."""
+    text = one_line(item.task_text or "")
+    return [("label.task", _shorten(text, TASK_TEXT_LIMIT))] if text else []
+
+
+def _how(item: NoticeItem, w: dict[str, str]) -> list[tuple[str, str]]:
+    """How and where the unit responsible reports: its page in the workplace (the link)."""
+    if item.in_copy or item.recipient_role != RecipientRole.RESPONSIBLE:
+        return []
+    linked = any(link.action == "report" for link in item.links)
+    return [("label.how", w["how.link" if linked else "how"])]
+
+
+def _letter_receipt(letter: Letter, w: dict[str, str]) -> str | None:
+    """The letter's one receipt code, said once at its head: its 督办单 and 通报 share it."""
+    code = letter.receipt_code
+    return w["receipt_letter"].format(code=one_line(code)) if code else None
 
 
 def _links(item: Content, w: dict[str, str]) -> tuple[tuple[str, str, str], ...]:
@@ -300,7 +351,13 @@ def _plan_ref(item: Content, w: dict[str, str]) -> str:
 
 def _deadline(item: NoticeItem, w: dict[str, str]) -> str:
     """The plan's date, with the plan's own words and how they were read."""
+    if item.ongoing:  # 持续开展, 每季度: no date of its own to read the words as
+        return w["deadline_ongoing"].format(text=one_line(item.deadline_text or w["ongoing"]))
     planned = _date(item.original_due or item.due, w)
+    if item.moved_from is not None:
+        weekday = w["weekdays"].split(",")[item.moved_from.weekday()]
+        moved = _date(item.moved_from, w)
+        planned = w["moved"].format(written=moved, weekday=weekday, date=planned)
     if not item.deadline_text:
         return planned
     text = one_line(item.deadline_text)
@@ -330,11 +387,13 @@ def _occurrence(item: Content, w: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def _progress(item: NoticeItem, w: dict[str, str]) -> str:
+    """Working days left or overdue; for ongoing work, to or past this report's day."""
+    kind = ".ongoing" if item.ongoing else ""
     if item.overdue_workdays > 0:
-        return w["overdue"].format(n=item.overdue_workdays)
+        return w[f"overdue{kind}"].format(n=item.overdue_workdays)
     if item.workdays_left > 0:
-        return w["left"].format(n=item.workdays_left)
-    return w["today"]
+        return w[f"left{kind}"].format(n=item.workdays_left)
+    return w[f"today{kind}"]
 
 
 def _blocks(item: NoticeItem, w: dict[str, str]) -> str:
@@ -348,12 +407,10 @@ def _blocks(item: NoticeItem, w: dict[str, str]) -> str:
 
 
 def _receipt(item: NoticeItem, w: dict[str, str]) -> str:
-    if not item.receipt_code:
-        return w["receipt_copy"] if item.in_copy else w["none"]
-    code = one_line(item.receipt_code)
-    return w["receipt_waiting" if item.level == Level.UNACKNOWLEDGED else "receipt"].format(
-        code=code
-    )
+    """An item's receipt other than the letter's own: one still awaited, or none for a copy."""
+    if item.receipt_code and item.level == Level.UNACKNOWLEDGED:
+        return w["receipt_waiting"].format(code=one_line(item.receipt_code))
+    return w["receipt_copy"] if item.in_copy else w["none"]
 
 
 def _recipient(item: NoticeItem, w: dict[str, str]) -> str:
@@ -403,7 +460,7 @@ def _closing(letter: Letter, w: dict[str, str]) -> list[str]:
     }
     if letter.items and not asks:
         asks.add("closing_copy")
-    if any(i.receipt_code and i.level in RECEIPTED for i in letter.items):
+    if letter.receipt_code:
         asks.add("closing_receipt")
     decided = {f.event for f in letter.followups}
     if FollowUpEvent.RETURNED in decided:

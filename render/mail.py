@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from render.letters import render_letter
 from render.review import render_html, render_markdown
+from render.undelivered import render_undelivered
 from schemas.settings import Settings
 from tasks.review.model import Review
 from tasks.sweep.links import LinkSigner, add_links, link_signer
-from tasks.sweep.notices import Letter, MailBody, RenderedMail
+from tasks.sweep.notices import Letter, MailBody, RenderedMail, Undelivered
 
 
 class Composer:
@@ -27,6 +28,9 @@ class Composer:
         if self.signer is not None:
             letter = add_links(letter, self.signer)
         return render_letter(letter)
+
+    def undelivered(self, notice: Undelivered) -> RenderedMail:
+        return render_undelivered(notice)
 
     def review(self, review: Review) -> MailBody:
         return MailBody(text=render_markdown(review), html=render_html(review))

@@ -5,6 +5,11 @@ behind the summary of what a phase lacks), or Summary / Items / Units / Missing 
 Dates are real Excel dates, percentages real percentages; each sheet's header row is frozen and
 the item and unit sheets have an auto-filter on it; an item's traffic light is its fill colour
 (the whole row for red and yellow); every sheet prints on A4 landscape, one page wide.
+
+Every cell any of duban's workbooks holds is written by `put_cell` (or `put_row`): text from
+data is never a formula. Text that starts with = + - @ or a tab or carriage return is stored as
+text with Excel's quote prefix (as typing a leading apostrophe does), so `=HYPERLINK(…)` or
+`=cmd|…` in a task title shows as written and is not evaluated, even when the cell is edited.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -105,20 +111,32 @@ def _words(review: Review) -> dict[str, str]:
 
 def _header(ws: Worksheet, row: int, names: Sequence[str]) -> None:
     for column, name in enumerate(names, 1):
-        cell = ws.cell(row, column, name)
+        cell = put_cell(ws, row, column, name)
         cell.font, cell.fill, cell.alignment = BOLD, HEADER_FILL, WRAP
 
 
-def _put(ws: Worksheet, row: int, values: Sequence[object]) -> None:
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def put_cell(ws: Worksheet, row: int, column: int, value: object) -> Cell:
+    """Write `value` at (row, column): a date as an Excel date, text always as text."""
+    cell = ws.cell(row, column, value)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    elif isinstance(value, dt.date):
+        cell.number_format = DATE
+    return cell
+
+
+def put_row(ws: Worksheet, row: int, values: Sequence[object]) -> None:
     for column, value in enumerate(values, 1):
-        cell = ws.cell(row, column, value)
-        if isinstance(value, dt.date):
-            cell.number_format = DATE
+        put_cell(ws, row, column, value)
 
 
 def _summary(ws: Worksheet, review: Review) -> None:
     w = _words(review)
-    ws["A1"] = f"{review.title} {w['report']}"
+    put_cell(ws, 1, 1, f"{review.title} {w['report']}")
     ws["A1"].font = Font(bold=True, size=14)
     _header(ws, 2, (w["figure"], w["value"]))
     lights = light_counts(review)
@@ -132,7 +150,7 @@ def _summary(ws: Worksheet, review: Review) -> None:
         *((w[light], lights[light]) for light in (Light.RED, Light.YELLOW, Light.GREEN)),
     ]
     for row, (name, value) in enumerate(figures, 3):
-        _put(ws, row, (name, value))
+        put_row(ws, row, (name, value))
         if name in (w["completion"], w["on_time"]):
             ws.cell(row, 2).number_format = "0.0%"
     if review.phases:
@@ -161,7 +179,7 @@ def _phases(ws: Worksheet, review: Review, top: int) -> None:
         ),
     )
     for row, phase in enumerate(review.phases, top + 1):
-        _put(
+        put_row(
             ws,
             row,
             (
@@ -212,7 +230,7 @@ def _missing(ws: Worksheet, review: Review) -> None:
         for item in review.items:
             if item.phase != phase.code or item.state in CLOSED:
                 continue
-            _put(
+            put_row(
                 ws,
                 row,
                 (
@@ -257,7 +275,7 @@ def _items(ws: Worksheet, review: Review) -> None:
     _header(ws, 1, columns)
     phases = {p.code: p.name for p in review.phases}
     for row, item in enumerate(review.items, 2):
-        _put(
+        put_row(
             ws,
             row,
             (
@@ -307,13 +325,13 @@ def _units(ws: Worksheet, review: Review) -> None:
         w["summaries_due"],
         w["open_escalations"],
     )
-    ws["A1"] = review.ranking_rule
+    put_cell(ws, 1, 1, review.ranking_rule)
     ws["A1"].alignment = WRAP
     ws.merge_cells(start_row=1, end_row=1, start_column=1, end_column=len(names))
     ws.row_dimensions[1].height = 64
     _header(ws, 2, names)
     for row, u in enumerate((*review.units, *review.not_yet_due), 3):
-        _put(
+        put_row(
             ws,
             row,
             (

@@ -95,13 +95,25 @@ def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 FOREIGN_TABLES = frozenset({"apscheduler_jobs"})  # kept in the same database by `duban serve`
-HEAD = "0008"  # the newest migration; a test checks it against schemas/migrations/versions
+HEAD = "0009"  # the newest migration; a test checks it against schemas/migrations/versions
+
+
+class SchemaAhead(EnvironmentProblem):
+    """The database was migrated by a newer duban than this one: this code must not touch it
+    (a worker left on the old version after an upgrade, say)."""
 
 
 def create_schema(url: str) -> None:
-    """Bring the database to the current schema through the migrations (a no-op when it is)."""
-    if schema_version(url) == HEAD:
+    """Bring the database to the current schema through the migrations (a no-op when it is);
+    SchemaAhead when a newer duban has migrated it past what this one knows."""
+    level = schema_version(url)
+    if level == HEAD:
         return
+    if level is not None and level > HEAD:  # revisions are zero-padded numbers: "0009" > "0008"
+        raise SchemaAhead(
+            f"the database is at migration {level}, newer than this duban knows ({HEAD}): "
+            "install the duban version that migrated it here"
+        )
     from alembic import command
 
     command.upgrade(migration_config(url), "head")

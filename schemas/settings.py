@@ -30,10 +30,12 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 CONFIG_NAME = "duban.toml"
 ENVIRONMENT_ONLY = frozenset({"smtp_password", "secret_key", "audit_key"})
-_RELATIVE_PATHS = ("home", "calendar_dir")
+_RELATIVE_PATHS = ("home", "calendar_dir", "evidence_folder")
 
 
 class Settings(BaseSettings):
@@ -63,7 +65,26 @@ class Settings(BaseSettings):
     behind_proxy: bool = False  # HTTPS ends at a reverse proxy: cookies are marked Secure
     link_days: int = 30  # how long a link in a notice can be used
     session_hours: int = 8  # a login lasts this long
-    upload_mb: int = 20  # the largest evidence file the web accepts
+    evidence_limit_mb: int = 20  # the largest evidence file taken, from the CLI or the web
+    evidence_folder: Path | None = None  # where evidence is kept; unset: `evidence` in home
+    evidence_from: list[Path] = []  # the CLI takes evidence only from these; empty: anywhere
+    # When `duban serve` runs its jobs (crontab lines, Asia/Shanghai); prefect.yaml's
+    # deployments use the same defaults.
+    sweep_cron: str = "30 8 * * *"
+    review_cron: str = "0 18 * * *"
+    digest_cron: str = "0 9 * * mon"
+
+    @field_validator("sweep_cron", "review_cron", "digest_cron")
+    @classmethod
+    def _crontab(cls, line: str) -> str:
+        """Refused here, at the first read of the settings, not at the job's first run."""
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(line)
+        except ValueError as exc:
+            raise ValueError(f"not a crontab line (minute hour day month weekday): {exc}") from exc
+        return line
 
     @field_validator("home")
     @classmethod
@@ -71,13 +92,26 @@ class Settings(BaseSettings):
         """The home as an absolute path: the same folder whatever the current one is later."""
         return home.expanduser().resolve()
 
+    @field_validator("database_url")
+    @classmethod
+    def _a_database_url(cls, url: str | None) -> str | None:
+        """A URL SQLAlchemy can read (`sqlite:///…`, `postgresql+psycopg://…`), or refused."""
+        if url is not None:
+            try:
+                make_url(url)
+            except ArgumentError:
+                raise ValueError(
+                    "not a database URL (sqlite:///path or postgresql+psycopg://…)"
+                ) from None
+        return url
+
     @property
     def outbox_dir(self) -> Path:
         return self.home / "outbox"
 
     @property
     def evidence_dir(self) -> Path:
-        return self.home / "evidence"
+        return (self.evidence_folder or self.home / "evidence").expanduser().resolve()
 
     @property
     def url(self) -> str:

@@ -385,6 +385,9 @@ class OutboxMessage(SQLModel, table=True):
     claimed_at: dt.datetime | None = None
     sent_at: dt.datetime | None = None
     last_error: str | None = None
+    # the recipients a server refused while the others got the mail: address → its reply
+    # ("550 5.1.1 …" permanent, kept; "450 …" temporary, dropped once a retry reaches it)
+    refused: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
     created_at: dt.datetime = Field(default_factory=now)
 
 

@@ -159,6 +159,7 @@ class MessageKind(StrEnum):
     DIGEST = "digest"  # 周报
     REVIEW = "review"  # 阶段评估
     FOLLOWUP = "followup"  # 办理情况: a letter of decisions or the office's queue, no notices
+    UNDELIVERED = "undelivered"  # 通知未能送达: to the office, a letter that did not arrive
 
 
 class FollowUpEvent(StrEnum):
@@ -185,7 +186,7 @@ class MessageStatus(StrEnum):
     PENDING = "pending"  # 待发送
     SENDING = "sending"  # 发送中 (claimed by a worker)
     SENT = "sent"  # 已发送
-    FAILED = "failed"  # 发送失败 (given up; `duban deliver --retry-failed` requeues)
+    FAILED = "failed"  # 发送失败 (given up; `duban outbox retry` requeues)
 
 
 class Channel(StrEnum):
@@ -194,6 +195,16 @@ class Channel(StrEnum):
     WEB = "web"  # logged in to the web workplace
     LINK = "link"  # a one-click link in a notice (签收)
     CLI = "cli"  # the command line, as the operating system's user
+
+
+class ScheduledJob(StrEnum):
+    """The jobs a scheduler runs (`duban serve`, the Prefect deployments), by the names
+    `duban serve --run-now` takes."""
+
+    SWEEP = "sweep"  # the daily deadline sweep
+    DELIVER = "deliver"  # the outbox retry
+    REVIEW = "review"  # phase reviews to leadership
+    DIGEST = "digest"  # the office's weekly digest
 
 
 class AccountRole(StrEnum):

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 
+from render.environment import pct
+from schemas.db import session_scope
+from tasks.review.compute import review_plan
+
 from .conftest import ROOT
 
 EXAMPLE = str(ROOT / "docs" / "example-plan.yaml")
+LAST_DAY = dt.date(2020, 9, 30)  # the bundled story's last day
 
 
 @pytest.fixture
@@ -47,7 +53,7 @@ def test_due_fails_with_exit_2_and_one_line_on_unreadable_text(cli):
     result = cli("due", "2019年9月下旬左右")
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0
-    assert 'cannot read "下旬左右"' in result.stderr
+    assert 'cannot read "左右"' in result.stderr
 
 
 def test_due_prints_a_readable_summary_without_json(cli):
@@ -189,7 +195,17 @@ def test_the_main_job_replays_the_bundled_plan_from_any_folder(cli, tmp_path):
     assert result.exit_code == 0, result.stdout
     assert "replaying chongqing-2019-pilot.yaml" in result.stdout
     assert "final evaluation review" in result.stdout
-    assert (tmp_path / ".duban" / "demo" / "cq-2019-pilot-final-evaluation.html").exists()
+    page = tmp_path / ".duban" / "demo" / "cq-2019-pilot-final-evaluation.html"
+    assert page.exists()
+    # the figures printed are the file's: the final phase's, not the whole plan's (#11)
+    db = f"sqlite:///{tmp_path / '.duban' / 'demo' / 'duban.db'}"
+    with session_scope(db) as session:
+        final = review_plan(session, "cq-2019-pilot", LAST_DAY, phase="final_evaluation")
+        whole = review_plan(session, "cq-2019-pilot", LAST_DAY)
+    said = f"{pct(final.counts.completion_pct)} complete"
+    assert said in " ".join(result.stdout.split())
+    assert pct(final.counts.completion_pct) in page.read_text(encoding="utf-8")
+    assert whole.counts.completion_pct != final.counts.completion_pct  # they did not agree
     assert cli("demo", "--plans-dir", str(tmp_path)).exit_code == 2
 
 

@@ -112,7 +112,7 @@ WITHOUT_YEAR = [
     date_("年底前", "2020-12-31"),
     date_("年底", "2020-12-31"),
     date_("今年底", "2020-12-31"),
-    date_("年内", "2020-12-31"),
+    date_("年内", "2020-12-31", "'年内' read as by the end of the plan's year"),
     date_("上半年", "2020-06-30"),
     date_("下半年", "2020-12-31"),
     date_("第三季度", "2020-09-30"),
@@ -171,6 +171,65 @@ def test_multi_year_recurrences_count_from_the_first_year_of_the_span():
     assert result.dates == (date(2020, 12, 31), date(2022, 12, 31), date(2024, 12, 31))
 
 
+# Forms seen in the wild (#12 §2). The plan was issued on 2019-09-05 (the anchor "即日起" and
+# "N个工作日内" count from) and runs to 2020-06-30.
+ISSUED = date(2019, 9, 5)
+IN_THE_WILD = [
+    date_("2019年9月上旬", "2019-09-10", "'上旬' read as by the 10th"),
+    date_("二〇一九年九月中旬", "2019-09-20", "'中旬' read as by the 20th"),
+    date_("2020年2月下旬", "2020-02-29", "'下旬' read as by the month's last day"),
+    ("即日起至2019年12月底", expected(
+        "即日起至2019年12月底", "window", start="2019-09-05", due="2019-12-31",
+        note="'即日起' read as from the plan's first day, 2019-09-05")),
+    ("10个工作日内", expected("10个工作日内", "date", start="2019-09-05", due="2019-09-20",
+                              note="10 working days counted from 2019-09-05")),
+    # 2019-09-13 (中秋节) is not a working day: the eighth is 2019-09-18, not 09-17
+    ("印发后8个工作日内", expected(
+        "印发后8个工作日内", "date", start="2019-09-05", due="2019-09-18",
+        note="8 working days counted from 2019-09-05")),
+    date_("立行立改", "2019-09-05", "'立行立改' (at once) read as due on the plan's first day"),
+    date_("到2027年", "2027-12-31", YEAR_ALONE),
+    date_("2027年前", "2027-12-31", "'前' read as by the end of the year"),
+    date_("年内", "2019-12-31", "'年内' read as by the end of the plan's year"),
+    ("长期坚持", expected("长期坚持", "ongoing", rule="ongoing")),
+    ("每月10日前", expected("每月10日前", "recurring", rule="monthly-day-10", dates=(
+        "2019-09-10", "2019-10-10", "2019-11-10", "2019-12-10", "2020-01-10", "2020-02-10",
+        "2020-03-10", "2020-04-10", "2020-05-10", "2020-06-10"))),
+    ("每季度首月10日前", expected("每季度首月10日前", "recurring",
+                                  rule="quarterly-first-month-day-10",
+                                  dates=("2019-10-10", "2020-01-10", "2020-04-10"))),
+    ("每季度末", expected("每季度末", "recurring", rule="quarterly",
+                          dates=("2019-09-30", "2019-12-31", "2020-03-31", "2020-06-30"))),
+    ("每半年", expected("每半年", "recurring", rule="half-yearly",
+                        dates=("2019-12-31", "2020-06-30"))),
+    ("每月31日前", expected("每月31日前", "recurring", rule="monthly-day-31",
+                            note="day 31 read as the month's last day where it has none",
+                            dates=("2019-09-30", "2019-10-31", "2019-11-30", "2019-12-31",
+                                   "2020-01-31", "2020-02-29", "2020-03-31", "2020-04-30",
+                                   "2020-05-31", "2020-06-30"))),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "result"), IN_THE_WILD, ids=[t for t, _ in IN_THE_WILD])
+def test_forms_seen_in_the_wild(text: str, result: dict[str, object]):
+    span = (ISSUED, date(2020, 6, 30))
+    assert parse_deadline(text, year=2019, span=span, anchor=ISSUED).as_json() == result
+
+
+@pytest.mark.parametrize("text", ["到2027年", "2027年前", "2027年"])
+def test_a_year_alone_carries_a_warning_for_lint(text: str):
+    assert parse_deadline(text).warning == (
+        f"'{text}' names a year only: read as due 2027-12-31; "
+        "say the month if the plan means another day"
+    )
+    assert parse_deadline("2027年3月底前").warning is None
+
+
+def test_the_anchor_defaults_to_the_span_start():
+    span = (date(2019, 9, 5), date(2020, 6, 30))
+    assert parse_deadline("立行立改", span=span).due == date(2019, 9, 5)
+
+
 ONGOING = ["持续开展", "长期坚持", "长期", "常态化", "持续推进", "常态化开展"]
 
 
@@ -182,8 +241,14 @@ def test_ongoing_work_has_no_due_date(text: str):
 ERRORS = [
     ("尽快", {}, "尽快", 'cannot read "尽快" in "尽快"'),
     ("视情况", {}, "视情况", 'cannot read "视情况" in "视情况"'),
-    ("2019年9月下旬左右", {}, "下旬左右", 'cannot read "下旬左右" in "2019年9月下旬左右"'),
-    ("二〇一九年九月下旬", {}, "下旬", 'cannot read "下旬" in "二〇一九年九月下旬"'),
+    ("2019年9月下旬左右", {}, "左右", 'cannot read "左右" in "2019年9月下旬左右"'),
+    ("即日起至2019年12月底", {}, "即日起至2019年12月底",
+     'cannot read "即日起至2019年12月底" in "即日起至2019年12月底": '
+     "counted from the plan's issue date: give plan.issued"),
+    ("10个工作日内", {}, "10个工作日内",
+     'cannot read "10个工作日内" in "10个工作日内": '
+     "counted from the plan's issue date: give plan.issued"),
+    ("每月32日前", {}, "32", 'cannot read "32" in "每月32日前": no day 32'),
     ("2019年9月左右", {}, "左右", 'cannot read "左右" in "2019年9月左右"'),
     ("2019年9月前后", {}, "前后", 'cannot read "前后" in "2019年9月前后"'),
     ("2019年9月前，长期坚持", {}, "长期坚持", 'cannot read "长期坚持" in "2019年9月前，长期坚持"'),

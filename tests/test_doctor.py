@@ -25,6 +25,7 @@ def test_a_healthy_installation_passes_and_says_where_everything_is(here):
     found = checks(result)
     assert f"migration {HEAD}, at head" in found["database"]["detail"]
     assert found["calendar"]["ok"] and "the horizon is 20" in found["calendar"]["detail"]
+    assert found["calendar horizon"]["ok"] and not found["calendar horizon"]["required"]
     assert found["mail"]["ok"] and "writable" in found["mail"]["detail"]
     assert "prefect" not in found  # PREFECT_API_URL is not set in the tests
     text = duban("doctor")

@@ -32,16 +32,24 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
     "doctor": ([], BAD_SETTING, 2),
     "import": (["/nonexistent/plan.yaml"], {}, 2),
     "lint": (["nope"], {}, 4),
+    "draft": (["/nonexistent/plan.docx"], {}, 2),
     "recalc": (["nope"], {}, 4),
     "who": (["区卫生健康委牵头", "--plan", "nope"], {}, 4),
     "graph": (["nope", "--format", "png"], {}, 2),
     "plans": ([], BAD_SETTING, 2),
     "show": (["nope"], {}, 4),
     "tasks": (["--unit", "火星局"], {}, 4),
-    "schema": ([], {}, 0),  # takes nothing that can be wrong (usage errors aside)
+    "schema": ([], {}, 0),
+    "template": (["pdf"], {}, 2),
+    "export": (
+        ["nope", "--format", "xlsx", "--out", "x.xlsx"],
+        {},
+        4,
+    ),  # takes nothing that can be wrong (usage errors aside)
     "demo": (["--plans-dir", "/nonexistent"], {}, 2),
     "due": (["2019年9月下旬左右"], {}, 2),
-    "calendar": (["2031"], {}, 6),
+    "calendar show": (["2031"], {}, 6),
+    "calendar add-notice": (["/nonexistent/notice.txt", "--yes"], {}, 2),
     "workdays": (["2019-13-01", "--plus", "1"], {}, 2),
     "progress": (["nope", "t1", "--note", "x", "--as", "office"], {}, 4),
     "submit": (["nope", "t1", "--note", "x", "--as", "office"], {}, 4),
@@ -55,16 +63,19 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
         {},
         4,
     ),
+    "lead": (["nope", "t1", "a", "--reason", "-", "--as", "office"], {}, 4),
     "extensions": (["nope"], {}, 4),
     "history": (["nope", "t1"], {}, 4),
     "audit verify": (["--against", "/nonexistent/head.json"], {}, 2),
     "audit export-head": ([], {}, 4),  # an empty trail has no head to file
     "sweep": (["--as-of", "2019-08-32"], {}, 2),
     "outbox": (["--pending", "--failed"], {}, 2),
+    "outbox retry": (["--id", "5"], {}, 4),  # not a message given up on
     "deliver": ([], BAD_SETTING, 2),
     "ack": (["DB0000000000", "--as", "office"], {}, 4),
     "receipts": ([], BAD_SETTING, 2),
     "serve": ([], BAD_SETTING, 2),
+    "automations": (["--webhook", "https://robot.example.org/x"], {}, 2),  # no PREFECT_API_URL
     "escalations": (["nope"], {}, 4),
     "sheet": (["nope", "1", "--out", "/nonexistent/sheet.html"], {}, 4),
     "review": (["nope", "--format", "pdf"], {}, 2),
@@ -75,6 +86,8 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
     "users list": ([], BAD_SETTING, 2),
     "users disable": (["nobody"], {}, 4),
     "users reset": (["nobody", "--password", "long-enough-1"], {}, 4),
+    "evidence list": (["nope", "t1"], {}, 4),
+    "evidence get": (["1", "--out", "/nonexistent/x.pdf"], {}, 4),
 }
 
 # command -> arguments that would work on a reachable database; None: needs no database
@@ -83,6 +96,7 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "doctor": None,  # reports an unreachable database in its table (tests/test_doctor.py)
     "import": [PLAN_FILE],
     "lint": ["cq-2019-pilot"],
+    "draft": None,  # reads a document, writes a file
     "recalc": ["cq-2019-pilot"],
     "who": ["区卫生健康委牵头", "--plan", "cq-2019-pilot"],
     "graph": ["cq-2019-pilot"],
@@ -90,9 +104,12 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "show": ["cq-2019-pilot"],
     "tasks": ["--unit", "南岸区"],
     "schema": None,
+    "template": None,  # writes a blank table, reads no database
+    "export": ["cq-2019-pilot", "--format", "xlsx", "--out", "x.xlsx"],
     "demo": None,  # keeps its own SQLite database under the home folder
     "due": None,
-    "calendar": None,
+    "calendar show": None,
+    "calendar add-notice": None,
     "workdays": None,
     "progress": ["cq-2019-pilot", "t02", "--note", "x", "--as", "南岸区"],
     "submit": ["cq-2019-pilot", "t02", "--note", "x", "--as", "南岸区"],
@@ -101,6 +118,7 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "extend": ["cq-2019-pilot", "t02", "--to", "2019-12-31", "--reason", "x", "--as", "南岸区"],
     "decide": ["cq-2019-pilot", "1", "--approve", "--as", "office"],
     "waive": ["cq-2019-pilot", "t02", "--reason", "x", "--as", "office"],
+    "lead": ["cq-2019-pilot", "t02", "a", "--reason", "-", "--as", "office"],
     "reassign": [
         "cq-2019-pilot",
         "t02",
@@ -119,10 +137,12 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "audit export-head": [],
     "sweep": ["--as-of", "2019-08-01"],
     "outbox": [],
+    "outbox retry": [],
     "deliver": [],
     "ack": ["DB0000000000", "--as", "office"],
     "receipts": [],
     "serve": [],
+    "automations": None,  # talks to the Prefect server only
     "escalations": ["cq-2019-pilot"],
     "sheet": ["cq-2019-pilot", "1", "--out", "sheet.html"],
     "review": ["cq-2019-pilot"],
@@ -133,6 +153,8 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "users list": [],
     "users disable": ["x"],
     "users reset": ["x", "--password", "long-enough-1"],
+    "evidence list": ["cq-2019-pilot", "t02"],
+    "evidence get": ["1", "--out", "x.pdf"],
 }
 
 
@@ -141,6 +163,8 @@ def command_paths(group: object = None, prefix: str = "") -> Iterator[str]:
     group = group or typer.main.get_command(app)
     for name, command in group.commands.items():  # type: ignore[attr-defined]
         if hasattr(command, "commands"):
+            if command.invoke_without_command:  # type: ignore[attr-defined]  # `duban outbox`
+                yield f"{prefix}{name}"
             yield from command_paths(command, f"{prefix}{name} ")
         else:
             yield f"{prefix}{name}"
@@ -259,6 +283,7 @@ DEFINING = (  # the modules that define error classes, imported before the tree 
     "tasks.plans.graph",
     "tasks.plans.reader",
     "tasks.plans.responsibility",
+    "tasks.plans.draft_text",
     "tasks.sweep.outbox",
     "tasks.sweep.links",
     "tasks.work.lifecycle",

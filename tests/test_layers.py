@@ -194,6 +194,7 @@ READ_ONLY = [
     (["calendar", "2020", "--json"], "2020-01-01"),
     (["workdays", "2020-01-02", "--plus", "3"], "2020-01"),
     (["who", "区卫生健康委牵头"], "区卫生健康委"),
+    (["draft", str(ROOT / "tests" / "data" / "sources" / "000_321ef95c29761d99.txt")], "渝卫发"),
     (["plans"], "cq-20"),
     (["show", PLAN], "t02"),
     (["graph", PLAN], "t02"),

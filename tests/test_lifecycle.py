@@ -15,6 +15,7 @@ from schemas.tables import Assignment, AuditEvent, Evidence, Occurrence, Task, U
 from tasks.plans.importer import import_plan
 from tasks.work import lifecycle
 from tasks.work.actors import Actor, Forbidden, check_allowed
+from tasks.work.evidence import EvidenceRefused
 from tasks.work.states import MOVES, OCCURRENCE_MOVES, TransitionError, next_state
 
 from .conftest import ROOT
@@ -558,7 +559,7 @@ def test_refused_evidence_copies_nothing(url, tmp_path: Path):
     proof.write_bytes(b"a")
     folder = tmp_path / "evidence"
     with (
-        pytest.raises(lifecycle.InvalidRequest, match="missing.pdf"),
+        pytest.raises(EvidenceRefused, match="missing.pdf"),
         session_scope(url) as session,
     ):
         lifecycle.report_progress(

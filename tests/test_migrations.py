@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from schemas.db import (
     FOREIGN_TABLES,
     HEAD,
+    SchemaAhead,
     create_schema,
     engine_for,
     migration_config,
@@ -43,3 +46,17 @@ def test_creating_the_schema_twice_is_a_no_op(database_url):
     create_schema(database_url)
     create_schema(database_url)
     assert schema_version(database_url) == HEAD
+
+
+def test_a_database_migrated_by_a_newer_duban_is_refused_not_touched(database_url):
+    create_schema(database_url)
+    newer = f"{int(HEAD) + 1:04d}"
+    with engine_for(database_url).begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": newer})
+    with pytest.raises(SchemaAhead) as refused:
+        create_schema(database_url)
+    assert str(refused.value) == (
+        f"the database is at migration {newer}, newer than this duban knows ({HEAD}): "
+        "install the duban version that migrated it here"
+    )
+    assert schema_version(database_url) == newer

@@ -11,6 +11,9 @@ from markupsafe import escape
 
 from render.letter_words import EN, TEMPLATES, ZH
 from render.letters import render_letter
+from schemas.plan_file import EscalationPolicy
+from schemas.vocabulary import Level
+from tasks.sweep.escalation import Rung, why
 from tasks.sweep.notices import FollowUpItem, Letter, NoticeItem, NoticeLink, WaitingItem
 
 PLAN = "重庆市医疗卫生行业综合监管制度试点工作方案"
@@ -318,7 +321,6 @@ def test_each_level_has_its_heading_in_both_languages(item, zh, en):
                 "现完成时限：2019年8月30日",
                 "逾期工作日：15个工作日",
                 "影响的后续任务：t11 建设智慧卫监平台、t12 开展试点评估",
-                "签收编码：DB1A2B3C4D5E（收到后请执行 duban ack DB1A2B3C4D5E 签收）",
                 "说明：逾期15个工作日（满5个工作日），列入督办",
                 "发送原因：你单位为牵头单位",
             ],
@@ -335,7 +337,6 @@ def test_each_level_has_its_heading_in_both_languages(item, zh, en):
                 "Current due date: 30 August 2019",
                 "Working days overdue: 15",
                 "Downstream tasks affected: t11 建设智慧卫监平台, t12 开展试点评估",
-                "Receipt code: DB1A2B3C4D5E (acknowledge on receipt: run duban ack DB1A2B3C4D5E)",
                 "Why you receive this: your unit is the lead unit",
             ],
         ),
@@ -355,21 +356,48 @@ def test_a_supervise_item_is_a_formal_supervision_order(language, expected):
 @pytest.mark.parametrize(
     ("item", "language", "instruction"),
     [
-        (SUPERVISE, "zh", "签收编码：DB1A2B3C4D5E（收到后请执行 duban ack DB1A2B3C4D5E 签收）"),
-        (REPORT, "zh", "签收编码：DB99AA00BB11（收到后请执行 duban ack DB99AA00BB11 签收）"),
+        (SUPERVISE, "zh", "本函签收编码：DB1A2B3C4D5E（本函所列督办单、通报凭此编码一并签收）"),
+        (REPORT, "zh", "本函签收编码：DB99AA00BB11（本函所列督办单、通报凭此编码一并签收）"),
         (
             REPORT,
             "en",
-            "Receipt code: DB99AA00BB11 (acknowledge on receipt: run duban ack DB99AA00BB11)",
+            "Receipt code of this letter: DB99AA00BB11 (one acknowledgement covers every "
+            "supervision order and report in it)",
         ),
+    ],
+)
+def test_the_letters_receipt_code_comes_at_its_head_with_how_to_acknowledge(
+    item, language, instruction
+):
+    mail = render_letter(letter(item, language=language))
+    text = lines(mail.text)
+    assert text.index(instruction) == 3  # after the salutation and the opening
+    assert any("duban ack" in line for line in text[4:])  # the closing says how
+    assert f">{instruction}" in mail.html
+
+
+@pytest.mark.parametrize(
+    ("item", "language", "instruction"),
+    [
         (UNACKNOWLEDGED, "zh", "签收编码：DB77CC88DD99（尚未签收）"),
         (UNACKNOWLEDGED, "en", "Receipt code: DB77CC88DD99 (not yet acknowledged)"),
     ],
 )
-def test_receipt_codes_come_with_how_to_acknowledge(item, language, instruction):
+def test_a_receipt_still_awaited_is_named_in_its_item(item, language, instruction):
     mail = render_letter(letter(item, language=language))
     assert instruction in lines(mail.text)
     assert html_has_row(mail.html, instruction)
+
+
+def test_a_letters_receipt_code_and_its_link_are_printed_once_whatever_it_holds():
+    """Its 督办单 and 通报 share one code: a block each does not repeat it (#11)."""
+    shared = "DB1A2B3C4D5E"
+    items = (SUPERVISE, replace(SUPERVISE, task_code="t10"), replace(REPORT, receipt_code=shared))
+    mail = render_letter(replace(letter(*items), ack="http://duban.test/l/ACK"))
+    assert mail.text.count(shared) == 1 and mail.html.count(shared) == 1
+    assert mail.text.count("http://duban.test/l/ACK") == 1
+    assert mail.html.count('data-action="ack"') == 1
+    assert "一键签收 http://duban.test/l/ACK" in mail.text
 
 
 @pytest.mark.parametrize("item", [REMINDER, DUE, URGE])
@@ -811,3 +839,135 @@ def test_the_closing_asks_for_what_the_decisions_need(followups, asks):
     closing = text[text.index("特此通知。") - len(asks) : text.index("特此通知。")]
     assert closing == asks
     assert ACT not in text  # no notice, so nothing to push on
+
+
+# Ongoing work (持续开展, a recurring report) has report days, not a deadline (#11).
+ONGOING = replace(
+    DUE,
+    task_code="t04",
+    task_title="加强信用制度建设",
+    why="今日为本次进展报送日",
+    deadline_text="持续开展",
+    occurrence=AS_OF,
+    ongoing=True,
+)
+
+
+@pytest.mark.parametrize(
+    ("item", "language", "said", "never"),
+    [
+        (
+            ONGOING,
+            "zh",
+            [
+                "完成时限：持续开展（持续性工作，按期报送进展）",
+                "本次报送：2019年9月25日",
+                "办理进度：本次进展今日报送",
+            ],
+            ["今日到期", "到期提醒", "（即"],
+        ),
+        (
+            replace(ONGOING, level="reminder", workdays_left=3),
+            "zh",
+            ["办理进度：距本次报送还有3个工作日"],
+            ["即将到期", "距完成时限"],
+        ),
+        (
+            replace(ONGOING, level="urge", workdays_left=0, overdue_workdays=2),
+            "zh",
+            ["办理进度：本次报送已逾期2个工作日"],
+            ["今日到期"],
+        ),
+        (
+            ONGOING,
+            "en",
+            [
+                "Deadline: 持续开展 (ongoing work, progress reported periodically)",
+                "Status: this progress report is due today",
+            ],
+            ["Due today", "due today,", "read as"],
+        ),
+    ],
+)
+def test_ongoing_work_is_worded_by_its_report_day_never_as_a_deadline_due(
+    item, language, said, never
+):
+    mail = render_letter(letter(item, language=language))
+    text = lines(mail.text)
+    for line in said:
+        assert line in text
+    for words in never:
+        assert words not in mail.subject and words not in mail.text and words not in mail.html
+
+
+def test_a_letter_counts_ongoing_reports_apart_from_deadlines_due():
+    mail = render_letter(letter(DUE, ONGOING))
+    assert "1项今日到期、1项今日报送进展" in mail.subject
+    assert render_letter(letter(ONGOING)).subject.startswith("【报送提醒】")
+
+
+def test_the_why_of_ongoing_work_names_its_report_day():
+    policy = EscalationPolicy()
+    due = Rung(Level.DUE, "due-day", AS_OF)
+    assert why(due, "lead", policy, critical=False, ongoing=True) == "今日为本次进展报送日"
+    assert why(due, "lead", policy, critical=False) == "今日为完成时限"
+
+
+TASK_TEXT = "加强医疗卫生行业信用制度建设，制定《重庆市医疗卫生信用信息管理办法》。"
+
+
+@pytest.mark.parametrize("item", [REMINDER, DUE, URGE, SUPERVISE, REPORT, UNACKNOWLEDGED])
+@pytest.mark.parametrize(("language", "label"), [("zh", "工作任务"), ("en", "Task")])
+def test_every_item_says_what_the_plan_asks_to_be_done(item, language, label):
+    mail = render_letter(letter(replace(item, task_text=TASK_TEXT), language=language))
+    line = f"{label}：{TASK_TEXT}" if language == "zh" else f"{label}: {TASK_TEXT}"
+    assert line in lines(mail.text)
+    assert html_has_row(mail.html, line)
+
+
+def test_a_long_task_text_is_shortened_on_one_line():
+    long = "第一条\n" + "加强监管" * 100
+    mail = render_letter(letter(replace(URGE, task_text=long)))
+    row = next(line for line in lines(mail.text) if line.startswith("工作任务："))
+    assert row.endswith("…") and len(row) == len("工作任务：") + 150
+    assert row.startswith("工作任务：第一条 加强监管")
+
+
+def test_the_unit_responsible_is_told_how_and_where_to_report():
+    form = NoticeLink("report", "http://duban.test/l/FORM")
+    mail = render_letter(letter(replace(URGE, assignment_id=7, links=(form,))))
+    text = lines(mail.text)
+    assert (
+        "报送方式：点击“报送进展 / 提交办结”，在督办系统工作台报送办理进展或提交办结材料。" in text
+    )
+    assert "在线办理：报送进展 / 提交办结 http://duban.test/l/FORM" in text
+    unlinked = lines(render_letter(letter(URGE)).text)
+    assert "报送方式：请登录督办系统工作台，报送办理进展或提交办结材料。" in unlinked
+    leadership = lines(render_letter(letter(REPORT)).text)
+    assert not any(line.startswith("报送方式") for line in leadership)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("zh", "2019年8月底前（即原定2019年8月31日（星期六），顺延至2019年9月2日）"),
+        ("en", "2019年8月底前 (read as 31 August 2019 (Saturday), moved to 2 September 2019)"),
+    ],
+)
+def test_a_due_date_moved_past_a_month_end_by_the_rest_day_rule_says_so(language, words):
+    item = replace(
+        REMINDER,
+        deadline_text="2019年8月底前",
+        due=date(2019, 9, 2),
+        moved_from=date(2019, 8, 31),
+    )
+    mail = render_letter(letter(item, language=language))
+    assert words in mail.text
+
+
+def test_only_a_move_into_the_next_month_is_told():
+    from tasks.sweep.notices import moved_from
+
+    assert moved_from(date(2019, 8, 31), date(2019, 9, 2)) == date(2019, 8, 31)
+    assert moved_from(date(2019, 9, 14), date(2019, 9, 16)) is None  # same month: the date says it
+    assert moved_from(date(2019, 9, 30), date(2019, 9, 30)) is None

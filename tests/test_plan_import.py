@@ -7,11 +7,12 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-from sqlmodel import select
+import pytest
+from sqlmodel import col, select
 
 from calendars.workdays import DATA_DIR
 from schemas.db import create_schema, session_scope
-from schemas.tables import Assignment, ImportRecord, Occurrence, Task, Unit
+from schemas.tables import Assignment, AuditEvent, ImportRecord, Occurrence, Task, Unit
 from tasks.plans.importer import import_plan
 from tasks.plans.queries import plan_overview, unit_tasks
 from tasks.plans.recalc import apply_recalc, date_moves
@@ -298,3 +299,76 @@ def test_a_report_date_dropped_and_another_added_elsewhere_is_not_a_move(databas
     dates = _report_dates(database_url, "na")
     assert dt.date(2019, 9, 20) not in dates and set(dates.values()) == {"not_started"}
     assert dt.date(2020, 9, 21) in dates  # 2020-09-20 is a Sunday
+
+
+def test_a_task_with_no_lead_is_imported_without_one_linted_and_can_be_given_one(
+    database_url, tmp_path
+):
+    """t2's clause names no lead: no unit is made lead, lint says so, the office names one
+    (audited with person and channel), and a re-import keeps the lead the office named."""
+    text = EXAMPLE.replace(
+        "区卫生健康委牵头，区财政局、区市场监管局参与", "区财政局、区市场监管局按职责分工负责"
+    )
+    path = write(tmp_path, text)
+    report = imported(database_url, path)
+    assert "example-2019 t2: 牵头单位未明确: no lead unit is named (name one: duban lead)" in (
+        report.warnings
+    )
+    office = Actor("office", "office", person="王文书", channel="cli")
+    with session_scope(database_url) as session:
+        assert _roles(session, "t2") == {("fin", "co"), ("mkt", "co")}
+        named = lifecycle.name_lead(
+            session,
+            actor=office,
+            plan="example-2019",
+            task="t2",
+            unit="fin",
+            reason="办公室会议确定",
+            at=IMPORTED,
+        )
+        named_id = named.id
+        event = session.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc())).first()
+        assert event is not None
+        assert (event.action, event.person, event.channel) == ("reassign", "王文书", "cli")
+        assert event.before is not None and event.before["role"] == "co"
+        assert event.after is not None and event.after["role"] == "lead"
+        assert event.after["reason"] == "办公室会议确定"
+        with pytest.raises(lifecycle.InvalidRequest, match="already has a lead unit"):
+            lifecycle.name_lead(
+                session,
+                actor=office,
+                plan="example-2019",
+                task="t2",
+                unit="mkt",
+                reason="再定",
+                at=IMPORTED,
+            )
+    again = imported(database_url, path)
+    assert not [c for c in again.changes if "t2" in c]
+    with session_scope(database_url) as session:
+        assert _roles(session, "t2") == {("fin", "lead"), ("mkt", "co")}
+        assert session.get(Assignment, named_id).active
+
+
+def _roles(session, task_code: str) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    rows = session.exec(
+        select(Unit.code, Assignment.role)
+        .join(Assignment, col(Assignment.unit_id) == Unit.id)
+        .join(Task, col(Assignment.task_id) == Task.id)
+        .where(Task.code == task_code, col(Assignment.active))
+    ).all()
+    return set(rows)
+
+
+def test_duban_lint_lists_a_task_with_no_lead_and_duban_lead_names_one(duban, tmp_path):
+    text = EXAMPLE.replace(
+        "区卫生健康委牵头，区财政局、区市场监管局参与", "区财政局、区市场监管局按职责分工负责"
+    )
+    assert duban("import", str(write(tmp_path, text))).exit_code == 0
+    lint = duban("lint", "example-2019")
+    assert "example-2019 t2: 牵头单位未明确" in lint.stdout
+    done = duban(
+        "lead", "example-2019", "t2", "区财政局", "--reason", "办公室会议确定", "--as", "office"
+    )
+    assert done.exit_code == 0, done.output
+    assert "区财政局 now leads example-2019 t2" in done.stdout

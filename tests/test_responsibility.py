@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from tasks.plans.responsibility import (
+    NO_LEAD,
     Responsibility,
     ResponsibilityError,
     UnitDirectory,
@@ -238,10 +239,10 @@ def test_a_responsibility_clause_is_found_at_the_end_of_its_measure():
     )
 
 
-def test_an_unmarked_list_with_no_rule_in_force_is_read_first_leads_and_says_so():
+def test_an_unmarked_list_with_no_rule_in_force_names_no_lead_and_says_so():
     found = read_responsibility("区卫生健康委、区教委")
-    assert roles(found) == (["区卫生健康委"], ["区教委"], [], [])
-    assert found.note is not None and "first listed" in found.note
+    assert roles(found) == ([], ["区卫生健康委", "区教委"], [], [])
+    assert found.note == NO_LEAD == "牵头单位未明确"
     assert found.first_listed_leads is False
 
 
@@ -281,7 +282,7 @@ def test_units_listed_twice_are_kept_once_with_a_note():
 def test_a_clause_with_participants_but_no_lead_says_so():
     found = read_responsibility("区财政局参与")
     assert roles(found) == ([], [], ["区财政局"], [])
-    assert found.note == "no lead unit is named"
+    assert found.note == NO_LEAD
 
 
 @pytest.mark.parametrize(
@@ -296,7 +297,9 @@ def test_a_clause_with_participants_but_no_lead_says_so():
         ("会同区财政局", 'no unit is named before "会同"'),
         ("区财政局会同", 'no unit is named after "会同"'),
         ("。，、", "no unit is named"),
-        ("牵头单位：区卫生健康委", '"牵头单位：区卫生健康委" does not read as a unit name'),
+        ("牵头单位：", 'nothing follows "牵头单位："'),
+        ("牵头单位：区卫生健康委；配合单位：", 'nothing follows "配合单位："'),
+        ("区卫生健康委：区教委", '"区卫生健康委：区教委" does not read as a unit name'),
     ],
 )
 def test_an_unreadable_clause_names_itself_and_the_part_that_failed(clause, part):
@@ -448,3 +451,169 @@ def test_importing_the_module_does_not_load_prefect_or_the_database():
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("clause", "lead", "co", "participants"),
+    [
+        pytest.param(
+            "（区卫生健康委、区医保局按职责分别牵头负责）",
+            ["区卫生健康委", "区医保局"],
+            [],
+            [],
+            id="full-width-brackets-keep-the-verb-out-of-the-last-name",
+        ),
+        pytest.param(
+            "(区卫生健康委牵头,区财政局配合)",
+            ["区卫生健康委"],
+            ["区财政局"],
+            [],
+            id="ascii-brackets",
+        ),
+        pytest.param(
+            "〔责任单位:省市场监管局〕", ["省市场监管局"], [], [], id="hexagonal-brackets"
+        ),
+        pytest.param(
+            "区卫生健康委牵头，区财政局、区教委按照职责分工负责",
+            ["区卫生健康委"],
+            ["区财政局", "区教委"],
+            [],
+            id="anzhao-zhize-fengong-fuze",
+        ),
+        pytest.param(
+            "区卫生健康委牵头，区财政局根据职责分工落实",
+            ["区卫生健康委"],
+            ["区财政局"],
+            [],
+            id="genju-zhize-luoshi",
+        ),
+        pytest.param(
+            "区卫生健康委牵头，区财政局依职责配合，区教委按职责参与",
+            ["区卫生健康委"],
+            ["区财政局"],
+            ["区教委"],
+            id="yi-zhize-peihe-and-an-zhize-canyu",
+        ),
+        pytest.param(
+            "（牵头单位：区卫生健康委，责任单位：区财政局、区教委）",
+            ["区卫生健康委"],
+            ["区财政局", "区教委"],
+            [],
+            id="labelled-lead-then-responsible",
+        ),
+        pytest.param(
+            "牵头单位:区发改局\n\n责任单位:立山经济开发区,各街道、区直各部门",
+            ["区发改局"],
+            ["立山经济开发区", "各街道", "区直各部门"],
+            [],
+            id="labels-on-separate-lines",
+        ),
+        pytest.param(
+            "（牵头单位：区民政局；配合单位：区财政局；参与单位：各街道）",
+            ["区民政局"],
+            ["区财政局"],
+            ["各街道"],
+            id="three-labels-with-semicolons",
+        ),
+        pytest.param(
+            "（区卫生健康委负责）", ["区卫生健康委"], [], [], id="one-unit-responsible-alone"
+        ),
+        pytest.param(
+            "（牵头单位：市发展改革委，配合单位：市委组织部，各区、县级市）",
+            ["市发展改革委"],
+            ["市委组织部", "各区、县级市"],
+            [],
+            id="each-district-and-county-level-city-is-one-collective",
+        ),
+        pytest.param(
+            "（市卫生健康委牵头，各县(市、区)卫生健康局按职责分工负责）",
+            ["市卫生健康委"],
+            ["各县(市、区)卫生健康局"],
+            [],
+            id="enumeration-comma-inside-brackets-does-not-split",
+        ),
+        pytest.param(
+            "(市政府辦公室牽頭,市級各有關部門及各縣市區政府按職責分工負責)",
+            ["市政府辦公室"],
+            ["市級各有關部門", "各縣市區政府"],
+            [],
+            id="traditional-characters",
+        ),
+    ],
+)
+def test_printed_clause_forms_read_as_a_clerk_reads_them(clause, lead, co, participants):
+    found = read_responsibility(clause)
+    assert roles(found) == (lead, co, participants, [])
+    assert found.note is None
+
+
+@pytest.mark.parametrize(
+    ("clause", "co"),
+    [
+        ("（区卫生健康委、区财政局按职责分工负责）", ["区卫生健康委", "区财政局"]),
+        ("（责任单位：区卫生健康委、区财政局）", ["区卫生健康委", "区财政局"]),
+        ("区疫情防控指挥部成员单位按职责分工负责", ["区疫情防控指挥部成员单位"]),
+        ("省有关部门按职责分工负责", ["省有关部门"]),
+        ("（责任单位：区相关部门）", ["区相关部门"]),
+    ],
+)
+def test_a_clause_that_names_no_lead_is_never_given_one(clause, co):
+    found = read_responsibility(clause)
+    assert roles(found) == ([], co, [], [])
+    assert found.note == NO_LEAD
+
+
+@pytest.mark.parametrize(
+    ("clause", "lead", "co", "carries"),
+    [
+        (
+            "(市卫生计生委、市人力社保局负责,排在第一位的为牵头部门,下同)",
+            ["市卫生计生委"],
+            ["市人力社保局"],
+            True,
+        ),
+        (
+            "(市教育局,市委农办,各县<市、区>人民政府,排名第一位为牵头单位,下同)",
+            ["市教育局"],
+            ["市委农办", "各县<市、区>人民政府"],
+            True,
+        ),
+        (
+            "市卫健委、发改委。列在首位的为牵头单位，其他单位按职责分工负责，下同；以下均需各县（市、区）党委和人民政府落实，不再列出。",
+            ["市卫健委"],
+            ["发改委"],
+            True,
+        ),
+    ],
+)
+def test_every_printed_first_listed_rule_names_the_lead_and_carries(clause, lead, co, carries):
+    found = read_responsibility(clause)
+    assert roles(found) == (lead, co, [], [])
+    assert found.first_listed_leads is carries
+
+
+@pytest.mark.parametrize("clause", ["（各街道负责）", "（3个乡镇人民政府负责）", "各县"])
+def test_each_of_a_definite_set_named_alone_answers_for_its_own_share(clause):
+    found = read_responsibility(clause)
+    assert found.lead == (normalize_name(clause).removesuffix("负责"),)
+    assert found.note is None
+
+
+def test_a_suggestion_is_never_the_text_that_was_typed():
+    directory = UnitDirectory.build([("wjw", "区卫生健康委", []), ("sjw", "市卫生健康委", [])])
+    with pytest.raises(UnknownUnitName) as caught:
+        directory.resolve("卫生健康委")
+    assert "卫生健康委" not in caught.value.suggestions
+    assert caught.value.suggestions == ("区卫生健康委", "市卫生健康委")
+
+
+def test_duban_who_shows_that_no_lead_is_named(duban):
+    shown = duban("who", "（区卫生健康委、区财政局按职责分工负责）")
+    assert shown.exit_code == 0
+    assert shown.stdout.splitlines() == [
+        "        lead: -",
+        "          co: 区卫生健康委、区财政局",
+        "participants: -",
+        "      pilots: -",
+        "        note: 牵头单位未明确",
+    ]

@@ -84,3 +84,37 @@ def test_digest_is_queued_once_and_delivered(duban, tmp_path):
     assert "nothing new" in again.stdout
     review = duban("digest", PLAN, "--as-of", "2019-08-09", "--review", "launch")
     assert "阶段评估" in review.stdout
+
+
+def test_a_ranking_circular_re_rendered_later_says_what_it_said_on_its_day(duban, tmp_path):
+    """A circular issued on day D shows D's figures whenever it is printed again (#11 §3):
+    late work accepted afterwards and items falling overdue since change nothing in it."""
+    with_some_work(duban)
+    day = "2019-08-09"
+
+    def issued(name: str) -> tuple[str, str]:
+        path = tmp_path / name
+        assert duban("ranking", PLAN, "--as-of", day, "--circular", str(path)).exit_code == 0
+        listed = duban("ranking", PLAN, "--as-of", day, "--json").stdout
+        return path.read_text(encoding="utf-8"), listed
+
+    first = issued("first.html")
+    for args in (  # the late t02 handed in and accepted, t03 now overdue, more sweeps
+        ("submit", PLAN, "t02", "--note", "x", "--as", "市卫生健康委", "--as-of", "2019-10-08"),
+        (
+            "accept",
+            PLAN,
+            "t02",
+            "--unit",
+            "市卫生健康委",
+            "--as",
+            "综合监督处",
+            "--as-of",
+            "2019-10-09",
+        ),
+        ("sweep", "--as-of", "2019-10-15"),
+    ):
+        assert duban(*args).exit_code == 0, args
+    later = json.loads(duban("ranking", PLAN, "--as-of", "2019-10-15", "--json").stdout)
+    assert later != json.loads(first[1])  # the figures did move on
+    assert issued("again.html") == first

@@ -326,12 +326,12 @@ class FlakySmtp:
     def __init__(self, folder: Path, down: int) -> None:
         self.inner, self.down, self.sent = EmlOutbox(folder), down, []
 
-    def send(self, mail: OutgoingMail) -> None:
+    def send(self, mail: OutgoingMail) -> dict[str, tuple[int, str]]:
         if self.down > 0:
             self.down -= 1
             raise DeliveryError("connection refused")
-        self.inner.send(mail)
         self.sent.append(mail.message_id)
+        return self.inner.send(mail)
 
 
 def test_smtp_down_then_back_loses_nothing_and_doubles_nothing(url, tmp_path):
@@ -529,3 +529,16 @@ def test_two_sweeps_of_different_days_at_once_open_one_escalation(postgres_url):
         rows = session.exec(select(Escalation)).all()
     assert len(rows) == 7
     assert len({(r.assignment_id, r.occurrence_id, r.due) for r in rows}) == 7
+
+
+def test_letters_quote_the_task_and_word_ongoing_work_by_its_report_day(url):
+    """t04 is 持续开展: its quarterly report is due on 2019-09-30, not the work (#11)."""
+    outcome = sweep_once(url, at=NOW, as_of=D(2019, 9, 30))
+    ongoing = [n.content for n in outcome.written if n.item.task_code == "t04"]
+    assert ongoing and all(c.ongoing and c.why == "今日为本次进展报送日" for c in ongoing)
+    with session_scope(url) as session:
+        texts = [m.text for m in session.exec(select(OutboxMessage))]
+    assert texts and all("工作任务：" in text for text in texts)
+    t04 = [text for text in texts if "加强医疗卫生行业信用制度建设" in text]
+    assert t04 and all("持续开展（持续性工作，按期报送进展）" in text for text in t04)
+    assert not any("持续开展（即" in text for text in texts)

@@ -22,6 +22,7 @@ def test_sweep_json_has_the_promised_shape_and_delivers_to_eml_files(duban, tmp_
     summary = json.loads(result.stdout)
     assert set(summary) == {
         "as_of",
+        "calendar_warnings",
         "notices",
         "followups",
         "escalations_opened",
@@ -30,6 +31,7 @@ def test_sweep_json_has_the_promised_shape_and_delivers_to_eml_files(duban, tmp_
         "failed",
     }
     assert summary["as_of"] == "2019-08-01" and (summary["delivered"], summary["failed"]) == (7, 0)
+    assert summary["calendar_warnings"] == []  # the plan ends long before the calendar data
     first = summary["notices"][0]
     assert set(first) == {"recipient", "level", "plan", "task", "unit", "due"}
     assert {n["level"] for n in summary["notices"]} == {"urge"}

@@ -27,10 +27,10 @@ if not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"
 
 import uvicorn  # noqa: E402
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
-from selenium.webdriver.support.expected_conditions import staleness_of  # noqa: E402
 from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 
 from duban.web.app import create_app  # noqa: E402
@@ -115,7 +115,17 @@ def shoot(browser: webdriver.Chrome, folder: Path, name: str) -> None:
 def press(button: WebElement) -> None:
     """Click a submit button and wait for the next page to replace this one."""
     button.click()
-    WebDriverWait(button.parent, 20).until(staleness_of(button))
+    WebDriverWait(button.parent, 20).until(lambda _: replaced(button))
+
+
+def replaced(element: WebElement) -> bool:
+    """Whether the page holding `element` is gone. Mid-navigation chromedriver may answer
+    "Node with given id does not belong to the document" instead of a stale reference."""
+    try:
+        element.is_enabled()
+    except WebDriverException:
+        return True
+    return False
 
 
 def log_in(browser: webdriver.Chrome, base: str, username: str, password: str = PASSWORD) -> None:

@@ -264,7 +264,8 @@ def test_a_query_touching_a_year_without_data_raises_naming_year_and_fix(
     message = str(raised.value)
     assert "2027" in message
     assert "calendars/data/cn/2027.toml" in message
-    assert "weekend_fallback=True" in message
+    assert "duban calendar add-notice" in message
+    assert "`weekend_fallback: true` under `plan.calendar`" in message  # the YAML key, not Python
     assert isinstance(raised.value, CalendarError)
 
 

@@ -54,7 +54,7 @@ def build_world(
         database_url=database_url or f"sqlite:///{folder / 'duban.db'}",
         secret_key="test-secret-key-for-links-and-sessions",
         public_url=public_url,
-        upload_mb=1,
+        evidence_limit_mb=1,
     )
     create_schema(settings.url)
     with session_scope(settings.url) as session:

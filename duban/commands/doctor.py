@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from duban.app import JsonFlag, app, emit_json, parse_moment, settings
+from duban.app import JsonFlag, app, calendar_warnings, emit_json, parse_moment, settings
 from duban.errors import EnvironmentProblem
 
 if TYPE_CHECKING:
@@ -41,10 +41,12 @@ def doctor(as_json: JsonFlag = False) -> None:
 
     config = settings()
     found = config_file()
+    database = _database(config.url)
     checks = [
         _settings_file(found),
-        _database(config.url),
+        database,
         _calendar(config.calendar_dir),
+        *([_horizon(config)] if database.ok else []),
         _mail(config),
     ]
     if api := os.environ.get("PREFECT_API_URL"):
@@ -76,6 +78,8 @@ def doctor(as_json: JsonFlag = False) -> None:
 def _shown_settings(config: Settings) -> dict[str, Any]:
     """Every setting as it is in effect; the SMTP password and database password masked."""
     shown = config.model_dump(mode="json")
+    shown["evidence_folder"] = str(config.evidence_dir)
+    shown["evidence_from"] = [str(p) for p in config.evidence_from] or "anywhere (not restricted)"
     if config.database_url is not None:
         shown["database_url"] = _masked(config.database_url)
     return shown
@@ -130,6 +134,15 @@ def _calendar(data_dir: Path | None) -> Check:
     if this_year not in years:
         return Check("calendar", False, f"{detail}, but not {this_year}: add its data file")
     return Check("calendar", True, detail)
+
+
+def _horizon(config: Settings) -> Check:
+    """Open plans that run past the calendar data: a warning 30 working days ahead."""
+    from calendars.clock import today
+
+    if past := calendar_warnings(config, today()):
+        return Check("calendar horizon", False, "; ".join(past), required=False)
+    return Check("calendar horizon", True, "no open plan runs past the data", required=False)
 
 
 def _mail(config: Settings) -> Check:

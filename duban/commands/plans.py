@@ -19,6 +19,7 @@ from duban.app import (
     plan_zone,
     settings,
     show_rows,
+    write_out,
 )
 
 BUNDLED_PLANS = Path(__file__).resolve().parents[2] / "plans"
@@ -33,7 +34,9 @@ def init() -> None:
 
 @app.command("import")
 def import_(
-    plan_file: Annotated[Path, typer.Argument(help="A plan file (YAML).")],
+    plan_file: Annotated[
+        Path, typer.Argument(help="A plan file (YAML), or a task table (.xlsx, .csv).")
+    ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and report; write nothing.")
     ] = False,
@@ -86,6 +89,43 @@ def import_(
         typer.echo(f"  changed: {change}")
     for warning in report.warnings:
         typer.echo(f"  warning: {warning}")
+
+
+@app.command()
+def template(
+    kind: Annotated[str, typer.Argument(help="xlsx (the workbook) or csv (the task sheet).")],
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write it.")] = None,
+) -> None:
+    """Write a blank task table (任务分工表) with the 单位, 分组, 阶段 and 方案 sheets an import
+    reads: fill it in Excel, then `duban import` it."""
+    from render.plan_table import write_plan_table
+
+    target = out or Path(f"任务分工表.{_table_format(kind)}")
+    write_out(target, lambda path: write_plan_table(None, path, fmt=_table_format(kind)))
+    typer.echo(f"wrote {target}")
+
+
+@app.command()
+def export(
+    plan: Annotated[str, typer.Argument(help="A plan file, or the code of an imported plan.")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="xlsx or csv (the task sheet alone).")
+    ] = "xlsx",
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write it.")] = None,
+) -> None:
+    """Write a plan as the task table offices pass around; `duban import` reads it back."""
+    from render.plan_table import write_plan_table
+
+    spec = _resolved(plan).spec
+    target = out or Path(f"{spec.plan.code}.{_table_format(fmt)}")
+    write_out(target, lambda path: write_plan_table(spec, path, fmt=_table_format(fmt)))
+    typer.echo(f"wrote {target}: {len(spec.tasks)} tasks, {len(spec.reports)} reports")
+
+
+def _table_format(kind: str) -> str:
+    if kind not in ("xlsx", "csv"):
+        fail(f"format: {kind!r} is not one of xlsx, csv")
+    return kind
 
 
 @app.command()
@@ -142,7 +182,8 @@ def who(
     """Read who leads, co-leads, participates and pilots from a responsibility clause."""
     from tasks.plans.responsibility import read_pilots, read_responsibility
 
-    found = read_responsibility(clause).as_json()
+    reading = read_responsibility(clause)
+    found = reading.as_json()
     found["pilots"] = found["pilots"] or list(read_pilots(clause))
     if plan is not None:
         found = _resolve_names(plan, clause, found)
@@ -151,6 +192,8 @@ def who(
         return
     for role, names in found.items():
         typer.echo(f"{role:>12}: {'、'.join(names) if names else '-'}")
+    if reading.note:
+        typer.echo(f"{'note':>12}: {reading.note}")
 
 
 @app.command()

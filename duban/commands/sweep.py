@@ -18,6 +18,7 @@ from duban.app import (
     WebPort,
     app,
     at_the_cli,
+    calendar_warnings,
     database_url,
     emit_json,
     end_if_undelivered,
@@ -28,6 +29,7 @@ from duban.app import (
     show_rows,
     write_out,
 )
+from schemas.vocabulary import ScheduledJob
 
 
 @app.command()
@@ -60,10 +62,13 @@ def sweep(
         summary = deadline_sweep(as_of=day, plan=plan, dry_run=dry_run)
     else:
         summary = _sweep_directly(day, plan, dry_run)
+    summary["calendar_warnings"] = calendar_warnings(settings(), day)
     if as_json:
         emit_json(summary)
     else:
         _print_summary(summary, dry_run)
+        for warning in summary["calendar_warnings"]:
+            typer.echo(f"warning: {warning}", err=True)
     end_if_undelivered(summary["failed"], as_json=as_json)
 
 
@@ -105,13 +110,20 @@ def _print_summary(summary: dict[str, Any], dry_run: bool) -> None:
     )
 
 
-@app.command()
+outbox_app = typer.Typer(help="The outbox: list it, or put mail given up on back in it.")
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.callback(invoke_without_command=True)
 def outbox(
+    context: typer.Context,
     pending: Annotated[bool, typer.Option("--pending", help="Only messages not yet sent.")] = False,
     failed: Annotated[bool, typer.Option("--failed", help="Only messages given up on.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """List the outbox: every message, its recipients and whether it was delivered."""
+    if context.invoked_subcommand is not None:
+        return
     from schemas.vocabulary import MessageStatus
     from tasks.sweep.outbox import list_outbox
 
@@ -121,9 +133,36 @@ def outbox(
     show_rows(
         "outbox",
         lambda session: list_outbox(session, status=status),
-        ["id", "plan", "recipient", "subject", "status", "attempts", "last_error"],
+        ["id", "plan", "recipient", "subject", "status", "attempts", "last_error", "refused"],
         as_json=as_json,
     )
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Every message given up on (the default).")
+    ] = False,
+    ids: Annotated[
+        list[int] | None,
+        typer.Option("--id", help="Only this message (repeatable); see `duban outbox --failed`."),
+    ] = None,
+) -> None:
+    """Put mail given up on back in the outbox, once what failed it is fixed (recorded in the
+    audit trail); the next delivery sends it."""
+    if failed and ids:
+        fail("give --failed or --id, not both")
+    typer.echo(_requeue(ids or None))
+
+
+def _requeue(ids: list[int] | None) -> str:
+    from calendars.clock import now
+    from schemas.db import session_scope
+    from tasks.sweep.outbox import retry_failed
+
+    with session_scope(database_url()) as session:
+        requeued = retry_failed(session, now=now(), by=at_the_cli(), ids=ids)
+    return f"{len(requeued)} message(s) given up on are back in the outbox"
 
 
 @app.command()
@@ -132,25 +171,23 @@ def deliver(
         bool,
         typer.Option(
             "--retry-failed",
-            help="First put the mail given up on back in the outbox (recorded in the audit "
-            "trail), once what failed it is fixed.",
+            help="First put the mail given up on back in the outbox (as `duban outbox retry`).",
         ),
     ] = False,
 ) -> None:
     """Deliver what is waiting in the outbox (the retry the scheduler also runs)."""
     from calendars.clock import now
-    from schemas.db import session_scope, sessions
+    from render.mail import composer_for
+    from schemas.db import sessions
     from tasks.sweep.delivery import transport_from, where_mail_goes
     from tasks.sweep.outbox import deliver_everything
-    from tasks.sweep.outbox import retry_failed as requeue
 
     config = settings()
-    url = database_url()
     if retry_failed:
-        with session_scope(url) as session:
-            requeued = requeue(session, now=now(), by=at_the_cli())
-        typer.echo(f"{len(requeued)} message(s) given up on are back in the outbox")
-    report = deliver_everything(sessions(url), transport_from(config), now=now())
+        typer.echo(_requeue(None))
+    report = deliver_everything(
+        sessions(database_url()), transport_from(config), now=now(), composer=composer_for(config)
+    )
     typer.echo(
         f"delivered {len(report.delivered)}, failed {len(report.failed)} "
         f"(mail goes to {where_mail_goes(config)})"
@@ -214,15 +251,49 @@ def serve(
     no_web: Annotated[
         bool, typer.Option("--no-web", help="The scheduler alone; `duban web` serves the app.")
     ] = False,
+    run_now: Annotated[
+        list[ScheduledJob] | None,
+        typer.Option(
+            "--run-now",
+            help="Run this job at once, then on its schedule (repeatable).",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the web app and run the embedded scheduler in one process: the daily sweep at
-    08:30 and the outbox retry, on a local Prefect server (started here unless PREFECT_API_URL
-    names one). Ctrl-C or SIGTERM stops it once running jobs finish."""
+    """Serve the web app and run the embedded scheduler in one process: the daily sweep, the
+    outbox retry, the phase reviews and the office's weekly digest (times from the
+    `*_cron` settings), on a local Prefect server (started here unless PREFECT_API_URL names
+    one). One per database. Ctrl-C or SIGTERM stops it once running jobs finish."""
     from duban.serve import WebAddress
     from duban.serve import serve as run_serve
 
     database_url()  # an unreachable database ends here, before a Prefect server is started
-    run_serve(settings(), None if no_web else WebAddress(host, port))
+    run_serve(settings(), None if no_web else WebAddress(host, port), run_now or [])
+
+
+@app.command()
+def automations(
+    webhook: Annotated[
+        str, typer.Option("--webhook", help="The office's webhook (a WeCom or DingTalk robot).")
+    ],
+    silence: Annotated[
+        int,
+        typer.Option(
+            "--silence",
+            min=45,
+            help="Seconds without a heartbeat before a run is taken for dead (more than "
+            "PREFECT_FLOWS_HEARTBEAT_FREQUENCY on the workers).",
+        ),
+    ] = 150,
+) -> None:
+    """Set up, on the Prefect server PREFECT_API_URL names, the automations that tell the
+    office when a sweep fails or does not run, and mark runs whose heartbeats stopped Crashed
+    (replacing earlier ones)."""
+    if not os.environ.get("PREFECT_API_URL"):
+        fail("PREFECT_API_URL: set it to the Prefect server the workers report to")
+    from flows.automations import install_automations
+
+    for name in install_automations(webhook, silence=silence):
+        typer.echo(f"automation {name}: created")
 
 
 @app.command()

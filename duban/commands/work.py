@@ -98,6 +98,8 @@ def progress(
             task_wide=task_wide,
             evidence=evidence or [],
             evidence_dir=settings().evidence_dir,
+            evidence_limit_mb=settings().evidence_limit_mb,
+            evidence_from=settings().evidence_from,
         )
     typer.echo(f"progress recorded on {plan} {task}")
 
@@ -129,6 +131,8 @@ def submit(
             occurrence=optional_day(occurrence, "--occurrence"),
             evidence=evidence or [],
             evidence_dir=settings().evidence_dir,
+            evidence_limit_mb=settings().evidence_limit_mb,
+            evidence_from=settings().evidence_from,
         )
     typer.echo(f"submitted {plan} {task} (submission {submission.id})")
 
@@ -298,6 +302,24 @@ def reassign(
             at=at,
         )
     typer.echo(f"re-assigned {plan} {task} from {from_unit} to {to_unit}")
+
+
+@app.command()
+def lead(
+    plan: Plan,
+    task: TaskCode,
+    unit: Annotated[str, typer.Argument(help="The unit that is to lead (code or name).")],
+    reason: Annotated[str, typer.Option(help="Why; kept in the audit trail.")],
+    who: As = None,
+    as_of: AsOf = None,
+) -> None:
+    """Name the lead of a task whose plan named none (牵头单位未明确). Office only."""
+    from tasks.work.lifecycle import name_lead
+
+    at = parse_moment(as_of, plan=plan)
+    with acting(plan, who) as (session, actor):
+        name_lead(session, actor=actor, plan=plan, task=task, unit=unit, reason=reason, at=at)
+    typer.echo(f"{unit} now leads {plan} {task}")
 
 
 @app.command()

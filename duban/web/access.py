@@ -20,6 +20,7 @@ from schemas.vocabulary import AccountRole
 from tasks.work.accounts import Person
 from tasks.work.actors import Forbidden
 from tasks.work.desk import WorkRow
+from tasks.work.evidence import CHUNK
 
 ACCEPTED = frozenset(
     {
@@ -75,6 +76,13 @@ def uploads(form: FormData, field: str, limit_mb: int, language: str) -> Iterato
             folder.mkdir()
             path = folder / PurePath(upload.filename or "file").name
             upload.file.seek(0)
-            path.write_bytes(upload.file.read())
+            with path.open("wb") as copy:  # in chunks, never the whole file in memory
+                copied = 0
+                while chunk := upload.file.read(CHUNK):
+                    copied += len(chunk)
+                    if copied > limit_mb * 1024 * 1024:
+                        too_big = words["error.upload_size"].format(name=name, mb=limit_mb)
+                        raise UploadRefused(too_big)
+                    copy.write(chunk)
             paths.append(path)
         yield paths

@@ -144,7 +144,7 @@ def need(request: Request, *roles: str) -> Person:
 
 async def posted(request: Request) -> FormData:
     """The submitted form, once its CSRF token checks out."""
-    limit = web(request).settings.upload_mb * 1024 * 1024
+    limit = web(request).settings.evidence_limit_mb * 1024 * 1024
     form = await request.form(max_files=10, max_fields=200, max_part_size=limit)
     request.state.form = form
     check_csrf(request, form)

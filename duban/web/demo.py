@@ -10,10 +10,10 @@ import secrets
 from pathlib import Path
 
 from pydantic import SecretStr
-from rich.console import Console
 
 from calendars.clock import now
 from duban.demo import run_demo
+from duban.terminal import console, styled
 from render.mail import composer_for
 from schemas.db import session_scope
 from schemas.settings import Settings
@@ -56,8 +56,7 @@ def demo_web(settings: Settings, plans_dir: Path, *, host: str, port: int) -> No
                 unit_code=unit,
                 at=now(),
             )
-    console = Console()
-    console.print(f"\nthe workplace, as of {last_day}: [bold]{served.public_url}[/bold]")
+    console.print(f"\nthe workplace, as of {last_day}:", styled(served.public_url, "bold"))
     for username, name, role, _ in ACCOUNTS:
         console.print(f"  {username:<10} {PASSWORD}  {role:<10} {name}")
     console.print(f"mails with one-click links: {home / 'outbox'}  (Ctrl-C stops the server)")

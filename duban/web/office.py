@@ -24,6 +24,7 @@ from duban.web.access import check_visible
 from duban.web.app import back_to, database, need, posted, remembered, text_field, web
 from duban.web.templating import fragment, language, page
 from duban.web.words import WORDS
+from render.xlsx import put_row
 from schemas.tables import ExtensionRequest
 from schemas.vocabulary import AccountRole, Channel, Light
 from tasks.review.compute import review_plan
@@ -155,14 +156,18 @@ def export(request: Request) -> Response:
     sheet = book.active
     assert sheet is not None
     sheet.title = "duban"
-    sheet.append(
+    put_row(
+        sheet,
+        1,
         [
             words[k]
             for k in ("plan", "task", "unit", "role", "state", "original_due", "approved_due")
-        ]
+        ],
     )
-    for r in rows:
-        sheet.append(
+    for number, r in enumerate(rows, 2):
+        put_row(
+            sheet,
+            number,
             [
                 r.plan,
                 f"{r.task} {r.task_title}",
@@ -171,7 +176,7 @@ def export(request: Request) -> Response:
                 words.get(f"state.{r.state}", r.state),
                 r.original_due,
                 r.due,
-            ]
+            ],
         )
     buffer = io.BytesIO()
     book.save(buffer)

@@ -22,6 +22,7 @@ from tasks.sweep.outbox import acknowledge, record_acknowledgement
 from tasks.work import lifecycle
 from tasks.work.accounts import actor_of
 from tasks.work.desk import GROUPS, assignment_detail, evidence_owner, unit_work, work_rows
+from tasks.work.evidence import read_back
 
 router = APIRouter()
 
@@ -67,7 +68,7 @@ async def report_progress(assignment_id: int, request: Request) -> Response:
     state = web(request)
     with database(request) as session:
         account, row = _own(request, session, assignment_id)
-        with uploads(form, "files", state.settings.upload_mb, language(request)) as files:
+        with uploads(form, "files", state.settings.evidence_limit_mb, language(request)) as files:
             lifecycle.report_progress(
                 session,
                 actor=actor_of(account, Channel.WEB),
@@ -78,6 +79,7 @@ async def report_progress(assignment_id: int, request: Request) -> Response:
                 at=state.now(),
                 evidence=files,
                 evidence_dir=state.evidence_dir,
+                evidence_limit_mb=state.settings.evidence_limit_mb,
             )
     return back_to(f"/a/{assignment_id}", "progress")
 
@@ -88,7 +90,7 @@ async def submit(assignment_id: int, request: Request) -> Response:
     state = web(request)
     with database(request) as session:
         account, row = _own(request, session, assignment_id)
-        with uploads(form, "files", state.settings.upload_mb, language(request)) as files:
+        with uploads(form, "files", state.settings.evidence_limit_mb, language(request)) as files:
             lifecycle.submit(
                 session,
                 actor=actor_of(account, Channel.WEB),
@@ -99,6 +101,7 @@ async def submit(assignment_id: int, request: Request) -> Response:
                 at=state.now(),
                 evidence=files,
                 evidence_dir=state.evidence_dir,
+                evidence_limit_mb=state.settings.evidence_limit_mb,
                 expected_version=_version(text_field(form, "version")),
             )
     return back_to(f"/a/{assignment_id}", "submit")
@@ -149,9 +152,7 @@ def download(evidence_id: int, request: Request) -> Response:
         if not rows:
             raise NotFound(f"no evidence file {evidence_id}")
         check_visible(account, rows[0])
-    stored = web(request).evidence_dir / evidence.sha256[:2] / evidence.sha256
-    if not stored.is_file():
-        raise NotFound(f"the file {evidence.name} is missing from the evidence folder")
+    stored = read_back(web(request).evidence_dir, evidence.sha256, evidence.name)
     return FileResponse(
         stored,
         media_type="application/octet-stream",

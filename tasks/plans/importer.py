@@ -33,11 +33,13 @@ from schemas.tables import (
     Unit,
     UnitGroup,
 )
-from schemas.vocabulary import ActorKind, Operation
+from schemas.vocabulary import ActorKind, Operation, Role
 from tasks.plans.changes import plan_file_changes
+from tasks.plans.horizon import resolve_within_calendar
 from tasks.plans.lint import lint_plan
 from tasks.plans.reader import read_plan_file
-from tasks.plans.resolution import ResolvedAssignment, ResolvedPlan, ResolvedTask, resolve_plan
+from tasks.plans.resolution import ResolvedAssignment, ResolvedPlan, ResolvedTask
+from tasks.plans.table import is_table, read_plan_table
 from tasks.work import audit
 from tasks.work.actors import Actor
 
@@ -83,9 +85,9 @@ def record_import(
 
 
 def load_plan(path: Path, *, calendar_dir: Path | None = None) -> ResolvedPlan:
-    """Read, validate and resolve a plan file without touching any database."""
-    spec, locator = read_plan_file(path)
-    return resolve_plan(spec, locator, calendar_dir=calendar_dir)
+    """Read, validate and resolve a plan file (YAML, or a task table) without a database."""
+    spec, locator = read_plan_table(path) if is_table(path) else read_plan_file(path)
+    return resolve_within_calendar(spec, locator, calendar_dir=calendar_dir)
 
 
 def import_plan(
@@ -334,9 +336,11 @@ def _write_assignments(
     rows = session.exec(select(Assignment).where(Assignment.task_id == task.id)).all()
     existing = {(unit_code[a.unit_id], a.role): a for a in rows}
     wanted = {(a.unit, a.role): a for a in spec.assignments}
+    named = _named_leads(existing, wanted)
     owed = {  # what the plan asks of each: a re-assigned unit owes what the replaced one did
-        **wanted,
+        **{key: a for key, a in wanted.items() if key not in named.values()},
         **{key: wanted[origin] for key, origin in _stand_ins(existing, wanted).items()},
+        **{key: wanted[origin] for key, origin in named.items()},
     }
     added = [k for k in owed if k not in existing or not existing[k].active]
     dropped = [k for k, a in existing.items() if k not in owed and a.active]
@@ -360,7 +364,7 @@ def _write_assignments(
             due=resolved.due,
         )
         for key, resolved in wanted.items()
-        if key not in existing
+        if key not in existing and key not in named.values()
     }
     session.add_all(fresh.values())
     for key, assignment in existing.items():
@@ -393,6 +397,20 @@ def _stand_ins(
             seen.add(step.id)
             step = by_id.get(step.replaces_id)
     return found
+
+
+def _named_leads(
+    existing: dict[Key, Assignment], wanted: dict[Key, ResolvedAssignment]
+) -> dict[Key, Key]:
+    """Leads the office named (`duban lead`) on a task whose plan names none, each with the
+    plan's assignment of the same unit it stands for, so a re-import keeps the named lead."""
+    if any(role == Role.LEAD for _, role in wanted):
+        return {}
+    return {
+        (unit, role): next(key for key in wanted if key[0] == unit)
+        for (unit, role), assignment in existing.items()
+        if role == Role.LEAD and assignment.active and any(key[0] == unit for key in wanted)
+    }
 
 
 def _move_due(assignment: Assignment, resolved: ResolvedAssignment, at: dt.datetime) -> None:

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schemas.vocabulary import Role
 from tasks.plans.graph import build_graph, schedule_conflicts
 from tasks.plans.resolution import ResolvedPlan, phase_nodes, task_nodes
+from tasks.plans.responsibility import NO_LEAD
+
+# What `duban draft` writes where it could not read a value: lint lists every one left.
+PLACEHOLDER = "TODO: 请填写"
 
 
 @dataclass(frozen=True)
@@ -24,7 +29,12 @@ class LintWarning:
 
 
 def lint_plan(plan: ResolvedPlan) -> list[LintWarning]:
-    findings: list[LintWarning] = []
+    findings: list[LintWarning] = [
+        LintWarning(f"{plan.code} {where}", f"placeholder left to fill in: {value}")
+        for where, value in _placeholders(plan.spec.model_dump(mode="json"), "")
+    ]
+    if plan.spec.plan.issued is None:
+        findings.append(LintWarning(plan.code, "no issue date (plan.issued)"))
     phases = {p.code: p for p in plan.phases}
     calendar = plan.calendar
     for task in plan.tasks:
@@ -44,6 +54,20 @@ def lint_plan(plan: ResolvedPlan) -> list[LintWarning]:
                             f" ({calendar.holiday_name(day) or '周末'})",
                         )
                     )
+        if task.assignments and all(a.role != Role.LEAD for a in task.assignments):
+            findings.append(
+                LintWarning(where, f"{NO_LEAD}: no lead unit is named (name one: duban lead)")
+            )
+        if task.deadline and task.deadline.warning:
+            findings.append(LintWarning(where, task.deadline.warning))
+        if task.deadline and task.deadline.kind == "recurring" and plan.span is None:
+            findings.append(
+                LintWarning(
+                    where,
+                    f"'{task.deadline.text}' recurs ({task.deadline.rule}), but the plan has "
+                    "neither phases nor span, so it has no dates: give plan.span",
+                )
+            )
         if not task.assignments and task.kind != "goal":
             findings.append(LintWarning(where, "no responsible unit: held as unassigned"))
         if task.deadline is None and task.kind in ("task", "report"):
@@ -63,3 +87,14 @@ def lint_plan(plan: ResolvedPlan) -> list[LintWarning]:
         if not u.emails
     )
     return findings
+
+
+def _placeholders(node: object, where: str) -> list[tuple[str, str]]:
+    """Every string in the plan file still holding the drafter's placeholder, by its path."""
+    if isinstance(node, str):
+        return [(where, node)] if PLACEHOLDER in node else []
+    if isinstance(node, dict):
+        return [f for k, v in node.items() for f in _placeholders(v, f"{where}.{k}".lstrip("."))]
+    if isinstance(node, list):
+        return [f for i, v in enumerate(node) for f in _placeholders(v, f"{where}[{i}]")]
+    return []

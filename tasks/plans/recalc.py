@@ -14,10 +14,11 @@ from sqlmodel import Session, col, select
 from schemas.plan_file import PlanFile
 from schemas.tables import Assignment, Occurrence, Task, Unit
 from schemas.vocabulary import Operation
+from tasks.plans.horizon import resolve_within_calendar
 from tasks.plans.importer import THE_OFFICE, record_import, write_plan
 from tasks.plans.queries import find_plan
 from tasks.plans.reader import Locator
-from tasks.plans.resolution import ResolvedPlan, resolve_plan
+from tasks.plans.resolution import ResolvedPlan
 from tasks.work.actors import Actor
 
 
@@ -116,7 +117,7 @@ def resolve_stored(
     calendar_dir: Path | None = None,
 ) -> ResolvedPlan:
     """The plan as stored at its last import, resolved again on the current calendar data."""
-    return resolve_plan(
+    return resolve_within_calendar(
         PlanFile.model_validate(spec),
         Locator(f"stored plan {plan_code}"),
         calendar_dir=calendar_dir,

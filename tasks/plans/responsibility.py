@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from duban.errors import BadInput
 
 __all__ = [
+    "NO_LEAD",
     "Responsibility",
     "ResponsibilityError",
     "UnitDirectory",
@@ -27,20 +28,34 @@ __all__ = [
     "read_responsibility",
 ]
 
-_EDGE = "、，,；;。.：:！!？?“”\"'‘’「」『』《》〈〉【】[]"
-_OPEN, _CLOSE = "（(", "）)"
-_MARKER = re.compile(r"责任(?:单位|部门|主体)[：:]")
+_EDGE = "、，,；;。.：:！!？?“”\"'‘’「」『』《》"
+# Printed brackets: full-width, ASCII, the 〔〕 of provincial plans, the [] and <> of web copies.
+_OPEN, _CLOSE = "（(〔[【<〈", "）)〕]】>〉"
+# Labelled forms: "牵头单位：…；配合单位：…", one label per role, in any order.
+_LABEL = re.compile(
+    r"(?P<label>牵头责任单位|牵头单位|牵头部门|主办单位|主责单位|责任单位|责任部门|责任主体"
+    r"|主要协作单位|协作单位|配合单位|配合部门|协办单位|协助单位|参与单位|参与部门)[：:]"
+)
+_LABEL_ROLES = (("协", "co"), ("配", "co"), ("参", "participants"), ("牵", "lead"), ("主", "lead"))
 _PILOTS = re.compile(r"[（(]试点[^：:（）()，,。、]{0,8}[：:]([^（）()]*)[）)]")
-# "排在第一的部门为牵头单位": the usual way a plan says that the first listed unit leads.
+# "排在第一的部门为牵头单位", "列在首位的为牵头单位", "排名第一位为牵头单位": first listed leads.
 _RULE = re.compile(
-    r"(?:排在|排名|列|位列)?第一(?:位|个)?的?(?:部门|单位)?"
+    r"(?:排在|排名|列在|位列|列)?(?:第一|首)(?:位|个)?的?(?:部门|单位)?"
     r"(?:为|是)牵头(?:部门|单位)?"
 )
 _CARRY = "下同"
+# Asides printed among the units: "其他单位按职责分工负责" (the rule's other half),
+# "以下均需各县（市、区）…落实，不再列出".
+_ASIDE = re.compile(r"^(?:其他|其余)(?:单位|部门)|^以下|^不再")
 # A segment ends with what its units do; "负责" alone says nothing about who leads.
+# "By their duties" is printed 按职责 / 按照职责 / 根据职责 / 依职责, with 分工 or not.
 _ROLE = re.compile(
-    r"(?:按职责(?:分工)?)?(?P<each>分别|共同|具体)?为?"
-    r"(?P<verb>牵头|配合|协助|协同|参与|参加|负责)(?:负责|落实|单位|部门)?$"
+    r"(?:(?:按照?|根据|依据?)职责(?:分工)?|结合实际)?(?P<each>分别|共同|具体)?为?"
+    r"(?P<verb>牵头|配合|协助|协同|参与|参加|负责|落实)(?:负责|落实|单位|部门)?$"
+)
+# What a labelled section may end with without changing the role its label gives.
+_DUTIES = re.compile(
+    r"(?:(?:按照?|根据|依据?)职责(?:分工|分别)?|结合实际)?(?:负责|落实|配合|参与)$"
 )
 _VERBS = {
     "牵头": "lead",
@@ -50,10 +65,31 @@ _VERBS = {
     "参与": "participants",
     "参加": "participants",
     "负责": None,
+    "落实": None,
 }
 _TAGGED = re.compile(r"[（(](?P<verb>牵头|配合|协助|参与)(?:单位|部门)?[）)]$")
+# Bodies that are no definite unit ("成员单位", "有关部门", "相关单位"): never taken to lead just
+# because they are the only ones named. "各县" and "3个乡镇" name each of a definite set, and each
+# answers for its own share, so they may.
+_VAGUE = re.compile(r"成员单位$|(?:有关|相关)(?:部门|单位)")
+# "各区、县级市": the words after "各" that continue one collective body.
+_AREA = re.compile(r"县级市|县市|县|市|区|乡|镇|乡镇|街道|镇街|州|旗")
+# Traditional-character copies: only the words the reader looks for are mapped.
+_TRADITIONAL = {
+    "牽頭": "牵头",
+    "職責": "职责",
+    "負責": "负责",
+    "牽頭單位": "牵头单位",
+    "責任單位": "责任单位",
+    "配合單位": "配合单位",
+    "參與": "参与",
+    "協助": "协助",
+    "落實": "落实",
+    "分別": "分别",
+}
 _STRENGTH = ("lead", "co", "participants")
 _MAX_NAME = 30
+NO_LEAD = "牵头单位未明确"
 
 
 class ResponsibilityError(BadInput):
@@ -112,49 +148,54 @@ def read_pilots(text: str) -> tuple[str, ...]:
 def read_responsibility(clause: str, *, first_listed_leads: bool = False) -> Responsibility:
     """Read one clause; `first_listed_leads` is the rule carried from earlier clauses ("下同").
 
-    With no lead marked and no rule in force, the first listed unit is taken to lead and the
-    rest to share the work, which is how such lists are conventionally read; the result's
-    `note` says so, since the plan did not.
+    A lead is never invented: with no lead marked, no rule in force and more than one unit
+    (or only an indefinite body such as "成员单位") named, the units share the work with no
+    lead and the result's `note` is "牵头单位未明确", for the office to settle.
     """
-    text = re.sub(r"\s+", "", clause)
+    text = _simplified(re.sub(r"\s+", "", clause))
     if not text:
         raise _unreadable(clause, "the clause is empty")
     shown = text
     pilots = read_pilots(text)
     text = _PILOTS.sub("", text)
-    marker = _MARKER.search(text)
-    if marker:
-        body = text[marker.end() : _closing(text, marker.end(), depth=1)]
-        if not body.strip(_EDGE + _OPEN + _CLOSE):
-            raise _unreadable(shown, f'nothing follows "{marker.group()}"')
+    label = _LABEL.search(text)
+    if label:
+        body = text[label.start() : _closing(text, label.start(), depth=1)]
     else:
-        body = text
+        body = _unwrapped(text)
     stated = _RULE.search(body) is not None
     carried = first_listed_leads or (stated and _CARRY in body)
     body = _RULE.sub("", body).replace(_CARRY, "")
-    picked: list[tuple[str, str | None]] = []
-    for segment in re.split(r"[，,；;。]", body):
-        picked += _read_segment(segment, shown)
+    picked = _read_sections(body, shown) if label else _read_body(body, shown)
     if not picked and not pilots and not stated:
         raise _unreadable(shown, "no unit is named")
+    return _settle(picked, pilots, stated or first_listed_leads, carried)
+
+
+def _settle(
+    picked: list[tuple[str, str | None]], pilots: tuple[str, ...], rule: bool, carried: bool
+) -> Responsibility:
+    """Give the units that no verb placed their role, and keep each unit's strongest role."""
+    neutral = list(dict.fromkeys(name for name, role in picked if role is None))
+    has_lead = any(role == "lead" for _, role in picked)
+    if has_lead:
+        leader = None
+    elif rule and neutral:
+        leader = neutral[0]
+    elif len(neutral) == 1 and not _VAGUE.search(neutral[0]):
+        leader = neutral[0]
+    else:
+        leader = None
     roles: dict[str, str] = {}
     notes: list[str] = []
-    neutral = [name for name, role in picked if role is None]
-    has_lead = any(role == "lead" for _, role in picked)
     for name, role in picked:
-        if role is None:
-            role = "lead" if not has_lead and name == neutral[0] else "co"
+        role = role or ("lead" if name == leader else "co")
         if name in roles:
             notes.append(f"{name} is listed twice")
         if name not in roles or _STRENGTH.index(role) < _STRENGTH.index(roles[name]):
             roles[name] = role
-    if not has_lead and len(set(neutral)) > 1 and not (stated or first_listed_leads):
-        notes.append(
-            "no lead is marked: the first listed unit is taken to lead "
-            "and the others to share the work"
-        )
-    elif picked and "lead" not in roles.values():
-        notes.append("no lead unit is named")
+    if roles and "lead" not in roles.values():
+        notes.append(NO_LEAD)
     by_role = {role: tuple(n for n, r in roles.items() if r == role) for role in _STRENGTH}
     return Responsibility(
         by_role["lead"],
@@ -162,14 +203,47 @@ def read_responsibility(clause: str, *, first_listed_leads: bool = False) -> Res
         by_role["participants"],
         pilots,
         first_listed_leads=carried,
-        note="; ".join(notes) or None,
+        note="; ".join(dict.fromkeys(notes)) or None,
     )
+
+
+def _read_sections(body: str, shown: str) -> list[tuple[str, str | None]]:
+    """A labelled clause: each label gives its role to the units after it.
+
+    Units under "责任单位" share the work when a lead is labelled; with no lead label their
+    own words decide ("责任单位：A、B按职责分别牵头负责，C参与").
+    """
+    marks = list(_LABEL.finditer(body))
+    sections = []
+    for mark, following in zip(marks, [*marks[1:], None], strict=True):
+        part = body[mark.end() : following.start() if following else len(body)]
+        if not part.strip(_EDGE + _OPEN + _CLOSE):
+            raise _unreadable(shown, f'nothing follows "{mark.group()}"')
+        label = mark.group("label")
+        role = next((role for word, role in _LABEL_ROLES if word in label), None)
+        sections.append((role, part))
+    has_lead = any(role == "lead" for role, _ in sections)
+    picked: list[tuple[str, str | None]] = []
+    for role, part in sections:
+        if role is None and not has_lead:
+            picked += _read_body(part, shown)
+            continue
+        for segment in _split(part, "，,；;。"):
+            picked += _names(_DUTIES.sub("", segment.strip(_EDGE)), role or "co", shown)
+    return picked
+
+
+def _read_body(body: str, shown: str) -> list[tuple[str, str | None]]:
+    picked: list[tuple[str, str | None]] = []
+    for segment in _split(body, "，,；;。"):
+        picked += _read_segment(segment, shown)
+    return picked
 
 
 def _read_segment(segment: str, shown: str) -> list[tuple[str, str | None]]:
     """Names in one comma-separated part with the role its closing verb gives them."""
     segment = segment.strip(_EDGE).removeprefix("由")
-    if not segment.strip(_EDGE + _OPEN + _CLOSE):
+    if not segment.strip(_EDGE + _OPEN + _CLOSE) or _ASIDE.search(segment):
         return []
     role: str | None = None
     verb = _ROLE.search(segment)
@@ -191,15 +265,54 @@ def _read_segment(segment: str, shown: str) -> list[tuple[str, str | None]]:
 
 def _names(part: str, role: str | None, shown: str) -> list[tuple[str, str | None]]:
     found: list[tuple[str, str | None]] = []
-    for raw in part.split("、"):
+    for raw in _units(part):
         tagged = _TAGGED.search(raw)
-        name = normalize_name(raw[: tagged.start()] if tagged else raw)
+        raw = raw[: tagged.start()] if tagged else raw
+        name = normalize_name(re.sub(r"等(?:单位|部门)$", "", raw))
         if not name:
             continue
         if len(name) > _MAX_NAME or any(c in name for c in "：:"):
             raise _unreadable(shown, f'"{name}" does not read as a unit name')
         found.append((name, _VERBS[tagged.group("verb")] if tagged else role))
     return found
+
+
+def _units(part: str) -> list[str]:
+    """Split a list on "、" outside brackets, keeping "各区、县级市" as one collective body."""
+    pieces: list[str] = []
+    for piece in _split(part, "、"):
+        for name in re.split(r"及(?=各)", piece):
+            area = _AREA.fullmatch(name.strip(_EDGE))
+            if area and pieces and pieces[-1].startswith("各"):
+                pieces[-1] += "、" + name
+            else:
+                pieces.append(name)
+    return pieces
+
+
+def _split(text: str, separators: str) -> list[str]:
+    """Split on separators outside brackets, so "各县（市、区）卫生健康局" stays whole."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += (char in _OPEN) - (char in _CLOSE)
+        if depth <= 0 and char in separators:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _unwrapped(text: str) -> str:
+    """The clause without the brackets printed round it: "（A牵头，B配合）"."""
+    while text[:1] in _OPEN and _closing(text, 0) == len(text) - 1:
+        text = text[1:-1]
+    return text
+
+
+def _simplified(text: str) -> str:
+    for traditional, simplified in _TRADITIONAL.items():
+        text = text.replace(traditional, simplified)
+    return text
 
 
 def _closing(text: str, start: int, depth: int = 0) -> int:
@@ -303,7 +416,7 @@ class UnitDirectory:
 
     def _closest(self, key: str) -> list[str]:
         """Prefixed or unprefixed forms first (区卫生健康委 for 卫生健康委), then lookalikes."""
-        known = [n for n in self._names if not n.isascii()]
+        known = [n for n in self._names if not n.isascii() and n != key]
         affixed = [n for n in known if key and (n.endswith(key) or key.endswith(n))]
         alike = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
         return list(dict.fromkeys(sorted(affixed, key=len) + alike))[:3]

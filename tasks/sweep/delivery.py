@@ -6,7 +6,8 @@ chooses between them.
 
     DeliveryError       a send failed; worth retrying later (the outbox backs off and retries)
      └── InvalidMail    the mail itself cannot be sent (no recipient, a malformed address or
-                        Message-ID); retrying will not help until the data is corrected
+                        Message-ID, every recipient refused with 5xx); retrying will not help
+                        until the data is corrected
 
 What yagmail (0.16) does, and what is done about it here:
 
@@ -91,8 +92,13 @@ class InvalidMail(DeliveryError):
     """The mail cannot be sent as it is: fix the address (or Message-ID) it names."""
 
 
+Refused = dict[str, tuple[int, str]]
+"""The recipients a server refused while it took the mail for the others: address → (SMTP
+reply code, its text). 4xx is temporary (try that recipient again), 5xx permanent."""
+
+
 class Transport(Protocol):
-    def send(self, mail: OutgoingMail) -> None: ...
+    def send(self, mail: OutgoingMail) -> Refused: ...
 
 
 def build_message(mail: OutgoingMail) -> str:
@@ -174,7 +180,7 @@ class EmlOutbox:
     def path_for(self, message_id: str) -> Path:
         return self.folder / f"{file_name(message_id)}.eml"
 
-    def send(self, mail: OutgoingMail) -> None:
+    def send(self, mail: OutgoingMail) -> Refused:
         text = build_message(mail)
         target = self.path_for(mail.message_id)
         try:
@@ -190,6 +196,7 @@ class EmlOutbox:
                 raise
         except OSError as exc:
             raise DeliveryError(f"cannot write {target}: {exc.strerror or exc}") from exc
+        return {}
 
 
 def file_name(message_id: str) -> str:
@@ -250,13 +257,18 @@ class SmtpTransport:
             f"starttls={self.starttls}, ssl={self.ssl}, sender={self.sender!r})"
         )
 
-    def send(self, mail: OutgoingMail) -> None:
+    def send(self, mail: OutgoingMail) -> Refused:
+        """Send `mail`; the recipients refused while the others got it (smtplib's partial
+        refusal, which yagmail passes on as its return value)."""
         if self.sender is not None:
             mail = replace(mail, sender=self.sender)
         _prepare(mail)  # a malformed mail fails here, before any connection
         client = self._client(mail.sender)
         try:
             result = client.send(contents=mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            permanent = all(code >= 500 for code, _ in exc.recipients.values())
+            raise (InvalidMail if permanent else DeliveryError)(self._say(exc)) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(self._say(exc)) from exc
         finally:
@@ -267,14 +279,19 @@ class SmtpTransport:
                 f"SMTP {self.host}:{self.port}: the server closed the "
                 "connection three times while sending"
             )
-        if isinstance(result, dict) and result:
+        refused: Refused = {}
+        if isinstance(result, dict):
+            for address, (code, reply) in result.items():
+                refused[address] = (int(code), _text(reply))
+        if refused:
             log.warning(
                 "SMTP %s:%s refused %s for %s; the other recipients got it",
                 self.host,
                 self.port,
-                ", ".join(sorted(result)),
+                ", ".join(sorted(refused)),
                 mail.message_id,
             )
+        return refused
 
     def _client(self, sender: str) -> _Yagmail:
         login = self.user if self.user is not None else sender
@@ -307,11 +324,19 @@ class SmtpTransport:
             text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
             detail = f"{exc.smtp_code} {text}"
         elif isinstance(exc, smtplib.SMTPRecipientsRefused):
-            detail = "every recipient refused: " + ", ".join(sorted(exc.recipients))
+            detail = "every recipient refused: " + ", ".join(
+                f"{address} ({code} {_text(reply)})"
+                for address, (code, reply) in sorted(exc.recipients.items())
+            )
         message = f"SMTP {self.host}:{self.port}: {type(exc).__name__}: {detail}"
         if self._password:
             message = message.replace(self._password, "***")
         return message
+
+
+def _text(reply: bytes | str) -> str:
+    """An SMTP reply's text on one line."""
+    return one_line(reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply))
 
 
 def transport_from(settings: Settings) -> Transport:

@@ -87,11 +87,13 @@ def why(
     critical: bool,
     language: str = "zh",
     office_own: bool = False,
+    ongoing: bool = False,
 ) -> str:
     """The rule that fired, in the letter's language, so the recipient sees why they got it.
 
     `office_own`: the item is the office's own, so leadership is told instead of the office
-    pressing itself."""
+    pressing itself. `ongoing`: 持续开展 or a recurring report, whose date is the day of this
+    report, not a deadline for the work."""
     zh = language == "zh"
     internal = (
         (
@@ -114,11 +116,14 @@ def why(
     )
     if rung.level == Level.REMINDER:
         return (
-            f"距完成时限还有{rung.workdays_left}个工作日"
+            f"距{'本次报送' if ongoing else '完成时限'}还有{rung.workdays_left}个工作日"
             if zh
-            else f"{rung.workdays_left} working day(s) before the due date"
+            else f"{rung.workdays_left} working day(s) before the "
+            + ("day of this report" if ongoing else "due date")
         ) + internal
     if rung.level == Level.DUE:
+        if ongoing:
+            return "今日为本次进展报送日" if zh else "this progress report is due today"
         return "今日为完成时限" if zh else "due today"
     late = rung.overdue_workdays
     if rung.level == Level.URGE:

@@ -23,7 +23,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from duban.errors import BadInput
 from schemas.settings import Settings, secret_key
-from schemas.vocabulary import RECEIPTED, RecipientRole
+from schemas.vocabulary import RecipientRole
 from tasks.sweep.notices import FollowUpItem, Letter, NoticeItem, NoticeLink, WaitingItem
 
 Action = Literal["ack", "report"]
@@ -98,18 +98,29 @@ def token_hash(token: str) -> str:
 
 
 def add_links(letter: Letter, signer: LinkSigner) -> Letter:
-    """The letter with each item's links: 签收 for a 督办单/通报 addressed to the recipient,
-    the report form for the recipient's own assignment, and the page for everyone else; each
-    decision and each item waiting for the office links to its page, and what the office's
-    queue does not list, to the office's desk."""
+    """The letter with its links: one 签收 for the 督办单 and 通报 addressed to the recipient
+    (they share the letter's receipt code), the report form for the recipient's own
+    assignment, and the page for everyone else; each decision and each item waiting for the
+    office links to its page, and what the office's queue does not list, to the office's
+    desk."""
     base = signer.base_url.rstrip("/")
     return dataclasses.replace(
         letter,
+        ack=_ack(letter, signer),
         items=tuple(_linked(item, signer, letter.as_of) for item in letter.items),
         followups=tuple(_opened(f, base) for f in letter.followups),
         waiting=tuple(_opened(w, base) for w in letter.waiting),
         desk=f"{base}/office" if letter.waiting_more else None,
     )
+
+
+def _ack(letter: Letter, signer: LinkSigner) -> str | None:
+    """The letter's one 签收 link: its 督办单 and 通报 share one receipt code."""
+    code = letter.receipt_code
+    holder = next((i.recipient_code for i in letter.items if i.receipted), None)
+    if code is None or holder is None:
+        return None
+    return signer.url(Binding("ack", code, holder), letter.as_of)
 
 
 def _opened(item: Opened, base: str) -> Opened:
@@ -123,9 +134,6 @@ def _linked(item: NoticeItem, signer: LinkSigner, issued: dt.date) -> NoticeItem
     if item.assignment_id is None or item.recipient_code is None:
         return item
     links: list[NoticeLink] = []
-    if item.receipt_code and not item.in_copy and item.level in RECEIPTED:
-        ack = Binding("ack", item.receipt_code, item.recipient_code)
-        links.append(NoticeLink("ack", signer.url(ack, issued)))
     if item.recipient_role == RecipientRole.RESPONSIBLE and not item.in_copy:
         form = Binding("report", str(item.assignment_id), item.recipient_code)
         links.append(NoticeLink("report", signer.url(form, issued)))

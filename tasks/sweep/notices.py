@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal, Protocol
 
-from schemas.vocabulary import FollowUpEvent, Level, RecipientRole, Waiting
+from schemas.vocabulary import RECEIPTED, FollowUpEvent, Level, RecipientRole, Waiting
 from tasks.review.model import Review
 
 # The order of the sections in a letter: most severe first, receipts still awaited last.
@@ -72,6 +72,17 @@ class NoticeItem:
     assignment_id: int | None = None  # which assignment, for the links to act on it
     recipient_code: str | None = None  # who this copy of the item is for (a unit's code)
     links: tuple[NoticeLink, ...] = ()  # filled by tasks.sweep.links.add_links
+    task_text: str | None = None  # what the plan asks to be done (the task's own text)
+    ongoing: bool = False  # 持续开展 / a recurring report: `due` is this report's day, not an end
+
+    # The plan's own date when the rest-day rule moved it into the next month (8月31日, a
+    # Saturday, kept as 9月2日): the letter says so, or "8月底前" would seem misread.
+    moved_from: date | None = None
+
+    @property
+    def receipted(self) -> bool:
+        """A 督办单 or 通报 to the recipient: acknowledged with the letter's one receipt code."""
+        return bool(self.receipt_code) and not self.in_copy and self.level in RECEIPTED
 
 
 @dataclass(frozen=True)
@@ -135,10 +146,30 @@ class Letter:
     desk: str | None = None  # the office's desk page, for what is not listed
     contact_name: str | None = None  # the office's liaison (联络员), whom to call
     contact_phone: str | None = None
+    ack: str | None = None  # the one-click 签收 of the letter's receipt code (add_links)
 
     @property
     def empty(self) -> bool:
         return not (self.items or self.followups or self.waiting)
+
+    @property
+    def receipt_code(self) -> str | None:
+        """The one code acknowledging the letter's 督办单 and 通报, if it holds any."""
+        return next((i.receipt_code for i in self.items if i.receipted), None)
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """A letter the outbox could not deliver (gave up on, or a recipient refused for good),
+    told to the office so that it can reach the recipient another way."""
+
+    office_name: str
+    recipient_name: str  # the unit the letter was for
+    subject: str  # the letter's
+    addresses: tuple[str, ...]  # the addresses it did not reach
+    why: str  # the server's answer, or the last error
+    sent_on: date  # when it was written
+    language: Literal["zh", "en"] = "zh"
 
 
 @dataclass(frozen=True)
@@ -165,6 +196,10 @@ class MailComposer(Protocol):
         """A sweep's letter: subject, plain text, HTML."""
         ...
 
+    def undelivered(self, notice: Undelivered) -> RenderedMail:
+        """通知未能送达: tells the office which letter did not reach whom, and why."""
+        ...
+
     def review(self, review: Review) -> MailBody:
         """A review mailed to leadership or the office: Markdown as the text, the page as HTML."""
         ...
@@ -176,3 +211,10 @@ def one_line(value: str) -> str:
         " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in value
     )
     return " ".join(cleaned.split())
+
+
+def moved_from(written: date | None, kept: date | None) -> date | None:
+    """The plan's date, when the rest-day rule moved it past a month end to `kept`."""
+    if written is None or kept is None or written >= kept:
+        return None
+    return written if (written.year, written.month) != (kept.year, kept.month) else None

@@ -9,7 +9,9 @@ is retried with growing pauses, and after the last try the message is marked fai
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import logging
+import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
@@ -19,14 +21,26 @@ from sqlmodel import Session, col, select
 from calendars.clock import utc
 from duban.errors import NotFound
 from schemas.db import SessionFactory
-from schemas.tables import Notice, OutboxMessage, SweepRun
-from schemas.vocabulary import Action, ActorKind, Level, MessageStatus, Operation
-from tasks.sweep.delivery import DeliveryError, InvalidMail, OutgoingMail, Transport
+from schemas.plan_file import EscalationPolicy
+from schemas.tables import JointMeetingSeat, Notice, OutboxMessage, Plan, SweepRun, Unit
+from schemas.vocabulary import (
+    Action,
+    ActorKind,
+    Level,
+    MessageKind,
+    MessageStatus,
+    Operation,
+    SeatRole,
+)
+from tasks.sweep.delivery import DeliveryError, InvalidMail, OutgoingMail, Refused, Transport
+from tasks.sweep.notices import MailComposer, Undelivered
 from tasks.work import audit
 from tasks.work.actors import Actor, Forbidden
 
 if TYPE_CHECKING:
     from sqlalchemy import ScalarResult
+
+log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=10)
 MAX_ATTEMPTS = 8
@@ -38,11 +52,13 @@ class DeliveryReport:
     delivered: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)  # failed this time (retried later or given up)
     given_up: list[int] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)  # some recipient refused for good
 
     def add(self, other: DeliveryReport) -> None:
         self.delivered += other.delivered
         self.failed += other.failed
         self.given_up += other.given_up
+        self.refused += other.refused
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -51,11 +67,15 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def deliver_everything(
-    sessions: SessionFactory, transport: Transport, *, now: dt.datetime
+    sessions: SessionFactory,
+    transport: Transport,
+    *,
+    now: dt.datetime,
+    composer: MailComposer | None = None,
 ) -> DeliveryReport:
     """Send every due message, batch after batch, until the outbox has nothing due."""
     return deliver_in_batches(
-        lambda limit: deliver_pending(sessions, transport, now=now, limit=limit)
+        lambda limit: deliver_pending(sessions, transport, now=now, limit=limit, composer=composer)
     )
 
 
@@ -80,9 +100,17 @@ def deliver_in_batches(
 
 
 def deliver_pending(
-    sessions: SessionFactory, transport: Transport, *, now: dt.datetime, limit: int = BATCH
+    sessions: SessionFactory,
+    transport: Transport,
+    *,
+    now: dt.datetime,
+    limit: int = BATCH,
+    composer: MailComposer | None = None,
 ) -> DeliveryReport:
     """Send up to `limit` due messages through `transport`.
+
+    With a `composer`, a message given up on, or refused for good by one of its recipients,
+    is told to the plan's office in a letter of its own (通知未能送达), sent the same way.
 
     Takes a session factory, not a session: each claim is committed before its mail is sent
     (so no other worker sends it too) and each outcome after, one short transaction apiece; a
@@ -95,17 +123,29 @@ def deliver_pending(
         if mail is None:
             continue  # another worker has it
         try:
-            transport.send(mail)
+            refused = transport.send(mail) or {}
         except DeliveryError as exc:
             gave_up = _settle(
-                sessions, message_id, now, error=str(exc), hopeless=isinstance(exc, InvalidMail)
+                sessions,
+                message_id,
+                now,
+                error=str(exc),
+                hopeless=isinstance(exc, InvalidMail),
+                composer=composer,
             )
             report.failed.append(message_id)
             if gave_up:
                 report.given_up.append(message_id)
         else:
-            _settle(sessions, message_id, now, error=None)
-            report.delivered.append(message_id)
+            outcome = _settle_refusals(sessions, message_id, now, refused, composer)
+            if outcome is None:
+                report.delivered.append(message_id)
+            else:
+                report.failed.append(message_id)
+                if outcome.status == MessageStatus.FAILED:
+                    report.given_up.append(message_id)
+            if any(code >= 500 for code, _ in refused.values()):
+                report.refused.append(message_id)
     return report
 
 
@@ -168,44 +208,174 @@ def _settle(
     message_id: int,
     now: dt.datetime,
     *,
-    error: str | None,
+    error: str,
     hopeless: bool = False,
+    composer: MailComposer | None = None,
 ) -> bool:
-    """Record the outcome of a send; True when the message has been given up on.
+    """Record a failed send; True when the message has been given up on.
 
     A mail that can never go (no address, a malformed one) is failed at once, not retried.
     """
     with sessions() as session:
         message = session.get(OutboxMessage, message_id)
         assert message is not None
-        if error is None:
-            message.status, message.sent_at, message.last_error = MessageStatus.SENT, now, None
-            session.add(message)
-            return False
-        message.last_error = error[:2000]
-        if hopeless or message.attempts >= MAX_ATTEMPTS:
-            message.status = MessageStatus.FAILED
-        else:
-            message.status = MessageStatus.PENDING
-            message.next_attempt_at = now + backoff(message.attempts)
+        _failed(message, now, error, hopeless=hopeless)
         session.add(message)
-        return message.status == MessageStatus.FAILED
+        if message.status != MessageStatus.FAILED:
+            return False
+        if composer is not None:
+            every = (*message.to_addrs, *message.cc_addrs)
+            report_undelivered(session, message, every, error, composer, now)
+        return True
 
 
-def retry_failed(session: Session, *, now: dt.datetime, by: Actor) -> list[int]:
-    """Put the messages given up on back in the queue (after the cause was fixed), as `by`,
-    in the audit trail; their ids."""
-    failed = session.exec(
-        select(col(OutboxMessage.id))
-        .where(col(OutboxMessage.status) == MessageStatus.FAILED)
-        .order_by(col(OutboxMessage.id))
+def _failed(message: OutboxMessage, now: dt.datetime, error: str, *, hopeless: bool) -> None:
+    message.last_error = error[:2000]
+    if hopeless or message.attempts >= MAX_ATTEMPTS:
+        message.status = MessageStatus.FAILED
+    else:
+        message.status = MessageStatus.PENDING
+        message.next_attempt_at = now + backoff(message.attempts)
+
+
+def _settle_refusals(
+    sessions: SessionFactory,
+    message_id: int,
+    now: dt.datetime,
+    refused: Refused,
+    composer: MailComposer | None,
+) -> OutboxMessage | None:
+    """Record a send the server took, perhaps not for every recipient; the message when some
+    recipient is to be tried again (None when it is done).
+
+    A permanent refusal (5xx) is kept on the message, which counts as sent to the others; a
+    temporary one (4xx) leaves the message pending for those recipients only (the others have
+    it: sending it to them again would be a duplicate), retried with the same backoff.
+    """
+    with sessions() as session:
+        message = session.get(OutboxMessage, message_id)
+        assert message is not None
+        later = [a for a, (code, _) in refused.items() if code < 500]
+        results = {a: r for a, r in (message.refused or {}).items() if a not in _sent_to(message)}
+        results.update({a: f"{code} {text}" for a, (code, text) in refused.items()})
+        message.refused = results
+        permanent = {a: f"{code} {text}" for a, (code, text) in refused.items() if code >= 500}
+        if permanent and composer is not None:
+            why = "; ".join(f"{a}: {reply}" for a, reply in sorted(permanent.items()))
+            report_undelivered(session, message, tuple(sorted(permanent)), why, composer, now)
+        if not later:
+            message.status, message.sent_at = MessageStatus.SENT, now
+            gone = sorted(a for a, reply in results.items() if reply.startswith("5"))
+            message.last_error = f"refused for good: {', '.join(gone)}" if gone else None
+            session.add(message)
+            return None
+        # the retry goes to the recipients refused for now, and only to them
+        every = [*message.to_addrs, *message.cc_addrs]
+        message.to_addrs, message.cc_addrs = [a for a in every if a in later], []
+        refusals = "; ".join(f"{a}: {results[a]}" for a in sorted(later))
+        _failed(message, now, f"refused for now: {refusals}", hopeless=False)
+        session.add(message)
+        session.flush()
+        session.expunge(message)
+        return message
+
+
+def report_undelivered(
+    session: Session,
+    message: OutboxMessage,
+    addresses: Sequence[str],
+    why: str,
+    composer: MailComposer,
+    now: dt.datetime,
+) -> OutboxMessage | None:
+    """通知未能送达: put a letter to the plan's office in the outbox saying which letter did
+    not reach which addresses, and why; the letter (None when there is nobody to tell).
+
+    A letter of this kind that itself does not arrive is not reported again: the office's own
+    address is what failed, and telling it would only go round in circles (the log and
+    `duban outbox --failed` show it).
+    """
+    if message.kind == MessageKind.UNDELIVERED or message.plan_code is None:
+        log.error("undelivered and not reported: outbox message %s: %s", message.id, why)
+        return None
+    found = session.exec(
+        select(Plan, Unit)
+        .join(JointMeetingSeat, col(JointMeetingSeat.plan_id) == col(Plan.id))
+        .join(Unit, col(Unit.id) == col(JointMeetingSeat.unit_id))
+        .where(Plan.code == message.plan_code, JointMeetingSeat.role == SeatRole.OFFICE)
+    ).first()
+    if found is None or not found[1].emails:
+        log.error("no office to tell: outbox message %s undelivered: %s", message.id, why)
+        return None
+    plan, office = found
+    recipient = session.exec(
+        select(Unit.name).where(Unit.plan_id == plan.id, Unit.code == message.recipient_code)
+    ).first()
+    policy = EscalationPolicy.model_validate((plan.spec or {}).get("escalation") or {})
+    office_name = office.full_name or office.name
+    mail = composer.undelivered(
+        Undelivered(
+            office_name=office_name,
+            recipient_name=recipient or message.recipient_code,
+            subject=message.subject,
+            addresses=tuple(addresses),
+            why=why,
+            sent_on=message.created_at.date(),
+            language=policy.language,
+        )
     )
-    ids = list(cast("ScalarResult[int]", failed))  # stored rows have an id
-    if not ids:
+    notice = OutboxMessage(
+        kind=MessageKind.UNDELIVERED,
+        plan_code=plan.code,
+        recipient_code=office.code,
+        sender=office.emails[0],
+        sender_name=office_name,
+        to_addrs=list(office.emails),
+        subject=mail.subject,
+        text=mail.text,
+        html=mail.html,
+        message_id_header=new_message_id("undelivered", office.emails[0]),
+        next_attempt_at=utc(now),
+    )
+    session.add(notice)
+    return notice
+
+
+def new_message_id(prefix: object, sender: str) -> str:
+    """A Message-ID no other mail has, from this database or any other: a random part, not one
+    made of row numbers (two installations number their rows alike). It is stored with the
+    message, so every retry of the message carries the same one."""
+    return f"<duban.{prefix}.{secrets.token_hex(12)}@{sender.rsplit('@', 1)[-1]}>"
+
+
+def _sent_to(message: OutboxMessage) -> set[str]:
+    """The addresses this send went to (a refusal of theirs from an earlier try is stale)."""
+    return {*message.to_addrs, *message.cc_addrs}
+
+
+def retry_failed(
+    session: Session, *, now: dt.datetime, by: Actor, ids: Sequence[int] | None = None
+) -> list[int]:
+    """Put the messages given up on (all of them, or those of `ids`) back in the queue, after
+    the cause was fixed, as `by`, in the audit trail; their ids. `duban outbox retry` and
+    `duban deliver --retry-failed` both come here.
+
+    An id that is not a message given up on is refused (NotFound), and nothing is re-queued.
+    """
+    query = select(col(OutboxMessage.id)).where(col(OutboxMessage.status) == MessageStatus.FAILED)
+    if ids is not None:
+        query = query.where(col(OutboxMessage.id).in_(list(ids)))
+    found = list(cast("ScalarResult[int]", session.exec(query.order_by(col(OutboxMessage.id)))))
+    if ids is not None and (missing := sorted(set(ids) - set(found))):
+        raise NotFound(
+            f"outbox message {', '.join(map(str, missing))} is not one given up on "
+            "(see `duban outbox --failed`)"
+        )
+    if not found:
         return []
     session.exec(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(ids))
+        .where(col(OutboxMessage.id).in_(found))
         .values(status=MessageStatus.PENDING, attempts=0, next_attempt_at=utc(now))
     )
     audit.record(
@@ -216,9 +386,9 @@ def retry_failed(session: Session, *, now: dt.datetime, by: Actor) -> list[int]:
         action=Operation.RETRY_MAIL,
         subject=audit.Subject("outbox", None),
         at=now,
-        after={"messages": ids},
+        after={"messages": found},
     )
-    return ids
+    return found
 
 
 def list_outbox(session: Session, *, status: str | None = None) -> list[dict[str, Any]]:
@@ -236,6 +406,7 @@ def list_outbox(session: Session, *, status: str | None = None) -> list[dict[str
             "status": m.status,
             "attempts": m.attempts,
             "last_error": m.last_error,
+            "refused": m.refused or {},
             "sent_at": m.sent_at.isoformat() if m.sent_at else None,
         }
         for m in session.exec(query)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -71,8 +70,15 @@ from tasks.sweep.followups import (
     office_queue,
     pending_followups,
 )
-from tasks.sweep.notices import WAITING_SHOWN, Letter, MailComposer, NoticeItem, WaitingItem
-from tasks.sweep.outbox import DeliveryReport, deliver_everything
+from tasks.sweep.notices import (
+    WAITING_SHOWN,
+    Letter,
+    MailComposer,
+    NoticeItem,
+    WaitingItem,
+    moved_from,
+)
+from tasks.sweep.outbox import DeliveryReport, deliver_everything, new_message_id
 from tasks.work import audit
 from tasks.work.status import calendar_of
 
@@ -80,6 +86,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Result
 
 SINGLE_DATE = ("date", "window")
+ONGOING = ("ongoing", "recurring")  # no final due date: each item is one report of many
 
 
 class OpenItem(NamedTuple):
@@ -189,6 +196,8 @@ class TaskFacts(NamedTuple):
     due: dt.date | None
     deadline_text: str | None
     deadline_note: str | None
+    text: str | None  # what the plan asks to be done, quoted in each letter's item
+    ongoing: bool  # 持续开展 or a recurring report: its items have report days, not a deadline
 
 
 def load_contexts(
@@ -221,7 +230,7 @@ def load_contexts(
     wanted = list(plans)
     tasks: dict[int, dict[str, TaskFacts]] = defaultdict(dict)
     task_codes: dict[int | None, str] = {}
-    for plan_id, task_id, code, title, phase, due, text, note in connection.execute(
+    for plan_id, task_id, code, title, phase, due, said, note, text, kind in connection.execute(
         sqlalchemy.select(
             col(Task.plan_id),
             col(Task.id),
@@ -231,9 +240,12 @@ def load_contexts(
             col(Task.due),
             col(Task.deadline_text),
             col(Task.deadline_note),
+            col(Task.text),
+            col(Task.deadline_kind),
         ).where(col(Task.plan_id).in_(wanted), col(Task.active))
     ):
-        tasks[plan_id][code] = TaskFacts(code, title, phase, due, text, note)
+        facts = TaskFacts(code, title, phase, due, said, note, text, kind in ONGOING)
+        tasks[plan_id][code] = facts
         task_codes[task_id] = code
     needs: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for plan_id, task_id, before_id in connection.execute(
@@ -503,11 +515,15 @@ def _planned(
             critical=finding.critical,
             language=language,
             office_own=_office_own(context, finding),
+            ongoing=task.ongoing,
         ),
         due=item.due,
         original_due=item.original_due if item.original_due != item.due else None,
         deadline_text=task.deadline_text,
         deadline_reading=task.deadline_note,
+        task_text=task.text or task.title,
+        ongoing=task.ongoing,
+        moved_from=moved_from(task.due, item.original_due),
         workdays_left=rung.workdays_left,
         overdue_workdays=rung.overdue_workdays,
         in_copy=in_copy,
@@ -570,6 +586,8 @@ def _unacknowledged(context: PlanContext, notice: Notice, as_of: dt.date) -> Pla
         original_due=None,
         deadline_text=task.deadline_text,
         deadline_reading=task.deadline_note,
+        task_text=task.text or task.title,
+        ongoing=task.ongoing,
         workdays_left=0,
         overdue_workdays=waited,
         in_copy=False,
@@ -775,7 +793,6 @@ def _message(
     )
     mail = composer.letter(letter)
     sender = _sender(context)
-    digest = hashlib.sha256(f"{sweep.id}:{context.plan.code}:{recipient}".encode()).hexdigest()
     return OutboxMessage(
         sweep_id=sweep.id,
         kind=MessageKind.NOTICE if bundle.notices else MessageKind.FOLLOWUP,
@@ -787,8 +804,7 @@ def _message(
         subject=mail.subject,
         text=mail.text,
         html=mail.html,
-        message_id_header=bundle.header
-        or f"<duban.{sweep.id}.{digest[:16]}@{sender.rsplit('@', 1)[-1]}>",
+        message_id_header=bundle.header or new_message_id(sweep.id, sender),
     )
 
 
@@ -1044,7 +1060,9 @@ class DirectSteps:
     def deliver(self) -> DeliveryReport | None:
         if self.transport is None:
             return None
-        return deliver_everything(self.sessions, self.transport, now=self.at)
+        return deliver_everything(
+            self.sessions, self.transport, now=self.at, composer=self.composer
+        )
 
 
 def run_sweep(

@@ -18,11 +18,14 @@ decisions, extension requests, each written with its event) says events were rem
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func
@@ -135,7 +138,17 @@ def _locked_head(session: Session) -> AuditHead:
 
 
 def installation_key() -> str:
-    """The audit key of the installation this process runs in (its settings, read now)."""
+    """The audit key of the installation this process runs in.
+
+    Reading the settings looks for `duban.toml` up the folders and parses it: a millisecond and
+    a half, once per event, a third of a sweep's audit cost. The key is read again whenever
+    what it depends on in this process changes (DUBAN_* variables, the current folder)."""
+    duban_variables = frozenset((k, v) for k, v in os.environ.items() if k.startswith("DUBAN_"))
+    return _key_of(duban_variables, Path.cwd())
+
+
+@functools.lru_cache(maxsize=8)
+def _key_of(_duban_variables: frozenset[tuple[str, str]], _folder: Path) -> str:
     return audit_key(Settings())
 
 

@@ -375,3 +375,32 @@ def data_version(session: Session, plan: str | None = None) -> DataVersion:
     query, bound = (EVERY_PLAN, {}) if plan is None else (ONE_PLAN, {"plan": plan})
     newest = session.connection().execute(query, bound).one()
     return int(newest[0] or 0), int(newest[1] or 0), int(newest[2] or 0)
+
+
+def evidence_files(session: Session, plan: str, task: str) -> list[dict[str, Any]]:
+    """Every evidence file of a task, oldest first: id, unit, with what (progress or
+    submission), name, size and SHA-256 (what `duban evidence list` shows)."""
+    from tasks.plans.queries import find_plan, find_task
+
+    found = find_task(session, find_plan(session, plan), task)
+    rows: list[dict[str, Any]] = []
+    for kind, report in (("progress", ProgressReport), ("submission", Submission)):
+        link = Evidence.progress_id if report is ProgressReport else Evidence.submission_id
+        for evidence, unit in session.exec(
+            select(Evidence, Unit.code)
+            .join(report, link == report.id)  # type: ignore[arg-type]
+            .join(Assignment, col(Assignment.id) == report.assignment_id)
+            .join(Unit, col(Unit.id) == Assignment.unit_id)
+            .where(Assignment.task_id == found.id)
+        ):
+            rows.append(
+                {
+                    "id": evidence.id,
+                    "unit": unit,
+                    "with": kind,
+                    "name": evidence.name,
+                    "size": evidence.size,
+                    "sha256": evidence.sha256,
+                }
+            )
+    return sorted(rows, key=lambda row: row["id"])

@@ -11,8 +11,6 @@ leaves a follow-up (tasks.work.followups) for the sweep to put into the unit's n
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,6 +51,7 @@ from schemas.vocabulary import (
 from tasks.plans.queries import find_plan, find_task
 from tasks.work import audit
 from tasks.work.actors import Actor, Forbidden, check_allowed
+from tasks.work.evidence import EVIDENCE_LIMIT_MB, check_source, store_file
 from tasks.work.followups import record_followup
 from tasks.work.states import OCCURRENCE_MOVES, next_state
 from tasks.work.status import plan_calendar
@@ -156,6 +155,8 @@ def report_progress(
     task_wide: bool = False,
     evidence: Sequence[Path] = (),
     evidence_dir: Path | None = None,
+    evidence_limit_mb: int = EVIDENCE_LIMIT_MB,
+    evidence_from: Sequence[Path] = (),
 ) -> ProgressReport:
     """进展反馈; the first report moves the assignment from not started to in progress."""
     work = find_work(session, plan, task, unit, actor)
@@ -174,7 +175,14 @@ def report_progress(
         )
         session.add(report)
         session.flush()
-        _attach(session, evidence, evidence_dir, progress_id=report.id)
+        _attach(
+            session,
+            evidence,
+            evidence_dir,
+            evidence_limit_mb,
+            evidence_from,
+            progress_id=report.id,
+        )
     return report
 
 
@@ -190,6 +198,8 @@ def submit(
     occurrence: dt.date | None = None,
     evidence: Sequence[Path] = (),
     evidence_dir: Path | None = None,
+    evidence_limit_mb: int = EVIDENCE_LIMIT_MB,
+    evidence_from: Sequence[Path] = (),
     expected_version: int | None = None,
 ) -> Submission:
     """The unit says it is done: with the assignment, or with one dated occurrence of it."""
@@ -216,7 +226,14 @@ def submit(
         )
         session.add(submission)
         session.flush()
-        _attach(session, evidence, evidence_dir, submission_id=submission.id)
+        _attach(
+            session,
+            evidence,
+            evidence_dir,
+            evidence_limit_mb,
+            evidence_from,
+            submission_id=submission.id,
+        )
     return submission
 
 
@@ -398,6 +415,52 @@ def close(
             _move(work.assignment, how, at)
             work.assignment.closed_reason = reason
     return [w.assignment for w in targets]
+
+
+def name_lead(
+    session: Session,
+    *,
+    actor: Actor,
+    plan: str,
+    task: str,
+    unit: str,
+    reason: str,
+    at: dt.datetime,
+) -> Assignment:
+    """Name the lead of a task whose plan names none (牵头单位未明确): the unit's assignment
+    becomes the lead one, the others stay as they are; audited as a re-assignment."""
+    check_allowed(actor, Action.REASSIGN, unit=None)
+    work = find_work(session, plan, task, unit)
+    _required(reason, "reason")
+    lead = session.exec(
+        select(Unit)
+        .join(Assignment, col(Assignment.unit_id) == Unit.id)
+        .where(
+            Assignment.task_id == work.task.id,
+            Assignment.role == Role.LEAD,
+            col(Assignment.active),
+        )
+    ).first()
+    if lead is not None:
+        raise InvalidRequest(
+            f"task {task} already has a lead unit ({lead.name}): use reassign to change it"
+        )
+    before = _snapshot(work.assignment)
+    work.assignment.role, work.assignment.updated_at = Role.LEAD, at
+    session.add(work.assignment)
+    session.flush()
+    audit.record(
+        session,
+        actor=str(actor),
+        person=actor.person,
+        channel=actor.channel,
+        action=Action.REASSIGN,
+        subject=work.subject(),
+        at=at,
+        before=before,
+        after={**_snapshot(work.assignment), "reason": reason},
+    )
+    return work.assignment
 
 
 def reassign(
@@ -677,19 +740,21 @@ def _changing(
 
 
 def _attach(
-    session: Session, files: Sequence[Path], folder: Path | None, **owner: int | None
+    session: Session,
+    files: Sequence[Path],
+    folder: Path | None,
+    limit_mb: int,
+    allowed: Sequence[Path],
+    **owner: int | None,
 ) -> None:
-    """Copy evidence into the managed folder under its SHA-256; keep name, size and hash."""
+    """Copy evidence into the managed folder under its SHA-256 (tasks/work/evidence.py); keep
+    name, size and hash. Every file is checked before any is copied, so a refusal leaves
+    nothing behind but files that no row names yet."""
     if files and folder is None:
-        raise InvalidRequest("evidence needs an evidence folder (settings: home)")
-    missing = [str(path) for path in files if not path.is_file()]
-    if missing:  # checked before any file is copied, so a refusal leaves nothing behind
-        raise InvalidRequest(f"evidence file(s) not found: {', '.join(missing)}")
+        raise InvalidRequest("evidence needs an evidence folder (settings: evidence_folder)")
     for path in files:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        check_source(path, allowed)
+    for path in files:
         assert folder is not None
-        stored = folder / digest[:2] / digest
-        if not stored.exists():
-            stored.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, stored)
-        session.add(Evidence(name=path.name, size=path.stat().st_size, sha256=digest, **owner))
+        stored = store_file(path, folder, limit_mb * 1024 * 1024)
+        session.add(Evidence(name=path.name, size=stored.size, sha256=stored.sha256, **owner))

@@ -46,6 +46,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.flows)
+            # With pytest-xdist's --dist loadgroup, a group runs on one process, whose Prefect
+            # server its tests share: the worker tests in one group, the rest in another.
+            group = "prefect-workers" if item.path.name == "test_deployment.py" else "prefect"
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

@@ -28,12 +28,14 @@ from duban.serve import (
     PrefectServer,
     build_scheduler,
     free_port,
+    running,
     schedule_jobs,
+    stop_orphaned_server,
 )
 from schemas.db import create_schema, engine_for, session_scope
 from schemas.settings import Settings
 from schemas.tables import OutboxMessage
-from schemas.vocabulary import AccountRole, MessageStatus
+from schemas.vocabulary import AccountRole, MessageStatus, ScheduledJob
 from tasks.sweep.delivery import EmlOutbox
 from tasks.work.accounts import add_account
 
@@ -42,12 +44,13 @@ from ..webworld import csrf_of
 from .conftest import server_env
 
 SWEEP, RETRY = "duban-deadline-sweep", "duban-outbox-retry"
+REVIEW, DIGEST = "duban-phase-review", "duban-office-digest"
 
 
 def started(settings: Settings):  # type: ignore[no-untyped-def]
     scheduler = build_scheduler(settings)
     scheduler.start(paused=True)  # nothing runs: jobs are only stored and read back
-    schedule_jobs(scheduler)
+    schedule_jobs(scheduler, settings)
     return scheduler
 
 
@@ -58,17 +61,19 @@ def test_the_jobs_are_kept_in_dubans_database_with_their_schedules(tmp_path):
     try:
         assert str(scheduler.timezone) == "Asia/Shanghai"
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {SWEEP, RETRY}
-        sweep, retry = jobs[SWEEP], jobs[RETRY]
+        assert set(jobs) == {SWEEP, RETRY, REVIEW, DIGEST}
+        sweep, retry, review, digest = (jobs[j] for j in (SWEEP, RETRY, REVIEW, DIGEST))
         assert sweep.func_ref == "duban.serve:run_deadline_sweep"
         assert retry.func_ref == "duban.serve:run_outbox_retry"
-        assert str(sweep.trigger) == "cron[hour='8', minute='30']"
-        assert sweep.trigger.timezone == TIMEZONE
+        assert review.func_ref == "duban.serve:run_phase_review"
+        assert digest.func_ref == "duban.serve:run_office_digest"
+        assert all(job.trigger.timezone == TIMEZONE for job in jobs.values())
         assert retry.trigger.interval == dt.timedelta(minutes=15)
         assert (sweep.misfire_grace_time, retry.misfire_grace_time) == (SWEEP_GRACE, OUTBOX_GRACE)
-        assert sweep.coalesce and retry.coalesce
-        assert sweep.max_instances == retry.max_instances == 1
+        assert all(job.coalesce and job.max_instances == 1 for job in jobs.values())
         assert (sweep.next_run_time.hour, sweep.next_run_time.minute) == (8, 30)
+        assert (review.next_run_time.hour, review.next_run_time.minute) == (18, 0)
+        assert digest.next_run_time.weekday() == 0 and digest.next_run_time.hour == 9
         assert retry.next_run_time.minute % 15 == 0 and retry.next_run_time.second == 0
     finally:
         scheduler.shutdown()
@@ -77,12 +82,39 @@ def test_the_jobs_are_kept_in_dubans_database_with_their_schedules(tmp_path):
     assert {"plan", "outboxmessage", JOB_TABLE} <= set(inspect(engine).get_table_names())
     with engine.connect() as connection:
         stored = connection.execute(text(f"SELECT id FROM {JOB_TABLE} ORDER BY id")).all()
-    assert [row.id for row in stored] == [SWEEP, RETRY]
+    assert [row.id for row in stored] == sorted([SWEEP, RETRY, REVIEW, DIGEST])
 
-    # a restart replaces the jobs by id: still two
+    # a restart replaces the jobs by id: still four
     scheduler = started(settings)
-    assert sorted(job.id for job in scheduler.get_jobs()) == [SWEEP, RETRY]
+    assert sorted(job.id for job in scheduler.get_jobs()) == sorted([SWEEP, RETRY, REVIEW, DIGEST])
     scheduler.shutdown()
+
+
+def test_the_times_of_the_jobs_come_from_the_settings(tmp_path):
+    settings = Settings(
+        home=tmp_path / "home", sweep_cron="15 7 * * *", digest_cron="30 16 * * fri"
+    )
+    scheduler = started(settings)
+    try:
+        sweep, digest = scheduler.get_job(SWEEP), scheduler.get_job(DIGEST)
+        assert (sweep.next_run_time.hour, sweep.next_run_time.minute) == (7, 15)
+        assert digest.next_run_time.weekday() == 4 and digest.next_run_time.hour == 16
+    finally:
+        scheduler.shutdown()
+
+
+def test_a_job_asked_for_now_is_due_at_once_then_at_its_time(tmp_path):
+    settings = Settings(home=tmp_path / "home")
+    scheduler = build_scheduler(settings)
+    scheduler.start(paused=True)
+    try:
+        before = dt.datetime.now(TIMEZONE)
+        schedule_jobs(scheduler, settings, run_now=[ScheduledJob.DIGEST])
+        assert scheduler.get_job(DIGEST).next_run_time <= dt.datetime.now(TIMEZONE)
+        assert scheduler.get_job(DIGEST).next_run_time >= before - dt.timedelta(seconds=1)
+        assert scheduler.get_job(SWEEP).next_run_time > dt.datetime.now(TIMEZONE)
+    finally:
+        scheduler.shutdown()
 
 
 def test_a_sweep_missed_while_serve_was_down_is_kept_for_the_next_start(tmp_path):
@@ -298,3 +330,54 @@ def wait_for(log: Path, text: str, process: subprocess.Popen[bytes], timeout: fl
             raise AssertionError(f"duban serve exited with {process.returncode}:\n{read(log)}")
         time.sleep(0.2)
     raise AssertionError(f"no {text!r} within {timeout} s:\n{read(log)}")
+
+
+def test_serve_runs_a_job_asked_for_now_shows_a_working_ui_and_leaves_no_server_when_killed(
+    tmp_path,
+):
+    home = tmp_path / "home"
+    create_schema(Settings(home=home).url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DUBAN_"))}
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as output:
+        serve = subprocess.Popen(
+            [duban_command(), "serve", "--no-web", "--run-now", "digest"],
+            cwd=ROOT,
+            env=env | {"DUBAN_HOME": str(home)},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(log, 'Job "office digest', serve, timeout=120)
+        out = read(log)
+        assert re.search(r'Job "office digest .*" executed successfully', out), out
+        ui = out.split("runs recorded at ")[1].split(";")[0]
+        # the UI's pages call the API of this server, not localhost:4200
+        assert httpx.get(f"{ui}/ui-settings", timeout=10).json()["api_url"] == f"{ui}/api"
+        server_pid = int((home / "prefect" / "server.pid").read_text())
+    finally:
+        serve.kill()  # kill -9: no chance to stop its Prefect server itself
+        serve.wait()
+    deadline = time.monotonic() + 60
+    while running(server_pid) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert not running(server_pid), "the Prefect server outlived duban serve"
+
+
+def test_a_prefect_server_left_by_a_killed_serve_is_stopped_by_the_next_start(tmp_path):
+    """Where the kernel cannot stop it with its parent (not Linux), the pid file can."""
+    pid_file = tmp_path / "server.pid"
+    orphan = subprocess.Popen(  # looks like `python -m prefect server start` to /proc
+        [sys.executable, "-c", "import time; time.sleep(600)", "prefect", "server", "start"],
+        start_new_session=True,
+    )
+    while b"prefect" not in Path(f"/proc/{orphan.pid}/cmdline").read_bytes():
+        time.sleep(0.05)  # until it has exec'd: a fork still shows pytest's command line
+    pid_file.write_text(f"{orphan.pid}\n")
+    stop_orphaned_server(pid_file)
+    assert orphan.wait(30) == -signal.SIGTERM
+    assert not pid_file.exists()
+
+    pid_file.write_text(f"{os.getpid()}\n")  # a pid reused by something else: left alone
+    stop_orphaned_server(pid_file)
+    assert not pid_file.exists()

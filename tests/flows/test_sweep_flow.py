@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,25 +19,28 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
     FlowRunFilter,
     FlowRunFilterId,
     LogFilter,
     LogFilterFlowRunId,
 )
+from prefect.flow_engine import run_flow
 from prefect.logging.handlers import APILogWorker
+from prefect.states import Scheduled
 from sqlmodel import select
 
 from duban.serve import free_port
 from flows.deliver import deliver_outbox
-from flows.sweep import ARTIFACT_KEY, deadline_sweep
+from flows.sweep import ARTIFACT_KEY, NOTICES_KEY, deadline_sweep, load_open_work
 from render.mail import COMPOSER
-from schemas.db import create_schema, session_scope, sessions
+from schemas.db import create_schema, dispose_engines, session_scope, sessions
 from schemas.tables import OutboxMessage, SweepRun
 from tasks.plans.importer import import_plan
 from tasks.sweep.delivery import EmlOutbox
 from tasks.sweep.pipeline import DirectSteps, run_sweep, sweep_summary
 
-from ..conftest import sweep_once
+from ..conftest import POSTGRES, postgres_connect, sweep_once
 from .conftest import CHONGQING
 
 D = dt.date
@@ -56,17 +62,26 @@ def task_runs(flow_run_id: UUID) -> list[str]:
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
         )
     ordered = sorted(runs, key=lambda r: (r.expected_start_time, r.created))
-    return [r.name.rsplit("-", 1)[0] for r in ordered]
+    return [re.sub(r"-[0-9a-z]{3}$", "", r.name) for r in ordered]  # Prefect's suffix off
+
+
+def artifact(flow_run_id: UUID, key: str) -> tuple[str, list[dict[str, Any]]]:
+    """The description and rows of the run's table artifact `key`."""
+    with get_client(sync_client=True) as client:
+        [found] = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]),
+                key=ArtifactFilterKey(any_=[key]),
+            )
+        )
+    assert found.type == "table"
+    rows = json.loads(found.data) if isinstance(found.data, str) else found.data
+    return found.description or "", rows
 
 
 def artifact_counts(flow_run_id: UUID) -> tuple[str, dict[str, int]]:
-    with get_client(sync_client=True) as client:
-        [artifact] = client.read_artifacts(
-            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
-        )
-    assert artifact.key == ARTIFACT_KEY and artifact.type == "table"
-    rows = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
-    return artifact.description or "", {row["what"]: row["count"] for row in rows}
+    description, rows = artifact(flow_run_id, ARTIFACT_KEY)
+    return description, {row["what"]: row["count"] for row in rows}
 
 
 def outbox(home: Path) -> list[OutboxMessage]:
@@ -101,12 +116,12 @@ def test_the_sweep_flow_writes_delivers_and_reports_what_the_cli_reports(duban_h
     assert len(list((duban_home / "outbox").glob("*.eml"))) == 7
 
     assert task_runs(flow_run) == [  # run_sweep's steps, in its order, then the artifact
-        "load open work",
-        "evaluate",
-        "plan notices",
-        "write outbox",
+        "load open work of 2019-08-05",
+        "evaluate the rungs of 2019-08-05",
+        "plan the notices of 2019-08-05",
+        "write the outbox of 2019-08-05",
         "deliver outbox batch",
-        "publish summary",
+        "publish the summary of the sweep",
     ]
     description, counts = artifact_counts(flow_run)
     assert "2019-08-05" in description and "all plans" in description
@@ -120,6 +135,8 @@ def test_the_sweep_flow_writes_delivers_and_reports_what_the_cli_reports(duban_h
         "delivered": 7,
         "failed": 0,
     }
+    _, notices = artifact(flow_run, NOTICES_KEY)  # what was sent, to whom, about what
+    assert notices == result["notices"] and all(n["task"] and n["unit"] for n in notices)
 
     again, _ = run(deadline_sweep, as_of=D(2019, 8, 5))  # a rerun sends nothing twice
     assert (again["notices"], again["delivered"]) == ([], 0)
@@ -162,7 +179,10 @@ def test_the_sweep_runs_on_the_working_calendar_not_on_weekdays(duban_home, day,
             "skipped": f"{day} is not a working day for cq-2019-pilot",
         }
         assert sweeps(duban_home) == [] and outbox(duban_home) == []
-        assert task_runs(flow_run) == ["load open work", "publish summary"]
+        assert task_runs(flow_run) == [
+            f"load open work of {day}",
+            "publish the summary of the sweep",
+        ]
         description, _ = artifact_counts(flow_run)
         assert "skipped" in description
 
@@ -205,3 +225,62 @@ def test_the_smtp_password_reaches_no_prefect_parameter_and_no_log(duban_home, m
     with session_scope(f"sqlite:///{duban_home / 'duban.db'}") as session:
         errors = [m.last_error or "" for m in session.exec(select(OutboxMessage))]
     assert all("127.0.0.1" in e and marker not in e for e in errors)
+
+
+def test_a_run_that_starts_late_sweeps_the_day_it_was_scheduled_for(duban_home):
+    """Scheduled for 08:30 on Monday 2019-08-05, started (a worker down overnight) on the 6th:
+    it sweeps the 5th, the day whose notices would otherwise never be sent."""
+    scheduled = dt.datetime(2019, 8, 5, 0, 30, tzinfo=dt.UTC)  # 08:30 in Shanghai
+    with get_client(sync_client=True) as client:
+        flow_run = client.create_flow_run(deadline_sweep, state=Scheduled(scheduled_time=scheduled))
+    state = run_flow(deadline_sweep, flow_run=flow_run, return_type="state")
+    assert state.is_completed(), state
+    assert state.result()["as_of"] == "2019-08-05"
+    assert [s.as_of for s in sweeps(duban_home)] == [D(2019, 8, 5)]
+
+
+def test_a_summary_that_cannot_be_published_does_not_fail_a_finished_sweep(duban_home, monkeypatch):
+    def server_away(*_args: Any, **_kwargs: Any) -> None:
+        raise ConnectionError("the Prefect server went away for a moment")
+
+    monkeypatch.setattr("flows.sweep.create_table_artifact", server_away)
+    result, flow_run = run(deadline_sweep, as_of=D(2019, 8, 5))  # run() asserts Completed
+    assert result["delivered"] == 7 and len(outbox(duban_home)) == 7
+    APILogWorker.drain_all(timeout=10)
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run]))
+        )
+    assert any("summary could not be published" in log.message for log in logs)
+
+
+def test_a_database_away_for_minutes_makes_the_sweep_late_not_lost(monkeypatch):
+    """The database comes back after the task's own retries have given up: the whole run is
+    tried again (waits shortened here) and the day is swept."""
+    name = f"duban_outage_{uuid4().hex[:8]}"
+    url = POSTGRES.replace("postgresql://", "postgresql+psycopg://", 1).rsplit("/", 1)[0]
+    monkeypatch.setenv("DUBAN_DATABASE_URL", f"{url}/{name}")
+    monkeypatch.setattr("flows.runtime.OUTAGE_WAITS", (1,) * 20)
+    monkeypatch.setattr(load_open_work, "retries", 0)
+
+    def come_back() -> None:
+        time.sleep(4)
+        with postgres_connect() as connection:
+            connection.execute(f"CREATE DATABASE {name}")
+
+    returning = threading.Thread(target=come_back)
+    returning.start()
+    try:
+        result, flow_run = run(deadline_sweep, as_of=D(2019, 8, 5))
+    finally:
+        returning.join()
+        dispose_engines()
+        with postgres_connect() as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {name}")
+    assert result["skipped"] == "no plan has been imported"  # swept: an empty database
+    APILogWorker.drain_all(timeout=10)
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run]))
+        )
+    assert any("the database is unreachable" in log.message for log in logs)

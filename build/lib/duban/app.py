@@ -1,0 +1,196 @@
+"""What every command shares: the typer app, one-line errors, JSON output, settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from duban.errors import BadInput, DeliveryFailed, DubanError, family_of
+
+
+class Shell(TyperGroup):
+    """The one place where errors end: a DubanError raised by any command becomes one line on
+    stderr (`error: …`), or with `--json` on the command line an `{"error": …}` object on
+    stdout, and its family's exit code. Anything else is a bug and keeps its traceback; usage
+    errors (a missing argument, a number that is not one) keep Typer's own message, exit 2."""
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **kwargs: Any) -> Any:
+        argv = sys.argv[1:] if args is None else list(args)
+        try:
+            return super().main(args, *rest, **kwargs)
+        except DubanError as error:
+            report(error, as_json="--json" in argv)
+            raise SystemExit(error.exit_code) from None
+
+
+def report(error: DubanError, *, as_json: bool) -> None:
+    """The error as the user sees it: a line per line of its message, or one JSON object."""
+    message = str(error)
+    if as_json:
+        kind = {"type": type(error).__name__, "family": family_of(error), "message": message}
+        emit_json({"error": kind})
+        return
+    for line in message.splitlines() or [type(error).__name__]:
+        typer.echo(f"error: {line}", err=True)
+
+
+if TYPE_CHECKING:
+    from calendars.clock import Zoned
+    from schemas.settings import Settings
+    from tasks.work.actors import Actor
+
+app = typer.Typer(
+    cls=Shell,
+    help="duban (督办): supervise work plans: tasks, responsible units, deadlines, escalation.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+HOST, PORT = "127.0.0.1", 8000  # where the web app listens: a reverse proxy in front, on this host
+WebHost = Annotated[str, typer.Option(help="The address the web app listens on.")]
+WebPort = Annotated[int, typer.Option(help="The port the web app listens on.")]
+
+
+def fail(message: str) -> NoReturn:
+    """Refuse an argument: the shell prints one line and exits with BadInput's code (2)."""
+    raise BadInput(message)
+
+
+def write_out(path: Path, write: Callable[[Path], object]) -> None:
+    """Write an --out file; a folder that is missing or not writable is the user's to fix."""
+    try:
+        write(path)
+    except OSError as exc:
+        raise BadInput(f"{path}: {exc.strerror or exc}") from None
+
+
+def end_if_undelivered(failed: int, *, as_json: bool = False) -> None:
+    """After its summary, a command whose mail was not all delivered ends with DeliveryFailed
+    (exit 7); with --json the summary on stdout already says so, and only the code is added."""
+    if not failed:
+        return
+    if as_json:
+        raise typer.Exit(DeliveryFailed.exit_code)
+    raise DeliveryFailed(
+        f"{failed} message(s) not delivered: `duban outbox` shows why; `duban deliver` retries"
+    )
+
+
+def emit_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def parse_date(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option}: {text!r} is not a date (YYYY-MM-DD)")
+
+
+def database_url(*, create: bool = False) -> str:
+    """The configured database, brought to the current schema (a no-op when it is).
+
+    Only the commands that make a database (`init`, `import`) pass `create`: every other
+    command on a SQLite file that does not exist says so and exits, instead of creating an
+    empty database and answering from it.
+    """
+    from schemas.db import create_schema, require_database
+
+    url = settings().url
+    if not create:
+        require_database(url)
+    create_schema(url)
+    return url
+
+
+def calendar_dir() -> Path | None:
+    """An office's own calendar data files, replacing the bundled ones when set."""
+    return settings().calendar_dir
+
+
+def show_rows(
+    title: str,
+    rows_of: Callable[[Any], list[dict[str, Any]]],
+    columns: Sequence[str],
+    *,
+    as_json: bool,
+) -> None:
+    """Run one read-only query in a fresh session; print its rows as JSON or a table."""
+    from duban.terminal import table
+    from schemas.db import session_scope
+
+    with session_scope(database_url()) as session:
+        rows = rows_of(session)
+    if as_json:
+        emit_json(rows)
+    else:
+        table(title, rows, columns)
+
+
+def settings() -> Settings:
+    """The settings; a value that is not valid (DUBAN_SMTP_PORT=abc, say) is BadInput."""
+    import tomllib
+
+    from pydantic import ValidationError
+
+    from schemas.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise BadInput(f"settings (DUBAN_* or duban.toml): {problems}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"duban.toml: not valid TOML: {exc}") from None
+
+
+def at_the_cli(actor: Actor | None = None) -> Actor:
+    """Who writes from the command line, as the audit trail records it: the actor resolved
+    from `--as` (the office when the command takes none), with the operating system's user
+    and the channel cli."""
+    import getpass
+    from dataclasses import replace
+
+    from schemas.vocabulary import ActorKind, Channel
+    from tasks.work.actors import Actor
+
+    return replace(actor or Actor(ActorKind.OFFICE), person=getpass.getuser(), channel=Channel.CLI)
+
+
+def parse_moment(
+    text: str | None, option: str = "--as-of", *, plan: str | Zoned | None = None
+) -> dt.datetime:
+    """When an action happens, as a UTC instant: now, or the date (noon) or time given on the
+    clock of `plan`, a stored plan or a plan's code (the office's when no plan is named or
+    it is not imported)."""
+    from calendars.clock import moment, now
+
+    if text is None:
+        return now()
+    try:
+        return moment(text, plan_zone(plan) if isinstance(plan, str) else plan)
+    except ValueError:
+        fail(f"{option}: {text!r} is not a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM)")
+
+
+def plan_zone(plan: str) -> str | None:
+    """The zone an imported plan runs on; None (the office's) for a plan not imported."""
+    from sqlmodel import select
+
+    from schemas.db import session_scope
+    from schemas.tables import Plan
+
+    with session_scope(database_url()) as session:
+        return session.exec(select(Plan.timezone).where(Plan.code == plan)).first()

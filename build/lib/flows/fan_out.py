@@ -1,0 +1,128 @@
+"""Plans swept apart: one child run per plan on the work pool, so several workers sweep
+different plans at once, and never one plan twice at the same time.
+
+Each plan has a Prefect global concurrency limit of one slot, `duban-sweep:<plan>` (made on
+first use). A child run holds its plan's slot while it sweeps; a run that sweeps every plan in
+its own process (`duban sweep` with PREFECT_API_URL set, `duban serve`) holds all of them at
+once. Two parents triggered together therefore queue per plan instead of doubling the work; and
+were two sweeps of one plan to run anyway, the database would still write each notice once.
+
+The parent waits for its children and reports each plan's outcome as its sweep recorded it in
+the database (the children may have run on other machines, whose results it cannot read).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
+
+from prefect import get_run_logger
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.client.schemas.objects import FlowRun
+from prefect.concurrency.sync import concurrency
+from prefect.deployments import run_deployment
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.runtime import deployment, flow_run
+from sqlmodel import col, select
+
+from schemas.db import create_schema, session_scope
+from schemas.settings import Settings
+from schemas.tables import Plan, SweepRun
+
+POLL = 2.0  # seconds between looks at the children's states
+
+
+def plan_codes() -> list[str]:
+    """Every imported plan, by code."""
+    url = Settings().url
+    create_schema(url)
+    with session_scope(url) as session:
+        return list(session.exec(select(Plan.code).order_by(col(Plan.code))))
+
+
+def slot_name(plan: str) -> str:
+    return f"duban-sweep:{plan}"
+
+
+@contextmanager
+def holding_slots(plans: Sequence[str]) -> Iterator[None]:
+    """Hold the sweep slot of each plan (all at once), making the limits that do not exist."""
+    names = [slot_name(p) for p in plans]
+    with get_client(sync_client=True) as client:
+        for name in names:
+            try:
+                client.read_global_concurrency_limit_by_name(name)
+            except ObjectNotFound:
+                try:
+                    client.create_global_concurrency_limit(
+                        GlobalConcurrencyLimitCreate(name=name, limit=1)
+                    )
+                except ObjectAlreadyExists:  # another run made it meanwhile
+                    pass
+    if not names:
+        yield
+        return
+    with concurrency(names, occupy=1, strict=True):
+        yield
+
+
+def sweep_plans_apart(day: dt.date, dry_run: bool) -> dict[str, Any]:
+    """Start one child run of this deployment per plan, wait for them all, and report."""
+    logger = get_run_logger()
+    plans = plan_codes()
+    target = f"{flow_run.flow_name}/{deployment.name}"
+    children = {
+        plan: cast(
+            FlowRun,
+            run_deployment(
+                target,
+                parameters={"as_of": day.isoformat(), "plan": plan, "dry_run": dry_run},
+                flow_run_name=f"sweep {plan} of {day}",
+                idempotency_key=f"{flow_run.id}:{plan}",  # a retried parent starts none twice
+                timeout=0,
+            ),
+        ).id
+        for plan in plans
+    }
+    logger.info("sweeping %d plan(s) of %s in child runs of %s", len(children), day, target)
+    states = _wait_for(children)
+    outcome = {"as_of": day.isoformat(), "plans": _outcomes(day, states)}
+    if failed := sorted(p for p, s in states.items() if s != "COMPLETED"):
+        raise RuntimeError(f"the sweep of {day} did not complete for {', '.join(failed)}")
+    return outcome
+
+
+def _wait_for(children: dict[str, Any]) -> dict[str, str]:
+    """Each child's final state type, once all have one."""
+    states: dict[str, str] = {}
+    with get_client(sync_client=True) as client:
+        while len(states) < len(children):
+            for plan, run_id in children.items():
+                if plan in states:
+                    continue
+                state = client.read_flow_run(run_id).state
+                if state is not None and state.is_final():
+                    states[plan] = state.type.value
+            if len(states) < len(children):
+                time.sleep(POLL)
+    return states
+
+
+def _outcomes(day: dt.date, states: dict[str, str]) -> list[dict[str, Any]]:
+    """What each plan's sweep of `day` recorded (the last, if it ran more than once)."""
+    with session_scope(Settings().url) as session:
+        runs = {
+            run.plan_code: run
+            for run in session.exec(
+                select(SweepRun).where(SweepRun.as_of == day).order_by(col(SweepRun.id))
+            )
+        }
+    counts = ("notices", "messages", "escalations_opened", "escalations_closed")
+    return [
+        {"plan": plan, "state": state, **{k: getattr(runs.get(plan), k, 0) for k in counts}}
+        for plan, state in sorted(states.items())
+    ]

@@ -1,0 +1,193 @@
+"""Engines and sessions: the only place that talks to a database driver.
+
+SQLite is the zero-setup default; it is opened in WAL mode with a busy timeout so that a sweep
+and a command-line user can work on one file at once. PostgreSQL is used as given by its URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Engine, ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlmodel import Session, create_engine
+
+from duban.errors import EnvironmentProblem
+from schemas import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+_ENGINES: dict[str, Engine] = {}
+
+
+class DatabaseUnreachable(EnvironmentProblem):
+    """The database URL cannot be used, or its server does not answer; the message names the
+    host and database, never the password."""
+
+
+def engine_for(url: str) -> Engine:
+    """One engine per URL per process, so connection pools are shared, not multiplied.
+
+    A URL that cannot be used, and any failure to connect, raise DatabaseUnreachable."""
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _ENGINES.setdefault(url, _new_engine(url))
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection and forget the engines (the next use opens new ones).
+
+    A pool keeps its connections open for the life of the process; a process that goes through
+    many databases (the test suite makes a schema per test) must let them go, or a shared
+    PostgreSQL runs out of connections for everyone."""
+    while _ENGINES:
+        _, engine = _ENGINES.popitem()
+        engine.dispose()
+
+
+def _new_engine(url: str) -> Engine:
+    try:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _tune_sqlite)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError, OSError) as exc:
+        raise _unreachable(url, exc) from None
+    event.listen(engine, "handle_error", _refused_connection)
+    return engine
+
+
+def _refused_connection(context: ExceptionContext) -> None:
+    """Errors while connecting (no connection yet) are the environment's, not a bug."""
+    if context.connection is None and context.engine is not None:
+        raise _unreachable(context.engine.url, context.original_exception) from None
+
+
+def _unreachable(url: str | URL, exc: BaseException) -> DatabaseUnreachable:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return DatabaseUnreachable("the database URL (DUBAN_DATABASE_URL) is not a URL")
+    where = (
+        parsed.database
+        if parsed.get_backend_name() == "sqlite"
+        else f"{parsed.host or 'localhost'}{f':{parsed.port}' if parsed.port else ''}"
+        f"/{parsed.database or ''}"
+    )
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if parsed.password:
+        reason = reason.replace(parsed.password, "***")
+    return DatabaseUnreachable(f"cannot use the database {where}: {reason}")
+
+
+def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})  # kept in the same database by `duban serve`
+HEAD = "0008"  # the newest migration; a test checks it against schemas/migrations/versions
+
+
+class SchemaAhead(EnvironmentProblem):
+    """The database was migrated by a newer duban than this one: this code must not touch it
+    (a worker left on the old version after an upgrade, say)."""
+
+
+def create_schema(url: str) -> None:
+    """Bring the database to the current schema through the migrations (a no-op when it is);
+    SchemaAhead when a newer duban has migrated it past what this one knows."""
+    level = schema_version(url)
+    if level == HEAD:
+        return
+    if level is not None and level > HEAD:  # revisions are zero-padded numbers: "0009" > "0008"
+        raise SchemaAhead(
+            f"the database is at migration {level}, newer than this duban knows ({HEAD}): "
+            "install the duban version that migrated it here"
+        )
+    from alembic import command
+
+    command.upgrade(migration_config(url), "head")
+
+
+def schema_version(url: str) -> str | None:
+    try:
+        with engine_for(url).connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except OperationalError:
+        return None
+    except ProgrammingError:  # PostgreSQL: no such table
+        return None
+
+
+def migration_config(url: str):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["url"] = url  # not a main option: those are %-interpolated
+    return config
+
+
+class NoDatabase(EnvironmentProblem):
+    """The SQLite file a command would read does not exist (it is never created to read).
+
+    To be re-parented on `duban.errors.EnvironmentProblem` (exit 6) once that exists.
+    """
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def require_database(url: str) -> None:
+    """Raise NoDatabase when `url` names a SQLite file that does not exist.
+
+    Reading commands call this first: opening the URL would create an empty file, and an
+    empty database answers every question with "nothing", silently, from the wrong folder.
+    A PostgreSQL database is not checked here; connecting to it says whether it is there.
+    """
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise NoDatabase(
+            f"no database at {path.resolve()}: run `duban init` or `duban import PLAN` to "
+            "create one, or point DUBAN_HOME / DUBAN_DATABASE_URL (or a duban.toml) at yours"
+        )
+
+
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+
+
+def sessions(url: str) -> SessionFactory:
+    """New sessions on one database, each committed or rolled back as a whole.
+
+    What the shell hands to a step that must commit on its own (an outbox claim committed
+    before the mail is sent, a write retried after a concurrent sweep won): the step gets
+    fresh transactions without ever seeing the URL.
+    """
+    return partial(session_scope, url)
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A session whose work is committed together or not at all."""
+    with Session(engine_for(url), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,171 @@
+"""A phase's figures and whether it can be declared complete (验收), with what stands in the way.
+
+`count` gives the figures of any set of items (the whole plan's too). What a phase lacks is
+kept twice: one line per open item (the detail) and one line per task and per earlier phase
+(the summary the pages show first): 24 counties' open summaries are one line, not 24.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import TypedDict
+
+from schemas.tables import Phase
+from schemas.vocabulary import CLOSED, SET_ASIDE, AssignmentState
+from tasks.plans.graph import PHASE_RANK
+from tasks.review.model import Counts, ItemReview, PhaseReview, TaskReview
+
+
+class _Words(TypedDict):
+    item: str
+    due: str
+    phase: str
+    task: str
+    one_unit: str
+    units: str
+    units_items: str
+    due_span: str
+    state_count: str
+    sep: str
+    states: dict[str, str]
+
+
+MISSING: dict[str, _Words] = {
+    "zh": {
+        "item": "{task} {unit}：{state}",
+        "due": "，完成时限{due}",
+        "phase": "{name}尚有{count}项未办结",
+        "task": "{task} {title}：{units}未办结（{states}）",
+        "one_unit": "{task} {unit}：{count}项未办结（{states}）",
+        "units": "{n}个单位",
+        "units_items": "{n}个单位{count}项",
+        "due_span": "，完成时限{first}至{last}",
+        "state_count": "{state}{n}",
+        "sep": "、",
+        "states": {
+            "not_started": "未启动",
+            "in_progress": "推进中",
+            "returned": "已退回",
+            "submitted": "已报送待审核",
+        },
+    },
+    "en": {
+        "item": "{task} {unit}: {state}",
+        "due": ", due {due}",
+        "phase": "{name} has {count} item(s) not finished",
+        "task": "{task} {title}: {units} not finished ({states})",
+        "one_unit": "{task} {unit}: {count} items not finished ({states})",
+        "units": "{n} units",
+        "units_items": "{count} items of {n} units",
+        "due_span": ", due {first} to {last}",
+        "state_count": "{n} {state}",
+        "sep": ", ",
+        "states": {
+            "not_started": "not started",
+            "in_progress": "in progress",
+            "returned": "returned",
+            "submitted": "awaiting acceptance",
+        },
+    },
+}
+
+
+def count(tasks: list[TaskReview], items: list[ItemReview]) -> Counts:
+    """The figures of these tasks and their items."""
+    return Counts(
+        tasks=len(tasks),
+        assignments=len(items),
+        accepted=sum(i.state == AssignmentState.ACCEPTED for i in items),
+        accepted_on_time=sum(
+            i.state == AssignmentState.ACCEPTED and i.late_workdays == 0 for i in items
+        ),
+        submitted=sum(i.state == AssignmentState.SUBMITTED for i in items),
+        in_progress=sum(
+            i.state in (AssignmentState.IN_PROGRESS, AssignmentState.RETURNED) for i in items
+        ),
+        not_started=sum(i.state == AssignmentState.NOT_STARTED for i in items),
+        overdue=sum(i.overdue_workdays > 0 for i in items),
+        extended=sum(i.approved_due != i.original_due for i in items),
+        waived=sum(i.state in SET_ASIDE for i in items),
+    )
+
+
+def review_phase(
+    phase: Phase,
+    phases: Sequence[Phase],
+    tasks: list[TaskReview],
+    items: list[ItemReview],
+    language: str,
+) -> PhaseReview:
+    """A phase's figures, and what stands in the way of declaring it complete: its open items
+    and every earlier phase with open items."""
+    mine = [t for t in tasks if t.phase == phase.code]
+    my_items = [i for i in items if i.phase == phase.code]
+    words = MISSING[language]
+    still_open = [i for i in my_items if i.state not in CLOSED]
+    missing = [_missing_line(i, words) for i in still_open]
+    summary = _missing_by_task(still_open, words)
+    for earlier in phases:
+        if PHASE_RANK[earlier.kind] < PHASE_RANK[phase.kind]:
+            open_items = [i for i in items if i.phase == earlier.code and i.state not in CLOSED]
+            if open_items:
+                line = words["phase"].format(name=earlier.name, count=len(open_items))
+                missing.append(line)
+                summary.append(line)
+    return PhaseReview(
+        code=phase.code,
+        kind=phase.kind,
+        name=phase.name,
+        start=phase.start,
+        due=phase.due,
+        counts=count(mine, my_items),
+        ready=not missing,
+        missing=tuple(missing),
+        missing_summary=tuple(summary),
+    )
+
+
+def _missing_line(item: ItemReview, words: _Words) -> str:
+    """t04 区卫生健康委：推进中，完成时限2020-03-31"""
+    state = words["states"].get(item.state, item.state)
+    due = words["due"].format(due=item.approved_due) if item.approved_due else ""
+    return words["item"].format(task=item.task, unit=item.unit_name, state=state) + due
+
+
+def _missing_by_task(still_open: list[ItemReview], words: _Words) -> list[str]:
+    """One line per task: its one open item as is, or how many units have it open, in which
+    states, by when (24 counties' summaries are one line, not 24)."""
+    by_task: dict[str, list[ItemReview]] = defaultdict(list)
+    for item in still_open:
+        by_task[item.task].append(item)
+    lines = []
+    for code, found in by_task.items():
+        if len(found) == 1:
+            lines.append(_missing_line(found[0], words))
+            continue
+        units = len({i.unit for i in found})
+        states = words["sep"].join(
+            words["state_count"].format(state=words["states"].get(state, state), n=n)
+            for state, n in Counter(i.state for i in found).items()
+        )
+        if units == 1:  # one unit's dated reports
+            line = words["one_unit"].format(
+                task=code, unit=found[0].unit_name, count=len(found), states=states
+            )
+        else:
+            who = (
+                words["units"].format(n=units)
+                if units == len(found)
+                else words["units_items"].format(n=units, count=len(found))
+            )
+            line = words["task"].format(
+                task=code, title=found[0].task_title, units=who, states=states
+            )
+        dues = sorted({i.approved_due for i in found if i.approved_due})
+        if len(dues) == 1:
+            line += words["due"].format(due=dues[0])
+        elif dues:
+            line += words["due_span"].format(first=dues[0], last=dues[-1])
+        lines.append(line)
+    return lines
