@@ -1,1 +1,0 @@
-"""The command groups; each module registers its commands on duban.app.app."""
