@@ -5,7 +5,9 @@ Each plan has a Prefect global concurrency limit of one slot, `duban-sweep:<plan
 first use). A child run holds its plan's slot while it sweeps; a run that sweeps every plan in
 its own process (`duban sweep` with PREFECT_API_URL set, `duban serve`) holds all of them at
 once. Two parents triggered together therefore queue per plan instead of doubling the work; and
-were two sweeps of one plan to run anyway, the database would still write each notice once.
+were two sweeps of one plan to run anyway, the database would still write each notice once. A
+slot is leased for a minute and renewed while its holder lives, so a sweep killed with its
+machine holds its plan for a minute, not for good.
 
 The parent waits for its children and reports each plan's outcome as its sweep recorded it in
 the database (the children may have run on other machines, whose results it cannot read).
@@ -34,6 +36,7 @@ from schemas.settings import Settings
 from schemas.tables import Plan, SweepRun
 
 POLL = 2.0  # seconds between looks at the children's states
+LEASE = 60.0  # seconds a slot outlives a holder that died (a live one renews it)
 
 
 def plan_codes() -> list[str]:
@@ -66,7 +69,7 @@ def holding_slots(plans: Sequence[str]) -> Iterator[None]:
     if not names:
         yield
         return
-    with concurrency(names, occupy=1, strict=True):
+    with concurrency(names, occupy=1, strict=True, lease_duration=LEASE):
         yield
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from calendars.clock import long_date
+from calendars.clock import local, long_date
 
 
 def iso(day: dt.date | None) -> str:
@@ -33,14 +33,14 @@ def iso(day: dt.date | None) -> str:
 
 
 def day(value: dt.date | dt.datetime | str | None) -> str:
-    """A day (2020-09-30) or a moment to the minute (2020-09-30 14:05), as given; a dash for
-    none. A stored ISO string is cut to the minute."""
+    """A day (2020-09-30) or a moment to the minute on the office's clock (2020-09-30 14:05,
+    Asia/Shanghai: moments are stored in UTC, and a zoneless one is UTC); a dash for none."""
     if value is None:
         return "—"
     if isinstance(value, str):
-        return value[:16].replace("T", " ")
+        value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return local(value).strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
 
 

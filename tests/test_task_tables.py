@@ -244,6 +244,7 @@ def test_the_blank_template_filled_in_imports(tmp_path):
     book["单位"].append(["whc", "区卫生健康委", None, "卫健委", "部门", None, "whc@example.org"])
     book["方案"]["B1"] = "nanan-2019"
     book["方案"]["B2"] = "南岸区综合监管实施方案"
+    book["方案"]["B5"] = "2019-09-01"  # 印发日期: lint asks for it
     book.save(tmp_path / "filled.xlsx")
     plan = load_plan(tmp_path / "filled.xlsx")
     assert (plan.code, plan.spec.plan.title) == ("nanan-2019", "南岸区综合监管实施方案")

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from render.documents import ranking_circular_html, supervision_sheet_html
-from render.environment import md
+from render.environment import day, md
 from render.letters import render_letter
 from render.review import render_html, render_markdown
 from tasks.review.model import Review
@@ -506,3 +506,16 @@ def write_golden() -> None:
 if __name__ == "__main__":
     write_golden()
     sys.exit(0)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2019, 9, 27, 7, 0, tzinfo=dt.UTC),
+        dt.datetime(2019, 9, 27, 7, 0),  # as SQLite gives it back: UTC without a zone
+        "2019-09-27T07:00:00+00:00",  # as the audit trail keeps it
+    ],
+)
+def test_a_moment_on_a_page_is_on_the_offices_clock(moment):
+    assert day(moment) == "2019-09-27 15:00"  # 15:00 in Shanghai, stored as 07:00 UTC
+    assert day(dt.date(2019, 9, 27)) == day("2019-09-27") == "2019-09-27"

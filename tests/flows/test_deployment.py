@@ -190,9 +190,22 @@ def test_a_run_that_dies_with_its_worker_is_marked_crashed_and_the_office_is_tol
         "duban-sweep-missing",
         "duban-runs-unheard",
     ]
+    # a plan of its own: the killed run keeps its plan's sweep slot for a minute after dying
+    killed = duban_home.parent / "killed.yaml"
+    killed.write_text(CHONGQING.read_text(encoding="utf-8").replace("cq-2019-pilot", "cq-killed"))
+    with session_scope(f"sqlite:///{duban_home / 'duban.db'}") as session:
+        import_plan(session, killed, at=dt.datetime(2019, 7, 1, tzinfo=dt.UTC))
     prefect_cli("work-pool", "create", "duban-process", "--type", "process", "--overwrite")
     prefect_cli("--no-prompt", "deploy", "--name", "daily")
-    out = prefect_cli("deployment", "run", "deadline-sweep/daily", "--param", "as_of=2019-08-05")
+    out = prefect_cli(
+        "deployment",
+        "run",
+        "deadline-sweep/daily",
+        "--param",
+        "as_of=2019-08-05",
+        "--param",
+        "plan=cq-killed",
+    )
     flow_run_id = UUID(out.split("/runs/flow-run/")[1].split()[0])
 
     with socket.socket() as mute_smtp:  # accepts, never greets: delivery hangs on it
