@@ -7,6 +7,7 @@ import datetime as dt
 import email
 import multiprocessing
 import re
+import time
 from collections import Counter
 from email import policy
 from pathlib import Path
@@ -542,3 +543,28 @@ def test_letters_quote_the_task_and_word_ongoing_work_by_its_report_day(url):
     t04 = [text for text in texts if "加强医疗卫生行业信用制度建设" in text]
     assert t04 and all("持续开展（持续性工作，按期报送进展）" in text for text in t04)
     assert not any("持续开展（即" in text for text in texts)
+
+
+def test_a_message_being_sent_late_in_a_long_batch_is_not_taken_by_another_worker(url, monkeypatch):
+    """The claim lease (shortened here to half a second) counts from each message's own
+    claim, not from the start of its batch: a second worker looking in while the first is
+    sending its third mail finds that mail taken."""
+    monkeypatch.setattr("tasks.sweep.outbox.LEASE", dt.timedelta(seconds=0.5))
+    sweep_once(url, at=NOW, as_of=D(2019, 8, 1))  # 7 messages
+    sent: list[str] = []
+    started = time.monotonic()
+
+    class Quick:
+        def send(self, mail: OutgoingMail) -> None:
+            sent.append(mail.message_id)
+
+    class Slow:
+        def send(self, mail: OutgoingMail) -> None:
+            sent.append(mail.message_id)
+            time.sleep(0.4)
+            if len(sent) == 3:  # a worker whose clock is where the real one is now
+                elapsed = dt.timedelta(seconds=time.monotonic() - started)
+                deliver_pending(sessions(url), Quick(), now=NOW + elapsed, limit=1)
+
+    deliver_pending(sessions(url), Slow(), now=NOW)
+    assert len(sent) == len(set(sent)) == 7

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -118,8 +119,12 @@ def deliver_pending(
     """
     report = DeliveryReport()
     now = utc(now)  # stored times are UTC: SQLite keeps no zone to convert
+    started = time.monotonic()
     for message_id in _due_messages(sessions, now, limit):
-        mail = _claim(sessions, message_id, now)
+        # Each message is claimed at its own moment, not the batch's: a batch that takes
+        # longer than the lease must not leave its last claims looking expired to others.
+        at = now + dt.timedelta(seconds=time.monotonic() - started)
+        mail = _claim(sessions, message_id, at)
         if mail is None:
             continue  # another worker has it
         try:
@@ -128,7 +133,7 @@ def deliver_pending(
             gave_up = _settle(
                 sessions,
                 message_id,
-                now,
+                at,
                 error=str(exc),
                 hopeless=isinstance(exc, InvalidMail),
                 composer=composer,
@@ -137,7 +142,7 @@ def deliver_pending(
             if gave_up:
                 report.given_up.append(message_id)
         else:
-            outcome = _settle_refusals(sessions, message_id, now, refused, composer)
+            outcome = _settle_refusals(sessions, message_id, at, refused, composer)
             if outcome is None:
                 report.delivered.append(message_id)
             else:
