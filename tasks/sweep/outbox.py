@@ -123,8 +123,8 @@ def deliver_pending(
     for message_id in _due_messages(sessions, now, limit):
         # Each message is claimed at its own moment, not the batch's: a batch that takes
         # longer than the lease must not leave its last claims looking expired to others.
-        at = now + dt.timedelta(seconds=time.monotonic() - started)
-        mail = _claim(sessions, message_id, at)
+        # (Outcomes keep the batch's `now`: the caller's clock, which a replay sets.)
+        mail = _claim(sessions, message_id, now + dt.timedelta(seconds=time.monotonic() - started))
         if mail is None:
             continue  # another worker has it
         try:
@@ -133,7 +133,7 @@ def deliver_pending(
             gave_up = _settle(
                 sessions,
                 message_id,
-                at,
+                now,
                 error=str(exc),
                 hopeless=isinstance(exc, InvalidMail),
                 composer=composer,
@@ -142,7 +142,7 @@ def deliver_pending(
             if gave_up:
                 report.given_up.append(message_id)
         else:
-            outcome = _settle_refusals(sessions, message_id, at, refused, composer)
+            outcome = _settle_refusals(sessions, message_id, now, refused, composer)
             if outcome is None:
                 report.delivered.append(message_id)
             else:
