@@ -45,6 +45,7 @@ def deliver_batch(limit: int = BATCH) -> DeliveryReport:
         now=now(),
         limit=limit,
         composer=composer_for(settings),
+        clock=now,
     )
 
 

@@ -554,6 +554,9 @@ def test_a_message_being_sent_late_in_a_long_batch_is_not_taken_by_another_worke
     sent: list[str] = []
     started = time.monotonic()
 
+    def clock() -> dt.datetime:  # the replayed day, running at the real clock's pace
+        return NOW + dt.timedelta(seconds=time.monotonic() - started)
+
     class Quick:
         def send(self, mail: OutgoingMail) -> None:
             sent.append(mail.message_id)
@@ -562,9 +565,8 @@ def test_a_message_being_sent_late_in_a_long_batch_is_not_taken_by_another_worke
         def send(self, mail: OutgoingMail) -> None:
             sent.append(mail.message_id)
             time.sleep(0.4)
-            if len(sent) == 3:  # a worker whose clock is where the real one is now
-                elapsed = dt.timedelta(seconds=time.monotonic() - started)
-                deliver_pending(sessions(url), Quick(), now=NOW + elapsed, limit=1)
+            if len(sent) == 3:  # a second worker looks in while this one is still busy
+                deliver_pending(sessions(url), Quick(), now=clock(), limit=1)
 
-    deliver_pending(sessions(url), Slow(), now=NOW)
+    deliver_pending(sessions(url), Slow(), now=NOW, clock=clock)
     assert len(sent) == len(set(sent)) == 7

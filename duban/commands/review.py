@@ -173,6 +173,6 @@ def digest(
         )
         queued = messages[0].subject if messages else None
     typer.echo(f"queued: {queued}" if queued else "already queued before: nothing new")
-    report = deliver_everything(sessions(url), transport_from(settings()), now=now())
+    report = deliver_everything(sessions(url), transport_from(settings()), now=now(), clock=now)
     typer.echo(f"delivered {len(report.delivered)}, failed {len(report.failed)}")
     end_if_undelivered(len(report.failed))

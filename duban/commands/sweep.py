@@ -186,7 +186,11 @@ def deliver(
     if retry_failed:
         typer.echo(_requeue(None))
     report = deliver_everything(
-        sessions(database_url()), transport_from(config), now=now(), composer=composer_for(config)
+        sessions(database_url()),
+        transport_from(config),
+        now=now(),
+        composer=composer_for(config),
+        clock=now,
     )
     typer.echo(
         f"delivered {len(report.delivered)}, failed {len(report.failed)} "

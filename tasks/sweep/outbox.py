@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -73,10 +72,13 @@ def deliver_everything(
     *,
     now: dt.datetime,
     composer: MailComposer | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> DeliveryReport:
     """Send every due message, batch after batch, until the outbox has nothing due."""
     return deliver_in_batches(
-        lambda limit: deliver_pending(sessions, transport, now=now, limit=limit, composer=composer)
+        lambda limit: deliver_pending(
+            sessions, transport, now=now, limit=limit, composer=composer, clock=clock
+        )
     )
 
 
@@ -107,8 +109,13 @@ def deliver_pending(
     now: dt.datetime,
     limit: int = BATCH,
     composer: MailComposer | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> DeliveryReport:
     """Send up to `limit` due messages through `transport`.
+
+    `now` is the batch's moment (a replay sets it). A live run also passes its `clock`: each
+    message is then claimed at the moment it is taken, not the batch's start, so a batch that
+    runs longer than the lease does not leave its last claims looking expired to other workers.
 
     With a `composer`, a message given up on, or refused for good by one of its recipients,
     is told to the plan's office in a letter of its own (通知未能送达), sent the same way.
@@ -119,12 +126,8 @@ def deliver_pending(
     """
     report = DeliveryReport()
     now = utc(now)  # stored times are UTC: SQLite keeps no zone to convert
-    started = time.monotonic()
     for message_id in _due_messages(sessions, now, limit):
-        # Each message is claimed at its own moment, not the batch's: a batch that takes
-        # longer than the lease must not leave its last claims looking expired to others.
-        # (Outcomes keep the batch's `now`: the caller's clock, which a replay sets.)
-        mail = _claim(sessions, message_id, now + dt.timedelta(seconds=time.monotonic() - started))
+        mail = _claim(sessions, message_id, utc(clock()) if clock else now)
         if mail is None:
             continue  # another worker has it
         try:
