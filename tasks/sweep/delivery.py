@@ -32,6 +32,7 @@ What yagmail (0.16) does, and what is done about it here:
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import email.utils
@@ -45,7 +46,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from email.generator import Generator
 from email.message import Message
-from email.mime.text import MIMEText
+from email.mime.nonmultipart import MIMENonMultipart
 from io import StringIO
 from pathlib import Path
 from typing import Any, Protocol
@@ -154,9 +155,17 @@ def _display_name(value: str | None) -> str:
 def _put_parts(message: Message, mail: OutgoingMail) -> None:
     """Our own plain text and HTML as the two alternatives, in place of yagmail's."""
     alternative = next(p for p in message.walk() if p.get_content_type() == "multipart/alternative")
-    alternative.set_payload(
-        [MIMEText(mail.text, "plain", "utf-8"), MIMEText(mail.html, "html", "utf-8")]
-    )
+    alternative.set_payload([_utf8_part(mail.text, "plain"), _utf8_part(mail.html, "html")])
+
+
+def _utf8_part(body: str, subtype: str) -> MIMENonMultipart:
+    """A text part in UTF-8, base64 in 76-column lines: what MIMEText makes, but encoded by one
+    C call (`base64.encodebytes`) instead of MIMEText's line-by-line loop, which took a fifth of
+    a 100k sweep's time on its letters of several hundred items."""
+    part = MIMENonMultipart("text", subtype, charset="utf-8")
+    part["Content-Transfer-Encoding"] = "base64"
+    part.set_payload(base64.encodebytes(body.encode("utf-8")).decode("ascii"))
+    return part
 
 
 def _fix_boundaries(message: Message, message_id: str) -> None:

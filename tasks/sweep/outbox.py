@@ -186,29 +186,33 @@ def _claimable(now: dt.datetime) -> ColumnElement[bool]:
 
 
 def _claim(sessions: SessionFactory, message_id: int, now: dt.datetime) -> OutgoingMail | None:
+    """The message, claimed for this worker; None when another worker has it. One statement
+    (`UPDATE … RETURNING`): the claim and the read of what to send cannot drift apart."""
     with sessions() as session:
-        won = session.exec(
+        won = session.execute(
             update(OutboxMessage)
             .where(col(OutboxMessage.id) == message_id, _claimable(now))
             .values(
                 status=MessageStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1
             )
-        ).rowcount
-        if won != 1:
+            .returning(*_SENT_COLUMNS.values())
+        ).one_or_none()
+        if won is None:
             return None
-        message = session.get(OutboxMessage, message_id)
-        assert message is not None
-        return OutgoingMail(
-            sender=message.sender,
-            sender_name=message.sender_name,
-            to=tuple(message.to_addrs),
-            cc=tuple(message.cc_addrs),
-            subject=message.subject,
-            text=message.text,
-            html=message.html,
-            message_id=message.message_id_header,
-            date=now,
-        )
+        mail = dict(zip(_SENT_COLUMNS, won, strict=True))
+        return OutgoingMail(**mail | {"to": tuple(mail["to"]), "cc": tuple(mail["cc"])}, date=now)
+
+
+_SENT_COLUMNS = {  # OutgoingMail's fields, and the columns they are read from
+    "sender": col(OutboxMessage.sender),
+    "sender_name": col(OutboxMessage.sender_name),
+    "to": col(OutboxMessage.to_addrs),
+    "cc": col(OutboxMessage.cc_addrs),
+    "subject": col(OutboxMessage.subject),
+    "text": col(OutboxMessage.text),
+    "html": col(OutboxMessage.html),
+    "message_id": col(OutboxMessage.message_id_header),
+}
 
 
 def _settle(
