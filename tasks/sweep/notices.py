@@ -207,6 +207,8 @@ class MailComposer(Protocol):
 
 def one_line(value: str) -> str:
     """The value with control characters and line breaks turned into single spaces."""
+    if value.isprintable():  # none of those categories (one C call; a letter makes thousands)
+        return " ".join(value.split())
     cleaned = "".join(
         " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in value
     )
