@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 import sqlalchemy
-from sqlalchemy import ColumnExpressionArgument, insert
+from sqlalchemy import ColumnExpressionArgument, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -817,41 +817,50 @@ def _sender(context: PlanContext) -> str:
 def close_resolved_escalations(
     session: Session, contexts: dict[str, PlanContext], as_of: dt.date
 ) -> int:
-    """Close open escalations whose item was accepted, waived, cancelled or extended."""
-    closed = 0
+    """Close open escalations whose item was accepted, waived, cancelled or extended.
+
+    Reads plain rows (an escalation joined to its assignment and occurrence) and closes with
+    one executemany: a sweep of 100k items may hold thousands of open escalations."""
     query = (
-        select(Escalation, Assignment)
-        .join(Assignment)
+        sqlalchemy.select(  # type: ignore[var-annotated]  # labelled columns type as Never
+            col(Escalation.id),
+            col(Escalation.due),
+            col(Assignment.state),
+            col(Assignment.closed_reason),
+            col(Assignment.due).label("assignment_due"),
+            col(Assignment.active),
+            col(Occurrence.id).label("occurrence"),
+            col(Occurrence.state).label("occurrence_state"),
+            col(Occurrence.active).label("occurrence_active"),
+        )
+        .join(Assignment, col(Escalation.assignment_id) == Assignment.id)
+        .outerjoin(Occurrence, col(Escalation.occurrence_id) == Occurrence.id)
         .where(
             col(Escalation.closed_on).is_(None),
             col(Escalation.plan_code).in_(list(contexts)),
         )
     )
-    for escalation, assignment in session.exec(query):
-        occurrence = (
-            session.get(Occurrence, escalation.occurrence_id) if escalation.occurrence_id else None
-        )
-        resolution = _resolution(escalation, assignment, occurrence)
-        if resolution is not None:
-            escalation.closed_on, escalation.resolution = as_of, resolution
-            session.add(escalation)
-            closed += 1
-    return closed
+    closing = [
+        {"id": row.id, "closed_on": as_of, "resolution": resolution}
+        for row in session.execute(query)
+        if (resolution := _resolution(row)) is not None
+    ]
+    if closing:
+        session.execute(update(Escalation), closing)
+    return len(closing)
 
 
-def _resolution(
-    escalation: Escalation, assignment: Assignment, occurrence: Occurrence | None
-) -> str | None:
-    state = assignment.state
-    if occurrence is not None and state not in SET_ASIDE:
-        state = occurrence.state
+def _resolution(row: sqlalchemy.Row[Any]) -> str | None:
+    state = row.state
+    if row.occurrence is not None and state not in SET_ASIDE:
+        state = row.occurrence_state
     if state in CLOSED:
-        return f"{state}: {assignment.closed_reason}" if assignment.closed_reason else state
+        return f"{state}: {row.closed_reason}" if row.closed_reason else state
     if state == AssignmentState.SUBMITTED:
         return None
-    if occurrence is None and assignment.due != escalation.due:
-        return f"extended to {assignment.due}"
-    if not assignment.active or (occurrence is not None and not occurrence.active):
+    if row.occurrence is None and row.assignment_due != row.due:
+        return f"extended to {row.assignment_due}"
+    if not row.active or (row.occurrence is not None and not row.occurrence_active):
         return "removed from the plan"
     return None
 
@@ -859,45 +868,65 @@ def _resolution(
 def open_escalations(
     session: Session, findings: Sequence[Finding], contexts: dict[str, PlanContext], as_of: dt.date
 ) -> int:
-    """Open a 督办 escalation for each lead item at supervise or report, once per due date."""
+    """Open a 督办 escalation for each lead item at supervise or report, once per due date;
+    bring the open ones' working days late (and whether reported) up to date. Plain rows in,
+    two executemanys out: no ORM object per escalation."""
     wanted = [f for f in findings if f.rung.level in RECEIPTED]
     if not wanted:
         return 0
     ids = sorted({f.item.assignment_id for f in wanted})
-    have: dict[tuple[int, int | None, dt.date], Escalation] = {}
+    have: dict[tuple[int, int | None, dt.date], tuple[int, bool]] = {}
     for start in range(0, len(ids), 500):
-        for row in session.exec(
-            select(Escalation).where(
+        for row in session.execute(
+            sqlalchemy.select(
+                col(Escalation.id),
+                col(Escalation.assignment_id),
+                col(Escalation.occurrence_id),
+                col(Escalation.due),
+                col(Escalation.reported),
+            ).where(
                 col(Escalation.closed_on).is_(None),
                 col(Escalation.assignment_id).in_(ids[start : start + 500]),
             )
         ):
-            have[(row.assignment_id, row.occurrence_id, row.due)] = row
-    opened = 0
+            have[(row.assignment_id, row.occurrence_id, row.due)] = (row.id, row.reported)
+    opening: dict[tuple[int, int | None, dt.date], dict[str, Any]] = {}
+    updating: list[dict[str, Any]] = []
     for finding in wanted:
-        item = finding.item
+        item, rung = finding.item, finding.rung
         key = (item.assignment_id, item.occurrence_id, item.due)
-        escalation = have.get(key)
-        if escalation is None:
-            context = contexts[item.plan_code]
-            escalation = Escalation(
-                plan_code=item.plan_code,
-                task_code=item.task_code,
-                unit_code=item.unit_code,
-                assignment_id=item.assignment_id,
-                occurrence_id=item.occurrence_id,
-                due=item.due,
-                original_due=item.original_due,
-                opened_on=as_of,
-                overdue_workdays=finding.rung.overdue_workdays,
-                blocks=list(context.blocks(item.task_code)),
+        reported = rung.level == Level.REPORT
+        if key in have:
+            escalation_id, was_reported = have[key]
+            updating.append(
+                {
+                    "id": escalation_id,
+                    "overdue_workdays": rung.overdue_workdays,
+                    "reported": was_reported or reported,
+                }
             )
-            have[key] = escalation
-            opened += 1
-        escalation.overdue_workdays = finding.rung.overdue_workdays
-        escalation.reported = escalation.reported or finding.rung.level == Level.REPORT
-        session.add(escalation)
-    return opened
+        elif key in opening:  # the same item found twice: keep the latest word on it
+            opening[key]["overdue_workdays"] = rung.overdue_workdays
+            opening[key]["reported"] = opening[key]["reported"] or reported
+        else:
+            opening[key] = {
+                "plan_code": item.plan_code,
+                "task_code": item.task_code,
+                "unit_code": item.unit_code,
+                "assignment_id": item.assignment_id,
+                "occurrence_id": item.occurrence_id,
+                "due": item.due,
+                "original_due": item.original_due,
+                "opened_on": as_of,
+                "overdue_workdays": rung.overdue_workdays,
+                "blocks": list(contexts[item.plan_code].blocks(item.task_code)),
+                "reported": reported,
+            }
+    if opening:
+        session.execute(insert(Escalation), list(opening.values()))
+    if updating:
+        session.execute(update(Escalation), updating)
+    return len(opening)
 
 
 OpenWork = tuple[dict[str, PlanContext], list[OpenItem], list[Notice]]
