@@ -12,7 +12,9 @@ as Prefect flows, so each run is recorded on a real Prefect server:
 The schedule is APScheduler's (3.x): a background scheduler whose jobs are kept in duban's own
 database (table `apscheduler_jobs`), coalescing missed runs into one and running a missed run
 late within a grace time: a sweep missed while the machine was down runs when `duban serve`
-comes back, until 14:30. The Prefect server is the one PREFECT_API_URL names, or else one
+comes back, until 14:30, and so does one that started but did not sweep its day (serve killed
+as it ran); each sweep first catches up the working days missed before it
+(tasks.sweep.catch_up). The Prefect server is the one PREFECT_API_URL names, or else one
 started here (`prefect server start` on a free local port, its data under DUBAN_HOME/prefect)
 and stopped on exit, or when this process dies (even by kill -9: the server is told by the
 kernel, and a server left running anyway is stopped by the next start). Ctrl-C or SIGTERM lets
