@@ -12,7 +12,9 @@ as Prefect flows, so each run is recorded on a real Prefect server:
 The schedule is APScheduler's (3.x): a background scheduler whose jobs are kept in duban's own
 database (table `apscheduler_jobs`), coalescing missed runs into one and running a missed run
 late within a grace time: a sweep missed while the machine was down runs when `duban serve`
-comes back, until 14:30. The Prefect server is the one PREFECT_API_URL names, or else one
+comes back, until 14:30, and so does one that started but did not sweep its day (serve killed
+as it ran); each sweep first catches up the working days missed before it
+(tasks.sweep.catch_up). The Prefect server is the one PREFECT_API_URL names, or else one
 started here (`prefect server start` on a free local port, its data under DUBAN_HOME/prefect)
 and stopped on exit, or when this process dies (even by kill -9: the server is told by the
 kernel, and a server left running anyway is stopped by the next start). Ctrl-C or SIGTERM lets
@@ -247,6 +249,56 @@ def schedule_jobs(scheduler: Scheduler, settings: Settings, run_now: Sequence[Jo
         )
 
 
+SWEEP_JOB = "duban-deadline-sweep"
+
+
+def rerun_an_unfinished_sweep(scheduler: Scheduler, settings: Settings, now: dt.datetime) -> None:
+    """Make the sweep due now when its last time came within its grace time and the day it was
+    due on is still not swept for some plan.
+
+    APScheduler moves a job on to its next time as it starts it, so a `duban serve` killed
+    while the sweep ran (or before it wrote anything) would otherwise leave that day to the
+    next day's sweep (which catches it up, late). A sweep already due (missed while serve was
+    down, or asked for with --run-now) runs anyway and is left alone.
+    """
+    job = scheduler.get_job(SWEEP_JOB)
+    if job is None or job.next_run_time is None or job.next_run_time <= now:
+        return
+    due = last_time(job.trigger, now, dt.timedelta(seconds=SWEEP_GRACE))
+    if due is None:
+        return
+    from calendars.workdays import CalendarError
+    from schemas.db import session_scope
+    from tasks.sweep.catch_up import sweep_status
+
+    day = due.astimezone(TIMEZONE).date()
+    try:
+        with session_scope(settings.url) as session:
+            record = sweep_status(session, through=day, calendar_dir=settings.calendar_dir)
+    except CalendarError as exc:
+        log.warning("cannot tell whether %s was swept: %s", day, exc)
+        return
+    if unswept := sorted(p.plan for p in record if day in p.unswept):
+        log.warning(
+            "the sweep due at %s has not swept %s for %s (was duban serve stopped while it "
+            "ran?): sweeping now",
+            due.strftime("%Y-%m-%d %H:%M"),
+            day,
+            ", ".join(unswept),
+        )
+        scheduler.modify_job(SWEEP_JOB, next_run_time=now)
+
+
+def last_time(trigger: BaseTrigger, now: dt.datetime, within: dt.timedelta) -> dt.datetime | None:
+    """The trigger's last time at or before `now`, if it came within `within` of it."""
+    found = None
+    time_due = trigger.get_next_fire_time(None, now - within)
+    while time_due is not None and time_due <= now:
+        found = time_due
+        time_due = trigger.get_next_fire_time(found, found + dt.timedelta(microseconds=1))
+    return found
+
+
 @dataclass(frozen=True)
 class WebAddress:
     """Where `duban serve` serves the web app beside the scheduler."""
@@ -320,6 +372,7 @@ def run_scheduler(
     scheduler.start(paused=True)
     try:
         schedule_jobs(scheduler, settings, run_now)
+        rerun_an_unfinished_sweep(scheduler, settings, dt.datetime.now(TIMEZONE))
         scheduler.resume()
         for job in scheduler.get_jobs():
             log.info("scheduled %s: next run %s", job.name, job.next_run_time)

@@ -73,8 +73,9 @@ def holding_slots(plans: Sequence[str]) -> Iterator[None]:
         yield
 
 
-def sweep_plans_apart(day: dt.date, dry_run: bool) -> dict[str, Any]:
-    """Start one child run of this deployment per plan, wait for them all, and report."""
+def sweep_plans_apart(day: dt.date, dry_run: bool, catch_up: bool = False) -> dict[str, Any]:
+    """Start one child run of this deployment per plan, wait for them all, and report. Each
+    child catches up its own plan's missed days when `catch_up` is set."""
     logger = get_run_logger()
     plans = plan_codes()
     target = f"{flow_run.flow_name}/{deployment.name}"
@@ -83,7 +84,12 @@ def sweep_plans_apart(day: dt.date, dry_run: bool) -> dict[str, Any]:
             FlowRun,
             run_deployment(
                 target,
-                parameters={"as_of": day.isoformat(), "plan": plan, "dry_run": dry_run},
+                parameters={
+                    "as_of": day.isoformat(),
+                    "plan": plan,
+                    "dry_run": dry_run,
+                    "catch_up": catch_up,
+                },
                 flow_run_name=f"sweep {plan} of {day}",
                 idempotency_key=f"{flow_run.id}:{plan}",  # a retried parent starts none twice
                 timeout=0,

@@ -96,6 +96,17 @@ def load_open_work(as_of: dt.date, plan: str | None) -> OpenWork:
     return direct_steps().load(as_of, plan)
 
 
+@task(
+    name="read the sweep record",
+    task_run_name="read the days swept",
+    cache_policy=NONE,
+    retries=2,
+    retry_delay_seconds=10,
+)
+def read_days_swept(plans: list[str]) -> dict[str, dt.date | None]:
+    return direct_steps().swept(plans)
+
+
 @task(name="evaluate", task_run_name="evaluate the rungs of {as_of}", cache_policy=NONE)
 def evaluate_items(
     items: list[OpenItem], contexts: dict[str, PlanContext], as_of: dt.date
@@ -124,9 +135,10 @@ def write_outbox(
     planned: list[PlannedNotice],
     contexts: dict[str, PlanContext],
     dry_run: bool,
+    catching_up: bool = False,
 ) -> SweepOutcome:
     """One transaction; a retry after a failure is safe (each notice is written once)."""
-    return direct_steps().write(as_of, plan, findings, planned, contexts, dry_run)
+    return direct_steps().write(as_of, plan, findings, planned, contexts, dry_run, catching_up)
 
 
 class PrefectSteps:
@@ -134,6 +146,9 @@ class PrefectSteps:
 
     def load(self, as_of: dt.date, plan: str | None) -> OpenWork:
         return load_open_work(as_of, plan)
+
+    def swept(self, plans: list[str]) -> dict[str, dt.date | None]:
+        return read_days_swept(plans)
 
     def evaluate(
         self, items: list[OpenItem], contexts: dict[str, PlanContext], as_of: dt.date
@@ -161,9 +176,10 @@ class PrefectSteps:
         planned: list[PlannedNotice],
         contexts: dict[str, PlanContext],
         dry_run: bool,
+        catching_up: bool = False,
     ) -> SweepOutcome:
         big = quoted(findings), quoted(planned), quoted(contexts)
-        return write_outbox(as_of, plan, *big, dry_run)
+        return write_outbox(as_of, plan, *big, dry_run, catching_up)
 
     def deliver(self) -> DeliveryReport:
         return deliver_all()
@@ -180,6 +196,8 @@ def publish_summary(
         {"what": f"notices: {level}", "count": count}
         for level, count in sorted(Counter(n["level"] for n in summary["notices"]).items())
     ]
+    if summary.get("caught_up"):
+        rows.append({"what": "missed days swept first", "count": len(summary["caught_up"])})
     rows += [
         {"what": "notices", "count": len(summary["notices"])},
         {"what": "follow-ups", "count": len(summary["followups"])},
@@ -206,31 +224,51 @@ def publish_summary(
 
 @flow(name="deadline-sweep", log_prints=False)
 def deadline_sweep(
-    as_of: dt.date | None = None, plan: str | None = None, dry_run: bool = False
+    as_of: dt.date | None = None,
+    plan: str | None = None,
+    dry_run: bool = False,
+    catch_up: bool | None = None,
 ) -> dict[str, Any]:
     """Sweep the open work as of a day: notices, escalations, delivery.
 
     Skipped, with a log line and `"skipped"` in the result, on a day that is not a working
-    day for any plan.
+    day for any plan (after sweeping the days missed before it, when catching up).
 
     Args:
         as_of: The day to sweep, YYYY-MM-DD (default: the day the run was scheduled for, on
             the office's clock; today for a run started by hand).
         plan: Only this plan (its code); default all plans.
         dry_run: Say what would be sent; write and send nothing.
+        catch_up: First sweep, in order, the working days each plan missed since its last
+            sweep (at most 20 a plan; more are left, and the run says so). Default: when
+            `as_of` is not given (a scheduled run), not when it is (a past day by hand).
     """
     check_this_worker()
     logger = get_run_logger()
     day = as_of or scheduled_day()
+    catching_up = as_of is None if catch_up is None else catch_up
     if plan is None and deployment.id is not None:  # a scheduled run: one child per plan
-        return sweep_plans_apart(day, dry_run)
+        return sweep_plans_apart(day, dry_run, catching_up)
 
     def sweep_holding_slots() -> SweepOutcome:
         with holding_slots([plan] if plan else plan_codes()):
-            return run_sweep(PrefectSteps(), as_of=day, plan=plan, dry_run=dry_run)
+            return run_sweep(
+                PrefectSteps(), as_of=day, plan=plan, dry_run=dry_run, catch_up=catching_up
+            )
 
     outcome = through_outages(sweep_holding_slots, f"sweep of {day}")
     summary = sweep_summary(outcome)
+    for missed in outcome.caught_up:
+        logger.info(
+            "missed day %s swept: %s %d notice(s) in %d message(s), escalations opened %d",
+            missed.as_of,
+            "would write" if dry_run else "wrote",
+            len(missed.written),
+            missed.messages,
+            missed.escalations_opened,
+        )
+    for left in outcome.left_behind:
+        logger.warning("not caught up: %s", left.why_left(outcome.limit))
     if outcome.skipped is not None:
         logger.info("skipping the sweep: %s", outcome.skipped)
     else:

@@ -211,6 +211,7 @@ READ_ONLY = [
     (["review", PLAN, "--as-of", DAY, "--format", "xlsx", "--out", "r.xlsx"], "wrote r.xlsx"),
     (["ranking", PLAN, "--as-of", DAY, "--circular", "c.html"], "wrote c.html"),
     (["sheet", PLAN, "1", "--out", "s.html"], "s.html"),
+    (["sweep", "--status", "--as-of", "2019-08-09"], "last swept 2019-08-07"),
 ]
 
 

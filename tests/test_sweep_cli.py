@@ -152,3 +152,40 @@ def test_a_day_beyond_the_calendar_data_is_one_line_naming_the_year(duban):
     imported(duban)
     result = duban("sweep", "--as-of", "2031-01-06")
     assert result.exit_code == 6 and "2031" in result.stderr
+
+
+def test_sweep_status_shows_the_last_swept_day_and_the_days_not_swept_since(duban):
+    imported(duban)
+    assert duban("sweep", "--status", "--as-of", "2019-08-01").stdout == (
+        "cq-2019-pilot: never swept; 1 working day(s) not swept through 2019-08-01: "
+        "2019-08-01; the next sweep sweeps it\n"
+    )
+    duban("sweep", "--as-of", "2019-08-01")
+    status = duban("sweep", "--status", "--as-of", "2019-08-07")
+    assert status.stdout == (
+        "cq-2019-pilot: last swept 2019-08-01; 4 working day(s) not swept through 2019-08-07: "
+        "2019-08-02, 2019-08-05, 2019-08-06, 2019-08-07; the next sweep catches them up\n"
+    )
+    shown = json.loads(duban("sweep", "--status", "--as-of", "2019-09-30", "--json").stdout)
+    assert shown["through"] == "2019-09-30" and shown["limit"] == 20
+    [plan] = shown["plans"]
+    assert (plan["last_swept"], plan["missed"], plan["catches_up"]) == ("2019-08-01", 41, False)
+    assert plan["not_swept"][:2] == ["2019-08-02", "2019-08-05"]
+    assert "more than 20 missed" in duban("sweep", "--status", "--as-of", "2019-09-30").stdout
+    refused = duban("sweep", "--status", "--dry-run")
+    assert refused.exit_code == 2 and "--status sweeps nothing" in refused.stderr
+
+
+def test_a_day_given_is_swept_alone_unless_told_to_catch_up(duban):
+    imported(duban)
+    duban("sweep", "--as-of", "2019-08-01")
+    alone = json.loads(duban("sweep", "--as-of", "2019-08-06", "--json").stdout)
+    assert "caught_up" not in alone
+    caught = duban("sweep", "--as-of", "2019-08-09", "--catch-up")
+    assert caught.exit_code == 0, caught.stderr
+    assert caught.stdout.splitlines()[:2] == [
+        "2019-08-07 (missed, swept first): wrote 0 notice(s) in 0 message(s)",
+        "2019-08-08 (missed, swept first): wrote 0 notice(s) in 0 message(s)",
+    ]
+    assert "2019-08-09: wrote 26 notice(s)" in caught.stdout
+    assert "nothing to sweep" in duban("sweep", "--status", "--as-of", "2019-08-09").stdout

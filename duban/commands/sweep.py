@@ -44,24 +44,48 @@ def sweep(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be sent; write and send nothing.")
     ] = False,
+    catch_up: Annotated[
+        bool | None,
+        typer.Option(
+            "--catch-up/--no-catch-up",
+            help="First sweep the working days each plan missed since its last sweep, in "
+            "order (at most 20 a plan). Default: yes without --as-of, no with it.",
+        ),
+    ] = None,
+    status: Annotated[
+        bool,
+        typer.Option(
+            "--status",
+            help="Sweep nothing: show each plan's last swept day and the working days not "
+            "swept since, through --as-of (default today).",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Run the deadline sweep once: notices, escalations, delivery.
 
-    With PREFECT_API_URL set it runs as the `deadline_sweep` flow on that server (run history
-    kept there); otherwise it runs the same steps directly and keeps its record in duban's
-    own database (the sweep run, the notices, the outbox).
+    Without --as-of it sweeps today, after the working days each plan missed since its last
+    sweep (an outage, a killed run), as the scheduled sweep does; with --as-of it sweeps that
+    day alone unless told --catch-up. With PREFECT_API_URL set it runs as the `deadline_sweep`
+    flow on that server (run history kept there); otherwise it runs the same steps directly
+    and keeps its record in duban's own database (the sweep run, the notices, the outbox).
     """
     from calendars.clock import today
 
     day = parse_date(as_of, "--as-of") if as_of else today()
+    if status:
+        if dry_run or catch_up is not None:
+            fail("--status sweeps nothing: give it without --dry-run and --catch-up")
+        _show_status(day, plan, as_json)
+        return
+    catching_up = as_of is None if catch_up is None else catch_up
     database_url()  # there is a database to sweep, at the current schema
     if os.environ.get("PREFECT_API_URL"):
         from flows.sweep import deadline_sweep
 
-        summary = deadline_sweep(as_of=day, plan=plan, dry_run=dry_run)
+        summary = deadline_sweep(as_of=day, plan=plan, dry_run=dry_run, catch_up=catching_up)
     else:
-        summary = _sweep_directly(day, plan, dry_run)
+        summary = _sweep_directly(day, plan, dry_run, catching_up)
     summary["calendar_warnings"] = calendar_warnings(settings(), day)
     if as_json:
         emit_json(summary)
@@ -72,7 +96,9 @@ def sweep(
     end_if_undelivered(summary["failed"], as_json=as_json)
 
 
-def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, Any]:
+def _sweep_directly(
+    day: dt.date, plan: str | None, dry_run: bool, catch_up: bool
+) -> dict[str, Any]:
     from calendars.clock import now
     from render.mail import composer_for
     from schemas.db import sessions
@@ -87,17 +113,62 @@ def _sweep_directly(day: dt.date, plan: str | None, dry_run: bool) -> dict[str, 
         calendar_dir=config.calendar_dir,
         transport=transport_from(config),
     )
-    return sweep_summary(run_sweep(steps, as_of=day, plan=plan, dry_run=dry_run))
+    return sweep_summary(run_sweep(steps, as_of=day, plan=plan, dry_run=dry_run, catch_up=catch_up))
+
+
+def _show_status(day: dt.date, plan: str | None, as_json: bool) -> None:
+    """Each plan's last swept day and its working days not swept since, through `day`."""
+    from schemas.db import session_scope
+    from tasks.sweep.catch_up import CATCH_UP_LIMIT, sweep_status
+
+    with session_scope(database_url()) as session:
+        record = sweep_status(session, through=day, plan=plan, calendar_dir=settings().calendar_dir)
+    if as_json:
+        emit_json(
+            {
+                "through": day.isoformat(),
+                "limit": CATCH_UP_LIMIT,
+                "plans": [p.as_json() for p in record],
+            }
+        )
+        return
+    if not record:
+        typer.echo("no plan has been imported")
+    for one in record:
+        last = f"last swept {one.last_swept}" if one.last_swept else "never swept"
+        if not one.unswept:
+            typer.echo(f"{one.plan}: {last}; nothing to sweep through {day}")
+            continue
+        shown = ", ".join(str(d) for d in one.unswept[:5])
+        more = f" and {len(one.unswept) - 5} more" if len(one.unswept) > 5 else ""
+        if one.catches_up():
+            then = "the next sweep catches them up" if one.missed else "the next sweep sweeps it"
+        else:
+            then = (
+                f"more than {CATCH_UP_LIMIT} missed, so the next sweep sweeps its own day only"
+                f" (sweep the others with `duban sweep --as-of DAY --plan {one.plan}`)"
+            )
+        typer.echo(
+            f"{one.plan}: {last}; {len(one.unswept)} working day(s) not swept through {day}: "
+            f"{shown}{more}; {then}"
+        )
 
 
 def _print_summary(summary: dict[str, Any], dry_run: bool) -> None:
     from collections import Counter
 
+    verb = "would send" if dry_run else "wrote"
+    for missed in summary.get("caught_up", []):
+        typer.echo(
+            f"{missed['as_of']} (missed, swept first): {verb} {len(missed['notices'])} "
+            f"notice(s) in {missed['messages']} message(s)"
+        )
+    for left in summary.get("not_caught_up", []):
+        typer.echo(f"not caught up: {left['why']}")
     if "skipped" in summary:
         typer.echo(f"{summary['as_of']}: not swept: {summary['skipped']}")
         return
     levels = Counter(n["level"] for n in summary["notices"])
-    verb = "would send" if dry_run else "wrote"
     typer.echo(
         f"{summary['as_of']}: {verb} {len(summary['notices'])} notice(s)"
         + (f" ({', '.join(f'{k} {v}' for k, v in sorted(levels.items()))})" if levels else "")

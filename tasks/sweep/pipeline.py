@@ -59,6 +59,15 @@ from schemas.vocabulary import (
     SeatRole,
 )
 from tasks.plans.graph import PhaseNode, TaskNode, build_graph, critical_path, downstream_of
+from tasks.sweep.catch_up import (
+    CATCH_UP_LIMIT,
+    PlanDays,
+    SweptDays,
+    days_to_catch_up,
+    last_swept,
+    not_told_later,
+    swept_days,
+)
 from tasks.sweep.delivery import Transport
 from tasks.sweep.escalation import Rung, rung_reached, why
 from tasks.sweep.followups import (
@@ -177,6 +186,9 @@ class SweepOutcome:
     sweep_id: int | None = None
     skipped: str | None = None  # why nothing was swept (not a working day for any plan)
     delivery: DeliveryReport | None = None  # None: nothing was delivered (a dry run)
+    caught_up: list[SweepOutcome] = field(default_factory=list)  # missed days swept first
+    left_behind: list[SweptDays] = field(default_factory=list)  # plans missing too many days
+    limit: int = CATCH_UP_LIMIT  # the most missed days of a plan caught up
 
 
 class PlanFacts(NamedTuple):
@@ -671,11 +683,15 @@ def write_outbox(
     contexts: dict[str, PlanContext],
     sweep: SweepRun,
     composer: MailComposer,
+    *,
+    catching_up: bool = False,
 ) -> SweepOutcome:
     """Write each new notice once and one message per recipient bundling them with the
     follow-ups no sweep has taken and, once a day, the office's queue.
 
-    Notices written by an earlier sweep are left out. If a concurrent sweep writes the same
+    A missed day swept late (`catching_up`) carries its notices only: the follow-ups and the
+    office's queue go with the day asked for, in its letters. Notices written by an earlier
+    sweep are left out. If a concurrent sweep writes the same
     notice (or the office's letter of the day) first, the unique key makes this insert fail
     and record_sweep retries.
     """
@@ -687,11 +703,12 @@ def write_outbox(
             letters[(notice.item.plan_code, notice.recipient_code)].notices.append(notice)
     for bundle in letters.values():
         bundle.notices = with_receipt(bundle.notices)
-    working = working_plans(contexts, sweep.as_of)
     assert sweep.id is not None
-    for followup in claim_followups(session, sweep_id=sweep.id, plans=working):
-        letters[(followup.plan_code, followup.recipient_code)].followups.append(followup)
-    _add_office_queues(session, letters, contexts, working, sweep.as_of)
+    if not catching_up:
+        working = working_plans(contexts, sweep.as_of)
+        for followup in claim_followups(session, sweep_id=sweep.id, plans=working):
+            letters[(followup.plan_code, followup.recipient_code)].followups.append(followup)
+        _add_office_queues(session, letters, contexts, working, sweep.as_of)
     messages = {
         key: _message(contexts[key[0]], key[1], bundle, sweep, composer)
         for key, bundle in sorted(letters.items())
@@ -969,10 +986,13 @@ def record_sweep(
     contexts: dict[str, PlanContext],
     composer: MailComposer,
     dry_run: bool = False,
+    catching_up: bool = False,
 ) -> SweepOutcome:
     """Step 4: write the outbox and the escalations in one transaction, or say what would be
     written; the sweep run is stamped `at`. A concurrent sweep that wrote first makes this one
-    retry and skip its notices.
+    retry and skip its notices. A missed day swept late (`catching_up`) opens the escalations
+    its items reached that day but closes none and carries no follow-ups: the day asked for,
+    swept next, does both.
 
     Takes a session factory, not a session: each attempt needs a transaction of its own (the
     one a concurrent sweep's unique key broke is rolled back whole and begun again).
@@ -983,15 +1003,20 @@ def record_sweep(
                 if dry_run:
                     existing = _existing_keys(session, [p.dedupe_key for p in planned])
                     fresh = [p for p in planned if p.dedupe_key not in existing]
-                    working = working_plans(contexts, as_of)
+                    working = set() if catching_up else working_plans(contexts, as_of)
                     pending = pending_followups(session, plans=working)
                     return SweepOutcome(as_of, list(planned), written=fresh, followups=pending)
                 sweep = SweepRun(as_of=as_of, plan_code=plan, started_at=at)
                 session.add(sweep)
                 session.flush()
-                outcome = write_outbox(session, planned, contexts, sweep, composer)
+                outcome = write_outbox(
+                    session, planned, contexts, sweep, composer, catching_up=catching_up
+                )
                 outcome.escalations_opened = open_escalations(session, findings, contexts, as_of)
-                outcome.escalations_closed = close_resolved_escalations(session, contexts, as_of)
+                if not catching_up:
+                    outcome.escalations_closed = close_resolved_escalations(
+                        session, contexts, as_of
+                    )
                 sweep.notices, sweep.messages = len(outcome.written), outcome.messages
                 sweep.escalations_opened = outcome.escalations_opened
                 sweep.escalations_closed = outcome.escalations_closed
@@ -1008,6 +1033,8 @@ class SweepSteps(Protocol):
     """How each step of `run_sweep` runs: here (`DirectSteps`) or as a Prefect task."""
 
     def load(self, as_of: dt.date, plan: str | None) -> OpenWork: ...
+
+    def swept(self, plans: list[str]) -> dict[str, dt.date | None]: ...
 
     def evaluate(
         self, items: list[OpenItem], contexts: dict[str, PlanContext], as_of: dt.date
@@ -1029,6 +1056,7 @@ class SweepSteps(Protocol):
         planned: list[PlannedNotice],
         contexts: dict[str, PlanContext],
         dry_run: bool,
+        catching_up: bool = False,
     ) -> SweepOutcome: ...
 
     def deliver(self) -> DeliveryReport | None: ...
@@ -1053,6 +1081,10 @@ class DirectSteps:
         with self.sessions() as session:
             return read_open_work(session, as_of=as_of, plan=plan, calendar_dir=self.calendar_dir)
 
+    def swept(self, plans: list[str]) -> dict[str, dt.date | None]:
+        with self.sessions() as session:
+            return last_swept(session, plans)
+
     def evaluate(
         self, items: list[OpenItem], contexts: dict[str, PlanContext], as_of: dt.date
     ) -> list[Finding]:
@@ -1075,6 +1107,7 @@ class DirectSteps:
         planned: list[PlannedNotice],
         contexts: dict[str, PlanContext],
         dry_run: bool,
+        catching_up: bool = False,
     ) -> SweepOutcome:
         return record_sweep(
             self.sessions,
@@ -1086,6 +1119,7 @@ class DirectSteps:
             contexts=contexts,
             composer=self.composer,
             dry_run=dry_run,
+            catching_up=catching_up,
         )
 
     def deliver(self) -> DeliveryReport | None:
@@ -1097,23 +1131,93 @@ class DirectSteps:
 
 
 def run_sweep(
-    steps: SweepSteps, *, as_of: dt.date, plan: str | None = None, dry_run: bool = False
+    steps: SweepSteps,
+    *,
+    as_of: dt.date,
+    plan: str | None = None,
+    dry_run: bool = False,
+    catch_up: bool = False,
+    limit: int = CATCH_UP_LIMIT,
 ) -> SweepOutcome:
     """The sweep as of a day: load, evaluate, plan, write, deliver.
 
     A day that is not a working day for any plan (a weekend, a statutory holiday; make-up
     Saturdays are working days) is skipped after loading: nothing is evaluated, written or
     sent, and the outcome says why. A dry run says what would be written and delivers nothing.
+
+    With `catch_up`, each plan's working days missed since its last sweep
+    (tasks.sweep.catch_up) are swept first, in order, each as its own sweep run, when they
+    are at most `limit`; a missed day sends only what no later day of this run tells the same
+    recipient about the same item. They are swept even when `as_of` is a rest day (the
+    Saturday run after a Friday lost). Everything written is delivered once, at the end.
     """
     contexts, items, waiting = steps.load(as_of, plan)
-    if (reason := skip_reason(contexts, as_of)) is not None:
-        return SweepOutcome(as_of, [], skipped=reason)
-    findings = steps.evaluate(items, contexts, as_of)
-    planned = steps.plan(findings, contexts, as_of, waiting)
-    outcome = steps.write(as_of, plan, findings, planned, contexts, dry_run)
+    missed: list[tuple[dt.date, tuple[str, ...]]] = []
+    left: list[SweptDays] = []
+    if catch_up and contexts:
+        days = {c: PlanDays(x.calendar, x.plan.supervise_from) for c, x in contexts.items()}
+        record = swept_days(days, steps.swept(sorted(contexts)), through=as_of)
+        missed, left = days_to_catch_up(record, limit=limit)
+    reason = skip_reason(contexts, as_of)
+    if reason is not None and not missed:
+        return SweepOutcome(as_of, [], skipped=reason, left_behind=left, limit=limit)
+    earlier = []
+    for day, plans in missed:
+        those = {code: contexts[code] for code in plans}
+        found = steps.evaluate(items, those, day)
+        earlier.append((day, those, found, steps.plan(found, those, day, [])))
+    findings: list[Finding] = []
+    planned: list[PlannedNotice] = []
+    if reason is None:
+        findings = steps.evaluate(items, contexts, as_of)
+        planned = steps.plan(findings, contexts, as_of, waiting)
+    kept = not_told_later([notices for *_, notices in earlier], planned)
+    caught_up = [
+        _sweep_missed_day(steps, day, plan, contexts, those, found, notices, dry_run)
+        for (day, those, found, _), notices in zip(earlier, kept, strict=True)
+    ]
+    if reason is None:
+        outcome = steps.write(as_of, plan, findings, planned, contexts, dry_run)
+    else:
+        outcome = SweepOutcome(as_of, [], skipped=reason)
+    outcome.caught_up, outcome.left_behind, outcome.limit = caught_up, left, limit
     if not dry_run:
         outcome.delivery = steps.deliver()
     return outcome
+
+
+def _sweep_missed_day(
+    steps: SweepSteps,
+    day: dt.date,
+    plan: str | None,
+    contexts: dict[str, PlanContext],
+    those: dict[str, PlanContext],
+    findings: list[Finding],
+    planned: list[PlannedNotice],
+    dry_run: bool,
+) -> SweepOutcome:
+    """Write a missed day for the plans that missed it: one sweep run when every plan working
+    that day did (recorded as the run's own scope), else one per plan (recorded as that plan's)."""
+    if set(those) == working_plans(contexts, day):
+        return steps.write(day, plan, findings, planned, those, dry_run, catching_up=True)
+    outcomes = [
+        steps.write(
+            day,
+            code,
+            [f for f in findings if f.item.plan_code == code],
+            [n for n in planned if n.item.plan_code == code],
+            {code: those[code]},
+            dry_run,
+            catching_up=True,
+        )
+        for code in sorted(those)
+    ]
+    merged = SweepOutcome(day, [n for o in outcomes for n in o.planned])
+    for one in outcomes:
+        merged.written += one.written
+        merged.messages += one.messages
+        merged.escalations_opened += one.escalations_opened
+    return merged
 
 
 def sweep_summary(outcome: SweepOutcome) -> dict[str, Any]:
@@ -1130,4 +1234,28 @@ def sweep_summary(outcome: SweepOutcome) -> dict[str, Any]:
     }
     if outcome.skipped is not None:
         summary["skipped"] = outcome.skipped
+    if outcome.caught_up:
+        summary["caught_up"] = [_day_summary(day) for day in outcome.caught_up]
+    if outcome.left_behind:
+        summary["not_caught_up"] = [
+            {
+                "plan": plan.plan,
+                "last_swept": str(plan.last_swept),
+                "missed": len(plan.missed),
+                "first": plan.missed[0].isoformat(),
+                "last": plan.missed[-1].isoformat(),
+                "why": plan.why_left(outcome.limit),
+            }
+            for plan in outcome.left_behind
+        ]
     return summary
+
+
+def _day_summary(outcome: SweepOutcome) -> dict[str, Any]:
+    """What a missed day swept late wrote (its letters are delivered with the day asked for)."""
+    return {
+        "as_of": outcome.as_of.isoformat(),
+        "notices": [n.as_json() for n in outcome.written],
+        "messages": outcome.messages,
+        "escalations_opened": outcome.escalations_opened,
+    }

@@ -31,10 +31,12 @@ from prefect.client.schemas.filters import (
     FlowRunFilterId,
     FlowRunFilterParentFlowRunId,
 )
+from sqlmodel import select
 
 from duban.serve import PrefectServer, free_port
 from flows.automations import install_automations
 from schemas.db import session_scope
+from schemas.tables import SweepRun
 from tasks.plans.importer import import_plan
 
 from ..conftest import ROOT
@@ -366,8 +368,12 @@ def test_two_workers_sweep_two_plans_at_once_and_send_each_mail_once(
 ):
     twin = tmp_path / "twin.yaml"  # a second plan: the same work under another code
     twin.write_text(CHONGQING.read_text(encoding="utf-8").replace("cq-2019-pilot", "cq-twin"))
+    swept = dt.datetime(2019, 8, 1, 0, 30, tzinfo=dt.UTC)
     with session_scope(f"sqlite:///{duban_home / 'duban.db'}") as session:
         import_plan(session, twin, at=dt.datetime(2019, 7, 1, tzinfo=dt.UTC))
+        # both plans last swept on Thursday 1 August (by a run that sent nothing), so each
+        # child first catches up Friday the 2nd for its plan
+        session.add(SweepRun(as_of=dt.date(2019, 8, 1), started_at=swept, finished_at=swept))
     prefect_cli("work-pool", "create", "duban-process", "--type", "process", "--overwrite")
     prefect_cli("--no-prompt", "deploy", "--name", "daily")
 
@@ -392,7 +398,13 @@ def test_two_workers_sweep_two_plans_at_once_and_send_each_mail_once(
     ]
     try:
         out = prefect_cli(
-            "deployment", "run", "deadline-sweep/daily", "--param", "as_of=2019-08-05"
+            "deployment",
+            "run",
+            "deadline-sweep/daily",
+            "--param",
+            "as_of=2019-08-05",
+            "--param",
+            "catch_up=true",
         )
         parent_id = UUID(out.split("/runs/flow-run/")[1].split()[0])
         parent = wait_for_state(parent_id, "COMPLETED", timeout=240)
@@ -416,3 +428,14 @@ def test_two_workers_sweep_two_plans_at_once_and_send_each_mail_once(
     assert parent.state_details is not None
     ids = [message_id for message_id, _ in inbox.received]
     assert len(ids) == 14 and len(set(ids)) == 14  # 7 letters a plan, each sent once
+    assert all(c.parameters["catch_up"] is True for c in children)
+    with session_scope(f"sqlite:///{duban_home / 'duban.db'}") as session:
+        runs = {(r.as_of.isoformat(), r.plan_code) for r in session.exec(select(SweepRun))}
+    assert runs == {
+        ("2019-08-01", None),
+        *(
+            (day, plan)
+            for day in ("2019-08-02", "2019-08-05")
+            for plan in ("cq-2019-pilot", "cq-twin")
+        ),
+    }

@@ -6,6 +6,7 @@ stopped by SIGTERM."""
 from __future__ import annotations
 
 import datetime as dt
+import email
 import os
 import pickle
 import re
@@ -14,6 +15,8 @@ import socket
 import subprocess
 import sys
 import time
+import zlib
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -28,20 +31,23 @@ from duban.serve import (
     PrefectServer,
     build_scheduler,
     free_port,
+    rerun_an_unfinished_sweep,
     running,
     schedule_jobs,
     stop_orphaned_server,
 )
+from duban.serve_lock import LOCK_CLASS
 from schemas.db import create_schema, engine_for, session_scope
 from schemas.settings import Settings
-from schemas.tables import OutboxMessage
+from schemas.tables import OutboxMessage, SweepRun
 from schemas.vocabulary import AccountRole, MessageStatus, ScheduledJob
+from tasks.plans.importer import import_plan
 from tasks.sweep.delivery import EmlOutbox
 from tasks.work.accounts import add_account
 
-from ..conftest import ROOT
+from ..conftest import POSTGRES, ROOT, postgres_connect
 from ..webworld import csrf_of
-from .conftest import server_env
+from .conftest import CHONGQING, server_env
 
 SWEEP, RETRY = "duban-deadline-sweep", "duban-outbox-retry"
 REVIEW, DIGEST = "duban-phase-review", "duban-office-digest"
@@ -381,3 +387,205 @@ def test_a_prefect_server_left_by_a_killed_serve_is_stopped_by_the_next_start(tm
     pid_file.write_text(f"{os.getpid()}\n")  # a pid reused by something else: left alone
     stop_orphaned_server(pid_file)
     assert not pid_file.exists()
+
+
+def calendar_where_these_work(folder: Path, days: list[dt.date]) -> Path:
+    """Calendar data (DUBAN_CALENDAR_DIR) with the bundled years before this one, and this
+    year's with no holidays and `days` working even on a weekend, so that a test sweeping
+    today has a working day to sweep whatever day it runs on."""
+    year = max(days).year
+    national = folder / "cn"
+    national.mkdir(parents=True)
+    for path in (ROOT / "calendars" / "data" / "cn").glob("*.toml"):
+        if int(path.stem) < year:
+            national.joinpath(path.name).write_bytes(path.read_bytes())
+    for older in range(2019, year):  # years past the bundled data: weekends only
+        if not national.joinpath(f"{older}.toml").exists():
+            national.joinpath(f"{older}.toml").write_text(
+                f'year = {older}\nregion = "cn"\nnotice = "test data"\n', encoding="utf-8"
+            )
+    lines = [f"year = {year}", 'region = "cn"', 'notice = "test data: these days are worked"']
+    weekend = [d for d in days if d.weekday() >= 5 and d.year == year]
+    if weekend:  # a make-up working day must name a holiday: a weekday of this year
+        rest = next(
+            d
+            for d in (dt.date(year, 12, 31) - dt.timedelta(n) for n in range(14))
+            if d.weekday() < 5 and d not in days
+        )
+        lines += ["[[holidays]]", 'name = "测试"', f"start = {rest}", f"end = {rest}"]
+        for day in weekend:
+            lines += ["[[makeup_workdays]]", f"date = {day}", 'for = "测试"']
+    national.joinpath(f"{year}.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def a_minute_ago() -> tuple[dt.datetime, str]:
+    """The moment a minute ago, Asia/Shanghai, and a daily crontab line for it."""
+    due = dt.datetime.now(TIMEZONE).replace(second=0, microsecond=0) - dt.timedelta(minutes=1)
+    return due, f"{due.minute} {due.hour} * * *"
+
+
+def test_a_sweep_that_started_but_did_not_sweep_its_day_is_run_again_at_the_next_start(
+    tmp_path,
+):
+    """APScheduler moved the job on as it started it; serve died before the day was swept.
+    Within the grace time the next start makes the sweep due again, once the day is swept
+    not, and a sweep whose time is long past is left to the next day's catch-up."""
+    due, cron = a_minute_ago()
+    days = [due.date() - dt.timedelta(1), due.date()]
+    settings = Settings(
+        home=tmp_path / "home",
+        calendar_dir=calendar_where_these_work(tmp_path / "calendars", days),
+        sweep_cron=cron,
+    )
+    create_schema(settings.url)
+    with session_scope(settings.url) as session:
+        import_plan(session, CHONGQING, at=dt.datetime(2019, 7, 1, tzinfo=dt.UTC))
+    now = dt.datetime.now(TIMEZONE)
+    scheduler = started(settings)
+    try:
+        assert scheduler.get_job(SWEEP).next_run_time > now  # tomorrow, as APScheduler has it
+        rerun_an_unfinished_sweep(scheduler, settings, now)
+        assert scheduler.get_job(SWEEP).next_run_time == now
+    finally:
+        scheduler.shutdown()
+
+    with session_scope(settings.url) as session:  # the day swept: nothing to run again
+        session.add(SweepRun(as_of=due.date(), started_at=now, finished_at=now))
+    scheduler = started(settings)
+    try:
+        moved_on(scheduler, now)
+        rerun_an_unfinished_sweep(scheduler, settings, now)
+        assert scheduler.get_job(SWEEP).next_run_time > now
+    finally:
+        scheduler.shutdown()
+
+    late = settings.model_copy(update={"sweep_cron": f"{due.minute} {(due.hour - 7) % 24} * * *"})
+    with session_scope(settings.url) as session:
+        session.execute(text("DELETE FROM sweeprun"))
+    scheduler = started(late)
+    try:
+        moved_on(scheduler, now)
+        rerun_an_unfinished_sweep(scheduler, late, now)  # seven hours ago: past the grace
+        assert scheduler.get_job(SWEEP).next_run_time > now
+    finally:
+        scheduler.shutdown()
+
+
+def moved_on(scheduler, now: dt.datetime) -> None:  # type: ignore[no-untyped-def]
+    """The sweep's next time as APScheduler sets it when it starts a run: the next after now."""
+    job = scheduler.get_job(SWEEP)
+    scheduler.modify_job(SWEEP, next_run_time=job.trigger.get_next_fire_time(None, now))
+
+
+def test_serve_killed_as_its_sweep_starts_sweeps_that_day_once_after_a_restart(
+    tmp_path, postgres_url, prefect_server: PrefectServer
+):
+    """kill -9 at the sweep's first look at the sweep record (held there by a lock this test
+    takes, so nothing of the day can have been written), then a plain restart: the day is
+    swept by the restarted serve, once, and every letter is in the outbox folder once."""
+    plan = tmp_path / "plan.yaml"  # a plan of its own: the killed run's slot lease is its own
+    plan.write_text(
+        CHONGQING.read_text(encoding="utf-8").replace("cq-2019-pilot", "cq-serve-killed"),
+        encoding="utf-8",
+    )
+    create_schema(postgres_url)
+    with session_scope(postgres_url) as session:
+        import_plan(session, plan, at=dt.datetime(2019, 7, 1, tzinfo=dt.UTC))
+    due, cron = a_minute_ago()
+    today = dt.datetime.now(TIMEZONE).date()
+    home = tmp_path / "home"
+    assert prefect_server.log_path is not None
+    env = server_env(prefect_server, prefect_server.log_path.parent) | {
+        "DUBAN_HOME": str(home),
+        "DUBAN_DATABASE_URL": postgres_url,
+        "DUBAN_CALENDAR_DIR": str(
+            calendar_where_these_work(tmp_path / "calendars", [due.date(), today])
+        ),
+        "DUBAN_SWEEP_CRON": cron,  # its time came a minute ago
+    }
+    schema = re.search(r"search_path%3D(\w+)", postgres_url)
+    assert schema is not None
+    schema_name = schema.group(1)
+
+    def start(log: Path, *args: str) -> subprocess.Popen[bytes]:
+        with open(log, "wb") as output:
+            return subprocess.Popen(
+                [duban_command(), "serve", "--no-web", *args],
+                cwd=tmp_path,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    with postgres_connect() as watcher, psycopg_connection(schema_name) as holder:
+        holder.execute("LOCK TABLE sweeprun IN ACCESS EXCLUSIVE MODE")  # until rolled back
+        serve = start(first_log, "--run-now", "sweep")
+        try:
+            deadline = time.monotonic() + 120
+            while not waiting_for_sweeprun(watcher, schema_name):
+                assert serve.poll() is None, read(first_log)
+                assert time.monotonic() < deadline, read(first_log)
+                time.sleep(0.2)
+        finally:
+            serve.kill()  # SIGKILL, as its sweep reads which days were swept
+            serve.wait()
+        assert holder.execute("SELECT count(*) FROM sweeprun").fetchone() == (0,)
+        holder.rollback()
+        key = zlib.crc32(f"duban serve {schema_name}".encode()) & 0x7FFFFFFF
+        deadline = time.monotonic() + 60
+        while watcher.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s"
+            " AND objid = %s",
+            (LOCK_CLASS, key),
+        ).fetchone() != (0,):
+            assert time.monotonic() < deadline, "the killed serve's lock outlived it"
+            time.sleep(0.2)
+    assert 'Running job "deadline sweep' in read(first_log)
+
+    serve = start(second_log)  # no --run-now: the start finds the day not swept
+    try:
+        wait_for(second_log, 'Job "deadline sweep', serve, timeout=300)
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(120) == 0, read(second_log)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+    out = read(second_log)
+    assert f"has not swept {due.date()} for cq-serve-killed" in out, out
+    assert re.search(r'Job "deadline sweep .*" executed successfully', out), out
+    assert "Traceback" not in out and "ERROR" not in out, out
+
+    with session_scope(postgres_url) as session:
+        runs = session.exec(select(SweepRun)).all()
+        letters = session.exec(select(OutboxMessage)).all()
+    assert [(r.as_of, r.plan_code) for r in runs] == [(today, None)]
+    assert letters and {m.status for m in letters} == {MessageStatus.SENT}
+    ids = [m.message_id_header for m in letters]
+    delivered = Counter(
+        email.message_from_bytes(eml.read_bytes())["Message-ID"]
+        for eml in (home / "outbox").glob("*.eml")
+    )
+    assert delivered == Counter(ids)  # each letter once, and nothing else
+    assert set(delivered.values()) == {1}
+
+
+def psycopg_connection(schema: str):  # type: ignore[no-untyped-def]
+    """A connection of this test's own, in a transaction, on the test's schema."""
+    import psycopg
+
+    connection = psycopg.connect(POSTGRES, connect_timeout=5)
+    connection.execute(f"SET search_path TO {schema}")
+    return connection
+
+
+def waiting_for_sweeprun(watcher, schema: str) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a session waits for a lock on the schema's sweeprun table."""
+    row = watcher.execute(
+        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relname = 'sweeprun' AND n.nspname = %s AND NOT l.granted",
+        (schema,),
+    ).fetchone()
+    return bool(row and row[0])

@@ -239,6 +239,50 @@ def test_a_run_that_starts_late_sweeps_the_day_it_was_scheduled_for(duban_home):
     assert [s.as_of for s in sweeps(duban_home)] == [D(2019, 8, 5)]
 
 
+def test_a_scheduled_run_after_an_outage_sweeps_the_missed_days_first(duban_home):
+    """Swept on Tuesday 6 August; the runs of Wednesday and Thursday were lost (a worker down);
+    Friday's scheduled run sweeps Wednesday and Thursday first, each its own sweep run and
+    task runs, then Friday, and mails each recipient one letter."""
+    db = f"sqlite:///{duban_home / 'duban.db'}"
+    sweep_once(db, as_of=D(2019, 8, 6), at=IMPORTED)
+    scheduled = dt.datetime(2019, 8, 9, 0, 30, tzinfo=dt.UTC)  # Friday 08:30 in Shanghai
+    with get_client(sync_client=True) as client:
+        flow_run = client.create_flow_run(deadline_sweep, state=Scheduled(scheduled_time=scheduled))
+    state = run_flow(deadline_sweep, flow_run=flow_run, return_type="state")
+    assert state.is_completed(), state
+    result = state.result()
+    assert [day["as_of"] for day in result["caught_up"]] == ["2019-08-07", "2019-08-08"]
+    assert [s.as_of for s in sweeps(duban_home)] == [
+        D(2019, 8, 6),
+        D(2019, 8, 7),
+        D(2019, 8, 8),
+        D(2019, 8, 9),
+    ]
+    assert Counter(n["level"] for n in result["notices"]) == {"supervise": 8, "report": 18}
+    friday = [m for m in outbox(duban_home) if m.sweep_id == sweeps(duban_home)[-1].id]
+    assert len(friday) == len({m.recipient_code for m in friday}) == result["delivered"] - 7
+    assert task_runs(flow_run.id) == [
+        "load open work of 2019-08-09",
+        "read the days swept",
+        "evaluate the rungs of 2019-08-07",
+        "plan the notices of 2019-08-07",
+        "evaluate the rungs of 2019-08-08",
+        "plan the notices of 2019-08-08",
+        "evaluate the rungs of 2019-08-09",
+        "plan the notices of 2019-08-09",
+        "write the outbox of 2019-08-07",
+        "write the outbox of 2019-08-08",
+        "write the outbox of 2019-08-09",
+        "deliver outbox batch",
+        "publish the summary of the sweep",
+    ]
+    _, counts = artifact_counts(flow_run.id)
+    assert counts["missed days swept first"] == 2
+
+    again, _ = run(deadline_sweep, as_of=D(2019, 8, 9), catch_up=True)  # nothing missed now
+    assert "caught_up" not in again and again["notices"] == []
+
+
 def test_a_summary_that_cannot_be_published_does_not_fail_a_finished_sweep(duban_home, monkeypatch):
     def server_away(*_args: Any, **_kwargs: Any) -> None:
         raise ConnectionError("the Prefect server went away for a moment")
