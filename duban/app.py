@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -13,6 +15,11 @@ import typer
 from typer.core import TyperGroup
 
 from duban.errors import BadInput, DeliveryFailed, DubanError, family_of
+
+try:  # typer's coercion of parameters, to spare plain text options a pydantic TypeAdapter
+    from typer._coercion import RuntimeParam
+except ImportError:  # another typer: its own coercion stands
+    RuntimeParam = None  # type: ignore[assignment,misc]
 
 
 class Shell(TyperGroup):
@@ -29,6 +36,51 @@ class Shell(TyperGroup):
             report(error, as_json="--json" in argv)
             raise SystemExit(error.exit_code) from None
 
+    def get_help_option(self, ctx: Any) -> Any:
+        return _as_given(super().get_help_option(ctx))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            for param in [*command.params, command.get_help_option(ctx)]:
+                _as_given(param)
+        return command
+
+
+if RuntimeParam is not None:
+
+    @dataclass(frozen=True)
+    class _AsGiven(RuntimeParam):
+        """A value taken as the command line gives it. Typer checks every value, even a flag
+        left out, through a pydantic TypeAdapter, and building the first one imports pydantic:
+        a fifth of a cold read-only command, for a string or a flag that needs no checking."""
+
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            return value
+
+
+def _as_given(param: Any) -> Any:
+    """Spare `param` typer's pydantic check when there is nothing to check: a parameter typed
+    `str` (or `str | None`) with no parser, path, file or choices, or a flag (`bool`) that no
+    environment variable sets. Anything else, or another typer, keeps typer's own coercion."""
+    descriptor = getattr(param, "type_descriptor", None)
+    if (
+        RuntimeParam is None
+        or descriptor is None
+        or getattr(param, "_runtime_param", False) is not None
+        or param.multiple
+        or param.nargs != 1
+        or descriptor.parameter_info.parser is not None
+    ):
+        return param
+    text = descriptor.annotation is str and not (
+        descriptor.is_file or descriptor.is_path or descriptor.is_choice
+    )
+    flag = descriptor.annotation is bool and getattr(param, "is_flag", False) and not param.envvar
+    if text or flag:
+        param._runtime_param = _AsGiven(parameter_info=descriptor.parameter_info, annotation=str)
+    return param
+
 
 def report(error: DubanError, *, as_json: bool) -> None:
     """The error as the user sees it: a line per line of its message, or one JSON object."""
@@ -42,7 +94,10 @@ def report(error: DubanError, *, as_json: bool) -> None:
 
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from calendars.clock import Zoned
+    from schemas.location import Location
     from schemas.settings import Settings
     from tasks.work.actors import Actor
 
@@ -86,7 +141,13 @@ def end_if_undelivered(failed: int, *, as_json: bool = False) -> None:
     )
 
 
-def emit_json(value: Any) -> None:
+def emit_json(value: Any, *, compact: bool = False) -> None:
+    """`value` as JSON, indented; `compact` for long lists (an item a line, no indent: a
+    hundredfold faster to write than indented JSON, which Python writes in pure Python)."""
+    if compact and isinstance(value, list):
+        items = ",\n".join(map(json.JSONEncoder(ensure_ascii=False).encode, value))
+        typer.echo(f"[\n{items}\n]" if value else "[]")
+        return
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
@@ -111,6 +172,44 @@ def database_url(*, create: bool = False) -> str:
         require_database(url)
     create_schema(url)
     return url
+
+
+def located() -> Location:
+    """Where the database and the calendar data are, read without building the Settings model
+    (schemas.location): what the read-only commands need, and all they load."""
+    import tomllib
+
+    from schemas.location import config_file, location
+
+    try:
+        return location()
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{config_file()}: not valid TOML: {exc}") from None
+
+
+def reading_database(where: Location | None = None) -> AbstractContextManager[Connection]:
+    """A plain connection to the configured database, brought to the current schema, for the
+    read-only commands' Core queries: neither SQLModel nor the table classes are loaded."""
+    from schemas.db import create_schema, reading, require_database
+
+    url = (where or located()).url
+    require_database(url)
+    create_schema(url)
+    return reading(url)
+
+
+def today_on(connection: Connection, plan: str | None) -> dt.date:
+    """Today on the clock of `plan` (a code), else of the office; a plan not imported runs on
+    the office's clock."""
+    from sqlalchemy import select
+
+    from calendars.clock import today
+    from schemas import columns
+
+    zone = None
+    if plan is not None:
+        zone = connection.scalar(select(columns.plan.c.timezone).where(columns.plan.c.code == plan))
+    return today(zone)
 
 
 def calendar_warnings(config: Settings, as_of: dt.date) -> list[str]:

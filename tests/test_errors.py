@@ -36,7 +36,7 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
     "recalc": (["nope"], {}, 4),
     "who": (["区卫生健康委牵头", "--plan", "nope"], {}, 4),
     "graph": (["nope", "--format", "png"], {}, 2),
-    "plans": ([], BAD_SETTING, 2),
+    "plans": ([], {"DUBAN_DATABASE_URL": "not a url"}, 2),
     "show": (["nope"], {}, 4),
     "tasks": (["--unit", "火星局"], {}, 4),
     "schema": ([], {}, 0),

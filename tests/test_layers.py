@@ -237,6 +237,33 @@ def test_read_only_commands_render_without_loading_prefect(swept):
         assert prefect == "False", f"{said} loads prefect"
 
 
+# The read-only commands people run most, and what they must start without: a cold `duban
+# plans` costs SQLAlchemy's import and little more (bench/cold.py measures it), so they read
+# through Core (schemas.columns), find the database without the Settings model
+# (schemas.location), print plain text (duban.plain), and walk the graph without networkx.
+FAST = [
+    ["plans"],
+    ["show", PLAN],
+    ["tasks", "--unit", "南岸区", "--as-of", DAY],
+]
+HEAVY = ("pydantic", "sqlmodel", "schemas.tables", "networkx", "rich", "pendulum", "alembic")
+
+
+@pytest.mark.parametrize("command", FAST, ids=" ".join)
+def test_the_read_only_commands_start_without_the_heavy_libraries(swept, command):
+    home, env = swept
+    code = (
+        "from duban.cli import app\n"
+        "try:\n"
+        f"    app({command!r})\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        f"print('loaded:', sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    lines = probe(code, env=env, cwd=home)
+    assert lines[-2] == "loaded: []", f"duban {' '.join(command)} {lines[-2]}"
+
+
 def test_the_plan_json_schema_is_up_to_date():
     assert SCHEMA_PATH.read_text(encoding="utf-8") == plan_json_schema(), (
         "schemas/plan.schema.json is stale: run `duban schema --write`"

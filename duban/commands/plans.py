@@ -1,7 +1,5 @@
 """Commands about plans: import, lint, recalc, responsibility, the graph, read-only views."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
@@ -15,10 +13,11 @@ from duban.app import (
     database_url,
     emit_json,
     fail,
+    located,
     parse_date,
-    plan_zone,
+    reading_database,
     settings,
-    show_rows,
+    today_on,
     write_out,
 )
 
@@ -239,14 +238,16 @@ def graph(
 @app.command()
 def plans(as_json: JsonFlag = False) -> None:
     """List the imported plans."""
-    from tasks.plans.queries import list_plans
+    from duban import plain
+    from tasks.plans.views import list_plans
 
-    show_rows(
-        "plans",
-        list_plans,
-        ["code", "title", "document_number", "tasks", "assignments"],
-        as_json=as_json,
-    )
+    with reading_database() as connection:
+        rows = list_plans(connection)
+    if as_json:
+        emit_json(rows)
+    else:
+        columns = ["code", "title", "document_number", "tasks", "assignments"]
+        typer.echo(plain.table("plans", rows, columns))
 
 
 @app.command()
@@ -255,16 +256,34 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """Show a plan: phases, tasks, due dates and who is assigned."""
-    from duban.terminal import plan_tables
-    from schemas.db import session_scope
-    from tasks.plans.queries import plan_overview
+    from duban import plain
+    from tasks.plans.views import plan_overview
 
-    with session_scope(database_url()) as session:
-        overview = plan_overview(session, plan)
+    with reading_database() as connection:
+        overview = plan_overview(connection, plan)
     if as_json:
         emit_json(overview)
-    else:
-        plan_tables(overview)
+        return
+    tasks = [
+        {
+            **task,
+            "assignees": "、".join(f"{a['unit']}({a['role']})" for a in task["assignees"])
+            or "unassigned",
+        }
+        for task in overview["tasks"]
+    ]
+    said = f"{overview['title']}  {overview['document_number'] or ''}  ({overview['code']})"
+    phases = ["code", "kind", "name", "window", "start", "due"]
+    columns = ["code", "title", "phase", "deadline", "due", "assignees"]
+    typer.echo(
+        "\n\n".join(
+            [
+                plain.printable(said),
+                plain.table("phases", overview["phases"], phases),
+                plain.table("tasks", tasks, columns),
+            ]
+        )
+    )
 
 
 @app.command("tasks")
@@ -278,33 +297,31 @@ def tasks_(
     as_json: JsonFlag = False,
 ) -> None:
     """List a unit's assignments across plans: state, due date, overdue, blocked."""
-    from calendars.clock import today
-    from duban.terminal import table
-    from schemas.db import session_scope
-    from tasks.plans.queries import unit_tasks
+    from duban import plain
+    from tasks.plans.views import unit_tasks
     from tasks.work.status import with_derived
 
-    day = parse_date(as_of, "--as-of") if as_of else today(plan_zone(plan) if plan else None)
-    with session_scope(database_url()) as session:
-        rows = with_derived(session, unit_tasks(session, unit, plan), day, calendar_dir())
+    day = parse_date(as_of, "--as-of") if as_of else None
+    where = located()
+    with reading_database(where) as connection:
+        day = day or today_on(connection, plan)
+        rows = with_derived(connection, unit_tasks(connection, unit, plan), day, where.calendar_dir)
     if as_json:
         emit_json(rows)
-    else:
-        table(
-            f"tasks of {unit} as of {day}",
-            [{**r, "blocked_by": "、".join(r["blocked_by"])} for r in rows],
-            [
-                "plan",
-                "task",
-                "title",
-                "role",
-                "state",
-                "deadline",
-                "due",
-                "overdue_workdays",
-                "blocked_by",
-            ],
-        )
+        return
+    columns = [
+        "plan",
+        "task",
+        "title",
+        "role",
+        "state",
+        "deadline",
+        "due",
+        "overdue_workdays",
+        "blocked_by",
+    ]
+    shown = [{**r, "blocked_by": "、".join(r["blocked_by"])} for r in rows]
+    typer.echo(plain.table(f"tasks of {unit} as of {day}", shown, columns))
 
 
 @app.command()
