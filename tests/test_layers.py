@@ -199,6 +199,7 @@ READ_ONLY = [
     (["show", PLAN], "t02"),
     (["graph", PLAN], "t02"),
     (["tasks", "--unit", "南岸区", "--as-of", DAY], "t06"),
+    (["overdue", "--as-of", DAY], "t06"),
     (["history", PLAN, "t02"], "t02"),
     (["extensions", PLAN, "--json"], "[]"),
     (["escalations", PLAN, "--json"], '"t02"'),
@@ -245,6 +246,8 @@ FAST = [
     ["plans"],
     ["show", PLAN],
     ["tasks", "--unit", "南岸区", "--as-of", DAY],
+    ["overdue", "--as-of", DAY],
+    ["overdue", "--as-of", DAY, "--level", "supervise", "--json"],
 ]
 HEAVY = ("pydantic", "sqlmodel", "schemas.tables", "networkx", "rich", "pendulum", "alembic")
 

@@ -324,6 +324,65 @@ def tasks_(
     typer.echo(plain.table(f"tasks of {unit} as of {day}", shown, columns))
 
 
+LEVELS = {"urge": "urge", "催办": "urge", "supervise": "supervise", "督办": "supervise"}
+LEVELS |= {"report": "report", "通报": "report"}
+
+
+@app.command()
+def overdue(
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Overdue as of this day, YYYY-MM-DD (default today, Asia/Shanghai; with "
+            "--plan, on that plan's clock).",
+        ),
+    ] = None,
+    plan: Annotated[str | None, typer.Option(help="Only this plan (its code).")] = None,
+    unit: Annotated[
+        str | None, typer.Option(help="Only this unit: its code, name or an alias.")
+    ] = None,
+    level: Annotated[
+        str | None,
+        typer.Option(
+            help="Only items at this rung or a higher one: urge (催办), supervise (督办) or "
+            "report (通报)."
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List every overdue open item across plans, the most overdue first: its plan, task,
+    unit, due date, working days late (on the plan's calendar) and the rung of the escalation
+    ladder it has reached. Reads only; sends nothing."""
+    from operator import itemgetter
+
+    from duban import plain
+    from schemas.vocabulary import Level
+    from tasks.sweep.overdue import overdue_items
+
+    day = parse_date(as_of, "--as-of") if as_of else None
+    if level is not None and level not in LEVELS:
+        fail(f"--level: {level!r} is not one of urge (催办), supervise (督办), report (通报)")
+    where = located()
+    with reading_database(where) as connection:
+        day = day or today_on(connection, plan)
+        items = overdue_items(
+            connection,
+            day,
+            plan=plan,
+            unit=unit,
+            level=Level(LEVELS[level]) if level else None,
+            calendar_dir=where.calendar_dir,
+        )
+    if as_json:
+        emit_json([item.as_json() for item in items], compact=True)
+        return
+    header = ["plan", "task", "unit", "role", "due", "late", "rung", "title"]
+    rows = list(map(itemgetter(0, 1, 4, 5, 7, 8, 9, 2), items))
+    said = f"overdue as of {day}: {len(items)} item(s), late in working days"
+    typer.echo(plain.render(said, header, rows, blank="-"))
+
+
 @app.command()
 def schema(
     write: Annotated[bool, typer.Option("--write", help="Write schemas/plan.schema.json.")] = False,
