@@ -142,11 +142,14 @@ def end_if_undelivered(failed: int, *, as_json: bool = False) -> None:
 
 
 def emit_json(value: Any, *, compact: bool = False) -> None:
-    """`value` as JSON, indented; `compact` for long lists (an item a line, no indent: a
-    hundredfold faster to write than indented JSON, which Python writes in pure Python)."""
+    """`value` as JSON, indented; `compact` for long lists: an item a line, no indent (a
+    hundredfold faster to write than indented JSON, which Python writes in pure Python), and
+    written straight to stdout (JSON escapes control characters, so typer.echo's pass to strip
+    terminal codes, a regex over megabytes, has nothing to do)."""
     if compact and isinstance(value, list):
         items = ",\n".join(map(json.JSONEncoder(ensure_ascii=False).encode, value))
-        typer.echo(f"[\n{items}\n]" if value else "[]")
+        sys.stdout.write(f"[\n{items}\n]\n" if value else "[]\n")
+        sys.stdout.flush()
         return
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
 

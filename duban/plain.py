@@ -11,6 +11,7 @@ line or drive the terminal, are shown as spaces.
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 from collections.abc import Sequence
 from operator import getitem
@@ -61,3 +62,12 @@ def render(
 def table(title: str | None, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     """`render` for rows as dicts, the columns named."""
     return render(title, columns, [[row.get(c) for c in columns] for row in rows])
+
+
+def emit(text: str) -> None:
+    """Print `text` (a table from here) and a newline. Not through typer.echo, which runs a
+    regex over all of it to strip terminal codes when stdout is not a terminal: megabytes for
+    `duban overdue`, and a table from here has none (control characters are shown as spaces)."""
+    sys.stdout.write(text)
+    sys.stdout.write("\n")
+    sys.stdout.flush()

@@ -247,7 +247,7 @@ def plans(as_json: JsonFlag = False) -> None:
         emit_json(rows)
     else:
         columns = ["code", "title", "document_number", "tasks", "assignments"]
-        typer.echo(plain.table("plans", rows, columns))
+        plain.emit(plain.table("plans", rows, columns))
 
 
 @app.command()
@@ -275,7 +275,7 @@ def show(
     said = f"{overview['title']}  {overview['document_number'] or ''}  ({overview['code']})"
     phases = ["code", "kind", "name", "window", "start", "due"]
     columns = ["code", "title", "phase", "deadline", "due", "assignees"]
-    typer.echo(
+    plain.emit(
         "\n\n".join(
             [
                 plain.printable(said),
@@ -321,7 +321,7 @@ def tasks_(
         "blocked_by",
     ]
     shown = [{**r, "blocked_by": "、".join(r["blocked_by"])} for r in rows]
-    typer.echo(plain.table(f"tasks of {unit} as of {day}", shown, columns))
+    plain.emit(plain.table(f"tasks of {unit} as of {day}", shown, columns))
 
 
 LEVELS = {"urge": "urge", "催办": "urge", "supervise": "supervise", "督办": "supervise"}
@@ -380,7 +380,7 @@ def overdue(
     header = ["plan", "task", "unit", "role", "due", "late", "rung", "title"]
     rows = list(map(itemgetter(0, 1, 4, 5, 7, 8, 9, 2), items))
     said = f"overdue as of {day}: {len(items)} item(s), late in working days"
-    typer.echo(plain.render(said, header, rows, blank="-"))
+    plain.emit(plain.render(said, header, rows, blank="-"))
 
 
 @app.command()

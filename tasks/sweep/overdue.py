@@ -32,7 +32,7 @@ from schemas.vocabulary import OCCURRENCE_WITH_UNIT, SEVERITY, WITH_UNIT, Level,
 from tasks.plans.views import missing_plan, missing_unit, of_unit, stored_nodes
 from tasks.plans.waits import critical_tasks
 from tasks.sweep.escalation import Ladder, Rung, rung_reached
-from tasks.work.status import stored_calendar
+from tasks.work.status import stored_calendars
 
 SINGLE_DATE = ("date", "window")  # deadline kinds with one due date (tasks.sweep.pipeline's)
 OVERDUE_LEVELS = (Level.URGE, Level.SUPERVISE, Level.REPORT)  # the rungs past the due date
@@ -112,7 +112,8 @@ def overdue_items(
     if level is not None and level not in OVERDUE_LEVELS:
         raise ValueError(f"{level} is not a rung past the due date")
     plans = _plans(connection, plan, calendar_dir)
-    rows = connection.execute(_query(connection, plans, as_of, unit, level)).all()
+    query = _query(connection, plans, as_of, only=plan is not None, unit=unit, level=level)
+    rows = connection.execute(query).all()
     if not rows:
         if unit is not None and (missing := missing_unit(connection, unit, plan)):
             raise missing
@@ -179,11 +180,12 @@ def _plans(connection: Connection, plan: str | None, calendar_dir: Path | None) 
     )
     if plan is not None:
         query = query.where(p.code == plan)
+    calendar_of_plan = stored_calendars(calendar_dir)
     found = {
         ident: _Plan(
             code,
             ladder_of(policy),
-            stored_calendar(choice, calendar_dir),
+            calendar_of_plan(choice),
             dt.date.fromisoformat(since) if since else None,
         )
         for ident, code, policy, choice, since in connection.execute(query)
@@ -197,20 +199,20 @@ def _query(
     connection: Connection,
     plans: dict[int, _Plan],
     as_of: dt.date,
+    *,
+    only: bool,
     unit: str | None,
     level: Level | None,
 ) -> Any:
     """The one query for the items: single-date assignments and dated occurrences past due,
     every filter in SQL. Ids and short words only (plan, task, unit, role, state, due as
     text): the names are looked up once per task and unit, not carried on each of 40,000
-    rows, and the order is made in Python, which only moves the rows it has."""
+    rows, and the order is made in Python, which only moves the rows it has. `only`: the
+    plans are the one asked for (else all of them: no plan filter, a plain scan)."""
     t, u, a, o = c.task.c, c.unit.c, c.assignment.c, c.occurrence.c
-    common: list[ColumnElement[bool]] = [
-        a.active,
-        t.active,
-        a.state.in_(WITH_UNIT),
-        a.plan_id.in_(list(plans)),
-    ]
+    common: list[ColumnElement[bool]] = [a.active, t.active, a.state.in_(WITH_UNIT)]
+    if only:
+        common.append(a.plan_id.in_(list(plans)))
     if unit is not None:
         common.append(of_unit(connection, unit))
     latest = as_of - dt.timedelta(days=1)

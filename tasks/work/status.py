@@ -8,7 +8,7 @@ networkx, no plan file decoded, so the command starts as fast as its database dr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,6 +66,22 @@ def stored_calendar(choice: Mapping[str, Any] | None, data_dir: Path | None = No
     )
 
 
+def stored_calendars(
+    data_dir: Path | None = None,
+) -> Callable[[Mapping[str, Any] | None], WorkCalendar]:
+    """`stored_calendar` for many plans read at once: plans that chose the same calendar share
+    one, so an office's own data folder is read once, not once per plan."""
+    built: dict[str, WorkCalendar] = {}
+
+    def calendar(choice: Mapping[str, Any] | None) -> WorkCalendar:
+        key = repr(choice)
+        if key not in built:
+            built[key] = stored_calendar(choice, data_dir)
+        return built[key]
+
+    return calendar
+
+
 def plan_calendar(plan: Plan, data_dir: Path | None = None) -> WorkCalendar:
     """The plan's calendar. The stored spec was validated whole when loaded, so only its
     calendar choice is read (not the thousands of tasks around it)."""
@@ -117,8 +133,9 @@ def with_derived(
     tasks."""
     p = c.plan.c
     named = {row["plan"] for row in rows}
+    calendar_of_plan = stored_calendars(calendar_dir)
     plans = {
-        code: (ident, stored_calendar(choice, calendar_dir))
+        code: (ident, calendar_of_plan(choice))
         for ident, code, choice in connection.execute(
             select(p.id, p.code, p.spec["plan"]["calendar"]).where(p.code.in_(named))
         )
