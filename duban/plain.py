@@ -53,9 +53,9 @@ def render(
         )
         widths.append(widest)
     lines = [title] if title else []
-    lines.append(GAP.join(map(getitem, pads, header)))
+    lines.append(GAP.join(map(getitem, pads, header)).rstrip(" "))
     lines.append(GAP.join("-" * w for w in widths))
-    lines += [GAP.join(map(getitem, pads, row)) for row in rows]
+    lines += [GAP.join(map(getitem, pads, row)).rstrip(" ") for row in rows]
     return "\n".join(lines)
 
 

@@ -31,7 +31,7 @@ from schemas import columns as c
 from schemas.vocabulary import OCCURRENCE_WITH_UNIT, SEVERITY, WITH_UNIT, Level, Role
 from tasks.plans.views import missing_plan, missing_unit, of_unit, stored_nodes
 from tasks.plans.waits import critical_tasks
-from tasks.sweep.escalation import Ladder, Rung, rung_reached
+from tasks.sweep.escalation import Ladder, rung_reached
 from tasks.work.status import stored_calendars
 
 SINGLE_DATE = ("date", "window")  # deadline kinds with one due date (tasks.sweep.pipeline's)
@@ -92,7 +92,9 @@ class _Plan(NamedTuple):
         return (ladder, id(self.calendar), self.since)
 
 
-Answer = tuple[int, Rung | None, Rung | None]  # working days late; rung off and on the path
+Reached = tuple[Level, str] | tuple[None, None]  # a rung's level and name, or none
+NO_RUNG: Reached = (None, None)
+Answer = tuple[int, Reached, Reached]  # working days late; the rung off and on the path
 
 
 def overdue_items(
@@ -118,31 +120,33 @@ def overdue_items(
         if unit is not None and (missing := missing_unit(connection, unit, plan)):
             raise missing
         return []
-    rules = {ident: found.rules() for ident, found in plans.items()}
-    answers: dict[tuple[object, str, bool], Answer] = {}
+    # plans with the same rules (calendar, ladder, supervise_from) share their arithmetic
+    groups: dict[tuple[object, ...], int] = {}
+    group = {ident: groups.setdefault(found.rules(), len(groups)) for ident, found in plans.items()}
+    answers: dict[tuple[int, str, bool], Answer] = {}
     late = []
-    for row in rows:
-        ident, due, lead = row[0], row[5], row[3] == Role.LEAD
-        answer = answers.get((rules[ident], due, lead))
+    for ident, task, unit_id, role, state, due in rows:
+        lead = role == Role.LEAD
+        answer = answers.get((group[ident], due, lead))
         if answer is None:
-            answer = answers[rules[ident], due, lead] = _answer(plans[ident], due, lead, as_of)
+            answer = answers[group[ident], due, lead] = _answer(plans[ident], due, lead, as_of)
         if answer[0] > 0:  # past due on the calendar is not late until a working day has passed
-            late.append((row, answer))
-    tasks, units = _names(connection, {row[0] for row, _ in late})
-    ambiguous = {row[0] for row, (_, plain, critical) in late if plain != critical}
+            late.append((ident, task, unit_id, role, state, due, answer))
+    tasks, units = _names(connection, {item[0] for item in late})
+    ambiguous = {item[0] for item in late if item[6][1] is not item[6][2]}
     on_path = _critical_paths(connection, ambiguous, tasks)
     # the order, as one number per item: due date, plan code, task position, unit code
-    days = {due: n for n, due in enumerate(sorted({row[5] for row, _ in late}))}
+    days = {due: n for n, due in enumerate(sorted({item[5] for item in late}))}
     plan_rank = {ident: n for n, ident in enumerate(sorted(plans, key=lambda i: plans[i].code))}
     unit_rank = {ident: n for n, ident in enumerate(sorted(units, key=lambda i: units[i][0]))}
     width_p, width_t = len(plan_rank), 1 + max(task[6] for task in tasks.values())
     width_u = len(unit_rank)
     wanted = SEVERITY[level] if level is not None else None
     items = []
-    for (ident, task, unit_id, role, state, due), (days_late, plain, critical) in late:
+    for ident, task, unit_id, role, state, due, (days_late, plain, critical) in late:
         _, _, code, _, _, title, position = tasks[task]
-        rung = critical if plain != critical and code in on_path[ident] else plain
-        if wanted is not None and (rung is None or SEVERITY[rung.level] < wanted):
+        rung = critical if plain is not critical and code in on_path[ident] else plain
+        if wanted is not None and (rung[0] is None or SEVERITY[rung[0]] < wanted):
             continue
         unit_code, unit_name = units[unit_id]
         order = ((days[due] * width_p + plan_rank[ident]) * width_t + position) * width_u
@@ -159,8 +163,7 @@ def overdue_items(
                     state,
                     due,
                     days_late,
-                    rung.level if rung else None,
-                    rung.name if rung else None,
+                    *rung,
                 ),
             )
         )
@@ -246,16 +249,16 @@ def _threshold(ladder: Ladder, level: Level) -> int:
 
 
 def _answer(plan: _Plan, due_text: str, lead: bool, as_of: dt.date) -> Answer:
-    """Working days late, and the rung reached off the critical path and on it (the same,
-    unless it matters)."""
+    """Working days late, and the rung reached off the critical path and on it: the same
+    tuple twice unless the path makes a difference."""
     due = dt.date.fromisoformat(due_text)
     late = plan.calendar.workdays_between(due, as_of)
     if late <= 0 or plan.since is not None and plan.since > as_of:
-        return late, None, None
+        return late, NO_RUNG, NO_RUNG
     ladder = plan.ladder
 
-    def reached(critical: bool) -> Rung | None:
-        return rung_reached(
+    def reached(critical: bool) -> Reached:
+        rung = rung_reached(
             due=due,
             as_of=as_of,
             role=Role.LEAD if lead else Role.CO,
@@ -264,11 +267,13 @@ def _answer(plan: _Plan, due_text: str, lead: bool, as_of: dt.date) -> Answer:
             calendar=plan.calendar,
             since=plan.since,
         )
+        return NO_RUNG if rung is None else (rung.level, rung.name)
 
     plain = reached(False)
     if not lead or ladder.report_after == ladder.report_after_critical:
         return late, plain, plain
-    return late, plain, reached(True)
+    critical = reached(True)
+    return late, plain, plain if critical == plain else critical
 
 
 Task = tuple[int, int, str, str | None, dt.date | None, str, int]  # plan, id, code, phase, …

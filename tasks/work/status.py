@@ -19,7 +19,7 @@ from calendars.workdays import WorkCalendar, load_calendar
 from schemas import columns as c
 from schemas.vocabulary import CLOSED, WITH_UNIT
 from tasks.plans.views import stored_nodes
-from tasks.plans.waits import Predecessors, nearest_tasks, predecessors
+from tasks.plans.waits import nearest_tasks, predecessors
 
 if TYPE_CHECKING:
     from schemas.plan_file import CalendarChoice
@@ -97,9 +97,11 @@ def overdue_workdays(
     return calendar.workdays_between(due, as_of)
 
 
-def finished_tasks(connection: Connection, plans: list[int]) -> dict[int, set[str]]:
+def finished_tasks(
+    connection: Connection, plans: list[int], among: set[str] | None = None
+) -> dict[int, set[str]]:
     """Each plan's tasks whose every active assignment is accepted, waived or cancelled:
-    counted in SQL, one row per finished task."""
+    counted in SQL, one row per finished task. `among`: only tasks with these codes."""
     t, a = c.task.c, c.assignment.c
     still_open = func.sum(case((a.state.in_(CLOSED), 0), else_=1))
     query = (
@@ -109,15 +111,17 @@ def finished_tasks(connection: Connection, plans: list[int]) -> dict[int, set[st
         .group_by(t.plan_id, t.code)
         .having(still_open == 0)
     )
+    if among is not None:
+        query = query.where(t.code.in_(among))
     found: dict[int, set[str]] = {plan: set() for plan in plans}
     for plan, code in connection.execute(query):
         found[plan].add(code)
     return found
 
 
-def blocked_by(before: Predecessors, task: str, finished: set[str]) -> tuple[str, ...]:
-    """The unfinished tasks `task` waits on directly (looking through phase nodes)."""
-    return tuple(t for t in nearest_tasks(task, before) if t not in finished)
+def blocked_by(waits_on: list[str], finished: set[str]) -> tuple[str, ...]:
+    """The unfinished tasks among those a task waits on directly."""
+    return tuple(t for t in waits_on if t not in finished)
 
 
 def with_derived(
@@ -143,10 +147,17 @@ def with_derived(
     ids = [ident for ident, _ in plans.values()]
     nodes = stored_nodes(connection, ids)
     waits = {ident: predecessors(*nodes[ident]) for ident in ids}
-    finished = finished_tasks(connection, ids)
+    before: dict[tuple[int, str], list[str]] = {}
+    for row in rows:
+        ident = plans[row["plan"]][0]
+        if (ident, row["task"]) not in before:
+            before[ident, row["task"]] = nearest_tasks(row["task"], waits[ident])
+    waited_on = {code for codes in before.values() for code in codes}
+    # whether those are finished, asked only when some task waits on another
+    finished = finished_tasks(connection, ids, waited_on) if waited_on else {i: set() for i in ids}
     for row in rows:
         ident, calendar = plans[row["plan"]]
         due = dt.date.fromisoformat(row["due"]) if row["due"] else None
         row["overdue_workdays"] = overdue_workdays(due, row["state"], as_of, calendar)
-        row["blocked_by"] = list(blocked_by(waits[ident], row["task"], finished[ident]))
+        row["blocked_by"] = list(blocked_by(before[ident, row["task"]], finished[ident]))
     return rows
