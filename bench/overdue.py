@@ -10,9 +10,10 @@ Measured, whole process from start to exit, each at least three times, interleav
 overdue --as-of 2020-01-02` (listing every overdue item with its working days late and rung)
 against `task due.before:2020-01-01 count` (counting them). Printed: min and median wall and
 CPU time, peak memory (ru_maxrss of the child), and the ratios, against the targets (≤ 0.25×
-Taskwarrior's time, under a third of its memory). Then `duban overdue --json` and `duban tasks
---unit u0` (10k rows) for reference. Without `task` installed the Taskwarrior side is skipped
-with a line saying so. Usage:
+Taskwarrior's time, under a third of its memory), and beside them a floor: a Python that
+imports SQLAlchemy and fetches the overdue rows' ids with the sqlite3 driver. Then `duban
+overdue --json` and `duban tasks --unit u0` (10k rows) for reference. Without `task`
+installed the Taskwarrior side is skipped with a line saying so. Usage:
 python bench/overdue.py [--plans 40] [--tasks 250] [--units 10] [--runs 5] [--keep DIR]
 (--keep builds the data in DIR once and reuses it on later runs.)
 """
@@ -35,8 +36,20 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from processes import DUBAN, Series, child_environment, interleaved, ratio  # noqa: E402
+from processes import DUBAN, PYTHON, Series, child_environment, interleaved, ratio  # noqa: E402
 
+# The floor: a Python that imports SQLAlchemy (as every duban command must) and fetches the
+# overdue rows' ids with the sqlite3 driver, nothing more: what no listing can go below.
+FLOOR = """
+import sqlite3, sys
+import sqlalchemy
+rows = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT a.plan_id, a.task_id, a.unit_id, a.role, a.state, a.due FROM assignment a "
+    "JOIN task t ON t.id = a.task_id WHERE a.active AND t.active "
+    "AND a.state IN ('not_started', 'in_progress', 'returned') "
+    "AND t.deadline_kind IN ('date', 'window') AND a.due < ?", (sys.argv[2],)
+).fetchall()
+"""
 FIRST, LAST = dt.date(2019, 7, 1), dt.date(2020, 9, 30)
 AS_OF, BEFORE = "2020-01-02", "2020-01-01"
 TIME_TARGET, MEMORY_TARGET = 0.25, 1 / 3
@@ -187,7 +200,11 @@ def measure(folder: Path, args: argparse.Namespace, built: str) -> None:
     theirs = Series(
         f"task due.before:{BEFORE} count", [task or "task", f"due.before:{BEFORE}", "count"]
     )
-    pair = [ours, theirs] if task else [ours]
+    floor = Series(
+        "floor: import sqlalchemy, fetch ids",
+        [PYTHON, "-c", FLOOR, str(folder / "bench.db"), AS_OF],
+    )
+    pair = [ours, theirs, floor] if task else [ours, floor]
     interleaved(pair, 1, env, folder)  # warm-up, not counted: bytecode cache, page cache
     for one in pair:
         one.samples.clear()
@@ -204,6 +221,8 @@ def measure(folder: Path, args: argparse.Namespace, built: str) -> None:
             f"peak memory duban/Taskwarrior: {ours.rss() / theirs.rss():.2f}× "
             f"(target < {MEMORY_TARGET:.2f}×)"
         )
+        print(f"time floor/Taskwarrior: cpu {ratio(floor.cpu(), theirs.cpu())}")
+    print(f"time duban/floor: cpu {ratio(ours.cpu(), floor.cpu())}")
     more = [
         Series("duban overdue --json", [*overdue, "--json"]),
         Series(

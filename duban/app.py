@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import gc
 import json
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from duban.errors import BadInput, DeliveryFailed, DubanError, family_of
@@ -102,7 +104,31 @@ if TYPE_CHECKING:
     from schemas.settings import Settings
     from tasks.work.actors import Actor
 
-app = typer.Typer(
+class Duban(typer.Typer):
+    """The app. A process runs one command, so when the command line starts with a command's
+    name, only that command is built: typer otherwise builds all fifty (reading each one's
+    signature, annotations and options) at every start, a tenth of a cold `duban plans`.
+    Anything else (`--help`, a group such as `calendar`, a name that is no command) builds
+    them all, as typer does."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        argv = args[0] if args else kwargs.get("args")
+        argv = sys.argv[1:] if argv is None else list(argv)
+        named = [
+            info
+            for info in self.registered_commands
+            if argv
+            and info.callback is not None
+            and (info.name or typer.main.get_command_name(info.callback.__name__)) == argv[0]
+        ]
+        if len(named) != 1:
+            return super().__call__(*args, **kwargs)
+        alone = copy.copy(self)
+        alone.registered_commands, alone.registered_groups = named, []
+        return typer.main.get_group(alone)(*args, **kwargs)
+
+
+app = Duban(
     cls=Shell,
     help="duban (督办): supervise work plans: tasks, responsible units, deadlines, escalation.",
     no_args_is_help=True,

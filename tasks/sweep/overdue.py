@@ -3,11 +3,12 @@ days late it is on its plan's calendar, and the rung of the ladder it has reache
 
 The answer behind `duban overdue`. It must list 100k open assignments in a fraction of the time
 Taskwarrior takes to count its own (bench/overdue.py), so it reads the way the sweep loads its
-open work, only leaner: one query for the plans' rules (a few keys of each stored plan file,
-picked out in SQL), one query for the items with every filter in SQL, Core rows, no ORM
-object or JSON decoded per item, and the calendar arithmetic and the ladder worked out once per
-plan, due date and role, not once per item. A plan's critical path (its 通报 comes sooner on
-it) is read only when an item's rung depends on it.
+open work, only leaner: one query for the items with every filter in SQL, returning ids and
+short words (the names of the tasks and units are read once each, by id), one for the plans'
+rules (a few keys of each stored plan file, picked out in SQL), and for a plan whose 通报 comes
+sooner on its critical path, the two that path needs. Core rows, no ORM object and no JSON
+decoded per item; the calendar arithmetic and the ladder are worked out once per plan rules,
+due date and role, not once per item; the order is made in Python, on one number per item.
 
 Overdue means what `duban tasks` and the review mean: open work with the unit (not started,
 in progress, returned) at least one working day past its due date; for a recurring report,
@@ -120,30 +121,30 @@ def overdue_items(
         if unit is not None and (missing := missing_unit(connection, unit, plan)):
             raise missing
         return []
+    named = {row[0] for row in rows}
+    tasks, units = _names(connection, named)
+    # the critical path of each plan whose 通报 comes sooner on it
+    on_path = _critical_paths(connection, {i for i in named if _path_matters(plans[i])}, tasks)
     # plans with the same rules (calendar, ladder, supervise_from) share their arithmetic
     groups: dict[tuple[object, ...], int] = {}
     group = {ident: groups.setdefault(found.rules(), len(groups)) for ident, found in plans.items()}
     answers: dict[tuple[int, str, bool], Answer] = {}
-    late = []
-    for ident, task, unit_id, role, state, due in rows:
-        lead = role == Role.LEAD
-        answer = answers.get((group[ident], due, lead))
-        if answer is None:
-            answer = answers[group[ident], due, lead] = _answer(plans[ident], due, lead, as_of)
-        if answer[0] > 0:  # past due on the calendar is not late until a working day has passed
-            late.append((ident, task, unit_id, role, state, due, answer))
-    tasks, units = _names(connection, {item[0] for item in late})
-    ambiguous = {item[0] for item in late if item[6][1] is not item[6][2]}
-    on_path = _critical_paths(connection, ambiguous, tasks)
     # the order, as one number per item: due date, plan code, task position, unit code
-    days = {due: n for n, due in enumerate(sorted({item[5] for item in late}))}
+    days = {due: n for n, due in enumerate(sorted({row[5] for row in rows}))}
     plan_rank = {ident: n for n, ident in enumerate(sorted(plans, key=lambda i: plans[i].code))}
     unit_rank = {ident: n for n, ident in enumerate(sorted(units, key=lambda i: units[i][0]))}
     width_p, width_t = len(plan_rank), 1 + max(task[6] for task in tasks.values())
     width_u = len(unit_rank)
     wanted = SEVERITY[level] if level is not None else None
     items = []
-    for ident, task, unit_id, role, state, due, (days_late, plain, critical) in late:
+    for ident, task, unit_id, role, state, due in rows:
+        lead = role == Role.LEAD
+        answer = answers.get((group[ident], due, lead))
+        if answer is None:
+            answer = answers[group[ident], due, lead] = _answer(plans[ident], due, lead, as_of)
+        days_late, plain, critical = answer
+        if days_late <= 0:  # past due on the calendar is not late until a working day has passed
+            continue
         _, _, code, _, _, title, position = tasks[task]
         rung = critical if plain is not critical and code in on_path[ident] else plain
         if wanted is not None and (rung[0] is None or SEVERITY[rung[0]] < wanted):
@@ -168,7 +169,14 @@ def overdue_items(
             )
         )
     items.sort(key=itemgetter(0))
+    if not items and unit is not None and (missing := missing_unit(connection, unit, plan)):
+        raise missing
     return [item for _, item in items]
+
+
+def _path_matters(plan: _Plan) -> bool:
+    """Whether an item's rung can depend on its task being on the critical path."""
+    return plan.ladder.report_after != plan.ladder.report_after_critical
 
 
 def _plans(connection: Connection, plan: str | None, calendar_dir: Path | None) -> dict[int, _Plan]:
@@ -298,8 +306,7 @@ def _names(
 def _critical_paths(
     connection: Connection, plans: set[int], tasks: dict[int, Task]
 ) -> dict[int, set[str]]:
-    """The tasks on each plan's critical path, worked out only for the plans where it
-    decides an item's rung."""
+    """The tasks on each plan's critical path, for the plans where it can decide a rung."""
     if not plans:
         return {}
     rows = [task[:5] for task in tasks.values() if task[0] in plans]
