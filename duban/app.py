@@ -104,6 +104,7 @@ if TYPE_CHECKING:
     from schemas.settings import Settings
     from tasks.work.actors import Actor
 
+
 class Duban(typer.Typer):
     """The app. A process runs one command, so when the command line starts with a command's
     name, only that command is built: typer otherwise builds all fifty (reading each one's
