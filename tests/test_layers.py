@@ -267,6 +267,28 @@ def test_the_read_only_commands_start_without_the_heavy_libraries(swept, command
     assert lines[-2] == "loaded: []", f"duban {' '.join(command)} {lines[-2]}"
 
 
+def test_a_process_builds_the_command_it_runs_and_help_still_lists_them_all(swept):
+    """`duban plans` builds `plans` alone (duban.app.Duban); `--help`, a command's help and
+    a name that is no command behave as typer's, which builds every command."""
+    home, env = swept
+    code = (
+        "from duban.cli import app\n"
+        "for argv in (['--help'], ['plans', '--help'], ['nope'], ['plans']):\n"
+        "    print('>>>', *argv)\n"
+        "    try:\n"
+        "        app(argv, prog_name='duban')\n"
+        "    except SystemExit as done:\n"
+        "        print('exit', done.code)"
+    )
+    runs = "\n".join(probe(code, env=env, cwd=home)).split(">>> ")[1:]
+    everything, plans_help, unknown, plans = runs
+    assert all(f" {name} " in everything for name in ("plans", "overdue", "calendar", "sweep"))
+    assert everything.rstrip().endswith("exit 0")
+    assert "Usage: duban plans [OPTIONS]" in plans_help and "--json" in plans_help
+    assert unknown.rstrip().endswith("exit 2")  # typer's "No such command", on stderr
+    assert PLAN in plans and "exit 0" in plans
+
+
 def test_the_plan_json_schema_is_up_to_date():
     assert SCHEMA_PATH.read_text(encoding="utf-8") == plan_json_schema(), (
         "schemas/plan.schema.json is stale: run `duban schema --write`"
