@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import gc
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from duban.errors import BadInput, DeliveryFailed, DubanError, family_of
+
+try:  # typer's coercion of parameters, to spare plain text options a pydantic TypeAdapter
+    from typer._coercion import RuntimeParam
+except ImportError:  # another typer: its own coercion stands
+    RuntimeParam = None  # type: ignore[assignment,misc]
 
 
 class Shell(TyperGroup):
@@ -29,6 +39,51 @@ class Shell(TyperGroup):
             report(error, as_json="--json" in argv)
             raise SystemExit(error.exit_code) from None
 
+    def get_help_option(self, ctx: Any) -> Any:
+        return _as_given(super().get_help_option(ctx))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            for param in [*command.params, command.get_help_option(ctx)]:
+                _as_given(param)
+        return command
+
+
+if RuntimeParam is not None:
+
+    @dataclass(frozen=True)
+    class _AsGiven(RuntimeParam):
+        """A value taken as the command line gives it. Typer checks every value, even a flag
+        left out, through a pydantic TypeAdapter, and building the first one imports pydantic:
+        a fifth of a cold read-only command, for a string or a flag that needs no checking."""
+
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            return value
+
+
+def _as_given(param: Any) -> Any:
+    """Spare `param` typer's pydantic check when there is nothing to check: a parameter typed
+    `str` (or `str | None`) with no parser, path, file or choices, or a flag (`bool`) that no
+    environment variable sets. Anything else, or another typer, keeps typer's own coercion."""
+    descriptor = getattr(param, "type_descriptor", None)
+    if (
+        RuntimeParam is None
+        or descriptor is None
+        or getattr(param, "_runtime_param", False) is not None
+        or param.multiple
+        or param.nargs != 1
+        or descriptor.parameter_info.parser is not None
+    ):
+        return param
+    text = descriptor.annotation is str and not (
+        descriptor.is_file or descriptor.is_path or descriptor.is_choice
+    )
+    flag = descriptor.annotation is bool and getattr(param, "is_flag", False) and not param.envvar
+    if text or flag:
+        param._runtime_param = _AsGiven(parameter_info=descriptor.parameter_info, annotation=str)
+    return param
+
 
 def report(error: DubanError, *, as_json: bool) -> None:
     """The error as the user sees it: a line per line of its message, or one JSON object."""
@@ -42,11 +97,39 @@ def report(error: DubanError, *, as_json: bool) -> None:
 
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from calendars.clock import Zoned
+    from schemas.location import Location
     from schemas.settings import Settings
     from tasks.work.actors import Actor
 
-app = typer.Typer(
+
+class Duban(typer.Typer):
+    """The app. A process runs one command, so when the command line starts with a command's
+    name, only that command is built: typer otherwise builds all fifty (reading each one's
+    signature, annotations and options) at every start, a tenth of a cold `duban plans`.
+    Anything else (`--help`, a group such as `calendar`, a name that is no command) builds
+    them all, as typer does."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        argv = args[0] if args else kwargs.get("args")
+        argv = sys.argv[1:] if argv is None else list(argv)
+        named = [
+            info
+            for info in self.registered_commands
+            if argv
+            and info.callback is not None
+            and (info.name or typer.main.get_command_name(info.callback.__name__)) == argv[0]
+        ]
+        if len(named) != 1:
+            return super().__call__(*args, **kwargs)
+        alone = copy.copy(self)
+        alone.registered_commands, alone.registered_groups = named, []
+        return typer.main.get_group(alone)(*args, **kwargs)
+
+
+app = Duban(
     cls=Shell,
     help="duban (督办): supervise work plans: tasks, responsible units, deadlines, escalation.",
     no_args_is_help=True,
@@ -86,7 +169,16 @@ def end_if_undelivered(failed: int, *, as_json: bool = False) -> None:
     )
 
 
-def emit_json(value: Any) -> None:
+def emit_json(value: Any, *, compact: bool = False) -> None:
+    """`value` as JSON, indented; `compact` for long lists: an item a line, no indent (a
+    hundredfold faster to write than indented JSON, which Python writes in pure Python), and
+    written straight to stdout (JSON escapes control characters, so typer.echo's pass to strip
+    terminal codes, a regex over megabytes, has nothing to do)."""
+    if compact and isinstance(value, list):
+        items = ",\n".join(map(json.JSONEncoder(ensure_ascii=False).encode, value))
+        sys.stdout.write(f"[\n{items}\n]\n" if value else "[]\n")
+        sys.stdout.flush()
+        return
     typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
@@ -111,6 +203,59 @@ def database_url(*, create: bool = False) -> str:
         require_database(url)
     create_schema(url)
     return url
+
+
+def located() -> Location:
+    """Where the database and the calendar data are, read without building the Settings model
+    (schemas.location): what the read-only commands need, and all they load."""
+    import tomllib
+
+    from schemas.location import config_file, location
+
+    try:
+        return location()
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{config_file()}: not valid TOML: {exc}") from None
+
+
+def reading_database(where: Location | None = None) -> AbstractContextManager[Connection]:
+    """A plain connection to the configured database, brought to the current schema, for the
+    read-only commands' Core queries: neither SQLModel nor the table classes are loaded."""
+    from schemas.db import create_schema, reading, require_database
+
+    url = (where or located()).url
+    require_database(url)
+    create_schema(url)
+    return reading(url)
+
+
+@contextmanager
+def without_gc() -> Iterator[None]:
+    """For a command that builds tens of thousands of small objects and exits (`duban overdue`
+    on 100k assignments): the cycle collector would scan them, and every object the imports
+    made, again and again, and find nothing to free (reference counting frees what is freed).
+    The collector is switched back on after, for whoever runs the command in-process."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def today_on(connection: Connection, plan: str | None) -> dt.date:
+    """Today on the clock of `plan` (a code), else of the office; a plan not imported runs on
+    the office's clock."""
+    from sqlalchemy import select
+
+    from calendars.clock import today
+    from schemas import columns
+
+    zone = None
+    if plan is not None:
+        zone = connection.scalar(select(columns.plan.c.timezone).where(columns.plan.c.code == plan))
+    return today(zone)
 
 
 def calendar_warnings(config: Settings, as_of: dt.date) -> list[str]:

@@ -10,14 +10,16 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import URL, Engine, ExceptionContext, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
-from sqlmodel import Session, create_engine
 
 from duban.errors import EnvironmentProblem
-from schemas import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+if TYPE_CHECKING:  # sessions load the ORM tables when first made, not when this is imported
+    from sqlmodel import Session
 
 _ENGINES: dict[str, Engine] = {}
 
@@ -172,7 +174,7 @@ def require_database(url: str) -> None:
         )
 
 
-SessionFactory = Callable[[], AbstractContextManager[Session]]
+SessionFactory = Callable[[], "AbstractContextManager[Session]"]
 
 
 def sessions(url: str) -> SessionFactory:
@@ -188,6 +190,10 @@ def sessions(url: str) -> SessionFactory:
 @contextmanager
 def session_scope(url: str) -> Iterator[Session]:
     """A session whose work is committed together or not at all."""
+    from sqlmodel import Session
+
+    from schemas import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+
     with Session(engine_for(url), expire_on_commit=False) as session:
         try:
             yield session
@@ -195,3 +201,11 @@ def session_scope(url: str) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def reading(url: str) -> Iterator[Connection]:
+    """A plain connection for a read that needs no ORM (the read-only commands' views): it
+    loads neither SQLModel nor the table classes, and writes nothing."""
+    with engine_for(url).connect() as connection:
+        yield connection

@@ -21,7 +21,6 @@ import os
 import secrets
 import tomllib
 from pathlib import Path
-from typing import Any
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import (
@@ -30,12 +29,9 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
-CONFIG_NAME = "duban.toml"
-ENVIRONMENT_ONLY = frozenset({"smtp_password", "secret_key", "audit_key"})
-_RELATIVE_PATHS = ("home", "calendar_dir", "evidence_folder")
+from schemas.location import ENVIRONMENT_ONLY, checked_url, config_values, default_url
+from schemas.location import config_file as config_file  # part of this module's API
 
 
 class Settings(BaseSettings):
@@ -96,14 +92,7 @@ class Settings(BaseSettings):
     @classmethod
     def _a_database_url(cls, url: str | None) -> str | None:
         """A URL SQLAlchemy can read (`sqlite:///…`, `postgresql+psycopg://…`), or refused."""
-        if url is not None:
-            try:
-                make_url(url)
-            except ArgumentError:
-                raise ValueError(
-                    "not a database URL (sqlite:///path or postgresql+psycopg://…)"
-                ) from None
-        return url
+        return url if url is None else checked_url(url)
 
     @property
     def outbox_dir(self) -> Path:
@@ -115,7 +104,7 @@ class Settings(BaseSettings):
 
     @property
     def url(self) -> str:
-        return self.database_url or f"sqlite:///{self.home / 'duban.db'}"
+        return self.database_url or default_url(self.home)
 
     @classmethod
     def settings_customise_sources(
@@ -128,34 +117,6 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Arguments first, then DUBAN_* variables, then duban.toml (no .env, no secrets dir)."""
         return (init_settings, env_settings, InitSettingsSource(settings_cls, config_values()))
-
-
-def config_file(start: Path | None = None) -> Path | None:
-    """The `duban.toml` in use: the nearest one at or above DUBAN_HOME (else `start`, by
-    default the current folder), or None."""
-    if start is None:
-        home = os.environ.get("DUBAN_HOME")
-        start = Path(home) if home else Path.cwd()
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        candidate = folder / CONFIG_NAME
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def config_values(path: Path | None = None) -> dict[str, Any]:
-    """The settings the file gives, relative paths made absolute, secrets left out."""
-    path = path or config_file()
-    if path is None:
-        return {}
-    with path.open("rb") as handle:
-        values = {k: v for k, v in tomllib.load(handle).items() if k not in ENVIRONMENT_ONLY}
-    values.setdefault("home", ".duban")
-    for key in _RELATIVE_PATHS:
-        if isinstance(values.get(key), str):
-            values[key] = path.parent / values[key]
-    return values
 
 
 def secrets_in_file(path: Path) -> list[str]:

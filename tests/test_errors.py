@@ -36,9 +36,10 @@ BAD_ARGUMENT: dict[str, tuple[list[str], dict[str, str], int]] = {
     "recalc": (["nope"], {}, 4),
     "who": (["区卫生健康委牵头", "--plan", "nope"], {}, 4),
     "graph": (["nope", "--format", "png"], {}, 2),
-    "plans": ([], BAD_SETTING, 2),
+    "plans": ([], {"DUBAN_DATABASE_URL": "not a url"}, 2),
     "show": (["nope"], {}, 4),
     "tasks": (["--unit", "火星局"], {}, 4),
+    "overdue": (["--level", "紧急"], {}, 2),
     "schema": ([], {}, 0),
     "template": (["pdf"], {}, 2),
     "export": (
@@ -103,6 +104,7 @@ ON_UNREACHABLE: dict[str, list[str] | None] = {
     "plans": [],
     "show": ["cq-2019-pilot"],
     "tasks": ["--unit", "南岸区"],
+    "overdue": [],
     "schema": None,
     "template": None,  # writes a blank table, reads no database
     "export": ["cq-2019-pilot", "--format", "xlsx", "--out", "x.xlsx"],

@@ -119,7 +119,16 @@ def test_a_window_that_ends_before_it_starts_is_named(run, here: Path) -> None: 
 )
 def test_a_bad_setting_is_one_line_naming_it(run, monkeypatch, variable, value, named) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv(variable, value)
-    assert named in one_line(run("plans"))
+    assert named in one_line(run("deliver"))
+
+
+def test_a_read_only_command_names_a_bad_database_url_and_leaves_the_rest_to_others(
+    run, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """`plans` reads where the database is and nothing more (schemas.location): a bad mail
+    setting is for the commands that send mail, and `duban doctor`, to name."""
+    monkeypatch.setenv("DUBAN_DATABASE_URL", "not a url")
+    assert "DUBAN_DATABASE_URL" in one_line(run("plans"))
 
 
 def test_a_settings_file_that_is_not_toml_is_named(run, here: Path) -> None:  # type: ignore[no-untyped-def]

@@ -199,6 +199,7 @@ READ_ONLY = [
     (["show", PLAN], "t02"),
     (["graph", PLAN], "t02"),
     (["tasks", "--unit", "南岸区", "--as-of", DAY], "t06"),
+    (["overdue", "--as-of", DAY], "t06"),
     (["history", PLAN, "t02"], "t02"),
     (["extensions", PLAN, "--json"], "[]"),
     (["escalations", PLAN, "--json"], '"t02"'),
@@ -236,6 +237,57 @@ def test_read_only_commands_render_without_loading_prefect(swept):
         assert printed.splitlines()[-1] in ("exit 0", "exit None"), f"{said}:\n{printed}"
         assert shows in printed, f"{said} did not render:\n{printed[-2000:]}"
         assert prefect == "False", f"{said} loads prefect"
+
+
+# The read-only commands people run most, and what they must start without: a cold `duban
+# plans` costs SQLAlchemy's import and little more (bench/cold.py measures it), so they read
+# through Core (schemas.columns), find the database without the Settings model
+# (schemas.location), print plain text (duban.plain), and walk the graph without networkx.
+FAST = [
+    ["plans"],
+    ["show", PLAN],
+    ["tasks", "--unit", "南岸区", "--as-of", DAY],
+    ["overdue", "--as-of", DAY],
+    ["overdue", "--as-of", DAY, "--level", "supervise", "--json"],
+]
+HEAVY = ("pydantic", "sqlmodel", "schemas.tables", "networkx", "rich", "pendulum", "alembic")
+
+
+@pytest.mark.parametrize("command", FAST, ids=" ".join)
+def test_the_read_only_commands_start_without_the_heavy_libraries(swept, command):
+    home, env = swept
+    code = (
+        "from duban.cli import app\n"
+        "try:\n"
+        f"    app({command!r})\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        f"print('loaded:', sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    lines = probe(code, env=env, cwd=home)
+    assert lines[-2] == "loaded: []", f"duban {' '.join(command)} {lines[-2]}"
+
+
+def test_a_process_builds_the_command_it_runs_and_help_still_lists_them_all(swept):
+    """`duban plans` builds `plans` alone (duban.app.Duban); `--help`, a command's help and
+    a name that is no command behave as typer's, which builds every command."""
+    home, env = swept
+    code = (
+        "from duban.cli import app\n"
+        "for argv in (['--help'], ['plans', '--help'], ['nope'], ['plans']):\n"
+        "    print('>>>', *argv)\n"
+        "    try:\n"
+        "        app(argv, prog_name='duban')\n"
+        "    except SystemExit as done:\n"
+        "        print('exit', done.code)"
+    )
+    runs = "\n".join(probe(code, env=env, cwd=home)).split(">>> ")[1:]
+    everything, plans_help, unknown, plans = runs
+    assert all(f" {name} " in everything for name in ("plans", "overdue", "calendar", "sweep"))
+    assert everything.rstrip().endswith("exit 0")
+    assert "Usage: duban plans [OPTIONS]" in plans_help and "--json" in plans_help
+    assert unknown.rstrip().endswith("exit 2")  # typer's "No such command", on stderr
+    assert PLAN in plans and "exit 0" in plans
 
 
 def test_the_plan_json_schema_is_up_to_date():

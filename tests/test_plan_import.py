@@ -11,11 +11,11 @@ import pytest
 from sqlmodel import col, select
 
 from calendars.workdays import DATA_DIR
-from schemas.db import create_schema, session_scope
+from schemas.db import create_schema, reading, session_scope
 from schemas.tables import Assignment, AuditEvent, ImportRecord, Occurrence, Task, Unit
 from tasks.plans.importer import import_plan
-from tasks.plans.queries import plan_overview, unit_tasks
 from tasks.plans.recalc import apply_recalc, date_moves
+from tasks.plans.views import plan_overview, unit_tasks
 from tasks.work import lifecycle
 from tasks.work.actors import Actor
 
@@ -40,8 +40,8 @@ def imported(url: str, path: Path, **options):  # type: ignore[no-untyped-def]
 def test_an_import_creates_units_tasks_and_per_unit_assignments(database_url, tmp_path):
     report = imported(database_url, write(tmp_path, EXAMPLE))
     assert report.created and report.tasks == 6
-    with session_scope(database_url) as session:
-        overview = plan_overview(session, "example-2019")
+    with reading(database_url) as connection:
+        overview = plan_overview(connection, "example-2019")
     tasks = {t["code"]: t for t in overview["tasks"]}
     assert [(a["unit"], a["role"]) for a in tasks["t2"]["assignees"]] == [
         ("区卫生健康委", "lead"),
@@ -64,7 +64,7 @@ def test_an_import_creates_units_tasks_and_per_unit_assignments(database_url, tm
 def test_a_due_date_on_a_rest_day_moves_to_the_next_working_day(database_url, tmp_path):
     imported(database_url, write(tmp_path, EXAMPLE))
     with session_scope(database_url) as session:
-        rows = unit_tasks(session, "南岸区", "example-2019")
+        rows = unit_tasks(session.connection(), "南岸区", "example-2019")
         report = next(r for r in rows if r["task"] == "r1")
         occurrences = session.exec(
             select(Occurrence.due).join(Assignment).join(Task).where(Task.code == "r1")

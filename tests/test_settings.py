@@ -97,3 +97,30 @@ def test_the_smtp_password_comes_from_the_environment_only_and_never_shows(here,
     assert settings.smtp_password.get_secret_value() == MARKER
     assert MARKER not in repr(settings) and MARKER not in str(settings)
     assert MARKER not in settings.model_dump_json()
+
+
+# (duban.toml, DUBAN_* variables): the installations a read-only command must find as the full
+# settings do, from the few values it reads without building them (schemas.location)
+WHERE = [
+    ("", {}),
+    ('home = "var/duban"\ncalendar_dir = "cal"\n', {}),
+    ('database_url = "sqlite:////srv/file.db"\n', {}),
+    ('database_url = "sqlite:////srv/file.db"\n', {"DUBAN_DATABASE_URL": "sqlite:////srv/env.db"}),
+    ('home = "var/duban"\n', {"DUBAN_HOME": "elsewhere"}),
+    (None, {"duban_home": "lower-case", "DUBAN_CALENDAR_DIR": "/srv/calendars"}),
+    (None, {"DUBAN_DATABASE_URL": "postgresql+psycopg://duban@db/duban"}),
+]
+
+
+@pytest.mark.parametrize(("toml", "env"), WHERE)
+def test_a_read_only_command_finds_the_installation_the_settings_describe(
+    here, monkeypatch, toml, env
+):
+    from schemas.location import location
+
+    if toml is not None:
+        (here / "duban.toml").write_text(toml)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert location() == (settings.url, settings.calendar_dir)

@@ -6,8 +6,6 @@ of them is broken the command exits non-zero. Nothing is created or changed, not
 database file a missing SQLite database would otherwise become.
 """
 
-from __future__ import annotations
-
 import os
 import socket
 from dataclasses import asdict, dataclass
@@ -75,7 +73,7 @@ def doctor(as_json: JsonFlag = False) -> None:
         raise typer.Exit(EnvironmentProblem.exit_code)
 
 
-def _shown_settings(config: Settings) -> dict[str, Any]:
+def _shown_settings(config: "Settings") -> dict[str, Any]:
     """Every setting as it is in effect; the SMTP password and database password masked."""
     shown = config.model_dump(mode="json")
     shown["evidence_folder"] = str(config.evidence_dir)
@@ -136,7 +134,7 @@ def _calendar(data_dir: Path | None) -> Check:
     return Check("calendar", True, detail)
 
 
-def _horizon(config: Settings) -> Check:
+def _horizon(config: "Settings") -> Check:
     """Open plans that run past the calendar data: a warning 30 working days ahead."""
     from calendars.clock import today
 
@@ -145,7 +143,7 @@ def _horizon(config: Settings) -> Check:
     return Check("calendar horizon", True, "no open plan runs past the data", required=False)
 
 
-def _mail(config: Settings) -> Check:
+def _mail(config: "Settings") -> Check:
     from tasks.sweep.delivery import where_mail_goes
 
     where = where_mail_goes(config)

@@ -1,7 +1,5 @@
 """`duban draft`: a plan file drafted from the plan document's text, for a clerk to correct."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -3,8 +3,6 @@
 A file is copied out only after its bytes are re-hashed against the SHA-256 recorded when it
 was taken, so what `get` writes is what the unit gave (tasks/work/evidence.py)."""
 
-from __future__ import annotations
-
 import shutil
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,5 @@
 """Commands about plans: import, lint, recalc, responsibility, the graph, read-only views."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
@@ -15,10 +13,12 @@ from duban.app import (
     database_url,
     emit_json,
     fail,
+    located,
     parse_date,
-    plan_zone,
+    reading_database,
     settings,
-    show_rows,
+    today_on,
+    without_gc,
     write_out,
 )
 
@@ -239,14 +239,16 @@ def graph(
 @app.command()
 def plans(as_json: JsonFlag = False) -> None:
     """List the imported plans."""
-    from tasks.plans.queries import list_plans
+    from duban import plain
+    from tasks.plans.views import list_plans
 
-    show_rows(
-        "plans",
-        list_plans,
-        ["code", "title", "document_number", "tasks", "assignments"],
-        as_json=as_json,
-    )
+    with reading_database() as connection:
+        rows = list_plans(connection)
+    if as_json:
+        emit_json(rows)
+    else:
+        columns = ["code", "title", "document_number", "tasks", "assignments"]
+        plain.emit(plain.table("plans", rows, columns))
 
 
 @app.command()
@@ -255,16 +257,34 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """Show a plan: phases, tasks, due dates and who is assigned."""
-    from duban.terminal import plan_tables
-    from schemas.db import session_scope
-    from tasks.plans.queries import plan_overview
+    from duban import plain
+    from tasks.plans.views import plan_overview
 
-    with session_scope(database_url()) as session:
-        overview = plan_overview(session, plan)
+    with reading_database() as connection:
+        overview = plan_overview(connection, plan)
     if as_json:
         emit_json(overview)
-    else:
-        plan_tables(overview)
+        return
+    tasks = [
+        {
+            **task,
+            "assignees": "、".join(f"{a['unit']}({a['role']})" for a in task["assignees"])
+            or "unassigned",
+        }
+        for task in overview["tasks"]
+    ]
+    said = f"{overview['title']}  {overview['document_number'] or ''}  ({overview['code']})"
+    phases = ["code", "kind", "name", "window", "start", "due"]
+    columns = ["code", "title", "phase", "deadline", "due", "assignees"]
+    plain.emit(
+        "\n\n".join(
+            [
+                plain.printable(said),
+                plain.table("phases", overview["phases"], phases),
+                plain.table("tasks", tasks, columns),
+            ]
+        )
+    )
 
 
 @app.command("tasks")
@@ -278,33 +298,91 @@ def tasks_(
     as_json: JsonFlag = False,
 ) -> None:
     """List a unit's assignments across plans: state, due date, overdue, blocked."""
-    from calendars.clock import today
-    from duban.terminal import table
-    from schemas.db import session_scope
-    from tasks.plans.queries import unit_tasks
+    from duban import plain
+    from tasks.plans.views import unit_tasks
     from tasks.work.status import with_derived
 
-    day = parse_date(as_of, "--as-of") if as_of else today(plan_zone(plan) if plan else None)
-    with session_scope(database_url()) as session:
-        rows = with_derived(session, unit_tasks(session, unit, plan), day, calendar_dir())
+    day = parse_date(as_of, "--as-of") if as_of else None
+    where = located()
+    with without_gc(), reading_database(where) as connection:
+        day = day or today_on(connection, plan)
+        rows = with_derived(connection, unit_tasks(connection, unit, plan), day, where.calendar_dir)
     if as_json:
         emit_json(rows)
-    else:
-        table(
-            f"tasks of {unit} as of {day}",
-            [{**r, "blocked_by": "、".join(r["blocked_by"])} for r in rows],
-            [
-                "plan",
-                "task",
-                "title",
-                "role",
-                "state",
-                "deadline",
-                "due",
-                "overdue_workdays",
-                "blocked_by",
-            ],
-        )
+        return
+    columns = [
+        "plan",
+        "task",
+        "title",
+        "role",
+        "state",
+        "deadline",
+        "due",
+        "overdue_workdays",
+        "blocked_by",
+    ]
+    shown = [{**r, "blocked_by": "、".join(r["blocked_by"])} for r in rows]
+    plain.emit(plain.table(f"tasks of {unit} as of {day}", shown, columns))
+
+
+LEVELS = {"urge": "urge", "催办": "urge", "supervise": "supervise", "督办": "supervise"}
+LEVELS |= {"report": "report", "通报": "report"}
+
+
+@app.command()
+def overdue(
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Overdue as of this day, YYYY-MM-DD (default today, Asia/Shanghai; with "
+            "--plan, on that plan's clock).",
+        ),
+    ] = None,
+    plan: Annotated[str | None, typer.Option(help="Only this plan (its code).")] = None,
+    unit: Annotated[
+        str | None, typer.Option(help="Only this unit: its code, name or an alias.")
+    ] = None,
+    level: Annotated[
+        str | None,
+        typer.Option(
+            help="Only items at this rung or a higher one: urge (催办), supervise (督办) or "
+            "report (通报)."
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List every overdue open item across plans, the most overdue first: its plan, task,
+    unit, due date, working days late (on the plan's calendar) and the rung of the escalation
+    ladder it has reached. Reads only; sends nothing."""
+    from operator import itemgetter
+
+    from duban import plain
+    from schemas.vocabulary import Level
+    from tasks.sweep.overdue import overdue_items
+
+    day = parse_date(as_of, "--as-of") if as_of else None
+    if level is not None and level not in LEVELS:
+        fail(f"--level: {level!r} is not one of urge (催办), supervise (督办), report (通报)")
+    where = located()
+    with without_gc():
+        with reading_database(where) as connection:
+            day = day or today_on(connection, plan)
+            items = overdue_items(
+                connection,
+                day,
+                plan=plan,
+                unit=unit,
+                level=Level(LEVELS[level]) if level else None,
+                calendar_dir=where.calendar_dir,
+            )
+        if as_json:
+            emit_json([item.as_json() for item in items], compact=True)
+            return
+        header = ["plan", "task", "unit", "role", "due", "late", "rung", "title"]
+        rows = list(map(itemgetter(0, 1, 4, 5, 7, 8, 9, 2), items))
+        said = f"overdue as of {day}: {len(items)} item(s), late in working days"
+        plain.emit(plain.render(said, header, rows, blank="-"))
 
 
 @app.command()

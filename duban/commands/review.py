@@ -1,7 +1,5 @@
 """Commands for leadership and the office: the phase review, the ranking, the digest mails."""
 
-from __future__ import annotations
-
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any

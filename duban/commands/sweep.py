@@ -1,8 +1,6 @@
 """Commands about the deadline sweep: run one now, look at the outbox, acknowledge receipts,
 and run the embedded scheduler."""
 
-from __future__ import annotations
-
 import datetime as dt
 import os
 from pathlib import Path

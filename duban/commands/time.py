@@ -1,7 +1,5 @@
 """Commands about time: deadline expressions, the working calendar, working-day arithmetic."""
 
-from __future__ import annotations
-
 import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -102,7 +100,7 @@ def add_notice(
     typer.echo(f"wrote {install(year, folder)}")
 
 
-def _grid(year: int, month: int | None, infos: list[DayInfo]) -> None:
+def _grid(year: int, month: int | None, infos: "list[DayInfo]") -> None:
     from duban.terminal import month_grid
 
     for m in range(month or 1, (month or 12) + 1):

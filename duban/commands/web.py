@@ -1,7 +1,5 @@
 """Commands for the workplace: serve the web app, and manage the accounts people log in with."""
 
-from __future__ import annotations
-
 import getpass
 from typing import TYPE_CHECKING, Annotated
 
@@ -46,7 +44,7 @@ def web(host: WebHost = HOST, port: WebPort = PORT) -> None:
         pass
 
 
-def operator() -> Actor:
+def operator() -> "Actor":
     """Who manages accounts at the server: the operating system's user, through the CLI."""
     from schemas.vocabulary import ActorKind, Channel
     from tasks.work.actors import Actor

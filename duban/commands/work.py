@@ -1,8 +1,6 @@
 """Commands about work on assignments: progress, submission, acceptance, return, extensions,
 waiver, re-assignment, and the history and audit trail that record all of it."""
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager

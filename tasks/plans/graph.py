@@ -4,33 +4,23 @@ Nodes are task codes and one node per phase (`phase:CODE`). An edge u → v mean
 finished before u. Besides a task's explicit depends_on, phases are ordered by kind: a phase is
 done when its tasks are, and the work of a later phase waits on the earlier phases (a midterm
 review runs beside implementation, reviewing it as it goes, so it waits only on the launch).
+Those rules, and the walks that need no graph library, are in `tasks.plans.waits`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
 import networkx as nx
 
 from duban.errors import BadInput
-
-PHASE_RANK = {"launch": 0, "implementation": 1, "midterm_review": 1, "final_evaluation": 2}
-
-
-@dataclass(frozen=True)
-class TaskNode:
-    code: str
-    phase: str | None
-    due: dt.date | None
-    depends_on: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class PhaseNode:
-    code: str
-    kind: str
+from tasks.plans.waits import PHASE_RANK as PHASE_RANK  # the nodes and rules, re-exported
+from tasks.plans.waits import PhaseNode as PhaseNode
+from tasks.plans.waits import TaskNode as TaskNode
+from tasks.plans.waits import chain_of_dues, edges, nearest_tasks
+from tasks.plans.waits import is_task as is_task
+from tasks.plans.waits import phase_node as phase_node
 
 
 class CycleError(BadInput):
@@ -39,14 +29,6 @@ class CycleError(BadInput):
     def __init__(self, cycle: Sequence[str]) -> None:
         self.cycle = list(cycle)
         super().__init__("dependency cycle: " + " → ".join([*self.cycle, self.cycle[0]]))
-
-
-def phase_node(code: str) -> str:
-    return f"phase:{code}"
-
-
-def is_task(node: str) -> bool:
-    return not node.startswith("phase:")
 
 
 def build_graph(
@@ -63,18 +45,7 @@ def build_graph(
         graph.add_node(phase_node(phase.code), kind="phase", phase_kind=phase.kind, due=None)
     for task in tasks:
         graph.add_node(task.code, kind="task", due=task.due, phase=task.phase)
-    for task in tasks:
-        for before in task.depends_on:
-            graph.add_edge(before, task.code)
-        if task.phase is not None:
-            graph.add_edge(task.code, phase_node(task.phase))
-    rank = {phase.code: PHASE_RANK[phase.kind] for phase in phases}
-    for task in tasks:
-        if task.phase is None:
-            continue
-        for earlier in phases:
-            if rank[earlier.code] < rank[task.phase]:
-                graph.add_edge(phase_node(earlier.code), task.code)
+    graph.add_edges_from(edges(tasks, phases))
     cycle = _first_cycle(graph) if check_cycles else None
     if cycle:
         raise CycleError(cycle)
@@ -83,10 +54,10 @@ def build_graph(
 
 def _first_cycle(graph: nx.DiGraph) -> list[str] | None:
     try:
-        edges = nx.find_cycle(graph)
+        cycle = nx.find_cycle(graph)
     except nx.NetworkXNoCycle:
         return None
-    return [u for u, _ in edges]
+    return [u for u, _ in cycle]
 
 
 def topological_order(graph: nx.DiGraph) -> list[str]:
@@ -123,38 +94,13 @@ def named_predecessors(graph: nx.DiGraph, task: str) -> list[str]:
 
 def task_predecessors(graph: nx.DiGraph, task: str) -> list[str]:
     """The nearest tasks `task` waits on, looking through phase nodes."""
-    found: list[str] = []
-    stack = list(graph.predecessors(task))
-    seen: set[str] = set()
-    while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        if is_task(node):
-            found.append(node)
-        else:
-            stack.extend(graph.predecessors(node))
-    return sorted(found)
+    return nearest_tasks(task, graph.predecessors)
 
 
 def critical_path(graph: nx.DiGraph) -> list[str]:
-    """The chain of due dates that decides when the plan can finish.
-
-    Start at the task due last and walk back, each time to the predecessor due last (the one
-    that binds); a slip anywhere on this chain moves the end of the plan.
-    """
+    """The chain of due dates that decides when the plan can finish (see waits.chain_of_dues)."""
     dated = {n: d for n, d in graph.nodes(data="due") if is_task(n) and d is not None}
-    if not dated:
-        return []
-    node = max(dated, key=lambda n: (dated[n], n))
-    path = [node]
-    while True:
-        before = [p for p in task_predecessors(graph, node) if p in dated and p not in path]
-        if not before:
-            return list(reversed(path))
-        node = max(before, key=lambda n: (dated[n], n))
-        path.append(node)
+    return chain_of_dues(dated, graph.predecessors)
 
 
 def schedule_conflicts(graph: nx.DiGraph) -> list[tuple[str, str]]:

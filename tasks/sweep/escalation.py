@@ -12,11 +12,35 @@ for the task and is escalated.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from calendars.workdays import WorkCalendar
-from schemas.plan_file import EscalationPolicy
 from schemas.vocabulary import Level, Role
+
+
+class Ladder(Protocol):
+    """The rules a rung is reached by: a plan file's `EscalationPolicy`, or the same fields
+    read from a stored plan file without validating it again (`tasks.sweep.overdue`), so that
+    a read of the ladder need not load pydantic."""
+
+    @property
+    def remind_before(self) -> Sequence[int]: ...
+    @property
+    def remind_on_due(self) -> bool: ...
+    @property
+    def urge_after(self) -> int: ...
+    @property
+    def supervise_after(self) -> int: ...
+    @property
+    def report_after(self) -> int: ...
+    @property
+    def report_after_critical(self) -> int: ...
+    @property
+    def co_lead_time(self) -> int: ...
+    @property
+    def co_units(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -36,7 +60,7 @@ def rung_reached(
     as_of: dt.date,
     role: str,
     critical: bool,
-    policy: EscalationPolicy,
+    policy: Ladder,
     calendar: WorkCalendar,
     since: dt.date | None = None,
 ) -> Rung | None:
@@ -68,7 +92,7 @@ def rung_reached(
     return None
 
 
-def _ladder(role: str, critical: bool, policy: EscalationPolicy) -> list[tuple[Level, int]]:
+def _ladder(role: str, critical: bool, policy: Ladder) -> list[tuple[Level, int]]:
     """The rungs past the due date a unit in `role` can reach, the highest first."""
     if role != Role.LEAD:
         return [(Level.URGE, policy.urge_after)] if policy.co_units == "chased" else []
@@ -82,7 +106,7 @@ def _ladder(role: str, critical: bool, policy: EscalationPolicy) -> list[tuple[L
 def why(
     rung: Rung,
     role: str,
-    policy: EscalationPolicy,
+    policy: Ladder,
     *,
     critical: bool,
     language: str = "zh",
