@@ -20,10 +20,12 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
+from uuid import UUID
 
 from prefect import get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import FlowRun
 from prefect.concurrency.sync import concurrency
 from prefect.deployments import run_deployment
@@ -37,6 +39,7 @@ from schemas.tables import Plan, SweepRun
 
 POLL = 2.0  # seconds between looks at the children's states
 LEASE = 60.0  # seconds a slot outlives a holder that died (a live one renews it)
+PAGE = 200  # flow runs a request reads at most (the server's default limit)
 
 
 def plan_codes() -> list[str]:
@@ -98,27 +101,34 @@ def sweep_plans_apart(day: dt.date, dry_run: bool, catch_up: bool = False) -> di
         for plan in plans
     }
     logger.info("sweeping %d plan(s) of %s in child runs of %s", len(children), day, target)
-    states = _wait_for(children)
+    states = wait_for_children(children)
     outcome = {"as_of": day.isoformat(), "plans": _outcomes(day, states)}
     if failed := sorted(p for p, s in states.items() if s != "COMPLETED"):
         raise RuntimeError(f"the sweep of {day} did not complete for {', '.join(failed)}")
     return outcome
 
 
-def _wait_for(children: dict[str, Any]) -> dict[str, str]:
-    """Each child's final state type, once all have one."""
+def wait_for_children(children: dict[str, Any]) -> dict[str, str]:
+    """Each child's final state type, once all have one.
+
+    One request a look for the children still running, not one per child: at 40 plans a
+    request per child every POLL seconds kept a fifth of a core of the server busy (0.4 s of
+    its time a look against 0.04 s), taken from the children the parent waits for."""
+    plan_of = {UUID(str(run_id)): plan for plan, run_id in children.items()}
     states: dict[str, str] = {}
     with get_client(sync_client=True) as client:
-        while len(states) < len(children):
-            for plan, run_id in children.items():
-                if plan in states:
-                    continue
-                state = client.read_flow_run(run_id).state
-                if state is not None and state.is_final():
-                    states[plan] = state.type.value
-            if len(states) < len(children):
-                time.sleep(POLL)
-    return states
+        while True:
+            running = [run_id for run_id, plan in plan_of.items() if plan not in states]
+            for start in range(0, len(running), PAGE):
+                page = running[start : start + PAGE]
+                for run in client.read_flow_runs(
+                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=page)), limit=len(page)
+                ):
+                    if run.state is not None and run.state.is_final():
+                        states[plan_of[run.id]] = run.state.type.value
+            if len(states) == len(children):
+                return states
+            time.sleep(POLL)
 
 
 def _outcomes(day: dt.date, states: dict[str, str]) -> list[dict[str, Any]]:

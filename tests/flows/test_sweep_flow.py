@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
@@ -27,11 +28,12 @@ from prefect.client.schemas.filters import (
 )
 from prefect.flow_engine import run_flow
 from prefect.logging.handlers import APILogWorker
-from prefect.states import Scheduled
+from prefect.states import Completed, Failed, Running, Scheduled
 from sqlmodel import select
 
 from duban.serve import free_port
 from flows.deliver import deliver_outbox
+from flows.fan_out import wait_for_children
 from flows.sweep import ARTIFACT_KEY, NOTICES_KEY, deadline_sweep, load_open_work
 from render.mail import COMPOSER
 from schemas.db import create_schema, dispose_engines, session_scope, sessions
@@ -328,3 +330,34 @@ def test_a_database_away_for_minutes_makes_the_sweep_late_not_lost(monkeypatch):
             log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run]))
         )
     assert any("the database is unreachable" in log.message for log in logs)
+
+
+def test_the_parent_waits_for_every_child_however_many_plans_and_reports_each_state():
+    """201 children (more than the server returns in one page), one of them still running
+    when the parent first looks: it waits for that one and reports every plan's final state."""
+
+    @flow(name="bench child")
+    def child() -> None:
+        pass
+
+    with get_client(sync_client=True) as client:
+        children = {
+            f"plan-{i:03}": client.create_flow_run(child, state=Completed()).id for i in range(199)
+        }
+        children["failed"] = client.create_flow_run(child, state=Failed()).id
+        late = client.create_flow_run(child, state=Running()).id
+        children["late"] = late
+
+    def finish_late() -> None:
+        time.sleep(1)
+        with get_client(sync_client=True) as client:
+            client.set_flow_run_state(late, Completed(), force=True)
+
+    finishing = threading.Thread(target=finish_late)
+    finishing.start()
+    try:
+        states = wait_for_children(children)
+    finally:
+        finishing.join()
+    assert Counter(states.values()) == {"COMPLETED": 200, "FAILED": 1}
+    assert states["failed"] == "FAILED" and states["late"] == "COMPLETED"
