@@ -18,7 +18,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from processes import DUBAN, PYTHON, Series, child_environment, interleaved, ratio  # noqa: E402
+from processes import (  # noqa: E402
+    DUBAN,
+    PYTHON,
+    Series,
+    child_environment,
+    interleaved,
+    ratio,
+    table_row,
+)
 
 PLANS = Path(__file__).resolve().parents[1] / "plans"
 TARGET = 1.3
@@ -59,6 +67,12 @@ def main() -> None:
         print(
             f"{one.label:<34} / import sqlalchemy: wall {ratio(one.wall(), floor.wall())}; "
             f"cpu {ratio(one.cpu(), floor.cpu())} (target ≤ {TARGET}×)"
+        )
+        table_row(
+            f"`{one.label}` cold",
+            f"{one.wall()[1]:.2f} s",
+            f"{floor.label} {floor.wall()[1]:.2f} s",
+            f"{one.wall()[1] / floor.wall()[1]:.2f}×",
         )
 
 

@@ -36,7 +36,15 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from processes import DUBAN, PYTHON, Series, child_environment, interleaved, ratio  # noqa: E402
+from processes import (  # noqa: E402
+    DUBAN,
+    PYTHON,
+    Series,
+    child_environment,
+    interleaved,
+    ratio,
+    table_row,
+)
 
 # The floor: a Python that imports SQLAlchemy (as every duban command must) and fetches the
 # overdue rows' ids with the sqlite3 driver, nothing more: what no listing can go below.
@@ -222,6 +230,14 @@ def measure(folder: Path, args: argparse.Namespace, built: str) -> None:
             f"(target < {MEMORY_TARGET:.2f}×)"
         )
         print(f"time floor/Taskwarrior: cpu {ratio(floor.cpu(), theirs.cpu())}")
+        table_row(
+            f"duban overdue --as-of {AS_OF} (lists every item)",
+            f"{ours.wall()[1]:.2f} s, {ours.rss() / 2**20:.0f} MiB",
+            f"task due.before:{BEFORE} count {theirs.wall()[1]:.2f} s, "
+            f"{theirs.rss() / 2**20:.0f} MiB",
+            f"{ours.wall()[1] / theirs.wall()[1]:.2f}× time, {ours.rss() / theirs.rss():.2f}× "
+            f"memory (floor {floor.wall()[1] / theirs.wall()[1]:.2f}×)",
+        )
     print(f"time duban/floor: cpu {ratio(ours.cpu(), floor.cpu())}")
     more = [
         Series("duban overdue --json", [*overdue, "--json"]),
@@ -235,6 +251,13 @@ def measure(folder: Path, args: argparse.Namespace, built: str) -> None:
     interleaved(more, max(3, args.runs // 2), env, folder)
     for one in more:
         print(one.line())
+    tasks_u0 = more[1]
+    table_row(
+        tasks_u0.label,
+        f"{tasks_u0.wall()[1]:.2f} s, {tasks_u0.rss() / 2**20:.0f} MiB",
+        f"floor {floor.wall()[1]:.2f} s",
+        f"{tasks_u0.wall()[1] / floor.wall()[1]:.2f}× the floor",
+    )
 
 
 def main() -> None:

@@ -6,9 +6,10 @@ memory a forked child shared with its parent before exec in the child's ru_maxrs
 of the benchmark (which has imported duban to build the data) would report at least the
 benchmark's own size. The launcher (`python -S`, a few MiB) measures the child and reports.
 
-Shared by bench/overdue.py and bench/cold.py. Every numerator is run at least three times,
-interleaved with what it is compared against, so a busy shared machine slows both alike; the
-min and the median are printed, and the ratios are taken from the same run.
+Shared by the benchmarks that run whole processes (overdue, cold, daily). Every numerator is
+run at least three times, interleaved with what it is compared against, so a busy shared machine
+slows both alike; the min and the median are printed, and the ratios are taken from the same
+run.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,11 +66,14 @@ def run(
 
 @dataclass
 class Series:
-    """The samples of one command, and what they come to."""
+    """The samples of one command, and what they come to. `prepare`, when given, runs before
+    each sample, unmeasured: a command that changes its data (a sweep) gets the same data every
+    time."""
 
     label: str
     command: list[str]
     samples: list[Sample] = field(default_factory=list)
+    prepare: Callable[[], None] | None = None
 
     def wall(self) -> tuple[float, float]:
         return _min_median([s.wall for s in self.samples])
@@ -101,6 +105,8 @@ def interleaved(
     """`runs` rounds, each running every command once, in turn."""
     for _ in range(runs):
         for one in series:
+            if one.prepare:
+                one.prepare()
             one.samples.append(run(one.command, env, cwd))
 
 
@@ -111,6 +117,14 @@ def child_environment(**settings: str) -> dict[str, str]:
     user's installation does (and `python -c "import sqlalchemy"` never pays)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     return env | settings
+
+
+def table_row(what: str, ours: str, reference: str, ratio: str) -> None:
+    """One row of the table bench/all.py prints (issue 13's table), marked so it can find it."""
+    print(f"{TABLE_ROW}| {what} | {ours} | {reference} | {ratio} |")
+
+
+TABLE_ROW = "table: "
 
 
 def ratio(numerator: tuple[float, float], denominator: tuple[float, float]) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from processes import table_row
 from sqlalchemy import text
 
 from calendars.clock import now
@@ -149,6 +150,12 @@ def main() -> None:
     print(
         f"ratio sweep/floor: {sweep_best / floor_best:.2f}× (best), "
         f"{sweep_median / floor_median:.2f}× (median)"
+    )
+    table_row(
+        f"sweep compute, {items} items",
+        f"{sweep_median:.2f} s, {sweep_median / items * 1e6:.1f} µs per item",
+        f"floor {floor_median:.2f} s",
+        f"{sweep_median / floor_median:.2f}× the floor",
     )
     print(
         f"writing the outbox: {written:.3f} s for {len(outcome.written)} notices in "
