@@ -90,12 +90,13 @@ def run_deadline_sweep() -> None:
     deadline_sweep()
 
 
-def warn_past_the_calendar(settings: Settings) -> None:
-    """Log each open plan that runs past the calendar data (from 30 working days ahead)."""
+def warn_past_the_calendar(settings: Settings, day: dt.date | None = None) -> None:
+    """Log each open plan that runs past the calendar data (from 30 working days ahead of
+    `day`, today when not given)."""
     from calendars.clock import today
     from duban.app import calendar_warnings
 
-    for warning in calendar_warnings(settings, today()):
+    for warning in calendar_warnings(settings, day or today()):
         log.warning(warning)
 
 

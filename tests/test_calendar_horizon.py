@@ -97,3 +97,47 @@ def test_the_sweep_prints_the_warning(
     summary = json.loads(result.stdout)
     assert len(summary["calendar_warnings"]) == 1
     assert summary["calendar_warnings"][0].startswith("plan example-2019 ")
+
+
+def test_doctor_warns_of_the_horizon_as_of_a_day_and_still_passes(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from duban.cli import app
+
+    folder = _imported_example(sqlite_url, tmp_path)
+    monkeypatch.setenv("DUBAN_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("DUBAN_CALENDAR_DIR", str(folder))
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    warned = runner.invoke(app, ["doctor", "--as-of", "2019-12-02", "--json"])
+    quiet = runner.invoke(app, ["doctor", "--as-of", "2019-10-08", "--json"])
+    assert warned.exit_code == 0, warned.output  # a warning, not a failure
+    checks = {c["name"]: c for c in json.loads(warned.stdout)["checks"]}
+    horizon = checks["calendar horizon"]
+    assert (horizon["ok"], horizon["required"]) == (False, False)
+    assert horizon["detail"].startswith("plan example-2019 ")
+    assert "`duban calendar add-notice NOTICE.txt`" in horizon["detail"]
+    assert checks["calendar"]["ok"]  # 2019, the day's year, is in the data
+    assert {c["name"]: c for c in json.loads(quiet.stdout)["checks"]}["calendar horizon"]["ok"]
+
+
+def test_serve_logs_the_warning_when_a_sweep_job_starts(
+    sqlite_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from duban.serve import warn_past_the_calendar
+    from schemas.settings import Settings
+
+    folder = _imported_example(sqlite_url, tmp_path)
+    monkeypatch.setenv("DUBAN_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("DUBAN_CALENDAR_DIR", str(folder))
+    with caplog.at_level("WARNING", logger="duban.serve"):
+        warn_past_the_calendar(Settings(), dt.date(2019, 10, 8))
+        assert caplog.records == []
+        warn_past_the_calendar(Settings(), dt.date(2019, 12, 2))
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert caplog.records[0].getMessage().startswith("plan example-2019 ")

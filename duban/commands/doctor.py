@@ -6,15 +6,23 @@ of them is broken the command exits non-zero. Nothing is created or changed, not
 database file a missing SQLite database would otherwise become.
 """
 
+import datetime as dt
 import os
 import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from duban.app import JsonFlag, app, calendar_warnings, emit_json, parse_moment, settings
+from duban.app import (
+    JsonFlag,
+    app,
+    calendar_warnings,
+    emit_json,
+    parse_date,
+    settings,
+)
 from duban.errors import EnvironmentProblem
 
 if TYPE_CHECKING:
@@ -32,19 +40,30 @@ class Check:
 
 
 @app.command()
-def doctor(as_json: JsonFlag = False) -> None:
+def doctor(
+    as_json: JsonFlag = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="The day to check the calendar horizon for, YYYY-MM-DD (default: today).",
+        ),
+    ] = None,
+) -> None:
     """Check this installation: settings, database and its migration level, calendar data,
     mail transport, Prefect server. Exits 6 when something required is broken."""
+    from calendars.clock import today
     from schemas.settings import config_file
 
     config = settings()
+    day = parse_date(as_of, "--as-of") if as_of else today()
     found = config_file()
     database = _database(config.url)
     checks = [
         _settings_file(found),
         database,
-        _calendar(config.calendar_dir),
-        *([_horizon(config)] if database.ok else []),
+        _calendar(config.calendar_dir, day.year),
+        *([_horizon(config, day)] if database.ok else []),
         _mail(config),
     ]
     if api := os.environ.get("PREFECT_API_URL"):
@@ -119,7 +138,7 @@ def _database(url: str) -> Check:
     return Check("database", True, f"{where}: migration {level}, {state}")
 
 
-def _calendar(data_dir: Path | None) -> Check:
+def _calendar(data_dir: Path | None, this_year: int) -> Check:
     from calendars.workdays import CalendarError, load_calendar
 
     try:
@@ -127,18 +146,15 @@ def _calendar(data_dir: Path | None) -> Check:
     except CalendarError as exc:
         return Check("calendar", False, str(exc))
     source = data_dir or "bundled data"
-    this_year = parse_moment(None).year
     detail = f"working-day data {years[0]}–{years[-1]} ({source}); the horizon is {years[-1]}"
     if this_year not in years:
         return Check("calendar", False, f"{detail}, but not {this_year}: add its data file")
     return Check("calendar", True, detail)
 
 
-def _horizon(config: "Settings") -> Check:
+def _horizon(config: "Settings", day: dt.date) -> Check:
     """Open plans that run past the calendar data: a warning 30 working days ahead."""
-    from calendars.clock import today
-
-    if past := calendar_warnings(config, today()):
+    if past := calendar_warnings(config, day):
         return Check("calendar horizon", False, "; ".join(past), required=False)
     return Check("calendar horizon", True, "no open plan runs past the data", required=False)
 
