@@ -127,9 +127,10 @@ def deliver_pending(
     report = DeliveryReport()
     now = utc(now)  # stored times are UTC: SQLite keeps no zone to convert
     for message_id in _due_messages(sessions, now, limit):
-        mail = _claim(sessions, message_id, utc(clock()) if clock else now)
-        if mail is None:
+        claimed = _claim(sessions, message_id, utc(clock()) if clock else now)
+        if claimed is None:
             continue  # another worker has it
+        mail, refused_before = claimed
         try:
             refused = transport.send(mail) or {}
         except DeliveryError as exc:
@@ -145,7 +146,11 @@ def deliver_pending(
             if gave_up:
                 report.given_up.append(message_id)
         else:
-            outcome = _settle_refusals(sessions, message_id, now, refused, composer)
+            outcome = None
+            if refused or refused_before:
+                outcome = _settle_refusals(sessions, message_id, now, refused, composer)
+            else:
+                _settle_sent(sessions, message_id, now)
             if outcome is None:
                 report.delivered.append(message_id)
             else:
@@ -185,9 +190,12 @@ def _claimable(now: dt.datetime) -> ColumnElement[bool]:
     )
 
 
-def _claim(sessions: SessionFactory, message_id: int, now: dt.datetime) -> OutgoingMail | None:
-    """The message, claimed for this worker; None when another worker has it. One statement
-    (`UPDATE … RETURNING`): the claim and the read of what to send cannot drift apart."""
+def _claim(
+    sessions: SessionFactory, message_id: int, now: dt.datetime
+) -> tuple[OutgoingMail, bool] | None:
+    """The message, claimed for this worker, and whether a server refused some recipient of
+    it before; None when another worker has it. One statement (`UPDATE … RETURNING`): the
+    claim and the read of what to send cannot drift apart."""
     with sessions() as session:
         won = session.execute(
             update(OutboxMessage)
@@ -195,12 +203,14 @@ def _claim(sessions: SessionFactory, message_id: int, now: dt.datetime) -> Outgo
             .values(
                 status=MessageStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1
             )
-            .returning(*_SENT_COLUMNS.values())
+            .returning(*_SENT_COLUMNS.values(), col(OutboxMessage.refused))
         ).one_or_none()
         if won is None:
             return None
-        mail = dict(zip(_SENT_COLUMNS, won, strict=True))
-        return OutgoingMail(**mail | {"to": tuple(mail["to"]), "cc": tuple(mail["cc"])}, date=now)
+        *sent, refused_before = won
+        mail = dict(zip(_SENT_COLUMNS, sent, strict=True))
+        to, cc = tuple(mail.pop("to")), tuple(mail.pop("cc"))
+        return OutgoingMail(**mail, to=to, cc=cc, date=now), bool(refused_before)
 
 
 _SENT_COLUMNS = {  # OutgoingMail's fields, and the columns they are read from
@@ -248,6 +258,17 @@ def _failed(message: OutboxMessage, now: dt.datetime, error: str, *, hopeless: b
     else:
         message.status = MessageStatus.PENDING
         message.next_attempt_at = now + backoff(message.attempts)
+
+
+def _settle_sent(sessions: SessionFactory, message_id: int, now: dt.datetime) -> None:
+    """Record a send every recipient took, of a message nobody had refused: the common case,
+    one UPDATE, without reading the letter back (its text and HTML run to hundreds of KB)."""
+    with sessions() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == message_id)
+            .values(status=MessageStatus.SENT, sent_at=now, last_error=None, refused={})
+        )
 
 
 def _settle_refusals(
