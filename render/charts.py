@@ -16,7 +16,7 @@ elements per task.)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup, escape
 
@@ -26,6 +26,18 @@ from schemas.vocabulary import Light
 from tasks.review.model import Review, TaskReview
 
 COLOURS: dict[Light, str] = {Light.GREEN: "#43a047", Light.YELLOW: "#f9a825", Light.RED: "#e53935"}
+GOAL_COLOUR = "#90a4ae"  # a goal no unit holds: a target, not work that is green or red
+
+
+def colour_of(light: Light | None) -> str:
+    return COLOURS[light] if light else GOAL_COLOUR
+
+
+def light_word(light: Light | None, words: Mapping[str, str]) -> str:
+    """红灯/黄灯/绿灯, or 目标 for a goal no unit holds."""
+    return words[light or "goal"]
+
+
 WIDE = 900
 
 
@@ -226,7 +238,7 @@ def timeline_chart(review: Review, w: dict[str, str]) -> Markup:
             last = task.due or task.forecast_due or end
             first, last = min(first, last), max(first, last)
             tip = (
-                f"{task.code} {task.title} · {w[task.light]} · {iso(task.start)} – "
+                f"{task.code} {task.title} · {light_word(task.light, w)} · {iso(task.start)} – "
                 f"{iso(task.due)}" + (f" → {iso(task.forecast_due)}" if task.forecast_due else "")
             )
             look: dict[str, object] = {"rx": "2"}
@@ -241,7 +253,7 @@ def timeline_chart(review: Review, w: dict[str, str]) -> Markup:
                     y + 4,
                     max(x(last) - x(first), 3),
                     row - 8,
-                    COLOURS[task.light],
+                    colour_of(task.light),
                     **look,
                 ),
             ]

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from render.charts import COLOURS, fit, text_width
+from render.charts import colour_of, fit, text_width
 from render.environment import iso
 from tasks.plans.graph import is_task, phase_node
 from tasks.review.plan_view import PhaseView, PlanView, TaskView
@@ -284,7 +284,7 @@ def _box(task: TaskView, x: float, y: float, words: Mapping[str, str]) -> Box:
         label=fit(("✓ " if task.done else "") + task.title, room, 13),
         sub=_sub(who, when, room),
         fill="#eef6ee" if task.done else "#ffffff",
-        stripe=COLOURS[task.light],
+        stripe=colour_of(task.light),
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from calendars.clock import long_date
-from render.charts import COLOURS, phase_chart, ranking_chart, timeline_chart
+from render.charts import COLOURS, light_word, phase_chart, ranking_chart, timeline_chart
 from render.environment import iso, pct, render
 from render.review_rows import (
     ITEM_COLUMNS,
@@ -132,7 +132,7 @@ def render_markdown(review: Review) -> str:
     ]
     risky_rows = [
         (
-            w[t.light],
+            light_word(t.light, w),
             f"{t.code} {t.title}",
             iso(t.due),
             iso(t.forecast_due),

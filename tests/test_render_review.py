@@ -17,6 +17,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from render.charts import GOAL_COLOUR
 from render.documents import ranking_circular_html, supervision_sheet_html
 from render.review import render_html, render_markdown
 from render.xlsx import write_xlsx
@@ -965,16 +966,17 @@ def test_a_plan_without_phases_has_no_phase_chart_or_table(sqlite_url):
     assert "## 各阶段进展" not in render_markdown(found)
 
 
-def test_an_overdue_goal_is_never_drawn_green(sqlite_url):
+def test_a_goal_is_drawn_as_a_goal_never_green_or_red(sqlite_url):
     create_schema(sqlite_url)
     with session_scope(sqlite_url) as session:
         import_plan(session, GOALS_FILE, at=dt.datetime(2020, 5, 1, tzinfo=dt.UTC))
     html = render_html(reviewed(sqlite_url, "goals-2020", D(2022, 3, 1)))
-    # The goal of 2021, held by nobody, is past its year: drawn red to its date, then hatched.
+    # The goals of 2021 (past) and 2030, held by nobody: grey bars titled 目标, no slip hatch.
     chart = svg(html, "chart-timeline")
-    (bar,) = [g for g in chart.iter("g") if (g.findtext("title") or "").startswith("g2021 ")]
-    drawn, slip = bar.findall("rect")
-    assert (drawn.get("fill"), slip.get("fill")) == ("#e53935", "url(#slip)")
+    for code in ("g2021", "g2030"):
+        (bar,) = [g for g in chart.iter("g") if (g.findtext("title") or "").startswith(f"{code} ")]
+        assert [r.get("fill") for r in bar.findall("rect")] == [GOAL_COLOUR]
+        assert " · 目标 · " in (bar.findtext("title") or "")
 
 
 def test_what_a_phase_lacks_is_summarised_with_the_detail_behind_it(county_url, tmp_path):

@@ -327,17 +327,19 @@ def test_what_a_phase_lacks_is_summarised_one_line_per_task(county_url):
 # A plan without phases -------------------------------------------------------------------------
 
 
-def test_a_goal_nobody_holds_is_red_once_past_its_date(sqlite_url):
+def test_a_goal_nobody_holds_is_a_goal_not_green_or_red_work(sqlite_url):
+    """到2021年/到2030年 targets: no light before or after their year, not counted as tasks,
+    never done; the measures beside them keep theirs."""
     create_schema(sqlite_url)
     with session_scope(sqlite_url) as session:
         import_plan(session, GOALS_FILE, at=IMPORTED)
     with session_scope(sqlite_url) as session:
         found = review_plan(session, "goals-2020", D(2022, 3, 1))
     goals = {t.code: t for t in found.tasks if t.kind == "goal"}
-    assert (goals["g2021"].light, goals["g2021"].due, goals["g2021"].units) == (
-        "red",
-        D(2021, 12, 31),
-        (),
-    )
-    assert (goals["g2030"].light, goals["g2030"].due) == ("green", D(2030, 12, 31))
+    assert {code: (g.light, g.due, g.units, g.done) for code, g in goals.items()} == {
+        "g2021": (None, D(2021, 12, 31), (), False),
+        "g2030": (None, D(2030, 12, 31), (), False),
+    }
+    assert all(t.light is not None for t in found.tasks if t.kind == "measure")
+    assert found.counts.tasks == 3  # the three measures; the goals are not work
     assert found.phases == ()

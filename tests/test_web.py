@@ -28,6 +28,7 @@ from schemas.tables import (
     Task,
     Unit,
 )
+from tasks.plans.importer import import_plan
 from tasks.sweep.links import Binding, link_signer
 from tasks.work.accounts import add_account
 from tasks.work.audit import verify_chain
@@ -692,3 +693,15 @@ def test_hostile_task_unit_and_phase_text_is_escaped_in_the_plan_view_and_its_gr
     assert escaped in graph  # in the boxes' <title>, whole
     assert '#1f2933">&lt;script&gt;window' in graph  # and cut short on the box itself
     assert html.count(escaped) >= 6
+
+
+def test_the_plan_view_shows_a_goal_nobody_holds_as_a_goal(fresh: World):
+    goals = Path(__file__).parent / "data" / "plans" / "goals-2020.yaml"
+    with session_scope(fresh.url) as session:
+        import_plan(session, goals, at=dt.datetime(2020, 5, 1, tzinfo=dt.UTC))
+    html = logged_in(fresh, "office").get("/plans/goals-2020?as_of=2022-03-01").text
+    for code in ("g2021", "g2030"):  # one past its year, one ahead: neither green nor red
+        row = section(html, f'id="task-{code}"', "</tr>")
+        assert 'data-light="goal"' in row and "目标（不计入完成情况）" in row
+        assert "light-green" not in row and "light-red" not in row
+    assert 'data-light="red"' in section(html, 'id="task-m1"', "</tr>")  # work keeps its light

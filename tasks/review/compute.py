@@ -133,7 +133,7 @@ def review_plan(
         at_risk=tuple(
             t.code
             for t in task_reviews
-            if t.critical and t.light != Light.GREEN and t.code in in_scope
+            if t.critical and t.light in (Light.YELLOW, Light.RED) and t.code in in_scope
         ),
         span=(plan.span_start, plan.span_end),
         language=policy.language,
@@ -432,10 +432,15 @@ def _review_task(
     critical: tuple[str, ...],
     as_of: dt.date,
 ) -> TaskReview:
-    """A task's light is the worst of its items'; a task nobody holds (a goal, a measure the
-    plan gives no unit) is red once past its own due date, as nobody has done it."""
+    """A task's light is the worst of its items'; a measure the plan gives no unit is red once
+    past its own due date, as nobody has done it. A goal no unit holds (到2022年，…) has no
+    light: it is a target the plan is judged against, not work anybody can be green on."""
     unheld = Light.RED if not items and task.due and task.due < as_of else Light.GREEN
-    light: Light = max((i.light for i in items), key=LIGHT_SEVERITY.__getitem__, default=unheld)
+    light: Light | None = max(
+        (i.light for i in items), key=LIGHT_SEVERITY.__getitem__, default=unheld
+    )
+    if task.kind == "goal" and not items:
+        light = None
     dues = [i.approved_due for i in items if i.approved_due]
     forecasts = [i.forecast_due for i in items if i.forecast_due]
     return TaskReview(

@@ -75,7 +75,7 @@ class TaskReview:
     title: str
     kind: str
     phase: str | None
-    light: Light
+    light: Light | None  # None for a goal no unit holds: a target, never green or done work
     start: dt.date | None
     due: dt.date | None  # the latest approved due date among its assignments
     forecast_due: dt.date | None

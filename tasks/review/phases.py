@@ -72,9 +72,10 @@ MISSING: dict[str, _Words] = {
 
 
 def count(tasks: list[TaskReview], items: list[ItemReview]) -> Counts:
-    """The figures of these tasks and their items."""
+    """The figures of these tasks and their items; a goal no unit holds is not a task here
+    (it has no light and nothing to complete)."""
     return Counts(
-        tasks=len(tasks),
+        tasks=sum(t.light is not None for t in tasks),
         assignments=len(items),
         accepted=sum(i.state == AssignmentState.ACCEPTED for i in items),
         accepted_on_time=sum(

@@ -75,7 +75,7 @@ class TaskView:
     deadline: str | None  # 完成时限 as written
     original_due: dt.date | None
     due: dt.date | None
-    light: Light
+    light: Light | None  # None: a goal no unit holds
     critical: bool
     done: bool
     shares: tuple[Share, ...]
