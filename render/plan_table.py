@@ -176,6 +176,9 @@ def _plan_rows(plan: PlanFile | None) -> list[list[Cell]]:
         "joint_meeting": plan.joint_meeting.model_dump(mode="json", exclude_defaults=True)
         if plan.joint_meeting
         else None,
+        "office": plan.office.model_dump(mode="json", exclude_defaults=True)
+        if plan.office
+        else None,
         "escalation": plan.escalation.model_dump(mode="json", exclude_defaults=True) or None,
     }
     rows: list[list[Cell]] = []

@@ -95,9 +95,16 @@ occurrence: TableClause = table(
 
 jointmeetingseat: TableClause = table(
     "jointmeetingseat",
+    column("id", Integer),
     column("plan_id", Integer),
     column("unit_id", Integer),
     column("role", String),
+    column("person_name", String),
+    column("person_title", String),
+    column("liaison_name", String),
+    column("liaison_title", String),
+    column("liaison_email", String),
+    column("liaison_phone", String),
 )
 
 ALL = (plan, unit, phase, task, dependency, assignment, occurrence, jointmeetingseat)

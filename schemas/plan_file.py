@@ -127,22 +127,43 @@ class GroupSpec(Strict):
     members: list[UnitRef] = Field(min_length=1)
 
 
+class Person(Strict):
+    """Somebody the plan names: a 成员 sent to the meeting, a 联络员, the office's contact."""
+
+    name: str | None = None
+    title: str | None = Field(None, description="Post or title, e.g. 副主任, 科长")
+    email: EmailStr | None = None
+    phone: str | None = None
+
+
+class PostHolder(Strict):
+    """A person holding a post in a unit, e.g. the convener: 副市长 张三 of the city government."""
+
+    unit: UnitRef
+    name: str | None = None
+    post: str | None = Field(None, description="The post held, e.g. 市政府副市长")
+
+
 class Liaison(Strict):
-    """A member unit's liaison officer (联络员)."""
+    """A member unit's seat: its liaison officer (联络员: name, title, email, phone, as
+    before) and, optionally, the member (成员) it sends to the meeting."""
 
     unit: UnitRef
     name: str | None = None
     title: str | None = None
     email: EmailStr | None = None
     phone: str | None = None
+    member: Person | None = Field(None, description="成员: who sits in the meeting for the unit")
 
 
 class JointMeetingSpec(Strict):
     """The joint meeting (联席会议) that supervises the plan and receives escalations."""
 
     name: str
-    convener: UnitRef | None = Field(None, description="Unit (or role) that convenes: 召集人")
-    vice_conveners: list[UnitRef] = Field(default_factory=list)
+    convener: UnitRef | PostHolder | None = Field(
+        None, description="召集人: a unit, or a person holding a post in one"
+    )
+    vice_conveners: list[UnitRef | PostHolder] = Field(default_factory=list)
     members: list[Liaison] = Field(default_factory=list)
     office: UnitRef = Field(description="The office (办公室) that collects progress and escalates")
     leadership: UnitRef | None = Field(
@@ -150,6 +171,17 @@ class JointMeetingSpec(Strict):
     )
     plenary: Literal["yearly", "half-yearly", "quarterly"] = "yearly"
     liaison_meetings: Literal["monthly", "quarterly", "half-yearly"] = "quarterly"
+
+
+class OfficeSpec(Strict):
+    """Who collects progress and receives escalations (办公室, 牵头处室), for a plan with no joint
+    meeting, or to name the office's contact where there is one."""
+
+    unit: UnitRef
+    contact: Person | None = Field(None, description="联系人: named in every letter")
+    leadership: UnitRef | None = Field(
+        None, description="Who receives 通报 reports (with no joint meeting; else its leadership)"
+    )
 
 
 class PhaseSpec(Strict):
@@ -258,6 +290,7 @@ class PlanFile(Strict):
     units: list[UnitSpec] = Field(min_length=1)
     groups: list[GroupSpec] = Field(default_factory=list)
     joint_meeting: JointMeetingSpec | None = None
+    office: OfficeSpec | None = None
     phases: list[PhaseSpec] = Field(default_factory=list)
     tasks: list[TaskSpec] = Field(default_factory=list)
     reports: list[ReportSpec] = Field(default_factory=list)

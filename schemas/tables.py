@@ -107,7 +107,10 @@ class JointMeetingSeat(SQLModel, table=True):
     plan_id: int = Field(foreign_key="plan.id", index=True)
     unit_id: int = Field(foreign_key="unit.id")
     role: str  # SeatRole
+    person_name: str | None = None  # who holds the seat: 张三 (the convener), a unit's 成员
+    person_title: str | None = None  # their post or title: 副市长, 副主任
     liaison_name: str | None = None
+    liaison_title: str | None = None
     liaison_email: str | None = None
     liaison_phone: str | None = None
 

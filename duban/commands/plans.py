@@ -21,6 +21,7 @@ from duban.app import (
     without_gc,
     write_out,
 )
+from schemas.vocabulary import SeatRole
 
 BUNDLED_PLANS = Path(__file__).resolve().parents[2] / "plans"
 
@@ -276,15 +277,42 @@ def show(
     said = f"{overview['title']}  {overview['document_number'] or ''}  ({overview['code']})"
     phases = ["code", "kind", "name", "window", "start", "due"]
     columns = ["code", "title", "phase", "deadline", "due", "assignees"]
+    seats = ["seat", "unit", "person", "liaison"]
+    roster = [_roster_row(seat) for seat in overview["joint_meeting"]]
     plain.emit(
         "\n\n".join(
             [
                 plain.printable(said),
+                *([plain.table("joint meeting and office", roster, seats)] if roster else []),
                 plain.table("phases", overview["phases"], phases),
                 plain.table("tasks", tasks, columns),
             ]
         )
     )
+
+
+SEAT_NAMES = {
+    SeatRole.CONVENER: "召集人",
+    SeatRole.VICE_CONVENER: "副召集人",
+    SeatRole.MEMBER: "成员单位",
+    SeatRole.OFFICE: "办公室",
+    SeatRole.LEADERSHIP: "领导",
+}
+
+
+def _roster_row(seat: dict[str, str]) -> dict[str, str]:
+    """One seat of the roster: 召集人 市政府 副市长 张三; 成员单位 … 联络员 科长 王五 电话."""
+
+    def person(prefix: str) -> str:
+        return " ".join(seat[k] for k in (f"{prefix}_title", f"{prefix}_name") if k in seat)
+
+    contact = [seat[k] for k in ("liaison_phone", "liaison_email") if k in seat]
+    return {
+        "seat": SEAT_NAMES[SeatRole(seat["role"])],
+        "unit": seat["unit"],
+        "person": person("person"),
+        "liaison": " ".join(filter(None, [person("liaison"), *contact])),
+    }
 
 
 @app.command("tasks")

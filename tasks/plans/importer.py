@@ -227,7 +227,10 @@ def _write_seats(
                 plan_id=plan_id,
                 unit_id=_id(units[resolved.unit]),
                 role=resolved.role,
+                person_name=resolved.person_name,
+                person_title=resolved.person_title,
                 liaison_name=resolved.liaison_name,
+                liaison_title=resolved.liaison_title,
                 liaison_email=resolved.liaison_email,
                 liaison_phone=resolved.liaison_phone,
             )

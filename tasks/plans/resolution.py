@@ -14,7 +14,16 @@ from pathlib import Path
 
 from calendars.deadlines import Deadline, DeadlineConventions, DeadlineError, parse_deadline
 from calendars.workdays import CalendarError, WorkCalendar
-from schemas.plan_file import ExplicitResponsibility, PlanFile, ReportSpec, TaskSpec
+from schemas.plan_file import (
+    ExplicitResponsibility,
+    Liaison,
+    OfficeSpec,
+    Person,
+    PlanFile,
+    PostHolder,
+    ReportSpec,
+    TaskSpec,
+)
 from schemas.vocabulary import Role, SeatRole
 from tasks.plans.graph import CycleError, PhaseNode, TaskNode, build_graph
 from tasks.plans.reader import Locator, PlanInvalid, Problem
@@ -77,7 +86,10 @@ class ResolvedTask:
 class ResolvedSeat:
     unit: str
     role: str
+    person_name: str | None = None
+    person_title: str | None = None
     liaison_name: str | None = None
+    liaison_title: str | None = None
     liaison_email: str | None = None
     liaison_phone: str | None = None
 
@@ -219,26 +231,37 @@ def _extent(phases: Sequence[ResolvedPhase]) -> tuple[dt.date, dt.date] | None:
 def _seats(
     spec: PlanFile, locator: Locator, directory: UnitDirectory, problems: list[Problem]
 ) -> list[ResolvedSeat]:
-    meeting = spec.joint_meeting
-    if meeting is None:
-        return []
-    where = ("joint_meeting",)
+    """The seats of the joint meeting and the office. A plan without a joint meeting names its
+    office (and leadership) in an `office` block; a plan with both names one office in both."""
+    meeting, office = spec.joint_meeting, spec.office
     wanted: list[tuple[tuple[str | int, ...], str, str, dict[str, str | None]]] = []
-    if meeting.convener:
-        wanted.append(((*where, "convener"), meeting.convener, SeatRole.CONVENER, {}))
-    for i, ref in enumerate(meeting.vice_conveners):
-        wanted.append(((*where, "vice_conveners", i), ref, SeatRole.VICE_CONVENER, {}))
-    for i, member in enumerate(meeting.members):
-        liaison = {
-            "liaison_name": member.name,
-            "liaison_email": member.email,
-            "liaison_phone": member.phone,
-        }
-        wanted.append(((*where, "members", i, "unit"), member.unit, SeatRole.MEMBER, liaison))
-    wanted.append(((*where, "office"), meeting.office, SeatRole.OFFICE, {}))
-    leadership = meeting.leadership or meeting.convener
-    if leadership:
-        wanted.append(((*where, "leadership"), leadership, SeatRole.LEADERSHIP, {}))
+    contact = _liaison(office.contact) if office is not None and office.contact else {}
+    if meeting is not None:
+        where = ("joint_meeting",)
+        if meeting.convener:
+            at = _where_unit((*where, "convener"), meeting.convener)
+            wanted.append(
+                (at, _unit_of(meeting.convener), SeatRole.CONVENER, _holder(meeting.convener))
+            )
+        for i, ref in enumerate(meeting.vice_conveners):
+            at = _where_unit((*where, "vice_conveners", i), ref)
+            wanted.append((at, _unit_of(ref), SeatRole.VICE_CONVENER, _holder(ref)))
+        for i, member in enumerate(meeting.members):
+            people = _liaison(member) | {
+                "person_name": member.member.name if member.member else None,
+                "person_title": member.member.title if member.member else None,
+            }
+            wanted.append(((*where, "members", i, "unit"), member.unit, SeatRole.MEMBER, people))
+        wanted.append(((*where, "office"), meeting.office, SeatRole.OFFICE, contact))
+        leadership = meeting.leadership or (
+            _unit_of(meeting.convener) if meeting.convener else None
+        )
+        if leadership:
+            wanted.append(((*where, "leadership"), leadership, SeatRole.LEADERSHIP, {}))
+    elif office is not None:
+        wanted.append((("office", "unit"), office.unit, SeatRole.OFFICE, contact))
+        if office.leadership:
+            wanted.append((("office", "leadership"), office.leadership, SeatRole.LEADERSHIP, {}))
     seats: list[ResolvedSeat] = []
     for path, ref, role, liaison in wanted:
         try:
@@ -247,7 +270,64 @@ def _seats(
             problems.append(locator.problem(path, str(exc)))
             continue
         seats.extend(ResolvedSeat(unit, role, **liaison) for unit in units)
+    if meeting is not None and office is not None:
+        _check_one_office(meeting.office, office, locator, directory, problems)
     return seats
+
+
+def _liaison(person: Person | Liaison) -> dict[str, str | None]:
+    return {
+        "liaison_name": person.name,
+        "liaison_title": person.title,
+        "liaison_email": person.email,
+        "liaison_phone": person.phone,
+    }
+
+
+def _holder(seat: str | PostHolder) -> dict[str, str | None]:
+    """The person holding a convener's seat, when the plan names one."""
+    if isinstance(seat, str):
+        return {}
+    return {"person_name": seat.name, "person_title": seat.post}
+
+
+def _unit_of(seat: str | PostHolder) -> str:
+    return seat if isinstance(seat, str) else seat.unit
+
+
+def _where_unit(path: tuple[str | int, ...], seat: str | PostHolder) -> tuple[str | int, ...]:
+    """Where a seat's unit is written: the seat itself, or its `unit` key for a person."""
+    return path if isinstance(seat, str) else (*path, "unit")
+
+
+def _check_one_office(
+    named: str,
+    office: OfficeSpec,
+    locator: Locator,
+    directory: UnitDirectory,
+    problems: list[Problem],
+) -> None:
+    """The `office` block beside a joint meeting names its contact; it cannot name another
+    office, nor another leadership than the meeting's."""
+    try:
+        same = directory.resolve(named) == directory.resolve(office.unit)
+    except ResponsibilityError:
+        return  # reported with the seat
+    if not same:
+        problems.append(
+            locator.problem(
+                ("office", "unit"),
+                f'"{office.unit}" is not the office of the joint meeting ("{named}"): a plan '
+                "has one office; name the same unit in both, or drop one",
+            )
+        )
+    if office.leadership is not None:
+        problems.append(
+            locator.problem(
+                ("office", "leadership"),
+                "with a joint meeting, leadership is set as joint_meeting.leadership",
+            )
+        )
 
 
 @dataclass

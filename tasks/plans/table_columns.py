@@ -95,8 +95,8 @@ PLAN_FIELDS = (
     ("calendar", "日历"),
     ("deadline_reading", "期限读法"),
 )
-PLAN_BLOCKS = (("joint_meeting", "联席会议"), ("escalation", "督办规则"))
-JSON_FIELDS = {"calendar", "deadline_reading", "joint_meeting", "escalation"}
+PLAN_BLOCKS = (("joint_meeting", "联席会议"), ("office", "办公室"), ("escalation", "督办规则"))
+JSON_FIELDS = {"calendar", "deadline_reading", "joint_meeting", "office", "escalation"}
 
 TASK_KINDS = {"任务": "task", "措施": "measure", "目标": "goal", "报告": "report"}
 UNIT_KINDS = {

@@ -88,6 +88,9 @@ def list_plans(connection: Connection) -> list[dict[str, Any]]:
     ]
 
 
+PEOPLE = ("person_", "liaison_")  # the seat's holder and its liaison officer, where named
+
+
 def plan_overview(connection: Connection, code: str) -> dict[str, Any]:
     p = c.plan.c
     plan = connection.execute(
@@ -112,7 +115,20 @@ def plan_overview(connection: Connection, code: str) -> dict[str, Any]:
         )
     }
     s = c.jointmeetingseat.c
-    seats = connection.execute(select(s.role, s.unit_id).where(s.plan_id == plan.id))
+    seats = connection.execute(
+        select(
+            s.role,
+            s.unit_id,
+            s.person_name,
+            s.person_title,
+            s.liaison_name,
+            s.liaison_title,
+            s.liaison_phone,
+            s.liaison_email,
+        )
+        .where(s.plan_id == plan.id)
+        .order_by(s.id)
+    )
     ph = c.phase.c
     phases = connection.execute(
         select(ph.code, ph.kind, ph.name, ph.window_text, ph.start, ph.due)
@@ -134,7 +150,11 @@ def plan_overview(connection: Connection, code: str) -> dict[str, Any]:
         "issued": _iso(plan.issued),
         "span": [_iso(plan.span_start), _iso(plan.span_end)],
         "calendar_version": plan.calendar_version,
-        "joint_meeting": [{"role": role, "unit": units[unit].name} for role, unit in seats],
+        "joint_meeting": [
+            {"role": seat.role, "unit": units[seat.unit_id].name}
+            | {k: v for k, v in seat._mapping.items() if k.startswith(PEOPLE) and v}
+            for seat in seats
+        ],
         "phases": [
             {
                 "code": row.code,
