@@ -100,6 +100,11 @@ def at_risk_tasks(review: Review) -> list[TaskReview]:
     return [by_code[c] for c in review.at_risk if c in by_code]
 
 
+def unled(review: Review) -> list[TaskReview]:
+    """Tasks whose plan names no lead and the office has not named one (牵头单位未明确)."""
+    return [t for t in review.tasks if t.no_lead]
+
+
 def meta(review: Review, words: dict[str, str]) -> list[str]:
     """The line under the title: document number, the day, the scope."""
     parts = (
@@ -150,6 +155,7 @@ def render_markdown(review: Review) -> str:
         phase_rows=phase_rows,
         flagged_rows=[row.cells for row in flagged_rows(review.items, w)],
         risky_rows=risky_rows,
+        unled_rows=[[f"{t.code} {t.title}", unit_names(t.units, w)] for t in unled(review)],
         unit_rows=[unit_cells(u, review, w) for u in review.units],
         not_yet_due=not_yet_due(review, w),
         item_columns=[w[c] for c in ITEM_COLUMNS],
@@ -186,6 +192,7 @@ def render_html(review: Review) -> str:
         charts=charts,
         flagged=flagged_rows(review.items, w),
         risky=[(t, unit_names(t.units, w)) for t in at_risk_tasks(review)],
+        unled=[(t, unit_names(t.units, w)) for t in unled(review)],
         shortened=shortened,
         folded=folded,
         unit_rows=[unit_cells(u, review, w) for u in review.units],

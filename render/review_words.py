@@ -93,6 +93,8 @@ LABELS: dict[str, dict[str, str]] = {
         "yellow": "黄灯",
         "red": "红灯",
         "goal": "目标",
+        "no_lead": "牵头单位未明确",
+        "no_lead_hint": "以下任务方案未明确牵头单位，请办公室指定（duban lead，或在网页上）。",
         "lights": "红灯{red}项、黄灯{yellow}项、绿灯{green}项",
         "legend_forecast": "斜纹：已逾期或预计推迟",
         "legend_critical": "深色边框：关键路径",
@@ -207,6 +209,9 @@ LABELS: dict[str, dict[str, str]] = {
         "yellow": "yellow",
         "red": "red",
         "goal": "goal",
+        "no_lead": "No lead unit named",
+        "no_lead_hint": "The plan names no lead unit for these tasks: the office names one "
+        "(duban lead, or on the web).",
         "lights": "{red} red, {yellow} yellow, {green} green",
         "legend_forecast": "hatched: overdue or forecast slip",
         "legend_critical": "dark outline: critical",

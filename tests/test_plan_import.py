@@ -372,3 +372,24 @@ def test_duban_lint_lists_a_task_with_no_lead_and_duban_lead_names_one(duban, tm
     )
     assert done.exit_code == 0, done.output
     assert "区财政局 now leads example-2019 t2" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("written", "due"),
+    [
+        ("立行立改", dt.date(2019, 7, 11)),  # due on the day the plan was issued
+        ("即日起至2019年9月", dt.date(2019, 9, 30)),
+        ("10个工作日内", dt.date(2019, 7, 25)),  # counted from the issue date, on its calendar
+    ],
+)
+def test_forms_counted_from_now_count_from_the_plans_issue_date(
+    tmp_path: Path, written: str, due: dt.date
+) -> None:
+    """plan.issued is 2019-07-11, a Thursday; the phases begin on 2019-07-01."""
+    from tasks.plans.importer import load_plan
+
+    text = EXAMPLE.replace("deadline: 2019年7月\n", f"deadline: {written}\n", 1)
+    (task, *_) = load_plan(write(tmp_path, text)).tasks
+    assert task.code == "t1" and task.due == due
+    if written != "立行立改":
+        assert task.deadline is not None and task.deadline.start == dt.date(2019, 7, 11)

@@ -1005,3 +1005,43 @@ def test_tied_units_are_shown_as_tied(county_url):
     ranking = render_markdown(found).split("## 单位排名")[1]
     assert ranking.count("| 1（并列） |") == 17 and ranking.count("| 18（并列） |") == 7
     assert "| 25 | 白水县 |" in ranking and "| 26 | 市属医院 |" in ranking  # both under 督办
+
+
+def test_a_task_whose_plan_names_no_lead_is_listed_until_the_office_names_one(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from tasks.work import lifecycle
+    from tasks.work.actors import Actor
+
+    example = (DATA.parent.parent / "docs" / "example-plan.yaml").read_text(encoding="utf-8")
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        example.replace(
+            "区卫生健康委牵头，区财政局、区市场监管局参与", "区财政局、区市场监管局按职责分工负责"
+        ),
+        encoding="utf-8",
+    )
+    create_schema(sqlite_url)
+    with session_scope(sqlite_url) as session:
+        import_plan(session, plan, at=dt.datetime(2019, 7, 1, tzinfo=dt.UTC))
+    found = reviewed(sqlite_url, "example-2019", D(2019, 10, 8))
+    assert [t.code for t in found.tasks if t.no_lead] == ["t2"]
+    md, html = render_markdown(found), render_html(found)
+    section = md[md.index("## 牵头单位未明确") : md.index("## 单位排名")]
+    assert (
+        "请办公室指定" in section and "| t2 建立协同监管制度 | 区财政局、区市场监管局 |" in section
+    )
+    assert '<section id="no-lead"><h2>牵头单位未明确</h2>' in html
+    with session_scope(sqlite_url) as session:
+        lifecycle.name_lead(
+            session,
+            actor=Actor("office", "office", person="王文书", channel="cli"),
+            plan="example-2019",
+            task="t2",
+            unit="fin",
+            reason="联席会议明确",
+            at=dt.datetime(2019, 10, 8, tzinfo=dt.UTC),
+        )
+    named = reviewed(sqlite_url, "example-2019", D(2019, 10, 8))
+    assert not any(t.no_lead for t in named.tasks)
+    assert "牵头单位未明确" not in render_markdown(named) + render_html(named)

@@ -705,3 +705,19 @@ def test_the_plan_view_shows_a_goal_nobody_holds_as_a_goal(fresh: World):
         assert 'data-light="goal"' in row and "目标（不计入完成情况）" in row
         assert "light-green" not in row and "light-red" not in row
     assert 'data-light="red"' in section(html, 'id="task-m1"', "</tr>")  # work keeps its light
+
+
+def test_the_plan_view_marks_a_task_whose_plan_names_no_lead(fresh: World):
+    example = Path(__file__).parent.parent / "docs" / "example-plan.yaml"
+    plan = fresh.folder / "no-lead.yaml"
+    plan.write_text(
+        example.read_text(encoding="utf-8").replace(
+            "区卫生健康委牵头，区财政局、区市场监管局参与", "区财政局、区市场监管局按职责分工负责"
+        ),
+        encoding="utf-8",
+    )
+    with session_scope(fresh.url) as session:
+        import_plan(session, plan, at=dt.datetime(2019, 7, 1, tzinfo=dt.UTC))
+    html = logged_in(fresh, "office").get("/plans/example-2019?as_of=2019-10-08").text
+    assert "牵头单位未明确" in section(html, 'id="task-t2"', "</tr>")
+    assert "牵头单位未明确" not in section(html, 'id="task-t1"', "</tr>")

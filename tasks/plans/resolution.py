@@ -427,7 +427,12 @@ class _TaskContext:
             return None
         try:
             return parse_deadline(
-                text, year=self.year, span=self.plan.span, conventions=self.conventions
+                text,
+                year=self.year,
+                span=self.plan.span,
+                conventions=self.conventions,
+                anchor=self.plan.spec.plan.issued,
+                calendar=self.plan.calendar,
             )
         except DeadlineError as exc:
             self.problems.append(self.locator.problem(path, str(exc)))

@@ -43,6 +43,7 @@ from schemas.vocabulary import (
     AssignmentState,
     Light,
     OccurrenceState,
+    Role,
     SeatRole,
 )
 from tasks.plans.graph import (
@@ -456,4 +457,5 @@ def _review_task(
         critical=task.code in critical,
         blocks=tuple(labels.get(n, n) for n in below(task.code)),
         units=tuple(dict.fromkeys(i.unit_name for i in items)),
+        no_lead=bool(items) and all(i.role != Role.LEAD for i in items),
     )

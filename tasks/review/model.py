@@ -83,6 +83,7 @@ class TaskReview:
     critical: bool
     blocks: tuple[str, ...]  # downstream tasks a delay here holds up
     units: tuple[str, ...]
+    no_lead: bool = False  # 牵头单位未明确: held by units, none of them the lead
 
 
 @dataclass(frozen=True)

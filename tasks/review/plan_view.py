@@ -76,6 +76,7 @@ class TaskView:
     original_due: dt.date | None
     due: dt.date | None
     light: Light | None  # None: a goal no unit holds
+    no_lead: bool  # 牵头单位未明确
     critical: bool
     done: bool
     shares: tuple[Share, ...]
@@ -209,6 +210,7 @@ def _task_view(
         original_due=shown.original_due if shown else task.due,
         due=shown.approved_due if shown else task.due,
         light=reviewed.light,
+        no_lead=reviewed.no_lead,
         critical=reviewed.critical,
         done=reviewed.done,
         shares=_shares(items),
