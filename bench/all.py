@@ -2,8 +2,8 @@
 
 Runs, one after the other, each as its own process: the whole daily sweep against Taskwarrior
 (daily.py), the overdue list (overdue.py), the sweep through Prefect (prefect_path.py), the
-sweep's compute at 10k and 100k assignments (sweep.py, for the cost per item), imports
-(imports.py), reviews (review.py), the cold read-only commands (cold.py) and `duban demo`
+sweep's compute at 10k and 100k assignments (sweep.py, for the cost per item), reviews
+(review.py), the cold read-only commands (cold.py) and `duban demo`
 (demo.py). Each benchmark's own output is shown as it comes; the rows it marks for the table
 (processes.table_row) are collected and printed at the end as one Markdown table, ready for a
 note. daily.py, overdue.py and prefect_path.py share one built copy of the 100k data. A
@@ -42,7 +42,6 @@ def benchmarks(size: list[str], shared: Path, quick: bool) -> list[tuple[str, li
         ("prefect_path.py", [*size, *keep]),
         ("sweep.py", QUICK if quick else TENTH),
         ("sweep.py", size),
-        ("imports.py", ["--quick"] if quick else []),
         ("review.py", size),
         ("cold.py", []),
         ("demo.py", []),
@@ -51,8 +50,6 @@ def benchmarks(size: list[str], shared: Path, quick: bool) -> list[tuple[str, li
 
 def run(script: str, arguments: list[str]) -> list[str]:
     """The benchmark's output passed through as it comes; its table rows returned."""
-    if not (HERE / script).exists():
-        return [f"| {script} | not present | | |"]
     print(f"\n== {script} {' '.join(arguments)}", flush=True)
     started = time.perf_counter()
     child = subprocess.Popen(

@@ -1,13 +1,15 @@
 """Review benchmark: the full review of the sweep benchmark's 100k assignments (40 plans ×
 250 tasks × 10 units), computed and rendered to HTML and XLSX, against the floor of one SQL
-query reading the same rows. Prints ratios measured in one run on one file.
-Usage: python bench/review.py [--plans 40] [--tasks 250] [--units 10]
+query reading the same rows. Prints ratios measured in one run on one file, each part run
+--runs times (min and median). Usage: python bench/review.py [--plans 40] [--tasks 250]
+[--units 10] [--runs 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import statistics
 import sys
 import tempfile
 import time
@@ -18,6 +20,7 @@ from typing import TypeVar
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).parent))
+from processes import table_row  # noqa: E402
 from sweep import FLOOR, build  # noqa: E402  (the same synthetic load)
 
 from render.review import render_html  # noqa: E402
@@ -40,6 +43,7 @@ def main() -> None:
     parser.add_argument("--plans", type=int, default=40)
     parser.add_argument("--tasks", type=int, default=250)
     parser.add_argument("--units", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     as_of = dt.date(2020, 6, 15)
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,27 +65,34 @@ def main() -> None:
                 write_xlsx(review, folder / f"{review.plan}.xlsx")
 
         floor_time, rows = min(timed(floor) for _ in range(3))
-        compute_time, reviews = timed(compute)
-        html_time, pages = timed(lambda: [render_html(r) for r in reviews])
-        xlsx_time, _ = timed(xlsx)
+        computed = [timed(compute) for _ in range(args.runs)]
+        reviews = computed[0][1]
+        html = [timed(lambda: [render_html(r) for r in reviews]) for _ in range(args.runs)]
+        pages = html[0][1]
+        xlsx_times = [timed(xlsx)[0] for _ in range(args.runs)]
     items = sum(len(r.items) for r in reviews)
     size = sum(len(p) for p in pages) / len(pages) / 1024
     print(f"data: {rows} assignments in {args.plans} plans; {items} items reviewed")
-    print(f"floor (one query reading them): {floor_time:.3f} s")
     print(
-        f"review (compute, all plans):    {compute_time:.3f} s = "
-        f"{compute_time / floor_time:.1f}× the floor"
+        f"floor (one query reading them), best of 3: {floor_time:.3f} s; {args.runs} runs of each:"
     )
-    print(
-        f"HTML (all plans):               {html_time:.3f} s = "
-        f"{html_time / floor_time:.1f}× the floor, {size:.0f} KiB a page"
-    )
-    print(
-        f"XLSX (all plans):               {xlsx_time:.3f} s = "
-        f"{xlsx_time / floor_time:.1f}× the floor"
-    )
-    total = compute_time + html_time + xlsx_time
-    print(f"total review to HTML and XLSX:  {total:.3f} s = {total / floor_time:.1f}× the floor")
+    for what, times, target in (
+        ("review compute, all plans", [t for t, _ in computed], 5),
+        ("review HTML, all plans", [t for t, _ in html], None),
+        ("review XLSX, all plans", xlsx_times, 10),
+    ):
+        best, middle = min(times), statistics.median(times)
+        print(
+            f"{what:<26} min {best:7.3f} s, median {middle:7.3f} s = {best / floor_time:.1f}× "
+            f"(min), {middle / floor_time:.1f}× (median) the floor"
+            + (f" (target ≤ {target}×)" if target else f", {size:.0f} KiB a page")
+        )
+        table_row(
+            f"{what} ({args.plans} plans)",
+            f"{middle:.2f} s",
+            f"floor {floor_time:.3f} s",
+            f"{middle / floor_time:.1f}× the floor" + (f" (target {target}×)" if target else ""),
+        )
 
 
 if __name__ == "__main__":
