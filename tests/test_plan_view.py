@@ -164,6 +164,7 @@ def task(code: str, title: str = "任务") -> TaskView:
         original_due=None,
         due=None,
         light=Light.GREEN,
+        no_lead=False,
         critical=False,
         done=False,
         shares=(),
