@@ -38,9 +38,10 @@ _LABEL = re.compile(
 )
 _LABEL_ROLES = (("协", "co"), ("配", "co"), ("参", "participants"), ("牵", "lead"), ("主", "lead"))
 _PILOTS = re.compile(r"[（(]试点[^：:（）()，,。、]{0,8}[：:]([^（）()]*)[）)]")
-# "排在第一的部门为牵头单位", "列在首位的为牵头单位", "排名第一位为牵头单位": first listed leads.
+# "排在第一的部门为牵头单位", "列在首位的为牵头单位", "排名第一位为牵头单位",
+# "列第一位者为牵头单位": first listed leads.
 _RULE = re.compile(
-    r"(?:排在|排名|列在|位列|列)?(?:第一|首)(?:位|个)?的?(?:部门|单位)?"
+    r"(?:排在|排名|列在|位列|列)?(?:第一|首)(?:位|个)?(?:的|者)?(?:部门|单位)?"
     r"(?:为|是)牵头(?:部门|单位)?"
 )
 _CARRY = "下同"
@@ -51,7 +52,7 @@ _ASIDE = re.compile(r"^(?:其他|其余)(?:单位|部门)|^以下|^不再")
 # "By their duties" is printed 按职责 / 按照职责 / 根据职责 / 依职责, with 分工 or not.
 _ROLE = re.compile(
     r"(?:(?:按照?|根据|依据?)职责(?:分工)?|结合实际)?(?P<each>分别|共同|具体)?为?"
-    r"(?P<verb>牵头|配合|协助|协同|参与|参加|负责|落实)(?:负责|落实|单位|部门)?$"
+    r"(?P<verb>牵头|指导|统筹|配合|协助|协同|参与|参加|负责|落实)(?:负责|落实|单位|部门)?$"
 )
 # What a labelled section may end with without changing the role its label gives.
 _DUTIES = re.compile(
@@ -59,6 +60,8 @@ _DUTIES = re.compile(
 )
 _VERBS = {
     "牵头": "lead",
+    "指导": "lead",
+    "统筹": "lead",
     "配合": "co",
     "协助": "co",
     "协同": "co",
@@ -72,6 +75,9 @@ _TAGGED = re.compile(r"[（(](?P<verb>牵头|配合|协助|参与)(?:单位|部�
 # because they are the only ones named. "各县" and "3个乡镇" name each of a definite set, and each
 # answers for its own share, so they may.
 _VAGUE = re.compile(r"成员单位$|(?:有关|相关)(?:部门|单位)")
+# Where a list joins a collective body: "商务部等和各有关省级人民政府", "教育部等有关部门和单位",
+# "各县市区政府及各乡镇".
+_TOGETHER_WITH = re.compile(r"等?(?:和|及)(?=各)|等(?=(?:有关|相关)(?:部门|单位))")
 # "各区、县级市": the words after "各" that continue one collective body.
 _AREA = re.compile(r"县级市|县市|县|市|区|乡|镇|乡镇|街道|镇街|州|旗")
 # Traditional-character copies: only the words the reader looks for are mapped.
@@ -180,7 +186,7 @@ def _settle(
     has_lead = any(role == "lead" for _, role in picked)
     if has_lead:
         leader = None
-    elif rule and neutral:
+    elif rule and neutral and not _VAGUE.search(neutral[0]):
         leader = neutral[0]
     elif len(neutral) == 1 and not _VAGUE.search(neutral[0]):
         leader = neutral[0]
@@ -281,7 +287,7 @@ def _units(part: str) -> list[str]:
     """Split a list on "、" outside brackets, keeping "各区、县级市" as one collective body."""
     pieces: list[str] = []
     for piece in _split(part, "、"):
-        for name in re.split(r"及(?=各)", piece):
+        for name in _TOGETHER_WITH.split(piece):
             area = _AREA.fullmatch(name.strip(_EDGE))
             if area and pieces and pieces[-1].startswith("各"):
                 pieces[-1] += "、" + name
