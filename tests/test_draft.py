@@ -1,7 +1,9 @@
 """`duban draft`: a plan file drafted from the plan document's text, for a clerk to correct.
 
 Measured on the source texts of the bundled plans (tests/data/sources), each draft against the
-plan a person wrote from the same text; and on a Word file made here with the parts the seeds
+plan a person wrote from the same text; on the State Council documents of the clause corpus
+(tests/data/sources/corpus), each drafted clause against the clerk's reading in the corpus; and
+on a Word file made here with the parts the seeds
 lack (a 联席会议制度 with its liaison table, a 任务分解表 as a real table, one department written
 two ways).
 """
@@ -16,6 +18,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from bench.draft import corpus_documents, measure_corpus
 from duban.cli import app
 from tasks.plans.draft_check import score_draft
 from tasks.plans.draft_units import name_key
@@ -142,6 +145,57 @@ def test_lint_lists_exactly_what_the_clerk_must_still_decide(here):
     assert "no issue date (plan.issued)" in said
     assert "units[0].name: placeholder left to fill in" in said
     assert "m1-1: no responsible unit" in said
+
+
+@pytest.mark.parametrize("document", corpus_documents(), ids=lambda p: p.stem)
+def test_every_clause_a_corpus_document_prints_closes_a_drafted_task_read_as_the_clerk_reads_it(
+    here, document
+):
+    score = measure_corpus(document, here)
+    assert score.printed > 0
+    assert score.taken == score.printed
+    assert score.right == score.taken
+
+
+def test_a_clause_inside_a_measure_closes_the_part_before_it_and_the_rest_is_a_measure_too(here):
+    source = here / "plan.txt"
+    source.write_text(
+        "一、主要任务\n"
+        "（一）发展赛事。支持职业联赛。（体育总局负责）规范赛事管理。（市场监管总局负责）\n"
+        "（二）培育市场。2019年6月底前，出台扶持办法。（体育总局、财政部负责）\n",
+        encoding="utf-8",
+    )
+    plan = load_plan(drafted(source, here))
+    names = {u.code: u.name for u in plan.spec.units}
+    assert [(t.code, [(names[a.unit], a.role) for a in t.assignments]) for t in plan.tasks] == [
+        ("m1-1-1", [("体育总局", "lead")]),
+        ("m1-1-2", [("市场监管总局", "lead")]),
+        ("m1-2", [("体育总局", "co"), ("财政部", "co")]),
+    ]
+    assert [t.title for t in plan.tasks][:2] == ["发展赛事", "规范赛事管理"]
+    assert plan.tasks[2].deadline is not None
+    assert plan.tasks[2].deadline.text == "2019年6月底前"
+
+
+def test_numbered_paragraphs_under_a_heading_each_with_a_clause_are_the_measures(here):
+    source = here / "plan.txt"
+    source.write_text(
+        "一、指导思想\n（一）坚持改革。深化改革。\n"
+        "二、主要任务\n（一）打造先进制造业基地。\n"
+        "1.拓展市场。积极开展业务。（海关总署、财政部负责，排在第一位的部门为牵头部门，下同）\n"
+        "2.释放产能。允许企业承接委托。（商务部、海关总署负责）\n"
+        "三、对成效明显的地方给予激励。在安排资金时予以倾斜。（财政部负责）\n",
+        encoding="utf-8",
+    )
+    out = drafted(source, here)
+    plan = load_plan(out)
+    names = {u.code: u.name for u in plan.spec.units}
+    assert [(t.code, [(names[a.unit], a.role) for a in t.assignments]) for t in plan.tasks] == [
+        ("m2-1", [("海关总署", "lead"), ("财政部", "co")]),
+        ("m2-2", [("商务部", "lead"), ("海关总署", "co")]),
+        ("m3-1", [("财政部", "lead")]),
+    ]
+    assert "坚持改革" in out.read_text(encoding="utf-8")  # listed as left out, not a task
 
 
 def test_items_numbered_1_2_are_measures_and_a_clause_rule_carries_to_the_next(here):

@@ -53,7 +53,14 @@ _PHASES = re.compile(r"实施步骤|时间安排|工作步骤|步骤安排|进�
 _PHASE = re.compile(
     r"^(?P<name>[^（(。，,]{2,16}?阶段)\s*[（(](?P<window>[^）)]{4,40})[）)][。.：:]?\s*(?P<text>.*)$"
 )
-_CLAUSE = re.compile(r"[（(](责任(?:单位|部门|主体|分工)[：:][^（()）]*)[）)][。.]?\s*$")
+# A measure's closing bracket naming who does it: labelled ("（责任单位：…）") or ending in what
+# the units do ("（海关总署、商务部负责）", "（…负责。列第一位者为牵头单位，下同）").
+_CLAUSE = re.compile(
+    r"[（(]((?:责任(?:单位|部门|主体|分工)|牵头(?:责任)?单位)[：:][^（()）]*"
+    r"|[^（()）。]{2,}?(?:负责|牵头|配合|参与|落实|协助)(?:[，,。；;][^（()）]*下同)?)[）)][。.]?\s*$"
+)
+# A clause inside a measure's text, closing the sentences before it.
+_INNER_CLAUSE = re.compile(r"[（(]([^（()）。]{2,}?(?:负责|牵头|配合|参与|落实|协助))[）)][。.]?")
 _SENTENCE_END = "。！？；：:;"
 _IN_TEXT_DATE = re.compile(
     r"(?:到|于|在|截至)?(?:\d{4}年)?\d{1,2}月(?:\d{1,2}日)?"
@@ -245,7 +252,29 @@ def _sections(paragraphs: list[_Paragraph]) -> list[_Section]:
             section.items[-1].more.append(p)
         else:
             section.prose.append(p)
+    for number, section in enumerate(sections, start=1):
+        section.items = [piece for item in section.items for piece in _finest(item)]
+        for k, item in enumerate(section.items, start=1):
+            item.number = k
+        if not section.items and _CLAUSE.search(section.head.text):
+            # "一、对…给予激励。…（财政部负责）": a section that is itself one measure
+            section.items = [_Item(number, 1, section.head, _LEVEL1)]
     return sections
+
+
+def _finest(item: _Item) -> list[_Item]:
+    """A "（一）" item whose "1." paragraphs each close with a clause is a heading over them:
+    the numbered paragraphs are the measures, as a clerk would list them."""
+    subs = [p for p in item.more if LEVEL3.match(p.text)]
+    if item.marker is not _LEVEL2 or not any(_CLAUSE.search(p.text) for p in subs):
+        return [item]
+    pieces: list[_Item] = []
+    for p in item.more:
+        if LEVEL3.match(p.text):
+            pieces.append(_Item(item.section, 0, p, LEVEL3))
+        elif pieces:
+            pieces[-1].more.append(p)
+    return pieces
 
 
 def _read_body(
@@ -261,15 +290,19 @@ def _read_body(
             measures.append((item, item.take_clause()))
     with_clause = any(clause for _, clause in measures)
     goals = not with_clause
+    # Where measures carry clauses, a section none of whose items does (总体要求: 指导思想,
+    # 基本原则) holds no work; an item without a clause among items with one is work nobody
+    # was named for, kept for the clerk.
+    working = {item.section for item, clause in measures if clause}
     carry = False
     for item, clause in measures:
-        if with_clause and clause is None:
+        if with_clause and item.section not in working:
             draft.left_out.append((item.paragraph.line, short(item.paragraph.text, 30)))
             continue
-        task = _measure(item, clause)
-        if clause is not None:
-            carry = read_clause(task, clause, item.paragraph.line, roll, carry)
-        draft.tasks.append(task)
+        for task, said in _measures(item, clause):
+            if said is not None:
+                carry = read_clause(task, said, item.paragraph.line, roll, carry)
+            draft.tasks.append(task)
     if goals:
         for section in sections:
             if "目标" in section.head.text:
@@ -277,20 +310,42 @@ def _read_body(
     draft.tasks = [t for t in draft.tasks if t.text]
 
 
-def _measure(item: _Item, clause: str | None) -> DraftTask:
+def _measures(item: _Item, clause: str | None) -> list[tuple[DraftTask, str | None]]:
+    """The item as one measure, or as several where clauses inside it each close a part:
+    "…赛事。（体育总局负责）加强…。（市场监管总局负责）" names who does each part."""
     text = item.text
     if clause is not None:
         text = _CLAUSE.sub("", text).rstrip()
+    cuts = [m for m in _INNER_CLAUSE.finditer(text) if text[m.end() :].strip("。. \n")]
+    if not cuts:
+        return [(_measure(item, item.number, text), clause)]
+    parts, start = [], 0
+    for m in cuts:
+        parts.append((text[start : m.start()].rstrip(), m[1]))
+        start = m.end()
+    parts.append((text[start:].strip(), clause))
+    return [
+        (_measure(item, f"{item.number}-{k}", part), said)
+        for k, (part, said) in enumerate(parts, start=1)
+    ]
+
+
+def _measure(item: _Item, number: int | str, text: str) -> DraftTask:
     title = re.split(r"[。；]", text, maxsplit=1)[0]
     quote = short(item.paragraph.text, 24)
     task = DraftTask(
-        f"m{item.section}-{item.number}",
+        f"m{item.section}-{number}",
         title if len(title) <= 30 else short(title, 24),
         text,
         "measure",
         Source(item.paragraph.line, quote, "高" if len(title) <= 30 else "中"),
     )
     task.dates_in_text = _dates_in(text)
+    closing = [d for d in task.dates_in_text if re.search(r"(?:前|以前|之前)$", d)]
+    if len(closing) == 1 and len(task.dates_in_text) == 1:
+        # "2019年6月底前，研究制定…": the one "by" date of the measure is its deadline
+        task.deadline = closing[0]
+        task.deadline_source = Source(item.paragraph.line, closing[0], "中", "文中唯一的期限")
     return task
 
 
