@@ -81,7 +81,8 @@ def sweep(
     if os.environ.get("PREFECT_API_URL"):
         from flows.sweep import deadline_sweep
 
-        summary = deadline_sweep(as_of=day, plan=plan, dry_run=dry_run, catch_up=catching_up)
+        run = deadline_sweep(as_of=day, plan=plan, dry_run=dry_run, catch_up=catching_up)
+        summary: dict[str, Any] = run.unquote()
     else:
         summary = _sweep_directly(day, plan, dry_run, catching_up)
     summary["calendar_warnings"] = calendar_warnings(settings(), day)
