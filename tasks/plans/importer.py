@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from schemas.tables import (
@@ -336,9 +337,17 @@ def _write_assignments(
     keep_dates: bool,
     at: dt.datetime,
 ) -> None:
-    rows = session.exec(select(Assignment).where(Assignment.task_id == task.id)).all()
-    existing = {(unit_code[a.unit_id], a.role): a for a in rows}
     wanted = {(a.unit, a.role): a for a in spec.assignments}
+    if not report.created or any(a.occurrences for a in wanted.values()):
+        rows = session.exec(select(Assignment).where(Assignment.task_id == task.id)).all()
+    else:  # a new plan's task, one due date per unit: plain rows, no objects to track
+        if wanted:
+            session.execute(
+                insert(Assignment),
+                [_fresh_row(plan_id, task, units, k, a) for k, a in wanted.items()],
+            )
+        return
+    existing = {(unit_code[a.unit_id], a.role): a for a in rows}
     named = _named_leads(existing, wanted)
     owed = {  # what the plan asks of each: a re-assigned unit owes what the replaced one did
         **{key: a for key, a in wanted.items() if key not in named.values()},
@@ -358,14 +367,7 @@ def _write_assignments(
     for key in dropped:
         existing[key].active = False
     fresh = {
-        key: Assignment(
-            plan_id=plan_id,
-            task_id=_id(task),
-            unit_id=_id(units[key[0]]),
-            role=key[1],
-            original_due=resolved.due,
-            due=resolved.due,
-        )
+        key: Assignment(**_fresh_row(plan_id, task, units, key, resolved))
         for key, resolved in wanted.items()
         if key not in existing and key not in named.values()
     }
@@ -380,6 +382,20 @@ def _write_assignments(
     if any(resolved.occurrences for resolved in owed.values()) or rows:
         session.flush()
         _write_occurrences(session, {**existing, **fresh}, owed)
+
+
+def _fresh_row(
+    plan_id: int, task: Task, units: dict[str, Unit], key: Key, resolved: ResolvedAssignment
+) -> dict[str, Any]:
+    unit, role = key
+    return {
+        "plan_id": plan_id,
+        "task_id": _id(task),
+        "unit_id": _id(units[unit]),
+        "role": role,
+        "original_due": resolved.due,
+        "due": resolved.due,
+    }
 
 
 def _stand_ins(
