@@ -19,9 +19,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.cell.cell import Cell, WriteOnlyCell
+from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from render.review import (
@@ -86,45 +87,66 @@ FILLS = {light: PatternFill("solid", fgColor=tint) for light, tint in TINTS.item
 BOLD = Font(bold=True)
 DATE = "yyyy-mm-dd"
 WRAP = Alignment(wrap_text=True, vertical="top")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+Row = list[object]  # values, and cells where a value has a style
 
 
 def write_xlsx(review: Review, path: Path) -> None:
-    """Write the review's workbook to `path` (overwritten if it exists)."""
-    book = Workbook()
+    """Write the review's workbook to `path` (overwritten if it exists).
+
+    Written in openpyxl's write-only mode with named styles: a review of 40 plans holds some
+    700,000 cells, and a styled cell of a normal workbook costs five times a plain one.
+    """
+    book = Workbook(write_only=True)
     book.properties.title = f"{review.title} {labels(review)['report']}"
     book.properties.creator = "duban"
     book.properties.created = dt.datetime.combine(review.as_of, dt.time())
+    for style in _named_styles():
+        book.add_named_style(style)
     names = SHEETS.get(review.language, SHEETS["zh"])
-    summary = book.active
-    assert summary is not None
-    summary.title = names[0]
-    _summary(summary, review)
+    _summary(book.create_sheet(names[0]), review)
     _items(book.create_sheet(names[1]), review)
     _units(book.create_sheet(names[2]), review)
     _missing(book.create_sheet(names[3]), review)
     book.save(path)
 
 
+def _named_styles() -> list[NamedStyle]:
+    """The styles a review's cells use, by name: a new set for each workbook, which binds them."""
+    lights = [
+        NamedStyle(f"light {light}{suffix}", fill=fill, number_format=number_format)
+        for light, fill in FILLS.items()
+        for suffix, number_format in (("", "General"), (" date", DATE))
+    ]
+    return [
+        NamedStyle("header", font=BOLD, fill=HEADER_FILL, alignment=WRAP),
+        NamedStyle("title", font=Font(bold=True, size=14)),
+        NamedStyle("wrapped", alignment=WRAP),
+        NamedStyle("percent", number_format="0.0%"),
+        NamedStyle("one decimal", number_format="0.0"),
+        *lights,
+    ]
+
+
 def _words(review: Review) -> dict[str, str]:
     return {**labels(review), **WORDS.get(review.language, WORDS["zh"])}
 
 
-def _header(ws: Worksheet, row: int, names: Sequence[str]) -> None:
-    for column, name in enumerate(names, 1):
-        cell = put_cell(ws, row, column, name)
-        cell.font, cell.fill, cell.alignment = BOLD, HEADER_FILL, WRAP
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+def held_as_text(cell: Cell) -> Cell:
+    """Text Excel would read as a formula, kept as text with the quote prefix (as typing a
+    leading apostrophe does)."""
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
 
 
 def put_cell(ws: Worksheet, row: int, column: int, value: object) -> Cell:
-    """Write `value` at (row, column): a date as an Excel date, text always as text."""
-    cell = ws.cell(row, column, value)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    elif isinstance(value, dt.date):
+    """Write `value` at (row, column) of a normal sheet: a date as an Excel date, text always
+    as text."""
+    cell = held_as_text(ws.cell(row, column, value))
+    if isinstance(value, dt.date):
         cell.number_format = DATE
     return cell
 
@@ -134,11 +156,30 @@ def put_row(ws: Worksheet, row: int, values: Sequence[object]) -> None:
         put_cell(ws, row, column, value)
 
 
-def _summary(ws: Worksheet, review: Review) -> None:
+def styled(ws: WriteOnlyWorksheet, value: object, style: str) -> Cell:
+    """A cell of a write-only sheet with one of the workbook's named styles."""
+    cell = WriteOnlyCell(ws, value)
+    cell.style = style
+    return held_as_text(cell)
+
+
+def plain(ws: WriteOnlyWorksheet, values: Sequence[object]) -> Row:
+    """A row as it goes into a write-only sheet: values as they are (dates take Excel's date
+    format by themselves), formula-like text in a cell holding it as text."""
+    return [
+        held_as_text(WriteOnlyCell(ws, v))
+        if isinstance(v, str) and v.startswith(FORMULA_STARTS)
+        else v
+        for v in values
+    ]
+
+
+def _header(ws: WriteOnlyWorksheet, names: Sequence[str]) -> Row:
+    return [styled(ws, name, "header") for name in names]
+
+
+def _summary(ws: WriteOnlyWorksheet, review: Review) -> None:
     w = _words(review)
-    put_cell(ws, 1, 1, f"{review.title} {w['report']}")
-    ws["A1"].font = Font(bold=True, size=14)
-    _header(ws, 2, (w["figure"], w["value"]))
     lights = light_counts(review)
     figures: list[tuple[str, object]] = [
         (w["number"], review.document_number or ""),
@@ -149,55 +190,65 @@ def _summary(ws: Worksheet, review: Review) -> None:
         (w["on_time"], review.counts.on_time_pct / 100 if review.counts.accepted else None),
         *((w[light], lights[light]) for light in (Light.RED, Light.YELLOW, Light.GREEN)),
     ]
-    for row, (name, value) in enumerate(figures, 3):
-        put_row(ws, row, (name, value))
+    rows: list[Row] = [
+        [styled(ws, f"{review.title} {w['report']}", "title")],
+        _header(ws, (w["figure"], w["value"])),
+    ]
+    for name, value in figures:
+        row = plain(ws, (name, value))
         if name in (w["completion"], w["on_time"]):
-            ws.cell(row, 2).number_format = "0.0%"
+            row[1] = styled(ws, value, "percent")
+        rows.append(row)
     if review.phases:
-        _phases(ws, review, len(figures) + 4)
-    ws.freeze_panes = "A3"
-    _finish(ws, widths={10: 60}, skip_rows=1)
+        rows += [[], *_phases(ws, review)]
+    _write(ws, rows, frozen=2, widths={10: 60}, skip_rows=1)
 
 
-def _phases(ws: Worksheet, review: Review, top: int) -> None:
+def _phases(ws: WriteOnlyWorksheet, review: Review) -> list[Row]:
     """The phase table under the figures: readiness, and what is missing in summary."""
     w = _words(review)
-    _header(
-        ws,
-        top,
-        (
-            w["phase"],
-            w["start"],
-            w["end"],
-            w["tasks"],
-            w["assignments"],
-            w["accepted"],
-            w["completion"],
-            w["on_time"],
-            w["ready"],
-            w["missing"],
-        ),
-    )
-    for row, phase in enumerate(review.phases, top + 1):
-        put_row(
+    rows = [
+        _header(
             ws,
-            row,
             (
-                phase.name,
-                phase.start,
-                phase.due,
-                phase.counts.tasks,
-                phase.counts.assignments,
-                phase.counts.accepted,
-                phase.counts.completion_pct / 100,
-                phase.counts.on_time_pct / 100 if phase.counts.accepted else None,
-                w["yes" if phase.ready else "no"],
-                "\n".join(_missing_summary(phase, w)),
+                w["phase"],
+                w["start"],
+                w["end"],
+                w["tasks"],
+                w["assignments"],
+                w["accepted"],
+                w["completion"],
+                w["on_time"],
+                w["ready"],
+                w["missing"],
             ),
         )
-        for column in (7, 8):
-            ws.cell(row, column).number_format = "0.0%"
-        ws.cell(row, 10).alignment = WRAP
+    ]
+    for phase in review.phases:
+        rows.append(
+            [
+                *plain(
+                    ws,
+                    (
+                        phase.name,
+                        phase.start,
+                        phase.due,
+                        phase.counts.tasks,
+                        phase.counts.assignments,
+                        phase.counts.accepted,
+                    ),
+                ),
+                styled(ws, phase.counts.completion_pct / 100, "percent"),
+                styled(
+                    ws,
+                    phase.counts.on_time_pct / 100 if phase.counts.accepted else None,
+                    "percent",
+                ),
+                w["yes" if phase.ready else "no"],
+                styled(ws, "\n".join(_missing_summary(phase, w)), "wrapped"),
+            ]
+        )
+    return rows
 
 
 def _missing_summary(phase: PhaseReview, w: dict[str, str]) -> list[str]:
@@ -207,106 +258,110 @@ def _missing_summary(phase: PhaseReview, w: dict[str, str]) -> list[str]:
     return lines
 
 
-def _missing(ws: Worksheet, review: Review) -> None:
+def _missing(ws: WriteOnlyWorksheet, review: Review) -> None:
     """Every open item of each phase reviewed, one row each, with an auto-filter."""
     w = _words(review)
-    _header(
-        ws,
-        1,
-        (
-            w["phase"],
-            w["code"],
-            w["title"],
-            w["unit"],
-            w["role"],
-            w["state"],
-            w["occurrence"],
-            w["approved_due"],
-            w["overdue_days"],
-        ),
-    )
-    row = 2
+    rows = [
+        _header(
+            ws,
+            (
+                w["phase"],
+                w["code"],
+                w["title"],
+                w["unit"],
+                w["role"],
+                w["state"],
+                w["occurrence"],
+                w["approved_due"],
+                w["overdue_days"],
+            ),
+        )
+    ]
     for phase in review.phases:
         for item in review.items:
             if item.phase != phase.code or item.state in CLOSED:
                 continue
-            put_row(
-                ws,
-                row,
-                (
-                    phase.name,
-                    item.task,
-                    item.task_title,
-                    item.unit_name,
-                    w.get(f"role.{item.role}", item.role),
-                    w.get(f"state.{item.state}", item.state),
-                    item.occurrence,
-                    item.approved_due,
-                    item.overdue_workdays or None,
-                ),
+            rows.append(
+                plain(
+                    ws,
+                    (
+                        phase.name,
+                        item.task,
+                        item.task_title,
+                        item.unit_name,
+                        w.get(f"role.{item.role}", item.role),
+                        w.get(f"state.{item.state}", item.state),
+                        item.occurrence,
+                        item.approved_due,
+                        item.overdue_workdays or None,
+                    ),
+                )
             )
-            row += 1
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(ws.max_column)}{max(ws.max_row, 1)}"
-    _finish(ws)
+    _write(ws, rows, frozen=1, filtered=1)
 
 
-def _items(ws: Worksheet, review: Review) -> None:
+def _items(ws: WriteOnlyWorksheet, review: Review) -> None:
+    """One row per item; its traffic light is its first cell's fill, the whole row's when red
+    or yellow."""
     w = _words(review)
-    columns = (
-        w["light"],
-        w["code"],
-        w["title"],
-        w["phase"],
-        w["unit"],
-        w["role"],
-        w["state"],
-        w["occurrence"],
-        w["original_due"],
-        w["approved_due"],
-        w["forecast_due"],
-        w["actual"],
-        w["overdue_days"],
-        w["late_accepted"],
-        w["cause"],
-        w["critical"],
-        w["escalated"],
-    )
-    _header(ws, 1, columns)
-    phases = {p.code: p.name for p in review.phases}
-    for row, item in enumerate(review.items, 2):
-        put_row(
+    rows = [
+        _header(
             ws,
-            row,
             (
-                w[item.light],
-                item.task,
-                item.task_title,
-                phases.get(item.phase or "", item.phase),
-                item.unit_name,
-                w.get(f"role.{item.role}", item.role),
-                w.get(f"state.{item.state}", item.state),
-                item.occurrence,
-                item.original_due,
-                item.approved_due,
-                item.forecast_due,
-                item.actual,
-                item.overdue_workdays or None,
-                item.late_workdays or None,
-                cause_text(item, w),
-                w["flag_yes" if item.critical else "flag_no"],
-                w["flag_yes" if item.escalated else "flag_no"],
+                w["light"],
+                w["code"],
+                w["title"],
+                w["phase"],
+                w["unit"],
+                w["role"],
+                w["state"],
+                w["occurrence"],
+                w["original_due"],
+                w["approved_due"],
+                w["forecast_due"],
+                w["actual"],
+                w["overdue_days"],
+                w["late_accepted"],
+                w["cause"],
+                w["critical"],
+                w["escalated"],
             ),
         )
-        tint = FILLS[item.light]
-        for column in range(1, len(columns) + 1 if item.light != Light.GREEN else 2):
-            ws.cell(row, column).fill = tint
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(ws.max_column)}{ws.max_row}"
-    _finish(ws)
+    ]
+    phases = {p.code: p.name for p in review.phases}
+    for item in review.items:
+        values = (
+            w[item.light],
+            item.task,
+            item.task_title,
+            phases.get(item.phase or "", item.phase),
+            item.unit_name,
+            w.get(f"role.{item.role}", item.role),
+            w.get(f"state.{item.state}", item.state),
+            item.occurrence,
+            item.original_due,
+            item.approved_due,
+            item.forecast_due,
+            item.actual,
+            item.overdue_workdays or None,
+            item.late_workdays or None,
+            cause_text(item, w),
+            w["flag_yes" if item.critical else "flag_no"],
+            w["flag_yes" if item.escalated else "flag_no"],
+        )
+        tinted = 1 if item.light == Light.GREEN else len(values)
+        rows.append(
+            [_tinted(ws, v, item.light) for v in values[:tinted]] + plain(ws, values[tinted:])
+        )
+    _write(ws, rows, frozen=1, filtered=1)
 
 
-def _units(ws: Worksheet, review: Review) -> None:
+def _tinted(ws: WriteOnlyWorksheet, value: object, light: Light) -> Cell:
+    date = " date" if isinstance(value, dt.date) else ""
+    return styled(ws, value, f"light {light}{date}")
+
+
+def _units(ws: WriteOnlyWorksheet, review: Review) -> None:
     """The ranked units in rank order (tied ones share a rank), then those not ranked yet."""
     w = _words(review)
     names = (
@@ -325,37 +380,25 @@ def _units(ws: Worksheet, review: Review) -> None:
         w["summaries_due"],
         w["open_escalations"],
     )
-    put_cell(ws, 1, 1, review.ranking_rule)
-    ws["A1"].alignment = WRAP
-    ws.merge_cells(start_row=1, end_row=1, start_column=1, end_column=len(names))
-    ws.row_dimensions[1].height = 64
-    _header(ws, 2, names)
-    for row, u in enumerate((*review.units, *review.not_yet_due), 3):
-        put_row(
-            ws,
-            row,
-            (
-                u.rank or None,
-                u.name,
-                u.assigned,
-                u.due,
-                u.on_time,
-                u.rate / 100 if u.due else None,
+    rows = [[styled(ws, review.ranking_rule, "wrapped")], _header(ws, names)]
+    for u in (*review.units, *review.not_yet_due):
+        rows.append(
+            [
+                *plain(ws, (u.rank or None, u.name, u.assigned, u.due, u.on_time)),
+                styled(ws, u.rate / 100 if u.due else None, "percent"),
                 u.overdue_now,
                 u.own_delays,
                 u.upstream_delays,
                 u.supporting_delays,
-                u.avg_workdays_late,
+                styled(ws, u.avg_workdays_late, "one decimal"),
                 u.summaries_on_time,
                 u.summaries_due,
                 u.open_escalations,
-            ),
+            ]
         )
-        ws.cell(row, 6).number_format = "0.0%"
-        ws.cell(row, 11).number_format = "0.0"
-    ws.freeze_panes = "A3"
-    ws.auto_filter.ref = f"A2:{get_column_letter(len(names))}{max(ws.max_row, 2)}"
-    _finish(ws, skip_rows=1)
+    ws.merged_cells.add(f"A1:{get_column_letter(len(names))}1")
+    ws.row_dimensions[1].height = 64
+    _write(ws, rows, frozen=2, filtered=2, skip_rows=1)
 
 
 def _width(value: object) -> int:
@@ -367,15 +410,36 @@ def _width(value: object) -> int:
     return max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in line) for line in lines)
 
 
-def _finish(ws: Worksheet, *, widths: dict[int, int] | None = None, skip_rows: int = 0) -> None:
-    """Column widths from the content (header included, capped), A4 landscape printing."""
-    for column, cells in enumerate(ws.iter_cols(min_row=1 + skip_rows, values_only=True), 1):
-        found = max((_width(v) for v in cells if v is not None), default=6)
-        wanted = (widths or {}).get(column, 50)
-        ws.column_dimensions[get_column_letter(column)].width = min(max(found + 2, 6), wanted)
+def _write(
+    ws: WriteOnlyWorksheet,
+    rows: list[Row],
+    *,
+    frozen: int,
+    filtered: int | None = None,
+    widths: dict[int, int] | None = None,
+    skip_rows: int = 0,
+) -> None:
+    """Write the rows under what a write-only sheet needs first: column widths from the content
+    (header included, capped), the header row `frozen` frozen and repeated on each printed page,
+    an auto-filter from row `filtered`, A4 landscape one page wide."""
+    columns = max(map(len, rows), default=0)
+    for column in range(columns):
+        values = (_value(row[column]) for row in rows[skip_rows:] if column < len(row))
+        found = max((_width(v) for v in values if v is not None), default=6)
+        wanted = (widths or {}).get(column + 1, 50)
+        ws.column_dimensions[get_column_letter(column + 1)].width = min(max(found + 2, 6), wanted)
+    ws.freeze_panes = f"A{frozen + 1}"
+    if filtered:
+        ws.auto_filter.ref = f"A{filtered}:{get_column_letter(columns)}{max(len(rows), filtered)}"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{skip_rows + 1}:{skip_rows + 1}"
+    ws.print_title_rows = f"{frozen}:{frozen}"
+    for row in rows:
+        ws.append(row)
+
+
+def _value(entry: object) -> object:
+    return entry.value if isinstance(entry, Cell) else entry
