@@ -14,18 +14,17 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from calendars.clock import utc, zone_of
+from duban.errors import NotFound
 from render.mail import COMPOSER
 from schemas.db import session_scope, sessions
 from schemas.tables import ExtensionRequest, Notice
 from schemas.vocabulary import ExtensionState
-from tasks.plans.queries import find_plan
 from tasks.plans.reader import read_yaml
 from tasks.sweep.delivery import Transport
 from tasks.sweep.notices import MailComposer
 from tasks.sweep.outbox import acknowledge, record_acknowledgement
-from tasks.sweep.pipeline import DirectSteps, SweepOutcome, run_sweep
+from tasks.sweep.pipeline import DirectSteps, SweepOutcome, load_contexts, run_sweep
 from tasks.work import lifecycle
-from tasks.work.status import plan_calendar
 
 OFFICE = zone_of()  # the story's mornings and afternoons are on the office's clock
 
@@ -57,19 +56,25 @@ def replay_story(
     for event in story["events"]:
         events.setdefault(event["day"], []).append(event)
     result = Replay(plan=plan, last_day=story["end"])
-    with session_scope(url) as session:
-        calendar = plan_calendar(find_plan(session, plan))
+    with session_scope(url) as session:  # read once: the story changes the work, not the plan
+        contexts = load_contexts(session, plan=plan)
+    if plan not in contexts:
+        raise NotFound(f'no plan "{plan}"')
+    calendar = contexts[plan].calendar
     day: dt.date = story["start"]
     while day <= story["end"]:
         if calendar.is_workday(day):
             morning = utc(dt.datetime.combine(day, dt.time(8, 30), OFFICE))
-            steps = DirectSteps(sessions(url), composer, at=morning, transport=transport)
+            steps = DirectSteps(
+                sessions(url), composer, at=morning, transport=transport, contexts=contexts
+            )
             _count(result, run_sweep(steps, as_of=day, plan=plan))
-        afternoon = utc(dt.datetime.combine(day, dt.time(15, 0), OFFICE))
-        with session_scope(url) as session:
-            for event in events.get(day, []):
-                perform(session, plan, event, afternoon)
-                result.events += 1
+        if day in events:
+            afternoon = utc(dt.datetime.combine(day, dt.time(15, 0), OFFICE))
+            with session_scope(url) as session:
+                for event in events[day]:
+                    perform(session, plan, event, afternoon)
+                    result.events += 1
         result.days += 1
         day += dt.timedelta(days=1)
     return result

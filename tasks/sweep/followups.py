@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, Select, update
 from sqlalchemy.orm import Mapped, aliased
 from sqlmodel import Session, col, select
 
@@ -45,6 +45,7 @@ from schemas.vocabulary import ExtensionState, FollowUpEvent, Waiting
 from tasks.sweep.notices import FollowUpItem, WaitingItem
 
 NOTE_SHOWN = 200  # characters of a unit's note quoted in the office's queue
+Followups = Select[*tuple[Any, ...]]  # a query of follow-ups and what their letters say
 
 
 @dataclass(frozen=True)
@@ -67,19 +68,13 @@ class Pending:
 
 def claim_followups(session: Session, *, sweep_id: int, plans: Collection[str]) -> list[Pending]:
     """Take every follow-up of `plans` that no sweep has taken, for the sweep `sweep_id`."""
-    session.exec(
-        update(FollowUp)
-        .where(col(FollowUp.sweep_id).is_(None), col(FollowUp.plan_code).in_(list(plans)))
-        .values(sweep_id=sweep_id)
-    )
-    return _read(session, col(FollowUp.sweep_id) == sweep_id)
+    session.connection().execute(_CLAIM, {"sweep": sweep_id, "plans": list(plans)})
+    return _read(session, _CLAIMED, sweep=sweep_id)
 
 
 def pending_followups(session: Session, *, plans: Collection[str]) -> list[Pending]:
     """What a sweep of `plans` would take now (a dry run takes nothing)."""
-    return _read(
-        session, col(FollowUp.sweep_id).is_(None) & col(FollowUp.plan_code).in_(list(plans))
-    )
+    return _read(session, _UNCLAIMED, plans=list(plans))
 
 
 def mark_bundled(
@@ -96,9 +91,10 @@ def mark_bundled(
             )
 
 
-def _read(session: Session, which: ColumnElement[bool]) -> list[Pending]:
+def _followups(which: ColumnElement[bool]) -> Followups:
+    """The follow-ups `which` picks, with what their letters say of them."""
     other = aliased(Unit)
-    query = (
+    return (
         sqlalchemy.select(
             FollowUp,
             col(Plan.title),
@@ -123,8 +119,21 @@ def _read(session: Session, which: ColumnElement[bool]) -> list[Pending]:
         .where(which)
         .order_by(col(FollowUp.id))
     )
+
+
+# Built once: a replay sweeps hundreds of days in one process, and building these costs more
+# than running them.
+_NOT_TAKEN = col(FollowUp.sweep_id).is_(None) & col(FollowUp.plan_code).in_(
+    sqlalchemy.bindparam("plans", expanding=True)
+)
+_CLAIM = update(FollowUp).where(_NOT_TAKEN).values(sweep_id=sqlalchemy.bindparam("sweep"))
+_CLAIMED = _followups(col(FollowUp.sweep_id) == sqlalchemy.bindparam("sweep"))
+_UNCLAIMED = _followups(_NOT_TAKEN)
+
+
+def _read(session: Session, query: Followups, **parameters: object) -> list[Pending]:
     found = []
-    for row in session.execute(query):
+    for row in session.execute(query, parameters):
         (followup, title, number, zone, task, task_title, unit, role, dated, other_name) = row
         assert followup.id is not None
         item = FollowUpItem(
@@ -152,31 +161,12 @@ def office_queue(
 ) -> dict[str, list[WaitingItem]]:
     """What waits for each plan's office (the plans of `calendars`), oldest first: submissions
     not yet accepted or returned, and extension requests not yet decided."""
-    plans = list(calendars)
+    plans = {"plans": list(calendars)}
     waiting: dict[str, list[tuple[dt.datetime, WaitingItem]]] = defaultdict(list)
-    submissions = _around(
-        sqlalchemy.select(
-            col(Submission.submitted_at), col(Submission.note), col(Occurrence.due), *_FACTS
-        )
-        .select_from(Submission)
-        .outerjoin(Occurrence, col(Submission.occurrence_id) == Occurrence.id),
-        col(Submission.assignment_id),
-        plans,
-    ).where(col(Submission.decision).is_(None))
-    for at, note, dated, *facts in session.execute(submissions):
+    for at, note, dated, *facts in session.execute(_SUBMISSIONS, plans):
         item = _waiting(Waiting.SUBMISSION, at, note, facts, calendars, as_of, occurrence=dated)
         waiting[item.plan_code].append((at, item))
-    requests = _around(
-        sqlalchemy.select(
-            col(ExtensionRequest.requested_at),
-            col(ExtensionRequest.reason),
-            col(ExtensionRequest.requested_due),
-            *_FACTS,
-        ).select_from(ExtensionRequest),
-        col(ExtensionRequest.assignment_id),
-        plans,
-    ).where(col(ExtensionRequest.state) == ExtensionState.REQUESTED)
-    for at, reason, asked, *facts in session.execute(requests):
+    for at, reason, asked, *facts in session.execute(_REQUESTS, plans):
         item = _waiting(Waiting.EXTENSION, at, reason, facts, calendars, as_of, requested=asked)
         waiting[item.plan_code].append((at, item))
     return {
@@ -200,15 +190,37 @@ _FACTS = (
 )
 
 
-def _around(query: Any, assignment_id: Mapped[int], plans: list[str]) -> Any:
-    """`query` joined to the active assignment it is about, in one of `plans`."""
+def _around(query: Any, assignment_id: Mapped[int]) -> Any:
+    """`query` joined to the active assignment it is about, in one of the plans asked for."""
     return (
         query.join(Assignment, assignment_id == col(Assignment.id))
         .join(Task, col(Assignment.task_id) == Task.id)
         .join(Unit, col(Assignment.unit_id) == Unit.id)
         .join(Plan, col(Assignment.plan_id) == Plan.id)
-        .where(col(Assignment.active), col(Plan.code).in_(plans))
+        .where(
+            col(Assignment.active),
+            col(Plan.code).in_(sqlalchemy.bindparam("plans", expanding=True)),
+        )
     )
+
+
+_SUBMISSIONS = _around(
+    sqlalchemy.select(
+        col(Submission.submitted_at), col(Submission.note), col(Occurrence.due), *_FACTS
+    )
+    .select_from(Submission)
+    .outerjoin(Occurrence, col(Submission.occurrence_id) == Occurrence.id),
+    col(Submission.assignment_id),
+).where(col(Submission.decision).is_(None))
+_REQUESTS = _around(
+    sqlalchemy.select(
+        col(ExtensionRequest.requested_at),
+        col(ExtensionRequest.reason),
+        col(ExtensionRequest.requested_due),
+        *_FACTS,
+    ).select_from(ExtensionRequest),
+    col(ExtensionRequest.assignment_id),
+).where(col(ExtensionRequest.state) == ExtensionState.REQUESTED)
 
 
 def _waiting(

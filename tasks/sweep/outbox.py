@@ -197,14 +197,20 @@ def _claim(
     it before; None when another worker has it. One statement (`UPDATE … RETURNING`): the
     claim and the read of what to send cannot drift apart."""
     with sessions() as session:
-        won = session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id) == message_id, _claimable(now))
-            .values(
-                status=MessageStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1
+        won = (
+            session.connection()
+            .execute(  # Core: the ORM's bulk-update path costs more
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id) == message_id, _claimable(now))
+                .values(
+                    status=MessageStatus.SENDING,
+                    claimed_at=now,
+                    attempts=OutboxMessage.attempts + 1,
+                )
+                .returning(*_SENT_COLUMNS.values(), col(OutboxMessage.refused))
             )
-            .returning(*_SENT_COLUMNS.values(), col(OutboxMessage.refused))
-        ).one_or_none()
+            .one_or_none()
+        )
         if won is None:
             return None
         *sent, refused_before = won
@@ -264,7 +270,7 @@ def _settle_sent(sessions: SessionFactory, message_id: int, now: dt.datetime) ->
     """Record a send every recipient took, of a message nobody had refused: the common case,
     one UPDATE, without reading the letter back (its text and HTML run to hundreds of KB)."""
     with sessions() as session:
-        session.execute(
+        session.connection().execute(
             update(OutboxMessage)
             .where(col(OutboxMessage.id) == message_id)
             .values(status=MessageStatus.SENT, sent_at=now, last_error=None, refused={})

@@ -721,7 +721,8 @@ def write_outbox(
         for n in bundle.notices
     ]
     if rows:
-        session.execute(insert(Notice), rows)  # one executemany, not one INSERT per notice
+        # one Core executemany: no INSERT per notice, and none of the ORM's per-row bookkeeping
+        session.connection().execute(insert(Notice), rows)
     mark_bundled(session, [(messages[key], bundle.followups) for key, bundle in letters.items()])
     for bundle in letters.values():
         outcome.written.extend(bundle.notices)
@@ -940,7 +941,7 @@ def open_escalations(
                 "reported": reported,
             }
     if opening:
-        session.execute(insert(Escalation), list(opening.values()))
+        session.connection().execute(insert(Escalation), list(opening.values()))
     if updating:
         session.execute(update(Escalation), updating)
     return len(opening)
@@ -950,11 +951,17 @@ OpenWork = tuple[dict[str, PlanContext], list[OpenItem], list[Notice]]
 
 
 def read_open_work(
-    session: Session, *, as_of: dt.date, plan: str | None = None, calendar_dir: Path | None = None
+    session: Session,
+    *,
+    as_of: dt.date,
+    plan: str | None = None,
+    calendar_dir: Path | None = None,
+    contexts: dict[str, PlanContext] | None = None,
 ) -> OpenWork:
-    """Step 1: the plans' contexts, every open dated item, and the 督办单 and 通报 still
-    awaiting their receipt on `as_of`."""
-    contexts = load_contexts(session, plan=plan, calendar_dir=calendar_dir)
+    """Step 1: the plans' contexts (read, unless given), every open dated item, and the 督办单
+    and 通报 still awaiting their receipt on `as_of`."""
+    if contexts is None:
+        contexts = load_contexts(session, plan=plan, calendar_dir=calendar_dir)
     if plan is not None and plan not in contexts:
         raise NotFound(f'no plan "{plan}"')
     if not working_plans(contexts, as_of):  # a rest day everywhere: nothing more to read
@@ -1076,10 +1083,17 @@ class DirectSteps:
     at: dt.datetime
     calendar_dir: Path | None = None
     transport: Transport | None = None
+    contexts: dict[str, PlanContext] | None = None  # read once for many days (a replay)
 
     def load(self, as_of: dt.date, plan: str | None) -> OpenWork:
         with self.sessions() as session:
-            return read_open_work(session, as_of=as_of, plan=plan, calendar_dir=self.calendar_dir)
+            return read_open_work(
+                session,
+                as_of=as_of,
+                plan=plan,
+                calendar_dir=self.calendar_dir,
+                contexts=self.contexts,
+            )
 
     def swept(self, plans: list[str]) -> dict[str, dt.date | None]:
         with self.sessions() as session:
