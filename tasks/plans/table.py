@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
 from schemas.plan_file import PlanFile
@@ -82,6 +80,8 @@ class Grid:
     spans: dict[tuple[int, int], tuple[int, int, int, int]] = field(default_factory=dict)
 
     def ref(self, row: int, col: int) -> str:
+        from openpyxl.utils import get_column_letter  # openpyxl only when a table is read
+
         cell = f"{get_column_letter(col + 1)}{row + 1}"
         return f"{self.name}!{cell}" if self.name else cell
 
@@ -148,6 +148,8 @@ def read_plan_table(path: Path) -> tuple[PlanFile, TableLocator]:
 
 
 def _read_workbook(path: Path) -> dict[str, Grid]:
+    from openpyxl import load_workbook  # 50 ms of imports a YAML plan does not need
+
     try:
         book = load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError, InvalidFileException…

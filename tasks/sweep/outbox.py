@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, and_, or_, update
+from sqlalchemy import and_, bindparam, or_, update
 from sqlmodel import Session, col, select
 
 from calendars.clock import utc
@@ -164,30 +164,9 @@ def deliver_pending(
 
 def _due_messages(sessions: SessionFactory, now: dt.datetime, limit: int) -> list[int]:
     with sessions() as session:
-        ids = session.exec(
-            select(col(OutboxMessage.id))
-            .where(_claimable(now))
-            .order_by(col(OutboxMessage.id))
-            .limit(limit)
-        )
+        ids = session.connection().execute(_DUE, {**_times(now), "limit": limit}).scalars()
         # The model's id is `int | None` (None before the insert); stored rows have one.
         return list(cast("ScalarResult[int]", ids))
-
-
-def _claimable(now: dt.datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(
-            col(OutboxMessage.status) == MessageStatus.PENDING,
-            or_(
-                col(OutboxMessage.next_attempt_at).is_(None),
-                col(OutboxMessage.next_attempt_at) <= now,
-            ),
-        ),
-        and_(
-            col(OutboxMessage.status) == MessageStatus.SENDING,
-            col(OutboxMessage.claimed_at) < now - LEASE,
-        ),
-    )
 
 
 def _claim(
@@ -197,26 +176,18 @@ def _claim(
     it before; None when another worker has it. One statement (`UPDATE … RETURNING`): the
     claim and the read of what to send cannot drift apart."""
     with sessions() as session:
-        won = (
-            session.connection()
-            .execute(  # Core: the ORM's bulk-update path costs more
-                update(OutboxMessage)
-                .where(col(OutboxMessage.id) == message_id, _claimable(now))
-                .values(
-                    status=MessageStatus.SENDING,
-                    claimed_at=now,
-                    attempts=OutboxMessage.attempts + 1,
-                )
-                .returning(*_SENT_COLUMNS.values(), col(OutboxMessage.refused))
-            )
-            .one_or_none()
-        )
-        if won is None:
+        won = session.connection().execute(_CLAIM, {**_times(now), "message": message_id})
+        row = won.one_or_none()
+        if row is None:
             return None
-        *sent, refused_before = won
+        *sent, refused_before = row
         mail = dict(zip(_SENT_COLUMNS, sent, strict=True))
         to, cc = tuple(mail.pop("to")), tuple(mail.pop("cc"))
         return OutgoingMail(**mail, to=to, cc=cc, date=now), bool(refused_before)
+
+
+def _times(now: dt.datetime) -> dict[str, dt.datetime]:
+    return {"now": now, "lapsed": now - LEASE}
 
 
 _SENT_COLUMNS = {  # OutgoingMail's fields, and the columns they are read from
@@ -229,6 +200,38 @@ _SENT_COLUMNS = {  # OutgoingMail's fields, and the columns they are read from
     "html": col(OutboxMessage.html),
     "message_id": col(OutboxMessage.message_id_header),
 }
+# Built once (a replay delivers on hundreds of days in one process): a message is claimable
+# when it is pending and its next attempt has come, or its claim has lapsed (`lapsed`: `now`
+# less the lease).
+_CLAIMABLE = or_(
+    and_(
+        col(OutboxMessage.status) == MessageStatus.PENDING,
+        or_(
+            col(OutboxMessage.next_attempt_at).is_(None),
+            col(OutboxMessage.next_attempt_at) <= bindparam("now"),
+        ),
+    ),
+    and_(
+        col(OutboxMessage.status) == MessageStatus.SENDING,
+        col(OutboxMessage.claimed_at) < bindparam("lapsed"),
+    ),
+)
+_DUE = (
+    select(col(OutboxMessage.id))
+    .where(_CLAIMABLE)
+    .order_by(col(OutboxMessage.id))
+    .limit(bindparam("limit"))
+)
+_CLAIM = (
+    update(OutboxMessage)
+    .where(col(OutboxMessage.id) == bindparam("message"), _CLAIMABLE)
+    .values(
+        status=MessageStatus.SENDING,
+        claimed_at=bindparam("now"),
+        attempts=OutboxMessage.attempts + 1,
+    )
+    .returning(*_SENT_COLUMNS.values(), col(OutboxMessage.refused))
+)
 
 
 def _settle(
