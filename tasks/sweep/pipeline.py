@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 import sqlalchemy
-from sqlalchemy import ColumnExpressionArgument, insert, update
+from sqlalchemy import ColumnExpressionArgument, Executable, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -318,13 +319,34 @@ def load_contexts(
 
 def load_open_work(session: Session, *, plan: str | None = None) -> list[OpenItem]:
     """Every open dated item, in two queries: single-date assignments and dated occurrences."""
+    single, dated = _open_work_queries(by_plan=plan is not None)
+    connection = session.connection()  # Core rows: no ORM bookkeeping for 100k tuples
+    asked = {"plan": plan}
+    # The columns are typed from the models, where an id is None until inserted; rows read
+    # back have their ids, and `single` has only rows with a due date.
+    singles = cast(
+        "Result[int, str, str, str, str, dt.date, dt.date | None]",
+        connection.execute(single, asked),
+    )
+    items = [OpenItem(a, None, p, t, u, r, due, orig) for a, p, t, u, r, due, orig in singles]
+    occurrences = cast(
+        "Result[int, int, str, str, str, str, dt.date]", connection.execute(dated, asked)
+    )
+    items += [OpenItem(a, o, p, t, u, r, due, due) for a, o, p, t, u, r, due in occurrences]
+    return items
+
+
+@functools.cache
+def _open_work_queries(*, by_plan: bool) -> tuple[Executable, Executable]:
+    """The two queries of the open work, of every plan or of the plan bound as `plan`: built
+    once a process (a replay loads the open work on hundreds of days)."""
     common: list[ColumnExpressionArgument[bool]] = [
         col(Assignment.active),
         col(Task.active),
         col(Assignment.state).in_(WITH_UNIT),
     ]
-    if plan is not None:
-        common.append(col(Plan.code) == plan)
+    if by_plan:
+        common.append(col(Plan.code) == sqlalchemy.bindparam("plan"))
     # SQLAlchemy's own select: sqlmodel's is typed for at most four columns.
     single = (
         sqlalchemy.select(
@@ -345,13 +367,6 @@ def load_open_work(session: Session, *, plan: str | None = None) -> list[OpenIte
             col(Assignment.due).is_not(None),
         )
     )
-    connection = session.connection()  # Core rows: no ORM bookkeeping for 100k tuples
-    # The columns are typed from the models, where an id is None until inserted; rows read
-    # back have their ids, and `single` has only rows with a due date.
-    singles = cast(
-        "Result[int, str, str, str, str, dt.date, dt.date | None]", connection.execute(single)
-    )
-    items = [OpenItem(a, None, p, t, u, r, due, orig) for a, p, t, u, r, due, orig in singles]
     dated = (
         sqlalchemy.select(
             col(Assignment.id),
@@ -368,9 +383,7 @@ def load_open_work(session: Session, *, plan: str | None = None) -> list[OpenIte
         .join(Plan, col(Assignment.plan_id) == Plan.id)
         .where(*common, col(Occurrence.active), col(Occurrence.state).in_(OCCURRENCE_WITH_UNIT))
     )
-    occurrences = cast("Result[int, int, str, str, str, str, dt.date]", connection.execute(dated))
-    items += [OpenItem(a, o, p, t, u, r, due, due) for a, o, p, t, u, r, due in occurrences]
-    return items
+    return single, dated
 
 
 def evaluate(

@@ -131,10 +131,13 @@ def record_sweep(session: Session, sweep: SweepRun) -> AuditEvent:
 
 
 def _locked_head(session: Session) -> AuditHead:
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
+    head = session.exec(_HEAD).first()
     if head is None:  # the schema makes it; only a deleted row starts again (verify says so)
         head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
     return head
+
+
+_HEAD = select(AuditHead).where(AuditHead.id == 1).with_for_update()  # built once: every event
 
 
 def installation_key() -> str:
