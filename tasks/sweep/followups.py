@@ -77,17 +77,14 @@ def pending_followups(session: Session, *, plans: Collection[str]) -> list[Pendi
     return _read(session, _UNCLAIMED, plans=list(plans))
 
 
-def mark_bundled(
-    session: Session, letters: Iterable[tuple[OutboxMessage, Sequence[Pending]]]
-) -> None:
-    """Name the letter (a written outbox message) each follow-up went into."""
-    for message, followups in letters:
+def mark_bundled(session: Session, letters: Iterable[tuple[int, Sequence[Pending]]]) -> None:
+    """Name the letter (a written outbox message, by id) each follow-up went into."""
+    for message_id, followups in letters:
         if followups:
-            assert message.id is not None  # written before its follow-ups are marked
             session.exec(
                 update(FollowUp)
                 .where(col(FollowUp.id).in_([p.id for p in followups]))
-                .values(message_id=message.id)
+                .values(message_id=message_id)
             )
 
 

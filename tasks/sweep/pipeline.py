@@ -690,6 +690,9 @@ class Bundle:
     header: str | None = None  # the Message-ID of the letter of the day with the office's queue
 
 
+LETTERS_AT_ONCE = 50  # letters rendered and written before they are let go (up to 400 KB each)
+
+
 def write_outbox(
     session: Session,
     planned: Sequence[PlannedNotice],
@@ -722,25 +725,30 @@ def write_outbox(
         for followup in claim_followups(session, sweep_id=sweep.id, plans=working):
             letters[(followup.plan_code, followup.recipient_code)].followups.append(followup)
         _add_office_queues(session, letters, contexts, working, sweep.as_of)
-    messages = {
-        key: _message(contexts[key[0]], key[1], bundle, sweep, composer)
-        for key, bundle in sorted(letters.items())
-    }
-    session.add_all(messages.values())
-    session.flush()
+    ids: dict[tuple[str, str], int] = {}
+    ordered = sorted(letters.items())
+    for start in range(0, len(ordered), LETTERS_AT_ONCE):
+        made = {
+            key: _message(contexts[key[0]], key[1], bundle, sweep, composer)
+            for key, bundle in ordered[start : start + LETTERS_AT_ONCE]
+        }
+        session.add_all(made.values())
+        session.flush()
+        for key, message in made.items():
+            assert message.id is not None
+            ids[key] = message.id
+            session.expunge(message)  # written: its text and HTML need not stay in memory
     rows = [
-        _notice_row(n, sweep, messages[key].id)
-        for key, bundle in letters.items()
-        for n in bundle.notices
+        _notice_row(n, sweep, ids[key]) for key, bundle in letters.items() for n in bundle.notices
     ]
     if rows:
         # one Core executemany: no INSERT per notice, and none of the ORM's per-row bookkeeping
         session.connection().execute(insert(Notice), rows)
-    mark_bundled(session, [(messages[key], bundle.followups) for key, bundle in letters.items()])
+    mark_bundled(session, [(ids[key], bundle.followups) for key, bundle in letters.items()])
     for bundle in letters.values():
         outcome.written.extend(bundle.notices)
         outcome.followups.extend(bundle.followups)
-    outcome.messages = len(messages)
+    outcome.messages = len(ids)
     return outcome
 
 
