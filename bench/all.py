@@ -2,9 +2,9 @@
 
 Runs, one after the other, each as its own process: the whole daily sweep against Taskwarrior
 (daily.py), the overdue list (overdue.py), the sweep through Prefect (prefect_path.py), the
-sweep's compute at 10k and 100k assignments (sweep.py, for the cost per item), reviews
-(review.py), the cold read-only commands (cold.py) and `duban demo`
-(demo.py). Each benchmark's own output is shown as it comes; the rows it marks for the table
+sweep's compute at 10k and 100k assignments (sweep.py, for the cost per item), importing 10k
+assignments against Taskwarrior (imports.py), reviews (review.py), the cold read-only commands
+(cold.py) and `duban demo` (demo.py). Each benchmark's own output is shown as it comes; the rows it marks for the table
 (processes.table_row) are collected and printed at the end as one Markdown table, ready for a
 note. daily.py, overdue.py and prefect_path.py share one built copy of the 100k data. A
 benchmark that fails is reported in the table as failed, and the others still run.
@@ -42,6 +42,7 @@ def benchmarks(size: list[str], shared: Path, quick: bool) -> list[tuple[str, li
         ("prefect_path.py", [*size, *keep]),
         ("sweep.py", QUICK if quick else TENTH),
         ("sweep.py", size),
+        ("imports.py", ["--tasks", "50", "--units", "5"] if quick else []),
         ("review.py", size),
         ("cold.py", []),
         ("demo.py", []),

@@ -287,10 +287,15 @@ def _write_tasks(
             )
         _fill_task(task, spec, plan, keep_calendar=keep_dates)
         session.add(task)
+        if report.created:
+            continue  # written all together below
         session.flush()
         _write_assignments(session, plan_id, task, spec, units, unit_code, report, keep_dates, at)
+    if report.created:
+        _write_new_plans_work(session, plan_id, plan, existing, units, unit_code, report, at)
+    kept = {t.code for t in plan.tasks}
     for code, task in existing.items():
-        if code not in {t.code for t in plan.tasks} and task.active:
+        if code not in kept and task.active:
             task.active = False
             report.changes.append(f"task {code} removed")
             for assignment in session.exec(select(Assignment).where(Assignment.task_id == task.id)):
@@ -337,16 +342,8 @@ def _write_assignments(
     keep_dates: bool,
     at: dt.datetime,
 ) -> None:
-    wanted = {(a.unit, a.role): a for a in spec.assignments}
-    if not report.created or any(a.occurrences for a in wanted.values()):
-        rows = session.exec(select(Assignment).where(Assignment.task_id == task.id)).all()
-    else:  # a new plan's task, one due date per unit: plain rows, no objects to track
-        if wanted:
-            session.execute(
-                insert(Assignment),
-                [_fresh_row(plan_id, task, units, k, a) for k, a in wanted.items()],
-            )
-        return
+    wanted = _wanted(spec)
+    rows = session.exec(select(Assignment).where(Assignment.task_id == task.id)).all()
     existing = {(unit_code[a.unit_id], a.role): a for a in rows}
     named = _named_leads(existing, wanted)
     owed = {  # what the plan asks of each: a re-assigned unit owes what the replaced one did
@@ -382,6 +379,35 @@ def _write_assignments(
     if any(resolved.occurrences for resolved in owed.values()) or rows:
         session.flush()
         _write_occurrences(session, {**existing, **fresh}, owed)
+
+
+def _write_new_plans_work(
+    session: Session,
+    plan_id: int,
+    plan: ResolvedPlan,
+    tasks: dict[str, Task],
+    units: dict[str, Unit],
+    unit_code: dict[int | None, str],
+    report: ImportReport,
+    at: dt.datetime,
+) -> None:
+    """A new plan's tasks in one flush and its assignments in one insert of plain rows (no
+    object to track for each of 10,000 assignments); work with dated reports takes the way
+    a re-import takes, which writes the occurrences."""
+    session.flush()
+    plain = []
+    for spec in plan.tasks:
+        task = tasks[spec.code]
+        if any(a.occurrences for a in spec.assignments):
+            _write_assignments(session, plan_id, task, spec, units, unit_code, report, False, at)
+        else:
+            plain += [_fresh_row(plan_id, task, units, k, a) for k, a in _wanted(spec).items()]
+    if plain:
+        session.connection().execute(insert(Assignment), plain)
+
+
+def _wanted(spec: ResolvedTask) -> dict[Key, ResolvedAssignment]:
+    return {(a.unit, a.role): a for a in spec.assignments}
 
 
 def _fresh_row(

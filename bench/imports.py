@@ -1,0 +1,135 @@
+"""Importing a plan, whole process, against Taskwarrior importing the same tasks.
+
+The plans are the sweep benchmark's synthetic ones (bench/sweep.py): --plans plans of --tasks
+tasks, each held by every one of --units units, so 1 × 1,000 × 10 = 10,000 assignments by
+default, due across 2020 (`--plans 10` makes 100,000: a plan file is at most 2 MB, so a larger
+load comes as several plans). Measured, each a new process from start to exit, interleaved, at
+least three times:
+
+- `duban import PLAN.yaml`, once for each plan file, one after the other (one shell command):
+  reads, checks and resolves the plan file, writes the plan, its tasks and assignments, and
+  audits the import. Before each run, and not timed, the database
+  is put back to an empty one at the current schema (made once by `duban init`): what an office
+  that has installed duban waits for when it loads a plan.
+- `task import TASKS.json`: Taskwarrior loading the same assignments as tasks (project = plan,
+  tag = unit, the same due date) into an empty data folder, emptied before each run.
+
+Printed: each command's min and median wall and CPU time and peak memory, and the ratio
+(target: duban ≤ 1.0× Taskwarrior). Usage: python bench/imports.py [--plans 1] [--tasks 1000]
+[--units 10] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from overdue import taskwarrior_env  # noqa: E402
+from processes import DUBAN, Series, child_environment, interleaved, ratio, table_row  # noqa: E402
+from sweep import synthetic_plan  # noqa: E402
+
+from calendars.deadlines import parse_deadline  # noqa: E402
+
+
+def taskwarrior_tasks(plan: dict[str, object]) -> str:
+    """The plan's assignments as Taskwarrior's import format, one task per line."""
+    code = plan["plan"]["code"]  # type: ignore[index]
+    lines: list[str] = []
+    for task in plan["tasks"]:  # type: ignore[attr-defined]
+        due = parse_deadline(task["deadline"]).due
+        assert due is not None
+        held = task["responsibility"]
+        for unit in [*held["lead"], *held["co"]]:
+            lines.append(
+                json.dumps(
+                    {
+                        "uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{code}/{task['id']}/{unit}")),
+                        "status": "pending",
+                        "entry": "20200101T000000Z",
+                        "description": f"{code} {task['id']} {unit}",
+                        "project": code,
+                        "tags": [unit],
+                        "due": f"{due:%Y%m%d}T000000Z",
+                    },
+                    ensure_ascii=False,
+                )
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plans", type=int, default=1)
+    parser.add_argument("--tasks", type=int, default=1000)
+    parser.add_argument("--units", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    if args.runs < 3:
+        parser.error("--runs: at least 3")
+    task = shutil.which("task")
+    if not task:
+        raise SystemExit("Taskwarrior is not installed (apt-get install taskwarrior)")
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        plans = [synthetic_plan(index, args.tasks, args.units) for index in range(args.plans)]
+        for index, plan in enumerate(plans):
+            (folder / f"plan-{index}.yaml").write_text(
+                yaml.safe_dump(plan, allow_unicode=True), encoding="utf-8"
+            )
+        tasks_file = folder / "tasks.json"
+        tasks_file.write_text("".join(taskwarrior_tasks(plan) for plan in plans), encoding="utf-8")
+        (folder / "taskrc").write_text(
+            f"data.location={folder / 'taskdata'}\nconfirmation=off\nhooks=off\n"
+            "verbose=nothing\nnews.version=2.6.2\n"
+        )
+        database = folder / "bench.db"
+        env = child_environment(
+            DUBAN_DATABASE_URL=f"sqlite:///{database}",
+            DUBAN_HOME=str(folder),
+            **taskwarrior_env(folder),
+        )
+        subprocess.run([DUBAN, "init"], env=env, check=True, capture_output=True)
+        shutil.copyfile(database, folder / "empty.db")
+
+        def empty_database() -> None:
+            for leftover in ("bench.db-wal", "bench.db-shm"):
+                (folder / leftover).unlink(missing_ok=True)
+            shutil.copyfile(folder / "empty.db", database)
+
+        def empty_taskwarrior() -> None:
+            shutil.rmtree(folder / "taskdata", ignore_errors=True)
+            (folder / "taskdata").mkdir()
+
+        each = f'for plan in plan-*.yaml; do "{DUBAN}" import "$plan" || exit 1; done'
+        ours = Series("duban import", ["sh", "-c", each], prepare=empty_database)
+        theirs = Series("task import", [task, "import", str(tasks_file)], prepare=empty_taskwarrior)
+        interleaved([ours, theirs], args.runs, env=env, cwd=folder)
+    assignments = args.plans * args.tasks * args.units
+    print(
+        f"{assignments} assignments ({args.plans} plan files × {args.tasks} tasks × "
+        f"{args.units} units)"
+    )
+    print(f"runs: {args.runs} of each, interleaved")
+    print(ours.line())
+    print(theirs.line())
+    print(f"duban import / task import: wall {ratio(ours.wall(), theirs.wall())} (target ≤ 1.0×)")
+    table_row(
+        f"import {assignments} assignments",
+        f"{ours.wall()[1]:.2f} s",
+        f"task import {theirs.wall()[1]:.2f} s",
+        f"{ours.wall()[1] / theirs.wall()[1]:.2f}× (target 1.0×)",
+    )
+
+
+if __name__ == "__main__":
+    main()
