@@ -4,10 +4,11 @@ Runs, one after the other, each as its own process: the whole daily sweep agains
 (daily.py), the overdue list (overdue.py), the sweep through Prefect (prefect_path.py), the
 sweep's compute at 10k and 100k assignments (sweep.py, for the cost per item), importing 10k
 assignments against Taskwarrior (imports.py), reviews (review.py), the cold read-only commands
-(cold.py) and `duban demo` (demo.py). Each benchmark's own output is shown as it comes; the rows it marks for the table
-(processes.table_row) are collected and printed at the end as one Markdown table, ready for a
-note. daily.py, overdue.py and prefect_path.py share one built copy of the 100k data. A
-benchmark that fails is reported in the table as failed, and the others still run.
+(cold.py) and `duban demo` (demo.py). Each benchmark's own output is shown as it comes; the
+rows it marks for the table (processes.table_row) are collected and printed at the end as one
+Markdown table, ready for a note. daily.py, overdue.py and prefect_path.py share one built copy
+of the 100k data. A benchmark that fails is reported in the table as failed, and the others
+still run.
 
 Usage: python bench/all.py [--quick] [--keep DIR]
 (--quick: 4 plans × 50 tasks × 5 units, to try the whole chain in a minute; the figures then say
