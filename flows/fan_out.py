@@ -23,13 +23,13 @@ from typing import Any, cast
 from uuid import UUID
 
 from prefect import get_run_logger
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import FlowRun
 from prefect.concurrency.sync import concurrency
 from prefect.deployments import run_deployment
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.exceptions import ObjectAlreadyExists
 from prefect.runtime import deployment, flow_run
 from sqlmodel import col, select
 
@@ -59,21 +59,29 @@ def holding_slots(plans: Sequence[str]) -> Iterator[None]:
     """Hold the sweep slot of each plan (all at once), making the limits that do not exist."""
     names = [slot_name(p) for p in plans]
     with get_client(sync_client=True) as client:
-        for name in names:
+        for name in set(names) - _existing_limits(client):
             try:
-                client.read_global_concurrency_limit_by_name(name)
-            except ObjectNotFound:
-                try:
-                    client.create_global_concurrency_limit(
-                        GlobalConcurrencyLimitCreate(name=name, limit=1)
-                    )
-                except ObjectAlreadyExists:  # another run made it meanwhile
-                    pass
+                client.create_global_concurrency_limit(
+                    GlobalConcurrencyLimitCreate(name=name, limit=1)
+                )
+            except ObjectAlreadyExists:  # another run made it meanwhile
+                pass
     if not names:
         yield
         return
     with concurrency(names, occupy=1, strict=True, lease_duration=LEASE):
         yield
+
+
+def _existing_limits(client: SyncPrefectClient) -> set[str]:
+    """The names of the server's global concurrency limits, a page a request (not one request
+    a plan: forty plans cost forty round trips before the sweep could start)."""
+    names: set[str] = set()
+    while page := client.read_global_concurrency_limits(limit=PAGE, offset=len(names)):
+        names |= {limit.name for limit in page}
+        if len(page) < PAGE:
+            break
+    return names
 
 
 def sweep_plans_apart(day: dt.date, dry_run: bool, catch_up: bool = False) -> dict[str, Any]:
