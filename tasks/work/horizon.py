@@ -47,6 +47,12 @@ def plans_past_the_calendar(
     working days of the data's last day (or past it)."""
     found = []
     for plan in session.exec(select(Plan).order_by(col(Plan.code))):
+        calendar = plan_calendar(plan, data_dir)
+        if not calendar.years:
+            continue
+        last_day = dt.date(calendar.years[-1], 12, 31)
+        if as_of < calendar.add_workdays(last_day, -WARN_WORKDAYS):
+            continue  # most of the year: the plan's open work need not be read
         open_count, last_due = session.exec(
             select(func.count(), func.max(Assignment.due)).where(
                 Assignment.plan_id == plan.id,
@@ -56,15 +62,7 @@ def plans_past_the_calendar(
         ).one()
         if not open_count:
             continue
-        calendar = plan_calendar(plan, data_dir)
-        if not calendar.years:
-            continue
-        last_day = dt.date(calendar.years[-1], 12, 31)
         reaches = max((d for d in (last_due, plan.span_end) if d is not None), default=None)
-        if (
-            reaches is not None
-            and reaches > last_day
-            and as_of >= calendar.add_workdays(last_day, -WARN_WORKDAYS)
-        ):
+        if reaches is not None and reaches > last_day:
             found.append(PastTheCalendar(plan.code, plan.source_path, reaches, last_day))
     return found
