@@ -20,7 +20,6 @@ letters and .eml files a sweep wrote, and the ratios to Taskwarrior (target: the
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sqlite3
 import subprocess
@@ -31,7 +30,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from overdue import BEFORE, build_duban, build_taskwarrior, duban_env, taskwarrior_env  # noqa: E402
-from processes import DUBAN, Series, child_environment, interleaved, ratio, table_row  # noqa: E402
+from processes import (  # noqa: E402
+    DUBAN,
+    Series,
+    child_environment,
+    interleaved,
+    load_parser,
+    parsed,
+    ratio,
+    table_row,
+)
 
 WORKING_DAY, REST_DAY = "2020-01-02", "2020-01-04"
 
@@ -103,15 +111,7 @@ def measure(folder: Path, runs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--plans", type=int, default=40)
-    parser.add_argument("--tasks", type=int, default=250)
-    parser.add_argument("--units", type=int, default=10)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--keep", type=Path, help="Build the data here once and reuse it.")
-    args = parser.parse_args()
-    if args.runs < 3:
-        parser.error("--runs: at least 3")
+    args = parsed(load_parser(__doc__, keep=True))
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)

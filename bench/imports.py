@@ -21,7 +21,6 @@ Printed: each command's min and median wall and CPU time and peak memory, and th
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import subprocess
@@ -35,7 +34,16 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from overdue import taskwarrior_env  # noqa: E402
-from processes import DUBAN, Series, child_environment, interleaved, ratio, table_row  # noqa: E402
+from processes import (  # noqa: E402
+    DUBAN,
+    Series,
+    child_environment,
+    interleaved,
+    load_parser,
+    parsed,
+    ratio,
+    table_row,
+)
 from sweep import synthetic_plan  # noqa: E402
 
 from calendars.deadlines import parse_deadline  # noqa: E402
@@ -68,14 +76,7 @@ def taskwarrior_tasks(plan: dict[str, object]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--plans", type=int, default=1)
-    parser.add_argument("--tasks", type=int, default=1000)
-    parser.add_argument("--units", type=int, default=10)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-    if args.runs < 3:
-        parser.error("--runs: at least 3")
+    args = parsed(load_parser(__doc__, plans=1, tasks=1000))
     task = shutil.which("task")
     if not task:
         raise SystemExit("Taskwarrior is not installed (apt-get install taskwarrior)")

@@ -42,6 +42,8 @@ from processes import (  # noqa: E402
     Series,
     child_environment,
     interleaved,
+    load_parser,
+    parsed,
     ratio,
     table_row,
 )
@@ -261,15 +263,7 @@ def measure(folder: Path, args: argparse.Namespace, built: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--plans", type=int, default=40)
-    parser.add_argument("--tasks", type=int, default=250)
-    parser.add_argument("--units", type=int, default=10)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--keep", type=Path, help="Build the data here once and reuse it.")
-    args = parser.parse_args()
-    if args.runs < 3:
-        parser.error("--runs: at least 3")
+    args = parsed(load_parser(__doc__, runs=5, keep=True))
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)

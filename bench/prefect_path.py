@@ -18,7 +18,6 @@ Usage: python bench/prefect_path.py [--plans 40] [--tasks 250] [--units 10] [--r
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import shutil
@@ -37,6 +36,8 @@ from processes import (  # noqa: E402
     PYTHON,
     Series,
     child_environment,
+    load_parser,
+    parsed,
     ratio,
     run,
     table_row,
@@ -163,15 +164,7 @@ def measure(folder: Path, runs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--plans", type=int, default=40)
-    parser.add_argument("--tasks", type=int, default=250)
-    parser.add_argument("--units", type=int, default=10)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--keep", type=Path, help="Build the data here once and reuse it.")
-    args = parser.parse_args()
-    if args.runs < 3:
-        parser.error("--runs: at least 3")
+    args = parsed(load_parser(__doc__, keep=True))
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ run.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -117,6 +118,32 @@ def child_environment(**settings: str) -> dict[str, str]:
     user's installation does (and `python -c "import sqlalchemy"` never pays)."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     return env | settings
+
+
+def load_parser(
+    doc: str, *, plans: int = 40, tasks: int = 250, runs: int | None = 3, keep: bool = False
+) -> argparse.ArgumentParser:
+    """The arguments of a benchmark on the synthetic load (bench/sweep.py's plans): its size,
+    --plans plans of --tasks tasks each held by --units units; how many --runs (at least
+    three, checked by `parsed`); and, with `keep`, --keep DIR to build the data once and reuse
+    it. The description is the first line of the benchmark's docstring."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--plans", type=int, default=plans)
+    parser.add_argument("--tasks", type=int, default=tasks)
+    parser.add_argument("--units", type=int, default=10)
+    if runs is not None:
+        parser.add_argument("--runs", type=int, default=runs)
+    if keep:
+        parser.add_argument("--keep", type=Path, help="Build the data here once and reuse it.")
+    return parser
+
+
+def parsed(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """The command line; every figure is repeated at least three times."""
+    args = parser.parse_args()
+    if getattr(args, "runs", 3) < 3:
+        parser.error("--runs: at least 3")
+    return args
 
 
 def table_row(what: str, ours: str, reference: str, ratio: str) -> None:

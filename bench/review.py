@@ -8,7 +8,6 @@ run --runs times (min and median). Usage: python bench/review.py [--plans 40] [-
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import statistics
 import sys
@@ -23,7 +22,7 @@ from openpyxl import Workbook
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).parent))
-from processes import table_row  # noqa: E402
+from processes import load_parser, parsed, table_row  # noqa: E402
 from sweep import FLOOR, build  # noqa: E402  (the same synthetic load)
 
 from render.review import render_html  # noqa: E402
@@ -43,12 +42,7 @@ def timed(work: Callable[[], T]) -> tuple[float, T]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--plans", type=int, default=40)
-    parser.add_argument("--tasks", type=int, default=250)
-    parser.add_argument("--units", type=int, default=10)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
+    args = parsed(load_parser(__doc__))
     as_of = dt.date(2020, 6, 15)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -8,7 +8,6 @@ times do not. Usage: python bench/sweep.py [--plans 40] [--tasks 250] [--units 1
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import statistics
 import tempfile
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from processes import table_row
+from processes import load_parser, parsed, table_row
 from sqlalchemy import text
 
 from calendars.clock import now
@@ -107,12 +106,7 @@ def best_of(runs: int, work: Callable[[], T]) -> tuple[float, float, T]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--plans", type=int, default=40)
-    parser.add_argument("--tasks", type=int, default=250)
-    parser.add_argument("--units", type=int, default=10)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
+    args = parsed(load_parser(__doc__, runs=5))
     as_of = dt.date(2020, 6, 15)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"

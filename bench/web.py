@@ -42,6 +42,7 @@ import httpx
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).parent))
+from processes import load_parser  # noqa: E402
 from sweep import FLOOR, build  # noqa: E402  (the same synthetic load)
 
 from calendars.clock import now  # noqa: E402
@@ -268,10 +269,7 @@ def writable(url: str) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--plans", type=int, default=40)
-    parser.add_argument("--tasks", type=int, default=250)
-    parser.add_argument("--units", type=int, default=10)
+    parser = load_parser(__doc__, runs=None)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3)
