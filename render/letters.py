@@ -304,11 +304,11 @@ def _notice_block(
     if item.original_due is not None and item.original_due != item.due:
         rows.append(("label.current_due", w["extended"].format(date=_date(item.due, w))))
     rows += _occurrence(item, w)
-    rows += [
-        ("label.progress", _progress(item, w)),
-        ("label.why", one_line(item.why)),
-        ("label.recipient", _recipient(item, w)),
-    ]
+    progress, why = _progress(item, w), one_line(item.why)
+    rows.append(("label.progress", progress))
+    if why != progress:  # a reminder's reason is its progress: the letter says it once
+        rows.append(("label.why", why))
+    rows.append(("label.recipient", _recipient(item, w)))
     if item.blocks:
         rows.append(("label.blocks", _blocks(item, w)))
     if item.receipt_code and not item.receipted:

@@ -479,6 +479,14 @@ def test_the_status_counts_working_days(item, zh, en):
     assert en in lines(render_letter(letter(item, language="en")).text)
 
 
+def test_a_reason_that_only_repeats_the_status_is_not_printed_twice():
+    reminder = lines(render_letter(letter(REMINDER)).text)
+    assert "办理进度：距完成时限还有5个工作日" in reminder
+    assert not any(line.startswith("说明：") for line in reminder)
+    urge = lines(render_letter(letter(URGE)).text)
+    assert "说明：逾期3个工作日，予以催办，抄送联席会议办公室" in urge
+
+
 @pytest.mark.parametrize(
     ("item", "zh", "en"),
     [
