@@ -372,7 +372,8 @@ def test_the_letters_receipt_code_comes_at_its_head_with_how_to_acknowledge(
     mail = render_letter(letter(item, language=language))
     text = lines(mail.text)
     assert text.index(instruction) == 3  # after the salutation and the opening
-    assert any("duban ack" in line for line in text[4:])  # the closing says how
+    how = {"zh": "督办系统工作台", "en": "duban workplace"}[language]
+    assert any(how in line for line in text[4:])  # the closing says how: no command to run
     assert f">{instruction}" in mail.html
 
 
@@ -532,7 +533,7 @@ def test_a_copy_names_the_unit_responsible():
 
 
 ACT = "请你单位高度重视，对照完成时限抓紧推进，按要求报送办理情况。"
-ACKNOWLEDGE = "督办单、通报须签收：收到后请执行 duban ack 签收编码。"
+ACKNOWLEDGE = "督办单、通报须签收：请在督办系统工作台，或通过通知中的签收链接，凭本函签收编码签收。"
 
 
 @pytest.mark.parametrize(
