@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from schemas.db import create_schema, engine_for, session_scope, sessions
 from schemas.tables import Escalation, Notice, Occurrence, OutboxMessage
 from tasks.plans.importer import import_plan
+from tasks.sweep import pipeline
 from tasks.sweep.delivery import DeliveryError, EmlOutbox, OutgoingMail
 from tasks.sweep.outbox import acknowledge, deliver_pending
 from tasks.sweep.pipeline import evaluate, open_escalations, read_open_work
@@ -106,6 +107,20 @@ def test_the_office_reads_one_letter_a_day_listing_every_item_it_is_copied_on(ur
     # grouped by level and unit: every unit whose item it is copied on is named
     units = ["市卫生健康委", "沙坪坝区", "南岸区", "永川区", "武隆区", "忠县"]
     assert all(name in office.text for name in units)
+
+
+def test_letters_written_a_few_at_a_time_each_carry_their_own_recipients_notices(url, monkeypatch):
+    """The letters are written in chunks and let go (memory); a notice must still point at
+    the letter of its own recipient, whichever chunk that letter was in."""
+    monkeypatch.setattr(pipeline, "LETTERS_AT_ONCE", 2)
+    outcome = sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
+    with session_scope(url) as session:
+        mails = {m.id: m for m in session.exec(select(OutboxMessage)).all()}
+        notices = session.exec(select(Notice)).all()
+    assert outcome.messages == len(mails) == 7  # four chunks
+    assert len(notices) == len(outcome.written) > len(mails)
+    assert all(mails[n.message_id].recipient_code == n.recipient_code for n in notices)
+    assert {n.message_id for n in notices} == set(mails)
 
 
 def test_a_report_to_leadership_does_not_skip_the_units_supervision_order(url):
