@@ -14,11 +14,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from calendars.clock import utc, zone_of
-from duban.errors import NotFound
 from render.mail import COMPOSER
 from schemas.db import session_scope, sessions
 from schemas.tables import ExtensionRequest, Notice
 from schemas.vocabulary import ExtensionState
+from tasks.plans.queries import find_plan
 from tasks.plans.reader import read_yaml
 from tasks.sweep.delivery import Transport
 from tasks.sweep.notices import MailComposer
@@ -57,9 +57,8 @@ def replay_story(
         events.setdefault(event["day"], []).append(event)
     result = Replay(plan=plan, last_day=story["end"])
     with session_scope(url) as session:  # read once: the story changes the work, not the plan
+        find_plan(session, plan)  # NotFound naming the plans there are
         contexts = load_contexts(session, plan=plan)
-    if plan not in contexts:
-        raise NotFound(f'no plan "{plan}"')
     calendar = contexts[plan].calendar
     day: dt.date = story["start"]
     while day <= story["end"]:

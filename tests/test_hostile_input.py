@@ -3,6 +3,7 @@ refused with one line naming it, before it costs memory or time, and never with 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,23 @@ def test_a_story_for_the_demo_is_read_through_the_same_reader(tmp_path: Path) ->
     bomb.write_text(BILLION_LAUGHS)
     with pytest.raises(PlanInvalid, match="expands"):
         replay_story("sqlite://", bomb, transport=None)  # type: ignore[arg-type]
+
+
+def test_a_story_for_a_plan_not_imported_names_the_plans_there_are(
+    tmp_path: Path, database_url: str
+) -> None:
+    from duban.errors import NotFound
+    from duban.replay import replay_story
+    from schemas.db import create_schema, session_scope
+    from tasks.plans.importer import import_plan
+
+    create_schema(database_url)
+    with session_scope(database_url) as session:
+        import_plan(session, ROOT / "plans" / "chongqing-2019-pilot.yaml", at=datetime.now(UTC))
+    story = tmp_path / "story.yaml"
+    story.write_text("plan: cq-2020-other\nstart: 2019-07-01\nend: 2019-07-05\nevents: []\n")
+    with pytest.raises(NotFound, match=r'no plan "cq-2020-other" \(plans: cq-2019-pilot\)'):
+        replay_story(database_url, story, transport=None)  # type: ignore[arg-type]
 
 
 def test_an_alias_inside_its_own_block_is_refused(tmp_path: Path) -> None:
