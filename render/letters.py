@@ -461,7 +461,7 @@ def _closing(letter: Letter, w: dict[str, str]) -> list[str]:
     if letter.items and not asks:
         asks.add("closing_copy")
     if letter.receipt_code:
-        asks.add("closing_receipt")
+        asks.add("closing_receipt_link" if letter.ack else "closing_receipt")
     decided = {f.event for f in letter.followups}
     if FollowUpEvent.RETURNED in decided:
         asks.add("closing_returned")
@@ -475,6 +475,7 @@ def _closing(letter: Letter, w: dict[str, str]) -> list[str]:
         "closing_action",
         "closing_leadership",
         "closing_receipt",
+        "closing_receipt_link",
         "closing_office",
         "closing_returned",
         "closing_reassigned",

@@ -401,6 +401,16 @@ def test_a_letters_receipt_code_and_its_link_are_printed_once_whatever_it_holds(
     assert "一键签收 http://duban.test/l/ACK" in mail.text
 
 
+def test_the_closing_points_at_the_one_click_link_only_when_the_letter_has_one():
+    linked = lines(render_letter(replace(letter(SUPERVISE), ack="http://duban.test/l/ACK")).text)
+    assert (
+        "督办单、通报须签收：请点击本函开头的“一键签收”，或在督办系统工作台凭本函签收编码签收。"
+        in linked
+    )
+    plain = lines(render_letter(letter(SUPERVISE)).text)
+    assert ACKNOWLEDGE in plain and not any("一键签收" in line for line in plain)
+
+
 @pytest.mark.parametrize("item", [REMINDER, DUE, URGE])
 def test_items_without_a_receipt_code_ask_for_no_acknowledgement(item):
     mail = render_letter(letter(item))
@@ -533,7 +543,7 @@ def test_a_copy_names_the_unit_responsible():
 
 
 ACT = "请你单位高度重视，对照完成时限抓紧推进，按要求报送办理情况。"
-ACKNOWLEDGE = "督办单、通报须签收：请在督办系统工作台，或通过通知中的签收链接，凭本函签收编码签收。"
+ACKNOWLEDGE = "督办单、通报须签收：请在督办系统工作台凭本函签收编码签收。"
 
 
 @pytest.mark.parametrize(
