@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email
 import email.policy
@@ -28,6 +29,7 @@ from tasks.sweep.delivery import (
     InvalidMail,
     OutgoingMail,
     SmtpTransport,
+    base64_lines,
     build_message,
     file_name,
 )
@@ -492,3 +494,10 @@ def test_a_rendered_letter_with_hostile_data_goes_out_as_one_safe_mail(deliver):
     assert message["Subject"] == rendered.subject
     assert message.get_body(("html",)).get_content() == rendered.html
     assert "&lt;script&gt;" in rendered.html and "<script>" not in rendered.html
+
+
+@pytest.mark.parametrize("size", [0, 1, 56, 57, 58, 113, 114, 115, 66_879])
+def test_bodies_are_encoded_as_the_standard_library_encodes_them(size):
+    """Letters are base64 in 76-column lines, each ending in a newline, the last one too."""
+    body = ("督办" * size).encode("utf-8")[:size]
+    assert base64_lines(body) == base64.encodebytes(body).decode("ascii")

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from render.mail import COMPOSER
 from schemas.db import create_schema, session_scope, sessions
-from schemas.tables import AuditEvent, Notice, OutboxMessage
+from schemas.tables import AuditEvent, MessageBody, Notice, OutboxMessage
 from schemas.vocabulary import MessageStatus
 from tasks.plans.importer import import_plan
 from tasks.sweep.delivery import DeliveryError, EmlOutbox, OutgoingMail, SmtpTransport
@@ -122,8 +122,7 @@ def one_mail_to_three(sqlite_url: str) -> int:
             to_addrs=["ok@cq.example.org", "busy@cq.example.org"],
             cc_addrs=["gone@cq.example.org"],
             subject="督办单",
-            text="请办理",
-            html="<p>请办理</p>",
+            body=MessageBody(text="请办理", html="<p>请办理</p>"),
             message_id_header="<duban.1.abc@cq.example.org>",
         )
         session.add(message)
@@ -235,9 +234,9 @@ def test_a_letter_given_up_on_is_told_to_the_office(url, tmp_path):
     [told] = letters_of_kind(url, "undelivered")
     assert told.to_addrs == ["zhjdc@cq.example.org"] and told.status == MessageStatus.SENT
     assert told.subject == "通知未能送达：南岸区"
-    assert lost.subject in told.text and "wjw@na.cq.example.org" in told.text
-    assert "connection to wjw@na.cq.example.org timed out" in told.text
-    assert "duban outbox retry" in told.text
+    assert lost.subject in told.body.text and "wjw@na.cq.example.org" in told.body.text
+    assert "connection to wjw@na.cq.example.org timed out" in told.body.text
+    assert "duban outbox retry" in told.body.text
     assert told.message_id_header in {m.message_id for m in smtp.sent}
 
 
@@ -261,7 +260,7 @@ def test_a_recipient_refused_for_good_is_told_to_the_office(url, tmp_path):
         deliver_pending(sessions(url), smtp, now=NOW, composer=COMPOSER)
     [told] = letters_of_kind(url, "undelivered")
     assert told.status == MessageStatus.SENT
-    assert "550 5.1.1 no such mailbox" in told.text and "南岸区" in told.text
+    assert "550 5.1.1 no such mailbox" in told.body.text and "南岸区" in told.body.text
 
 
 def test_a_sweep_killed_mid_write_is_completed_by_the_next_run_of_the_day(

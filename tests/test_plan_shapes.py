@@ -80,7 +80,7 @@ def test_the_office_of_the_block_receives_the_escalations_and_is_the_letters_con
     to_the_office = [m for m in letters if "zhk@county.example.org" in m.to_addrs]
     to_the_unit = [m for m in letters if "wjj@county.example.org" in m.to_addrs]
     assert to_the_office and to_the_unit
-    assert "刘敏" in to_the_unit[0].text and "023-12345678" in to_the_unit[0].text
+    assert "刘敏" in to_the_unit[0].body.text and "023-12345678" in to_the_unit[0].body.text
 
 
 def test_an_office_block_naming_another_office_than_the_joint_meeting_is_one_clear_error(

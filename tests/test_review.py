@@ -175,7 +175,7 @@ def test_the_review_of_a_phase_is_mailed_once_and_the_digest_once_a_week(story_u
     with session_scope(story_url) as session:
         leadership = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "review")).one()
         assert leadership.to_addrs == ["ldxz@cq.example.org"]
-        assert "<svg" in leadership.html and "完成" in leadership.text
+        assert "<svg" in leadership.body.html and "完成" in leadership.body.text
     report = deliver_pending(
         sessions(story_url), EmlOutbox(tmp_path), now=dt.datetime(2020, 10, 1, tzinfo=dt.UTC)
     )

@@ -106,7 +106,7 @@ def test_the_office_reads_one_letter_a_day_listing_every_item_it_is_copied_on(ur
     assert outcome.messages == 7  # six units' letters and the office's one
     # grouped by level and unit: every unit whose item it is copied on is named
     units = ["市卫生健康委", "沙坪坝区", "南岸区", "永川区", "武隆区", "忠县"]
-    assert all(name in office.text for name in units)
+    assert all(name in office.body.text for name in units)
 
 
 def test_letters_written_a_few_at_a_time_each_carry_their_own_recipients_notices(url, monkeypatch):
@@ -184,7 +184,7 @@ def test_a_plan_adopted_under_way_starts_overdue_items_at_the_first_rung(databas
 def test_letters_name_no_internal_ids_or_system_words(url):
     sweep_once(url, at=NOW, as_of=D(2019, 8, 7))  # 通报, 督办单, copies, blocked tasks
     with session_scope(url) as session:
-        texts = [m.text + m.html for m in session.exec(select(OutboxMessage))]
+        texts = [m.body.text + m.body.html for m in session.exec(select(OutboxMessage))]
     assert texts
     for text in texts:
         assert not re.search(
@@ -203,7 +203,7 @@ def test_every_letter_says_whom_to_call_at_the_office(database_url, tmp_path):
     sweep_once(database_url, at=NOW, as_of=D(2019, 7, 24))
     with session_scope(database_url) as session:
         mails = session.exec(select(OutboxMessage)).all()
-    assert mails and all("联系人：李明，联系电话：023-67700000" in m.text for m in mails)
+    assert mails and all("联系人：李明，联系电话：023-67700000" in m.body.text for m in mails)
 
 
 def test_a_sweep_that_missed_days_sends_only_the_highest_rung_now_due(url):
@@ -553,7 +553,7 @@ def test_letters_quote_the_task_and_word_ongoing_work_by_its_report_day(url):
     ongoing = [n.content for n in outcome.written if n.item.task_code == "t04"]
     assert ongoing and all(c.ongoing and c.why == "今日为本次进展报送日" for c in ongoing)
     with session_scope(url) as session:
-        texts = [m.text for m in session.exec(select(OutboxMessage))]
+        texts = [m.body.text for m in session.exec(select(OutboxMessage))]
     assert texts and all("工作任务：" in text for text in texts)
     t04 = [text for text in texts if "加强医疗卫生行业信用制度建设" in text]
     assert t04 and all("持续开展（持续性工作，按期报送进展）" in text for text in t04)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from schemas.db import session_scope
-from schemas.tables import OutboxMessage
+from schemas.tables import MessageBody, OutboxMessage
 from tasks.sweep.outbox import BATCH
 
 from .conftest import PLANS
@@ -90,8 +90,7 @@ def test_deliver_empties_an_outbox_larger_than_one_batch(duban, database_url, tm
                 sender="office@example.org",
                 to_addrs=[f"u{n}@example.org"],
                 subject=f"notice {n}",
-                text="text",
-                html="<p>text</p>",
+                body=MessageBody(text="text", html="<p>text</p>"),
                 message_id_header=f"<batch.{n}@example.org>",
             )
             for n in range(waiting)

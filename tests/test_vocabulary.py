@@ -98,9 +98,9 @@ def test_the_database_refuses_a_word_outside_the_vocabulary(database_url):
     _refused(database_url, "UPDATE jointmeetingseat SET role = 'chair'")
     _refused(
         database_url,
-        "INSERT INTO outboxmessage (kind, recipient_code, sender, subject, text, html, "
+        "INSERT INTO outboxmessage (kind, recipient_code, sender, subject, "
         "message_id_header, status, attempts, created_at) VALUES ('notice', 'x', 'a@b.c', "
-        "'s', 't', 'h', '<1@b.c>', 'lost', 0, '2019-08-01 00:00:00')",
+        "'s', '<1@b.c>', 'lost', 0, '2019-08-01 00:00:00')",
     )
     with session_scope(database_url) as session:  # nothing was changed by the refusals
         states = set(session.exec(select(Assignment.state)))

@@ -197,7 +197,7 @@ def mailed_links(world: World, recipient: str) -> dict[str, str]:
             select(OutboxMessage).where(OutboxMessage.recipient_code == recipient)
         ).first()
         assert message is not None
-    found = dict(re.findall(r'<a href="([^"]+)" data-action="(\w+)"', message.html))
+    found = dict(re.findall(r'<a href="([^"]+)" data-action="(\w+)"', message.body.html))
     return {action: url for url, action in found.items()}
 
 
@@ -207,8 +207,8 @@ def test_the_notice_carries_links_and_the_receipt_code_for_paper(world: World):
             select(OutboxMessage).where(OutboxMessage.recipient_code == "cqwjw")
         ).one()
     receipt = receipt_of(world, "t02", "cqwjw")
-    assert receipt in message.text and receipt in message.html
-    assert "一键签收 http://duban.test/l/" in message.text
+    assert receipt in message.body.text and receipt in message.body.html
+    assert "一键签收 http://duban.test/l/" in message.body.text
     links = mailed_links(world, "cqwjw")
     assert set(links) >= {"ack", "report"}
     assert all(url.startswith("http://duban.test/") for url in links.values())
@@ -326,10 +326,10 @@ def test_hostile_text_is_escaped_on_every_page_and_in_every_mail(fresh: World):
     with session_scope(fresh.url) as session:
         mails = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "followup")).all()
     assert {m.recipient_code for m in mails} == {"cqwjw", "cqwjw-zhjdc"}
-    for html in pages + [m.html for m in mails]:
+    for html in pages + [m.body.html for m in mails]:
         assert "<script>window.pwned" not in html and "<img src=x" not in html
     assert sum("&lt;script&gt;window.pwned=1&lt;/script&gt;" in p for p in pages) >= 5
-    assert all(HOSTILE in m.text for m in mails)  # the plain part says it as typed
+    assert all(HOSTILE in m.body.text for m in mails)  # the plain part says it as typed
 
 
 def test_a_file_of_the_wrong_type_or_too_large_is_refused_and_changes_nothing(fresh: World):
@@ -580,7 +580,7 @@ def test_report_submit_return_resubmit_accept_and_an_extension(database_url: str
         [mail] = session.exec(select(OutboxMessage).where(OutboxMessage.kind == "followup")).all()
     assert mail.to_addrs == ["wjw@cq.example.org"]  # and nothing waits for the office
     assert "：1项退回、1项验收办结、1项同意延期（2019年8月13日）" in mail.subject
-    assert "理由：缺信息互通机制" in mail.text
+    assert "理由：缺信息互通机制" in mail.body.text
 
 
 def test_bulk_accept_accepts_all_selected_or_none(fresh: World):

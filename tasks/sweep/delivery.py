@@ -32,7 +32,7 @@ What yagmail (0.16) does, and what is done about it here:
 
 from __future__ import annotations
 
-import base64
+import binascii
 import contextlib
 import datetime as dt
 import email.utils
@@ -159,13 +159,21 @@ def _put_parts(message: Message, mail: OutgoingMail) -> None:
 
 
 def _utf8_part(body: str, subtype: str) -> MIMENonMultipart:
-    """A text part in UTF-8, base64 in 76-column lines: what MIMEText makes, but encoded by one
-    C call (`base64.encodebytes`) instead of MIMEText's line-by-line loop, which took a fifth of
-    a 100k sweep's time on its letters of several hundred items."""
+    """A text part in UTF-8, base64 in 76-column lines: what MIMEText makes, but encoded whole
+    (`base64_lines`) instead of by MIMEText's line-by-line loop, which took a fifth of a 100k
+    sweep's time on its letters of several hundred items."""
     part = MIMENonMultipart("text", subtype, charset="utf-8")
     part["Content-Transfer-Encoding"] = "base64"
-    part.set_payload(base64.encodebytes(body.encode("utf-8")).decode("ascii"))
+    part.set_payload(base64_lines(body.encode("utf-8")))
     return part
+
+
+def base64_lines(data: bytes) -> str:
+    """`base64.encodebytes(data)` as text, made in half its time: one C call encodes the whole,
+    slices cut its lines, where encodebytes makes a call per 57-byte line."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
+    return b"\n".join([*lines, b""]).decode("ascii")
 
 
 def _fix_boundaries(message: Message, message_id: str) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from calendars.clock import long_date
-from schemas.tables import JointMeetingSeat, OutboxMessage, Phase, Plan, Unit
+from schemas.tables import JointMeetingSeat, MessageBody, OutboxMessage, Phase, Plan, Unit
 from schemas.vocabulary import Light, MessageKind, SeatRole
 from tasks.plans.queries import find_plan
 from tasks.review.compute import review_plan
@@ -166,8 +166,7 @@ def _queue(
         to_addrs=list(to.emails),
         cc_addrs=list(cc.emails) if cc and cc is not to else [],
         subject=subject,
-        text=body.text,
-        html=body.html,
+        body=MessageBody(text=body.text, html=body.html),
         message_id_header=header,
     )
     try:

@@ -22,7 +22,15 @@ from calendars.clock import utc
 from duban.errors import NotFound
 from schemas.db import SessionFactory
 from schemas.plan_file import EscalationPolicy
-from schemas.tables import JointMeetingSeat, Notice, OutboxMessage, Plan, SweepRun, Unit
+from schemas.tables import (
+    JointMeetingSeat,
+    MessageBody,
+    Notice,
+    OutboxMessage,
+    Plan,
+    SweepRun,
+    Unit,
+)
 from schemas.vocabulary import (
     Action,
     ActorKind,
@@ -173,31 +181,32 @@ def _claim(
     sessions: SessionFactory, message_id: int, now: dt.datetime
 ) -> tuple[OutgoingMail, bool] | None:
     """The message, claimed for this worker, and whether a server refused some recipient of
-    it before; None when another worker has it. One statement (`UPDATE … RETURNING`): the
-    claim and the read of what to send cannot drift apart."""
+    it before; None when another worker has it. The claim (`UPDATE … RETURNING`) and the read
+    of what to send are one transaction: they cannot drift apart."""
     with sessions() as session:
-        won = session.connection().execute(_CLAIM, {**_times(now), "message": message_id})
+        connection = session.connection()
+        won = connection.execute(_CLAIM, {**_times(now), "message": message_id})
         row = won.one_or_none()
         if row is None:
             return None
         *sent, refused_before = row
-        mail = dict(zip(_SENT_COLUMNS, sent, strict=True))
-        to, cc = tuple(mail.pop("to")), tuple(mail.pop("cc"))
-        return OutgoingMail(**mail, to=to, cc=cc, date=now), bool(refused_before)
+        fields = dict(zip(_SENT_COLUMNS, sent, strict=True))
+        to, cc = tuple(fields.pop("to")), tuple(fields.pop("cc"))
+        text, html = connection.execute(_BODY, {"message": message_id}).one()
+        mail = OutgoingMail(**fields, to=to, cc=cc, text=text, html=html, date=now)
+        return mail, bool(refused_before)
 
 
 def _times(now: dt.datetime) -> dict[str, dt.datetime]:
     return {"now": now, "lapsed": now - LEASE}
 
 
-_SENT_COLUMNS = {  # OutgoingMail's fields, and the columns they are read from
+_SENT_COLUMNS = {  # OutgoingMail's fields but the body, and the columns they are read from
     "sender": col(OutboxMessage.sender),
     "sender_name": col(OutboxMessage.sender_name),
     "to": col(OutboxMessage.to_addrs),
     "cc": col(OutboxMessage.cc_addrs),
     "subject": col(OutboxMessage.subject),
-    "text": col(OutboxMessage.text),
-    "html": col(OutboxMessage.html),
     "message_id": col(OutboxMessage.message_id_header),
 }
 # Built once (a replay delivers on hundreds of days in one process): a message is claimable
@@ -231,6 +240,9 @@ _CLAIM = (
         attempts=OutboxMessage.attempts + 1,
     )
     .returning(*_SENT_COLUMNS.values(), col(OutboxMessage.refused))
+)
+_BODY = select(col(MessageBody.text), col(MessageBody.html)).where(
+    col(MessageBody.message_id) == bindparam("message")
 )
 
 
@@ -271,7 +283,7 @@ def _failed(message: OutboxMessage, now: dt.datetime, error: str, *, hopeless: b
 
 def _settle_sent(sessions: SessionFactory, message_id: int, now: dt.datetime) -> None:
     """Record a send every recipient took, of a message nobody had refused: the common case,
-    one UPDATE, without reading the letter back (its text and HTML run to hundreds of KB)."""
+    one UPDATE of the message's small row."""
     with sessions() as session:
         session.connection().execute(
             update(OutboxMessage)
@@ -374,8 +386,7 @@ def report_undelivered(
         sender_name=office_name,
         to_addrs=list(office.emails),
         subject=mail.subject,
-        text=mail.text,
-        html=mail.html,
+        body=MessageBody(text=mail.text, html=mail.html),
         message_id_header=new_message_id("undelivered", office.emails[0]),
         next_attempt_at=utc(now),
     )

@@ -36,6 +36,7 @@ from schemas.tables import (
     Dependency,
     Escalation,
     JointMeetingSeat,
+    MessageBody,
     Notice,
     Occurrence,
     OutboxMessage,
@@ -59,6 +60,7 @@ from schemas.vocabulary import (
     Role,
     SeatRole,
 )
+from tasks.bulk import collector_paused
 from tasks.plans.graph import PhaseNode, TaskNode, build_graph, critical_path, downstream_of
 from tasks.sweep.catch_up import (
     CATCH_UP_LIMIT,
@@ -841,8 +843,7 @@ def _message(
         sender_name=sender_name,
         to_addrs=list(letter.to),
         subject=mail.subject,
-        text=mail.text,
-        html=mail.html,
+        body=MessageBody(text=mail.text, html=mail.html),
         message_id_header=bundle.header or new_message_id(sweep.id, sender),
     )
 
@@ -1186,6 +1187,21 @@ def run_sweep(
     recipient about the same item. They are swept even when `as_of` is a rest day (the
     Saturday run after a Friday lost). Everything written is delivered once, at the end.
     """
+    with collector_paused():
+        return _sweep(
+            steps, as_of=as_of, plan=plan, dry_run=dry_run, catch_up=catch_up, limit=limit
+        )
+
+
+def _sweep(
+    steps: SweepSteps,
+    *,
+    as_of: dt.date,
+    plan: str | None,
+    dry_run: bool,
+    catch_up: bool,
+    limit: int,
+) -> SweepOutcome:
     contexts, items, waiting = steps.load(as_of, plan)
     missed: list[tuple[dt.date, tuple[str, ...]]] = []
     left: list[SweptDays] = []

@@ -39,7 +39,7 @@ from duban.serve import (
 from duban.serve_lock import LOCK_CLASS
 from schemas.db import create_schema, engine_for, session_scope
 from schemas.settings import Settings
-from schemas.tables import OutboxMessage, SweepRun
+from schemas.tables import MessageBody, OutboxMessage, SweepRun
 from schemas.vocabulary import AccountRole, MessageStatus, ScheduledJob
 from tasks.plans.importer import import_plan
 from tasks.sweep.delivery import EmlOutbox
@@ -312,8 +312,7 @@ def waiting_mail() -> OutboxMessage:
         sender="duban@example.org",
         to_addrs=["liaison@na.example.org"],
         subject="催办",
-        text="请于本周内报送进展。",
-        html="<p>请于本周内报送进展。</p>",
+        body=MessageBody(text="请于本周内报送进展。", html="<p>请于本周内报送进展。</p>"),
         message_id_header="<serve-test.1@example.org>",
     )
 
