@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import gc
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -227,21 +226,6 @@ def reading_database(where: Location | None = None) -> AbstractContextManager[Co
     require_database(url)
     create_schema(url)
     return reading(url)
-
-
-@contextmanager
-def without_gc() -> Iterator[None]:
-    """For a command that builds tens of thousands of small objects and exits (`duban overdue`
-    on 100k assignments): the cycle collector would scan them, and every object the imports
-    made, again and again, and find nothing to free (reference counting frees what is freed).
-    The collector is switched back on after, for whoever runs the command in-process."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def today_on(connection: Connection, plan: str | None) -> dt.date:

@@ -1,5 +1,5 @@
-"""Bulk work: a sweep, an import, a review allocate hundreds of thousands of objects that live
-to their end and make next to no reference cycles.
+"""Bulk work: a sweep, an import, a review, a listing of every overdue item allocate hundreds of
+thousands of objects that live to their end and make next to no reference cycles.
 
 CPython's cyclic collector runs every few hundred allocations and, now and then, walks every
 object alive: on a 100k sweep it ran 1,300 times and took 0.9–1.0 s of 6–7 s, finding nothing

@@ -18,7 +18,6 @@ from duban.app import (
     reading_database,
     settings,
     today_on,
-    without_gc,
     write_out,
 )
 from schemas.vocabulary import SeatRole
@@ -332,7 +331,7 @@ def tasks_(
 
     day = parse_date(as_of, "--as-of") if as_of else None
     where = located()
-    with without_gc(), reading_database(where) as connection:
+    with reading_database(where) as connection:
         day = day or today_on(connection, plan)
         rows = with_derived(connection, unit_tasks(connection, unit, plan), day, where.calendar_dir)
     if as_json:
@@ -393,24 +392,23 @@ def overdue(
     if level is not None and level not in LEVELS:
         fail(f"--level: {level!r} is not one of urge (催办), supervise (督办), report (通报)")
     where = located()
-    with without_gc():
-        with reading_database(where) as connection:
-            day = day or today_on(connection, plan)
-            items = overdue_items(
-                connection,
-                day,
-                plan=plan,
-                unit=unit,
-                level=Level(LEVELS[level]) if level else None,
-                calendar_dir=where.calendar_dir,
-            )
-        if as_json:
-            emit_json([item.as_json() for item in items], compact=True)
-            return
-        header = ["plan", "task", "unit", "role", "due", "late", "rung", "title"]
-        rows = list(map(itemgetter(0, 1, 4, 5, 7, 8, 9, 2), items))
-        said = f"overdue as of {day}: {len(items)} item(s), late in working days"
-        plain.emit(plain.render(said, header, rows, blank="-"))
+    with reading_database(where) as connection:
+        day = day or today_on(connection, plan)
+        items = overdue_items(
+            connection,
+            day,
+            plan=plan,
+            unit=unit,
+            level=Level(LEVELS[level]) if level else None,
+            calendar_dir=where.calendar_dir,
+        )
+    if as_json:
+        emit_json([item.as_json() for item in items], compact=True)
+        return
+    header = ["plan", "task", "unit", "role", "due", "late", "rung", "title"]
+    rows = list(map(itemgetter(0, 1, 4, 5, 7, 8, 9, 2), items))
+    said = f"overdue as of {day}: {len(items)} item(s), late in working days"
+    plain.emit(plain.render(said, header, rows, blank="-"))
 
 
 @app.command()
