@@ -9,6 +9,7 @@ answer for (tasks.review.ranking).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from schemas.vocabulary import (
     Role,
     SeatRole,
 )
+from tasks.bulk import collector_paused
 from tasks.plans.graph import (
     critical_path,
     downstream_of,
@@ -65,6 +67,7 @@ from tasks.review.ranking import counts_against, rank_units, ranking_rule
 from tasks.work.status import plan_calendar
 
 
+@collector_paused()
 def review_plan(
     session: Session,
     plan_code: str,
@@ -88,6 +91,7 @@ def review_plan(
     finishes = lead_finishes(items, as_of, calendar)
     critical = tuple(critical_path(graph))
 
+    @functools.cache  # asked once for each unit of a task: ten times for the same answer
     def waits_on(task: str) -> list[str]:
         """What a late item may be excused by: the tasks it names, or the phases' too."""
         if policy.phase_order_upstream:
@@ -193,34 +197,34 @@ def _items(session: Session, plan_id: int | None, as_of: dt.date, zone: str) -> 
         .where(assignment.plan_id == plan_id, assignment.active, task.active)
         .order_by(task.position, assignment.id)
     ).all()
-    ids = [row[0] for row in rows]
     occurrence, submission, escalation = (_columns(t) for t in (Occurrence, Submission, Escalation))
+    of_the_plan = assignment.plan_id == plan_id  # joined, not IN (every id): one query apiece
     occurrences: dict[int, list[tuple[int, dt.date, str]]] = defaultdict(list)
+    for a_id, o_id, o_due, o_state in conn.execute(
+        select_core(occurrence.assignment_id, occurrence.id, occurrence.due, occurrence.state)
+        .join(assignment.id.table, occurrence.assignment_id == assignment.id)
+        .where(of_the_plan, occurrence.active)
+        .order_by(occurrence.due)
+    ):
+        occurrences[a_id].append((o_id, o_due, o_state))
     submitted: dict[tuple[int, int | None], dt.date] = {}
+    for a_id, o_id, at in conn.execute(
+        select_core(submission.assignment_id, submission.occurrence_id, submission.submitted_at)
+        .join(assignment.id.table, submission.assignment_id == assignment.id)
+        .where(of_the_plan)
+        .order_by(submission.id)
+    ):
+        day = day_of(at, zone)
+        if day <= as_of:
+            submitted[(a_id, o_id)] = day
     escalated: set[tuple[int, int | None]] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for a_id, o_id, o_due, o_state in conn.execute(
-            select_core(occurrence.assignment_id, occurrence.id, occurrence.due, occurrence.state)
-            .where(occurrence.assignment_id.in_(chunk), occurrence.active)
-            .order_by(occurrence.due)
-        ):
-            occurrences[a_id].append((o_id, o_due, o_state))
-        for a_id, o_id, at in conn.execute(
-            select_core(submission.assignment_id, submission.occurrence_id, submission.submitted_at)
-            .where(submission.assignment_id.in_(chunk))
-            .order_by(submission.id)
-        ):
-            day = day_of(at, zone)
-            if day <= as_of:
-                submitted[(a_id, o_id)] = day
-        for a_id, o_id, closed_on in conn.execute(
-            select_core(
-                escalation.assignment_id, escalation.occurrence_id, escalation.closed_on
-            ).where(escalation.assignment_id.in_(chunk), escalation.opened_on <= as_of)
-        ):
-            if closed_on is None or closed_on > as_of:
-                escalated.add((a_id, o_id))
+    for a_id, o_id, closed_on in conn.execute(
+        select_core(escalation.assignment_id, escalation.occurrence_id, escalation.closed_on)
+        .join(assignment.id.table, escalation.assignment_id == assignment.id)
+        .where(of_the_plan, escalation.opened_on <= as_of)
+    ):
+        if closed_on is None or closed_on > as_of:
+            escalated.add((a_id, o_id))
     history = _history_until(session, plan_id, as_of, zone)
     facts: dict[int, TaskFacts] = {}
     items = []

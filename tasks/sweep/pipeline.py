@@ -1166,6 +1166,7 @@ class DirectSteps:
         )
 
 
+@collector_paused()
 def run_sweep(
     steps: SweepSteps,
     *,
@@ -1187,21 +1188,6 @@ def run_sweep(
     recipient about the same item. They are swept even when `as_of` is a rest day (the
     Saturday run after a Friday lost). Everything written is delivered once, at the end.
     """
-    with collector_paused():
-        return _sweep(
-            steps, as_of=as_of, plan=plan, dry_run=dry_run, catch_up=catch_up, limit=limit
-        )
-
-
-def _sweep(
-    steps: SweepSteps,
-    *,
-    as_of: dt.date,
-    plan: str | None,
-    dry_run: bool,
-    catch_up: bool,
-    limit: int,
-) -> SweepOutcome:
     contexts, items, waiting = steps.load(as_of, plan)
     missed: list[tuple[dt.date, tuple[str, ...]]] = []
     left: list[SweptDays] = []
