@@ -237,9 +237,10 @@ def test_a_decision_made_on_a_rest_day_waits_for_the_next_working_morning(fresh:
             m.recipient_code: m
             for m in session.exec(select(OutboxMessage).where(OutboxMessage.kind == "followup"))
         }
-    assert "1项改派他单位" in letters["cqwjw"].subject and "改由南岸区办理" in letters["cqwjw"].body.text
-    assert "1项改派你单位" in letters["na"].subject and "原由市卫生健康委办理" in letters["na"].body.text
-    assert "改派你单位的事项，请抓紧启动办理。" in letters["na"].body.text
+    away, to = letters["cqwjw"], letters["na"]
+    assert "1项改派他单位" in away.subject and "改由南岸区办理" in away.body.text
+    assert "1项改派你单位" in to.subject and "原由市卫生健康委办理" in to.body.text
+    assert "改派你单位的事项，请抓紧启动办理。" in to.body.text
 
 
 def test_a_refused_decision_leaves_nothing_to_mail(fresh: World):
@@ -308,4 +309,5 @@ def test_two_sweeps_at_once_mail_each_decision_and_the_queue_once(
         followup = session.exec(select(FollowUp)).one()
         carrier = session.get(OutboxMessage, followup.message_id)
     assert sorted(letters) == ["cqwjw", "cqwjw-zhjdc"]  # the unit's decision, the office's queue
-    assert carrier is not None and carrier.recipient_code == "cqwjw" and "缺附件" in carrier.body.text
+    assert carrier is not None and carrier.recipient_code == "cqwjw"
+    assert "缺附件" in carrier.body.text
