@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Literal, TypeVar
@@ -60,13 +61,14 @@ class LinkSigner:
     base_url: str  # e.g. https://duban.example.gov.cn (DUBAN_PUBLIC_URL)
     valid_days: int = 30
 
+    @functools.cached_property  # one for the thousands of links of a sweep's letters
     def _serializer(self) -> URLSafeSerializer:
         return URLSafeSerializer(self.secret, salt=SALT)
 
     def token(self, binding: Binding, issued: dt.date) -> str:
         expires = issued + dt.timedelta(days=self.valid_days)
         payload = [binding.action, binding.subject, binding.recipient, expires.isoformat()]
-        return str(self._serializer().dumps(payload))
+        return str(self._serializer.dumps(payload))
 
     def url(self, binding: Binding, issued: dt.date) -> str:
         return f"{self.base_url.rstrip('/')}/l/{self.token(binding, issued)}"
@@ -74,7 +76,7 @@ class LinkSigner:
     def read(self, token: str, today: dt.date) -> Binding:
         """The binding a token carries; LinkInvalid if it was changed or has expired."""
         try:
-            action, subject, recipient, expires = self._serializer().loads(token)
+            action, subject, recipient, expires = self._serializer.loads(token)
             binding = Binding(action, str(subject), str(recipient))
             last_day = dt.date.fromisoformat(expires)
         except (BadSignature, ValueError, TypeError):

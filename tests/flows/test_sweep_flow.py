@@ -33,6 +33,7 @@ from prefect.utilities.annotations import quote
 from sqlmodel import select
 
 from duban.serve import free_port
+from flows import sweep as sweep_flow
 from flows.deliver import deliver_outbox
 from flows.fan_out import wait_for_children
 from flows.sweep import ARTIFACT_KEY, NOTICES_KEY, deadline_sweep, load_open_work
@@ -147,6 +148,15 @@ def test_the_sweep_flow_writes_delivers_and_reports_what_the_cli_reports(duban_h
     again, _ = run(deadline_sweep, as_of=D(2019, 8, 5))  # a rerun sends nothing twice
     assert (again["notices"], again["delivered"]) == ([], 0)
     assert len(outbox(duban_home)) == 7
+
+
+def test_a_sweep_of_thousands_of_notices_lists_the_first_and_says_how_many(duban_home, monkeypatch):
+    """The notices artifact is bounded: a first sweep of 100k assignments writes 17,000."""
+    monkeypatch.setattr(sweep_flow, "NOTICES_SHOWN", 5)
+    result, flow_run = run(deadline_sweep, as_of=D(2019, 8, 5))
+    description, notices = artifact(flow_run, NOTICES_KEY)
+    assert len(result["notices"]) == 14 and notices == result["notices"][:5]
+    assert description.endswith("the first 5 of 14 notices; every one is in the database")
 
 
 def test_a_dry_run_says_what_would_be_sent_and_writes_nothing(duban_home):
