@@ -4,6 +4,7 @@ and how recalculation after a calendar change is shown before it is applied."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -393,3 +394,19 @@ def test_forms_counted_from_now_count_from_the_plans_issue_date(
     assert task.code == "t1" and task.due == due
     if written != "立行立改":
         assert task.deadline is not None and task.deadline.start == dt.date(2019, 7, 11)
+
+
+def test_several_plan_files_import_together_or_not_at_all(duban, tmp_path):
+    """`duban import A B …` in one process, one transaction: a problem in one file leaves the
+    database as it was, the files before it included."""
+    plans = sorted((ROOT / "plans").glob("*.yaml"))
+    broken = write(tmp_path, EXAMPLE.replace("code: example-2019", "code: [not, a, code]"))
+    refused = duban("import", *map(str, plans), str(broken))
+    assert refused.exit_code != 0 and str(broken) in refused.output
+    assert "nothing was written" in refused.output
+    assert json.loads(duban("plans", "--json").stdout) == []
+    done = duban("import", *map(str, plans))
+    assert done.exit_code == 0, done.output
+    said = [line.split()[1].rstrip(":") for line in done.stdout.splitlines() if "tasks" in line]
+    listed = [plan["code"] for plan in json.loads(duban("plans", "--json").stdout)]
+    assert len(plans) >= 3 and sorted(said) == sorted(listed) and len(listed) == len(plans)

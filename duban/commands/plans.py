@@ -34,8 +34,9 @@ def init() -> None:
 
 @app.command("import")
 def import_(
-    plan_file: Annotated[
-        Path, typer.Argument(help="A plan file (YAML), or a task table (.xlsx, .csv).")
+    plan_files: Annotated[
+        list[Path],
+        typer.Argument(help="Plan files (YAML), or task tables (.xlsx, .csv): one or more."),
     ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and report; write nothing.")
@@ -49,46 +50,52 @@ def import_(
         ),
     ] = None,
 ) -> None:
-    """Import a plan file, or re-import a revised one in place, saying every change it makes.
+    """Import plan files, or re-import revised ones in place, saying every change each makes.
 
-    The import, with its changes, is recorded in the audit trail under the operating system's
-    user. What the office changed since (a re-assignment, a dated report accepted) stands."""
+    Several files are imported together: if one has a problem, none is written. Each import,
+    with its changes, is recorded in the audit trail under the operating system's user. What
+    the office changed since (a re-assignment, a dated report accepted) stands."""
     from calendars.clock import now
     from duban.errors import BadInput
     from schemas.db import session_scope
-    from tasks.plans.importer import import_plan
+    from tasks.plans.importer import ImportReport, import_plan
     from tasks.plans.reader import PlanInvalid
 
     since = parse_date(supervise_from, "--from") if supervise_from else None
     url = database_url(create=True)
+    reports: list[ImportReport] = []
     try:
         with session_scope(url) as session:
-            report = import_plan(
-                session,
-                plan_file,
-                at=now(),
-                dry_run=dry_run,
-                calendar_dir=calendar_dir(),
-                supervise_from=since,
-                by=at_the_cli(),
-            )
+            for plan_file in plan_files:
+                reports.append(
+                    import_plan(
+                        session,
+                        plan_file,
+                        at=now(),
+                        dry_run=dry_run,
+                        calendar_dir=calendar_dir(),
+                        supervise_from=since,
+                        by=at_the_cli(),
+                    )
+                )
     except PlanInvalid as exc:  # each problem on its own line, then what it means
         if len(exc.problems) == 1:
             raise BadInput(f"{exc.problems[0]}; nothing was written") from None
         for problem in exc.problems:
             typer.echo(f"error: {problem}", err=True)
         raise BadInput(
-            f"{plan_file}: {len(exc.problems)} problem(s); nothing was written"
+            f"{plan_files[len(reports)]}: {len(exc.problems)} problem(s); nothing was written"
         ) from None
     verb = "would import" if dry_run else "imported"
-    typer.echo(
-        f"{verb} {report.plan}: {report.tasks} tasks, {report.assignments} assignments"
-        + (" (new plan)" if report.created else "")
-    )
-    for change in report.changes:
-        typer.echo(f"  changed: {change}")
-    for warning in report.warnings:
-        typer.echo(f"  warning: {warning}")
+    for report in reports:
+        typer.echo(
+            f"{verb} {report.plan}: {report.tasks} tasks, {report.assignments} assignments"
+            + (" (new plan)" if report.created else "")
+        )
+        for change in report.changes:
+            typer.echo(f"  changed: {change}")
+        for warning in report.warnings:
+            typer.echo(f"  warning: {warning}")
 
 
 @app.command()
