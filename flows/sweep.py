@@ -46,6 +46,7 @@ from render.mail import composer_for
 from schemas.db import create_schema, sessions
 from schemas.settings import Settings
 from schemas.tables import Notice
+from tasks.sweep.catch_up import PlanDays
 from tasks.sweep.outbox import DeliveryReport
 from tasks.sweep.pipeline import (
     DirectSteps,
@@ -148,6 +149,9 @@ def write_outbox(
 
 class PrefectSteps:
     """`run_sweep`'s steps as the task runs above (large values `quote()`d)."""
+
+    def days(self, plan: str | None) -> dict[str, PlanDays]:
+        return direct_steps().days(plan)  # a row a plan: read here, not as a task run
 
     def load(self, as_of: dt.date, plan: str | None) -> OpenWork:
         return load_open_work(as_of, plan)

@@ -227,6 +227,23 @@ def test_no_sweep_on_a_holiday_and_one_on_a_makeup_sunday(url):
     assert {(n.level, n.item.task_code) for n in makeup.written} >= {("reminder", "t03")}
 
 
+def test_a_rest_day_reads_the_plans_calendars_and_none_of_their_work(url):
+    """A sweep on a day off everywhere leaves before reading a task or an assignment."""
+    engine, read = engine_for(url), []
+
+    def remember(_conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
+        read.append(statement.lower())
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        holiday = sweep_once(url, at=NOW, as_of=D(2019, 10, 1))
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert holiday.skipped == f"2019-10-01 is not a working day for {PLAN}"
+    assert any(re.search(r'from "?plan\b', statement) for statement in read)
+    assert not any(re.search(r"\b(task|assignment|notice|unit)\b", s) for s in read)
+
+
 def test_acceptance_stops_the_ladder_and_closes_the_escalation(url):
     sweep_once(url, at=NOW, as_of=D(2019, 8, 7))
     at = dt.datetime(2019, 8, 7, 15, tzinfo=dt.UTC)

@@ -69,6 +69,7 @@ from tasks.sweep.catch_up import (
     days_to_catch_up,
     last_swept,
     not_told_later,
+    plan_days,
     swept_days,
 )
 from tasks.sweep.delivery import Transport
@@ -992,15 +993,13 @@ def read_open_work(
     return contexts, items, waiting_for_receipt(session, contexts, as_of)
 
 
-def skip_reason(contexts: dict[str, PlanContext], as_of: dt.date) -> str | None:
+def skip_reason(days: dict[str, PlanDays], as_of: dt.date) -> str | None:
     """Why nothing is swept on `as_of`: no plan imported, or a rest day for every plan."""
-    if not contexts:
+    if not days:
         return "no plan has been imported"
-    if working_plans(contexts, as_of):
+    if any(plan.calendar.is_workday(as_of) for plan in days.values()):
         return None
-    plans = (
-        ", ".join(sorted(contexts)) if len(contexts) <= 5 else f"any of the {len(contexts)} plans"
-    )
+    plans = ", ".join(sorted(days)) if len(days) <= 5 else f"any of the {len(days)} plans"
     return f"{as_of} is not a working day for {plans}"
 
 
@@ -1061,6 +1060,8 @@ def record_sweep(
 class SweepSteps(Protocol):
     """How each step of `run_sweep` runs: here (`DirectSteps`) or as a Prefect task."""
 
+    def days(self, plan: str | None) -> dict[str, PlanDays]: ...
+
     def load(self, as_of: dt.date, plan: str | None) -> OpenWork: ...
 
     def swept(self, plans: list[str]) -> dict[str, dt.date | None]: ...
@@ -1106,6 +1107,18 @@ class DirectSteps:
     calendar_dir: Path | None = None
     transport: Transport | None = None
     contexts: dict[str, PlanContext] | None = None  # read once for many days (a replay)
+
+    def days(self, plan: str | None) -> dict[str, PlanDays]:
+        if self.contexts is None:
+            with self.sessions() as session:
+                return plan_days(session, plan=plan, calendar_dir=self.calendar_dir)
+        if plan is not None and plan not in self.contexts:
+            raise NotFound(f'no plan "{plan}"')
+        return {
+            code: PlanDays(c.calendar, c.plan.supervise_from)
+            for code, c in self.contexts.items()
+            if plan in (None, code)
+        }
 
     def load(self, as_of: dt.date, plan: str | None) -> OpenWork:
         with self.sessions() as session:
@@ -1179,8 +1192,8 @@ def run_sweep(
     """The sweep as of a day: load, evaluate, plan, write, deliver.
 
     A day that is not a working day for any plan (a weekend, a statutory holiday; make-up
-    Saturdays are working days) is skipped after loading: nothing is evaluated, written or
-    sent, and the outcome says why. A dry run says what would be written and delivers nothing.
+    Saturdays are working days) is skipped once the plans' calendars are read: no work is read,
+    nothing is evaluated, written or sent, and the outcome says why. A dry run says what would be written and delivers nothing.
 
     With `catch_up`, each plan's working days missed since its last sweep
     (tasks.sweep.catch_up) are swept first, in order, each as its own sweep run, when they
@@ -1188,16 +1201,16 @@ def run_sweep(
     recipient about the same item. They are swept even when `as_of` is a rest day (the
     Saturday run after a Friday lost). Everything written is delivered once, at the end.
     """
-    contexts, items, waiting = steps.load(as_of, plan)
+    days = steps.days(plan)  # a rest day everywhere, with nothing to catch up, reads no work
     missed: list[tuple[dt.date, tuple[str, ...]]] = []
     left: list[SweptDays] = []
-    if catch_up and contexts:
-        days = {c: PlanDays(x.calendar, x.plan.supervise_from) for c, x in contexts.items()}
-        record = swept_days(days, steps.swept(sorted(contexts)), through=as_of)
+    if catch_up and days:
+        record = swept_days(days, steps.swept(sorted(days)), through=as_of)
         missed, left = days_to_catch_up(record, limit=limit)
-    reason = skip_reason(contexts, as_of)
+    reason = skip_reason(days, as_of)
     if reason is not None and not missed:
         return SweepOutcome(as_of, [], skipped=reason, left_behind=left, limit=limit)
+    contexts, items, waiting = steps.load(as_of, plan)
     earlier = []
     for day, plans in missed:
         those = {code: contexts[code] for code in plans}
