@@ -1193,7 +1193,8 @@ def run_sweep(
 
     A day that is not a working day for any plan (a weekend, a statutory holiday; make-up
     Saturdays are working days) is skipped once the plans' calendars are read: no work is read,
-    nothing is evaluated, written or sent, and the outcome says why. A dry run says what would be written and delivers nothing.
+    nothing is evaluated, written or sent, and the outcome says why. A dry run says what would
+    be written and delivers nothing.
 
     With `catch_up`, each plan's working days missed since its last sweep
     (tasks.sweep.catch_up) are swept first, in order, each as its own sweep run, when they
