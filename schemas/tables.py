@@ -379,8 +379,9 @@ class OutboxMessage(SQLModel, table=True):
     to_addrs: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     cc_addrs: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     subject: str
-    # read with the message when a message is read as an object (to be looked at, as tests
-    # and the office's tools do); delivery reads rows and claims them without it
+    # read with the message when a message is read as an object (recording a failed send,
+    # reading what was mailed); delivery claims and settles rows without it, and the outbox
+    # is listed from its columns
     body: MessageBody = Relationship(sa_relationship_kwargs={"lazy": "selectin"})
     message_id_header: str = Field(unique=True)
     status: str = Field(default=MessageStatus.PENDING, index=True)

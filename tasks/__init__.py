@@ -7,8 +7,8 @@
 - ``tasks.sweep``: the escalation ladder, the daily sweep pipeline, notices, the outbox and its
   delivery, the review and digest mails.
 - ``tasks.review``: the review of a plan as of a day, as frozen data.
-- ``tasks.bulk``: the cyclic collector paused for bulk work (a sweep run in a long-lived
-  process: ``duban serve``, a Prefect worker).
+- ``tasks.bulk``: the cyclic collector paused for bulk work (a sweep or a review run in a
+  long-lived process: ``duban serve``, a Prefect worker).
 
 Nothing here imports Prefect, the CLI (``duban``), the flows or the renderers (``render``), and
 nothing reads the clock: "now" and "today" are parameters (``at``, ``as_of``) that the shell
