@@ -114,6 +114,10 @@ def catching_up(url: str, day: dt.date, **options: object) -> SweepOutcome:
     return run_sweep(steps, as_of=day, catch_up=True, **options)  # type: ignore[arg-type]
 
 
+def told(outcome: SweepOutcome) -> Counter[tuple[str, str, str]]:
+    return Counter((n.recipient_code, n.level, n.item.task_code) for n in outcome.written)
+
+
 def sweeps(url: str) -> list[tuple[dt.date, str | None]]:
     with session_scope(url) as session:
         runs = session.exec(select(SweepRun).order_by(col(SweepRun.id)))
@@ -195,12 +199,21 @@ def test_more_missed_days_than_the_limit_are_left_and_the_sweep_says_so(url):
     assert summary["notices"]  # the day asked for was swept
 
 
-def test_a_rest_day_run_still_sweeps_the_working_day_missed_before_it(url):
-    sweep_once(url, as_of=D(2019, 8, 1))
-    outcome = catching_up(url, D(2019, 8, 3))  # Saturday, after a Friday lost
-    assert outcome.skipped == f"2019-08-03 is not a working day for {PLAN}"
-    assert [o.as_of for o in outcome.caught_up] == [D(2019, 8, 2)]
-    assert sweeps(url) == [(D(2019, 8, 1), None), (D(2019, 8, 2), None)]
+def test_a_rest_day_run_still_sweeps_the_working_day_missed_before_it(url, tmp_path):
+    """Swept Thursday 19 September; Friday's run lost (9月20日, a report day); Saturday's run
+    sweeps Friday with the notices Friday's own sweep would have written."""
+    sweep_once(url, as_of=D(2019, 9, 19))
+    outcome = catching_up(url, D(2019, 9, 21))
+    assert outcome.skipped == f"2019-09-21 is not a working day for {PLAN}"
+    assert [o.as_of for o in outcome.caught_up] == [D(2019, 9, 20)]
+    twin = f"sqlite:///{tmp_path / 'twin.db'}"
+    create_schema(twin)
+    with session_scope(twin) as session:
+        import_plan(session, PLANS / "chongqing-2019-pilot.yaml", at=IMPORTED)
+    sweep_once(twin, as_of=D(2019, 9, 19))
+    friday = sweep_once(twin, as_of=D(2019, 9, 20))
+    assert friday.written and told(outcome.caught_up[0]) == told(friday)
+    assert sweeps(url) == [(D(2019, 9, 19), None), (D(2019, 9, 20), None)]
     assert "caught_up" in sweep_summary(outcome)
 
 

@@ -987,8 +987,6 @@ def read_open_work(
         contexts = load_contexts(session, plan=plan, calendar_dir=calendar_dir)
     if plan is not None and plan not in contexts:
         raise NotFound(f'no plan "{plan}"')
-    if not working_plans(contexts, as_of):  # a rest day everywhere: nothing more to read
-        return contexts, [], []
     items = load_open_work(session, plan=plan)
     return contexts, items, waiting_for_receipt(session, contexts, as_of)
 
