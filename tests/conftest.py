@@ -25,7 +25,8 @@ from typer.testing import CliRunner
 
 from calendars.clock import utc, zone_of
 from render.mail import COMPOSER
-from schemas.db import dispose_engines, sessions
+from schemas.db import create_schema, dispose_engines, session_scope, sessions
+from tasks.plans.importer import import_plan
 from tasks.sweep.pipeline import DirectSteps, SweepOutcome, run_sweep
 
 # An accidental flow call in a unit test must fail fast instead of starting a Prefect server.
@@ -135,6 +136,15 @@ def duban(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  
         return runner.invoke(app, list(args), catch_exceptions=False)
 
     return invoke
+
+
+def with_the_pilot(url: str, *, at: dt.datetime) -> str:
+    """The database at `url`, brought to the schema, with the bundled Chongqing pilot plan
+    imported at `at`."""
+    create_schema(url)
+    with session_scope(url) as session:
+        import_plan(session, PLANS / "chongqing-2019-pilot.yaml", at=at)
+    return url
 
 
 def sweep_once(

@@ -10,22 +10,18 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import event
 
-from schemas.db import create_schema, engine_for, session_scope
+from schemas.db import engine_for, session_scope
 from tasks.bulk import collector_paused
-from tasks.plans.importer import import_plan
 from tasks.review.compute import review_plan
 
-from .conftest import PLANS, sweep_once
+from .conftest import sweep_once, with_the_pilot
 
 IMPORTED = dt.datetime(2019, 7, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture
 def url(sqlite_url: str) -> str:
-    create_schema(sqlite_url)
-    with session_scope(sqlite_url) as session:
-        import_plan(session, PLANS / "chongqing-2019-pilot.yaml", at=IMPORTED)
-    return sqlite_url
+    return with_the_pilot(sqlite_url, at=IMPORTED)
 
 
 @pytest.fixture

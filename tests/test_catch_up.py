@@ -25,7 +25,7 @@ from tasks.sweep.catch_up import (
 )
 from tasks.sweep.pipeline import DirectSteps, SweepOutcome, run_sweep, sweep_summary
 
-from .conftest import PLANS, sweep_once
+from .conftest import PLANS, sweep_once, with_the_pilot
 
 D = dt.date
 PLAN = "cq-2019-pilot"
@@ -102,10 +102,7 @@ def test_days_are_caught_up_in_order_with_the_plans_that_missed_them_up_to_the_l
 
 @pytest.fixture
 def url(database_url: str) -> str:
-    create_schema(database_url)
-    with session_scope(database_url) as session:
-        import_plan(session, PLANS / "chongqing-2019-pilot.yaml", at=IMPORTED)
-    return database_url
+    return with_the_pilot(database_url, at=IMPORTED)
 
 
 def catching_up(url: str, day: dt.date, **options: object) -> SweepOutcome:
@@ -207,9 +204,7 @@ def test_a_rest_day_run_still_sweeps_the_working_day_missed_before_it(url, tmp_p
     assert outcome.skipped == f"2019-09-21 is not a working day for {PLAN}"
     assert [o.as_of for o in outcome.caught_up] == [D(2019, 9, 20)]
     twin = f"sqlite:///{tmp_path / 'twin.db'}"
-    create_schema(twin)
-    with session_scope(twin) as session:
-        import_plan(session, PLANS / "chongqing-2019-pilot.yaml", at=IMPORTED)
+    with_the_pilot(twin, at=IMPORTED)
     sweep_once(twin, as_of=D(2019, 9, 19))
     friday = sweep_once(twin, as_of=D(2019, 9, 20))
     assert friday.written and told(outcome.caught_up[0]) == told(friday)

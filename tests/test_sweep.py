@@ -27,7 +27,7 @@ from tasks.sweep.pipeline import evaluate, open_escalations, read_open_work
 from tasks.work import lifecycle
 from tasks.work.actors import Actor
 
-from .conftest import PLANS, sweep_once
+from .conftest import PLANS, sweep_once, with_the_pilot
 
 D = dt.date
 PLAN = "cq-2019-pilot"
@@ -37,10 +37,7 @@ OFFICE = Actor("office", "cqwjw-zhjdc", "综合监督处")
 
 @pytest.fixture
 def url(database_url: str) -> str:
-    create_schema(database_url)
-    with session_scope(database_url) as session:
-        import_plan(session, PLANS / "chongqing-2019-pilot.yaml", at=NOW)
-    return database_url
+    return with_the_pilot(database_url, at=NOW)
 
 
 def told(outcome) -> Counter:  # type: ignore[no-untyped-def]
