@@ -68,20 +68,24 @@ def plain_sweep(url: str) -> float:
     return time.perf_counter() - started
 
 
-def flow_run_times() -> list[float]:
-    """The run time of every completed `deadline-sweep` flow run the server has recorded, in
-    the order they started."""
+def flow_run_times(since: dt.datetime) -> list[float]:
+    """The run time of every completed `deadline-sweep` flow run the server has recorded as
+    started since `since`, in the order they started (a kept folder keeps its server's runs
+    of earlier benchmarks)."""
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterStartTime,
+    )
 
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs()
-        flows = {run.flow_id for run in runs}
-        names = {flow_id: client.read_flow(flow_id).name for flow_id in flows}
-    sweeps = [
-        run
-        for run in runs
-        if names[run.flow_id] == "deadline-sweep" and run.state and run.state.is_completed()
-    ]
+        runs = client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["deadline-sweep"])),
+            flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=since)),
+        )
+    sweeps = [run for run in runs if run.state and run.state.is_completed()]
     sweeps.sort(key=lambda run: run.start_time or dt.datetime.max.replace(tzinfo=dt.UTC))
     return [run.total_run_time.total_seconds() for run in sweeps]
 
@@ -114,6 +118,7 @@ def measure(folder: Path, runs: int) -> None:
             "import prefect, flows.sweep", [PYTHON, "-c", "import prefect, flows.sweep"]
         )
         bodies: list[float] = []
+        started = dt.datetime.now(dt.UTC)
         for round in range(runs + 1):  # the first round warms up and is not counted
             fresh()
             body = plain_sweep(url)
@@ -125,7 +130,7 @@ def measure(folder: Path, runs: int) -> None:
                     one.samples.append(sample)
             if round:
                 bodies.append(body)
-        flow_bodies = flow_run_times()[1:]  # the first was the warm-up
+        flow_bodies = flow_run_times(started)[1:]  # the first was the warm-up
         fresh()
     print(f"runs: {runs} of each, interleaved, after one round of warm-up")
     print(
