@@ -12,7 +12,9 @@ days; this module only adds retries, run history and the summary artifact:
     publish summary   a table artifact with the counts
 
 Large inputs (100,000 open items, their findings and notices) are passed `quote()`d: Prefect
-would otherwise walk every element of them looking for futures, seconds per task run. The
+would otherwise walk every element of them looking for futures, seconds per task run. Large
+results are returned `quote()`d too: Prefect links every element of a returned list to the task
+run's state (100,000 weak references, 80 ms), while a quoted value is one object to it. The
 flow's result is returned `quote()`d for the same reason (17,000 notices cost 1.2 s to walk);
 `.unquote()` gives the summary.
 
@@ -34,14 +36,13 @@ from typing import Any, TypeVar, cast
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
-from prefect.runtime import deployment
 from prefect.utilities.annotations import quote
 
 from calendars.clock import now
 from duban.errors import NotFound
 from flows.deliver import deliver_all
 from flows.fan_out import holding_slots, plan_codes, sweep_plans_apart
-from flows.runtime import check_this_worker, scheduled_day, through_outages
+from flows.runtime import check_this_worker, deployment_id, scheduled_day, through_outages
 from render.mail import composer_for
 from schemas.db import create_schema, sessions
 from schemas.settings import Settings
@@ -116,15 +117,15 @@ def read_days_swept(plans: list[str]) -> dict[str, dt.date | None]:
 @task(name="evaluate", task_run_name="evaluate the rungs of {as_of}", cache_policy=NONE)
 def evaluate_items(
     items: list[OpenItem], contexts: dict[str, PlanContext], as_of: dt.date
-) -> list[Finding]:
-    return evaluate(items, contexts, as_of)
+) -> quote:  # of the findings
+    return quote(evaluate(items, contexts, as_of))
 
 
 @task(name="plan notices", task_run_name="plan the notices of {as_of}", cache_policy=NONE)
 def plan_all_notices(
     findings: list[Finding], contexts: dict[str, PlanContext], as_of: dt.date, waiting: list[Notice]
-) -> list[PlannedNotice]:
-    return plan_notices(findings, contexts, as_of, waiting)
+) -> quote:  # of the notices
+    return quote(plan_notices(findings, contexts, as_of, waiting))
 
 
 @task(
@@ -166,7 +167,7 @@ class PrefectSteps:
             get_run_logger().info(
                 "%s is not a working day for %s: not swept", as_of, ", ".join(resting)
             )
-        return evaluate_items(quoted(items), quoted(contexts), as_of)
+        return evaluate_items(quoted(items), quoted(contexts), as_of).unquote()
 
     def plan(
         self,
@@ -175,7 +176,9 @@ class PrefectSteps:
         as_of: dt.date,
         waiting: list[Notice],
     ) -> list[PlannedNotice]:
-        return plan_all_notices(quoted(findings), quoted(contexts), as_of, quoted(waiting))
+        return plan_all_notices(
+            quoted(findings), quoted(contexts), as_of, quoted(waiting)
+        ).unquote()
 
     def write(
         self,
@@ -263,7 +266,7 @@ def deadline_sweep(
     logger = get_run_logger()
     day = as_of or scheduled_day()
     catching_up = as_of is None if catch_up is None else catch_up
-    if plan is None and deployment.id is not None:  # a scheduled run: one child per plan
+    if plan is None and deployment_id() is not None:  # a scheduled run: one child per plan
         return quote(sweep_plans_apart(day, dry_run, catching_up))
 
     def sweep_holding_slots() -> SweepOutcome:
