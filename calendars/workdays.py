@@ -27,6 +27,9 @@ from duban.errors import EnvironmentProblem
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 OVERLAY_DIR_NAME = "regions"
+# Counts between two days kept per calendar: a review or a sweep asks the same few hundred
+# (due date, today) pairs once per item, 100,000 times.
+COUNTS_KEPT = 65_536
 _REGION_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -86,6 +89,7 @@ class WorkCalendar:
     _makeups: frozenset[dt.date] = field(repr=False)
     _fixes: tuple[tuple[frozenset[int], str], ...] = field(repr=False)
     _workdays: dict[int, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    _counted: dict[tuple[dt.date, dt.date], int] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ single days
 
@@ -148,10 +152,18 @@ class WorkCalendar:
         That makes workdays_between(d, add_workdays(d, n)) == n for every d and n, rest days
         included; the price is that swapping two rest-day endpoints need not just flip the sign.
         """
+        known = self._counted.get((start, end))
+        if known is not None:
+            return known
         start, end = _checked(start), _checked(end)
         if start <= end:
-            return self._count(start, end, bisect_right)
-        return -self._count(end, start, bisect_left)
+            count = self._count(start, end, bisect_right)
+        else:
+            count = -self._count(end, start, bisect_left)
+        if len(self._counted) >= COUNTS_KEPT:
+            self._counted.clear()
+        self._counted[(start, end)] = count
+        return count
 
     # ------------------------------------------------------------------ internals
 

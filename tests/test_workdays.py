@@ -15,6 +15,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from calendars import workdays
 from calendars.workdays import (
     DATA_DIR,
     CalendarError,
@@ -240,6 +241,25 @@ def test_datetimes_are_refused_because_their_calendar_day_depends_on_the_time_zo
 ) -> None:
     with pytest.raises(TypeError, match="calendars.clock.day_of"):
         cn.is_workday(dt.datetime(2019, 10, 1, 23, 0))  # type: ignore[arg-type]
+
+
+def test_a_count_already_asked_for_does_not_let_a_datetime_through(cn: WorkCalendar) -> None:
+    assert cn.workdays_between(D(2019, 9, 30), D(2019, 10, 8)) == 1
+    with pytest.raises(TypeError, match="calendars.clock.day_of"):
+        cn.workdays_between(dt.datetime(2019, 9, 30, 23, 0), D(2019, 10, 8))  # type: ignore[arg-type]
+
+
+def test_counts_stay_right_when_the_kept_ones_are_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The counts a calendar keeps are bounded: past the bound they are forgotten, not wrong."""
+    monkeypatch.setattr(workdays, "COUNTS_KEPT", 3)
+    calendar = load_calendar(weekend_fallback=True)
+    start = D(2019, 9, 30)
+    for span in [*range(10), *range(10)]:
+        end = start + dt.timedelta(days=span)
+        assert calendar.workdays_between(start, end) == naive_count(calendar, start, end)
+        assert len(calendar._counted) <= 3
 
 
 # ---------------------------------------------------------------------- missing years
