@@ -128,18 +128,18 @@ def judge(
     """The cause of an item's standing. `waits_on` gives the tasks it waits on (the named ones,
     or through the phases too); `counted` is False for a role whose lateness is not counted."""
     due = item.approved_due
-    holding = [
-        (task, finish)
-        for task in waits_on(item.task.code)
-        for finish in finishes.get(task, ())
-        if finish.unit != item.unit and finish.late > 0 and due is not None and finish.finish > due
-    ]
-    upstream = {task: 0 for task, _ in holding}
-    for task, finish in holding:
-        upstream[task] = max(upstream[task], finish.late)
-    held = max((calendar.workdays_between(due, f.finish) for _, f in holding if due), default=0)
     is_open = item.state in WITH_UNIT
-    forecast = max([due, *(f.finish for _, f in holding)]) if is_open and due else None
+    upstream: dict[str, int] = {}  # the late tasks holding it up, in the order it waits on them
+    held = 0
+    forecast = due if is_open else None
+    if due is not None:
+        for task in waits_on(item.task.code):
+            for finish in finishes.get(task, ()):
+                if finish.unit != item.unit and finish.late > 0 and finish.finish > due:
+                    upstream[task] = max(upstream.get(task, 0), finish.late)
+                    held = max(held, calendar.workdays_between(due, finish.finish))
+                    if forecast is not None:
+                        forecast = max(forecast, finish.finish)
     extended = item.approved_due != item.original_due
     cause: Cause
     if late > 0:

@@ -62,9 +62,11 @@ from tasks.review.model import (
     Review,
     TaskReview,
 )
-from tasks.review.phases import count, review_phase
+from tasks.review.phases import count, review_phases
 from tasks.review.ranking import counts_against, rank_units, ranking_rule
 from tasks.work.status import plan_calendar
+
+DONE_WITH = frozenset((*CLOSED, AssignmentState.SUBMITTED))  # green, whatever the dates
 
 
 @collector_paused()
@@ -109,9 +111,7 @@ def review_plan(
         _review_task(t, by_task[t.code], below, labels, critical, as_of)
         for t in sorted(tasks.values(), key=lambda t: t.position)
     ]
-    phase_reviews = tuple(
-        review_phase(p, phases, task_reviews, reviewed, policy.language) for p in phases
-    )
+    phase_reviews = review_phases(phases, task_reviews, reviewed, policy.language)
     in_scope = {t.code for t in tasks.values() if chosen is None or t.phase_code == chosen.code}
     scoped_items = [r for r in reviewed if r.task in in_scope]
     scoped_tasks = [t for t in task_reviews if t.code in in_scope]
@@ -405,7 +405,7 @@ def _light(
 ) -> Light:
     """Red: overdue or escalated. Yellow: due soon with nothing submitted, or past half its
     window without having started. Green: done, submitted, or on track."""
-    if item.state in (*CLOSED, AssignmentState.SUBMITTED):
+    if item.state in DONE_WITH:
         return Light.GREEN
     if late > 0 or item.escalated:
         return Light.RED

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import TypedDict
 
 from schemas.tables import Phase
@@ -73,58 +74,69 @@ MISSING: dict[str, _Words] = {
 
 def count(tasks: list[TaskReview], items: list[ItemReview]) -> Counts:
     """The figures of these tasks and their items; a goal no unit holds is not a task here
-    (it has no light and nothing to complete)."""
+    (it has no light and nothing to complete). The states are counted in one pass."""
+    states = Counter(map(attrgetter("state"), items))
     return Counts(
         tasks=sum(t.light is not None for t in tasks),
         assignments=len(items),
-        accepted=sum(i.state == AssignmentState.ACCEPTED for i in items),
+        accepted=states[AssignmentState.ACCEPTED],
         accepted_on_time=sum(
-            i.state == AssignmentState.ACCEPTED and i.late_workdays == 0 for i in items
+            i.late_workdays == 0 and i.state == AssignmentState.ACCEPTED for i in items
         ),
-        submitted=sum(i.state == AssignmentState.SUBMITTED for i in items),
-        in_progress=sum(
-            i.state in (AssignmentState.IN_PROGRESS, AssignmentState.RETURNED) for i in items
-        ),
-        not_started=sum(i.state == AssignmentState.NOT_STARTED for i in items),
+        submitted=states[AssignmentState.SUBMITTED],
+        in_progress=states[AssignmentState.IN_PROGRESS] + states[AssignmentState.RETURNED],
+        not_started=states[AssignmentState.NOT_STARTED],
         overdue=sum(i.overdue_workdays > 0 for i in items),
         extended=sum(i.approved_due != i.original_due for i in items),
-        waived=sum(i.state in SET_ASIDE for i in items),
+        waived=sum(states[state] for state in SET_ASIDE),
     )
 
 
-def review_phase(
-    phase: Phase,
+def review_phases(
     phases: Sequence[Phase],
     tasks: list[TaskReview],
     items: list[ItemReview],
     language: str,
-) -> PhaseReview:
-    """A phase's figures, and what stands in the way of declaring it complete: its open items
-    and every earlier phase with open items."""
-    mine = [t for t in tasks if t.phase == phase.code]
-    my_items = [i for i in items if i.phase == phase.code]
+) -> tuple[PhaseReview, ...]:
+    """Each phase's figures, and what stands in the way of declaring it complete: its open
+    items and every earlier phase with open items.
+
+    The items are sorted into phases once (a plan of 100,000 items and four phases read them
+    ten times over when each phase picked its own and its predecessors' out of the whole)."""
     words = MISSING[language]
-    still_open = [i for i in my_items if i.state not in CLOSED]
-    missing = [_missing_line(i, words) for i in still_open]
-    summary = _missing_by_task(still_open, words)
-    for earlier in phases:
-        if PHASE_RANK[earlier.kind] < PHASE_RANK[phase.kind]:
-            open_items = [i for i in items if i.phase == earlier.code and i.state not in CLOSED]
-            if open_items:
-                line = words["phase"].format(name=earlier.name, count=len(open_items))
+    tasks_in: dict[str | None, list[TaskReview]] = defaultdict(list)
+    for task in tasks:
+        tasks_in[task.phase].append(task)
+    items_in: dict[str | None, list[ItemReview]] = defaultdict(list)
+    for item in items:
+        items_in[item.phase].append(item)
+    open_in = {
+        phase.code: [i for i in items_in[phase.code] if i.state not in CLOSED] for phase in phases
+    }
+    reviews = []
+    for phase in phases:
+        still_open = open_in[phase.code]
+        missing = [_missing_line(i, words) for i in still_open]
+        summary = _missing_by_task(still_open, words)
+        for earlier in phases:
+            if PHASE_RANK[earlier.kind] < PHASE_RANK[phase.kind] and open_in[earlier.code]:
+                line = words["phase"].format(name=earlier.name, count=len(open_in[earlier.code]))
                 missing.append(line)
                 summary.append(line)
-    return PhaseReview(
-        code=phase.code,
-        kind=phase.kind,
-        name=phase.name,
-        start=phase.start,
-        due=phase.due,
-        counts=count(mine, my_items),
-        ready=not missing,
-        missing=tuple(missing),
-        missing_summary=tuple(summary),
-    )
+        reviews.append(
+            PhaseReview(
+                code=phase.code,
+                kind=phase.kind,
+                name=phase.name,
+                start=phase.start,
+                due=phase.due,
+                counts=count(tasks_in[phase.code], items_in[phase.code]),
+                ready=not missing,
+                missing=tuple(missing),
+                missing_summary=tuple(summary),
+            )
+        )
+    return tuple(reviews)
 
 
 def _missing_line(item: ItemReview, words: _Words) -> str:
