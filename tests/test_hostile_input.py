@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tasks.plans.reader import MAX_DEPTH, YAML_LIMIT_BYTES, PlanInvalid, read_plan_file
+from tasks.plans.reader import MAX_DEPTH, MAX_NODES, YAML_LIMIT_BYTES, PlanInvalid, read_plan_file
 
 from .conftest import ROOT
 
@@ -51,6 +51,12 @@ def test_nesting_deeper_than_the_limit_is_refused_with_its_line(tmp_path: Path) 
     deep.write_text("plan:\n  x: " + "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5) + "\n")
     assert "nested deeper" in refusal(deep)
     assert refusal(deep).startswith(f"{deep}:2:")
+
+
+def test_a_tree_of_too_many_values_is_refused_without_any_alias(tmp_path: Path) -> None:
+    wide = tmp_path / "wide.yaml"
+    wide.write_text("plan:\n  x: [" + ",".join("0" * (MAX_NODES + 1)) + "]\n")
+    assert "expands to more than" in refusal(wide)
 
 
 def test_the_bundled_plans_still_read(tmp_path: Path) -> None:

@@ -145,8 +145,11 @@ def _bad_date(root: yaml.Node | None) -> tuple[int | None, str]:
 
 def _check_shape(name: str, root: yaml.Node | None) -> None:
     """Refuse a graph with too many alias references, too deep, or that would expand to more
-    than `MAX_NODES` nodes; each node is visited once, its expanded size remembered."""
-    if root is None:
+    than `MAX_NODES` nodes; each node is visited once, its expanded size remembered.
+
+    A plain tree (no alias, not too deep, not too large: every plan in use) is recognised in
+    one quick walk; only a graph that is not one is walked again to weigh its aliases."""
+    if root is None or _plain_tree(root):
         return
     size: dict[int, int] = {}
     pending: set[int] = set()  # nodes whose children are still being walked
@@ -175,6 +178,23 @@ def _check_shape(name: str, root: yaml.Node | None) -> None:
         pending.add(id(node))
         stack.append((node, depth, True))
         stack.extend((child, depth + 1, False) for child in reversed(children))
+
+
+def _plain_tree(root: yaml.Node) -> bool:
+    """True when no node is reached twice (no alias), none is nested deeper than `MAX_DEPTH`
+    and there are at most `MAX_NODES`: what the whole check would pass without a word."""
+    seen: set[int] = set()
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen or depth > MAX_DEPTH or len(seen) >= MAX_NODES:
+            return False
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((part, depth + 1) for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+    return True
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
