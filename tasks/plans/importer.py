@@ -364,7 +364,7 @@ def _write_assignments(
     for key in dropped:
         existing[key].active = False
     fresh = {
-        key: Assignment(**_fresh_row(plan_id, task, units, key, resolved))
+        key: Assignment(**_fresh_row(plan_id, task, units, key, resolved, at))
         for key, resolved in wanted.items()
         if key not in existing and key not in named.values()
     }
@@ -401,7 +401,7 @@ def _write_new_plans_work(
         if any(a.occurrences for a in spec.assignments):
             _write_assignments(session, plan_id, task, spec, units, unit_code, report, False, at)
         else:
-            plain += [_fresh_row(plan_id, task, units, k, a) for k, a in _wanted(spec).items()]
+            plain += [_fresh_row(plan_id, task, units, k, a, at) for k, a in _wanted(spec).items()]
     if plain:
         session.connection().execute(insert(Assignment), plain)
 
@@ -411,8 +411,14 @@ def _wanted(spec: ResolvedTask) -> dict[Key, ResolvedAssignment]:
 
 
 def _fresh_row(
-    plan_id: int, task: Task, units: dict[str, Unit], key: Key, resolved: ResolvedAssignment
+    plan_id: int,
+    task: Task,
+    units: dict[str, Unit],
+    key: Key,
+    resolved: ResolvedAssignment,
+    at: dt.datetime,
 ) -> dict[str, Any]:
+    """A new assignment, made at the import's instant (not the clock's, read once per row)."""
     unit, role = key
     return {
         "plan_id": plan_id,
@@ -421,6 +427,8 @@ def _fresh_row(
         "role": role,
         "original_due": resolved.due,
         "due": resolved.due,
+        "created_at": at,
+        "updated_at": at,
     }
 
 
