@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
+from calendars.clock import utc
 from calendars.workdays import DATA_DIR
 from schemas.db import create_schema, reading, session_scope
 from schemas.tables import Assignment, AuditEvent, ImportRecord, Occurrence, Task, Unit
@@ -60,6 +61,17 @@ def test_an_import_creates_units_tasks_and_per_unit_assignments(database_url, tm
         "office",
         "leadership",
     }
+
+
+def test_every_assignment_is_made_at_the_instant_the_import_was_given(database_url, tmp_path):
+    """Both ways an import writes assignments (plain rows; objects, for work with dated
+    reports) date them by the import's clock, not the machine's."""
+    imported(database_url, write(tmp_path, EXAMPLE))
+    with session_scope(database_url) as session:
+        made = session.exec(select(Assignment.created_at, Assignment.updated_at)).all()
+        with_reports = session.exec(select(Occurrence.assignment_id)).all()
+    assert made and with_reports
+    assert {utc(stamp) for row in made for stamp in row} == {IMPORTED}
 
 
 def test_a_due_date_on_a_rest_day_moves_to_the_next_working_day(database_url, tmp_path):
