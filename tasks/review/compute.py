@@ -66,8 +66,6 @@ from tasks.review.phases import count, review_phases
 from tasks.review.ranking import counts_against, rank_units, ranking_rule
 from tasks.work.status import plan_calendar
 
-DONE_WITH = frozenset((*CLOSED, AssignmentState.SUBMITTED))  # green, whatever the dates
-
 
 @collector_paused()
 def review_plan(
@@ -405,7 +403,7 @@ def _light(
 ) -> Light:
     """Red: overdue or escalated. Yellow: due soon with nothing submitted, or past half its
     window without having started. Green: done, submitted, or on track."""
-    if item.state in DONE_WITH:
+    if item.state not in WITH_UNIT:  # done or submitted: green, whatever the dates
         return Light.GREEN
     if late > 0 or item.escalated:
         return Light.RED
