@@ -190,10 +190,7 @@ def _plain_tree(root: yaml.Node) -> bool:
         if id(node) in seen or depth > MAX_DEPTH or len(seen) >= MAX_NODES:
             return False
         seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            stack.extend((part, depth + 1) for pair in node.value for part in pair)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((child, depth + 1) for child in node.value)
+        stack.extend((child, depth + 1) for child in _children(node))
     return True
 
 
