@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from schemas.db import create_schema, engine_for, session_scope, sessions
-from schemas.tables import Escalation, Notice, Occurrence, OutboxMessage
+from schemas.tables import Escalation, Notice, Occurrence, OutboxMessage, Unit
 from tasks.plans.importer import import_plan
 from tasks.sweep import pipeline
 from tasks.sweep.delivery import DeliveryError, EmlOutbox, OutgoingMail
@@ -118,6 +118,21 @@ def test_letters_written_a_few_at_a_time_each_carry_their_own_recipients_notices
     assert len(notices) == len(outcome.written) > len(mails)
     assert all(mails[n.message_id].recipient_code == n.recipient_code for n in notices)
     assert {n.message_id for n in notices} == set(mails)
+
+
+def test_each_letter_is_stored_with_its_own_text_at_the_sweeps_instant(url, monkeypatch):
+    """Letters are inserted a chunk at a time and their texts stored by the ids the inserts
+    return: each text must land on its own recipient's letter, stamped when the sweep ran."""
+    monkeypatch.setattr(pipeline, "LETTERS_AT_ONCE", 2)
+    sweep_once(url, at=NOW, as_of=D(2019, 8, 1))
+    with session_scope(url) as session:
+        names = {u.code: u.name for u in session.exec(select(Unit)).all()}
+        mails = session.exec(select(OutboxMessage)).all()
+        assert len(mails) == 7
+        for mail in mails:
+            assert mail.created_at == NOW
+            assert mail.body.text.startswith(names[mail.recipient_code])
+            assert f'<p style="margin:8px 0;">{names[mail.recipient_code]}' in mail.body.html
 
 
 def test_a_report_to_leadership_does_not_skip_the_units_supervision_order(url):
