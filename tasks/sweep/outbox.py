@@ -242,6 +242,11 @@ _CLAIM = (
     )
     .returning(*_SENT_COLUMNS.values(), col(OutboxMessage.refused))
 )
+_SENT = (
+    update(OutboxMessage)
+    .where(col(OutboxMessage.id) == bindparam("message"))
+    .values(status=MessageStatus.SENT, sent_at=bindparam("now"), last_error=None, refused={})
+)
 _BODY = select(col(MessageBody.text), col(MessageBody.html)).where(
     col(MessageBody.message_id) == bindparam("message")
 )
@@ -286,11 +291,7 @@ def _settle_sent(sessions: SessionFactory, message_id: int, now: dt.datetime) ->
     """Record a send every recipient took, of a message nobody had refused: the common case,
     one UPDATE of the message's small row."""
     with sessions() as session:
-        session.connection().execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id) == message_id)
-            .values(status=MessageStatus.SENT, sent_at=now, last_error=None, refused={})
-        )
+        session.connection().execute(_SENT, {"message": message_id, "now": now})
 
 
 def _settle_refusals(
