@@ -13,13 +13,11 @@ import csv
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.worksheet import Worksheet
 
-from render.xlsx import put_row
+from render.xlsx import Book, Styled
 from schemas.plan_file import ExplicitResponsibility, PlanFile, ReportSpec, TaskSpec
 from tasks.plans.table_columns import (
     GROUP_COLUMNS,
@@ -41,6 +39,10 @@ from tasks.plans.table_columns import (
 
 Cell = str | int | None
 WIDTHS = {"title": 28, "text": 60, "deadline": 16, "remarks": 20, "name": 20, "full_name": 28}
+STYLES: dict[str, dict[str, Any]] = {
+    "title": {"bold": True, "font_size": 14, "align": "center"},
+    "header": {"bold": True},
+}
 
 
 def safe(value: Cell) -> Cell:
@@ -49,12 +51,6 @@ def safe(value: Cell) -> Cell:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
     return value
-
-
-def append_row(sheet: Worksheet, values: Sequence[Cell]) -> None:
-    """Add a row under the last one, each cell as render.xlsx writes it (text never a formula)."""
-    empty = sheet.max_row == 1 and sheet.cell(1, 1).value is None
-    put_row(sheet, 1 if empty else sheet.max_row + 1, values)
 
 
 def task_rows(plan: PlanFile | None) -> list[list[Cell]]:
@@ -94,38 +90,40 @@ def _joined(names: Iterable[str]) -> str | None:
     return "、".join(names) or None
 
 
-def plan_workbook(plan: PlanFile | None) -> Workbook:
+def write_workbook(plan: PlanFile | None, target: Path) -> None:
     """The plan's workbook, or (no plan) the blank template with its headers."""
-    book = Workbook()
-    tasks = book.active
-    assert tasks is not None  # a new workbook has its sheet
-    tasks.title = TASK_SHEET
-    append_row(tasks, [f"{plan.plan.title}任务分工表" if plan else "任务分工表"])
-    tasks.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(TASK_COLUMNS))
-    tasks["A1"].font = Font(bold=True, size=14)
-    tasks["A1"].alignment = Alignment(horizontal="center")
-    _table(tasks, TASK_COLUMNS, task_rows(plan))
-    _table(book.create_sheet(UNIT_SHEET), UNIT_COLUMNS, _unit_rows(plan))
-    _table(book.create_sheet(GROUP_SHEET), GROUP_COLUMNS, _group_rows(plan))
-    _table(book.create_sheet(PHASE_SHEET), PHASE_COLUMNS, _phase_rows(plan))
-    meta = book.create_sheet(PLAN_SHEET)
-    for row in _plan_rows(plan):
-        append_row(meta, row)
-    meta.column_dimensions["A"].width = 18
-    meta.column_dimensions["B"].width = 60
-    return book
+    book = Book(target, STYLES)
+    tasks = book.sheet(TASK_SHEET)
+    title = f"{plan.plan.title}任务分工表" if plan else "任务分工表"
+    tasks.merge_range(0, 0, 0, len(TASK_COLUMNS) - 1, "", book.format("title"))
+    book.put(tasks, 0, 0, title, "title")
+    _table(book, tasks, TASK_COLUMNS, task_rows(plan), start=1)
+    _table(book, book.sheet(UNIT_SHEET), UNIT_COLUMNS, _unit_rows(plan))
+    _table(book, book.sheet(GROUP_SHEET), GROUP_COLUMNS, _group_rows(plan))
+    _table(book, book.sheet(PHASE_SHEET), PHASE_COLUMNS, _phase_rows(plan))
+    meta = book.sheet(PLAN_SHEET)
+    for number, row in enumerate(_plan_rows(plan)):
+        book.put_row(meta, number, row)
+    meta.set_column(0, 0, 18)
+    meta.set_column(1, 1, 60)
+    book.close()
 
 
-def _table(sheet: Worksheet, columns: Sequence[Column], rows: Iterable[Sequence[Cell]]) -> None:
-    append_row(sheet, [c.header for c in columns])
-    header = sheet.max_row
-    for cell in sheet[header]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        append_row(sheet, row)
-    for n, column in enumerate(columns, 1):
-        sheet.column_dimensions[get_column_letter(n)].width = WIDTHS.get(column.key, 12)
-    sheet.freeze_panes = sheet.cell(row=header + 1, column=1)
+def _table(
+    book: Book,
+    sheet: Worksheet,
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Cell]],
+    *,
+    start: int = 0,
+) -> None:
+    """A header row in bold at row `start` (counted from 0), frozen, and the rows under it."""
+    book.put_row(sheet, start, [Styled(c.header, "header") for c in columns])
+    for number, row in enumerate(rows, start + 1):
+        book.put_row(sheet, number, row)
+    for n, column in enumerate(columns):
+        sheet.set_column(n, n, WIDTHS.get(column.key, 12))
+    sheet.freeze_panes(start + 1, 0)
 
 
 def _unit_rows(plan: PlanFile | None) -> list[list[Cell]]:
@@ -200,4 +198,4 @@ def write_plan_table(plan: PlanFile | None, path: Path, *, fmt: str) -> None:
             writer.writerow([c.header for c in TASK_COLUMNS])
             writer.writerows([safe(v) for v in row] for row in task_rows(plan))
         return
-    plan_workbook(plan).save(path)
+    write_workbook(plan, path)

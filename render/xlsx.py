@@ -6,24 +6,24 @@ Dates are real Excel dates, percentages real percentages; each sheet's header ro
 the item and unit sheets have an auto-filter on it; an item's traffic light is its fill colour
 (the whole row for red and yellow); every sheet prints on A4 landscape, one page wide.
 
-Every cell any of duban's workbooks holds is written by `put_cell` (or `put_row`): text from
-data is never a formula. Text that starts with = + - @ or a tab or carriage return is stored as
-text with Excel's quote prefix (as typing a leading apostrophe does), so `=HYPERLINK(…)` or
-`=cmd|…` in a task title shows as written and is not evaluated, even when the cell is edited.
+Every workbook duban writes (this one, the plan's task table, the office's export) is written
+through a `Book`, with XlsxWriter; openpyxl only reads (tasks.plans.table). Each cell goes
+through `Book.put`: text from data is never a formula. Text that starts with = + - @ or a tab
+or carriage return is stored as text with Excel's quote prefix (as typing a leading apostrophe
+does), so `=HYPERLINK(…)` or `=cmd|…` in a task title shows as written and is not evaluated,
+even when the cell is edited.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import IO, Any, NamedTuple
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import Cell, WriteOnlyCell
-from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from render.review import (
     COUNT_KEYS,
@@ -82,103 +82,123 @@ WORDS = {
         "flag_no": "no",
     },
 }
-HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
-FILLS = {light: PatternFill("solid", fgColor=tint) for light, tint in TINTS.items()}
-BOLD = Font(bold=True)
 DATE = "yyyy-mm-dd"
-WRAP = Alignment(wrap_text=True, vertical="top")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+A4 = 9  # the paper size's number in the file format
+REVIEW_STYLES: dict[str, dict[str, Any]] = {
+    "header": {"bold": True, "bg_color": "#DDE4EE", "text_wrap": True, "valign": "top"},
+    "title": {"bold": True, "font_size": 14},
+    "wrapped": {"text_wrap": True, "valign": "top"},
+    "percent": {"num_format": "0.0%"},
+    "one decimal": {"num_format": "0.0"},
+    **{f"light {light}": {"bg_color": f"#{tint}"} for light, tint in TINTS.items()},
+}
 
-Row = list[object]  # values, and cells where a value has a style
+
+class Styled(NamedTuple):
+    """A value with one of its workbook's styles."""
+
+    value: object
+    style: str
+
+
+Row = Sequence[object]  # values, and Styled values
+
+
+class Book:
+    """A workbook being written, row after row (XlsxWriter's constant-memory mode: a review of
+    40 plans holds some 700,000 cells), with its styles by name.
+
+    Each combination of a style with the date format or the quote prefix becomes one format
+    of the workbook, made the first time a cell asks for it.
+    """
+
+    def __init__(self, target: Path | IO[bytes], styles: Mapping[str, Mapping[str, Any]]):
+        options = {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        }
+        self.workbook = Workbook(target, options)
+        self.styles = styles
+        self._formats: dict[tuple[str | None, bool, bool], Format | None] = {}
+
+    def sheet(self, name: str) -> Worksheet:
+        return self.workbook.add_worksheet(name)
+
+    def format(
+        self, style: str | None, *, date: bool = False, quoted: bool = False
+    ) -> Format | None:
+        key = (style, date, quoted)
+        if key not in self._formats:
+            properties = dict(self.styles[style]) if style else {}
+            if date:
+                properties["num_format"] = DATE
+            if quoted:
+                properties["quote_prefix"] = True
+            self._formats[key] = self.workbook.add_format(properties) if properties else None
+        return self._formats[key]
+
+    def put(
+        self, sheet: Worksheet, row: int, column: int, value: object, style: str | None = None
+    ) -> None:
+        """Write `value` at (row, column), counted from 0: a date as an Excel date, text always
+        as text, nothing for None unless it has a style (a tinted row is tinted throughout)."""
+        if isinstance(value, str):
+            quoted = value.startswith(FORMULA_STARTS)
+            sheet.write_string(row, column, value, self.format(style, quoted=quoted))
+        elif isinstance(value, dt.date):
+            sheet.write_datetime(row, column, value, self.format(style, date=True))
+        elif isinstance(value, bool):
+            sheet.write_boolean(row, column, value, self.format(style))
+        elif isinstance(value, int | float):
+            sheet.write_number(row, column, value, self.format(style))
+        elif value is None:
+            if style is not None:
+                sheet.write_blank(row, column, None, self.format(style))
+        else:
+            raise TypeError(f"no spreadsheet cell holds {type(value).__name__} {value!r}")
+
+    def put_row(self, sheet: Worksheet, row: int, values: Row, style: str | None = None) -> None:
+        """Write a row from column 0; a Styled value takes its own style, the rest `style`."""
+        for column, value in enumerate(values):
+            if isinstance(value, Styled):
+                self.put(sheet, row, column, value.value, value.style)
+            else:
+                self.put(sheet, row, column, value, style)
+
+    def close(self) -> None:
+        self.workbook.close()
 
 
 def write_xlsx(review: Review, path: Path) -> None:
-    """Write the review's workbook to `path` (overwritten if it exists).
-
-    Written in openpyxl's write-only mode with named styles: a review of 40 plans holds some
-    700,000 cells, and a styled cell of a normal workbook costs five times a plain one.
-    """
-    book = Workbook(write_only=True)
-    book.properties.title = f"{review.title} {labels(review)['report']}"
-    book.properties.creator = "duban"
-    book.properties.created = dt.datetime.combine(review.as_of, dt.time())
-    for style in _named_styles():
-        book.add_named_style(style)
+    """Write the review's workbook to `path` (overwritten if it exists)."""
+    book = Book(path, REVIEW_STYLES)
+    book.workbook.set_properties(
+        {
+            "title": f"{review.title} {labels(review)['report']}",
+            "author": "duban",
+            "created": dt.datetime.combine(review.as_of, dt.time()),
+        }
+    )
     names = SHEETS.get(review.language, SHEETS["zh"])
-    _summary(book.create_sheet(names[0]), review)
-    _items(book.create_sheet(names[1]), review)
-    _units(book.create_sheet(names[2]), review)
-    _missing(book.create_sheet(names[3]), review)
-    book.save(path)
-
-
-def _named_styles() -> list[NamedStyle]:
-    """The styles a review's cells use, by name: a new set for each workbook, which binds them."""
-    lights = [
-        NamedStyle(f"light {light}{suffix}", fill=fill, number_format=number_format)
-        for light, fill in FILLS.items()
-        for suffix, number_format in (("", "General"), (" date", DATE))
-    ]
-    return [
-        NamedStyle("header", font=BOLD, fill=HEADER_FILL, alignment=WRAP),
-        NamedStyle("title", font=Font(bold=True, size=14)),
-        NamedStyle("wrapped", alignment=WRAP),
-        NamedStyle("percent", number_format="0.0%"),
-        NamedStyle("one decimal", number_format="0.0"),
-        *lights,
-    ]
+    _summary(book, book.sheet(names[0]), review)
+    _items(book, book.sheet(names[1]), review)
+    _units(book, book.sheet(names[2]), review)
+    _missing(book, book.sheet(names[3]), review)
+    book.close()
 
 
 def _words(review: Review) -> dict[str, str]:
     return {**labels(review), **WORDS.get(review.language, WORDS["zh"])}
 
 
-def held_as_text(cell: Cell) -> Cell:
-    """Text Excel would read as a formula, kept as text with the quote prefix (as typing a
-    leading apostrophe does)."""
-    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-    return cell
+def _header(names: Sequence[str]) -> Row:
+    return [Styled(name, "header") for name in names]
 
 
-def put_cell(ws: Worksheet, row: int, column: int, value: object) -> Cell:
-    """Write `value` at (row, column) of a normal sheet: a date as an Excel date, text always
-    as text."""
-    cell = held_as_text(ws.cell(row, column, value))
-    if isinstance(value, dt.date):
-        cell.number_format = DATE
-    return cell
-
-
-def put_row(ws: Worksheet, row: int, values: Sequence[object]) -> None:
-    for column, value in enumerate(values, 1):
-        put_cell(ws, row, column, value)
-
-
-def styled(ws: WriteOnlyWorksheet, value: object, style: str) -> Cell:
-    """A cell of a write-only sheet with one of the workbook's named styles."""
-    cell = WriteOnlyCell(ws, value)
-    cell.style = style
-    return held_as_text(cell)
-
-
-def plain(ws: WriteOnlyWorksheet, values: Sequence[object]) -> Row:
-    """A row as it goes into a write-only sheet: values as they are (dates take Excel's date
-    format by themselves), formula-like text in a cell holding it as text."""
-    return [
-        held_as_text(WriteOnlyCell(ws, v))
-        if isinstance(v, str) and v.startswith(FORMULA_STARTS)
-        else v
-        for v in values
-    ]
-
-
-def _header(ws: WriteOnlyWorksheet, names: Sequence[str]) -> Row:
-    return [styled(ws, name, "header") for name in names]
-
-
-def _summary(ws: WriteOnlyWorksheet, review: Review) -> None:
+def _summary(book: Book, sheet: Worksheet, review: Review) -> None:
     w = _words(review)
     lights = light_counts(review)
     figures: list[tuple[str, object]] = [
@@ -190,26 +210,21 @@ def _summary(ws: WriteOnlyWorksheet, review: Review) -> None:
         (w["on_time"], review.counts.on_time_pct / 100 if review.counts.accepted else None),
         *((w[light], lights[light]) for light in (Light.RED, Light.YELLOW, Light.GREEN)),
     ]
-    rows: list[Row] = [
-        [styled(ws, f"{review.title} {w['report']}", "title")],
-        _header(ws, (w["figure"], w["value"])),
-    ]
+    rows: list[Row] = [_header((w["figure"], w["value"]))]
     for name, value in figures:
-        row = plain(ws, (name, value))
-        if name in (w["completion"], w["on_time"]):
-            row[1] = styled(ws, value, "percent")
-        rows.append(row)
+        percent = name in (w["completion"], w["on_time"])
+        rows.append([name, Styled(value, "percent") if percent else value])
     if review.phases:
-        rows += [[], *_phases(ws, review)]
-    _write(ws, rows, frozen=2, widths={10: 60}, skip_rows=1)
+        rows += [[], *_phases(review)]
+    book.put(sheet, 0, 0, f"{review.title} {w['report']}", "title")
+    _write(book, sheet, rows, start=1, frozen=2, widths={10: 60})
 
 
-def _phases(ws: WriteOnlyWorksheet, review: Review) -> list[Row]:
+def _phases(review: Review) -> list[Row]:
     """The phase table under the figures: readiness, and what is missing in summary."""
     w = _words(review)
     rows = [
         _header(
-            ws,
             (
                 w["phase"],
                 w["start"],
@@ -225,27 +240,19 @@ def _phases(ws: WriteOnlyWorksheet, review: Review) -> list[Row]:
         )
     ]
     for phase in review.phases:
+        counts = phase.counts
         rows.append(
             [
-                *plain(
-                    ws,
-                    (
-                        phase.name,
-                        phase.start,
-                        phase.due,
-                        phase.counts.tasks,
-                        phase.counts.assignments,
-                        phase.counts.accepted,
-                    ),
-                ),
-                styled(ws, phase.counts.completion_pct / 100, "percent"),
-                styled(
-                    ws,
-                    phase.counts.on_time_pct / 100 if phase.counts.accepted else None,
-                    "percent",
-                ),
+                phase.name,
+                phase.start,
+                phase.due,
+                counts.tasks,
+                counts.assignments,
+                counts.accepted,
+                Styled(counts.completion_pct / 100, "percent"),
+                Styled(counts.on_time_pct / 100 if counts.accepted else None, "percent"),
                 w["yes" if phase.ready else "no"],
-                styled(ws, "\n".join(_missing_summary(phase, w)), "wrapped"),
+                Styled("\n".join(_missing_summary(phase, w)), "wrapped"),
             ]
         )
     return rows
@@ -258,12 +265,11 @@ def _missing_summary(phase: PhaseReview, w: dict[str, str]) -> list[str]:
     return lines
 
 
-def _missing(ws: WriteOnlyWorksheet, review: Review) -> None:
+def _missing(book: Book, sheet: Worksheet, review: Review) -> None:
     """Every open item of each phase reviewed, one row each, with an auto-filter."""
     w = _words(review)
     rows = [
         _header(
-            ws,
             (
                 w["phase"],
                 w["code"],
@@ -282,31 +288,27 @@ def _missing(ws: WriteOnlyWorksheet, review: Review) -> None:
             if item.phase != phase.code or item.state in CLOSED:
                 continue
             rows.append(
-                plain(
-                    ws,
-                    (
-                        phase.name,
-                        item.task,
-                        item.task_title,
-                        item.unit_name,
-                        w.get(f"role.{item.role}", item.role),
-                        w.get(f"state.{item.state}", item.state),
-                        item.occurrence,
-                        item.approved_due,
-                        item.overdue_workdays or None,
-                    ),
+                (
+                    phase.name,
+                    item.task,
+                    item.task_title,
+                    item.unit_name,
+                    w.get(f"role.{item.role}", item.role),
+                    w.get(f"state.{item.state}", item.state),
+                    item.occurrence,
+                    item.approved_due,
+                    item.overdue_workdays or None,
                 )
             )
-    _write(ws, rows, frozen=1, filtered=1)
+    _write(book, sheet, rows, frozen=1, filtered=1)
 
 
-def _items(ws: WriteOnlyWorksheet, review: Review) -> None:
+def _items(book: Book, sheet: Worksheet, review: Review) -> None:
     """One row per item; its traffic light is its first cell's fill, the whole row's when red
     or yellow."""
     w = _words(review)
     rows = [
         _header(
-            ws,
             (
                 w["light"],
                 w["code"],
@@ -349,20 +351,15 @@ def _items(ws: WriteOnlyWorksheet, review: Review) -> None:
             w["flag_yes" if item.critical else "flag_no"],
             w["flag_yes" if item.escalated else "flag_no"],
         )
+        tint = f"light {item.light}"
         tinted = 1 if item.light == Light.GREEN else len(values)
-        rows.append(
-            [_tinted(ws, v, item.light) for v in values[:tinted]] + plain(ws, values[tinted:])
-        )
-    _write(ws, rows, frozen=1, filtered=1)
+        rows.append([Styled(v, tint) for v in values[:tinted]] + list(values[tinted:]))
+    _write(book, sheet, rows, frozen=1, filtered=1)
 
 
-def _tinted(ws: WriteOnlyWorksheet, value: object, light: Light) -> Cell:
-    date = " date" if isinstance(value, dt.date) else ""
-    return styled(ws, value, f"light {light}{date}")
-
-
-def _units(ws: WriteOnlyWorksheet, review: Review) -> None:
-    """The ranked units in rank order (tied ones share a rank), then those not ranked yet."""
+def _units(book: Book, sheet: Worksheet, review: Review) -> None:
+    """The ranking rule above the table, then the ranked units in rank order (tied ones share
+    a rank), then those not ranked yet."""
     w = _words(review)
     names = (
         w["rank"],
@@ -380,25 +377,30 @@ def _units(ws: WriteOnlyWorksheet, review: Review) -> None:
         w["summaries_due"],
         w["open_escalations"],
     )
-    rows = [[styled(ws, review.ranking_rule, "wrapped")], _header(ws, names)]
+    rows: list[Row] = [_header(names)]
     for u in (*review.units, *review.not_yet_due):
         rows.append(
             [
-                *plain(ws, (u.rank or None, u.name, u.assigned, u.due, u.on_time)),
-                styled(ws, u.rate / 100 if u.due else None, "percent"),
+                u.rank or None,
+                u.name,
+                u.assigned,
+                u.due,
+                u.on_time,
+                Styled(u.rate / 100 if u.due else None, "percent"),
                 u.overdue_now,
                 u.own_delays,
                 u.upstream_delays,
                 u.supporting_delays,
-                styled(ws, u.avg_workdays_late, "one decimal"),
+                Styled(u.avg_workdays_late, "one decimal"),
                 u.summaries_on_time,
                 u.summaries_due,
                 u.open_escalations,
             ]
         )
-    ws.merged_cells.add(f"A1:{get_column_letter(len(names))}1")
-    ws.row_dimensions[1].height = 64
-    _write(ws, rows, frozen=2, filtered=2, skip_rows=1)
+    sheet.set_row(0, 64)
+    sheet.merge_range(0, 0, 0, len(names) - 1, "", book.format("wrapped"))
+    book.put(sheet, 0, 0, review.ranking_rule, "wrapped")
+    _write(book, sheet, rows, start=1, frozen=2, filtered=2)
 
 
 def _width(value: object) -> int:
@@ -411,35 +413,36 @@ def _width(value: object) -> int:
 
 
 def _write(
-    ws: WriteOnlyWorksheet,
-    rows: list[Row],
+    book: Book,
+    sheet: Worksheet,
+    rows: Sequence[Row],
     *,
     frozen: int,
+    start: int = 0,
     filtered: int | None = None,
     widths: dict[int, int] | None = None,
-    skip_rows: int = 0,
 ) -> None:
-    """Write the rows under what a write-only sheet needs first: column widths from the content
-    (header included, capped), the header row `frozen` frozen and repeated on each printed page,
-    an auto-filter from row `filtered`, A4 landscape one page wide."""
+    """Write the rows from row `start` (counted from 0), with column widths from their content
+    (capped), the first `frozen` rows frozen and the last of them repeated on each printed
+    page, an auto-filter from row `filtered` (counted from 1, as Excel shows it) to the last,
+    A4 landscape one page wide."""
     columns = max(map(len, rows), default=0)
     for column in range(columns):
-        values = (_value(row[column]) for row in rows[skip_rows:] if column < len(row))
+        values = (_value(row[column]) for row in rows if column < len(row))
         found = max((_width(v) for v in values if v is not None), default=6)
         wanted = (widths or {}).get(column + 1, 50)
-        ws.column_dimensions[get_column_letter(column + 1)].width = min(max(found + 2, 6), wanted)
-    ws.freeze_panes = f"A{frozen + 1}"
+        sheet.set_column(column, column, min(max(found + 2, 6), wanted))
+    sheet.freeze_panes(frozen, 0)
     if filtered:
-        ws.auto_filter.ref = f"A{filtered}:{get_column_letter(columns)}{max(len(rows), filtered)}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{frozen}:{frozen}"
-    for row in rows:
-        ws.append(row)
+        last = max(start + len(rows), filtered)
+        sheet.autofilter(filtered - 1, 0, last - 1, columns - 1)
+    sheet.set_landscape()
+    sheet.set_paper(A4)
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(frozen - 1)
+    for number, row in enumerate(rows, start):
+        book.put_row(sheet, number, row)
 
 
 def _value(entry: object) -> object:
-    return entry.value if isinstance(entry, Cell) else entry
+    return entry.value if isinstance(entry, Styled) else entry

@@ -748,6 +748,18 @@ def test_each_sheet_freezes_its_header_row_and_lists_are_filtered(
     assert all(c.font.bold and fill(c) == "DDE4EE" for c in head if c.value)
 
 
+@pytest.mark.parametrize(("sheet", "header"), [("汇总", 2), ("任务", 1), ("单位", 2), ("尚缺", 1)])
+def test_each_sheet_prints_on_a4_landscape_one_page_wide_its_header_on_every_page(
+    workbook, sheet, header
+):
+    ws = workbook[sheet]
+    assert ws.page_setup.orientation == "landscape"
+    assert int(ws.page_setup.paperSize) == 9  # A4
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert int(ws.page_setup.fitToWidth or 1) == 1 and int(ws.page_setup.fitToHeight) == 0
+    assert ws.print_title_rows == f"${header}:${header}"
+
+
 def test_the_summary_sheet_holds_the_plan_the_day_and_the_figures(workbook):
     ws = workbook["汇总"]
     values = {ws.cell(r, 1).value: ws.cell(r, 2) for r in range(1, ws.max_row + 1)}

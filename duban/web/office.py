@@ -16,7 +16,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from markupsafe import Markup
-from openpyxl import Workbook
 from sqlmodel import Session
 
 from duban.errors import NotFound
@@ -24,7 +23,7 @@ from duban.web.access import check_visible
 from duban.web.app import back_to, database, need, posted, remembered, text_field, web
 from duban.web.templating import fragment, language, page
 from duban.web.words import WORDS
-from render.xlsx import put_row
+from render.xlsx import Book
 from schemas.tables import ExtensionRequest
 from schemas.vocabulary import AccountRole, Channel, Light
 from tasks.review.compute import review_plan
@@ -152,20 +151,13 @@ def export(request: Request) -> Response:
             filters["plan"] = account.plan_code
         rows = work_rows(session, **filters)
     words = WORDS["zh" if request.cookies.get("lang") != "en" else "en"]
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "duban"
-    put_row(
-        sheet,
-        1,
-        [
-            words[k]
-            for k in ("plan", "task", "unit", "role", "state", "original_due", "approved_due")
-        ],
-    )
-    for number, r in enumerate(rows, 2):
-        put_row(
+    buffer = io.BytesIO()
+    book = Book(buffer, styles={})
+    sheet = book.sheet("duban")
+    heads = ("plan", "task", "unit", "role", "state", "original_due", "approved_due")
+    book.put_row(sheet, 0, [words[k] for k in heads])
+    for number, r in enumerate(rows, 1):
+        book.put_row(
             sheet,
             number,
             [
@@ -178,8 +170,7 @@ def export(request: Request) -> Response:
                 r.due,
             ],
         )
-    buffer = io.BytesIO()
-    book.save(buffer)
+    book.close()
     return Response(
         buffer.getvalue(),
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
