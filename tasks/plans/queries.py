@@ -30,9 +30,14 @@ from schemas.vocabulary import ExtensionState, Level
 def find_plan(session: Session, code: str) -> Plan:
     plan = session.exec(select(Plan).where(Plan.code == code)).first()
     if plan is None:
-        known = ", ".join(session.exec(select(Plan.code).order_by(Plan.code))) or "none imported"
-        raise NotFound(f'no plan "{code}" (plans: {known})')
+        raise no_plan(session, code)
     return plan
+
+
+def no_plan(session: Session, code: str) -> NotFound:
+    """The error for a plan code that names no plan, listing the plans there are."""
+    known = ", ".join(session.exec(select(Plan.code).order_by(Plan.code))) or "none imported"
+    return NotFound(f'no plan "{code}" (plans: {known})')
 
 
 def find_task(session: Session, plan: Plan, code: str) -> Task:

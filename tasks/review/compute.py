@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select as select_core
 from sqlmodel import Session, SQLModel, col, select
@@ -55,7 +55,7 @@ from tasks.plans.graph import (
     task_predecessors,
 )
 from tasks.plans.plan_graph import plan_graph
-from tasks.plans.queries import find_plan
+from tasks.plans.queries import no_plan
 from tasks.review.blame import Finish, Item, TaskFacts, judge, late_by, lead_finishes
 from tasks.review.model import (
     ItemReview,
@@ -64,7 +64,45 @@ from tasks.review.model import (
 )
 from tasks.review.phases import count, review_phases
 from tasks.review.ranking import counts_against, rank_units, ranking_rule
-from tasks.work.status import plan_calendar
+from tasks.work.status import stored_calendar
+
+
+class _PlanFacts(NamedTuple):
+    """What the review reads of a plan: a few columns, and of its stored plan file (100 KB of
+    JSON for 2,500 assignments) the escalation policy and the calendar choice alone."""
+
+    id: int
+    code: str
+    title: str
+    document_number: str | None
+    timezone: str
+    span_start: dt.date | None
+    span_end: dt.date | None
+    escalation: dict[str, Any] | None
+    calendar: dict[str, Any] | None
+
+
+def _plan(session: Session, code: str) -> _PlanFacts:
+    row = (
+        session.connection()
+        .execute(
+            select_core(
+                col(Plan.id),
+                col(Plan.code),
+                col(Plan.title),
+                col(Plan.document_number),
+                col(Plan.timezone),
+                col(Plan.span_start),
+                col(Plan.span_end),
+                col(Plan.spec)["escalation"],
+                col(Plan.spec)["plan"]["calendar"],
+            ).where(col(Plan.code) == code)
+        )
+        .first()
+    )
+    if row is None:
+        raise no_plan(session, code)
+    return _PlanFacts(*row)
 
 
 @collector_paused()
@@ -77,17 +115,18 @@ def review_plan(
     calendar_dir: Path | None = None,
 ) -> Review:
     """The review of a plan (or of one phase, by kind or code) as of a day."""
-    plan = find_plan(session, plan_code)
+    plan = _plan(session, plan_code)
     # The stored spec was validated whole when loaded: only the policy is read again.
-    policy = EscalationPolicy.model_validate(plan.spec.get("escalation", {}))
-    calendar = plan_calendar(plan, calendar_dir)
+    policy = EscalationPolicy.model_validate(plan.escalation or {})
+    calendar = stored_calendar(plan.calendar, calendar_dir)
     graph, labels = plan_graph(session, plan.code)
     phases = session.exec(
         select(Phase).where(Phase.plan_id == plan.id).order_by(col(Phase.position))
     ).all()
     chosen = _chosen_phase(phases, phase)
-    tasks = {t.code: t for t in _tasks(session, plan.id)}
-    items = _items(session, plan.id, as_of, plan.timezone)
+    facts = _tasks(session, plan.id)
+    tasks = {t.code: t for t in facts.values()}
+    items = _items(session, plan.id, as_of, plan.timezone, facts)
     finishes = lead_finishes(items, as_of, calendar)
     critical = tuple(critical_path(graph))
 
@@ -169,12 +208,16 @@ def _chosen_phase(phases: Sequence[Phase], wanted: str | None) -> Phase | None:
     raise NotFound(f'no phase "{wanted}"; phases: {names}')
 
 
-def _items(session: Session, plan_id: int | None, as_of: dt.date, zone: str) -> list[Item]:
+def _items(
+    session: Session, plan_id: int | None, as_of: dt.date, zone: str, tasks: dict[int, TaskFacts]
+) -> list[Item]:
     """Every assignment, or each dated occurrence of it, with its latest submission date (the
     day it was submitted on in the plan's zone).
 
     Read as Core rows of the few columns used: ORM objects (and the units' JSON columns
-    decoded on every row) cost far more than the review itself.
+    decoded on every row) cost far more than the review itself. A row names its task by id;
+    the plan's `tasks`, read once, say the rest (ten units' rows carried the same task's eight
+    columns ten times).
     """
     conn = session.connection()
     assignment, task, unit = (_columns(t) for t in (Assignment, Task, Unit))
@@ -187,7 +230,7 @@ def _items(session: Session, plan_id: int | None, as_of: dt.date, zone: str) -> 
             assignment.due,
             unit.code,
             unit.name,
-            *_task_columns(task),
+            assignment.task_id,
         )
         .select_from(assignment.id.table)
         .join(task.id.table, assignment.task_id == task.id)
@@ -224,12 +267,9 @@ def _items(session: Session, plan_id: int | None, as_of: dt.date, zone: str) -> 
         if closed_on is None or closed_on > as_of:
             escalated.add((a_id, o_id))
     history = _history_until(session, plan_id, as_of, zone)
-    facts: dict[int, TaskFacts] = {}
     items = []
-    for a_id, role, a_state, original_due, a_due, unit_code, unit_name, *task_row in rows:
-        facts_of = facts.get(task_row[0])
-        if facts_of is None:
-            facts_of = facts[task_row[0]] = TaskFacts(*task_row[1:])
+    for a_id, role, a_state, original_due, a_due, unit_code, unit_name, task_id in rows:
+        facts_of = tasks[task_id]
         then = _Then(history[a_id]) if a_id in history else None
         state = then.state() if then else a_state
         dated = occurrences.get(a_id, [])
@@ -277,20 +317,15 @@ def _columns(model: type[SQLModel]) -> Any:
     return model.__table__.c  # type: ignore[attr-defined]
 
 
-def _task_columns(task: Any) -> tuple[Any, ...]:
-    """The task id, then TaskFacts' columns in its order."""
-    return (task.id, *(task[name] for name in TaskFacts._fields))
-
-
-def _tasks(session: Session, plan_id: int | None) -> list[TaskFacts]:
-    """The plan's active tasks in their order."""
+def _tasks(session: Session, plan_id: int | None) -> dict[int, TaskFacts]:
+    """The plan's active tasks in their order, by id."""
     task = _columns(Task)
     rows = session.connection().execute(
-        select_core(*_task_columns(task))
+        select_core(task.id, *(task[name] for name in TaskFacts._fields))
         .where(task.plan_id == plan_id, task.active)
         .order_by(task.position, task.id)
     )
-    return [TaskFacts(*row[1:]) for row in rows]
+    return {task_id: TaskFacts(*facts) for task_id, *facts in rows}
 
 
 def _history_until(
