@@ -11,6 +11,9 @@ three times:
   built and the .eml folder emptied, so every run sweeps the same day from the same state.
 - `duban sweep --as-of 2020-01-04`, a Saturday: a sweep on a rest day, which does nothing.
 - `task due.before:2020-01-01 count`: Taskwarrior counting the overdue tasks.
+- Python importing the libraries the sweep is built on (SQLAlchemy, SQLModel, Jinja2, networkx,
+  pydantic, yagmail, pendulum, itsdangerous) and nothing else: what any sweep written on them
+  pays before it reads a row.
 
 Printed: each command's min and median wall and CPU time and peak memory, how many notices,
 letters and .eml files a sweep wrote, and the ratios to Taskwarrior (target: the whole sweep
@@ -32,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from overdue import BEFORE, build_duban, build_taskwarrior, duban_env, taskwarrior_env  # noqa: E402
 from processes import (  # noqa: E402
     DUBAN,
+    PYTHON,
     Series,
     child_environment,
     interleaved,
@@ -42,6 +46,7 @@ from processes import (  # noqa: E402
 )
 
 WORKING_DAY, REST_DAY = "2020-01-02", "2020-01-04"
+LIBRARIES = "sqlalchemy, sqlmodel, jinja2, networkx, pydantic, yagmail, pendulum, itsdangerous"
 
 
 def restore(folder: Path) -> None:
@@ -85,7 +90,8 @@ def measure(folder: Path, runs: int) -> None:
         prepare=lambda: restore(folder),
     )
     count = Series(f"task due.before:{BEFORE} count", [task, f"due.before:{BEFORE}", "count"])
-    everything = [sweep, rest, count]
+    libraries = Series("import the sweep's libraries", [PYTHON, "-c", f"import {LIBRARIES}"])
+    everything = [sweep, rest, count, libraries]
     interleaved(everything, 1, env, folder)  # warm-up, not counted: bytecode and page cache
     for one in everything:
         one.samples.clear()
@@ -93,7 +99,7 @@ def measure(folder: Path, runs: int) -> None:
     print(f"runs: {runs} of each, interleaved")
     for one in everything:
         print(one.line())
-    for one, target in ((sweep, "≤ 1.00×"), (rest, "")):
+    for one, target in ((sweep, "≤ 1.00×"), (rest, ""), (libraries, "")):
         print(
             f"{one.label} / Taskwarrior count: wall {ratio(one.wall(), count.wall())}; cpu "
             f"{ratio(one.cpu(), count.cpu())}; peak memory {one.rss() / count.rss():.2f}×"
@@ -108,6 +114,12 @@ def measure(folder: Path, runs: int) -> None:
             theirs,
             f"{one.wall()[1] / count.wall()[1]:.2f}× time, {one.rss() / count.rss():.2f}× memory",
         )
+    table_row(
+        "Python importing the sweep's libraries, nothing else",
+        f"{libraries.wall()[1]:.2f} s",
+        theirs,
+        f"{libraries.wall()[1] / count.wall()[1]:.2f}× time",
+    )
 
 
 def main() -> None:
