@@ -106,8 +106,9 @@ Row = Sequence[object]  # values, and Styled values
 
 
 class Book:
-    """A workbook being written, row after row (XlsxWriter's constant-memory mode: a review of
-    40 plans holds some 700,000 cells), with its styles by name.
+    """A workbook being written, row after row (XlsxWriter's constant-memory mode: a plan of
+    2,500 items fills 50,000 cells of its review, the office's export a row per assignment),
+    with its styles by name.
 
     Each combination of a style with the date format or the quote prefix becomes one format
     of the workbook, made the first time a cell asks for it.
@@ -150,8 +151,6 @@ class Book:
             sheet.write_string(row, column, value, self.format(style, quoted=quoted))
         elif isinstance(value, dt.date):
             sheet.write_datetime(row, column, value, self.format(style, date=True))
-        elif isinstance(value, bool):
-            sheet.write_boolean(row, column, value, self.format(style))
         elif isinstance(value, int | float):
             sheet.write_number(row, column, value, self.format(style))
         elif value is None:
@@ -160,13 +159,13 @@ class Book:
         else:
             raise TypeError(f"no spreadsheet cell holds {type(value).__name__} {value!r}")
 
-    def put_row(self, sheet: Worksheet, row: int, values: Row, style: str | None = None) -> None:
-        """Write a row from column 0; a Styled value takes its own style, the rest `style`."""
+    def put_row(self, sheet: Worksheet, row: int, values: Row) -> None:
+        """Write a row from column 0, a Styled value with its style."""
         for column, value in enumerate(values):
             if isinstance(value, Styled):
                 self.put(sheet, row, column, value.value, value.style)
             else:
-                self.put(sheet, row, column, value, style)
+                self.put(sheet, row, column, value)
 
     def close(self) -> None:
         self.workbook.close()
