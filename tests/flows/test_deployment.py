@@ -363,6 +363,20 @@ class SlowInbox:
         return "250 2.0.0 accepted"
 
 
+def stopped(worker: subprocess.Popen[bytes]) -> None:
+    """Wait for a worker told to stop, and kill what is left of it after 30 s.
+
+    In the whole suite's load, a Prefect 3.9 worker has stayed up idle for over a minute after
+    its SIGTERM, with no flow run process left under it (py-spy: its event loop waiting, no
+    child in `ps`): Prefect's own shutdown, not a run of duban's. This test is about the mail.
+    """
+    try:
+        worker.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+
+
 def test_two_workers_sweep_two_plans_at_once_and_send_each_mail_once(
     prefect_cli, prefect_api, prefect_server, duban_home, tmp_path
 ):
@@ -412,7 +426,7 @@ def test_two_workers_sweep_two_plans_at_once_and_send_each_mail_once(
         for worker in workers:
             os.killpg(worker.pid, signal.SIGTERM)
         for worker in workers:
-            worker.wait(60)
+            stopped(worker)
         sink.stop()
 
     with get_client(sync_client=True) as client:
