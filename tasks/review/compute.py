@@ -83,26 +83,20 @@ class _PlanFacts(NamedTuple):
 
 
 def _plan(session: Session, code: str) -> _PlanFacts:
+    plan = _columns(Plan)
+    columns = (plan[name] for name in _PlanFacts._fields[:-2])  # the two parts come from spec
     row = (
         session.connection()
         .execute(
-            select_core(
-                col(Plan.id),
-                col(Plan.code),
-                col(Plan.title),
-                col(Plan.document_number),
-                col(Plan.timezone),
-                col(Plan.span_start),
-                col(Plan.span_end),
-                col(Plan.spec)["escalation"],
-                col(Plan.spec)["plan"]["calendar"],
-            ).where(col(Plan.code) == code)
+            select_core(*columns, plan.spec["escalation"], plan.spec["plan"]["calendar"]).where(
+                plan.code == code
+            )
         )
         .first()
     )
     if row is None:
         raise no_plan(session, code)
-    return _PlanFacts(*row)
+    return _PlanFacts._make(row)
 
 
 @collector_paused()
