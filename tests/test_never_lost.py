@@ -240,6 +240,21 @@ def test_a_letter_given_up_on_is_told_to_the_office(url, tmp_path):
     assert told.message_id_header in {m.message_id for m in smtp.sent}
 
 
+def test_the_office_is_told_the_day_the_lost_letter_was_written_on_the_plans_clock(
+    database_url, tmp_path
+):
+    """A sweep at 07:00 in Chongqing is still the day before in UTC: the letter to the office
+    names the day the lost letter was written on the plan's clock."""
+    create_schema(database_url)
+    early = dt.datetime(2019, 8, 4, 23, tzinfo=dt.UTC)  # Monday 5 August, 07:00 in Chongqing
+    with session_scope(database_url) as session:
+        import_plan(session, PLANS / "chongqing-2019-pilot.yaml", at=early)
+    sweep_once(database_url, at=early, as_of=D(2019, 8, 5))
+    deliver_until_given_up(database_url, Unreachable(tmp_path, "wjw@na.cq.example.org"), early)
+    [told] = letters_of_kind(database_url, "undelivered")
+    assert "发出日期：2019-08-05" in told.body.text
+
+
 def test_when_the_offices_own_address_fails_nothing_goes_round_in_circles(url, tmp_path):
     smtp = Unreachable(tmp_path, "wjw@na.cq.example.org", "zhjdc@cq.example.org")
     deliver_until_given_up(url, smtp)

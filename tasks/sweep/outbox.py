@@ -19,7 +19,7 @@ import sqlalchemy
 from sqlalchemy import and_, bindparam, or_, update
 from sqlmodel import Session, col, select
 
-from calendars.clock import utc
+from calendars.clock import day_of, utc
 from duban.errors import NotFound
 from schemas.db import SessionFactory
 from schemas.plan_file import EscalationPolicy
@@ -376,7 +376,7 @@ def report_undelivered(
             subject=message.subject,
             addresses=tuple(addresses),
             why=why,
-            sent_on=message.created_at.date(),
+            sent_on=day_of(message.created_at, plan),
             language=policy.language,
         )
     )
