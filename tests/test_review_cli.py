@@ -67,6 +67,14 @@ def test_review_of_one_phase_and_its_errors(duban):
     assert terminal.exit_code == 0 and "ranking" in terminal.stdout
 
 
+def test_a_review_or_graph_of_no_such_plan_names_the_plans_there_are(duban):
+    assert duban("import", str(PLANS / "chongqing-2019-pilot.yaml")).exit_code == 0
+    for command in (("review", "cq-2091", "--as-of", "2019-08-09"), ("graph", "cq-2091")):
+        result = duban(*command)
+        assert result.exit_code == 4
+        assert 'no plan "cq-2091" (plans: cq-2019-pilot)' in result.stderr
+
+
 def test_ranking_prints_its_rule_and_writes_the_circular(duban, tmp_path):
     with_some_work(duban)
     data = json.loads(duban("ranking", PLAN, "--as-of", "2019-08-09", "--json").stdout)
