@@ -22,6 +22,11 @@ def plan_graph(session: Session, code: str) -> tuple[nx.DiGraph, dict[str, str]]
     plan_id = session.exec(select(Plan.id).where(Plan.code == code)).first()
     if plan_id is None:
         raise no_plan(session, code)
+    return graph_of_plan(session, plan_id)
+
+
+def graph_of_plan(session: Session, plan_id: int) -> tuple[nx.DiGraph, dict[str, str]]:
+    """`plan_graph` for a caller that has read the plan already."""
     tasks = (
         session.connection()
         .execute(

@@ -54,7 +54,7 @@ from tasks.plans.graph import (
     named_predecessors,
     task_predecessors,
 )
-from tasks.plans.plan_graph import plan_graph
+from tasks.plans.plan_graph import graph_of_plan
 from tasks.plans.queries import no_plan
 from tasks.review.blame import Finish, Item, TaskFacts, judge, late_by, lead_finishes
 from tasks.review.model import (
@@ -113,7 +113,7 @@ def review_plan(
     # The stored spec was validated whole when loaded: only the policy is read again.
     policy = EscalationPolicy.model_validate(plan.escalation or {})
     calendar = stored_calendar(plan.calendar, calendar_dir)
-    graph, labels = plan_graph(session, plan.code)
+    graph, labels = graph_of_plan(session, plan.id)
     phases = session.exec(
         select(Phase).where(Phase.plan_id == plan.id).order_by(col(Phase.position))
     ).all()
