@@ -436,12 +436,8 @@ def with_title(review: Review, code: str, title: str) -> Review:
     """The same review with one task renamed everywhere it appears."""
     return dataclasses.replace(
         review,
-        items=tuple(
-            dataclasses.replace(i, task_title=title) if i.task == code else i for i in review.items
-        ),
-        tasks=tuple(
-            dataclasses.replace(t, title=title) if t.code == code else t for t in review.tasks
-        ),
+        items=tuple(i._replace(task_title=title) if i.task == code else i for i in review.items),
+        tasks=tuple(t._replace(title=title) if t.code == code else t for t in review.tasks),
     )
 
 

@@ -17,6 +17,7 @@ from schemas.db import create_schema, session_scope
 from schemas.tables import OutboxMessage
 from tasks.plans.importer import import_plan
 from tasks.review.compute import review_plan
+from tasks.review.model import ItemReview, TaskReview
 from tasks.sweep.delivery import EmlOutbox
 from tasks.work import lifecycle
 from tasks.work.actors import Actor
@@ -121,6 +122,9 @@ def test_the_review_serialises_to_json_with_percentages(story_url):
     assert data["as_of"] == "2020-09-30"
     assert (data["units"][-1]["name"], data["units"][-1]["rate"]) == ("武隆区", 37.5)
     assert data["not_yet_due"] == []
+    # every item and task an object with its fields named, in their order
+    assert {tuple(i) for i in data["items"]} == {ItemReview._fields}
+    assert {tuple(t) for t in data["tasks"]} == {TaskReview._fields}
     json.dumps(data, ensure_ascii=False)
 
 

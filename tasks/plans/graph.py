@@ -10,6 +10,7 @@ Those rules, and the walks that need no graph library, are in `tasks.plans.waits
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import networkx as nx
@@ -76,13 +77,18 @@ def impact(graph: nx.DiGraph, task: str) -> list[str]:
 
 
 def downstream_of(graph: nx.DiGraph) -> Callable[[str], list[str]]:
-    """`impact` for many tasks of one graph: the order is worked out once, not per task."""
-    order = {node: i for i, node in enumerate(topological_order(graph))}
+    """`impact` for many tasks of one graph: the order is worked out once, not per task, and
+    only if some task holds up two or more (in most plans most hold up none)."""
+
+    @functools.cache
+    def order() -> dict[str, int]:
+        return {node: i for i, node in enumerate(topological_order(graph))}
 
     def below(task: str) -> list[str]:
         if task not in graph:
             return []
-        return sorted((n for n in nx.descendants(graph, task) if n in order), key=order.__getitem__)
+        found = [n for n in nx.descendants(graph, task) if is_task(n)]
+        return sorted(found, key=order().__getitem__) if len(found) > 1 else found
 
     return below
 

@@ -36,7 +36,7 @@ class TaskFacts(NamedTuple):
     position: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """An item being reviewed, before it is frozen into an ItemReview."""
 
@@ -63,8 +63,7 @@ def late_by(item: Item, as_of: dt.date, calendar: WorkCalendar) -> int:
     return calendar.workdays_between(due, as_of) if as_of > due else 0
 
 
-@dataclass(frozen=True)
-class Finish:
+class Finish(NamedTuple):
     """When one lead unit finished its part of a single-date task (or, open, at the earliest
     can), and how many working days late that is against its own approved date."""
 
@@ -106,8 +105,7 @@ def lead_finishes(
     return finishes
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """Why an item stands where it does, what held it up, and when open work can finish."""
 
     cause: Cause
@@ -148,4 +146,4 @@ def judge(
         cause = Cause.EXTENSION
     else:
         cause = Cause.OPEN if is_open else Cause.ON_TIME
-    return Verdict(cause, tuple(upstream.items()), forecast)
+    return Verdict(cause, tuple(upstream.items()) if upstream else (), forecast)

@@ -120,9 +120,10 @@ def review_plan(
     chosen = _chosen_phase(phases, phase)
     facts = _tasks(session, plan.id)
     tasks = {t.code: t for t in facts.values()}
-    items = _items(session, plan.id, as_of, plan.timezone, facts)
+    items = _items(session, plan, as_of, facts)
     finishes = lead_finishes(items, as_of, calendar)
     critical = tuple(critical_path(graph))
+    on_path = frozenset(critical)  # asked of every item
 
     @functools.cache  # asked once for each unit of a task: ten times for the same answer
     def waits_on(task: str) -> list[str]:
@@ -132,19 +133,19 @@ def review_plan(
         return named_predecessors(graph, task)
 
     reviewed = [
-        _review_item(i, as_of, calendar, waits_on, finishes, critical, policy) for i in items
+        _review_item(i, as_of, calendar, waits_on, finishes, on_path, policy) for i in items
     ]
     by_task: dict[str, list[ItemReview]] = defaultdict(list)
     for review in reviewed:
         by_task[review.task].append(review)
     below = downstream_of(graph)
     task_reviews = [
-        _review_task(t, by_task[t.code], below, labels, critical, as_of)
+        _review_task(t, by_task[t.code], below, labels, on_path, as_of)
         for t in sorted(tasks.values(), key=lambda t: t.position)
     ]
     phase_reviews = review_phases(phases, task_reviews, reviewed, policy.language)
     in_scope = {t.code for t in tasks.values() if chosen is None or t.phase_code == chosen.code}
-    scoped_items = [r for r in reviewed if r.task in in_scope]
+    scoped_items = reviewed if chosen is None else [r for r in reviewed if r.task in in_scope]
     scoped_tasks = [t for t in task_reviews if t.code in in_scope]
     ranked, not_yet_due = rank_units(
         scoped_items,
@@ -203,18 +204,20 @@ def _chosen_phase(phases: Sequence[Phase], wanted: str | None) -> Phase | None:
 
 
 def _items(
-    session: Session, plan_id: int | None, as_of: dt.date, zone: str, tasks: dict[int, TaskFacts]
+    session: Session, plan: _PlanFacts, as_of: dt.date, tasks: dict[int, TaskFacts]
 ) -> list[Item]:
     """Every assignment, or each dated occurrence of it, with its latest submission date (the
     day it was submitted on in the plan's zone).
 
     Read as Core rows of the few columns used: ORM objects (and the units' JSON columns
-    decoded on every row) cost far more than the review itself. A row names its task by id;
-    the plan's `tasks`, read once, say the rest (ten units' rows carried the same task's eight
-    columns ten times).
+    decoded on every row) cost far more than the review itself. A row names its task and unit
+    by id; the plan's `tasks`, and its units, read once, say the rest (ten units' rows carried
+    the same task's eight columns ten times, and each unit's name came once per row).
     """
     conn = session.connection()
     assignment, task, unit = (_columns(t) for t in (Assignment, Task, Unit))
+    plan_id, zone = plan.id, plan.timezone
+    of_the_plan = assignment.plan_id == plan_id  # joined, not IN (every id): one query apiece
     rows = conn.execute(
         select_core(
             assignment.id,
@@ -222,18 +225,21 @@ def _items(
             assignment.state,
             assignment.original_due,
             assignment.due,
-            unit.code,
-            unit.name,
+            assignment.unit_id,
             assignment.task_id,
         )
         .select_from(assignment.id.table)
         .join(task.id.table, assignment.task_id == task.id)
-        .join(unit.id.table, assignment.unit_id == unit.id)
-        .where(assignment.plan_id == plan_id, assignment.active, task.active)
+        .where(of_the_plan, assignment.active, task.active)
         .order_by(task.position, assignment.id)
     ).all()
+    units = {
+        unit_id: (code, name)
+        for unit_id, code, name in conn.execute(
+            select_core(unit.id, unit.code, unit.name).where(unit.plan_id == plan_id)
+        )
+    }
     occurrence, submission, escalation = (_columns(t) for t in (Occurrence, Submission, Escalation))
-    of_the_plan = assignment.plan_id == plan_id  # joined, not IN (every id): one query apiece
     occurrences: dict[int, list[tuple[int, dt.date, str]]] = defaultdict(list)
     for a_id, o_id, o_due, o_state in conn.execute(
         select_core(occurrence.assignment_id, occurrence.id, occurrence.due, occurrence.state)
@@ -260,10 +266,11 @@ def _items(
     ):
         if closed_on is None or closed_on > as_of:
             escalated.add((a_id, o_id))
-    history = _history_until(session, plan_id, as_of, zone)
+    history = _history_until(session, plan.code, as_of, zone)
     items = []
-    for a_id, role, a_state, original_due, a_due, unit_code, unit_name, task_id in rows:
+    for a_id, role, a_state, original_due, a_due, unit_id, task_id in rows:
         facts_of = tasks[task_id]
+        unit_code, unit_name = units[unit_id]
         then = _Then(history[a_id]) if a_id in history else None
         state = then.state() if then else a_state
         dated = occurrences.get(a_id, [])
@@ -323,7 +330,7 @@ def _tasks(session: Session, plan_id: int | None) -> dict[int, TaskFacts]:
 
 
 def _history_until(
-    session: Session, plan_id: int | None, as_of: dt.date, zone: str
+    session: Session, code: str, as_of: dt.date, zone: str
 ) -> dict[int, list[AuditEvent]]:
     """For assignments changed after `as_of`: their events up to the end of that day in the
     plan's zone.
@@ -332,7 +339,6 @@ def _history_until(
     assignment looked like then. Assignments untouched since are read as they are.
     """
     cutoff_text = start_of(as_of + dt.timedelta(days=1), zone).isoformat()
-    code = session.exec(select(Plan.code).where(Plan.id == plan_id)).one()
     changed = set(
         session.exec(
             select(AuditEvent.entity_id).where(
@@ -390,7 +396,7 @@ def _review_item(
     calendar: WorkCalendar,
     waits_on: Callable[[str], list[str]],
     finishes: dict[str, list[Finish]],
-    critical: tuple[str, ...],
+    on_path: frozenset[str],
     policy: EscalationPolicy,
 ) -> ItemReview:
     late = late_by(item, as_of, calendar)
@@ -422,7 +428,7 @@ def _review_item(
         cause=verdict.cause,
         upstream=verdict.upstream,
         occurrence=item.occurrence,
-        critical=item.task.code in critical,
+        critical=item.task.code in on_path,
         escalated=item.escalated,
     )
 
@@ -461,7 +467,7 @@ def _review_task(
     items: list[ItemReview],
     below: Callable[[str], list[str]],
     labels: dict[str, str],
-    critical: tuple[str, ...],
+    on_path: frozenset[str],
     as_of: dt.date,
 ) -> TaskReview:
     """A task's light is the worst of its items'; a measure the plan gives no unit is red once
@@ -485,7 +491,7 @@ def _review_task(
         due=max(dues, default=task.due),
         forecast_due=max(forecasts, default=None),
         done=bool(items) and all(i.state in CLOSED for i in items),
-        critical=task.code in critical,
+        critical=task.code in on_path,
         blocks=tuple(labels.get(n, n) for n in below(task.code)),
         units=tuple(dict.fromkeys(i.unit_name for i in items)),
         no_lead=bool(items) and all(i.role != Role.LEAD for i in items),

@@ -7,6 +7,7 @@ kept twice: one line per open item (the detail) and one line per task and per ea
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from operator import attrgetter
@@ -76,13 +77,12 @@ def count(tasks: list[TaskReview], items: list[ItemReview]) -> Counts:
     """The figures of these tasks and their items; a goal no unit holds is not a task here
     (it has no light and nothing to complete). The states are counted in one pass."""
     states = Counter(map(attrgetter("state"), items))
+    accepted = [i.late_workdays for i in items if i.state == AssignmentState.ACCEPTED]
     return Counts(
         tasks=sum(t.light is not None for t in tasks),
         assignments=len(items),
         accepted=states[AssignmentState.ACCEPTED],
-        accepted_on_time=sum(
-            i.late_workdays == 0 and i.state == AssignmentState.ACCEPTED for i in items
-        ),
+        accepted_on_time=accepted.count(0),
         submitted=states[AssignmentState.SUBMITTED],
         in_progress=states[AssignmentState.IN_PROGRESS] + states[AssignmentState.RETURNED],
         not_started=states[AssignmentState.NOT_STARTED],
@@ -116,8 +116,8 @@ def review_phases(
     reviews = []
     for phase in phases:
         still_open = open_in[phase.code]
-        missing = [_missing_line(i, words) for i in still_open]
-        summary = _missing_by_task(still_open, words)
+        missing = _missing_lines(still_open, words)
+        summary = _missing_by_task(still_open, missing, words)
         for earlier in phases:
             if PHASE_RANK[earlier.kind] < PHASE_RANK[phase.kind] and open_in[earlier.code]:
                 line = words["phase"].format(name=earlier.name, count=len(open_in[earlier.code]))
@@ -139,23 +139,39 @@ def review_phases(
     return tuple(reviews)
 
 
-def _missing_line(item: ItemReview, words: _Words) -> str:
-    """t04 区卫生健康委：推进中，完成时限2020-03-31"""
-    state = words["states"].get(item.state, item.state)
-    due = words["due"].format(due=item.approved_due) if item.approved_due else ""
-    return words["item"].format(task=item.task, unit=item.unit_name, state=state) + due
+def _missing_lines(still_open: list[ItemReview], words: _Words) -> list[str]:
+    """One line per open item: "t04 区卫生健康委：推进中，完成时限2020-03-31".
 
-
-def _missing_by_task(still_open: list[ItemReview], words: _Words) -> list[str]:
-    """One line per task: its one open item as is, or how many units have it open, in which
-    states, by when (24 counties' summaries are one line, not 24)."""
-    by_task: dict[str, list[ItemReview]] = defaultdict(list)
+    A phase can have 100,000 open items but only a few hundred tasks, states and due dates:
+    the template is cut at its {unit}, both parts are filled once per task, state and due date,
+    and each line joins three strings (formatting every line was a tenth of the review)."""
+    before, after = words["item"].split("{unit}")
+    parts: dict[tuple[str, str, dt.date | None], tuple[str, str]] = {}
+    lines = []
     for item in still_open:
+        key = (item.task, item.state, item.approved_due)
+        found = parts.get(key)
+        if found is None:
+            names = {"task": item.task, "state": words["states"].get(item.state, item.state)}
+            due = words["due"].format(due=item.approved_due) if item.approved_due else ""
+            found = parts[key] = (before.format_map(names), after.format_map(names) + due)
+        lines.append(found[0] + item.unit_name + found[1])
+    return lines
+
+
+def _missing_by_task(still_open: list[ItemReview], missing: list[str], words: _Words) -> list[str]:
+    """One line per task: its one open item's line (of `missing`, the items' lines) as is, or
+    how many units have it open, in which states, by when (24 counties' summaries are one line,
+    not 24)."""
+    by_task: dict[str, list[ItemReview]] = defaultdict(list)
+    line_of: dict[str, str] = {}
+    for item, line in zip(still_open, missing, strict=True):
         by_task[item.task].append(item)
+        line_of[item.task] = line
     lines = []
     for code, found in by_task.items():
         if len(found) == 1:
-            lines.append(_missing_line(found[0], words))
+            lines.append(line_of[code])
             continue
         units = len({i.unit for i in found})
         states = words["sep"].join(
