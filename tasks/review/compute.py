@@ -63,7 +63,7 @@ from tasks.review.model import (
     TaskReview,
 )
 from tasks.review.phases import count, review_phases
-from tasks.review.ranking import counts_against, rank_units, ranking_rule
+from tasks.review.ranking import counted_roles, rank_units, ranking_rule
 from tasks.work.status import stored_calendar
 
 
@@ -124,6 +124,7 @@ def review_plan(
     finishes = lead_finishes(items, as_of, calendar)
     critical = tuple(critical_path(graph))
     on_path = frozenset(critical)  # asked of every item
+    counted = counted_roles(policy)
 
     @functools.cache  # asked once for each unit of a task: ten times for the same answer
     def waits_on(task: str) -> list[str]:
@@ -133,7 +134,8 @@ def review_plan(
         return named_predecessors(graph, task)
 
     reviewed = [
-        _review_item(i, as_of, calendar, waits_on, finishes, on_path, policy) for i in items
+        _review_item(i, as_of, calendar, waits_on, finishes, on_path, counted, policy)
+        for i in items
     ]
     by_task: dict[str, list[ItemReview]] = defaultdict(list)
     for review in reviewed:
@@ -397,6 +399,7 @@ def _review_item(
     waits_on: Callable[[str], list[str]],
     finishes: dict[str, list[Finish]],
     on_path: frozenset[str],
+    counted: frozenset[str],
     policy: EscalationPolicy,
 ) -> ItemReview:
     late = late_by(item, as_of, calendar)
@@ -407,7 +410,7 @@ def _review_item(
         waits_on=waits_on,
         finishes=finishes,
         calendar=calendar,
-        counted=counts_against(item.role, policy),
+        counted=item.role in counted,
     )
     is_open = item.state in WITH_UNIT
     return ItemReview(

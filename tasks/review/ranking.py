@@ -64,10 +64,10 @@ def ranking_rule(policy: EscalationPolicy) -> str:
     )
 
 
-def counts_against(role: str, policy: EscalationPolicy) -> bool:
-    """Whether lateness in this role counts against the unit: the lead's always; the others'
-    only when the sweep chases them."""
-    return role == Role.LEAD or policy.co_units == "chased"
+def counted_roles(policy: EscalationPolicy) -> frozenset[str]:
+    """The roles whose lateness counts against the unit: the lead's always; the others' only
+    when the sweep chases them."""
+    return frozenset(Role) if policy.co_units == "chased" else frozenset((Role.LEAD,))
 
 
 def rank_units(
@@ -87,7 +87,8 @@ def rank_units(
     for item in items:
         if item.unit not in overseers:
             by_unit[item.unit].append(item)
-    scores = [_score(unit, mine, reports, as_of, policy) for unit, mine in by_unit.items()]
+    roles = counted_roles(policy)
+    scores = [_score(unit, mine, reports, as_of, roles) for unit, mine in by_unit.items()]
     ranked = sorted((s for s in scores if s.due), key=lambda s: (_standing(s), s.name))
     placed: list[UnitScore] = []
     for n, score in enumerate(ranked):
@@ -102,7 +103,7 @@ def _standing(score: UnitScore) -> tuple[bool, Fraction]:
     return score.open_escalations > 0, -Fraction(score.on_time, score.due)
 
 
-def _counted(item: ItemReview, as_of: dt.date, policy: EscalationPolicy) -> bool:
+def _counted(item: ItemReview, as_of: dt.date, roles: frozenset[str]) -> bool:
     """An item counts once its due date has passed (or it was handed in on the day), unless it
     was set aside, held up upstream, or is in a role not counted."""
     due = item.approved_due
@@ -112,7 +113,7 @@ def _counted(item: ItemReview, as_of: dt.date, policy: EscalationPolicy) -> bool
         and (due < as_of or item.actual is not None)
         and item.state not in SET_ASIDE
         and item.cause != Cause.UPSTREAM
-        and counts_against(item.role, policy)
+        and item.role in roles
     )
 
 
@@ -121,11 +122,11 @@ def _score(
     mine: list[ItemReview],
     reports: Collection[str],
     as_of: dt.date,
-    policy: EscalationPolicy,
+    roles: frozenset[str],
 ) -> UnitScore:
     # A unit has thousands of items: each figure is a pass over them, so the causes are
     # counted at once and the rest picks out the few items it is about first.
-    counted = [i for i in mine if _counted(i, as_of, policy)]
+    counted = [i for i in mine if _counted(i, as_of, roles)]
     causes = Counter(map(attrgetter("cause"), mine))
     own = [i for i in mine if i.cause == Cause.OWN]
     accepted = [i.late_workdays for i in mine if i.state == AssignmentState.ACCEPTED]
