@@ -87,7 +87,10 @@ def downstream_of(graph: nx.DiGraph) -> Callable[[str], list[str]]:
     def below(task: str) -> list[str]:
         if task not in graph:
             return []
-        found = [n for n in nx.descendants(graph, task) if is_task(n)]
+        after = graph.succ[task]
+        # one step is all there is when nothing follows what follows (the last phase's tasks)
+        reached = nx.descendants(graph, task) if any(graph.succ[n] for n in after) else after
+        found = [n for n in reached if is_task(n)]
         return sorted(found, key=order().__getitem__) if len(found) > 1 else found
 
     return below
