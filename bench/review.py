@@ -14,7 +14,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import astuple
 from pathlib import Path
 from typing import TypeVar
 
@@ -70,7 +69,7 @@ def main() -> None:
                 items, missing = book.add_worksheet(), book.add_worksheet()
                 shown = 0
                 for row, item in enumerate(review.items):
-                    fields = [v for v in astuple(item) if isinstance(v, str | int | dt.date)]
+                    fields = [v for v in item if isinstance(v, str | int | dt.date)]
                     items.write_row(row, 0, fields)
                     if item.state not in CLOSED:
                         missing.write_row(shown, 0, fields[:9])
