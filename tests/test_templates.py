@@ -57,10 +57,11 @@ D = dt.date
 
 
 def build(kind: Any, data: Any) -> Any:
-    """A value of type `kind` from its JSON form (dataclasses, tuples, dates, enums)."""
+    """A value of type `kind` from its JSON form (dataclasses, named tuples, tuples, dates,
+    enums)."""
     if data is None:
         return None
-    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+    if isinstance(kind, type) and (dataclasses.is_dataclass(kind) or hasattr(kind, "_fields")):
         hints = typing.get_type_hints(kind)
         return kind(**{name: build(hints[name], value) for name, value in data.items()})
     origin, args = typing.get_origin(kind), typing.get_args(kind)
@@ -342,11 +343,10 @@ def hostile_review() -> Review:
             for p in review.phases
         ),
         tasks=tuple(
-            dataclasses.replace(t, title=evil("task title"), units=(evil("task unit"),))
-            for t in review.tasks
+            t._replace(title=evil("task title"), units=(evil("task unit"),)) for t in review.tasks
         ),
         items=tuple(
-            dataclasses.replace(i, task_title=evil("task title"), unit_name=evil("unit name"))
+            i._replace(task_title=evil("task title"), unit_name=evil("unit name"))
             for i in review.items
         ),
         units=tuple(dataclasses.replace(u, name=evil("unit name")) for u in review.units),
