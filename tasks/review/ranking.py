@@ -142,7 +142,7 @@ def _score(
         accepted_on_time=accepted.count(0),
         accepted_late=len(accepted) - accepted.count(0),
         overdue_now=sum(i.overdue_workdays > 0 for i in mine),
-        own_delays=causes[Cause.OWN],
+        own_delays=len(own),
         upstream_delays=causes[Cause.UPSTREAM],
         supporting_delays=causes[Cause.SUPPORTING],
         avg_workdays_late=round(mean(i.late_workdays or i.overdue_workdays for i in own), 1)
