@@ -60,6 +60,19 @@ def test_impact_is_everything_downstream_of_a_task():
     assert impact(plan_graph(), "t2") == ["t3", "t5"]
 
 
+def test_what_a_task_holds_up_one_step_away_comes_in_plan_order_and_a_last_task_holds_up_none():
+    graph = build_graph(
+        [
+            TaskNode("a", None, D(2020, 3, 31)),
+            TaskNode("c", None, D(2020, 6, 30), depends_on=("a",)),
+            TaskNode("b", None, D(2020, 6, 30), depends_on=("a",)),
+        ]
+    )
+    assert impact(graph, "a") == ["b", "c"]
+    assert impact(graph, "b") == []
+    assert impact(plan_graph(), "t5") == []
+
+
 def test_the_critical_path_follows_the_binding_due_date_back_from_the_end():
     assert critical_path(plan_graph()) == ["t1", "t2", "t3", "t5"]
 
