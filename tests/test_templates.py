@@ -117,7 +117,7 @@ def delivery_letter() -> Letter:
 
 def replace_copy(item: NoticeItem) -> NoticeItem:
     """The item as the office's copy of it."""
-    return dataclasses.replace(item, in_copy=True, recipient_role="office")
+    return item._replace(in_copy=True, recipient_role="office")
 
 
 def reviews() -> Iterator[tuple[str, Review]]:
@@ -153,14 +153,14 @@ def letters() -> Iterator[tuple[str, Letter]]:
             f"several-plans-{language}",
             letter(
                 REMINDER,
-                dataclasses.replace(DUE, plan_code="yn", plan_title="楚雄州试点方案"),
+                DUE._replace(plan_code="yn", plan_title="楚雄州试点方案"),
                 language=language,
             ),
         )
         yield (
             f"copy-{language}",
             letter(
-                dataclasses.replace(URGE, in_copy=True, recipient_role="office"),
+                URGE._replace(in_copy=True, recipient_role="office"),
                 language=language,
                 recipient="联席会议办公室",
             ),
@@ -180,19 +180,14 @@ def letters() -> Iterator[tuple[str, Letter]]:
         yield (
             f"extended-{language}",
             letter(
-                dataclasses.replace(URGE, original_due=D(2019, 8, 30), occurrence=D(2019, 9, 20)),
-                dataclasses.replace(SUPERVISE, blocks=tuple(f"t{n:02d} 任务{n}" for n in range(9))),
+                URGE._replace(original_due=D(2019, 8, 30), occurrence=D(2019, 9, 20)),
+                SUPERVISE._replace(blocks=tuple(f"t{n:02d} 任务{n}" for n in range(9))),
                 language=language,
             ),
         )
     yield (
         "six-zh",
-        letter(
-            *(
-                dataclasses.replace(URGE, task_code=f"t{n:02d}", task_title=f"任务{n}")
-                for n in range(7)
-            )
-        ),
+        letter(*(URGE._replace(task_code=f"t{n:02d}", task_title=f"任务{n}") for n in range(7))),
     )
     yield "delivery-hostile", delivery_letter()
     _, found = story()
@@ -356,8 +351,7 @@ def hostile_review() -> Review:
 def hostile_letter() -> Letter:
     """Every kind of item, each field from the plan, its units or the rules hostile."""
     items = tuple(
-        dataclasses.replace(
-            item,
+        item._replace(
             plan_title=evil("plan title"),
             document_number=evil("document number"),
             task_code=evil("task code"),

@@ -135,11 +135,9 @@ def _opened(item: Opened, base: str) -> Opened:
 def _linked(item: NoticeItem, signer: LinkSigner, issued: dt.date) -> NoticeItem:
     if item.assignment_id is None or item.recipient_code is None:
         return item
-    links: list[NoticeLink] = []
     if item.recipient_role == RecipientRole.RESPONSIBLE and not item.in_copy:
         form = Binding("report", str(item.assignment_id), item.recipient_code)
-        links.append(NoticeLink("report", signer.url(form, issued)))
+        link = NoticeLink("report", signer.url(form, issued))
     else:
-        page = f"{signer.base_url.rstrip('/')}/a/{item.assignment_id}"
-        links.append(NoticeLink("open", page))
-    return dataclasses.replace(item, links=tuple(links))
+        link = NoticeLink("open", f"{signer.base_url.rstrip('/')}/a/{item.assignment_id}")
+    return item._replace(links=(link,))

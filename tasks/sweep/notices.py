@@ -18,7 +18,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from schemas.vocabulary import RECEIPTED, FollowUpEvent, Level, RecipientRole, Waiting
 from tasks.review.model import Review
@@ -44,9 +44,12 @@ class NoticeLink:
     url: str
 
 
-@dataclass(frozen=True)
-class NoticeItem:
-    """One item in a letter: one assignment (or dated report occurrence) at one rung."""
+class NoticeItem(NamedTuple):
+    """One item in a letter: one assignment (or dated report occurrence) at one rung.
+
+    A named tuple, not a frozen dataclass: a sweep makes one per notice and remakes each with
+    its links (`_replace`), and a frozen dataclass's `dataclasses.replace` of these 27 fields
+    took a fifth of the time a 100k sweep spent composing its letters."""
 
     plan_code: str
     plan_title: str

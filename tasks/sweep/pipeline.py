@@ -651,9 +651,7 @@ def with_receipt(notices: Sequence[PlannedNotice]) -> list[PlannedNotice]:
     acknowledges the letter once, not each item (leadership had 24 codes in one 通报)."""
     code = _receipt()
     return [
-        dataclasses.replace(
-            n, receipt_code=code, content=dataclasses.replace(n.content, receipt_code=code)
-        )
+        dataclasses.replace(n, receipt_code=code, content=n.content._replace(receipt_code=code))
         if n.level in RECEIPTED and not n.in_copy
         else n
         for n in notices
