@@ -237,12 +237,21 @@ def load_calendar(
     wanted = (overlays,) if isinstance(overlays, str) else tuple(overlays)
     if data_dir is None:
         return _load_packaged(region, wanted, weekend_fallback)
-    return _build(region, wanted, weekend_fallback, Path(data_dir))
+    data_dir = Path(data_dir)
+    national = _national_layers(region, data_dir)
+    return _build(region, national, wanted, weekend_fallback, data_dir)
 
 
 @cache
 def _load_packaged(region: str, overlays: tuple[str, ...], weekend_fallback: bool) -> WorkCalendar:
-    return _build(region, overlays, weekend_fallback, DATA_DIR)
+    return _build(region, _packaged_layers(region), overlays, weekend_fallback, DATA_DIR)
+
+
+@cache
+def _packaged_layers(region: str) -> tuple[_Layer, ...]:
+    """The national data files, read once a process however many calendars are built on
+    them (a plan with a regional overlay and one without: two calendars, one reading)."""
+    return _national_layers(region, DATA_DIR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,9 +266,12 @@ class _Layer:
 
 
 def _build(
-    region: str, overlays: tuple[str, ...], weekend_fallback: bool, data_dir: Path
+    region: str,
+    national: Sequence[_Layer],
+    overlays: tuple[str, ...],
+    weekend_fallback: bool,
+    data_dir: Path,
 ) -> WorkCalendar:
-    national = _national_layers(region, data_dir)
     regional = [_overlay_layer(name, region, data_dir) for name in overlays]
     holidays, makeups = _merged(national, regional)
 
@@ -289,7 +301,7 @@ def _build(
     return calendar
 
 
-def _national_layers(region: str, data_dir: Path) -> list[_Layer]:
+def _national_layers(region: str, data_dir: Path) -> tuple[_Layer, ...]:
     folder = data_dir / region
     if region == OVERLAY_DIR_NAME or not _REGION_ID.fullmatch(region) or not folder.is_dir():
         raise UnknownRegion(
@@ -299,7 +311,7 @@ def _national_layers(region: str, data_dir: Path) -> list[_Layer]:
     files = sorted(folder.glob("*.toml"))
     if not files:
         raise CalendarError(f"{_shown(folder)}: no YYYY.toml data files")
-    return [_DataFile(path).national_layer(region) for path in files]
+    return tuple(_DataFile(path).national_layer(region) for path in files)
 
 
 def _overlay_layer(name: str, region: str, data_dir: Path) -> _Layer:
@@ -320,7 +332,7 @@ def _national_regions(data_dir: Path) -> list[str]:
 
 
 def _merged(
-    national: list[_Layer], regional: list[_Layer]
+    national: Sequence[_Layer], regional: Sequence[_Layer]
 ) -> tuple[dict[dt.date, str], frozenset[dt.date]]:
     """Lay the files over each other. National files must not contradict one another; an
     overlay may add holidays (one on a national make-up day wins: the region rests) and
