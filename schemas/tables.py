@@ -11,7 +11,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, UniqueConstraint, text
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -185,7 +185,10 @@ class Assignment(SQLModel, table=True):
     due: dt.date | None = None
     active: bool = True
     closed_reason: str | None = None
-    replaces_id: int | None = Field(default=None, foreign_key="assignment.id")  # re-assigned from
+    replaces_id: int | None = Field(  # re-assigned from; the key named as migration 0006 made it
+        default=None,
+        sa_column_args=[ForeignKey("assignment.id", name="fk_assignment_replaces_id_assignment")],
+    )
     version: int = 1
     created_at: dt.datetime = Field(default_factory=now)
     updated_at: dt.datetime = Field(default_factory=now)
@@ -305,11 +308,14 @@ class AuditEvent(SQLModel, table=True):
     channel: str | None = None  # Channel (None: written before people were recorded)
 
 
+GENESIS = "0" * 64  # the hash before the first audit event: where every chain starts
+
+
 class AuditHead(SQLModel, table=True):
     """The chain's newest link, one row (made with the schema), locked while an event is
     appended, and sealed with a key kept outside the database (see tasks.work.audit)."""
 
-    id: int = Field(default=1, primary_key=True)
+    id: int = Field(primary_key=True)  # always 1; no default, so a SERIAL as 0001 made it
     last_id: int = 0
     last_hash: str = ""
     seal: str | None = None  # HMAC of (last_id, last_hash) under the audit key

@@ -7,7 +7,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 from schemas.db import (
@@ -22,7 +22,7 @@ from schemas.db import (
 
 
 def test_the_migrations_build_exactly_the_models_schema(database_url):
-    create_schema(database_url)
+    command.upgrade(migration_config(database_url), "head")  # every step, not a new database's
     with engine_for(database_url).connect() as connection:
         context = MigrationContext.configure(
             connection,
@@ -36,6 +36,78 @@ def test_the_migrations_build_exactly_the_models_schema(database_url):
         assert compare_metadata(context, SQLModel.metadata) == [], (
             "the models changed without a migration: add one under schemas/migrations/versions"
         )
+
+
+def test_a_new_database_is_made_in_one_step_as_the_migrations_make_it(database_url):
+    """A database with none of our tables is made at the current schema directly: the same
+    tables, columns, keys, indexes, checks and rows (the audit trail's head) as the migrations
+    make step by step, and stamped at the newest migration."""
+    command.upgrade(migration_config(database_url), "head")
+    migrated = database_shape(database_url)
+    with engine_for(database_url).begin() as connection:
+        SQLModel.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE alembic_version"))
+    assert schema_version(database_url) is None
+
+    create_schema(database_url)
+
+    assert schema_version(database_url) == HEAD
+    made = database_shape(database_url)
+    assert made.keys() == migrated.keys()
+    for table in migrated:
+        assert made[table] == migrated[table], table
+
+
+def test_a_database_holding_only_schedulers_jobs_is_still_a_new_one(database_url):
+    """`duban serve` keeps APScheduler's job table in the same database; with nothing of ours
+    beside it the schema is made in one step, and the job table is left as it was."""
+    with engine_for(database_url).begin() as connection:
+        connection.execute(text("CREATE TABLE apscheduler_jobs (id VARCHAR(191) PRIMARY KEY)"))
+        connection.execute(text("INSERT INTO apscheduler_jobs (id) VALUES ('deadline sweep')"))
+    create_schema(database_url)
+    assert schema_version(database_url) == HEAD
+    with engine_for(database_url).connect() as connection:
+        assert connection.execute(text("SELECT id FROM apscheduler_jobs")).scalars().all() == [
+            "deadline sweep"
+        ]
+        assert connection.execute(text("SELECT last_id FROM audithead")).scalars().all() == [0]
+
+
+def database_shape(url: str) -> dict[str, dict[str, object]]:
+    """Each table's columns, keys, indexes, checks and rows, as the database reports them
+    (order-free: a migration adds a column after the others, a new table has it in place).
+    SQLite's unnamed unique constraints go by the convention the migrations find them with
+    (0008: once a migration has rebuilt a table, it carries that name)."""
+    with engine_for(url).connect() as connection:
+        found = inspect(connection)
+        shape: dict[str, dict[str, object]] = {}
+        for table in found.get_table_names():
+            rows = connection.execute(text(f"SELECT * FROM {table}")).mappings().all()
+            shape[table] = {
+                "columns": {
+                    c["name"]: (str(c["type"]), c["nullable"], c.get("default"))
+                    for c in found.get_columns(table)
+                },
+                "primary key": found.get_pk_constraint(table)["constrained_columns"],
+                "foreign keys": sorted(
+                    (tuple(k["constrained_columns"]), k["referred_table"], k["name"] or "")
+                    for k in found.get_foreign_keys(table)
+                ),
+                "indexes": sorted(
+                    (i["name"] or "", tuple(i["column_names"]), bool(i["unique"]))
+                    for i in found.get_indexes(table)
+                ),
+                "unique": sorted(
+                    (u["name"] or f"uq_{table}_{u['column_names'][0]}", tuple(u["column_names"]))
+                    for u in found.get_unique_constraints(table)
+                ),
+                "checks": sorted(
+                    (k["name"] or "", " ".join(k["sqltext"].split()))
+                    for k in found.get_check_constraints(table)
+                ),
+                "rows": sorted(map(repr, map(dict, rows)) if table != "alembic_version" else []),
+            }
+    return shape
 
 
 def test_head_names_the_newest_migration(sqlite_url):

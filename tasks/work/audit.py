@@ -34,6 +34,7 @@ from sqlmodel import Session, col, select
 from calendars.clock import utc
 from schemas.settings import Settings, audit_key
 from schemas.tables import (
+    GENESIS,
     AuditEvent,
     AuditHead,
     ExtensionRequest,
@@ -43,7 +44,6 @@ from schemas.tables import (
 )
 from schemas.vocabulary import Action, ActorKind, Operation
 
-GENESIS = "0" * 64
 # The moves each written with a row of their own, so the trail holds at least one per row.
 WORK_ACTIONS = (
     Action.PROGRESS,
