@@ -1,13 +1,16 @@
 """What the suite does on a machine without what it needs: a PostgreSQL that is not running
 skips the PostgreSQL tests, one that refuses us fails them, and on CI a missing one stops the run
 in one line. Each case runs one PostgreSQL test in a pytest of its own, pointed at a PostgreSQL
-that is not there or will not have us."""
+that is not there or will not have us. And what the suite's speed rests on: the tests one group
+(`xdist_group`, as tests/flows/conftest.py gives it) run on one process."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 from duban.serve import free_port
 
@@ -54,3 +57,30 @@ def test_on_ci_a_missing_postgres_stops_the_run_in_one_line() -> None:
     assert run.returncode == 4, run.stdout + run.stderr
     said = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
     assert len(said) == 1 and "CI requires PostgreSQL (not running at" in said[0], said
+
+
+def test_the_tests_of_one_group_run_on_one_process(tmp_path: Path) -> None:
+    """The flow tests of a group share the Prefect server their process starts (10 s) only if
+    pytest-xdist keeps a group on one process; pytest 9.2 silently broke that (pytest-xdist
+    issue 1386: every flow test's process started a server of its own), hence `pytest<9.2`."""
+    (tmp_path / "conftest.py").write_text(
+        "import pytest\n\n\n"
+        "@pytest.hookimpl(tryfirst=True)\n"
+        "def pytest_collection_modifyitems(items):\n"
+        "    for item in items:\n"
+        '        item.add_marker(pytest.mark.xdist_group("prefect"))\n'
+    )
+    (tmp_path / "test_grouped.py").write_text(
+        "".join(f"def test_{n}():\n    pass\n\n\n" for n in range(6))
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", "-n", "3"]
+        + ["--dist", "loadgroup"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    processes = re.findall(r"\[(gw\d+)\].* PASSED", run.stdout)
+    assert len(processes) == 6 and len(set(processes)) == 1, run.stdout
