@@ -12,7 +12,6 @@ evaluating and planning are pure.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
 import secrets
@@ -155,8 +154,10 @@ class Finding:
     critical: bool
 
 
-@dataclass(frozen=True)
-class PlannedNotice:
+class PlannedNotice(NamedTuple):
+    """A notice a sweep means to write (a named tuple: one is made per notice, and again for
+    each 督办单 and 通报 given its letter's receipt code)."""
+
     dedupe_key: str
     item: OpenItem
     recipient_code: str
@@ -651,7 +652,7 @@ def with_receipt(notices: Sequence[PlannedNotice]) -> list[PlannedNotice]:
     acknowledges the letter once, not each item (leadership had 24 codes in one 通报)."""
     code = _receipt()
     return [
-        dataclasses.replace(n, receipt_code=code, content=n.content._replace(receipt_code=code))
+        n._replace(receipt_code=code, content=n.content._replace(receipt_code=code))
         if n.level in RECEIPTED and not n.in_copy
         else n
         for n in notices
