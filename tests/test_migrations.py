@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -58,13 +60,36 @@ def test_a_new_database_is_made_in_one_step_as_the_migrations_make_it(database_u
         assert made[table] == migrated[table], table
 
 
-def test_a_database_holding_only_schedulers_jobs_is_still_a_new_one(database_url):
+def test_a_new_database_replays_no_migration_and_an_older_one_the_ones_it_lacks(
+    database_url, caplog
+):
+    caplog.set_level(logging.INFO, logger="alembic.runtime.migration")
+    create_schema(database_url)
+    assert upgrades_run(caplog) == []
+    command.downgrade(migration_config(database_url), "0010")
+    caplog.clear()
+    create_schema(database_url)
+    assert [step.split(",")[0] for step in upgrades_run(caplog)] == ["upgrade 0010 -> 0011"]
+    assert schema_version(database_url) == HEAD
+
+
+def upgrades_run(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage().removeprefix("Running ")
+        for r in caplog.records
+        if r.getMessage().startswith("Running upgrade")
+    ]
+
+
+def test_a_database_holding_only_schedulers_jobs_is_still_a_new_one(database_url, caplog):
     """`duban serve` keeps APScheduler's job table in the same database; with nothing of ours
     beside it the schema is made in one step, and the job table is left as it was."""
     with engine_for(database_url).begin() as connection:
         connection.execute(text("CREATE TABLE apscheduler_jobs (id VARCHAR(191) PRIMARY KEY)"))
         connection.execute(text("INSERT INTO apscheduler_jobs (id) VALUES ('deadline sweep')"))
+    caplog.set_level(logging.INFO, logger="alembic.runtime.migration")
     create_schema(database_url)
+    assert upgrades_run(caplog) == []
     assert schema_version(database_url) == HEAD
     with engine_for(database_url).connect() as connection:
         assert connection.execute(text("SELECT id FROM apscheduler_jobs")).scalars().all() == [
