@@ -427,8 +427,10 @@ def _write(
     A4 landscape one page wide."""
     columns = max(map(len, rows), default=0)
     for column in range(columns):
-        values = (_value(row[column]) for row in rows if column < len(row))
-        found = max((_width(v) for v in values if v is not None), default=6)
+        # a column repeats its words (units, states, titles of many items): each measured once,
+        # by type too (1 and 1.0 are equal, but a fraction is as wide as a date)
+        values = {(type(v), v) for v in (_value(row[column]) for row in rows if column < len(row))}
+        found = max((_width(v) for _, v in values if v is not None), default=6)
         wanted = (widths or {}).get(column + 1, 50)
         sheet.set_column(column, column, min(max(found + 2, 6), wanted))
     sheet.freeze_panes(frozen, 0)
