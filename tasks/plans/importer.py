@@ -154,7 +154,10 @@ def write_plan(
     _write_groups(session, row.id, plan)
     _write_seats(session, row.id, plan, units)
     _write_phases(session, row.id, plan)
-    tasks = _write_tasks(session, row.id, plan, units, report, recalculate, at)
+    if report.created:
+        tasks = _write_new_plans_work(session, row.id, plan, units, report, at)
+    else:
+        tasks = _write_tasks(session, row.id, plan, units, report, recalculate, at)
     _write_dependencies(session, row.id, plan, tasks)
     row.calendar_version = plan.calendar.version
     record = ImportRecord(
@@ -263,16 +266,17 @@ def _write_tasks(
     report: ImportReport,
     recalculate: bool,
     at: dt.datetime,
-) -> dict[str, Task]:
+) -> dict[str, int]:
+    """A stored plan's tasks and their assignments, task by task, each compared with what is
+    stored; the ids of its tasks by code."""
     existing = _by_code(session.exec(select(Task).where(Task.plan_id == plan_id)))
     unit_code = {u.id: code for code, u in units.items()}
     for spec in plan.tasks:
         task = existing.get(spec.code)
         if task is None:
             task = existing[spec.code] = Task(plan_id=plan_id, code=spec.code, title=spec.title)
-            if not report.created:
-                report.changes.append(f"task {spec.code} added")
-        elif not report.created:
+            report.changes.append(f"task {spec.code} added")
+        else:
             report.changes.extend(_task_changes(task, spec))
         keep_dates = (
             not recalculate
@@ -285,14 +289,12 @@ def _write_tasks(
                 f"task {spec.code}: dates kept on calendar {task.calendar_version}; "
                 f"`duban recalc {plan.code}` shows what the new calendar data would move"
             )
-        _fill_task(task, spec, plan, keep_calendar=keep_dates)
+        task.sqlmodel_update(_task_fields(spec, plan, keep_calendar=keep_dates))
         session.add(task)
-        if report.created:
-            continue  # written all together below
         session.flush()
-        _write_assignments(session, plan_id, task, spec, units, unit_code, report, keep_dates, at)
-    if report.created:
-        _write_new_plans_work(session, plan_id, plan, existing, units, unit_code, report, at)
+        _write_assignments(
+            session, plan_id, _id(task), spec, units, unit_code, report, keep_dates, at
+        )
     kept = {t.code for t in plan.tasks}
     for code, task in existing.items():
         if code not in kept and task.active:
@@ -300,7 +302,7 @@ def _write_tasks(
             report.changes.append(f"task {code} removed")
             for assignment in session.exec(select(Assignment).where(Assignment.task_id == task.id)):
                 assignment.active = False
-    return existing
+    return {code: _id(task) for code, task in existing.items()}
 
 
 def _text(spec: ResolvedTask) -> str | None:
@@ -318,23 +320,35 @@ def _task_changes(task: Task, spec: ResolvedTask) -> list[str]:
     return changes
 
 
-def _fill_task(task: Task, spec: ResolvedTask, plan: ResolvedPlan, *, keep_calendar: bool) -> None:
+def _task_fields(spec: ResolvedTask, plan: ResolvedPlan, *, keep_calendar: bool) -> dict[str, Any]:
+    """What the plan says of a task, as its row's columns; its calendar's version unless the
+    stored dates are kept on the calendar they were worked out on."""
     deadline = spec.deadline
-    task.title, task.text, task.kind, task.phase_code = spec.title, spec.text, spec.kind, spec.phase
-    task.responsibility_text, task.remarks = spec.responsibility_text, spec.remarks
-    task.position, task.active = spec.position, True
-    task.deadline_text = deadline.text if deadline else None
-    task.deadline_kind = deadline.kind if deadline else None
-    task.start, task.due = (deadline.start, deadline.due) if deadline else (None, None)
-    task.rule, task.deadline_note = (deadline.rule, deadline.note) if deadline else (None, None)
+    fields = {
+        "title": spec.title,
+        "text": spec.text,
+        "kind": spec.kind,
+        "phase_code": spec.phase,
+        "responsibility_text": spec.responsibility_text,
+        "remarks": spec.remarks,
+        "position": spec.position,
+        "active": True,
+        "deadline_text": deadline.text if deadline else None,
+        "deadline_kind": deadline.kind if deadline else None,
+        "start": deadline.start if deadline else None,
+        "due": deadline.due if deadline else None,
+        "rule": deadline.rule if deadline else None,
+        "deadline_note": deadline.note if deadline else None,
+    }
     if not keep_calendar:
-        task.calendar_version = plan.calendar.version if deadline else None
+        fields["calendar_version"] = plan.calendar.version if deadline else None
+    return fields
 
 
 def _write_assignments(
     session: Session,
     plan_id: int,
-    task: Task,
+    task_id: int,
     spec: ResolvedTask,
     units: dict[str, Unit],
     unit_code: dict[int | None, str],
@@ -343,7 +357,7 @@ def _write_assignments(
     at: dt.datetime,
 ) -> None:
     wanted = _wanted(spec)
-    rows = session.exec(select(Assignment).where(Assignment.task_id == task.id)).all()
+    rows = session.exec(select(Assignment).where(Assignment.task_id == task_id)).all()
     existing = {(unit_code[a.unit_id], a.role): a for a in rows}
     named = _named_leads(existing, wanted)
     owed = {  # what the plan asks of each: a re-assigned unit owes what the replaced one did
@@ -364,7 +378,7 @@ def _write_assignments(
     for key in dropped:
         existing[key].active = False
     fresh = {
-        key: Assignment(**_fresh_row(plan_id, task, units, key, resolved, at))
+        key: Assignment(**_fresh_row(plan_id, task_id, _id(units[key[0]]), key, resolved, at))
         for key, resolved in wanted.items()
         if key not in existing and key not in named.values()
     }
@@ -385,25 +399,39 @@ def _write_new_plans_work(
     session: Session,
     plan_id: int,
     plan: ResolvedPlan,
-    tasks: dict[str, Task],
     units: dict[str, Unit],
-    unit_code: dict[int | None, str],
     report: ImportReport,
     at: dt.datetime,
-) -> None:
-    """A new plan's tasks in one flush and its assignments in one insert of plain rows (no
-    object to track for each of 10,000 assignments); work with dated reports takes the way
-    a re-import takes, which writes the occurrences."""
+) -> dict[str, int]:
+    """A new plan's tasks in one insert and its assignments in another, of plain rows (no
+    object to build and track for each of 1,000 tasks and 10,000 assignments); work with
+    dated reports takes the way a re-import takes, which writes the occurrences. The ids of
+    its tasks by code."""
     session.flush()
+    connection = session.connection()
+    connection.execute(
+        insert(Task),
+        [
+            {"plan_id": plan_id, "code": spec.code, **_task_fields(spec, plan, keep_calendar=False)}
+            for spec in plan.tasks
+        ],
+    )
+    ids = connection.execute(select(Task.code, Task.id).where(Task.plan_id == plan_id))
+    tasks: dict[str, int] = dict(ids.all())
+    unit_code = {u.id: code for code, u in units.items()}
+    unit_id = {code: _id(unit) for code, unit in units.items()}
     plain = []
     for spec in plan.tasks:
         task = tasks[spec.code]
         if any(a.occurrences for a in spec.assignments):
             _write_assignments(session, plan_id, task, spec, units, unit_code, report, False, at)
         else:
-            plain += [_fresh_row(plan_id, task, units, k, a, at) for k, a in _wanted(spec).items()]
+            plain += [
+                _fresh_row(plan_id, task, unit_id[k[0]], k, a, at) for k, a in _wanted(spec).items()
+            ]
     if plain:
-        session.connection().execute(insert(Assignment), plain)
+        connection.execute(insert(Assignment), plain)
+    return tasks
 
 
 def _wanted(spec: ResolvedTask) -> dict[Key, ResolvedAssignment]:
@@ -412,19 +440,18 @@ def _wanted(spec: ResolvedTask) -> dict[Key, ResolvedAssignment]:
 
 def _fresh_row(
     plan_id: int,
-    task: Task,
-    units: dict[str, Unit],
+    task_id: int,
+    unit_id: int,
     key: Key,
     resolved: ResolvedAssignment,
     at: dt.datetime,
 ) -> dict[str, Any]:
     """A new assignment, made at the import's instant (not the clock's, read once per row)."""
-    unit, role = key
     return {
         "plan_id": plan_id,
-        "task_id": _id(task),
-        "unit_id": _id(units[unit]),
-        "role": role,
+        "task_id": task_id,
+        "unit_id": unit_id,
+        "role": key[1],
         "original_due": resolved.due,
         "due": resolved.due,
         "created_at": at,
@@ -529,7 +556,7 @@ def _moved(
 
 
 def _write_dependencies(
-    session: Session, plan_id: int, plan: ResolvedPlan, tasks: dict[str, Task]
+    session: Session, plan_id: int, plan: ResolvedPlan, tasks: dict[str, int]
 ) -> None:
     for edge in session.exec(select(Dependency).where(Dependency.plan_id == plan_id)):
         session.delete(edge)
@@ -539,8 +566,8 @@ def _write_dependencies(
             session.add(
                 Dependency(
                     plan_id=plan_id,
-                    task_id=_id(tasks[spec.code]),
-                    depends_on_id=_id(tasks[before]),
+                    task_id=tasks[spec.code],
+                    depends_on_id=tasks[before],
                 )
             )
 
