@@ -14,9 +14,13 @@ least three times:
 - `task import TASKS.json`: Taskwarrior loading the same assignments as tasks (project = plan,
   tag = unit, the same due date) into an empty data folder, emptied before each run.
 
-Printed: each command's min and median wall and CPU time and peak memory, and the ratio
-(target: duban ≤ 1.0× Taskwarrior). Usage: python bench/imports.py [--plans 1] [--tasks 1000]
-[--units 10] [--runs 3]
+- the floor: a Python that imports what an import is built on (SQLAlchemy, SQLModel and
+  duban's tables, pydantic and the plan file's model, networkx, PyYAML, Typer) and parses the
+  plan files with libyaml, nothing more: what no import on these libraries can go below.
+
+Printed: each command's min and median wall and CPU time and peak memory, and the ratios
+(target: duban ≤ 1.0× Taskwarrior; beside it, the floor's). Usage: python bench/imports.py
+[--plans 1] [--tasks 1000] [--units 10] [--runs 3]
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from overdue import taskwarrior_env  # noqa: E402
 from processes import (  # noqa: E402
     DUBAN,
+    PYTHON,
     Series,
     child_environment,
     interleaved,
@@ -45,6 +50,18 @@ from processes import (  # noqa: E402
     table_row,
 )
 from sweep import synthetic_plan  # noqa: E402
+
+# The floor: the modules `duban import` stands on, imported with the cyclic collector paused as
+# the `duban` command pauses it (duban.launch), and the plan files parsed by libyaml.
+FLOOR = """
+import gc, sys
+gc.disable()
+import networkx, typer, yaml
+import schemas.plan_file, schemas.tables
+for name in sys.argv[1:]:
+    with open(name, encoding="utf-8") as plan:
+        yaml.load(plan, Loader=yaml.CSafeLoader)
+"""
 
 from calendars.deadlines import parse_deadline  # noqa: E402
 
@@ -114,7 +131,8 @@ def main() -> None:
         files = [str(folder / f"plan-{index}.yaml") for index in range(args.plans)]
         ours = Series("duban import", [DUBAN, "import", *files], prepare=empty_database)
         theirs = Series("task import", [task, "import", str(tasks_file)], prepare=empty_taskwarrior)
-        interleaved([ours, theirs], args.runs, env=env, cwd=folder)
+        floor = Series("floor: libraries, plan files read", [PYTHON, "-c", FLOOR, *files])
+        interleaved([ours, theirs, floor], args.runs, env=env, cwd=folder)
     assignments = args.plans * args.tasks * args.units
     print(
         f"{assignments} assignments ({args.plans} plan files × {args.tasks} tasks × "
@@ -123,12 +141,16 @@ def main() -> None:
     print(f"runs: {args.runs} of each, interleaved")
     print(ours.line())
     print(theirs.line())
+    print(floor.line())
     print(f"duban import / task import: wall {ratio(ours.wall(), theirs.wall())} (target ≤ 1.0×)")
+    print(f"floor / task import: wall {ratio(floor.wall(), theirs.wall())}")
+    print(f"duban import / floor: wall {ratio(ours.wall(), floor.wall())}")
     table_row(
         f"import {assignments} assignments",
         f"{ours.wall()[1]:.2f} s",
         f"task import {theirs.wall()[1]:.2f} s",
-        f"{ours.wall()[1] / theirs.wall()[1]:.2f}× (target 1.0×)",
+        f"{ours.wall()[1] / theirs.wall()[1]:.2f}× (target 1.0×; floor "
+        f"{floor.wall()[1] / theirs.wall()[1]:.2f}×)",
     )
 
 
