@@ -16,7 +16,6 @@ import datetime as dt
 import fcntl
 import os
 import socket
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,8 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from duban.errors import EnvironmentProblem
 from schemas.db import engine_for
-
-LOCK_CLASS = 0x6475  # "du": the first key of duban's advisory locks
+from schemas.locks import LOCK_CLASS, advisory_key, lock_file
 
 
 class AlreadyServing(EnvironmentProblem):
@@ -45,12 +43,12 @@ def holder_name() -> str:
 def only_serve(url: str) -> Iterator[None]:
     """Hold this database's serve lock while the block runs; AlreadyServing if another holds
     it. An in-memory SQLite database is this process's alone and needs none."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
+    path = lock_file(url, "serve")
+    if make_url(url).get_backend_name() == "postgresql":
         with _advisory_lock(url):
             yield
-    elif parsed.database and parsed.database != ":memory:":
-        with _file_lock(Path(parsed.database + ".serve-lock")):
+    elif path is not None:
+        with _file_lock(path):
             yield
     else:
         yield
@@ -78,8 +76,7 @@ def _file_lock(path: Path) -> Iterator[None]:
 @contextmanager
 def _advisory_lock(url: str) -> Iterator[None]:
     with engine_for(url).connect() as connection:
-        schema = connection.execute(text("SELECT current_schema()")).scalar_one()
-        key = zlib.crc32(f"duban serve {schema}".encode()) & 0x7FFFFFFF
+        key = advisory_key(connection, "serve")
         connection.execute(
             text("SELECT set_config('application_name', :me, false)"), {"me": holder_name()[:63]}
         )

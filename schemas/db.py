@@ -117,21 +117,35 @@ def create_schema(url: str) -> None:
     Alembic's cookbook builds one from scratch: replaying every migration on SQLite copies each
     table a migration alters (0.2 s for a new database, paid by `duban init`, the demo and each
     of the suite's hundreds of databases). tests/test_migrations.py checks that the two ways
-    make the same database."""
-    level = schema_version(url)
-    if level == HEAD:
+    make the same database.
+
+    Processes that find the database behind take turns (`schemas.locks`), each looking again
+    once its turn comes: workers started together on a new database make it once, and the
+    others find it made."""
+    if _at_head(url):
         return
+    from schemas.locks import changing_the_schema
+
+    with changing_the_schema(url):
+        if _at_head(url):
+            return
+        if schema_version(url) is None and not _holds_our_tables(url):
+            _create_at_head(url)
+            return
+        from alembic import command
+
+        command.upgrade(migration_config(url), "head")
+
+
+def _at_head(url: str) -> bool:
+    """Whether the database is at the current schema; SchemaAhead when it is past it."""
+    level = schema_version(url)
     if level is not None and level > HEAD:  # revisions are zero-padded numbers: "0009" > "0008"
         raise SchemaAhead(
             f"the database is at migration {level}, newer than this duban knows ({HEAD}): "
             "install the duban version that migrated it here"
         )
-    if level is None and not _holds_our_tables(url):
-        _create_at_head(url)
-        return
-    from alembic import command
-
-    command.upgrade(migration_config(url), "head")
+    return level == HEAD
 
 
 def _holds_our_tables(url: str) -> bool:

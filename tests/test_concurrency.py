@@ -1,13 +1,24 @@
-"""Two writers at once, in two processes, on one database: one wins, the other is told."""
+"""Writers at once, in several processes, on one database: two submitting the same work (one
+wins, the other is told), and workers started together on a database not made yet, or made by
+an older duban (it is made or migrated once; every one of them goes on)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
 
+from alembic import command
+from sqlalchemy import text
 from sqlmodel import select
 
-from schemas.db import create_schema, session_scope
+from schemas.db import (
+    HEAD,
+    create_schema,
+    engine_for,
+    migration_config,
+    schema_version,
+    session_scope,
+)
 from schemas.tables import Assignment, AuditEvent, Task
 from tasks.plans.importer import import_plan
 
@@ -62,3 +73,41 @@ def test_two_processes_submitting_the_same_assignment(database_url):
             == "submitted"
         )
         assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "submit")).all()) == 1
+
+
+def make_the_schema_at_once(url: str, barrier, results) -> None:  # type: ignore[no-untyped-def]
+    barrier.wait(timeout=60)
+    try:
+        create_schema(url)
+        results.put("ok")
+    except Exception as exc:  # reported to the test, which shows it
+        results.put(repr(exc))
+
+
+def three_workers_making_the_schema(url: str) -> list[str]:
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(3), context.Queue()
+    workers = [
+        context.Process(target=make_the_schema_at_once, args=(url, barrier, results))
+        for _ in range(3)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    return [results.get(timeout=5) for _ in workers]
+
+
+def test_workers_started_together_on_a_new_database_make_it_once(database_url):
+    assert schema_version(database_url) is None
+    assert three_workers_making_the_schema(database_url) == ["ok"] * 3
+    assert schema_version(database_url) == HEAD
+    with engine_for(database_url).connect() as connection:
+        assert connection.execute(text("SELECT last_id FROM audithead")).scalars().all() == [0]
+
+
+def test_workers_started_together_on_an_older_database_migrate_it_once(database_url):
+    create_schema(database_url)
+    command.downgrade(migration_config(database_url), "0008")  # three migrations behind
+    assert three_workers_making_the_schema(database_url) == ["ok"] * 3
+    assert schema_version(database_url) == HEAD
