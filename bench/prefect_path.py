@@ -5,10 +5,11 @@ is 2020-01-02, as in bench/daily.py. A real `prefect server start` runs for the 
 `duban serve` runs one), and three things are measured, interleaved, at least three times each,
 every sweep from the database as built (restored before each run, not timed):
 
-- the body: the plain sweep in this process (`run_sweep` with `DirectSteps`, what `duban sweep`
-  runs without Prefect) against the `deadline_sweep` flow's run time as the Prefect server
-  recorded it (`duban sweep` with PREFECT_API_URL set runs that flow in its own process).
-  Target: the flow body ≤ 1.2× the plain sweep.
+- the body: the plain sweep in this process (`run_sweep` with `DirectSteps` and the summary it
+  reports, what `duban sweep` runs without Prefect; the flow makes the same summary) against
+  the `deadline_sweep` flow's run time as the Prefect server recorded it (`duban sweep` with
+  PREFECT_API_URL set runs that flow in its own process). Target: the flow body ≤ 1.2× the
+  plain sweep.
 - the whole process: `duban sweep --as-of 2020-01-02` without and with PREFECT_API_URL.
 - what the difference is made of: `python -c "import prefect, flows.sweep"`.
 
@@ -47,13 +48,14 @@ TARGET = 1.2
 
 
 def plain_sweep(url: str) -> float:
-    """The sweep `duban sweep` runs without Prefect, in this process; its seconds."""
+    """The sweep `duban sweep` runs without Prefect, in this process, and its summary (what
+    the command prints and the flow returns); its seconds."""
     from calendars.clock import now
     from render.mail import composer_for
     from schemas.db import sessions
     from schemas.settings import Settings
     from tasks.sweep.delivery import transport_from
-    from tasks.sweep.pipeline import DirectSteps, run_sweep
+    from tasks.sweep.pipeline import DirectSteps, run_sweep, sweep_summary
 
     config = Settings()
     steps = DirectSteps(
@@ -64,7 +66,9 @@ def plain_sweep(url: str) -> float:
         transport=transport_from(config),
     )
     started = time.perf_counter()
-    run_sweep(steps, as_of=dt.date.fromisoformat(WORKING_DAY), plan=None, dry_run=False)
+    sweep_summary(
+        run_sweep(steps, as_of=dt.date.fromisoformat(WORKING_DAY), plan=None, dry_run=False)
+    )
     return time.perf_counter() - started
 
 
