@@ -289,7 +289,8 @@ def _write_tasks(
                 f"task {spec.code}: dates kept on calendar {task.calendar_version}; "
                 f"`duban recalc {plan.code}` shows what the new calendar data would move"
             )
-        task.sqlmodel_update(_task_fields(spec, plan, keep_calendar=keep_dates))
+        for name, value in _task_fields(spec, plan, keep_calendar=keep_dates).items():
+            setattr(task, name, value)
         session.add(task)
         session.flush()
         _write_assignments(
