@@ -87,6 +87,17 @@ def test_a_due_date_on_a_rest_day_moves_to_the_next_working_day(database_url, tm
     assert dt.date(2020, 6, 22) in occurrences and dt.date(2020, 6, 20) not in occurrences
 
 
+def test_a_plan_with_no_work_yet_imports_and_takes_its_tasks_on_a_reimport(database_url, tmp_path):
+    """A plan file may name its units, meeting and phases before its tasks and reports."""
+    path = write(tmp_path, EXAMPLE.split("\ntasks:")[0] + "\n")
+    report = imported(database_url, path)
+    assert (report.created, report.tasks, report.assignments) == (True, 0, 0)
+    path.write_text(EXAMPLE, encoding="utf-8")
+    report = imported(database_url, path)
+    assert report.tasks == 6
+    assert {"task t1 added", "task r2 added"} <= set(report.changes)
+
+
 def test_a_dry_run_reports_but_writes_nothing(database_url, tmp_path):
     report = imported(database_url, write(tmp_path, EXAMPLE), dry_run=True)
     assert report.dry_run and report.tasks == 6

@@ -410,13 +410,18 @@ def _write_new_plans_work(
     its tasks by code."""
     session.flush()
     connection = session.connection()
-    connection.execute(
-        insert(Task),
-        [
-            {"plan_id": plan_id, "code": spec.code, **_task_fields(spec, plan, keep_calendar=False)}
-            for spec in plan.tasks
-        ],
-    )
+    if plan.tasks:  # a plan may name its units and phases before its work
+        connection.execute(
+            insert(Task),
+            [
+                {
+                    "plan_id": plan_id,
+                    "code": spec.code,
+                    **_task_fields(spec, plan, keep_calendar=False),
+                }
+                for spec in plan.tasks
+            ],
+        )
     ids = connection.execute(select(Task.code, Task.id).where(Task.plan_id == plan_id))
     tasks: dict[str, int] = dict(ids.all())
     unit_code = {u.id: code for code, u in units.items()}
