@@ -20,7 +20,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from schemas.db import engine_for
+from schemas.db import engine_for, sqlite_file
 
 LOCK_CLASS = 0x6475  # "du": the first key of duban's advisory locks
 
@@ -35,10 +35,8 @@ def advisory_key(connection: Connection, purpose: str) -> int:
 def lock_file(url: str, purpose: str) -> Path | None:
     """The file beside a SQLite database that `purpose`'s lock is taken on; None when the
     database is not a SQLite file (PostgreSQL, or in memory: this process's alone)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(f"{parsed.database}.{purpose}-lock")
+    database = sqlite_file(url)
+    return None if database is None else database.with_name(f"{database.name}.{purpose}-lock")
 
 
 @contextmanager
