@@ -155,18 +155,40 @@ def _holds_our_tables(url: str) -> bool:
 
 def _create_at_head(url: str) -> None:
     """The models' tables, the audit trail's head row (the migrations make it), and the
-    version table stamped at HEAD, in one transaction."""
+    version table stamped at HEAD, in one transaction: a process stopped half-way leaves the
+    database as it found it, and the next one starts again."""
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
     from sqlmodel import SQLModel
 
     from schemas.tables import GENESIS, AuditHead
 
-    with engine_for(url).begin() as connection:
+    with _all_or_nothing(url) as connection:
         SQLModel.metadata.create_all(connection)
         connection.execute(insert(AuditHead).values(id=1, last_id=0, last_hash=GENESIS))
         scripts = ScriptDirectory.from_config(migration_config(url))
         MigrationContext.configure(connection).stamp(scripts, "head")
+
+
+@contextmanager
+def _all_or_nothing(url: str) -> Iterator[Connection]:
+    """A transaction that holds DDL too. PostgreSQL's do; Python's sqlite3 driver commits
+    each CREATE TABLE on its own unless the transaction is begun explicitly, with its own
+    handling of transactions off (the driver's autocommit mode, for this connection only)."""
+    engine = engine_for(url)
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            yield connection
+        return
+    with engine.connect() as pooled:
+        connection = pooled.execution_options(isolation_level="AUTOCOMMIT")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.exec_driver_sql("ROLLBACK")
+            raise
+        connection.exec_driver_sql("COMMIT")
 
 
 def schema_version(url: str) -> str | None:

@@ -73,6 +73,26 @@ def test_a_new_database_replays_no_migration_and_an_older_one_the_ones_it_lacks(
     assert schema_version(database_url) == HEAD
 
 
+def test_a_new_database_interrupted_while_it_is_made_is_left_as_it_was(
+    database_url, monkeypatch
+):
+    """Made in one transaction on SQLite too (its driver commits each CREATE TABLE on its own
+    unless told otherwise): a process that dies before the version is stamped leaves no table
+    behind, and the next one makes the database from the start, not half of it."""
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt  # as a process stopped while it stamps the version
+
+    with monkeypatch.context() as patched:
+        patched.setattr(MigrationContext, "stamp", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            create_schema(database_url)
+    with engine_for(database_url).connect() as connection:
+        assert inspect(connection).get_table_names() == []
+    create_schema(database_url)
+    assert schema_version(database_url) == HEAD
+
+
 def upgrades_run(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         r.getMessage().removeprefix("Running ")
