@@ -73,9 +73,7 @@ def test_a_new_database_replays_no_migration_and_an_older_one_the_ones_it_lacks(
     assert schema_version(database_url) == HEAD
 
 
-def test_a_new_database_interrupted_while_it_is_made_is_left_as_it_was(
-    database_url, monkeypatch
-):
+def test_a_new_database_interrupted_while_it_is_made_is_left_as_it_was(database_url, monkeypatch):
     """Made in one transaction on SQLite too (its driver commits each CREATE TABLE on its own
     unless told otherwise): a process that dies before the version is stamped leaves no table
     behind, and the next one makes the database from the start, not half of it."""
