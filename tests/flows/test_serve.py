@@ -404,7 +404,7 @@ def calendar_where_these_work(folder: Path, days: list[dt.date]) -> Path:
                 f'year = {older}\nregion = "cn"\nnotice = "test data"\n', encoding="utf-8"
             )
     lines = [f"year = {year}", 'region = "cn"', 'notice = "test data: these days are worked"']
-    weekend = [d for d in days if d.weekday() >= 5 and d.year == year]
+    weekend = sorted({d for d in days if d.weekday() >= 5 and d.year == year})  # once each
     if weekend:  # a make-up working day must name a holiday: a weekday of this year
         rest = next(
             d
