@@ -122,14 +122,15 @@ def create_schema(url: str) -> None:
     Processes that find the database behind take turns (`schemas.locks`), each looking again
     once its turn comes: workers started together on a new database make it once, and the
     others find it made."""
-    if _at_head(url):
+    if _known_version(url) == HEAD:
         return
     from schemas.locks import changing_the_schema
 
     with changing_the_schema(url):
-        if _at_head(url):
+        level = _known_version(url)
+        if level == HEAD:
             return
-        if schema_version(url) is None and not _holds_our_tables(url):
+        if level is None and not _holds_our_tables(url):
             _create_at_head(url)
             return
         from alembic import command
@@ -137,15 +138,15 @@ def create_schema(url: str) -> None:
         command.upgrade(migration_config(url), "head")
 
 
-def _at_head(url: str) -> bool:
-    """Whether the database is at the current schema; SchemaAhead when it is past it."""
+def _known_version(url: str) -> str | None:
+    """The database's migration, None for none; SchemaAhead when it is past this duban's."""
     level = schema_version(url)
     if level is not None and level > HEAD:  # revisions are zero-padded numbers: "0009" > "0008"
         raise SchemaAhead(
             f"the database is at migration {level}, newer than this duban knows ({HEAD}): "
             "install the duban version that migrated it here"
         )
-    return level == HEAD
+    return level
 
 
 def _holds_our_tables(url: str) -> bool:
