@@ -8,18 +8,10 @@ import datetime as dt
 import multiprocessing
 
 from alembic import command
-from sqlalchemy import text
 from sqlmodel import select
 
-from schemas.db import (
-    HEAD,
-    create_schema,
-    engine_for,
-    migration_config,
-    schema_version,
-    session_scope,
-)
-from schemas.tables import Assignment, AuditEvent, Task
+from schemas.db import HEAD, create_schema, migration_config, schema_version, session_scope
+from schemas.tables import Assignment, AuditEvent, AuditHead, Task
 from tasks.plans.importer import import_plan
 
 from .conftest import ROOT
@@ -102,8 +94,8 @@ def test_workers_started_together_on_a_new_database_make_it_once(database_url):
     assert schema_version(database_url) is None
     assert three_workers_making_the_schema(database_url) == ["ok"] * 3
     assert schema_version(database_url) == HEAD
-    with engine_for(database_url).connect() as connection:
-        assert connection.execute(text("SELECT last_id FROM audithead")).scalars().all() == [0]
+    with session_scope(database_url) as session:
+        assert session.exec(select(AuditHead.last_id)).all() == [0]
 
 
 def test_workers_started_together_on_an_older_database_migrate_it_once(database_url):
